@@ -1,0 +1,116 @@
+"""kamcore: key, national and global account hierarchies.
+
+The public API. Names are imported on first use, so ``import kamcore`` (and ``kam --help``)
+stays fast; nothing runs at import time.
+
+>>> import kamcore
+>>> org = kamcore.load("examples/acme")            # doctest: +SKIP
+>>> [f.code for f in kamcore.validate(org)]        # doctest: +SKIP
+[]
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from kamcore.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "Account": "kamcore.models",
+    "Person": "kamcore.models",
+    "Finding": "kamcore.models",
+    "Duty": "kamcore.models",
+    "MetricDef": "kamcore.models",
+    "Tier": "kamcore.models",
+    "Role": "kamcore.models",
+    "Severity": "kamcore.models",
+    "Org": "kamcore.org",
+    "Violation": "kamcore.registry",
+    "Registry": "kamcore.registry",
+    "registry_for": "kamcore.registry",
+    "load": "kamcore.workspace",
+    "save": "kamcore.workspace",
+    "init_workspace": "kamcore.workspace",
+    "validate": "kamcore.validate",
+    "get_plugin_manager": "kamcore.plugins",
+    "list_plugins": "kamcore.plugins",
+    "serves": "kamcore.helpers",
+    "SemicolonList": "kamcore.helpers",
+    "KamError": "kamcore.errors",
+    "WorkspaceError": "kamcore.errors",
+    "RecordErrors": "kamcore.errors",
+    "NotFound": "kamcore.errors",
+    "PluginError": "kamcore.errors",
+    "PluginConflict": "kamcore.errors",
+    "ChangeRefused": "kamcore.errors",
+    "ValidationFailed": "kamcore.errors",
+}
+
+__all__ = [
+    "Account",
+    "ChangeRefused",
+    "Duty",
+    "Finding",
+    "KamError",
+    "MetricDef",
+    "NotFound",
+    "Org",
+    "Person",
+    "PluginConflict",
+    "PluginError",
+    "RecordErrors",
+    "Registry",
+    "Role",
+    "SemicolonList",
+    "Severity",
+    "Tier",
+    "ValidationFailed",
+    "Violation",
+    "WorkspaceError",
+    "__version__",
+    "get_plugin_manager",
+    "hookimpl",
+    "init_workspace",
+    "list_plugins",
+    "load",
+    "registry_for",
+    "save",
+    "serves",
+    "validate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kamcore' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from kamcore.errors import (
+        ChangeRefused,
+        KamError,
+        NotFound,
+        PluginConflict,
+        PluginError,
+        RecordErrors,
+        ValidationFailed,
+        WorkspaceError,
+    )
+    from kamcore.helpers import SemicolonList, serves
+    from kamcore.models import Account, Duty, Finding, MetricDef, Person, Role, Severity, Tier
+    from kamcore.org import Org
+    from kamcore.plugins import get_plugin_manager, list_plugins
+    from kamcore.registry import Registry, Violation, registry_for
+    from kamcore.validate import validate
+    from kamcore.workspace import init_workspace, load, save

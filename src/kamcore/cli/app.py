@@ -1,0 +1,181 @@
+"""The ``kam`` command group: built-in commands load lazily, plugins add theirs by hook.
+
+``make_cli(pm)`` builds the group; nothing is loaded at import, so tests build a fresh CLI with
+exactly the plugins they want and ``kam --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kamcore.cli.context import KamContext
+from kamcore.cli.errors import ExitCode, to_cli_error
+
+if TYPE_CHECKING:
+    import pluggy
+
+#: Built-in commands: name -> "module:attribute", imported only when used.
+BUILTIN_COMMANDS: dict[str, str] = {
+    "init": "kamcore.cli.cmd_init:init",
+    "validate": "kamcore.cli.cmd_validate:validate",
+    "tree": "kamcore.cli.cmd_tree:tree",
+    "schema": "kamcore.cli.cmd_schema:schema",
+    "plugins": "kamcore.cli.cmd_plugins:plugins",
+}
+
+
+class KamGroup(click.Group):
+    """A group whose built-in commands are imported on demand and whose plugins add more."""
+
+    def __init__(self, *args: Any, pm_factory: Callable[[], pluggy.PluginManager] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pm_factory = pm_factory
+        self._plugin_commands_loaded = False
+
+    def make_kam_context(self, ctx: click.Context) -> KamContext:
+        if ctx.obj is None:
+            def factory() -> pluggy.PluginManager:
+                if self._pm_factory is not None:
+                    return self._pm_factory()
+                from kamcore.plugins import get_plugin_manager
+
+                no_plugins = bool(ctx.params.get("no_plugins"))
+                return get_plugin_manager(load_entrypoints=not no_plugins)
+
+            ctx.obj = KamContext(pm_factory=factory)
+        return ctx.obj
+
+    def _load_plugin_commands(self, ctx: click.Context) -> None:
+        if self._plugin_commands_loaded:
+            return
+        self._plugin_commands_loaded = True
+        from kamcore.errors import KamError, PluginError
+
+        kam = self.make_kam_context(ctx)
+        try:
+            pm = kam.pm
+        except KamError as exc:
+            click.secho(f"warning: {exc}", fg="yellow", err=True)
+            return
+        for impl in reversed(pm.hook.kam_add_commands.get_hookimpls()):
+            try:
+                impl.function(_PluginCli(self, impl.plugin_name))
+            except Exception as exc:
+                message = (exc.message if isinstance(exc, KamError)
+                           else f"{type(exc).__name__}: {exc}")
+                problem = PluginError(message, plugin=impl.plugin_name, hook="kam_add_commands")
+                click.secho(f"warning: {problem}", fg="yellow", err=True)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands(ctx)
+        return sorted(set(BUILTIN_COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = BUILTIN_COMMANDS.get(cmd_name)
+        if target is not None:
+            module, _, attr = target.partition(":")
+            command: click.Command = getattr(import_module(module), attr)
+            return command
+        self._load_plugin_commands(ctx)
+        return self.commands.get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from kamcore.errors import KamError
+
+        try:
+            return super().invoke(ctx)
+        except KamError as exc:
+            raise to_cli_error(exc) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise click.exceptions.Exit(0) from None
+        except Exception as exc:
+            if os.environ.get("KAM_DEBUG"):
+                raise
+            click.secho(f"Error: unexpected {type(exc).__name__}: {exc}", fg="red", err=True)
+            click.echo("This is a bug in kamcore or a plugin: re-run with KAM_DEBUG=1 to see "
+                       "the traceback, and report it.", err=True)
+            ctx.exit(ExitCode.INTERNAL)
+
+
+class _PluginCli:
+    """What ``kam_add_commands`` receives: the group, minus the power to replace built-ins."""
+
+    def __init__(self, group: KamGroup, plugin: str) -> None:
+        self._group = group
+        self._plugin = plugin
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        from kamcore.errors import PluginConflict
+
+        name = name or cmd.name
+        if name in BUILTIN_COMMANDS or name in self._group.commands:
+            raise PluginConflict(f"command {name!r} is already taken", plugin=self._plugin,
+                                 hint="choose another command name")
+        self._group.add_command(cmd, name)
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+        def decorator(func: Callable[..., Any]) -> click.Command:
+            cmd = click.command(*args, **kwargs)(func)
+            self.add_command(cmd)
+            return cmd
+
+        return decorator
+
+    def group(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Group]:
+        def decorator(func: Callable[..., Any]) -> click.Group:
+            grp = click.group(*args, **kwargs)(func)
+            self.add_command(grp)
+            return grp
+
+        return decorator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._group, name)
+
+
+HELP = """Key, national and global account hierarchies: validate, roll up, hand over.
+
+\b
+Examples:
+  kam init my-org                      start a workspace
+  kam validate examples/acme           check it (exit 1 on errors)
+  kam tree examples/acme --depth 2     show the account tree
+  kam plugins                          list installed industry plugins
+
+Set KAM_LOAD_PLUGINS=a,b to load only some plugins (empty: none), KAM_DISABLE_PLUGINS=x to
+block one, KAM_DEBUG=1 for tracebacks.
+"""
+
+
+def make_cli(pm: pluggy.PluginManager | None = None) -> click.Group:
+    """The ``kam`` group; with ``pm`` it uses exactly that plugin manager (tests)."""
+    factory = (lambda: pm) if pm is not None else None
+
+    @click.group(cls=KamGroup, pm_factory=factory, help=HELP,
+                 context_settings={"help_option_names": ["-h", "--help"],
+                                   "max_content_width": 100})
+    @click.version_option(package_name="kamcore", prog_name="kam",
+                          message="%(prog)s (kamcore) %(version)s")
+    @click.option("--no-plugins", is_flag=True, help="Load no installed plugins (built-ins only).")
+    @click.pass_context
+    def cli(ctx: click.Context, no_plugins: bool) -> None:
+        group = ctx.command
+        assert isinstance(group, KamGroup)
+        group.make_kam_context(ctx)
+
+    return cli
+
+
+def main() -> None:
+    """Console-script entry point."""
+    make_cli().main(prog_name="kam")

@@ -1,0 +1,41 @@
+"""``kam schema``: the JSON Schema of the records, plugin fields included."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--record", type=click.Choice(["all", "account", "person", "finding", "settings"]),
+              default="all", show_default=True, help="Which record's schema to print.")
+@click.pass_obj
+def schema(kam: object, record: str) -> None:
+    """Print the JSON Schema of accounts, people, findings and kam.yaml settings.
+
+    Plugin fields appear under ``plugins``: the schema of each plugin's namespace.
+
+    \b
+    Examples:
+      kam schema --record account
+      kam schema > kamcore.schema.json
+    """
+    from kamcore.cli.context import KamContext
+    from kamcore.cli.output import render_json
+    from kamcore.models import Account, Finding, Person
+    from kamcore.settings import Settings
+
+    assert isinstance(kam, KamContext)
+    models = {"account": Account, "person": Person, "finding": Finding, "settings": Settings}
+    if record != "all":
+        click.echo(render_json(models[record].model_json_schema()))
+        return
+    plugins = {}
+    for namespace, fieldset in sorted(kam.registry.fields.items()):
+        plugins[namespace] = {
+            "plugin": fieldset.plugin,
+            "account": fieldset.account.model_json_schema() if fieldset.account else None,
+            "person": fieldset.person.model_json_schema() if fieldset.person else None,
+        }
+    metrics = {name: m.model_dump(mode="json") for name, m in kam.registry.metrics.items()}
+    click.echo(render_json({name: model.model_json_schema() for name, model in models.items()}
+                           | {"plugins": plugins, "metrics": metrics}))

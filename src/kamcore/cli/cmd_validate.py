@@ -1,0 +1,110 @@
+"""``kam validate``: findings grouped for people, JSON for machines, exit 1 on errors."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import click
+
+from kamcore.cli.options import format_option, workspace_argument
+
+if TYPE_CHECKING:
+    from kamcore.models import Finding
+    from kamcore.org import Org
+
+_COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
+
+
+@click.command()
+@workspace_argument
+@format_option("text", "json", default="text")
+@click.option("--group-by", type=click.Choice(["file", "code"]), default="file",
+              show_default=True, help="How to group findings in text output.")
+@click.option("--select", multiple=True, metavar="CODE",
+              help="Only these rule codes or prefixes (repeatable), e.g. --select KAM1.")
+@click.option("--list-rules", is_flag=True, help="List every rule with its code and exit.")
+@click.pass_obj
+def validate(kam: object, org: str, fmt: str, group_by: str, select: tuple[str, ...],
+             list_rules: bool) -> None:
+    """Check an org's accounts and people against every rule.
+
+    Exit 0 when clean (warnings allowed), 1 when an error remains, 2 when the workspace
+    cannot be read.
+
+    \b
+    Examples:
+      kam validate examples/acme
+      kam validate examples/acme --format json | jq '.findings[].code'
+      kam validate my-org --select KAM10 --group-by code
+    """
+    from kamcore.cli.context import KamContext
+    from kamcore.validate import has_errors
+    from kamcore.validate import validate as run_rules
+
+    assert isinstance(kam, KamContext)
+    if list_rules:
+        _print_rules(kam)
+        return
+    loaded = kam.load(org)
+    findings = run_rules(loaded, select=list(select) or None)
+    if fmt == "json":
+        from kamcore.cli.output import render_json
+
+        click.echo(render_json({
+            "org": loaded.settings.name,
+            "accounts": len(loaded.accounts),
+            "people": len(loaded.people),
+            "summary": _counts(findings),
+            "findings": [f.model_dump(mode="json") for f in findings],
+        }))
+    else:
+        _print_text(loaded, findings, group_by)
+    if has_errors(findings):
+        raise click.exceptions.Exit(1)
+
+
+def _counts(findings: list[Finding]) -> dict[str, int]:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for finding in findings:
+        counts[finding.severity.value] += 1
+    return counts
+
+
+def _print_text(org: Org, findings: list[Finding], group_by: str) -> None:
+    groups: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        key = (finding.file or "(plugins)") if group_by == "file" else (
+            f"{finding.code} {finding.rule or ''}".strip())
+        groups[key].append(finding)
+    for key, items in groups.items():
+        click.secho(key, bold=True)
+        for f in items:
+            where = f"line {f.line}" if (group_by == "file" and f.line) else (f.where or "")
+            sev = click.style(f"{f.severity.value:<7}", fg=_COLOURS[f.severity.value])
+            code = f.code if group_by == "file" else ""
+            subject = f"{f.subject}: " if f.subject else ""
+            column = f" [{f.column}]" if f.column else ""
+            head = "  ".join(part for part in (where, code) if part)
+            click.echo(f"  {head:<14} {sev} {subject}{f.message}{column}")
+            if f.hint:
+                click.echo(f"  {'':<14} {'':<7} hint: {f.hint}")
+        click.echo()
+    counts = _counts(findings)
+    summary = (f"{counts['error']} error(s), {counts['warning']} warning(s), "
+               f"{counts['info']} info in {org.settings.name!r}: {len(org.accounts)} accounts, "
+               f"{len(org.people)} people")
+    colour = "red" if counts["error"] else "yellow" if counts["warning"] else "green"
+    prefix = "OK: " if not counts["error"] else ""
+    click.secho(prefix + summary, fg=colour, bold=True)
+
+
+def _print_rules(kam: object) -> None:
+    from kamcore.cli.context import KamContext
+    from kamcore.cli.output import render_table
+
+    assert isinstance(kam, KamContext)
+    rows = [{"code": r.code, "name": r.name, "severity": r.severity.value, "plugin": r.plugin,
+             "summary": r.summary} for r in sorted(kam.registry.rules.values(),
+                                                   key=lambda r: r.code)]
+    click.echo(render_table(rows))

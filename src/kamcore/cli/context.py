@@ -1,0 +1,47 @@
+"""The object every command receives: the plugin manager and registry, built on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from kamcore.org import Org
+    from kamcore.registry import Registry
+
+
+@dataclass
+class KamContext:
+    """Shared state of one ``kam`` invocation (``ctx.obj``)."""
+
+    pm_factory: Callable[[], pluggy.PluginManager]
+    _pm: pluggy.PluginManager | None = field(default=None, repr=False)
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        if self._pm is None:
+            self._pm = self.pm_factory()
+        return self._pm
+
+    @property
+    def registry(self) -> Registry:
+        from kamcore.registry import registry_for
+
+        return registry_for(self.pm)
+
+    def load(self, path: str | Path) -> Org:
+        """Load a workspace with this invocation's plugins."""
+        from kamcore.workspace import load
+
+        return load(path, registry=self.registry)
+
+    def warn_plugin_problems(self) -> None:
+        """Plugins that failed to load or declare are shown on stderr, once."""
+        import click
+
+        for problem in self.registry.problems:
+            click.secho(f"warning: {problem}", fg="yellow", err=True)

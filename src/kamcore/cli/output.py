@@ -1,0 +1,69 @@
+"""Rendering rows for people (aligned tables) and machines (JSON, CSV)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import click
+
+
+def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
+                 align_right: Iterable[str] = (), headers: Mapping[str, str] | None = None) -> str:
+    """An aligned text table; numbers right-aligned."""
+    if not rows:
+        return ""
+    columns = list(columns or rows[0].keys())
+    right = set(align_right)
+    names = [(headers or {}).get(c, c) for c in columns]
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(n), *(len(r[i]) for r in cells)) for i, n in enumerate(names)]
+    for _i, column in enumerate(columns):
+        if all(isinstance(row.get(column), (int, float)) or row.get(column) is None
+               for row in rows):
+            right.add(column)
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if c in right else v.ljust(w)
+                         for v, w, c in zip(values, widths, columns, strict=True)).rstrip()
+
+    out = [line(names), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if not value.is_integer() else f"{int(value):,}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def render_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    from kamcore.workspace.csvio import render_csv as _render
+
+    columns = list(columns or (rows[0].keys() if rows else []))
+    return _render(columns, ([row.get(c) for c in columns] for row in rows))
+
+
+def emit(text: str, output: str | None = None) -> None:
+    """Print to stdout, or write ``output`` atomically."""
+    if output:
+        from kamcore.atomic import atomic_write_text
+
+        atomic_write_text(output, text if text.endswith("\n") else text + "\n")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text)

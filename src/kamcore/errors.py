@@ -1,0 +1,103 @@
+"""The exceptions kamcore raises: one root, stable codes, no click.
+
+Every error a user can cause derives from :class:`KamError`. The CLI maps them to exit codes
+once (``kamcore.cli.errors``); library users catch ``KamError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a record came from, so every message can point at a file and line."""
+
+    file: str
+    line: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.line is not None:
+            text += f":{self.line}"
+        if self.column:
+            text += f" (column {self.column!r})"
+        return text
+
+
+class KamError(Exception):
+    """Root of every kamcore error. ``code`` is stable; ``hint`` says how to fix it."""
+
+    code = "KAM-E000"
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.location = location
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class WorkspaceError(KamError):
+    """A workspace cannot be read: missing or unreadable files, invalid YAML or CSV."""
+
+    code = "KAM-W001"
+
+
+class RecordErrors(WorkspaceError):
+    """Several records could not be parsed; all of them are listed, not just the first."""
+
+    code = "KAM-W002"
+
+    def __init__(self, problems: list[KamError]) -> None:
+        self.problems = problems
+        shown = "\n".join(f"- {p}" for p in problems[:50])
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"{len(problems)} record(s) could not be read:\n{shown}{more}")
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationFailed(KamError):
+    """Raised by callers who want an exception when error findings remain."""
+
+    code = "KAM-V001"
+
+
+class NotFound(KamError):
+    """An account or person id that the org does not contain."""
+
+    code = "KAM-N001"
+
+
+class PluginError(KamError):
+    """A plugin raised or returned something unusable; ``plugin`` names it."""
+
+    code = "KAM-P001"
+
+    def __init__(self, message: str, *, plugin: str, hook: str | None = None,
+                 hint: str | None = None) -> None:
+        self.plugin = plugin
+        self.hook = hook
+        where = f"plugin {plugin!r}" + (f" in hook {hook}" if hook else "")
+        super().__init__(f"{where}: {message}", hint=hint)
+
+
+class PluginConflict(PluginError):
+    """Two plugins claimed the same name (field namespace, metric, rule code, command)."""
+
+    code = "KAM-P002"
+
+
+class ChangeRefused(KamError):
+    """A planned change would break the org; nothing was written."""
+
+    code = "KAM-C001"

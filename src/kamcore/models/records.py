@@ -1,0 +1,196 @@
+"""The records of an org: accounts, people, findings, duties, metric definitions.
+
+Records are plain frozen data. Where a record came from (file and line) is kept by the ``Org``,
+not in the record, so that load -> save -> load compares equal.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kamcore.models.codes import country_codes, currency_codes
+from kamcore.models.enums import Role, Severity, Tier
+
+_ID = r"^[^\s,]([^,\n\r]*[^\s,])?$"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blanks(cls, data: Any) -> Any:
+        """Empty cells mean "not given": one pass per record, cheaper than a validator per field."""
+        if isinstance(data, dict):
+            cleaned = {}
+            for key, value in data.items():
+                if isinstance(value, str):
+                    value = value.strip()
+                    if not value:
+                        continue
+                cleaned[key] = value
+            return cleaned
+        return data
+
+
+class Account(_Record):
+    """A customer with one accountable manager, somewhere in the account tree."""
+
+    id: str = Field(pattern=_ID, description="Unique account id, e.g. ACME-DE.")
+    name: str = Field(min_length=1)
+    tier: Tier
+    parent: str | None = Field(None, description="Parent account id; empty for a root.")
+    manager: str | None = Field(None, description="Person id of the accountable manager.")
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code, e.g. DE.")
+    industry: str | None = None
+    currency: str | None = Field(None, description="ISO 4217 code of the account's metrics.")
+    metrics: dict[str, float] = Field(default_factory=dict)
+    ext: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Plugin fields, by plugin namespace.")
+    extra: dict[str, str] = Field(
+        default_factory=dict, description="Unknown columns, kept as they were.")
+
+    @field_validator("tier", mode="before")
+    @classmethod
+    def _tier(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.upper()
+        if code not in country_codes():
+            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. DE, US)")
+        return code
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.upper()
+        if code not in currency_codes():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD)")
+        return code
+
+    @field_validator("metrics")
+    @classmethod
+    def _finite(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, number in value.items():
+            if not math.isfinite(number):
+                raise ValueError(
+                    f"metric {name!r} is {number}; use a finite number or leave it empty")
+        return value
+
+
+class Person(_Record):
+    """Someone in the management tree: a manager of accounts or a supporting team member."""
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    role: Role
+    reports_to: str | None = None
+    capacity: int | None = Field(None, ge=0, description="How many accounts they can carry.")
+    email: str | None = None
+    active: bool = True
+    specialty: str | None = Field(
+        None, description="For support staff: what they do (billing, customer-service, seo...).")
+    ext: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    extra: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("active", mode="before")
+    @classmethod
+    def _active(cls, value: Any) -> Any:
+        if value is None:
+            return True
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in {"true", "yes", "1", "y"}:
+                return True
+            if lowered in {"false", "no", "0", "n"}:
+                return False
+            raise ValueError(f"{value!r} is not true/false")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
+class Finding(BaseModel):
+    """One result of a validation rule: stable code, severity, where, what, and how to fix it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    severity: Severity
+    message: str
+    hint: str | None = None
+    subject: str | None = Field(None, description="Account or person id the finding is about.")
+    file: str | None = None
+    line: int | None = None
+    column: str | None = None
+    rule: str | None = Field(None, description="The rule's short name, e.g. unknown-parent.")
+    plugin: str | None = Field(None, description="The plugin that owns the rule.")
+
+    @property
+    def where(self) -> str:
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+Aggregation = Literal["sum", "count", "min", "max", "mean", "wmean"]
+
+
+class MetricDef(BaseModel):
+    """How a metric rolls up. ``wmean`` needs ``weight``: another metric's name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = ""
+    unit: str = Field("", description="'money' converts with the FX table; else a plain unit.")
+    aggregation: Aggregation = "sum"
+    weight: str | None = None
+    description: str = ""
+    plugin: str = Field("core", description="The plugin (or 'workspace') that declared it.")
+
+    @model_validator(mode="after")
+    def _weight_for_wmean(self) -> MetricDef:
+        if self.aggregation == "wmean" and not self.weight:
+            raise ValueError(f"metric {self.name!r}: aggregation 'wmean' needs a weight metric")
+        return self
+
+    @property
+    def is_money(self) -> bool:
+        return self.unit == "money"
+
+
+class Duty(BaseModel):
+    """Something the accountable manager must do for an account, and who may do it for them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    cadence: str = Field(
+        "as needed", description="daily, weekly, monthly, quarterly, yearly or as needed")
+    who: str = Field(
+        "manager", description="'manager' or the support specialty it is delegated to.")
+    source: str = Field("core", description="The plugin that defined the duty.")

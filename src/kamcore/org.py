@@ -1,0 +1,294 @@
+"""``Org``: the account tree and the management tree, as networkx graphs over pydantic records.
+
+Both graphs point from the senior node to the junior one: parent account -> child account,
+manager -> report. Queries are methods that read the graphs; edits go through
+:mod:`kamcore.changes`, never through the graphs directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from kamcore.errors import Location, NotFound
+from kamcore.models import Account, MetricDef, Person, Tier
+from kamcore.settings import Settings
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from kamcore.registry import Registry
+
+
+@dataclass
+class Duplicate:
+    """A record whose id was already taken; kept aside so that validation can report it."""
+
+    kind: str
+    record: Account | Person
+    location: Location | None
+
+
+@dataclass
+class Org:
+    """An org: settings, account records, people records and the two trees built from them.
+
+    Build one with :func:`kamcore.load` (from a workspace folder) or :meth:`Org.build` (from
+    records). Do not edit the graphs: use :mod:`kamcore.changes`.
+
+    >>> from kamcore import Account, Org, Person
+    >>> org = Org.build(
+    ...     accounts=[Account(id="G", name="Globex", tier="global", manager="P1"),
+    ...               Account(id="N", name="Globex DE", tier="national", parent="G")],
+    ...     people=[Person(id="P1", name="Ada", role="gam")])
+    >>> org.children("G")
+    ['N']
+    >>> org.book("P1")
+    ['G']
+    """
+
+    settings: Settings
+    accounts: dict[str, Account]
+    people: dict[str, Person]
+    locations: dict[tuple[str, str], Location] = field(default_factory=dict)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    registry: Registry | None = None
+    path: Path | None = None
+    #: Column order of each table as it was read, so that a save keeps the user's layout.
+    layout: dict[str, list[str]] = field(default_factory=dict)
+    #: Where records are stored: "csv" (accounts.csv, people.csv) or "inline" (kam.yaml).
+    storage: str = "csv"
+
+    @classmethod
+    def build(cls, accounts: Iterable[Account] = (), people: Iterable[Person] = (), *,
+              settings: Settings | None = None, registry: Registry | None = None) -> Org:
+        """An org from records (duplicates are kept aside for validation to report)."""
+        org = cls(settings=settings or Settings(), accounts={}, people={}, registry=registry)
+        for account in accounts:
+            if account.id in org.accounts:
+                org.duplicates.append(Duplicate("account", account, None))
+            else:
+                org.accounts[account.id] = account
+        for person in people:
+            if person.id in org.people:
+                org.duplicates.append(Duplicate("person", person, None))
+            else:
+                org.people[person.id] = person
+        return org
+
+    # -- graphs -----------------------------------------------------------------------------
+
+    @cached_property
+    def account_graph(self) -> nx.DiGraph:
+        """Parent -> child edges; parents that do not exist are left out (rule KAM102)."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.accounts)
+        accounts = self.accounts
+        graph.add_edges_from((a.parent, a.id) for a in accounts.values()
+                             if a.parent is not None and a.parent in accounts)
+        return graph
+
+    @cached_property
+    def people_graph(self) -> nx.DiGraph:
+        """Manager -> report edges; managers that do not exist are left out (rule KAM121)."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.people)
+        people = self.people
+        graph.add_edges_from((p.reports_to, p.id) for p in people.values()
+                             if p.reports_to is not None and p.reports_to in people)
+        return graph
+
+    @cached_property
+    def _books(self) -> dict[str, list[str]]:
+        books: dict[str, list[str]] = {}
+        for account in self.accounts.values():
+            if account.manager is not None:
+                books.setdefault(account.manager, []).append(account.id)
+        return books
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def account(self, account_id: str) -> Account:
+        """The account with this id. :raises NotFound: with a suggestion when close."""
+        try:
+            return self.accounts[account_id]
+        except KeyError:
+            raise NotFound(f"no account with id {account_id!r}",
+                           hint=_suggest(account_id, self.accounts)) from None
+
+    def person(self, person_id: str) -> Person:
+        """The person with this id. :raises NotFound: with a suggestion when close."""
+        try:
+            return self.people[person_id]
+        except KeyError:
+            raise NotFound(f"no person with id {person_id!r}",
+                           hint=_suggest(person_id, self.people)) from None
+
+    def location(self, kind: str, record_id: str) -> Location | None:
+        """File and line a record was read from (``kind`` is "account" or "person")."""
+        return self.locations.get((kind, record_id))
+
+    # -- the account tree -------------------------------------------------------------------
+
+    def roots(self) -> list[str]:
+        """Accounts without a parent (or whose parent is missing), in file order."""
+        return [a.id for a in self.accounts.values()
+                if a.parent is None or a.parent not in self.accounts]
+
+    def children(self, account_id: str) -> list[str]:
+        """Direct children of an account, in file order."""
+        self.account(account_id)
+        return list(self.account_graph.successors(account_id))
+
+    def parent(self, account_id: str) -> str | None:
+        """The parent id, or ``None`` for a root."""
+        parent = self.account(account_id).parent
+        return parent if parent in self.accounts else None
+
+    def ancestors(self, account_id: str) -> list[str]:
+        """Parent, grandparent, ... up to the root (stops at a cycle)."""
+        chain: list[str] = []
+        seen = {account_id}
+        current = self.parent(account_id)
+        while current is not None and current not in seen:
+            chain.append(current)
+            seen.add(current)
+            current = self.parent(current)
+        return chain
+
+    def path_to_root(self, account_id: str) -> list[str]:
+        """The account itself followed by its ancestors."""
+        return [account_id, *self.ancestors(account_id)]
+
+    def root_of(self, account_id: str) -> str:
+        """The top of the account's tree."""
+        return self.path_to_root(account_id)[-1]
+
+    def subtree(self, account_id: str) -> list[str]:
+        """The account and all its descendants, depth first in file order."""
+        self.account(account_id)
+        return list(nx.dfs_preorder_nodes(self.account_graph, account_id))
+
+    def descendants(self, account_id: str) -> set[str]:
+        """All accounts below this one."""
+        self.account(account_id)
+        return nx.descendants(self.account_graph, account_id)
+
+    def depth(self, account_id: str) -> int:
+        """0 for a root."""
+        return len(self.ancestors(account_id))
+
+    def accounts_where(self, **criteria: Any) -> list[Account]:
+        """Accounts whose fields equal the criteria, e.g. ``tier="key", country="DE"``."""
+        return [a for a in self.accounts.values()
+                if all(getattr(a, k, None) == v for k, v in criteria.items())]
+
+    def by_tier(self, tier: Tier | str) -> list[Account]:
+        """Accounts of one tier."""
+        return self.accounts_where(tier=Tier(tier))
+
+    # -- the management tree ----------------------------------------------------------------
+
+    def book(self, person_id: str) -> list[str]:
+        """The accounts this person is accountable for (their book of business)."""
+        self.person(person_id)
+        return list(self._books.get(person_id, []))
+
+    def manager_of(self, person_id: str) -> str | None:
+        """Whom the person reports to, or ``None`` at the top."""
+        boss = self.person(person_id).reports_to
+        return boss if boss in self.people else None
+
+    def chain_of_command(self, person_id: str) -> list[str]:
+        """Their manager, their manager's manager, ... up to the top (stops at a cycle)."""
+        chain: list[str] = []
+        seen = {person_id}
+        current = self.manager_of(person_id)
+        while current is not None and current not in seen:
+            chain.append(current)
+            seen.add(current)
+            current = self.manager_of(current)
+        return chain
+
+    def reports(self, person_id: str) -> list[str]:
+        """Direct reports."""
+        self.person(person_id)
+        return list(self.people_graph.successors(person_id))
+
+    def team(self, person_id: str) -> list[str]:
+        """Everyone below this person in the management tree, depth first."""
+        self.person(person_id)
+        return [p for p in nx.dfs_preorder_nodes(self.people_graph, person_id) if p != person_id]
+
+    def team_book(self, person_id: str) -> list[str]:
+        """The accounts of the person and their whole team."""
+        return [a for p in [person_id, *self.team(person_id)] for a in self.book(p)]
+
+    def support_staff(self, person_id: str) -> list[Person]:
+        """Support staff who report directly to this person."""
+        return [self.people[p] for p in self.reports(person_id)
+                if self.people[p].role == "support"]
+
+    def top_people(self) -> list[str]:
+        """People who report to nobody in the org."""
+        return [p.id for p in self.people.values()
+                if p.reports_to is None or p.reports_to not in self.people]
+
+    # -- plugins ----------------------------------------------------------------------------
+
+    @property
+    def metrics(self) -> dict[str, MetricDef]:
+        """Every metric known here: the plugins' (core included) and the workspace's own."""
+        known = dict(self.registry.metrics) if self.registry is not None else {}
+        for name, spec in self.settings.metrics.items():
+            known.setdefault(name, MetricDef(name=name, plugin="workspace",
+                                             **spec.model_dump()))
+        return known
+
+    def industry_of(self, account: Account | str) -> str | None:
+        """The registered industry of an account (aliases resolved), or ``None``."""
+        if isinstance(account, str):
+            account = self.account(account)
+        if self.registry is None:
+            return account.industry.lower() if account.industry else None
+        return self.registry.industry_of(account.industry)
+
+    def fields(self, record: Account | Person, namespace: str) -> BaseModel | None:
+        """A plugin's fields of a record, validated by its model (``None`` when it has none).
+
+        :raises pydantic.ValidationError: the values do not fit the plugin's model.
+        """
+        if self.registry is None or namespace not in self.registry.fields:
+            return None
+        fieldset = self.registry.fields[namespace]
+        model = fieldset.account if isinstance(record, Account) else fieldset.person
+        if model is None:
+            return None
+        return model.model_validate(record.ext.get(namespace, {}))
+
+    def iter_accounts(self) -> Iterator[Account]:
+        """Accounts in file order."""
+        return iter(self.accounts.values())
+
+    def replace(self, *, accounts: dict[str, Account] | None = None,
+                people: dict[str, Person] | None = None) -> Org:
+        """A copy with new records (graphs rebuilt lazily); the original is untouched."""
+        return Org(settings=self.settings,
+                   accounts=self.accounts if accounts is None else accounts,
+                   people=self.people if people is None else people,
+                   locations=self.locations, duplicates=[], registry=self.registry,
+                   path=self.path, layout=self.layout, storage=self.storage)
+
+
+def _suggest(wanted: str, known: dict[str, Any]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(wanted, list(known), n=3)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return None

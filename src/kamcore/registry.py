@@ -1,0 +1,213 @@
+"""What the plugins declared: industries, fields, metrics and rules, each with its plugin.
+
+The registry is built once per plugin manager by calling each plugin's hook on its own, so that
+every registration is attributed to its plugin, conflicts name both plugins, and one plugin
+that raises is recorded in ``problems`` while the others carry on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from kamcore.errors import Location, PluginConflict, PluginError
+from kamcore.models import MetricDef, Severity
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from kamcore.org import Org
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule's ``check`` yields; kamcore turns it into a :class:`~kamcore.Finding`.
+
+    :param subject: the account or person id the problem is about.
+    :param message: what is wrong, in one sentence.
+    :param hint: how to fix it.
+    :param column: the column at fault, when there is one.
+    :param location: where the problem is, when it is not the subject's own record.
+    """
+
+    subject: str | None
+    message: str
+    hint: str | None = None
+    column: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class IndustryDef:
+    name: str
+    aliases: tuple[str, ...]
+    description: str
+    plugin: str
+
+
+@dataclass(frozen=True)
+class FieldSet:
+    """A plugin's field models; values live under ``namespace`` in ``Account.ext``."""
+
+    namespace: str
+    plugin: str
+    account: type[BaseModel] | None = None
+    person: type[BaseModel] | None = None
+
+
+@dataclass(frozen=True)
+class RuleDef:
+    code: str
+    name: str
+    check: Callable[[Org], Iterable[Violation]]
+    severity: Severity
+    summary: str
+    plugin: str
+
+
+@dataclass
+class Registry:
+    industries: dict[str, IndustryDef] = field(default_factory=dict)
+    fields: dict[str, FieldSet] = field(default_factory=dict)
+    metrics: dict[str, MetricDef] = field(default_factory=dict)
+    rules: dict[str, RuleDef] = field(default_factory=dict)
+    #: Plugins that failed while declaring; shown by ``kam validate`` and ``kam plugins``.
+    problems: list[PluginError] = field(default_factory=list)
+    _industry_index: dict[str, str] = field(default_factory=dict)
+
+    def industry_of(self, value: str | None) -> str | None:
+        """The registered industry an ``industry`` cell names, or ``None``."""
+        if not value:
+            return None
+        return self._industry_index.get(normalize_name(value))
+
+
+def normalize_name(value: str) -> str:
+    """Lower case, single spaces, no punctuation: 'Health-Care ' -> 'health care'."""
+    return re.sub(r"[\s_\-/&.]+", " ", value.strip().lower()).strip()
+
+
+_CODE = re.compile(r"^[A-Z]{2,6}\d{3}$")
+_NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def call_each(pm: pluggy.PluginManager, hook: str, problems: list[PluginError],
+              **kwargs: Any) -> Iterator[tuple[str, Any]]:
+    """Call ``hook`` on each plugin in pluggy's order, isolating failures.
+
+    Yields ``(plugin_name, result)``; a plugin that raises is appended to ``problems`` as a
+    :class:`PluginError` naming plugin and hook, and skipped.
+    """
+    caller = getattr(pm.hook, hook)
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+        except PluginError as exc:
+            problems.append(exc)
+            continue
+        except Exception as exc:
+            problems.append(PluginError(f"{type(exc).__name__}: {exc}", plugin=impl.plugin_name,
+                                        hook=hook))
+            continue
+        yield impl.plugin_name, result
+
+
+def build_registry(pm: pluggy.PluginManager) -> Registry:
+    """Collect every plugin's declarations. Never raises for a plugin's fault."""
+    reg = Registry()
+    reg.problems.extend(getattr(pm, "load_failures", []))
+    current = {"plugin": ""}
+
+    def claim(kind: str, key: str, table: dict[str, Any]) -> None:
+        if key in table:
+            raise PluginConflict(
+                f"{kind} {key!r} is already registered by plugin {table[key].plugin!r}",
+                plugin=current["plugin"], hint="rename it, or disable one of the two plugins")
+
+    def register_industry(name: str, *, aliases: Iterable[str] = (), description: str = "") -> None:
+        key = normalize_name(name)
+        claim("industry", key, reg.industries)
+        reg.industries[key] = IndustryDef(key, tuple(aliases), description, current["plugin"])
+        for alias in (key, *aliases):
+            reg._industry_index.setdefault(normalize_name(alias), key)
+
+    def register_fields(namespace: str, *, account: type[BaseModel] | None = None,
+                        person: type[BaseModel] | None = None) -> None:
+        if not _NAMESPACE.match(namespace):
+            raise PluginError(f"namespace {namespace!r} must be lower_snake_case",
+                              plugin=current["plugin"], hook="kam_register_fields")
+        for model in (account, person):
+            if model is not None and not (isinstance(model, type) and issubclass(model, BaseModel)):
+                raise PluginError(f"fields for {namespace!r} must be a pydantic model class, "
+                                  f"got {model!r}", plugin=current["plugin"],
+                                  hook="kam_register_fields")
+        claim("field namespace", namespace, reg.fields)
+        reg.fields[namespace] = FieldSet(namespace, current["plugin"], account, person)
+
+    def register_metric(name: str, **options: Any) -> None:
+        try:
+            metric = MetricDef(name=name, plugin=current["plugin"], **options)
+        except (ValidationError, TypeError) as exc:
+            raise PluginError(f"metric {name!r} is invalid: {exc}", plugin=current["plugin"],
+                              hook="kam_register_metrics") from None
+        claim("metric", name, reg.metrics)
+        reg.metrics[name] = metric
+
+    def register_rule(code: str, name: str, check: Callable[[Org], Iterable[Violation]], *,
+                      severity: str = "error", summary: str = "") -> None:
+        if not _CODE.match(code) or not callable(check):
+            raise PluginError(f"rule {code!r}: the code must look like ABC123 and check must be "
+                              "callable", plugin=current["plugin"], hook="kam_register_rules")
+        claim("rule code", code, reg.rules)
+        reg.rules[code] = RuleDef(code, name, check, Severity(severity), summary,
+                                  current["plugin"])
+
+    for hook, register in (("kam_register_industries", register_industry),
+                           ("kam_register_fields", register_fields),
+                           ("kam_register_metrics", register_metric),
+                           ("kam_register_rules", register_rule)):
+        caller = getattr(pm.hook, hook)
+        for impl in reversed(caller.get_hookimpls()):
+            current["plugin"] = impl.plugin_name
+            before = _snapshot(reg)
+            try:
+                impl.function(register)
+            except PluginError as exc:
+                _restore(reg, before)
+                reg.problems.append(exc if exc.hook else PluginError(
+                    exc.message, plugin=exc.plugin, hook=hook, hint=exc.hint))
+            except Exception as exc:
+                _restore(reg, before)
+                reg.problems.append(PluginError(f"{type(exc).__name__}: {exc}",
+                                                plugin=impl.plugin_name, hook=hook))
+    for metric in list(reg.metrics.values()):
+        if metric.weight and metric.weight not in reg.metrics:
+            del reg.metrics[metric.name]
+            reg.problems.append(PluginError(
+                f"metric {metric.name!r} is weighted by {metric.weight!r}, which no plugin "
+                "declares", plugin=metric.plugin, hook="kam_register_metrics"))
+    return reg
+
+
+def _snapshot(reg: Registry) -> tuple[dict[str, Any], ...]:
+    return (dict(reg.industries), dict(reg.fields), dict(reg.metrics), dict(reg.rules),
+            dict(reg._industry_index))
+
+
+def _restore(reg: Registry, snap: tuple[dict[str, Any], ...]) -> None:
+    """A plugin that fails half-way leaves nothing behind: all or none of its declarations."""
+    reg.industries, reg.fields, reg.metrics, reg.rules, reg._industry_index = (
+        dict(part) for part in snap)
+
+
+def registry_for(pm: pluggy.PluginManager) -> Registry:
+    """The registry of ``pm``, built on first use and kept on the manager."""
+    cached = getattr(pm, "_kam_registry", None)
+    if cached is None:
+        cached = build_registry(pm)
+        pm._kam_registry = cached  # type: ignore[attr-defined]
+    return cached

@@ -1,0 +1,87 @@
+"""``kam.yaml``: the org's name, reporting currency, rule settings, metrics and plugin settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kamcore.models.codes import currency_codes
+from kamcore.models.enums import Severity
+
+CONFIG_FILE = "kam.yaml"
+ACCOUNTS_FILE = "accounts.csv"
+PEOPLE_FILE = "people.csv"
+FACTS_FILES = ("facts.csv", "facts.parquet")
+FX_FILE = "fx.csv"
+JOURNAL_FILE = "journal.jsonl"
+
+
+class RuleSettings(BaseModel):
+    """Turn rules off or change their severity, like ruff's per-rule settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disable: list[str] = Field(default_factory=list)
+    severity: dict[str, Severity] = Field(default_factory=dict)
+
+
+class WorkspaceMetric(BaseModel):
+    """A metric the workspace declares for itself (a column a plugin does not know)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = ""
+    unit: str = ""
+    aggregation: str = "sum"
+    weight: str | None = None
+    description: str = ""
+
+
+class Settings(BaseModel):
+    """The settings part of ``kam.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "Unnamed org"
+    currency: str = Field("USD", description="Reporting currency (ISO 4217).")
+    rules: RuleSettings = Field(default_factory=RuleSettings)
+    metrics: dict[str, WorkspaceMetric] = Field(default_factory=dict)
+    plugins: dict[str, Any] = Field(default_factory=dict,
+                                    description="Per-plugin settings, by plugin name.")
+    accounts: list[dict[str, Any]] | None = Field(
+        None, description="Inline account records (small orgs); else accounts.csv.")
+    people: list[dict[str, Any]] | None = Field(
+        None, description="Inline people records (small orgs); else people.csv.")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in currency_codes():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code (e.g. EUR, USD)")
+        return code
+
+
+CONFIG_TEMPLATE = """\
+# kamcore workspace settings. Docs: docs/workspace.md
+name: {name}
+
+# Reporting currency (ISO 4217): rollups convert money metrics into it with fx.csv.
+currency: {currency}
+
+# Rule settings. List codes with `kam validate --list-rules`.
+rules:
+  disable: []          # e.g. [KAM109]
+  severity: {{}}         # e.g. {{KAM111: error}}
+
+# Metrics of your own, beyond those the core and plugins declare (columns in accounts.csv).
+metrics: {{}}            # e.g. {{margin: {{unit: money, aggregation: sum}}}}
+
+# Settings for plugins, by plugin name.
+plugins: {{}}
+
+# Records live in accounts.csv and people.csv. Small orgs may instead list them here:
+# accounts:
+#   - {{id: ACME, name: Acme Group, tier: global, manager: P1, revenue: 1000}}
+"""

@@ -1,0 +1,121 @@
+"""CSV tables with line numbers in, canonical CSV out."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kamcore.errors import KamError, Location, WorkspaceError
+from kamcore.workspace.yamlio import decode_text
+
+
+@dataclass
+class Table:
+    """A CSV file read as rows of strings, each with the line it started on."""
+
+    path: Path
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+def read_table(path: Path, *, required: Sequence[str]) -> tuple[Table, list[KamError]]:
+    """Read ``path``: UTF-8 with or without BOM, CRLF or LF.
+
+    Rows with the wrong number of cells are returned as problems, not rows.
+
+    :raises WorkspaceError: the file is missing, empty, or lacks a required column.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise WorkspaceError(f"{path} does not exist",
+                             hint=f"create it with a header line: {','.join(required)}") from None
+    except OSError as exc:
+        raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from None
+    text = decode_text(raw, path)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[KamError] = []
+    try:
+        header = next(reader, None)
+        while header is not None and not any(cell.strip() for cell in header):
+            header = next(reader, None)
+    except csv.Error as exc:
+        raise WorkspaceError(f"unreadable CSV header: {exc}", location=Location(str(path), 1)) \
+            from None
+    if header is None:
+        raise WorkspaceError(f"{path} is empty",
+                             hint=f"it needs at least a header line: {','.join(required)}")
+    header = [name.strip() for name in header]
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise WorkspaceError(f"column {name!r} appears twice in the header",
+                                 location=Location(str(path), reader.line_num),
+                                 hint="rename or remove one of them")
+        seen.add(name)
+    missing = [name for name in required if name not in seen]
+    if missing:
+        raise WorkspaceError(
+            f"missing column(s) {', '.join(missing)}; the header is {','.join(header)}",
+            location=Location(str(path), reader.line_num),
+            hint=f"the first line must name at least: {','.join(required)}")
+    rows: list[tuple[int, list[str]]] = []
+    width = len(header)
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(WorkspaceError(f"unreadable CSV row: {exc}",
+                                           location=Location(str(path), start),
+                                           hint="check the quotes on this line"))
+            break
+        line, start = start, reader.line_num + 1
+        if len(row) != width:
+            if not any(cell.strip() for cell in row):
+                continue  # blank line
+            problems.append(WorkspaceError(
+                f"{len(row)} cells where the header has {width}",
+                location=Location(str(path), line),
+                hint="quote cells that contain commas (\"Acme, Inc.\") or add the missing cells"))
+            continue
+        rows.append((line, row))
+    return Table(path, header, rows), problems
+
+
+def format_cell(value: object) -> str:
+    """Canonical text of one cell: no trailing .0 on whole numbers, true/false, '' for None."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return ";".join(format_cell(v) for v in value)
+    return str(value)
+
+
+def render_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV text with LF line ends."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([format_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def iter_dict_rows(table: Table) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows as ``{column: cell}``."""
+    header = table.header
+    for line, row in table.rows:
+        yield line, dict(zip(header, row, strict=True))
