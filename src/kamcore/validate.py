@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kamcore.models import Finding, Severity
+from kamcore.perf import paused_gc
 from kamcore.registry import RuleDef, Violation
 
 if TYPE_CHECKING:
@@ -41,11 +42,13 @@ def validate(org: Org, *, select: list[str] | None = None) -> list[Finding]:
                 f"{problem.plugin}", rule="plugin-failure", plugin=problem.plugin)
         for problem in registry.problems
     ]
-    for rule in registry.rules.values():
-        if rule.code in disabled or (select and not any(rule.code.startswith(s) for s in select)):
-            continue
-        severity = settings.severity.get(rule.code, rule.severity)
-        findings.extend(_run_rule(org, rule, severity))
+    with paused_gc():
+        for rule in registry.rules.values():
+            if rule.code in disabled or (
+                    select and not any(rule.code.startswith(s) for s in select)):
+                continue
+            severity = settings.severity.get(rule.code, rule.severity)
+            findings.extend(_run_rule(org, rule, severity))
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.file or "", f.line or 0, f.code))
     return findings
 

@@ -114,32 +114,73 @@ def role_fits_tier(org: Org) -> Iterator[Violation]:
                             column="manager")
 
 
+def _tier_ancestors(org: Org) -> dict[str, tuple[str | None, str | None]]:
+    """For every account: its nearest national and global ancestor-or-self, in one pass.
+
+    Walking each national's subtree separately is quadratic in the worst case; one top-down
+    pass over the tree is linear. Accounts caught in loops are left out (KAM103 reports them).
+    """
+    cache: dict[str, tuple[str | None, str | None]] = org.__dict__.get("_tier_ancestors", {})
+    if cache:
+        return cache
+    accounts = org.accounts
+    national_tier, global_tier = Tier.NATIONAL, Tier.GLOBAL
+    for start in accounts:
+        if start in cache:
+            continue
+        path: list[str] = []
+        on_path: set[str] = set()
+        node: str | None = start
+        while node is not None and node in accounts and node not in cache:
+            if node in on_path:
+                break  # a loop: KAM103 reports it; leave these accounts out
+            on_path.add(node)
+            path.append(node)
+            node = accounts[node].parent
+        else:
+            national, top = cache.get(node, (None, None)) if node is not None else (None, None)
+            for account_id in reversed(path):
+                tier = accounts[account_id].tier
+                if tier == national_tier:
+                    national = account_id
+                elif tier == global_tier:
+                    top = account_id
+                cache[account_id] = (national, top)
+    org.__dict__["_tier_ancestors"] = cache
+    return cache
+
+
 def national_one_country(org: Org) -> Iterator[Violation]:
     for account in org.accounts.values():
-        if account.tier != Tier.NATIONAL:
-            continue
-        if account.country is None:
+        if account.tier == Tier.NATIONAL and account.country is None:
             yield Violation(account.id, "national account has no country",
                             "set its ISO country code", column="country")
+    for account_id, (national, _) in _tier_ancestors(org).items():
+        if national is None or national == account_id:
             continue
-        for child in org.descendants(account.id):
-            country = org.accounts[child].country
-            if country is not None and country != account.country:
-                yield Violation(child, f"account is in {country} but sits under national "
-                                f"account {account.id!r} ({account.country})",
-                                "move it under the national account of its own country",
-                                column="country")
+        country = org.accounts[account_id].country
+        home = org.accounts[national].country
+        if country is not None and home is not None and country != home:
+            yield Violation(account_id, f"account is in {country} but sits under national "
+                            f"account {national!r} ({home})",
+                            "move it under the national account of its own country",
+                            column="country")
 
 
 def global_spans_countries(org: Org) -> Iterator[Violation]:
+    countries: dict[str, set[str]] = {}
+    for account_id, (_, top) in _tier_ancestors(org).items():
+        country = org.accounts[account_id].country
+        if top is not None and country is not None:
+            countries.setdefault(top, set()).add(country)
     for account in org.accounts.values():
         if account.tier != Tier.GLOBAL:
             continue
-        countries = {org.accounts[a].country for a in org.subtree(account.id)} - {None}
-        if len(countries) < 2:
-            only = f" (only {next(iter(countries))})" if countries else ""
-            yield Violation(account.id, f"global account spans {len(countries)} "
-                            f"countr{'y' if len(countries) == 1 else 'ies'}{only}; a global "
+        seen = countries.get(account.id, set())
+        if len(seen) < 2:
+            only = f" (only {next(iter(seen))})" if seen else ""
+            yield Violation(account.id, f"global account spans {len(seen)} "
+                            f"countr{'y' if len(seen) == 1 else 'ies'}{only}; a global "
                             "account spans at least two", "make it a national account, or add "
                             "its accounts in other countries")
 
@@ -151,8 +192,8 @@ def nam_reports_to_gam(org: Org) -> Iterator[Violation]:
         nam = org.people[account.manager or ""]
         if nam.role != Role.NAM:
             continue
-        top = next((org.accounts[a] for a in org.ancestors(account.id)
-                    if org.accounts[a].tier == Tier.GLOBAL), None)
+        top_id = _tier_ancestors(org).get(account.id, (None, None))[1]
+        top = org.accounts.get(top_id) if top_id else None
         if top is None or top.manager not in org.people or top.manager == nam.id:
             continue
         if top.manager not in org.chain_of_command(nam.id):

@@ -15,10 +15,12 @@ from pydantic import BaseModel, ValidationError
 
 from kamcore.errors import KamError, Location, RecordErrors, WorkspaceError
 from kamcore.models import Account, Person
+from kamcore.models.quick import quick_account, quick_person
 from kamcore.org import Duplicate, Org
+from kamcore.perf import paused_gc
 from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE, Settings
-from kamcore.workspace.csvio import iter_dict_rows, read_table
-from kamcore.workspace.yamlio import LINE_KEY, read_yaml, strip_lines
+from kamcore.workspace.csvio import read_table
+from kamcore.workspace.yamlio import KEY_LINES, LINE_KEY, read_yaml, strip_lines
 
 if TYPE_CHECKING:
     import pluggy
@@ -58,7 +60,8 @@ def load_settings(folder: Path) -> tuple[Settings, dict[str, Any]]:
         err = exc.errors()[0]
         key = err["loc"][0] if err["loc"] else None
         line = _line_of(raw, err["loc"])
-        raise WorkspaceError(f"setting {'.'.join(map(str, err['loc']))}: {err['msg']}",
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise WorkspaceError(f"setting {'.'.join(map(str, err['loc']))}: {message}",
                              location=Location(str(path), line),
                              hint=_settings_hint(key)) from None
     return settings, raw
@@ -68,6 +71,8 @@ def _line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:
     line = raw.get(LINE_KEY) if isinstance(raw, dict) else None
     node = raw
     for part in loc:
+        if isinstance(node, dict) and part in node.get(KEY_LINES, {}):
+            line = node[KEY_LINES][part]
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
         if in_dict or in_list:
@@ -98,6 +103,11 @@ def load(path: str | Path, *, pm: pluggy.PluginManager | None = None,
     :raises WorkspaceError: a file is missing or unreadable.
     :raises RecordErrors: records could not be parsed (all of them are listed).
     """
+    with paused_gc():
+        return _load(path, pm, registry)
+
+
+def _load(path: str | Path, pm: pluggy.PluginManager | None, registry: Registry | None) -> Org:
     from kamcore.registry import registry_for
 
     folder = resolve_workspace(path)
@@ -128,17 +138,22 @@ def load(path: str | Path, *, pm: pluggy.PluginManager | None = None,
     return org
 
 
+#: One record as read: where, the column names, the cells (a CSV row or an inline mapping).
+RawRow = tuple[Location, tuple[str, ...], list[Any]]
+
+
 def _csv_rows(path: Path, required: tuple[str, ...], org: Org, problems: list[KamError],
-              table_name: str) -> Iterator[tuple[Location, dict[str, Any]]]:
+              table_name: str) -> Iterator[RawRow]:
     table, bad_rows = read_table(path, required=required)
     problems.extend(bad_rows)
     org.layout[table_name] = list(table.header)
     name = str(path)
-    for line, row in iter_dict_rows(table):
-        yield Location(name, line), row
+    header = tuple(table.header)
+    for line, row in table.rows:
+        yield Location(name, line), header, row
 
 
-def _yaml_rows(records: Any, name: str) -> Iterator[tuple[Location, dict[str, Any]]]:
+def _yaml_rows(records: Any, name: str) -> Iterator[RawRow]:
     if not isinstance(records, list):
         raise WorkspaceError("inline records must be a list of mappings",
                              location=Location(name), hint="write '- {id: ..., name: ...}'")
@@ -155,72 +170,101 @@ def _yaml_rows(records: Any, name: str) -> Iterator[tuple[Location, dict[str, An
                 flat.update({f"{key}.{k}": v for k, v in value.items()})
             else:
                 flat[str(key)] = value
-        yield Location(name, line), flat
+        yield Location(name, line), tuple(flat), list(flat.values())
 
 
-def _add_records(org: Org, kind: str, model: type[BaseModel],
-                 rows: Iterable[tuple[Location, dict[str, Any]]], core: tuple[str, ...],
-                 metric_names: set[str], problems: list[KamError]) -> None:
-    table = org.accounts if kind == "account" else org.people
-    for location, row in rows:
-        record_id = str(row.get("id") or "").strip()
-        data: dict[str, Any] = {}
+def _add_records(org: Org, kind: str, model: type[BaseModel], rows: Iterable[RawRow],
+                 core: tuple[str, ...], metric_names: set[str], problems: list[KamError]) -> None:
+    table: dict[str, Any] = org.accounts if kind == "account" else org.people
+    quick = quick_account if kind == "account" else quick_person
+    plans: dict[tuple[str, ...], _Plan] = {}  # one per header: CSV has one, inline YAML a few
+    for location, header, cells in rows:
+        plan = plans.get(header)
+        if plan is None:
+            plan = plans[header] = _Plan(header, set(core), metric_names)
+        data = {name: cells[i] for name, i in plan.core}
         metrics: dict[str, float] = {}
         ext: dict[str, dict[str, Any]] = {}
         extra: dict[str, str] = {}
         bad = False
-        for column, value in row.items():
-            if column in core:
-                data[column] = value
-            elif column in metric_names:
-                number, error = _parse_number(value)
-                if error:
-                    problems.append(_record_error(location, column, record_id, error,
-                                                  "write a plain number like 1250000.50, or "
-                                                  "leave the cell empty"))
-                    bad = True
-                elif number is not None:
-                    metrics[column] = number
-            elif "." in column:
-                namespace, _, name = column.partition(".")
-                if value is not None and value != "":
-                    ext.setdefault(namespace, {})[name] = value
-            elif value is not None and value != "":
-                extra[column] = value if isinstance(value, str) else str(value)
-        if kind == "account":
-            data["metrics"] = metrics
-        data["ext"] = ext
-        data["extra"] = extra
+        for name, i in plan.metrics:
+            value = cells[i]
+            if value is None or value == "":
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = math.nan if str(value).strip() else None
+                if number is None:
+                    continue
+            if not math.isfinite(number) or isinstance(value, bool):
+                problems.append(_record_error(
+                    location, name, str(data.get("id") or "").strip(),
+                    f"{value!r} is not a {'finite ' if _is_float(value) else ''}number",
+                    "write a plain number like 1250000.50, or leave the cell empty"))
+                bad = True
+            else:
+                metrics[name] = number
+        for namespace, name, i in plan.ext:
+            value = cells[i]
+            if value is not None and value != "":
+                ext.setdefault(namespace, {})[name] = value
+        for name, i in plan.extra:
+            value = cells[i]
+            if value is not None and value != "":
+                extra[name] = value if isinstance(value, str) else str(value)
         if bad:
             continue
-        try:
-            record = model.model_validate(data)
-        except ValidationError as exc:
-            for err in exc.errors():
-                column = str(err["loc"][0]) if err["loc"] else None
-                problems.append(_record_error(location, column, record_id,
-                                              _explain(err, row.get(column)),
-                                              _hint_for(kind, column)))
-            continue
+        record = quick(data, metrics, ext, extra)
+        if record is None:
+            data = {k: v for k, v in data.items() if v is not None and v != ""}
+            if kind == "account":
+                data["metrics"] = metrics
+            data["ext"] = ext
+            data["extra"] = extra
+            try:
+                record = model.model_validate(data)
+            except ValidationError as exc:
+                record_id = str(data.get("id") or "").strip()
+                for err in exc.errors():
+                    column = str(err["loc"][0]) if err["loc"] else None
+                    problems.append(_record_error(location, column, record_id,
+                                                  _explain(err, data.get(column or "")),
+                                                  _hint_for(kind, column)))
+                continue
         if record.id in table:
-            org.duplicates.append(Duplicate(kind, record, location))  # type: ignore[arg-type]
+            org.duplicates.append(Duplicate(kind, record, location))
             continue
-        table[record.id] = record  # type: ignore[assignment]
+        table[record.id] = record
         org.locations[(kind, record.id)] = location
 
 
-def _parse_number(value: Any) -> tuple[float | None, str | None]:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None, None
-    if isinstance(value, bool):
-        return None, f"{value!r} is not a number"
+class _Plan:
+    """Which cell of a row goes where, worked out once per header."""
+
+    def __init__(self, header: tuple[str, ...], core: set[str], metric_names: set[str]) -> None:
+        self.core: list[tuple[str, int]] = []
+        self.metrics: list[tuple[str, int]] = []
+        self.ext: list[tuple[str, str, int]] = []
+        self.extra: list[tuple[str, int]] = []
+        for i, column in enumerate(header):
+            if column in core:
+                self.core.append((column, i))
+            elif column in metric_names:
+                self.metrics.append((column, i))
+            elif "." in column:
+                namespace, _, name = column.partition(".")
+                self.ext.append((namespace, name, i))
+            else:
+                self.extra.append((column, i))
+
+
+def _is_float(value: Any) -> bool:
     try:
-        number = float(value.strip() if isinstance(value, str) else value)
+        float(value)
     except (TypeError, ValueError):
-        return None, f"{value!r} is not a number"
-    if not math.isfinite(number):
-        return None, f"{value!r} is not a finite number"
-    return number, None
+        return False
+    return True
 
 
 def _record_error(location: Location, column: str | None, record_id: str, message: str,

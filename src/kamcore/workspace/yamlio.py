@@ -10,6 +10,7 @@ import yaml
 from kamcore.errors import Location, WorkspaceError
 
 LINE_KEY = "__line__"
+KEY_LINES = "__key_lines__"
 MAX_YAML_BYTES = 64 * 1024 * 1024
 
 
@@ -28,6 +29,8 @@ class _SafeLineLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping = super().construct_mapping(node, deep=deep)
         mapping[LINE_KEY] = node.start_mark.line + 1
+        mapping[KEY_LINES] = {key.value: key.start_mark.line + 1 for key, _ in node.value
+                              if isinstance(key, yaml.ScalarNode)}
         return mapping
 
 
@@ -63,7 +66,7 @@ def read_yaml(path: Path) -> Any:
 def strip_lines(value: Any) -> Any:
     """``value`` without the ``__line__`` bookkeeping keys, recursively."""
     if isinstance(value, dict):
-        return {k: strip_lines(v) for k, v in value.items() if k != LINE_KEY}
+        return {k: strip_lines(v) for k, v in value.items() if k not in (LINE_KEY, KEY_LINES)}
     if isinstance(value, list):
         return [strip_lines(v) for v in value]
     return value
