@@ -1,0 +1,183 @@
+"""``kamcore.rollup(...)`` and ``account_totals(...)``: rollups for Python users.
+
+A workspace path takes the columnar fast path (pyarrow reader, no object per account); an
+:class:`~kamcore.Org` already in memory is turned into the same columns. Both run the same
+engine, so both give the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kamcore.rollup.values import Inputs
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from kamcore.models import MetricDef
+    from kamcore.org import Org
+    from kamcore.registry import Registry
+    from kamcore.rollup.result import RollupResult
+    from kamcore.settings import Settings
+
+Progress = Callable[[str], None]
+
+
+def _metric_defs(settings: Settings, registry: Registry | None) -> dict[str, MetricDef]:
+    from kamcore.models import MetricDef
+
+    known = dict(registry.metrics) if registry is not None else {}
+    for name, spec in settings.metrics.items():
+        known.setdefault(name, MetricDef(name=name, plugin="workspace", **spec.model_dump()))
+    return known
+
+
+def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
+                pm: pluggy.PluginManager | None = None, skip_bad: bool = False,
+                people: bool = False, step: Progress | None = None) -> Inputs:
+    """Read what a rollup needs: account columns, metric definitions, FX, facts.
+
+    :param source: an Org, or a workspace folder (fast columnar path).
+    :param people: also read people (manager rollups).
+    :param step: called with a label before each stage (progress display).
+    """
+    from kamcore.org import Org
+    from kamcore.rollup.columnar import from_org, read_accounts, read_people
+    from kamcore.rollup.facts import find_facts, read_facts
+    from kamcore.rollup.fx import read_fx
+
+    step = step or (lambda label: None)
+    if isinstance(source, Org):
+        step("reading accounts")
+        settings, folder = source.settings, source.path
+        metrics = source.metrics
+        accounts, people_cols = from_org(source)
+    else:
+        from kamcore.workspace.loader import load_settings, resolve_workspace
+
+        folder = resolve_workspace(source)
+        settings, _ = load_settings(folder)
+        if registry is None:
+            from kamcore.registry import registry_for
+
+            if pm is None:
+                from kamcore.plugins import get_plugin_manager
+
+                pm = get_plugin_manager()
+            registry = registry_for(pm)
+        metrics = _metric_defs(settings, registry)
+        step("reading accounts")
+        if settings.accounts is not None:
+            from kamcore.workspace import load
+
+            accounts, people_cols = from_org(load(folder, registry=registry))
+        else:
+            accounts = read_accounts(folder / "accounts.csv", metrics, registry=registry)
+            people_cols = read_people(folder / "people.csv") if people else None
+    inputs = Inputs(accounts=accounts, metrics=metrics, currency=settings.currency,
+                    fx=read_fx(folder, settings.currency) if folder else _no_fx(settings),
+                    people=people_cols, folder=folder, name=settings.name)
+    facts_path = find_facts(folder) if folder else None
+    if facts_path is not None:
+        step("reading facts")
+        inputs.facts = read_facts(facts_path, accounts.ids, list(metrics), skip_bad=skip_bad)
+    return inputs
+
+
+def _no_fx(settings: Settings):  # type: ignore[no-untyped-def]
+    from kamcore.rollup.fx import FxTable
+
+    return FxTable(settings.currency)
+
+
+def rollup(source: Org | str | Path, metrics: Sequence[str] | None = None, *,
+           by: str = "account", period: str | None = None, by_period: bool = False,
+           depth: int | None = None, top: int | None = None, skip_bad: bool = False,
+           own: bool = True, pm: pluggy.PluginManager | None = None,
+           registry: Registry | None = None, step: Progress | None = None) -> RollupResult:
+    """Roll metrics up the account tree, the management chain, or by a field.
+
+    :param source: an :class:`~kamcore.Org`, or a workspace folder.
+    :param metrics: metric names; by default every metric that has values.
+    :param by: ``account`` (subtree totals), ``manager`` (own book and team total), or a field
+        to group accounts by: ``tier``, ``country``, ``industry``, ``currency``, a plugin field
+        like ``retail.channels``, any other accounts.csv column.
+    :param period: with facts: ``2026Q3``, ``2026-07``, ``2026`` or a range
+        ``2026Q1..2026Q4``; default the latest period in the facts.
+    :param by_period: one column per period instead of one combined value.
+    :param depth: keep rows at most this deep (account and manager views).
+    :param top: keep the ``top`` rows with the largest first metric.
+    :param skip_bad: leave bad fact rows out (listed in ``result.skipped``) instead of failing.
+    :param own: include each account's own value beside its total (account view).
+    :returns: a :class:`~kamcore.rollup.result.RollupResult`; ``.rows`` are dicts.
+    :raises KamError: unreadable or inconsistent input, with file and line.
+
+    >>> import kamcore
+    >>> result = kamcore.rollup("examples/acme", ["revenue"], by="tier")   # doctest: +SKIP
+    >>> [(r["tier"], r["accounts"]) for r in result.rows]                   # doctest: +SKIP
+    [('global', 4), ('national', 14), ('key', 27), ('regular', 49)]
+    """
+    from kamcore.rollup.periods import parse_selection
+    from kamcore.rollup.values import own_values, resolve_metrics, select_periods, with_weights
+    from kamcore.rollup.views import account_view, group_view, manager_view
+
+    selection = None
+    if period is not None:
+        try:
+            selection = parse_selection(period)
+        except ValueError as exc:
+            from kamcore.errors import KamError
+
+            raise KamError(str(exc), hint="e.g. --period 2026Q3 or 2026Q1..2026Q4") from None
+    inputs = load_inputs(source, registry=registry, pm=pm, skip_bad=skip_bad,
+                         people=by == "manager", step=step)
+    shown = resolve_metrics(inputs, metrics)
+    names = with_weights(inputs, shown)
+    selection, columns = select_periods(inputs, selection, by_period)
+    if step:
+        step("rolling up")
+    blocks = own_values(inputs, names, columns, by_period)
+    if by == "account":
+        result = account_view(inputs, shown, names, blocks, depth=depth, top=top, own=own)
+    elif by == "manager":
+        result = manager_view(inputs, shown, names, blocks, depth=depth, top=top)
+    else:
+        result = group_view(inputs, by, shown, names, blocks, top=top)
+    result.period = selection.label if selection is not None else None
+    result.periods = [b.label for b in blocks if b.label]
+    result.skipped = list(inputs.facts.skipped) if inputs.facts else []
+    result.title = inputs.name
+    return result
+
+
+def account_totals(org: Org, metrics: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+    """Subtree total of each metric for every account, in the reporting currency.
+
+    Uses the latest period of the workspace's facts file when there is one, else the metric
+    columns of accounts.csv; each metric rolls up by its own aggregation. A metric with no
+    value anywhere in an account's subtree is left out of that account's dict.
+
+    :param org: a loaded org (``org.path`` locates facts.csv and fx.csv).
+    :param metrics: metric names; default every metric that has values.
+    :returns: ``{account_id: {metric: total}}``, accounts in file order.
+
+    >>> import kamcore
+    >>> from kamcore.rollup import account_totals
+    >>> totals = account_totals(kamcore.load("examples/acme"), ["orders"])  # doctest: +SKIP
+    >>> totals["ACME"]["orders"]                                             # doctest: +SKIP
+    412.0
+    """
+    import math
+
+    result = rollup(org, metrics, own=False)
+    keys = [(c.key, c.metric) for c in result.columns if c.metric]
+    out: dict[str, dict[str, float]] = {account_id: {} for account_id in org.accounts}
+    for record in result.table.select(["id", *(k for k, _ in keys)]).to_pylist():
+        values = out[record["id"]]
+        for key, metric in keys:
+            value = record[key]
+            if value is not None and not math.isnan(value):
+                values[metric] = float(value)  # type: ignore[index]
+    return out

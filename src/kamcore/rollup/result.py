@@ -1,0 +1,90 @@
+"""What a rollup returns: a column-typed table with records, CSV and JSON forms."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from kamcore.errors import KamError
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column: ``key`` in records/CSV/JSON, ``header`` in the terminal table.
+
+    ``kind`` is ``text``, ``int``, ``money`` (reporting currency) or ``number``.
+    """
+
+    key: str
+    header: str
+    kind: str = "text"
+    metric: str | None = None
+
+
+@dataclass
+class RollupResult:
+    """The rows of a rollup, in display order.
+
+    :ivar view: ``account``, ``manager`` or the grouping field (``tier``, ``country``...).
+    :ivar columns: the columns, in order.
+    :ivar table: the rows as a pyarrow table (missing values are nulls).
+    :ivar currency: the reporting currency money columns are in.
+    :ivar period: the period filter in effect (``None`` without facts).
+    :ivar periods: the period columns of a ``by_period`` rollup.
+    :ivar skipped: bad fact rows left out by ``skip_bad``.
+    """
+
+    view: str
+    columns: list[Column]
+    table: pa.Table
+    currency: str
+    metrics: list[str]
+    period: str | None = None
+    periods: list[str] = field(default_factory=list)
+    skipped: list[KamError] = field(default_factory=list)
+    title: str = ""
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows as dicts (``None`` for a missing value); same as :meth:`to_records`."""
+        return self.to_records()
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The rows as plain dicts, keys in column order, whole numbers as ``int``."""
+        kinds = {c.key: c.kind for c in self.columns}
+        records = self.table.select([c.key for c in self.columns]).to_pylist()
+        for record in records:
+            for key, value in record.items():
+                if isinstance(value, float):
+                    if math.isnan(value):
+                        record[key] = None
+                    elif kinds[key] == "int" or (value.is_integer() and abs(value) < 2 ** 53
+                                                 and kinds[key] != "number"):
+                        record[key] = int(value)
+        return records
+
+    def to_csv_bytes(self) -> bytes:
+        """CSV with a header of column keys, written by pyarrow (fast for a million rows)."""
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+
+        sink = pa.BufferOutputStream()
+        table = self.table.select([c.key for c in self.columns])
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="needed"))
+        return sink.getvalue().to_pybytes()
+
+    def to_json_data(self) -> dict[str, Any]:
+        """The JSON document: metadata plus ``rows``."""
+        return {"view": self.view, "currency": self.currency, "period": self.period,
+                "periods": self.periods, "metrics": self.metrics,
+                "columns": [{"key": c.key, "label": c.header, "kind": c.kind}
+                            for c in self.columns],
+                "skipped": [str(p) for p in self.skipped],
+                "rows": self.to_records()}

@@ -1,0 +1,203 @@
+"""Each account's own value of each metric, in the reporting currency, per period column.
+
+Where values come from: a metric that appears in the facts file takes its values from the facts
+of the selected period(s); any other metric from its accounts.csv column. Money (a metric whose
+unit is ``money``) is converted with :mod:`kamcore.rollup.fx`: facts at their period's rate,
+accounts.csv values at the undated (``*``) rate. Over a period range, an account's facts combine
+by the metric's aggregation: sum for ``sum``; min / max for ``min`` / ``max``; the mean of the
+periods for ``mean``, ``wmean`` and ``count``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kamcore.errors import KamError, WorkspaceError
+from kamcore.rollup.periods import Period, latest
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kamcore.models import MetricDef
+    from kamcore.rollup.columnar import Columns
+    from kamcore.rollup.facts import Facts
+    from kamcore.rollup.fx import FxTable
+
+
+class UnknownMetric(KamError):
+    """A metric nobody declared."""
+
+    code = "KAM-R004"
+
+
+@dataclass
+class Inputs:
+    """Everything a rollup reads, already checked."""
+
+    accounts: Columns
+    metrics: dict[str, MetricDef]
+    currency: str
+    fx: FxTable
+    facts: Facts | None = None
+    people: Columns | None = None
+    folder: Path | None = None
+    name: str = ""
+
+
+@dataclass
+class PeriodValues:
+    """Own values for one output column set: ``label`` None when not split by period."""
+
+    label: str | None
+    values: np.ndarray  # (k, N) float64, original account order
+
+
+def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None) -> list[str]:
+    """The metrics to show: the ones asked for, or every metric with any value.
+
+    :raises UnknownMetric: naming the metric and the known ones.
+    """
+    if wanted:
+        for name in wanted:
+            if name not in inputs.metrics:
+                raise UnknownMetric(f"unknown metric {name!r}",
+                                    hint="known metrics: " + ", ".join(sorted(inputs.metrics)))
+        return list(dict.fromkeys(wanted))
+    have = set(inputs.accounts.numbers)
+    if inputs.facts is not None:
+        have |= {inputs.facts.metrics[i] for i in set(inputs.facts.metric.tolist())}
+    return [m for m in inputs.metrics if m in have]
+
+
+def with_weights(inputs: Inputs, names: list[str]) -> list[str]:
+    """``names`` plus the weight metrics their weighted means need (appended, hidden)."""
+    out = list(names)
+    for name in names:
+        weight = inputs.metrics[name].weight
+        if inputs.metrics[name].aggregation == "wmean" and weight and weight not in out:
+            out.append(weight)
+    return out
+
+
+def select_periods(inputs: Inputs, selection: Period | None,
+                   by_period: bool) -> tuple[Period | None, list[Period]]:
+    """The period filter in effect and, with ``by_period``, the fact periods it holds.
+
+    Without ``--period`` a rollup over facts shows the latest period.
+    """
+    facts = inputs.facts
+    if facts is None:
+        if selection is not None or by_period:
+            raise WorkspaceError("--period and --by-period need facts: this workspace has no "
+                                 "facts.csv or facts.parquet",
+                                 hint="add facts.csv with columns account,period,metric,value")
+        return None, []
+    if not facts.periods:
+        return selection, []
+    if selection is None:
+        if by_period:
+            return None, list(facts.periods)
+        selection = latest(facts.periods)
+    chosen = [p for p in facts.periods if selection.contains(p)]
+    return selection, chosen
+
+
+def own_values(inputs: Inputs, names: Sequence[str], columns: list[Period],
+               by_period: bool) -> list[PeriodValues]:
+    """Own values per metric (rows) and account (columns), one block per period column."""
+    import numpy as np
+
+    n = len(inputs.accounts)
+    facts = inputs.facts
+    fact_metrics = set() if facts is None else {facts.metrics[i] for i in
+                                                 np.unique(facts.metric).tolist()}
+    cur_codes, currencies = _currency_codes(inputs.accounts)
+    blocks = [PeriodValues(p.label, np.full((len(names), n), np.nan))
+              for p in (columns if by_period else [])] or [PeriodValues(None, np.full(
+                  (len(names), n), np.nan))]
+    for row, name in enumerate(names):
+        mdef = inputs.metrics[name]
+        if name in fact_metrics and facts is not None:
+            _from_facts(inputs, facts, row, name, mdef, columns, by_period, blocks,
+                        cur_codes, currencies)
+        elif name in inputs.accounts.numbers:
+            values = inputs.accounts.numbers[name]
+            if mdef.is_money:
+                values = values * _undated_rates(inputs, values, cur_codes, currencies)
+            for block in blocks:
+                block.values[row] = values
+    return blocks
+
+
+def _currency_codes(accounts: Columns) -> tuple[np.ndarray, list[str | None]]:
+    import numpy as np
+
+    col = accounts.column("currency")
+    if col is None:
+        return np.zeros(len(accounts), dtype=np.int64), [None]
+    enc = col.dictionary_encode()
+    names = [c.strip().upper() if c else None for c in enc.dictionary.to_pylist()] + [None]
+    codes = enc.indices.fill_null(len(names) - 1).to_numpy(zero_copy_only=False)
+    return codes.astype(np.int64), names
+
+
+def _undated_rates(inputs: Inputs, values: np.ndarray, codes: np.ndarray,
+                   currencies: list[str | None]) -> np.ndarray:
+    import numpy as np
+
+    used = np.unique(codes[~np.isnan(values)])
+    table = np.ones(len(currencies))
+    for code in used.tolist():
+        row = int(np.flatnonzero((codes == code) & ~np.isnan(values))[0])
+        table[code] = inputs.fx.rate(currencies[code], None,
+                                     needed_by=_who(inputs, row))
+    return table[codes]
+
+
+def _who(inputs: Inputs, row: int) -> str:
+    acc = inputs.accounts
+    where = acc.location(row)
+    return f"account {acc.ids[row].as_py()!r}" + (f" at {where}" if where else "")
+
+
+def _from_facts(inputs: Inputs, facts: Facts, row: int, name: str, mdef: MetricDef,
+                columns: list[Period], by_period: bool, blocks: list[PeriodValues],
+                cur_codes: np.ndarray, currencies: list[str | None]) -> None:
+    import numpy as np
+
+    n = len(inputs.accounts)
+    metric_code = facts.metrics.index(name)
+    chosen = {facts.periods.index(p) for p in columns}
+    mask = (facts.metric == metric_code) & np.isin(facts.period, list(chosen))
+    acc = facts.account[mask]
+    per = facts.period[mask]
+    val = facts.value[mask]
+    if mdef.is_money and len(val):
+        pair = cur_codes[acc] * len(facts.periods) + per
+        uniq, inverse = np.unique(pair, return_inverse=True)
+        rates = np.empty(len(uniq))
+        for i, key in enumerate(uniq.tolist()):
+            cur, p = divmod(key, len(facts.periods))
+            first = int(np.flatnonzero(pair == key)[0])
+            rates[i] = inputs.fx.rate(currencies[cur], facts.periods[p],
+                                      needed_by=_who(inputs, int(acc[first])))
+        val = val * rates[inverse]
+    if by_period:
+        for block, period in zip(blocks, columns, strict=True):
+            pick = per == facts.periods.index(period)
+            block.values[row, acc[pick]] = val[pick]
+        return
+    agg = mdef.aggregation
+    count = np.bincount(acc, minlength=n)
+    if agg in ("min", "max"):
+        out = np.full(n, np.nan)
+        (np.fmin if agg == "min" else np.fmax).at(out, acc, val)
+    else:
+        total = np.bincount(acc, weights=val, minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = total if agg == "sum" else total / count
+        out = np.where(count > 0, out, np.nan)
+    blocks[0].values[row] = out

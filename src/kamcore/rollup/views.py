@@ -1,0 +1,232 @@
+"""The three shapes of a rollup: the account tree, the management chain, groups of accounts.
+
+No double counting, by construction: a person's *book* sums the **own** values of the accounts
+they manage (never subtree totals), so a manager of a parent and of its child, or of accounts in
+two subtrees, counts each account once. A *team* total is the person's book plus the books of
+everyone below them in the management tree. Groups (tier, country, ...) also sum own values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from kamcore.errors import KamError
+from kamcore.rollup.result import Column, RollupResult
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.rollup.columnar import Columns
+    from kamcore.rollup.compile import CompiledTree
+    from kamcore.rollup.engine import Spec
+    from kamcore.rollup.values import Inputs, PeriodValues
+
+TIER_ORDER = ("global", "national", "key", "regular")
+
+
+def specs_for(inputs: Inputs, names: Sequence[str]) -> list[Spec]:
+    """The engine's spec for each metric row (weights point at rows of ``names``)."""
+    from kamcore.rollup.engine import Spec
+
+    out = []
+    for name in names:
+        mdef = inputs.metrics[name]
+        weight = names.index(mdef.weight) if mdef.aggregation == "wmean" and mdef.weight \
+            else None
+        out.append(Spec(mdef.aggregation, weight))
+    return out
+
+
+def compiled(cols: Columns) -> CompiledTree:
+    """Compile a table's tree; a cycle becomes an error with file and line."""
+    from kamcore.rollup.columnar import cycle_error
+    from kamcore.rollup.compile import CycleFound, compile_tree
+
+    try:
+        return compile_tree(cols.parent)
+    except CycleFound as exc:
+        raise cycle_error(cols, exc.nodes) from None
+
+
+def _metric_columns(inputs: Inputs, shown: Sequence[str], blocks: Sequence[PeriodValues],
+                    parts: Sequence[tuple[str, str]]) -> list[tuple[Column, int, str]]:
+    """Metric columns with the block (period) and part (suffix) each one shows."""
+    cols = []
+    for name in shown:
+        mdef = inputs.metrics[name]
+        label = mdef.label or name
+        kind = "money" if mdef.is_money else (
+            "number" if mdef.aggregation in ("mean", "wmean") else "int"
+            if mdef.aggregation == "count" or name == "orders" else "number")
+        for b, block in enumerate(blocks):
+            for suffix, prefix in parts:
+                key = name + suffix + (f"_{block.label}" if block.label else "")
+                head = (prefix + label + (f" {block.label}" if block.label else "")).strip()
+                if mdef.is_money:
+                    head += f" ({inputs.currency})"
+                cols.append((Column(key, head, kind, name), b, suffix))
+    return cols
+
+
+def _num(values: np.ndarray) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(values, pa.float64(), from_pandas=True)
+
+
+def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
+                 blocks: Sequence[PeriodValues], *, depth: int | None = None,
+                 top: int | None = None, own: bool = True) -> RollupResult:
+    """Own value and subtree total of each metric, per account, in tree (pre-)order."""
+    import pyarrow as pa
+
+    from kamcore.rollup.engine import rollup
+
+    acc = inputs.accounts
+    tree = compiled(acc)
+    specs = specs_for(inputs, names)
+    totals = [tree.to_original(rollup(tree, tree.to_level(b.values), specs)) for b in blocks]
+    order = tree.preorder()
+    level = tree.depth[tree.position]
+    order = _trim(order, level, totals[0][0] if len(shown) else None, depth, top)
+    take = pa.array(order)
+    data: dict[str, pa.Array] = {"id": acc.ids.take(take)}
+    for name in ("name", "tier", "parent", "manager"):
+        col = acc.column(name)
+        data[name] = col.take(take) if col is not None else pa.nulls(len(order), pa.string())
+    data["depth"] = pa.array(level[order])
+    columns = [Column("id", "Id"), Column("name", "Account"), Column("tier", "Tier"),
+               Column("manager", "Manager"), Column("depth", "Depth", "int")]
+    parts = ([("", "Own "), ("_total", "")] if own else [("_total", "")])
+    metric_cols = _metric_columns(inputs, shown, blocks, parts)
+    for col, b, part in metric_cols:
+        i = names.index(col.metric or "")
+        source = totals[b] if part == "_total" else blocks[b].values
+        data[col.key] = _num(source[i][order])
+    columns.insert(4, Column("parent", "Parent"))
+    return RollupResult("account", columns + [c for c, _, _ in metric_cols],
+                        pa.table(data), inputs.currency, list(shown))
+
+
+def _trim(order: np.ndarray, level: np.ndarray, first_total: np.ndarray | None,
+          depth: int | None, top: int | None) -> np.ndarray:
+    import numpy as np
+
+    if depth is not None:
+        order = order[level[order] <= depth]
+    if top is not None and first_total is not None:
+        keyed = np.nan_to_num(first_total[order], nan=-np.inf)
+        order = order[np.argsort(-keyed, kind="stable")][:top]
+    elif top is not None:
+        order = order[:top]
+    return order
+
+
+def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
+                 blocks: Sequence[PeriodValues], *, depth: int | None = None,
+                 top: int | None = None) -> RollupResult:
+    """Each person's own book and their team's total, in management-tree order.
+
+    Accounts without a known manager are gathered in a last row, ``(no manager)``.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.rollup.compile import compile_tree
+    from kamcore.rollup.engine import aggregate, group_fold, rollup_extreme, rollup_sums
+
+    people = inputs.people
+    if people is None:
+        raise KamError("a manager rollup needs people.csv")
+    p = len(people)
+    codes = pc.index_in(inputs.accounts.column("manager") or pa.nulls(len(inputs.accounts),
+                                                                      pa.string()),
+                        value_set=people.ids).fill_null(p).to_numpy(zero_copy_only=False)
+    compiled(people)  # a readable error for a cycle in the management tree
+    tree = compile_tree(np.append(people.parent, -1))
+    specs = specs_for(inputs, names)
+    group_sums, group_extreme = group_fold(codes, p + 1)
+
+    def team_sums(rows: np.ndarray) -> np.ndarray:
+        return tree.to_original(rollup_sums(tree, tree.to_level(group_sums(rows)),
+                                            inplace=True))
+
+    def team_extreme(row: np.ndarray, kind: str) -> np.ndarray:
+        return tree.to_original(rollup_extreme(tree, tree.to_level(group_extreme(row, kind)),
+                                               kind))
+
+    books = [aggregate(b.values, specs, group_sums, group_extreme) for b in blocks]
+    teams = [aggregate(b.values, specs, team_sums, team_extreme) for b in blocks]
+    count = np.bincount(codes, minlength=p + 1).astype(np.float64)
+    team_count = tree.to_original(rollup_sums(tree, tree.to_level(count[None, :])))[0]
+    order = tree.preorder()
+    if count[p] == 0:
+        order = order[order != p]
+    level = tree.depth[tree.position]
+    order = _trim(order, level, teams[0][0] if len(shown) else None, depth, top)
+    take = pa.array(order)
+    ids = pa.concat_arrays([people.ids, pa.array(["(no manager)"])])
+    data: dict[str, pa.Array] = {"id": ids.take(take)}
+    for name in ("name", "role"):
+        col = people.column(name)
+        base = col if col is not None else pa.nulls(p, pa.string())
+        data[name] = pa.concat_arrays([base, pa.array([""])]).take(take)
+    data["depth"] = pa.array(level[order])
+    data["accounts"] = pa.array(count[order].astype(np.int64))
+    data["team_accounts"] = pa.array(team_count[order].astype(np.int64))
+    columns = [Column("id", "Id"), Column("name", "Person"), Column("role", "Role"),
+               Column("depth", "Depth", "int"), Column("accounts", "Book", "int"),
+               Column("team_accounts", "Team", "int")]
+    metric_cols = _metric_columns(inputs, shown, blocks, [("_book", "Book "),
+                                                          ("_team", "Team ")])
+    for col, b, part in metric_cols:
+        i = names.index(col.metric or "")
+        source = teams[b] if part == "_team" else books[b]
+        data[col.key] = _num(source[i][order])
+    return RollupResult("manager", columns + [c for c, _, _ in metric_cols],
+                        pa.table(data), inputs.currency, list(shown))
+
+
+def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence[str],
+               blocks: Sequence[PeriodValues], *, top: int | None = None) -> RollupResult:
+    """Accounts grouped by a field (tier, country, industry, a plugin field ``ns.field``...)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.rollup.engine import aggregate, group_fold
+
+    acc = inputs.accounts
+    column = acc.column(field)
+    if column is None:
+        known = [c for c in acc.text.column_names if c not in ("id", "name", "parent")]
+        raise KamError(f"cannot group by {field!r}: accounts have no such field",
+                       hint="use account, manager or one of: " + ", ".join(known))
+    enc = column.dictionary_encode()
+    keys = [*(str(k) for k in enc.dictionary.to_pylist()), "(none)"]
+    codes = enc.indices.fill_null(len(keys) - 1).to_numpy(zero_copy_only=False)
+    g = len(keys)
+    sums, extreme = group_fold(codes, g)
+    folded = [aggregate(b.values, specs_for(inputs, names), sums, extreme) for b in blocks]
+    count = np.bincount(codes, minlength=g)
+    order = np.flatnonzero(count)
+    if field == "tier":
+        rank = {t: i for i, t in enumerate(TIER_ORDER)}
+        order = np.array(sorted(order, key=lambda i: (rank.get(keys[i], 9), keys[i])),
+                         dtype=np.int64)
+    elif len(shown):
+        first = np.nan_to_num(folded[0][0][order], nan=-np.inf)
+        order = order[np.lexsort((np.array(keys, dtype=object)[order].astype(str), -first))]
+    if top is not None:
+        order = order[:top]
+    data: dict[str, pa.Array] = {
+        field: pa.array([keys[i] for i in order], pa.string()),
+        "accounts": pa.array(count[order])}
+    columns = [Column(field, field.capitalize()), Column("accounts", "Accounts", "int")]
+    metric_cols = _metric_columns(inputs, shown, blocks, [("", "")])
+    for col, b, _ in metric_cols:
+        data[col.key] = _num(folded[b][names.index(col.metric or "")][order])
+    return RollupResult(field, columns + [c for c, _, _ in metric_cols],
+                        pa.table(data), inputs.currency, list(shown))
