@@ -34,7 +34,7 @@ _LAZY: dict[str, str] = {
     "load": "kamcore.workspace",
     "save": "kamcore.workspace",
     "init_workspace": "kamcore.workspace",
-    "validate": "kamcore.validate",
+    "validate": "kamcore.validation",
     "rollup": "kamcore.rollup._self",
     "get_plugin_manager": "kamcore.plugins",
     "list_plugins": "kamcore.plugins",
@@ -114,5 +114,5 @@ if TYPE_CHECKING:
     from kamcore.org import Org
     from kamcore.plugins import get_plugin_manager, list_plugins
     from kamcore.registry import Registry, Violation, registry_for
-    from kamcore.validate import validate
+    from kamcore.validation import validate
     from kamcore.workspace import init_workspace, load, save

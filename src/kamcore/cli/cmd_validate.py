@@ -39,8 +39,8 @@ def validate(kam: object, org: str, fmt: str, group_by: str, select: tuple[str, 
       kam validate my-org --select KAM10 --group-by code
     """
     from kamcore.cli.context import KamContext
-    from kamcore.validate import has_errors
-    from kamcore.validate import validate as run_rules
+    from kamcore.validation import has_errors
+    from kamcore.validation import validate as run_rules
 
     assert isinstance(kam, KamContext)
     if list_rules:
