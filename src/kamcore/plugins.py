@@ -51,6 +51,17 @@ class KamPluginManager(pluggy.PluginManager):
         #: Entry-point plugin name -> (distribution name, version).
         self.distributions: dict[str, tuple[str, str]] = {}
 
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register ``plugin``; the cached registry is dropped so that it is rebuilt with it."""
+        self.__dict__.pop("_kam_registry", None)
+        return super().register(plugin, name)
+
+    def unregister(self, plugin: object | None = None,
+                   name: str | None = None) -> object | None:
+        """Unregister a plugin (by object or name) and drop the cached registry."""
+        self.__dict__.pop("_kam_registry", None)
+        return super().unregister(plugin, name)
+
 
 def get_plugin_manager(*, load_entrypoints: bool = True,
                        defaults: bool = True) -> KamPluginManager:

@@ -27,6 +27,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "tree": "kamcore.cli.cmd_tree:tree",
     "schema": "kamcore.cli.cmd_schema:schema",
     "plugins": "kamcore.cli.cmd_plugins:plugins",
+    "duties": "kamcore.cli.cmd_duties:duties",
 }
 
 

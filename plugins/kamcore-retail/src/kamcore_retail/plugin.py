@@ -1,0 +1,137 @@
+"""The retail plugin: industry, fields, store-count metric, GLN rules and retail duties.
+
+Plain functions first; the hook implementations kamcore calls are at the bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from kamcore import Duty, Violation, hookimpl, serves
+from kamcore_retail.checks import gln_problem
+
+if TYPE_CHECKING:
+    from kamcore import Account, Org
+    from kamcore_retail.fields import RetailAccount
+
+NAMESPACE = "retail"
+INDUSTRY = "retail"
+
+
+def fields_of(org: Org, account: Account) -> RetailAccount | None:
+    """The account's retail fields, or ``None`` when it has none or they are invalid (KAM140)."""
+    from pydantic import ValidationError
+
+    if NAMESPACE not in account.ext:
+        return None
+    try:
+        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
+    except ValidationError:
+        return None
+
+
+def retail_accounts(org: Org) -> Iterator[tuple[Account, RetailAccount]]:
+    """Accounts with valid retail fields."""
+    for account in org.accounts.values():
+        fields = fields_of(org, account)
+        if fields is not None:
+            yield account, fields
+
+
+def check_gln(org: Org) -> Iterator[Violation]:
+    """RTL101: the GLN's last digit is its GS1 mod-10 check digit."""
+    for account, fields in retail_accounts(org):
+        if fields.gln is None:
+            continue
+        problem = gln_problem(fields.gln)
+        if problem:
+            yield Violation(account.id, f"GLN {fields.gln}: {problem}",
+                            "copy the GLN from the retailer's GS1 record; a typo changes the "
+                            "check digit", column="retail.gln")
+
+
+def check_store_channel(org: Org) -> Iterator[Violation]:
+    """RTL102: a retailer selling in stores has a store count, and one with stores sells there."""
+    for account, fields in retail_accounts(org):
+        stores = account.metrics.get("store_count")
+        if "stores" in fields.channels and not stores:
+            yield Violation(account.id, "sells through stores but has no store_count",
+                            "fill the store_count column (number of the retailer's stores)",
+                            column="store_count")
+        elif stores and fields.channels and "stores" not in fields.channels:
+            yield Violation(account.id, f"has {stores:g} stores but 'stores' is not among its "
+                            f"channels ({';'.join(fields.channels)})",
+                            "add 'stores' to retail.channels, or clear store_count",
+                            column="retail.channels")
+
+
+#: id, title, cadence, who. ``who`` is "manager" or the support specialty it is delegated to.
+RETAIL_DUTIES: tuple[tuple[str, str, str, str], ...] = (
+    ("retail.selection", "Select products for the retailer's range", "quarterly",
+     "merchandising"),
+    ("retail.inventory", "Manage inventory levels with the retailer", "weekly", "logistics"),
+    ("retail.product-info", "Provide product information to the retailer", "monthly",
+     "merchandising"),
+    ("retail.market", "Strategic planning and analysis of the retailer's market", "quarterly",
+     "analytics"),
+)
+STORE_DUTIES = (
+    ("retail.training", "Arrange training for the retailer's sales staff", "quarterly",
+     "manager"),
+)
+ONLINE_DUTIES = (
+    ("retail.online", "Keep the retailer's online listings and content up to date", "monthly",
+     "merchandising"),
+)
+
+
+def duties_for(account: Account, org: Org) -> list[Duty]:
+    """The retail duties of an account; store and online duties follow its channels."""
+    rows = list(RETAIL_DUTIES)
+    fields = fields_of(org, account)
+    channels = list(fields.channels) if fields is not None else []
+    if not channels or "stores" in channels or account.metrics.get("store_count"):
+        rows += STORE_DUTIES
+    if not channels or "online" in channels or "marketplace" in channels:
+        rows += ONLINE_DUTIES
+    return [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE) for i, t, c, w in rows]
+
+
+# -- hooks ----------------------------------------------------------------------------------
+
+
+@hookimpl
+def kam_register_industries(register: Callable[..., None]) -> None:
+    register(INDUSTRY, aliases=("retailer", "retailers", "retail trade", "stores",
+                                "e-commerce", "ecommerce"),
+             description="Producers and wholesalers selling through retailers, online or in "
+             "stores.")
+
+
+@hookimpl
+def kam_register_fields(register: Callable[..., None]) -> None:
+    from kamcore_retail.fields import RetailAccount
+
+    register(NAMESPACE, account=RetailAccount)
+
+
+@hookimpl
+def kam_register_metrics(register: Callable[..., None]) -> None:
+    register("store_count", label="Stores", unit="stores", aggregation="sum",
+             description="Number of the retailer's physical stores.")
+
+
+@hookimpl
+def kam_register_rules(register: Callable[..., None]) -> None:
+    register("RTL101", "gln-check-digit", check_gln, severity="error",
+             summary="A retailer's GLN has a valid GS1 check digit.")
+    register("RTL102", "store-channel", check_store_channel, severity="warning",
+             summary="The stores channel and the store count agree.")
+
+
+@hookimpl
+def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
+    if not serves(org, account, INDUSTRY):
+        return None
+    return duties_for(account, org)

@@ -1,0 +1,209 @@
+"""The duty roster: who does what for every account, and what they may delegate to whom.
+
+For each account, every plugin's ``kam_account_duties`` hook is asked for its duties (the core's
+common duties first, then the industry plugins'). A duty whose ``who`` names a support specialty
+(billing, seo, coding, ...) is delegated to the nearest active support person with that
+specialty: one reporting to the accountable manager, else to their manager, and so on up the
+chain of command. When there is nobody, the manager does it.
+
+A plugin that raises, or returns something that is not a list of :class:`~kamcore.Duty`, is
+recorded as a :class:`~kamcore.PluginError` naming plugin, hook and account; the roster is
+built from the other plugins' duties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kamcore.errors import PluginError
+from kamcore.models import Account, Duty, Person, Role
+from kamcore.registry import normalize_name
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from kamcore.org import Org
+
+HOOK = "kam_account_duties"
+#: ``who`` value for duties the accountable manager does personally.
+MANAGER = "manager"
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One duty of one account, with the person accountable and the person who does it."""
+
+    person: str | None
+    person_name: str | None
+    role: str | None
+    account: str
+    account_name: str
+    tier: str
+    industry: str | None
+    duty: str
+    title: str
+    cadence: str
+    who: str
+    delegate: str | None
+    delegate_name: str | None
+    source: str
+
+    @property
+    def done_by(self) -> str:
+        """Who does it, for people: the delegate, or the manager (noting missing staff)."""
+        if self.delegate is not None:
+            return f"{self.delegate_name} ({self.delegate}, {self.who})"
+        if self.who == MANAGER:
+            return MANAGER
+        return f"{MANAGER} (no {self.who} staff)"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as plain data, for JSON and CSV."""
+        return asdict(self)
+
+
+@dataclass
+class Roster:
+    """Every row of the roster, and the plugin failures met while building it."""
+
+    rows: list[RosterRow] = field(default_factory=list)
+    problems: list[PluginError] = field(default_factory=list)
+
+    def by_person(self) -> dict[str | None, list[RosterRow]]:
+        """Rows grouped by accountable person, in first-seen order (``None``: no manager)."""
+        groups: dict[str | None, list[RosterRow]] = {}
+        for row in self.rows:
+            groups.setdefault(row.person, []).append(row)
+        return groups
+
+
+def account_duties(org: Org, pm: pluggy.PluginManager, account: Account,
+                   problems: list[PluginError]) -> list[Duty]:
+    """Every plugin's duties for ``account``: built-in plugins first, failures isolated.
+
+    :param org: the org (passed to the hook for context).
+    :param pm: the plugin manager whose plugins are asked.
+    :param account: the account.
+    :param problems: receives a :class:`PluginError` per plugin that failed for this account.
+    :returns: the duties, each with ``source`` set to the plugin that gave it.
+    """
+    impls = list(reversed(getattr(pm.hook, HOOK).get_hookimpls()))
+    impls.sort(key=lambda impl: not _is_builtin(impl.plugin))
+    duties: list[Duty] = []
+    for impl in impls:
+        name = impl.plugin_name
+        try:
+            result = impl.function(*({"account": account, "org": org}[arg]
+                                     for arg in impl.argnames))
+        except Exception as exc:
+            problems.append(PluginError(f"account {account.id!r}: {type(exc).__name__}: {exc}",
+                                        plugin=name, hook=HOOK,
+                                        hint=f"report it to the plugin's authors, or set "
+                                        f"KAM_DISABLE_PLUGINS={name}"))
+            continue
+        if result is None:
+            continue
+        if not isinstance(result, list | tuple):
+            problems.append(PluginError(
+                f"account {account.id!r}: returned {type(result).__name__}, expected a list of "
+                "kamcore.Duty", plugin=name, hook=HOOK))
+            continue
+        bad = [item for item in result if not isinstance(item, Duty)]
+        if bad:
+            problems.append(PluginError(
+                f"account {account.id!r}: returned {len(bad)} item(s) that are not kamcore.Duty "
+                f"(first: {type(bad[0]).__name__}); they are skipped", plugin=name, hook=HOOK))
+        builtin = _is_builtin(impl.plugin)
+        for duty in result:
+            if isinstance(duty, Duty):
+                duties.append(duty if builtin or duty.source != "core"
+                              else duty.model_copy(update={"source": name}))
+    return duties
+
+
+def _is_builtin(plugin: object) -> bool:
+    return str(getattr(plugin, "__name__", "")).startswith("kamcore.builtin.")
+
+
+def find_delegate(org: Org, manager_id: str | None, who: str) -> Person | None:
+    """The nearest active support person with specialty ``who`` for this manager.
+
+    Looks at the support staff reporting to the manager, then to each person up their chain of
+    command. Specialties compare case- and punctuation-insensitively ("Customer service" is
+    "customer-service").
+
+    :param org: the org.
+    :param manager_id: the accountable manager (``None``: nobody to delegate for).
+    :param who: a support specialty, or ``"manager"`` (never delegated).
+    :returns: the support person, or ``None`` when the manager does it.
+    """
+    if manager_id is None or manager_id not in org.people or normalize_name(who) == MANAGER:
+        return None
+    wanted = normalize_name(who)
+    for boss in (manager_id, *org.chain_of_command(manager_id)):
+        for person_id in org.reports(boss):
+            person = org.people[person_id]
+            if (person.role == Role.SUPPORT and person.active and person.specialty
+                    and normalize_name(person.specialty) == wanted):
+                return person
+    return None
+
+
+def roster(org: Org, pm: pluggy.PluginManager, *, person: str | None = None,
+           account: str | None = None) -> Roster:
+    """The duty roster of ``org``: for each account, its duties and who does them.
+
+    :param org: a loaded org.
+    :param pm: the plugin manager whose plugins give duties.
+    :param person: only accounts this person is accountable for, plus duties delegated to them.
+    :param account: only this account.
+    :returns: the roster, grouped by accountable person in management-tree order.
+    :raises NotFound: ``person`` or ``account`` is not in the org.
+
+    >>> from kamcore import Account, Org, Person
+    >>> from kamcore.plugins import get_plugin_manager
+    >>> from kamcore.registry import registry_for
+    >>> pm = get_plugin_manager(load_entrypoints=False)
+    >>> org = Org.build([Account(id="A", name="A", tier="regular", manager="P")],
+    ...                 [Person(id="P", name="Pat", role="am")], registry=registry_for(pm))
+    >>> roster(org, pm).rows[0].title
+    'Fill sales orders'
+    """
+    if person is not None:
+        org.person(person)
+    accounts = [org.account(account)] if account is not None else list(org.accounts.values())
+    result = Roster()
+    delegates: dict[tuple[str | None, str], Person | None] = {}
+    order = {pid: i for i, pid in enumerate(_people_order(org))}
+    accounts.sort(key=lambda a: order.get(a.manager or "", len(order)))
+    for acct in accounts:
+        manager = org.people.get(acct.manager or "")
+        duties = account_duties(org, pm, acct, result.problems)
+        for duty in duties:
+            key = (acct.manager, normalize_name(duty.who))
+            if key not in delegates:
+                delegates[key] = find_delegate(org, acct.manager, duty.who)
+            delegate = delegates[key]
+            row = RosterRow(
+                person=acct.manager, person_name=manager.name if manager else None,
+                role=manager.role.value if manager else None, account=acct.id,
+                account_name=acct.name, tier=acct.tier.value, industry=org.industry_of(acct),
+                duty=duty.id, title=duty.title, cadence=duty.cadence, who=duty.who,
+                delegate=delegate.id if delegate else None,
+                delegate_name=delegate.name if delegate else None, source=duty.source)
+            if person is None or person in (row.person, row.delegate):
+                result.rows.append(row)
+    return result
+
+
+def _people_order(org: Org) -> list[str]:
+    """People top-down (VP, directors, ...), each followed by their team, depth first."""
+    order: dict[str, None] = {}
+    for top in org.top_people():
+        order.setdefault(top)
+        for pid in org.team(top):
+            order.setdefault(pid)
+    for pid in org.people:
+        order.setdefault(pid)
+    return list(order)
