@@ -27,6 +27,14 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "tree": "kamcore.cli.cmd_tree:tree",
     "schema": "kamcore.cli.cmd_schema:schema",
     "plugins": "kamcore.cli.cmd_plugins:plugins",
+    "move": "kamcore.cli.cmd_changes:move",
+    "assign": "kamcore.cli.cmd_changes:assign",
+    "handover": "kamcore.cli.cmd_changes:handover",
+    "leave": "kamcore.cli.cmd_changes:leave",
+    "hire": "kamcore.cli.cmd_changes:hire",
+    "undo": "kamcore.cli.cmd_changes:undo",
+    "log": "kamcore.cli.cmd_changes:log",
+    "coverage": "kamcore.cli.cmd_coverage:coverage",
     "duties": "kamcore.cli.cmd_duties:duties",
 }
 

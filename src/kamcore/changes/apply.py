@@ -1,0 +1,120 @@
+"""Applying a plan: lock, re-load, re-plan, refuse or write every touched file, journal it.
+
+The plan a user saw was computed from the files as they were then; another process may have
+changed them since. So :func:`apply` takes the workspace lock, loads the files again, runs the
+same operation again (``plan.op`` with ``plan.args``) and writes *that* result; when it differs
+from what was shown, :attr:`Applied.replanned` says so. See :mod:`kamcore.changes.txn` for what
+the write guarantees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kamcore.changes.journal import entry_line, make_entry
+from kamcore.changes.ops import replan
+from kamcore.changes.plan import Plan
+from kamcore.changes.txn import commit, workspace_lock
+from kamcore.errors import ChangeRefused, WorkspaceError
+from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from kamcore.org import Org
+
+
+@dataclass
+class Applied:
+    """What :func:`apply` did."""
+
+    #: The plan as written (re-planned under the lock).
+    plan: Plan
+    #: The journal entry appended, or ``None`` when there was nothing to change.
+    entry: dict[str, Any] | None
+    #: Files replaced.
+    files: list[Path] = field(default_factory=list)
+    #: Hand-over briefs written.
+    briefs: list[Path] = field(default_factory=list)
+    #: True when the files had changed since ``plan`` was computed and the result differs.
+    replanned: bool = False
+    #: Things the user should know (plugin failures while writing briefs ...).
+    warnings: list[str] = field(default_factory=list)
+
+
+def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
+          force: bool = False, briefs: str | Path | None = None, notes: str | None = None,
+          pm: pluggy.PluginManager | None = None, timeout: float = 30.0) -> Applied:
+    """Write ``plan`` to its workspace, atomically, with a journal entry.
+
+    :param plan: from :func:`~kamcore.changes.move`, :func:`~kamcore.changes.handover`, ...
+    :param by: the actor journalled (default ``$KAM_ACTOR``, else ``$USER``).
+    :param reason: why, journalled.
+    :param force: write even if the change adds error findings (or undo overwrites later edits).
+    :param briefs: a folder for hand-over briefs (hand-overs and leaves only).
+    :param notes: the predecessor's notes for the briefs (Markdown; ``## ACCOUNT-ID`` sections).
+    :param pm: plugin manager whose ``kam_account_duties`` fill the briefs.
+    :param timeout: seconds to wait for another change to finish.
+    :returns: what was written.
+    :raises ChangeRefused: the change adds an error finding and ``force`` is false.
+    """
+    folder = plan.before.path
+    if folder is None:
+        raise WorkspaceError("this org was not loaded from a folder, so there is nowhere to "
+                             "write", hint="kamcore.save(org, path) first, then load it")
+    with workspace_lock(folder, timeout=timeout):
+        current = _reload(plan.before, folder)
+        fresh = replan(current, plan.op, plan.args)
+        replanned = _signature(fresh) != _signature(plan)
+        refused = fresh.refused_because
+        if refused and not force:
+            raise ChangeRefused(f"{fresh.title}: refused, {refused}",
+                                hint=_refusal_hint(fresh))
+        if fresh.is_empty:
+            return Applied(fresh, None, replanned=replanned)
+        files = render_files(fresh)
+        entry = make_entry(fresh, by=by, reason=reason)
+        commit(folder, files, entry_line(entry))
+        result = Applied(fresh, entry, [folder / name for name in files], replanned=replanned)
+        if briefs is not None and fresh.receivers:
+            from kamcore.changes.brief import write_briefs
+
+            result.briefs = write_briefs(fresh, Path(briefs), pm=pm, notes=notes,
+                                         reason=reason, warnings=result.warnings)
+    return result
+
+
+def render_files(plan: Plan) -> dict[str, bytes]:
+    """The content of every file the plan touches, rendered the way ``kamcore.save`` writes."""
+    from kamcore.workspace import saver
+
+    org = plan.after
+    kinds = {c.kind for c in plan.changes}
+    if org.storage == "inline":
+        return {CONFIG_FILE: saver._inline_yaml(org).encode("utf-8")}
+    files: dict[str, bytes] = {}
+    if "account" in kinds:
+        files[ACCOUNTS_FILE] = saver.render_accounts(org).encode("utf-8")
+    if "person" in kinds:
+        files[PEOPLE_FILE] = saver.render_people(org).encode("utf-8")
+    return files
+
+
+def _reload(before: Org, folder: Path) -> Org:
+    from kamcore.workspace import load
+
+    return load(folder, registry=before.registry)
+
+
+def _signature(plan: Plan) -> list[dict[str, Any]]:
+    return [c.to_json() for c in plan.changes]
+
+
+def _refusal_hint(plan: Plan) -> str:
+    shown = [f"{f.code} {f.subject or ''}: {f.message}" for f in plan.errors_added[:5]]
+    more = len(plan.errors_added) - len(shown)
+    lines = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+    prefix = f"new errors: {lines}. " if shown else ""
+    return prefix + "Fix the plan, or pass --force to write it anyway"

@@ -1,0 +1,207 @@
+"""Hand-over briefs: one Markdown file per receiving manager, a section per account.
+
+What a predecessor would tell a successor: where the account sits (tier, parent chain, country,
+industry), its numbers, its plugin fields, the duties that come with it (core and industry
+plugins, through the ``kam_account_duties`` hook), the support staff around it, and the
+predecessor's notes (``--notes FILE`` and the account's ``notes`` column).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kamcore.atomic import atomic_write_text
+from kamcore.models import Duty, Person
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from kamcore.changes.plan import Plan
+    from kamcore.org import Org
+
+_SECTION = re.compile(r"^##\s+(\S+)\s*$")
+
+
+def default_brief_dir(plan: Plan, *, today: str | None = None) -> Path:
+    """``<org>/handover/<date>-<from>/``."""
+    assert plan.before.path is not None
+    date = today or datetime.now(UTC).date().isoformat()
+    return plan.before.path / "handover" / f"{date}-{plan.args.get('person', 'change')}"
+
+
+def parse_notes(text: str | None) -> tuple[str, dict[str, str]]:
+    """General notes, and notes per account from ``## ACCOUNT-ID`` sections.
+
+    >>> parse_notes("All calm.\\n## A1\\nCall Ana first.\\n")
+    ('All calm.', {'A1': 'Call Ana first.'})
+    """
+    general: list[str] = []
+    sections: dict[str, list[str]] = {}
+    current = general
+    for line in (text or "").splitlines():
+        match = _SECTION.match(line)
+        if match:
+            current = sections.setdefault(match.group(1), [])
+            continue
+        current.append(line)
+    return "\n".join(general).strip(), {k: "\n".join(v).strip() for k, v in sections.items()}
+
+
+def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None = None,
+                 notes: str | None = None, reason: str | None = None,
+                 warnings: list[str] | None = None) -> list[Path]:
+    """Write one brief per receiving manager of ``plan`` into ``directory`` (atomically).
+
+    :returns: the files written, in receiver order.
+    """
+    if pm is None:
+        from kamcore.plugins import get_plugin_manager
+
+        pm = get_plugin_manager()
+    general, per_account = parse_notes(notes)
+    problems: list = []
+    written = []
+    for receiver, accounts in plan.receivers.items():
+        text = render_brief(plan, receiver, accounts, pm=pm, general=general,
+                            per_account=per_account, reason=reason, problems=problems)
+        path = directory / f"{receiver}.md"
+        atomic_write_text(path, text)
+        _readable(path)
+        written.append(path)
+    if warnings is not None:
+        seen = set()
+        for problem in problems:
+            if str(problem) not in seen:
+                seen.add(str(problem))
+                warnings.append(f"brief duties: {problem}")
+    return written
+
+
+def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.PluginManager,
+                 general: str = "", per_account: dict[str, str] | None = None,
+                 reason: str | None = None, problems: list | None = None) -> str:
+    """The Markdown brief for one receiving manager."""
+    before, after = plan.before, plan.after
+    person = after.people[receiver]
+    leaver_id = plan.args.get("person")
+    leaver = before.people.get(leaver_id or "")
+    lines = [f"# Hand-over brief for {person.name} ({person.role.title})", ""]
+    source = f"{leaver.name} ({leaver.id}, {leaver.role.title})" if leaver else "the previous"
+    lines.append(f"From {source}: {len(accounts)} account(s). Change: `{plan.title}`.")
+    if reason:
+        lines.append(f"Reason: {reason}")
+    if general:
+        lines += ["", "## General notes from your predecessor", "", general]
+    for aid in accounts:
+        lines.append("")
+        lines += _account_section(before, after, aid, pm, (per_account or {}).get(aid, ""),
+                                  problems if problems is not None else [])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager, note: str,
+                     problems: list) -> list[str]:
+    from kamcore.models.codes import country_name
+
+    account = after.accounts[aid]
+    previous = before.accounts[aid].manager
+    lines = [f"## {account.name} ({aid})", ""]
+    chain = " > ".join(f"{after.accounts[a].name} ({a})"
+                       for a in reversed(after.path_to_root(aid)))
+    below = len(after.descendants(aid))
+    lines.append(f"- Tier: {account.tier.value}")
+    lines.append(f"- Parent chain: {chain}")
+    if below:
+        lines.append(f"- Accounts below it: {below}")
+    country = f"{country_name(account.country)} ({account.country})" if account.country else "-"
+    lines.append(f"- Country: {country}")
+    lines.append(f"- Industry: {account.industry or '-'}")
+    lines.append(f"- Currency: {account.currency or '-'}")
+    if previous:
+        lines.append(f"- Previous manager: {_who(before, previous)}")
+    if account.metrics:
+        lines += ["", "### Metrics", "", "| metric | value |", "| --- | ---: |"]
+        labels = after.metrics
+        for name, value in account.metrics.items():
+            label = labels[name].label if name in labels and labels[name].label else name
+            lines.append(f"| {label} | {_number(value)} |")
+    if account.ext:
+        lines += ["", "### Plugin fields", ""]
+        for namespace, values in account.ext.items():
+            for key, value in values.items():
+                lines.append(f"- `{namespace}.{key}`: {value}")
+    support = _support(before, after, previous, account.manager)
+    duties = _duties(pm, account, after, problems)
+    lines += ["", "### Open duties", ""]
+    if not duties:
+        lines.append("- none listed")
+    for duty in duties:
+        lines.append(f"- [ ] {duty.title} ({duty.cadence}; {_delegate(duty, support)}; "
+                     f"{duty.source})")
+    lines += ["", "### Support staff", ""]
+    if not support:
+        lines.append("- none")
+    for member in support:
+        lines.append(f"- {member.name} ({member.id}): {member.specialty or 'support'}"
+                     + (f", {member.email}" if member.email else ""))
+    notes = [n for n in (note, account.extra.get("notes", "")) if n]
+    lines += ["", "### Notes from your predecessor", ""]
+    lines += ["\n\n".join(notes)] if notes else ["- none"]
+    return lines
+
+
+def _duties(pm: pluggy.PluginManager, account: object, org: Org, problems: list) -> list[Duty]:
+    from kamcore.errors import PluginError
+    from kamcore.registry import call_each
+
+    out: list[Duty] = []
+    for plugin, result in call_each(pm, "kam_account_duties", problems, account=account, org=org):
+        if result is None:
+            continue
+        if not isinstance(result, list) or not all(isinstance(d, Duty) for d in result):
+            problems.append(PluginError("kam_account_duties must return a list of "
+                                        "kamcore.Duty", plugin=plugin,
+                                        hook="kam_account_duties"))
+            continue
+        out.extend(result)
+    return out
+
+
+def _support(before: Org, after: Org, previous: str | None, current: str | None) -> list[Person]:
+    staff: dict[str, Person] = {}
+    for org, manager in ((before, previous), (after, current)):
+        if manager and manager in org.people:
+            for member in org.support_staff(manager):
+                if member.active:
+                    staff.setdefault(member.id, after.people.get(member.id, member))
+    return list(staff.values())
+
+
+def _delegate(duty: Duty, support: list[Person]) -> str:
+    if duty.who == "manager":
+        return "you"
+    match = [p for p in support if p.specialty == duty.who]
+    if match:
+        return f"delegate to {duty.who}: " + ", ".join(p.name for p in match)
+    return f"delegate to {duty.who} (nobody named)"
+
+
+def _readable(path: Path) -> None:
+    """Briefs are for sharing: the usual umask permissions, not the temp file's 0600."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+def _who(org: Org, person_id: str) -> str:
+    person = org.people.get(person_id)
+    return f"{person.name} ({person_id})" if person else person_id
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value.is_integer() else f"{value:,.2f}"

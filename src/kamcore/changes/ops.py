@@ -1,0 +1,221 @@
+"""The changes themselves: move, assign, hand over, leave, hire. Each returns a :class:`Plan`.
+
+Nothing here writes: apply a plan with :func:`kamcore.changes.apply`. Each function checks what
+can be checked up front (ids exist, a move makes no loop, a hire's id is free) and raises; what the
+validation rules catch (a manager whose role does not fit the tier, ...) shows up as findings the
+plan adds, and ``apply`` refuses those that add errors unless forced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kamcore.changes.plan import Plan, make_plan
+from kamcore.changes.spread import spread_book
+from kamcore.errors import ChangeRefused, KamError
+from kamcore.models import Person
+from kamcore.org import Org
+
+
+def move(org: Org, account: str, *, to: str | None) -> Plan:
+    """Move ``account`` (and its subtree) under the account ``to`` (``None``: make it a root).
+
+    :raises NotFound: either account does not exist.
+    :raises ChangeRefused: ``to`` is the account itself or below it (a loop).
+
+    >>> from kamcore import Account, Org
+    >>> org = Org.build([Account(id="A", name="A", tier="key"),
+    ...                  Account(id="B", name="B", tier="key"),
+    ...                  Account(id="R", name="R", tier="regular", parent="A")])
+    >>> move(org, "R", to="B").changes[0].fields()
+    [('parent', 'A', 'B')]
+    """
+    record = org.account(account)
+    if to is not None:
+        org.account(to)
+        if to in org.subtree(account):
+            raise ChangeRefused(f"cannot move {account!r} under {to!r}: {to!r} is "
+                                f"{'the account itself' if to == account else 'below it'}",
+                                hint="move it under an account outside its own subtree")
+    accounts = dict(org.accounts)
+    accounts[account] = record.model_copy(update={"parent": to})
+    size = len(org.subtree(account))
+    notes = [f"{size - 1} account(s) below {account} move with it"] if size > 1 else []
+    title = f"move {account} --to {to}" if to else f"move {account} --root"
+    return make_plan("move", {"account": account, "to": to}, title, org, accounts=accounts,
+                     notes=notes)
+
+
+def assign(org: Org, account: str, *, manager: str | None) -> Plan:
+    """Make ``manager`` the accountable manager of ``account`` (``None``: nobody).
+
+    :raises NotFound: the account or the person does not exist.
+    """
+    record = org.account(account)
+    if manager is not None:
+        org.person(manager)
+    accounts = dict(org.accounts)
+    accounts[account] = record.model_copy(update={"manager": manager})
+    title = f"assign {account} --manager {manager}" if manager else f"assign {account} --none"
+    return make_plan("assign", {"account": account, "manager": manager}, title, org,
+                     accounts=accounts)
+
+
+def handover(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False,
+             balance: str = "count") -> Plan:
+    """Hand ``person``'s whole book to one successor, several (balanced), or spread it.
+
+    With one ``to`` every account goes to that person (the rules then judge the fit). With
+    several, or with ``spread``, accounts are placed by :func:`~kamcore.changes.spread.spread_book`
+    and those that fit nobody are listed in ``plan.unplaced``.
+
+    :raises ChangeRefused: neither or both of ``to`` and ``spread``; a successor cannot receive.
+    """
+    org.person(person)
+    to = list(dict.fromkeys(to))
+    accounts, placed, unplaced = _hand_over(org, person, to, spread, balance)
+    return make_plan("handover", {"person": person, "to": to, "spread": spread,
+                                  "balance": balance},
+                     f"handover --from {person} {_target(to, spread, balance)}", org,
+                     accounts=accounts, unplaced=unplaced, receivers=_receivers(placed),
+                     notes=[f"{person} holds {len(org.book(person))} account(s)"])
+
+
+def leave(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False,
+          balance: str = "count", reports_to: str | None = None) -> Plan:
+    """Hand over ``person``'s book and mark them inactive.
+
+    Their direct reports then report to ``reports_to`` (default: the leaver's own manager), so
+    the management tree closes up over the gap.
+
+    :raises ChangeRefused: as :func:`handover`; or the person is already inactive.
+    """
+    leaver = org.person(person)
+    if not leaver.active:
+        raise ChangeRefused(f"{person} is already inactive",
+                            hint=f"hand their book over with kam handover ORG --from {person}")
+    if reports_to is not None:
+        org.person(reports_to)
+        if reports_to == person or reports_to in org.team(person):
+            raise ChangeRefused(f"{person}'s reports cannot report to {reports_to!r}: "
+                                "that is the leaver or one of their own team",
+                                hint="name someone outside the leaver's team")
+    to = list(dict.fromkeys(to))
+    accounts, placed, unplaced = _hand_over(org, person, to, spread, balance,
+                                            allow_empty=True)
+    new_boss = reports_to if reports_to is not None else leaver.reports_to
+    people = dict(org.people)
+    people[person] = leaver.model_copy(update={"active": False})
+    moved = org.reports(person)
+    for report in moved:
+        people[report] = people[report].model_copy(update={"reports_to": new_boss})
+    notes = [f"{person} holds {len(org.book(person))} account(s) and is marked inactive"]
+    if moved:
+        notes.append(f"{len(moved)} direct report(s) now report to {new_boss or 'nobody'}")
+    target = _target(to, spread, balance) if org.book(person) else ""
+    title = f"leave {person} {target}".rstrip()
+    return make_plan("leave", {"person": person, "to": to, "spread": spread,
+                               "balance": balance, "reports_to": reports_to},
+                     title, org, accounts=accounts, people=people, unplaced=unplaced,
+                     receivers=_receivers(placed), notes=notes)
+
+
+def hire(org: Org, *, id: str, name: str, role: str, reports_to: str | None = None,
+         capacity: int | None = None, email: str | None = None,
+         specialty: str | None = None) -> Plan:
+    """Add a person to people.csv.
+
+    :raises ChangeRefused: the id is taken, or the values are not valid (bad role, email...).
+    """
+    from pydantic import ValidationError
+
+    if id in org.people:
+        raise ChangeRefused(f"person id {id!r} is already taken by {org.people[id].name}",
+                            hint="choose another id")
+    data = {"id": id, "name": name, "role": role, "reports_to": reports_to,
+            "capacity": capacity, "email": email, "specialty": specialty}
+    try:
+        person = Person.model_validate({k: v for k, v in data.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(map(str, err["loc"])) or "record"
+        raise ChangeRefused(f"cannot hire {id!r}: {field}: "
+                            f"{str(err['msg']).removeprefix('Value error, ')}",
+                            hint="role is one of vp, director, gam, nam, kam, am, support"
+                            if field == "role" else None) from None
+    people = dict(org.people)
+    people[person.id] = person
+    title = f"hire {id} --role {person.role.value}" + (f" --reports-to {reports_to}"
+                                                        if reports_to else "")
+    return make_plan("hire", {k: v for k, v in data.items() if v is not None}, title, org,
+                     people=people)
+
+
+def _hand_over(org: Org, person: str, to: list[str], spread: bool, balance: str, *,
+               allow_empty: bool = False) -> tuple[dict[str, Any] | None, dict[str, str],
+                                                   list[Any]]:
+    book = org.book(person)
+    if to and spread:
+        raise ChangeRefused("use either --to or --spread, not both")
+    if not to and not spread:
+        if allow_empty and not book:
+            return None, {}, []
+        raise ChangeRefused(f"{person} holds {len(book)} account(s): say who takes them",
+                            hint="pass --to PERSON (repeatable) or --spread")
+    if len(to) == 1:
+        successor = org.person(to[0])
+        if successor.id == person:
+            raise ChangeRefused(f"{person} cannot hand over to themselves")
+        placed = dict.fromkeys(book, successor.id)
+        unplaced: list[Any] = []
+    else:
+        placed, unplaced = spread_book(org, person, candidates=to or None, balance=balance)
+    if not placed:
+        return None, placed, unplaced
+    accounts = dict(org.accounts)
+    for aid, manager in placed.items():
+        accounts[aid] = accounts[aid].model_copy(update={"manager": manager})
+    return accounts, placed, unplaced
+
+
+def _receivers(placed: dict[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for aid, manager in placed.items():
+        out.setdefault(manager, []).append(aid)
+    return dict(sorted(out.items()))
+
+
+def _target(to: list[str], spread: bool, balance: str) -> str:
+    if spread:
+        return "--spread" + (f" --balance {balance}" if balance != "count" else "")
+    return " ".join(f"--to {p}" for p in to)
+
+
+#: op name -> function(org, **args) -> Plan, for re-planning under the lock and undo.
+OPS: dict[str, Callable[..., Plan]] = {
+    "move": lambda org, **a: move(org, a["account"], to=a.get("to")),
+    "assign": lambda org, **a: assign(org, a["account"], manager=a.get("manager")),
+    "handover": lambda org, **a: handover(org, a["person"], to=a.get("to", ()),
+                                          spread=a.get("spread", False),
+                                          balance=a.get("balance", "count")),
+    "leave": lambda org, **a: leave(org, a["person"], to=a.get("to", ()),
+                                    spread=a.get("spread", False),
+                                    balance=a.get("balance", "count"),
+                                    reports_to=a.get("reports_to")),
+    "hire": lambda org, **a: hire(org, **a),
+}
+
+
+def replan(org: Org, op: str, args: dict[str, Any]) -> Plan:
+    """Run operation ``op`` again on ``org`` (the files as they are now)."""
+    if op == "undo":
+        from kamcore.changes.journal import undo_plan
+
+        return undo_plan(org, entry=args.get("entry"))
+    try:
+        return OPS[op](org, **args)
+    except KeyError:
+        if op in OPS:
+            raise
+        raise KamError(f"unknown change {op!r}") from None

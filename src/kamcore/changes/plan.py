@@ -1,0 +1,211 @@
+"""Plans: what a change does to the records, and which findings it adds or removes.
+
+A :class:`Plan` is computed, never written: it holds the org before and after, the records that
+differ (:class:`RecordChange`, full record dicts before and after) and the validation findings
+of both sides. :func:`kamcore.changes.apply` writes it; ``plan.diff()`` shows it to people.
+A plan also remembers the operation that made it (``op`` and JSON-safe ``args``) so that
+``apply`` can re-plan against the files as they are when the workspace lock is held.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from kamcore.models import Account, Finding, Person, Severity
+from kamcore.org import Org
+
+KINDS = ("account", "person")
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One record touched by a change. ``before`` is ``None`` for a new record, ``after`` for a
+    removed one; both are the full record as ``model_dump(mode="json")`` gives it."""
+
+    kind: str
+    id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    def fields(self) -> list[tuple[str, Any, Any]]:
+        """``(field, old, new)`` for every field that differs; nested dicts are dotted."""
+        old = _flatten(self.before or {})
+        new = _flatten(self.after or {})
+        keys = list(old) + [k for k in new if k not in old]
+        return [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "before": self.before, "after": self.after}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecordChange:
+        return cls(kind=data["kind"], id=data["id"], before=data.get("before"),
+                   after=data.get("after"))
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """An account a hand-over could not place, and why; it stays where it was."""
+
+    account: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    """A computed change: the org before and after, the records that differ and the findings.
+
+    :ivar op: the operation (``move``, ``assign``, ``handover``, ``leave``, ``hire``, ``undo``).
+    :ivar args: its JSON-safe arguments; ``apply`` re-runs ``op`` with them under the lock.
+    :ivar title: the command as a person would type it, e.g. ``move ACME-DE --to NOVA``.
+    """
+
+    op: str
+    args: dict[str, Any]
+    title: str
+    before: Org
+    after: Org
+    changes: list[RecordChange]
+    findings_before: list[Finding]
+    findings_after: list[Finding]
+    #: Accounts a hand-over could not place (they keep their manager).
+    unplaced: list[Unplaced] = field(default_factory=list)
+    #: Receiving manager -> accounts they get (hand-overs only), in placement order.
+    receivers: dict[str, list[str]] = field(default_factory=dict)
+    #: Extra lines for the reader (e.g. how many accounts move with a subtree).
+    notes: list[str] = field(default_factory=list)
+    #: Set by ``undo`` plans: the journal entry reversed.
+    undoes: str | None = None
+    #: Records changed since the entry being undone (undo overwrites them only with force).
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def findings_added(self) -> list[Finding]:
+        """Findings the change makes appear (compared by code, subject and message)."""
+        return _minus(self.findings_after, self.findings_before)
+
+    @property
+    def findings_removed(self) -> list[Finding]:
+        """Findings the change makes disappear."""
+        return _minus(self.findings_before, self.findings_after)
+
+    @property
+    def errors_added(self) -> list[Finding]:
+        return [f for f in self.findings_added if f.severity == Severity.ERROR]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def refused_because(self) -> str | None:
+        """Why ``apply`` refuses this plan without ``force`` (``None`` when it would not)."""
+        reasons = []
+        if self.errors_added:
+            reasons.append(f"it adds {len(self.errors_added)} error finding(s)")
+        if self.conflicts:
+            reasons.append("records changed since that entry: " + ", ".join(self.conflicts))
+        return "; ".join(reasons) or None
+
+    def diff(self) -> str:
+        """The plan as people read it: records and fields changed, findings in and out."""
+        return render_plan(self)
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as data (``kam ... --format json``)."""
+        from kamcore.changes.render import finding_json
+
+        return {
+            "op": self.op, "args": self.args, "title": self.title,
+            "changes": [c.to_json() for c in self.changes],
+            "findings_added": [finding_json(f) for f in self.findings_added],
+            "findings_removed": [finding_json(f) for f in self.findings_removed],
+            "unplaced": [{"account": u.account, "reason": u.reason} for u in self.unplaced],
+            "receivers": self.receivers, "notes": self.notes, "undoes": self.undoes,
+            "conflicts": self.conflicts, "refused_because": self.refused_because,
+        }
+
+
+def render_plan(plan: Plan) -> str:
+    from kamcore.changes.render import render_plan as _render
+
+    return _render(plan)
+
+
+def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
+              accounts: dict[str, Account] | None = None,
+              people: dict[str, Person] | None = None, **extra: Any) -> Plan:
+    """Build the after-org, list the changed records and validate both sides.
+
+    :param before: the org as it is.
+    :param accounts: the new account table (``None``: unchanged).
+    :param people: the new people table (``None``: unchanged).
+    :returns: the plan; nothing is written.
+    """
+    from kamcore.validation import validate
+
+    after = before.replace(accounts=accounts, people=people)
+    changes = record_changes(before, after)
+    findings_before = validate(before)
+    findings_after = validate(after) if changes else list(findings_before)
+    return Plan(op=op, args=args, title=title, before=before, after=after, changes=changes,
+                findings_before=findings_before, findings_after=findings_after, **extra)
+
+
+def record_changes(before: Org, after: Org) -> list[RecordChange]:
+    """Every record that differs between two orgs: accounts first, then people, in file order."""
+    out: list[RecordChange] = []
+    for kind, old, new in (("account", before.accounts, after.accounts),
+                           ("person", before.people, after.people)):
+        if old is new:
+            continue
+        for rid, record in old.items():
+            other = new.get(rid)
+            if other is None:
+                out.append(RecordChange(kind, rid, dump(record), None))
+            elif other != record:
+                out.append(RecordChange(kind, rid, dump(record), dump(other)))
+        out.extend(RecordChange(kind, rid, None, dump(record))
+                   for rid, record in new.items() if rid not in old)
+    return out
+
+
+def dump(record: Account | Person) -> dict[str, Any]:
+    """A record as the journal keeps it: every field, JSON types."""
+    return record.model_dump(mode="json")
+
+
+def load_record(kind: str, data: dict[str, Any]) -> Account | Person:
+    """A record back from its journal dict."""
+    model = Account if kind == "account" else Person
+    return model.model_validate(data)
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _key(finding: Finding) -> tuple[str, str | None, str]:
+    return (finding.code, finding.subject, finding.message)
+
+
+def _minus(left: list[Finding], right: list[Finding]) -> list[Finding]:
+    """Findings of ``left`` not matched by one of ``right`` (as multisets)."""
+    available = Counter(_key(f) for f in right)
+    out = []
+    for finding in left:
+        key = _key(finding)
+        if available[key]:
+            available[key] -= 1
+        else:
+            out.append(finding)
+    return out

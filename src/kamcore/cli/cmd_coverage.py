@@ -1,0 +1,54 @@
+"""``kam coverage``: accounts nobody active manages, overloaded and idle managers, broken lines."""
+
+from __future__ import annotations
+
+import click
+
+from kamcore.cli.options import format_option, workspace_argument
+
+
+@click.command()
+@workspace_argument
+@format_option("table", "json")
+@click.option("--strict", is_flag=True, help="Exit 1 when there is any gap.")
+@click.pass_obj
+def coverage(kam: object, org: str, fmt: str, strict: bool) -> None:
+    """Report coverage gaps between the account tree and the people tree.
+
+    Accounts without an active manager, managers over capacity, GAMs/NAMs/KAMs/AMs without
+    accounts, and managers who do not report (through their chain) to the manager of the
+    account above theirs.
+
+    \b
+    Examples:
+      kam coverage examples/acme
+      kam coverage examples/acme --format json
+      kam coverage examples/acme --strict    # exit 1 when a gap exists (CI)
+    """
+    from kamcore.changes.coverage import coverage as find_gaps
+    from kamcore.cli.context import KamContext
+    from kamcore.cli.output import render_json, render_table
+
+    assert isinstance(kam, KamContext)
+    report = find_gaps(kam.load(org))
+    if fmt == "json":
+        click.echo(render_json(report.to_json()))
+    else:
+        sections = [
+            ("Accounts without an active manager", report.unmanaged,
+             ["account", "tier", "manager", "reason"]),
+            ("Managers over capacity", report.over_capacity,
+             ["person", "role", "accounts", "capacity"]),
+            ("Account managers without accounts", report.idle, ["person", "role", "reports_to"]),
+            ("Lines that do not match the account tree", report.line_mismatches,
+             ["account", "tier", "manager", "above", "above_manager"]),
+        ]
+        for title, items, columns in sections:
+            click.echo(f"{title}: {len(items) or 'none'}")
+            if items:
+                rows = [{c: getattr(item, c) for c in columns} for item in items]
+                click.echo(render_table(rows, columns))
+            click.echo("")
+        click.echo(f"{report.gaps} gap(s).")
+    if strict and report.gaps:
+        raise click.exceptions.Exit(1)
