@@ -251,12 +251,16 @@ class Org:
         return known
 
     def industry_of(self, account: Account | str) -> str | None:
-        """The registered industry of an account (aliases resolved), or ``None``."""
+        """The account's industry: a plugin's canonical name when one claims it (aliases
+        resolved), else the cell normalised ('Health-Care' -> 'health care'); ``None`` if empty."""
+        from kamcore.registry import normalize_name
+
         if isinstance(account, str):
             account = self.account(account)
-        if self.registry is None:
-            return account.industry.lower() if account.industry else None
-        return self.registry.industry_of(account.industry)
+        if not account.industry:
+            return None
+        known = self.registry.industry_of(account.industry) if self.registry else None
+        return known or normalize_name(account.industry)
 
     def fields(self, record: Account | Person, namespace: str) -> BaseModel | None:
         """A plugin's fields of a record, validated by its model (``None`` when it has none).

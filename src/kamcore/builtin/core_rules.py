@@ -108,8 +108,10 @@ def role_fits_tier(org: Org) -> Iterator[Violation]:
         allowed = ROLES_FOR_TIER[account.tier]
         if person.role not in allowed:
             names = ", ".join(sorted(r.value.upper() for r in allowed))
-            yield Violation(account.id, f"{account.tier} account is managed by {person.id!r}, a "
-                            f"{person.role.value.upper()}; it needs one of {names}",
+            role = person.role.value.upper()
+            article = "an" if role[0] in "AEIOU" else "a"
+            yield Violation(account.id, f"{account.tier} account is managed by {person.id!r}, "
+                            f"{article} {role}; it needs one of {names}",
                             "assign a manager of a fitting role, or change the tier",
                             column="manager")
 
