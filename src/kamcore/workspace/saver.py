@@ -139,7 +139,13 @@ def init_workspace(folder: str | Path, *, name: str = "New org", currency: str =
     if (target / CONFIG_FILE).exists() and not force:
         raise WorkspaceError(f"{target / CONFIG_FILE} already exists",
                              hint="choose another folder, or pass --force to overwrite")
-    Settings(name=name, currency=currency)  # validates the currency before writing anything
+    from pydantic import ValidationError
+
+    try:
+        Settings(name=name, currency=currency)  # check before writing anything
+    except ValidationError as exc:
+        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise WorkspaceError(message, hint="pass --currency with an ISO 4217 code") from None
     target.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target / CONFIG_FILE,
                       CONFIG_TEMPLATE.format(name=_yaml_scalar(name), currency=currency.upper()))

@@ -1,0 +1,150 @@
+"""The core commands: help, version, init, validate, tree, schema, and error handling."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import kamcore
+from kamcore.cli.app import make_cli
+from kamcore.plugins import get_plugin_manager
+
+
+@pytest.fixture
+def kam():
+    cli = make_cli(get_plugin_manager(load_entrypoints=False))
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, list(args))
+
+    return invoke
+
+
+@pytest.fixture
+def small(tmp_path, kam):
+    folder = tmp_path / "org"
+    kam("init", str(folder), "--currency", "EUR")
+    (folder / "accounts.csv").write_text(
+        "id,name,tier,parent,manager,country,industry,currency,revenue\n"
+        "G,Globex,global,,P1,DE,retail,EUR,\n"
+        "G-DE,Globex Germany,national,G,P2,DE,retail,EUR,100\n"
+        "G-FR,Globex France,national,G,P2,FR,retail,EUR,50\n"
+        "G-DE-1,Globex Berlin,key,G-DE,P2,DE,retail,EUR,10\n")
+    (folder / "people.csv").write_text(
+        "id,name,role,reports_to,capacity,email,active\n"
+        "P1,Ada Lovelace,gam,,5,ada@example.com,true\n"
+        "P2,Bob Byte,nam,P1,5,,true\n")
+    return folder
+
+
+def test_help_lists_commands_with_examples(kam):
+    result = kam("--help")
+    assert result.exit_code == 0
+    for command in ("init", "validate", "tree", "schema", "plugins"):
+        assert command in result.output
+    assert "Examples:" in result.output
+
+
+@pytest.mark.parametrize("command", ["init", "validate", "tree", "schema", "plugins"])
+def test_every_command_help_has_examples(kam, command):
+    result = kam(command, "--help")
+    assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_version(kam):
+    result = kam("--version")
+    assert result.output == f"kam (kamcore) {kamcore.__version__}\n"
+
+
+def test_init_creates_a_valid_empty_workspace(tmp_path, kam):
+    result = kam("init", str(tmp_path / "new"), "--name", "New Co", "--currency", "gbp")
+    assert result.exit_code == 0, result.output
+    config = (tmp_path / "new" / "kam.yaml").read_text()
+    assert "name: New Co" in config and "currency: GBP" in config and "# " in config
+    assert kam("validate", str(tmp_path / "new")).exit_code == 0
+    again = kam("init", str(tmp_path / "new"))
+    assert again.exit_code == 2 and "already exists" in again.output and "--force" in again.output
+
+
+def test_init_rejects_bad_currency_and_writes_nothing(tmp_path, kam):
+    result = kam("init", str(tmp_path / "x"), "--currency", "EURO")
+    assert result.exit_code == 2
+    assert not (tmp_path / "x" / "kam.yaml").exists()
+
+
+def test_validate_clean(small, kam):
+    result = kam("validate", str(small))
+    assert result.exit_code == 0
+    assert result.output.strip() == ("OK: 0 error(s), 0 warning(s), 0 info in 'org': "
+                                     "4 accounts, 2 people")
+
+
+def test_validate_json_contract(small, kam):
+    (small / "people.csv").write_text("id,name,role,reports_to,capacity\nP1,Ada,gam,,5\n"
+                                      "P2,Bob,nam,P1,1\n")
+    result = kam("validate", str(small), "--format", "json")
+    assert result.exit_code == 0  # a warning only
+    report = json.loads(result.output)
+    assert report["summary"] == {"error": 0, "warning": 1, "info": 0}
+    (finding,) = report["findings"]
+    assert finding["code"] == "KAM111" and finding["subject"] == "P2"
+    assert finding["file"].endswith("people.csv") and finding["line"] == 3
+    assert finding["hint"].startswith("hand some over")
+
+
+def test_validate_list_rules(kam):
+    result = kam("validate", "x", "--list-rules")
+    assert result.exit_code == 0
+    assert "KAM101" in result.output and "duplicate-id" in result.output
+
+
+def test_tree_draws_tier_country_name_id_manager(small, kam):
+    result = kam("tree", str(small))
+    assert result.exit_code == 0
+    assert result.output == (
+        "Globex [global DE] G · Ada Lovelace (GAM)\n"
+        "├── Globex Germany [national DE] G-DE · Bob Byte (NAM)\n"
+        "│   └── Globex Berlin [key DE] G-DE-1 · Bob Byte (NAM)\n"
+        "└── Globex France [national FR] G-FR · Bob Byte (NAM)\n")
+
+
+def test_tree_account_and_depth(small, kam):
+    result = kam("tree", str(small), "--account", "G", "--depth", "1")
+    assert result.output.splitlines()[-2:] == [
+        "│   └── … 1 more below",
+        "└── Globex France [national FR] G-FR · Bob Byte (NAM)"]
+
+
+def test_tree_unknown_account_suggests(small, kam):
+    result = kam("tree", str(small), "--account", "G-D")
+    assert result.exit_code == 2
+    assert "no account with id 'G-D'" in result.output and "did you mean" in result.output
+
+
+def test_tree_people(small, kam):
+    result = kam("tree", str(small), "--people")
+    assert result.output == ("Ada Lovelace [GAM] P1 · 1 accounts\n"
+                             "└── Bob Byte [NAM] P2 · 3 accounts\n")
+
+
+def test_schema_is_json_schema(kam):
+    result = kam("schema")
+    schema = json.loads(result.output)
+    assert schema["account"]["properties"]["tier"]["$ref"].endswith("Tier")
+    assert "revenue" in schema["metrics"]
+    one = json.loads(kam("schema", "--record", "person").output)
+    assert "reports_to" in one["properties"]
+
+
+def test_unexpected_error_is_one_line_not_a_traceback(small, kam, monkeypatch):
+    def boom(*_a, **_k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("kamcore.validation.validate", boom)
+    monkeypatch.delenv("KAM_DEBUG", raising=False)
+    result = kam("validate", str(small))
+    assert result.exit_code == 70
+    assert "unexpected RuntimeError: disk on fire" in result.output
+    assert "KAM_DEBUG=1" in result.output and "Traceback" not in result.output
