@@ -1,0 +1,242 @@
+"""``kam import``: Salesforce, HubSpot or any CSV export -> a workspace, plus a report."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, sep, target = value.rpartition("=")
+        if not sep or not key.strip() or not target.strip():
+            raise click.BadParameter(f"{value!r}: write VALUE={what}", param_hint=f"--{what}")
+        out[key.strip()] = target.strip()
+    return out
+
+
+def common_options(func: F) -> F:
+    """Options every import shares."""
+    options = [
+        click.option("-o", "--output", "output", metavar="ORGDIR",
+                     type=click.Path(file_okay=False), help="Workspace folder to create."),
+        click.option("--name", help="The org's name in kam.yaml."),
+        click.option("--currency", metavar="CODE",
+                     help="Reporting currency (default: the accounts' most common)."),
+        click.option("--tier-from", metavar="COLUMN",
+                     help="Take tiers from this column (else they are inferred)."),
+        click.option("--tier-map", multiple=True, metavar="VALUE=TIER",
+                     help="How a --tier-from value maps to a tier (repeatable)."),
+        click.option("--key-revenue", type=float, metavar="AMOUNT",
+                     help="Revenue that makes a leaf account key when inferring tiers "
+                          "(default: the top 10 %)."),
+        click.option("--country", "countries", multiple=True, metavar="VALUE=CODE",
+                     help="Map a country cell the importer cannot (repeatable), "
+                          "e.g. 'Phillippines=PH'."),
+        click.option("--strict", is_flag=True,
+                     help="Treat every reported problem as an error; write nothing then."),
+        click.option("--force", is_flag=True, help="Replace a workspace already in ORGDIR."),
+        click.option("--report", "report_format", type=click.Choice(["md", "json"]),
+                     default="md", show_default=True, help="Format of the import report."),
+        click.option("--no-validate", is_flag=True,
+                     help="Skip running the rules on the result (faster on huge imports)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _options(kwargs: dict[str, Any]) -> Any:
+    from kamcore.importers import ImportOptions
+
+    return ImportOptions(name=kwargs["name"], currency=kwargs["currency"],
+                         key_revenue=kwargs["key_revenue"],
+                         countries=_pairs(kwargs["countries"], "country"),
+                         validate=not kwargs["no_validate"], progress=_progress())
+
+
+def _progress() -> Callable[[Iterable[Any], int, str], Iterable[Any]] | None:
+    """A progress bar on stderr when it is a terminal; nothing when piped."""
+    if not sys.stderr.isatty():
+        return None
+
+    def bar(items: Iterable[Any], length: int, label: str) -> Iterator[Any]:
+        with click.progressbar(items, length=length, label=f"{label:<18}",
+                               file=sys.stderr) as shown:
+            yield from shown
+
+    return bar
+
+
+def _need_output(kwargs: dict[str, Any]) -> None:
+    if not kwargs["output"]:
+        raise click.UsageError("missing -o ORGDIR: the workspace folder to create")
+
+
+def _finish(result: Any, kwargs: dict[str, Any]) -> None:
+    from kamcore.importers import refuse_problems, write_import
+
+    if kwargs["strict"]:
+        refuse_problems(result)
+    path = write_import(result, kwargs["output"], force=kwargs["force"],
+                        report_format=kwargs["report_format"])
+    click.echo(result.report.summary(), err=True)
+    click.echo(f"report: {path}", err=True)
+
+
+def _role_map(path: str | None) -> dict[str, str]:
+    if not path:
+        return {}
+    from kamcore.errors import Location, WorkspaceError
+    from kamcore.workspace.yamlio import read_yaml, strip_lines
+
+    data = strip_lines(read_yaml(click.format_filename(path)))  # type: ignore[arg-type]
+    if not isinstance(data, dict):
+        raise WorkspaceError("a role map is a YAML mapping of title: role",
+                             location=Location(path, 1),
+                             hint="e.g. 'Sales Director: director' or 'Billing Clerk: "
+                                  "support:billing'")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+@click.group(name="import", invoke_without_command=True)
+@click.option("--suggest-map", "suggest", metavar="ACCOUNTS.csv",
+              type=click.Path(dir_okay=False),
+              help="Print a mapping file drafted from this CSV's headers and exit.")
+@click.option("--people", "suggest_people", metavar="PEOPLE.csv", type=click.Path(dir_okay=False),
+              help="With --suggest-map: the people CSV to map too.")
+@click.pass_context
+def import_(ctx: click.Context, suggest: str | None, suggest_people: str | None) -> None:
+    """Turn a CRM export into a workspace, with a report of everything inferred.
+
+    Unmapped columns are kept per record and written back by `kam export --format
+    salesforce`; records that cannot be used are listed in ORGDIR/import-report.md.
+
+    \b
+    Examples:
+      kam import salesforce Account.csv --users User.csv -o my-org
+      kam import hubspot companies.csv -o my-org --tier-from Type --tier-map PARTNER=key
+      kam import --suggest-map accounts.csv --people people.csv > map.yaml
+      kam import csv accounts.csv --people people.csv --map map.yaml -o my-org
+    """
+    if suggest:
+        from kamcore.importers import suggest_map
+
+        click.echo(suggest_map(suggest, suggest_people), nl=False)
+        ctx.exit(0)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@import_.command()
+@click.argument("accounts", type=click.Path(dir_okay=False))
+@click.option("--users", type=click.Path(dir_okay=False), help="User.csv: the people.")
+@click.option("--team", type=click.Path(dir_okay=False),
+              help="AccountTeamMember.csv: support staff per account.")
+@click.option("--role-from", metavar="COLUMN", help="Column with the role (default: Title).")
+@click.option("--role-map", type=click.Path(dir_okay=False), metavar="FILE",
+              help="YAML mapping of title (or role) to kamcore role.")
+@common_options
+@click.pass_obj
+def salesforce(kam: Any, accounts: str, users: str | None, team: str | None,
+               role_from: str | None, role_map: str | None, **kwargs: Any) -> None:
+    """Import a Salesforce Account export (Data Loader or report).
+
+    Ids may be 15 or 18 characters; they are matched across both forms. OwnerIds missing from
+    --users become placeholder people.
+
+    \b
+    Examples:
+      kam import salesforce Account.csv -o my-org
+      kam import salesforce Account.csv --users User.csv --team AccountTeamMember.csv -o my-org
+      kam import salesforce Account.csv --tier-from Type --tier-map 'Customer - Direct=key' \\
+          --strict -o my-org
+    """
+    from kamcore.importers import import_salesforce
+
+    _need_output(kwargs)
+    result = import_salesforce(accounts, users=users, team=team, tier_from=kwargs["tier_from"],
+                               tier_map=_pairs(kwargs["tier_map"], "tier-map"),
+                               role_from=role_from, role_map=_role_map(role_map),
+                               options=_options(kwargs), registry=kam.registry)
+    _finish(result, kwargs)
+
+
+@import_.command()
+@click.argument("companies", type=click.Path(dir_okay=False))
+@click.option("--owners", type=click.Path(dir_okay=False),
+              help="The owners CSV (Owner ID, First Name, Last Name, Email).")
+@click.option("--role-map", type=click.Path(dir_okay=False), metavar="FILE",
+              help="YAML mapping of title to kamcore role.")
+@common_options
+@click.pass_obj
+def hubspot(kam: Any, companies: str, owners: str | None, role_map: str | None,
+            **kwargs: Any) -> None:
+    """Import a HubSpot companies export (labels or property names as headers).
+
+    \b
+    Examples:
+      kam import hubspot companies.csv -o my-org
+      kam import hubspot companies.csv --owners owners.csv --country 'Phillippines=PH' -o my-org
+    """
+    from kamcore.importers import import_hubspot
+
+    _need_output(kwargs)
+    result = import_hubspot(companies, owners=owners, tier_from=kwargs["tier_from"],
+                            tier_map=_pairs(kwargs["tier_map"], "tier-map"),
+                            role_map=_role_map(role_map), options=_options(kwargs),
+                            registry=kam.registry)
+    _finish(result, kwargs)
+
+
+@import_.command(name="csv")
+@click.argument("accounts", type=click.Path(dir_okay=False))
+@click.option("--people", type=click.Path(dir_okay=False), help="The people CSV.")
+@click.option("--map", "map_file", type=click.Path(dir_okay=False), metavar="MAP.yaml",
+              help="Column mapping (draft one with --suggest-map).")
+@click.option("--suggest-map", "suggest", is_flag=True,
+              help="Print a mapping drafted from the headers and exit (no -o needed).")
+@common_options
+@click.pass_obj
+def csv_(kam: Any, accounts: str, people: str | None, map_file: str | None, suggest: bool,
+         **kwargs: Any) -> None:
+    """Import any CSV export (Dynamics 365, Pipedrive, a spreadsheet) with a column map.
+
+    Without --map, draft one with --suggest-map, check it, then pass it.
+
+    \b
+    Examples:
+      kam import csv accounts.csv --people people.csv --suggest-map > map.yaml
+      kam import csv accounts.csv --people people.csv --map map.yaml -o my-org
+    """
+    from kamcore.errors import WorkspaceError
+    from kamcore.importers import import_csv, suggest_map
+    from kamcore.importers.mapping import read_map
+
+    if suggest:
+        click.echo(suggest_map(accounts, people), nl=False)
+        return
+    if not map_file:
+        raise WorkspaceError("kam import csv needs a column mapping (--map MAP.yaml)",
+                             hint=f"draft one: kam import csv {accounts}"
+                                  + (f" --people {people}" if people else "")
+                                  + " --suggest-map > map.yaml")
+    _need_output(kwargs)
+    imap = read_map(map_file)
+    update: dict[str, Any] = {}
+    if kwargs["tier_from"]:
+        update["tier"] = kwargs["tier_from"]
+    if kwargs["tier_map"]:
+        update["tier_values"] = {**imap.accounts.tier_values,
+                                 **_pairs(kwargs["tier_map"], "tier-map")}
+    if update:
+        imap.accounts = imap.accounts.model_validate({**imap.accounts.model_dump(), **update})
+    result = import_csv(accounts, imap, people=people, options=_options(kwargs),
+                        registry=kam.registry)
+    _finish(result, kwargs)

@@ -1,0 +1,48 @@
+"""HubSpot company exports (and optionally the owners list), with HubSpot's own headers.
+
+HubSpot writes labels ("Record ID", "Company name", "Parent Company", "Company owner",
+"Annual Revenue", "Country/Region", "Industry") or, through the API, property names
+(``hs_object_id``, ``hs_parent_company_id``, ``hubspot_owner_id``). Parents and owners may be
+ids or names; both are tried (ids first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from kamcore.importers.engine import ImportOptions, ImportResult, build_org, check_columns
+from kamcore.importers.mapping import preset_account_map, preset_person_map
+from kamcore.importers.rows import read_header
+
+if TYPE_CHECKING:
+    from kamcore.registry import Registry
+
+
+def import_hubspot(companies: str, *, owners: str | None = None, tier_from: str | None = None,
+                   tier_map: Mapping[str, str] | None = None,
+                   role_map: Mapping[str, str] | None = None,
+                   options: ImportOptions | None = None,
+                   registry: Registry | None = None) -> ImportResult:
+    """Build an org from a HubSpot companies export.
+
+    :param companies: the companies CSV.
+    :param owners: the owners CSV (Owner ID / First Name / Last Name / Email / Title).
+    :param tier_from: column holding the tier, read through ``tier_map``.
+    :returns: the org, the report and the CRM layout; nothing is written.
+    """
+    opts = options or ImportOptions()
+    opts.source = "hubspot"
+    header = read_header(companies)
+    amap = preset_account_map(header)
+    if tier_from:
+        check_columns(header, {"tier": tier_from}, companies)
+        amap = amap.model_copy(update={"tier": tier_from})
+    if tier_map:
+        amap = amap.model_validate({**amap.model_dump(), "tier_values": dict(tier_map)})
+    pmap = None
+    if owners:
+        pmap = preset_person_map(read_header(owners))
+        pmap = pmap.model_validate({**pmap.model_dump(), "role_values": dict(role_map or {})})
+    return build_org(companies, amap, options=opts, registry=registry, people_path=owners,
+                     pmap=pmap)

@@ -1,0 +1,276 @@
+"""Column mappings: which CRM column feeds which kamcore field, for accounts and people.
+
+The Salesforce and HubSpot importers are presets (lists of the headers their exports use); any
+other CRM is described by a small YAML file (``--map``), which :func:`suggest_mapping` drafts
+from a file's headers.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kamcore.errors import Location, WorkspaceError
+from kamcore.models import Role, Tier
+
+RefMode = Literal["id", "name", "auto"]
+
+ACCOUNT_FIELDS = ("id", "name", "parent", "manager", "country", "industry", "currency", "tier")
+PERSON_FIELDS = ("id", "name", "first_name", "last_name", "role", "reports_to", "email",
+                 "active", "capacity", "specialty")
+
+
+class AccountMap(BaseModel):
+    """Account columns. Leave ``id`` out to make ids from names; leave ``tier`` out to infer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    name: str | None = None
+    parent: str | None = None
+    parent_by: RefMode = "auto"
+    manager: str | None = None
+    manager_by: RefMode = "auto"
+    country: str | None = None
+    industry: str | None = None
+    currency: str | None = None
+    tier: str | None = None
+    tier_values: dict[str, Tier] = Field(default_factory=dict)
+    metrics: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("tier_values", mode="before")
+    @classmethod
+    def _lower_tiers(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {str(k).strip().lower(): str(v).strip().lower() for k, v in value.items()}
+        return value
+
+    def columns(self) -> dict[str, str]:
+        """kamcore field (or metric) -> CRM header, for every mapped column."""
+        out = {f: getattr(self, f) for f in ACCOUNT_FIELDS if getattr(self, f)}
+        out.update(self.metrics)
+        return out
+
+
+class PersonMap(BaseModel):
+    """People columns; ``role_values`` maps a title or role cell to a role (``support:billing``
+    gives support staff a specialty)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    role: str | None = None
+    role_values: dict[str, str] = Field(default_factory=dict)
+    reports_to: str | None = None
+    reports_to_by: RefMode = "auto"
+    email: str | None = None
+    active: str | None = None
+    capacity: str | None = None
+    specialty: str | None = None
+
+    @field_validator("role_values", mode="before")
+    @classmethod
+    def _roles(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, target in value.items():
+            role = str(target).strip().lower()
+            if role.partition(":")[0] not in {r.value for r in Role}:
+                raise ValueError(f"{target!r} (for {key!r}) is not a role: use one of "
+                                 + ", ".join(r.value for r in Role))
+            out[str(key).strip().lower()] = role
+        return out
+
+    def columns(self) -> dict[str, str]:
+        return {f: getattr(self, f) for f in PERSON_FIELDS if getattr(self, f)}
+
+
+class TeamMap(BaseModel):
+    """Account team rows (Salesforce AccountTeamMember): who else serves an account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = "AccountId"
+    person: str = "UserId"
+    role: str | None = "TeamMemberRole"
+
+
+class ImportMap(BaseModel):
+    """A whole mapping file (``kam import csv --map MAP.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accounts: AccountMap = Field(default_factory=AccountMap)
+    people: PersonMap | None = None
+    countries: dict[str, str] = Field(
+        default_factory=dict, description="Cell -> alpha-2, for names the importer cannot map.")
+
+
+def read_map(path: str | Path) -> ImportMap:
+    """Read and check a mapping file. :raises WorkspaceError: with file and line."""
+    from kamcore.workspace.yamlio import LINE_KEY, read_yaml, strip_lines
+
+    target = Path(path)
+    raw = read_yaml(target)
+    if not isinstance(raw, dict):
+        raise WorkspaceError("a mapping file is a YAML mapping with 'accounts:' (and 'people:')",
+                             location=Location(str(target), 1),
+                             hint="draft one with `kam import csv ACCOUNTS.csv --suggest-map`")
+    try:
+        return ImportMap.model_validate(strip_lines(raw))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        node: object = raw
+        line = raw.get(LINE_KEY)
+        for part in err["loc"]:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+                if isinstance(node, dict) and LINE_KEY in node:
+                    line = node[LINE_KEY]
+        dotted = ".".join(map(str, err["loc"]))
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise WorkspaceError(f"{dotted}: {msg}", location=Location(str(target), line),
+                             hint="see docs/import.md for the mapping format") from None
+
+
+# -- presets and suggestions ---------------------------------------------------------------
+
+#: Headers that CRMs use for each field, most specific first (API names, then report labels).
+ACCOUNT_HEADERS: dict[str, tuple[str, ...]] = {
+    "id": ("Id", "Account ID", "Record ID", "hs_object_id", "accountid", "Account Number",
+           "Organization ID", "ID", "Account Id", "Company ID"),
+    "name": ("Name", "Account Name", "Company name", "Company Name", "Organization name",
+             "Organization - Name", "name", "Company"),
+    "parent": ("ParentId", "Parent Account ID", "hs_parent_company_id", "Parent Company ID",
+               "parentaccountid", "Parent Company", "Parent Account", "Parent"),
+    "manager": ("OwnerId", "Account Owner ID", "hubspot_owner_id", "HubSpot Owner ID",
+                "ownerid", "Company owner", "Account Owner", "Owner", "Organization - Owner",
+                "Owner ID", "Owner Name"),
+    "country": ("BillingCountryCode", "BillingCountry", "Billing Country", "Country/Region",
+                "country", "Country", "address1_country", "Organization - Country", "Region"),
+    "industry": ("Industry", "industry", "industrycode", "Sector", "Organization - Industry"),
+    "currency": ("CurrencyIsoCode", "Account Currency", "Currency", "transactioncurrencyid",
+                 "currency"),
+    "revenue": ("AnnualRevenue", "Annual Revenue", "annualrevenue", "Revenue", "revenue"),
+    "employees": ("NumberOfEmployees", "Employees", "Number of Employees", "numberofemployees",
+                  "Employee Count"),
+}
+
+PERSON_HEADERS: dict[str, tuple[str, ...]] = {
+    "id": ("Id", "User ID", "Owner ID", "ID", "id", "systemuserid", "Employee ID"),
+    "name": ("Name", "Full Name", "fullname", "Owner Name", "name"),
+    "first_name": ("FirstName", "First Name", "firstname", "firstName"),
+    "last_name": ("LastName", "Last Name", "lastname", "lastName"),
+    "role": ("Title", "Job Title", "jobtitle", "UserRole.Name", "Role", "title"),
+    "reports_to": ("ManagerId", "Manager ID", "parentsystemuserid", "Manager", "Reports To",
+                   "Manager Name"),
+    "email": ("Email", "email", "internalemailaddress", "E-mail", "Email Address"),
+    "active": ("IsActive", "Active", "Archived?", "isdisabled", "Status"),
+    "capacity": ("Capacity", "capacity", "Max Accounts"),
+}
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", header.lower())
+
+
+def match_headers(header: Sequence[str], candidates: Mapping[str, Sequence[str]], *,
+                  fuzzy: bool = False) -> dict[str, str]:
+    """Field -> header for the headers present (exact, then ignoring case and punctuation,
+    then, with ``fuzzy``, close spellings). A header feeds one field at most."""
+    taken: set[str] = set()
+    found: dict[str, str] = {}
+    by_norm = {_norm(h): h for h in header}
+    for fieldname, names in candidates.items():
+        choice = next((n for n in names if n in header and n not in taken), None)
+        if choice is None:
+            choice = next((by_norm[_norm(n)] for n in names
+                           if _norm(n) in by_norm and by_norm[_norm(n)] not in taken), None)
+        if choice is None and fuzzy:
+            pool = [h for h in header if h not in taken]
+            for name in names:
+                close = difflib.get_close_matches(_norm(name), [_norm(h) for h in pool], n=1,
+                                                  cutoff=0.85)
+                if close:
+                    choice = next(h for h in pool if _norm(h) == close[0])
+                    break
+        if choice is not None:
+            found[fieldname] = choice
+            taken.add(choice)
+    return found
+
+
+def preset_account_map(header: Sequence[str]) -> AccountMap:
+    """An account mapping from well-known headers."""
+    found = match_headers(header, ACCOUNT_HEADERS)
+    metrics = {m: found.pop(m) for m in ("revenue", "employees") if m in found}
+    return AccountMap(**found, metrics=metrics)
+
+
+def preset_person_map(header: Sequence[str]) -> PersonMap:
+    found = match_headers(header, PERSON_HEADERS)
+    if "first_name" in found and "name" in found and found["name"] in ("Name", "Full Name"):
+        found.pop("first_name")
+        found.pop("last_name", None)
+    return PersonMap(**found)
+
+
+def suggest_mapping(accounts_header: Sequence[str],
+                    people_header: Sequence[str] | None = None) -> str:
+    """A commented mapping file drafted from the headers, for the user to review."""
+    found = match_headers(accounts_header, ACCOUNT_HEADERS, fuzzy=True)
+    lines = ["# Drafted by `kam import csv --suggest-map`: check every line, then run",
+             "#   kam import csv ACCOUNTS.csv --map THIS.yaml -o ORGDIR",
+             "# Fields without a column are commented out. *_by: id, name or auto (try id, then",
+             "# name). Leave 'tier' out to infer tiers from the tree (listed in the report).",
+             "accounts:"]
+    lines += _field_lines(found, ("id", "name", "parent", "manager", "country", "industry",
+                                  "currency", "tier"), {"parent": "parent_by",
+                                                        "manager": "manager_by"})
+    lines.append("  # tier_values: {Strategic: key, Global: global}")
+    metrics = {m: found[m] for m in ("revenue", "employees") if m in found}
+    if metrics:
+        lines.append("  metrics:")
+        lines += [f"    {m}: {_yaml(h)}" for m, h in metrics.items()]
+    else:
+        lines.append("  # metrics: {revenue: Annual Revenue}")
+    used = set(found.values())
+    rest = [h for h in accounts_header if h not in used]
+    if rest:
+        lines.append("  # kept as they are: " + ", ".join(rest))
+    if people_header is not None:
+        pfound = match_headers(people_header, PERSON_HEADERS, fuzzy=True)
+        lines.append("people:")
+        lines += _field_lines(pfound, PERSON_FIELDS, {"reports_to": "reports_to_by"})
+        lines.append("  # role_values: {Sales Director: director, Billing Clerk: support:billing}")
+    lines.append("# countries: {Phillippines: PH}   # cells the importer cannot map by itself")
+    return "\n".join(lines) + "\n"
+
+
+def _field_lines(found: Mapping[str, str], fields: Sequence[str],
+                 by: Mapping[str, str]) -> list[str]:
+    lines = []
+    for fieldname in fields:
+        if fieldname in found:
+            lines.append(f"  {fieldname}: {_yaml(found[fieldname])}")
+            if fieldname in by:
+                lines.append(f"  {by[fieldname]}: auto")
+        else:
+            lines.append(f"  # {fieldname}: COLUMN")
+    return lines
+
+
+def _yaml(text: str) -> str:
+    import yaml
+
+    return yaml.safe_dump(text, default_flow_style=True, width=1000).strip().removesuffix(
+        "...").strip()

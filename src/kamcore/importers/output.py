@@ -1,0 +1,80 @@
+"""Writing an import: the workspace (through :func:`kamcore.save`), crm.yaml and the report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from kamcore.atomic import atomic_write_text
+from kamcore.errors import ValidationFailed, WorkspaceError
+from kamcore.importers.engine import ImportResult
+
+#: Where an import keeps the CRM's column layout, for ``kam export --format salesforce``.
+LAYOUT_FILE = "crm.yaml"
+
+
+class ImportRefused(ValidationFailed):
+    """``--strict``: the import found problems, so nothing was written."""
+
+    code = "KAM-I001"
+
+
+def refuse_problems(result: ImportResult) -> None:
+    """:raises ImportRefused: listing every problem (for ``--strict``)."""
+    problems = result.report.all_problems()
+    if problems:
+        shown = "\n".join(f"- {p}" for p in problems[:50])
+        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise ImportRefused(f"--strict: {len(problems)} problem(s), nothing written:\n"
+                            f"{shown}{more}",
+                            hint="fix them in the export, or import without --strict and "
+                                 "read the report")
+
+
+def write_import(result: ImportResult, folder: str | Path, *, force: bool = False,
+                 report_format: str = "md") -> Path:
+    """Write the workspace, its crm.yaml and ``import-report.md`` (or ``.json``).
+
+    :raises WorkspaceError: ``folder`` already holds a workspace and ``force`` is off.
+    :returns: the report's path.
+    """
+    from kamcore.workspace import save
+
+    target = Path(folder)
+    if (target / "kam.yaml").exists() and not force:
+        raise WorkspaceError(f"{target} already holds a workspace",
+                             hint="choose another folder, or pass --force to replace it")
+    if target.exists() and not target.is_dir():
+        raise WorkspaceError(f"{target} is not a folder")
+    result.report.output = str(target)
+    result.org.path = target
+    target.mkdir(parents=True, exist_ok=True)
+    settings = result.org.settings.model_dump(mode="json", exclude={"accounts", "people"})
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    files = ", ".join(result.report.files.values())
+    atomic_write_text(target / "kam.yaml",
+                      f"# Imported from {result.report.source} ({files}) by `kam import`, "
+                      f"{stamp}.\n# See import-report.md for what was inferred.\n"
+                      + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True))
+    save(result.org, target)
+    atomic_write_text(target / LAYOUT_FILE,
+                      "# The CRM's columns, kept by `kam import` so that `kam export` can "
+                      "write them back.\n"
+                      + yaml.safe_dump(result.layout, sort_keys=False, allow_unicode=True))
+    name = "import-report.json" if report_format == "json" else "import-report.md"
+    text = result.report.to_json() if report_format == "json" else result.report.to_markdown()
+    atomic_write_text(target / name, text)
+    return target / name
+
+
+def read_layout(folder: str | Path) -> dict[str, object] | None:
+    """The crm.yaml an import left in a workspace, or ``None``."""
+    from kamcore.workspace.yamlio import read_yaml, strip_lines
+
+    path = Path(folder) / LAYOUT_FILE
+    if not path.exists():
+        return None
+    data = strip_lines(read_yaml(path))
+    return data if isinstance(data, dict) else None

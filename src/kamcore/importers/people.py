@@ -1,0 +1,170 @@
+"""People from a CRM's user table: roles from titles, managers by id or name, placeholders.
+
+A CRM knows job titles, not kamcore roles. Titles are matched against a short list of patterns
+("Global Account Manager" -> gam, "Billing Specialist" -> support/billing); the user's own value
+map (``--role-map`` or ``role_values:``) wins, and every title that matched nothing is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kamcore.importers.mapping import PersonMap
+from kamcore.importers.report import ImportReport
+from kamcore.importers.rows import Row, Rows, break_loops, make_id, read_rows
+from kamcore.models import Role, Tier
+
+#: Title patterns, checked in order: seniority first, then the account roles, then support.
+ROLE_PATTERNS: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), role, specialty) for pattern, role, specialty in (
+        (r"\b(vp|svp|evp|vice[- ]president|chief \w+ officer|cro|cso)\b", "vp", None),
+        (r"\bdirector\b", "director", None),
+        (r"\b(global account|gam)\b", "gam", None),
+        (r"\b(national account|nam)\b", "nam", None),
+        (r"\b(key account|strategic account|major account|kam)\b", "kam", None),
+        (r"\b(billing|invoic\w*|accounts receivable|collections?)\b", "support", "billing"),
+        (r"\b(customer service|customer support|customer care|service desk|help ?desk)\b",
+         "support", "customer-service"),
+        (r"\b(logistics?|shipping|supply chain|fulfil?ment)\b", "support", "logistics"),
+        (r"\b(account manager|account executive|account rep\w*|sales rep\w*|sales manager|"
+         r"customer success manager|am)\b", "am", None),
+        (r"\b(specialist|analyst|coordinator|assistant|engineer|consultant|support)\b",
+         "support", None),
+    ))
+
+TIER_ROLE = {Tier.GLOBAL: Role.GAM, Tier.NATIONAL: Role.NAM, Tier.KEY: Role.KAM,
+             Tier.REGULAR: Role.AM}
+
+
+def guess_role(title: str, values: Mapping[str, str]) -> tuple[str, str | None, bool]:
+    """Role and specialty for a title: ``(role, specialty, matched)``.
+
+    >>> guess_role("Senior Key Account Manager", {})
+    ('kam', None, True)
+    >>> guess_role("Billing Specialist", {})
+    ('support', 'billing', True)
+    >>> guess_role("Wizard", {"wizard": "support:magic"})
+    ('support', 'magic', True)
+    """
+    text = title.strip()
+    mapped = values.get(text.lower())
+    if mapped is not None:
+        role, _, specialty = mapped.partition(":")
+        return role, specialty or None, True
+    if text.lower() in {r.value for r in Role}:
+        return text.lower(), None, True
+    for pattern, role, specialty in ROLE_PATTERNS:
+        if pattern.search(text):
+            return role, specialty, True
+    return Role.AM.value, None, False
+
+
+def read_people(path: str, pmap: PersonMap, report: ImportReport,
+                id_key: Callable[[str], str],
+                check: Callable[[list[str], dict[str, str], str], None]) -> tuple[
+                    Rows, dict[str, dict[str, Any]], list[str]]:
+    """Usable people rows, each one's record data (without ``extra``), and the header."""
+    table = read_rows(path, report, "people")
+    cols = pmap.columns()
+    check(table.header, cols, path)
+    people = Rows(file=path, id_key=id_key)
+    taken: set[str] = set()
+    data: dict[str, dict[str, Any]] = {}
+    for line, values in table.rows:
+        cells = dict(zip(table.header, values, strict=True))
+        name = cells.get(pmap.name, "").strip() if pmap.name else ""
+        if not name and (pmap.first_name or pmap.last_name):
+            name = " ".join(cells.get(c, "").strip() for c in (pmap.first_name, pmap.last_name)
+                            if c).strip()
+        if pmap.id:
+            pid = cells[pmap.id].strip()
+            if not pid:
+                report.problem("unusable", "person without an id; skipped", file=path,
+                               line=line, hint="every user needs an id")
+                continue
+            try:
+                key = id_key(pid)
+            except ValueError as exc:
+                report.problem("unusable", f"{pid!r} is not a valid id: {exc}; skipped",
+                               file=path, line=line)
+                continue
+        elif name:
+            pid = key = make_id(name, taken, "P", line)
+        else:
+            report.problem("unusable", "person without a name; skipped", file=path, line=line)
+            continue
+        if key in people.by_key:
+            first = people.by_key[key]
+            report.problem("unusable", f"id {pid!r} is already used on line {first.line}; "
+                           "skipped", file=path, line=line, record=pid)
+            continue
+        row = Row(line, pid, key, name or pid, cells)
+        row.up_raw = cells.get(pmap.reports_to, "").strip() if pmap.reports_to else ""
+        people.add(row)
+        title = cells.get(pmap.role, "") if pmap.role else ""
+        role, specialty, matched = guess_role(title, pmap.role_values)
+        if pmap.role and title.strip().lower() != role:
+            report.roles.append((pid, title.strip(), role + (f" ({specialty})" if specialty
+                                                             else "")))
+        if not matched:
+            report.problem("role", f"title {title.strip()!r} matches no role; imported as am",
+                           file=path, line=line, record=pid,
+                           hint="map it with --role-map (title: role) or role_values:")
+        record: dict[str, Any] = {"id": pid, "name": name or pid, "role": role}
+        if specialty or (pmap.specialty and cells.get(pmap.specialty, "").strip()):
+            record["specialty"] = (cells.get(pmap.specialty, "").strip() if pmap.specialty
+                                   else "") or specialty
+        if pmap.email:
+            email = cells.get(pmap.email, "").strip()
+            if email and re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+                record["email"] = email
+            elif email:
+                report.problem("value", f"{email!r} is not an email address; left empty",
+                               file=path, line=line, record=pid)
+        if pmap.active:
+            active = _active(cells.get(pmap.active, ""), pmap.active)
+            if active is None:
+                report.problem("value", f"{pmap.active} {cells[pmap.active]!r} is not "
+                               "true/false; taken as active", file=path, line=line, record=pid)
+            else:
+                record["active"] = active
+        if pmap.capacity and cells.get(pmap.capacity, "").strip():
+            try:
+                record["capacity"] = int(float(cells[pmap.capacity]))
+            except ValueError:
+                report.problem("value", f"capacity {cells[pmap.capacity]!r} is not a number",
+                               file=path, line=line, record=pid)
+        data[pid] = record
+    by_id = {r.id: r for r in people.rows}
+    for row in people.rows:
+        if not row.up_raw:
+            continue
+        target, why = people.resolve(row.up_raw, pmap.reports_to_by)
+        if target is None:
+            report.problem("manager", f"manager {row.up_raw!r} not found ({why}); imported "
+                           "without one", file=path, line=row.line, record=row.id)
+        else:
+            row.up = target.id
+    for loop, cut in break_loops(people.rows, by_id):
+        report.problem("loop", "management loop " + " -> ".join([*loop, loop[0]])
+                       + f"; {cut} now reports to nobody", file=path, line=by_id[cut].line,
+                       record=cut)
+    for row in people.rows:
+        if row.up is not None:
+            data[row.id]["reports_to"] = row.up
+    return people, data, list(table.header)
+
+
+def _active(text: str, column: str) -> bool | None:
+    value = text.strip().lower()
+    if not value:
+        return True
+    truthy = value in {"true", "1", "yes", "y", "active"}
+    falsy = value in {"false", "0", "no", "n", "inactive", "disabled", "archived"}
+    if not (truthy or falsy):
+        return None
+    # HubSpot's "Archived?" and Dynamics' "isdisabled" say the opposite of "active".
+    inverted = column.strip().lower() in {"archived?", "archived", "isdisabled", "disabled"}
+    return falsy if inverted else truthy

@@ -1,0 +1,200 @@
+"""The import report: everything an import decided or could not do, for a person to check.
+
+Problems (unusable records, missing parents, loops, countries that could not be mapped, numbers
+that are not numbers) fail ``--strict``; notes (inferred tiers, names mapped to codes, merged
+industry spellings, placeholder people) are there to be read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the import could not do as asked; ``--strict`` turns these into errors."""
+
+    kind: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    record: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else (
+            f"{self.file}: " if self.file else "")
+        who = f"{self.record}: " if self.record else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{who}{self.message}{hint}"
+
+
+@dataclass(frozen=True)
+class InferredTier:
+    record: str
+    name: str
+    tier: str
+    reason: str
+    line: int | None = None
+
+
+@dataclass
+class CountryNote:
+    """One distinct country cell and what became of it."""
+
+    value: str
+    code: str | None
+    status: str
+    hint: str | None
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """What one import did; rendered as Markdown or JSON beside the workspace."""
+
+    source: str
+    files: dict[str, str] = field(default_factory=dict)
+    output: str = ""
+    accounts: int = 0
+    people: int = 0
+    tier_source: str = "inferred"
+    key_revenue: float | None = None
+    problems: list[Problem] = field(default_factory=list)
+    tiers: list[InferredTier] = field(default_factory=list)
+    countries: dict[str, CountryNote] = field(default_factory=dict)
+    industries: dict[str, Counter[str]] = field(default_factory=dict)
+    placeholders: list[tuple[str, str]] = field(default_factory=list)
+    roles: list[tuple[str, str, str]] = field(default_factory=list)
+    mapped_columns: dict[str, str] = field(default_factory=dict)
+    kept_columns: list[str] = field(default_factory=list)
+    findings: dict[str, int] = field(default_factory=dict)
+
+    def problem(self, kind: str, message: str, *, file: str | None = None,
+                line: int | None = None, record: str | None = None,
+                hint: str | None = None) -> None:
+        self.problems.append(Problem(kind, message, file, line, record, hint))
+
+    def country(self, value: str, code: str | None, status: str, hint: str | None,
+                line: int) -> None:
+        note = self.countries.get(value)
+        if note is None:
+            note = self.countries[value] = CountryNote(value, code, status, hint)
+        note.lines.append(line)
+
+    @property
+    def unmapped_countries(self) -> list[CountryNote]:
+        return [n for n in self.countries.values() if n.code is None and n.status != "empty"]
+
+    def all_problems(self) -> list[Problem]:
+        """Problems, with one per unmapped country value (they are reported by value)."""
+        out = list(self.problems)
+        for note in self.unmapped_countries:
+            out.append(Problem("country", f"country {note.value!r} ({note.status}) on "
+                               f"{len(note.lines)} record(s), lines {_lines(note.lines)}",
+                               self.files.get("accounts"), note.lines[0], None, note.hint))
+        return out
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """A few lines for stderr."""
+        lines = [f"imported {self.accounts} accounts and {self.people} people from "
+                 f"{self.source} into {self.output}"]
+        details = []
+        if self.tiers:
+            details.append(f"{len(self.tiers)} tier(s) inferred")
+        problems = self.all_problems()
+        if problems:
+            kinds = Counter(p.kind for p in problems)
+            details.append(", ".join(f"{n} {k} problem(s)" for k, n in sorted(kinds.items())))
+        if self.placeholders:
+            details.append(f"{len(self.placeholders)} placeholder people")
+        if self.findings:
+            details.append(f"kam validate: {self.findings.get('error', 0)} error(s), "
+                           f"{self.findings.get('warning', 0)} warning(s)")
+        if details:
+            lines.append("  " + "; ".join(details))
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        data["problems"] = [asdict(p) for p in self.all_problems()]
+        data["industries"] = {k: dict(v) for k, v in self.industries.items()}
+        data["placeholders"] = [{"person": p, "reason": r} for p, r in self.placeholders]
+        data["roles"] = [{"person": p, "title": t, "role": r} for p, t, r in self.roles]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def to_markdown(self) -> str:
+        out = [f"# Import report: {self.source}", ""]
+        for kind, path in self.files.items():
+            out.append(f"- {kind}: `{path}`")
+        out += [f"- workspace: `{self.output}`",
+                f"- imported: {self.accounts} accounts, {self.people} people",
+                f"- tiers: {self.tier_source}"
+                + (f" (large-account revenue threshold {self.key_revenue:,.0f})"
+                   if self.key_revenue is not None else ""), ""]
+        if self.findings:
+            out += [f"`kam validate` on the result: {self.findings.get('error', 0)} error(s), "
+                    f"{self.findings.get('warning', 0)} warning(s), "
+                    f"{self.findings.get('info', 0)} info.", ""]
+        problems = self.all_problems()
+        out += [f"## Problems ({len(problems)})", ""]
+        if not problems:
+            out += ["None.", ""]
+        else:
+            out += ["`--strict` turns each of these into an error.", "",
+                    "| kind | where | record | problem | hint |", "|---|---|---|---|---|"]
+            for p in problems:
+                where = f"{p.file}:{p.line}" if p.line else (p.file or "")
+                out.append(f"| {p.kind} | {_md(where)} | {_md(p.record or '')} | "
+                           f"{_md(p.message)} | {_md(p.hint or '')} |")
+            out.append("")
+        out += [f"## Inferred tiers ({len(self.tiers)})", ""]
+        if self.tiers:
+            out += ["Check these; set tiers from a column with `--tier-from COLUMN --tier-map "
+                    "VALUE=TIER`, or edit accounts.csv.", "",
+                    "| line | account | name | tier | why |", "|---|---|---|---|---|"]
+            out += [f"| {t.line or ''} | {_md(t.record)} | {_md(t.name)} | {t.tier} | "
+                    f"{_md(t.reason)} |" for t in self.tiers]
+        else:
+            out.append("None: every tier came from the data.")
+        out.append("")
+        mapped = [n for n in self.countries.values() if n.code and n.status == "mapped"]
+        out += [f"## Countries mapped from names ({len(mapped)})", ""]
+        out += [f"- {_md(n.value)} -> {n.code} ({len(n.lines)} record(s))" for n in mapped]
+        out.append("")
+        merged = {k: v for k, v in self.industries.items() if len(v) > 1 or k not in v}
+        out += [f"## Industries normalised ({len(merged)})", ""]
+        for canonical, spellings in sorted(merged.items()):
+            listed = ", ".join(f"{_md(s)!s} ({n})" for s, n in spellings.most_common())
+            out.append(f"- {canonical}: {listed}")
+        out.append("")
+        if self.placeholders:
+            out += [f"## Placeholder people ({len(self.placeholders)})", "",
+                    "Owners that the people file does not list; fill in their details.", ""]
+            out += [f"- {_md(p)}: {_md(r)}" for p, r in self.placeholders]
+            out.append("")
+        if self.roles:
+            out += [f"## Roles from titles ({len(self.roles)})", ""]
+            out += [f"- {_md(p)}: {_md(t) or '(no title)'} -> {r}" for p, t, r in self.roles]
+            out.append("")
+        out += ["## Columns", ""]
+        out += [f"- `{h}` -> {t}" for t, h in self.mapped_columns.items()]
+        if self.kept_columns:
+            out.append("- kept as they are (written back on export): "
+                       + ", ".join(f"`{c}`" for c in self.kept_columns))
+        out.append("")
+        return "\n".join(out)
+
+
+def _lines(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:8])
+    return shown + (f" and {len(lines) - 8} more" if len(lines) > 8 else "")
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,161 @@
+"""Rows of a CRM table: ids, references by id or by name, loops, numbers.
+
+Shared by accounts and people: both have ids (given or made from names), a reference upwards
+(parent account, manager) that may be written as an id or a name, and may contain loops.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kamcore.importers.report import ImportReport
+from kamcore.workspace.csvio import Table, read_table
+
+
+@dataclass
+class Row:
+    """One usable record of a CRM table."""
+
+    line: int
+    id: str
+    key: str
+    name: str
+    cells: dict[str, str]
+    up: str | None = None
+    up_raw: str = ""
+
+
+@dataclass
+class Rows:
+    """The usable rows of a table, indexed by id key and by name."""
+
+    file: str
+    rows: list[Row] = field(default_factory=list)
+    by_key: dict[str, Row] = field(default_factory=dict)
+    by_name: dict[str, list[Row]] = field(default_factory=dict)
+    id_key: Callable[[str], str] = str
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        self.by_key[row.key] = row
+        self.by_name.setdefault(name_key(row.name), []).append(row)
+
+    def resolve(self, text: str, mode: str) -> tuple[Row | None, str | None]:
+        """The row ``text`` refers to, or ``None`` and why (not found, ambiguous name)."""
+        if mode in ("id", "auto"):
+            try:
+                found = self.by_key.get(self.id_key(text))
+            except ValueError:
+                found = None
+            if found is not None or mode == "id":
+                return found, None if found else "no record has this id"
+        named = self.by_name.get(name_key(text), [])
+        if len(named) == 1:
+            return named[0], None
+        if named:
+            lines = ", ".join(str(r.line) for r in named[:5])
+            return None, f"{len(named)} records have this name (lines {lines})"
+        return None, "no record has this id or name" if mode == "auto" else (
+            "no record has this name")
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def read_rows(path: str | Path, report: ImportReport, kind: str) -> Table:
+    """Read a CSV export (BOM, CRLF, header spaces tolerated); bad rows become problems."""
+    table, problems = read_table(Path(path), required=())
+    for problem in problems:
+        loc = problem.location
+        report.problem("unreadable", problem.message, file=loc.file if loc else str(path),
+                       line=loc.line if loc else None, hint=problem.hint)
+    report.files[kind] = str(path)
+    return table
+
+
+def read_header(path: str | Path) -> list[str]:
+    """The header of a CSV export, without reading the rest (to choose a mapping).
+
+    :raises WorkspaceError: missing, unreadable or empty file.
+    """
+    import csv
+
+    from kamcore.errors import WorkspaceError
+
+    target = Path(path)
+    try:
+        with target.open(encoding="utf-8-sig", newline="") as handle:
+            for row in csv.reader(handle):
+                if any(cell.strip() for cell in row):
+                    return [cell.strip() for cell in row]
+    except FileNotFoundError:
+        raise WorkspaceError(f"{target} does not exist") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise WorkspaceError(f"cannot read {target}: {exc}",
+                             hint="export the file as UTF-8 CSV") from None
+    raise WorkspaceError(f"{target} is empty", hint="export it again with a header line")
+
+
+def make_id(name: str, taken: set[str], prefix: str, line: int) -> str:
+    """An id from a name: ``"Müller GmbH"`` -> ``MULLER-GMBH`` (``-2``, ``-3`` when taken)."""
+    plain = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    base = re.sub(r"[^A-Za-z0-9]+", "-", plain).strip("-").upper()[:40].strip("-")
+    base = base or f"{prefix}-{line}"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def break_loops(rows: Sequence[Row], by_id: dict[str, Row]) -> list[tuple[list[str], str]]:
+    """Cut every loop of ``up`` references: the loop's first row in file order becomes a top.
+
+    :returns: the loops found, each as the ids along it and the id that was cut loose.
+    """
+    state: dict[str, int] = {}
+    loops: list[tuple[list[str], str]] = []
+    for start in rows:
+        path: list[str] = []
+        current: str | None = start.id
+        while current is not None and state.get(current, 0) == 0:
+            state[current] = 1
+            path.append(current)
+            current = by_id[current].up
+        if current is not None and state.get(current) == 1:
+            loop = path[path.index(current):]
+            first = min((by_id[i] for i in loop), key=lambda r: r.line)
+            first.up = None
+            loops.append((loop, first.id))
+        for node in path:
+            state[node] = 2
+    return loops
+
+
+_NUMBER_JUNK = re.compile(r"[\s$€£¥,]|USD|EUR|GBP")
+
+
+def parse_number(text: str) -> float | None:
+    """``"1,250,000"``, ``"$1.5e6"``, ``"1250000.00"`` -> float; ``""`` -> ``None``.
+
+    :raises ValueError: the cell is not a number.
+    """
+    cleaned = _NUMBER_JUNK.sub("", text)
+    if not cleaned:
+        return None
+    number = float(cleaned)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return number
+
+
+def with_progress(items: Sequence[object], label: str,
+                  progress: Callable[[Iterable[object], int, str], Iterable[object]] | None,
+                  ) -> Iterable[object]:
+    return items if progress is None else progress(items, len(items), label)

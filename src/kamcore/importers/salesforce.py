@@ -1,0 +1,108 @@
+"""Salesforce Data Loader / report exports: Account, User and AccountTeamMember CSVs.
+
+Salesforce Ids come in two forms: 15 characters, case-sensitive (``001A0000006Vm9r``), and
+18 characters, case-insensitive (``001A0000006Vm9rIAC``), whose last three characters encode
+which of the first 15 are upper case. Ids are matched by their 15-character form, decoded from
+the suffix, so a ParentId in one form finds an Id in the other, and ``001a...`` never matches
+``001A...`` in the 15-character form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from kamcore.importers.engine import ImportOptions, ImportResult, build_org
+from kamcore.importers.mapping import TeamMap, preset_account_map, preset_person_map
+from kamcore.importers.rows import read_header
+
+if TYPE_CHECKING:
+    from kamcore.registry import Registry
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def id18(id15: str) -> str:
+    """The 18-character form of a 15-character Id.
+
+    >>> id18("001A0000006Vm9r")
+    '001A0000006Vm9rIAC'
+
+    :raises ValueError: not 15 letters and digits.
+    """
+    if len(id15) != 15 or not id15.isascii() or not id15.isalnum():
+        raise ValueError("a Salesforce Id has 15 or 18 letters and digits")
+    suffix = ""
+    for chunk in range(3):
+        bits = 0
+        for i, ch in enumerate(id15[chunk * 5:chunk * 5 + 5]):
+            if "A" <= ch <= "Z":
+                bits |= 1 << i
+        suffix += _ALPHABET[bits]
+    return id15 + suffix
+
+
+def id15(value: str) -> str:
+    """The case-sensitive 15-character form of an Id in either form (the matching key).
+
+    >>> id15("001a0000006vm9riac")
+    '001A0000006Vm9r'
+
+    :raises ValueError: not a Salesforce Id, or an 18-character Id whose suffix does not fit.
+    """
+    text = value.strip()
+    if not text.isascii() or not text.isalnum() or len(text) not in (15, 18):
+        raise ValueError("a Salesforce Id has 15 or 18 letters and digits")
+    if len(text) == 15:
+        return text
+    body, suffix = text[:15], text[15:].upper()
+    chars = list(body)
+    for chunk, code in enumerate(suffix):
+        bits = _ALPHABET.find(code)
+        if bits < 0:
+            raise ValueError(f"checksum {suffix!r} is not a valid 18-character suffix")
+        for i in range(5):
+            pos = chunk * 5 + i
+            upper = bool(bits >> i & 1)
+            if chars[pos].isalpha():
+                chars[pos] = chars[pos].upper() if upper else chars[pos].lower()
+            elif upper:
+                raise ValueError(f"checksum {suffix!r} does not fit the Id")
+    return "".join(chars)
+
+
+def import_salesforce(accounts: str, *, users: str | None = None, team: str | None = None,
+                      tier_from: str | None = None, tier_map: Mapping[str, str] | None = None,
+                      role_from: str | None = None, role_map: Mapping[str, str] | None = None,
+                      options: ImportOptions | None = None,
+                      registry: Registry | None = None) -> ImportResult:
+    """Build an org from a Salesforce Account export (and optionally User, AccountTeamMember).
+
+    :param accounts: Account.csv (Data Loader API names or report labels).
+    :param users: User.csv; ``ManagerId`` becomes ``reports_to``, ``Title`` the role.
+    :param team: AccountTeamMember.csv (AccountId, UserId, TeamMemberRole).
+    :param tier_from: column holding the tier (e.g. ``Type``), read through ``tier_map``.
+    :param role_from: column holding the role instead of ``Title`` (e.g. ``UserRole.Name``).
+    :returns: the org, the report and the CRM layout; nothing is written.
+    """
+    from kamcore.importers.engine import check_columns
+
+    opts = options or ImportOptions()
+    opts.source = "salesforce"
+    opts.id_key = id15
+    header = read_header(accounts)
+    amap = preset_account_map(header)
+    if tier_from:
+        check_columns(header, {"tier": tier_from}, accounts)
+        amap = amap.model_copy(update={"tier": tier_from})
+    if tier_map:
+        amap = amap.model_validate({**amap.model_dump(), "tier_values": dict(tier_map)})
+    pmap = None
+    if users:
+        pmap = preset_person_map(read_header(users))
+        update: dict[str, object] = {"role_values": dict(role_map or {})}
+        if role_from:
+            update["role"] = role_from
+        pmap = pmap.model_validate({**pmap.model_dump(), **update})
+    return build_org(accounts, amap, options=opts, registry=registry, people_path=users,
+                     pmap=pmap, team_path=team, team_map=TeamMap() if team else None)

@@ -1,0 +1,131 @@
+"""Tiers for imported accounts: from a column the user names, or inferred from the tree.
+
+Inference follows the domain's definitions and keeps tiers descending down every branch:
+
+- a root whose accounts span two or more countries is **global**;
+- a parent that is a root or sits directly under a global account is **national**;
+- below a national account (or under a global one, for a leaf), a parent or a *large* account
+  (revenue at or above a threshold) is **key**;
+- everything else is **regular**.
+
+Every inferred tier comes with the reason, so the import report can list it for checking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from kamcore.models import Tier
+
+_TIER_WORDS = {t.value: t for t in Tier}
+
+
+@dataclass(frozen=True)
+class TierGuess:
+    """An inferred tier and why."""
+
+    tier: Tier
+    reason: str
+
+
+def tier_from_value(value: str, mapping: Mapping[str, str]) -> Tier | None:
+    """The tier a cell names through the user's mapping (case-insensitive), or ``None``.
+
+    >>> tier_from_value("Customer - Direct", {"customer - direct": "key"})
+    <Tier.KEY: 'key'>
+    >>> tier_from_value("National", {}) is Tier.NATIONAL
+    True
+    """
+    text = value.strip().lower()
+    if not text:
+        return None
+    target = mapping.get(text)
+    if target is not None:
+        return Tier(target.strip().lower())
+    return _TIER_WORDS.get(text)
+
+
+def default_threshold(revenues: Sequence[float], *, share: float = 0.1) -> float | None:
+    """The revenue at which the top ``share`` of accounts begins (``None`` under 10 accounts).
+
+    >>> default_threshold([float(i) for i in range(1, 101)])
+    91.0
+    """
+    positive = sorted(r for r in revenues if r > 0)
+    if len(positive) < 10:
+        return None
+    return positive[int(len(positive) * (1 - share))]
+
+
+def infer_tiers(order: Sequence[str], parent: Mapping[str, str | None],
+                country: Mapping[str, str | None], revenue: Mapping[str, float], *,
+                threshold: float | None,
+                fixed: Mapping[str, Tier] | None = None) -> dict[str, TierGuess]:
+    """Infer a tier for every account in ``order``.
+
+    :param order: account ids in file order.
+    :param parent: id -> parent id (``None`` for roots); must be loop-free.
+    :param country: id -> alpha-2 code or ``None``.
+    :param revenue: id -> revenue, for the "large account" rule.
+    :param threshold: revenue that makes a leaf account key; ``None`` turns the rule off.
+    :param fixed: tiers already known (from a column); the accounts below build on them.
+    :returns: id -> :class:`TierGuess`.
+    """
+    children: dict[str, list[str]] = {}
+    roots: list[str] = []
+    for aid in order:
+        up = parent.get(aid)
+        if up is None:
+            roots.append(aid)
+        else:
+            children.setdefault(up, []).append(aid)
+    top_down: list[str] = list(roots)
+    for aid in top_down:  # grows while iterating: breadth first
+        top_down.extend(children.get(aid, ()))
+    spans: dict[str, set[str]] = {}
+    for aid in reversed(top_down):
+        seen = spans.setdefault(aid, set())
+        own = country.get(aid)
+        if own:
+            seen.add(own)
+        up = parent.get(aid)
+        if up is not None:
+            spans.setdefault(up, set()).update(seen)
+
+    guesses: dict[str, TierGuess] = {}
+    fixed = fixed or {}
+    for aid in top_down:
+        if aid in fixed:
+            guesses[aid] = TierGuess(fixed[aid], "given")
+            continue
+        kids = len(children.get(aid, ()))
+        up = parent.get(aid)
+        above = guesses[up].tier if up is not None else None
+        large = threshold is not None and revenue.get(aid, 0.0) >= threshold
+        countries = spans[aid]
+        if above is None and len(countries) >= 2:
+            guess = TierGuess(Tier.GLOBAL, f"root spanning {len(countries)} countries "
+                                           f"({_few(countries)})")
+        elif above in (None, Tier.GLOBAL) and kids:
+            where = "root" if above is None else f"parent under global {up}"
+            note = (f"; spans {len(countries)} countries ({_few(countries)}), check it"
+                    if len(countries) >= 2 else "")
+            guess = TierGuess(Tier.NATIONAL, f"one-country {where} with {kids} "
+                                             f"child account(s){note}")
+        elif above in (None, Tier.GLOBAL, Tier.NATIONAL) and (kids or large):
+            guess = TierGuess(Tier.KEY, f"parent of {kids} account(s)" if kids else
+                              f"large account: revenue {revenue.get(aid, 0.0):,.0f} >= "
+                              f"{threshold:,.0f}")
+        else:
+            why = {None: "standalone account", Tier.GLOBAL: "small account under a global one",
+                   Tier.NATIONAL: "small account under a national one"}.get(
+                       above, f"below {above.value if above else ''} account {up}")
+            guess = TierGuess(Tier.REGULAR, why)
+        guesses[aid] = guess
+    return guesses
+
+
+def _few(codes: set[str]) -> str:
+    ordered = sorted(codes)
+    return ", ".join(ordered[:5]) + (", ..." if len(ordered) > 5 else "")
