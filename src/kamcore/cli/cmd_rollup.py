@@ -1,0 +1,81 @@
+"""``kam rollup``: metrics up the account tree, the management chain, or by a field."""
+
+from __future__ import annotations
+
+import click
+
+from kamcore.cli.options import format_option, output_option, workspace_argument
+
+STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
+
+
+@click.command()
+@workspace_argument
+@click.option("-m", "--metric", "metrics", multiple=True, metavar="NAME",
+              help="Metric to roll up (repeatable); default: every metric with values.")
+@click.option("--by", default="account", show_default=True, metavar="VIEW",
+              help="account (subtree totals), manager (book and team), or a field to group "
+                   "by: tier, country, industry, currency, a plugin field like retail.channels.")
+@click.option("--period", metavar="PERIOD",
+              help="Facts of 2026Q3, 2026-07, 2026 or a range 2026Q1..2026Q4 "
+                   "(default: the latest period).")
+@click.option("--by-period", is_flag=True, help="One column per period.")
+@click.option("--depth", type=click.IntRange(min=0), help="Only rows this deep (0: roots).")
+@click.option("--top", type=click.IntRange(min=1), help="The N rows with the largest first "
+                                                           "metric, largest first.")
+@click.option("--own", is_flag=True, help="Show each account's own value beside its total "
+                                          "(always in csv and json).")
+@click.option("--skip-bad", is_flag=True,
+              help="Leave out bad fact rows (listed on stderr) instead of refusing.")
+@format_option("table", "csv", "json")
+@output_option
+@click.pass_obj
+def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str | None,
+           by_period: bool, depth: int | None, top: int | None, own: bool, skip_bad: bool,
+           fmt: str, output: str | None) -> None:
+    """Roll metrics up the account tree (own value and subtree total), up the management
+    chain (own book and team total), or group accounts by a field. Money is converted to the
+    reporting currency with fx.csv; facts come from facts.csv or facts.parquet.
+
+    \b
+    Examples:
+      kam rollup examples/acme
+      kam rollup examples/acme --by manager --depth 3
+      kam rollup examples/acme --by country -m revenue --top 5
+      kam rollup examples/acme --period 2026Q1..2026Q4 --by-period -m revenue --depth 1
+      kam rollup examples/acme --format csv -o totals.csv
+    """
+    from kamcore.cli.context import KamContext
+    from kamcore.rollup.api import rollup as run
+    from kamcore.rollup.progress import Progress
+
+    assert isinstance(kam, KamContext)
+    with Progress(STAGES) as progress:
+        result = run(org, list(metrics) or None, by=by, period=period, by_period=by_period,
+                     depth=depth, top=top, skip_bad=skip_bad, own=own or fmt != "table",
+                     registry=kam.registry, step=progress.step)
+        progress.step("writing")
+        if fmt == "csv":
+            data = result.to_csv_bytes()
+        elif fmt == "json":
+            from kamcore.cli.output import render_json
+
+            data = (render_json(result.to_json_data()) + "\n").encode()
+        else:
+            from kamcore.rollup.render import render
+
+            data = (render(result) + "\n").encode()
+    if result.skipped:
+        click.secho(f"warning: skipped {len(result.skipped)} bad fact row(s); the totals "
+                    "leave them out:", fg="yellow", err=True)
+        for problem in result.skipped:
+            click.echo(f"  - {problem}", err=True)
+    if output:
+        from kamcore.atomic import atomic_write_bytes
+
+        atomic_write_bytes(output, data)
+        click.echo(f"wrote {len(result):,} rows to {output}", err=True)
+    else:
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()

@@ -1,0 +1,106 @@
+"""The terminal table of a rollup: tree lines, thousands separators, currency in the headers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from kamcore.rollup.result import Column, RollupResult
+
+
+def format_number(value: Any, kind: str) -> str:
+    """``1234567.8`` -> ``1,234,568`` (money, whole units), ``int`` likewise, else 2 decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if kind in ("money", "int"):
+        return f"{value:,.0f}"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def tree_prefixes(depths: Sequence[int]) -> list[str]:
+    """Box-drawing prefixes for rows in pre-order with the given depths.
+
+    >>> tree_prefixes([0, 1, 2, 1, 0])
+    ['', '├── ', '│   └── ', '└── ', '']
+    """
+    n = len(depths)
+    last = [False] * n
+    open_at: dict[int, bool] = {}
+    for i in range(n - 1, -1, -1):
+        d = depths[i]
+        last[i] = not open_at.get(d, False)
+        open_at[d] = True
+        for deeper in [k for k in open_at if k > d]:
+            del open_at[deeper]
+    out = []
+    stack: list[bool] = []
+    for i, d in enumerate(depths):
+        del stack[max(d - 1, 0):]
+        if d == 0:
+            out.append("")
+            continue
+        while len(stack) < d - 1:
+            stack.append(True)
+        out.append("".join("    " if s else "│   " for s in stack)
+                   + ("└── " if last[i] else "├── "))
+        stack.append(last[i])
+    return out
+
+
+def render(result: RollupResult, *, title: bool = True) -> str:
+    """The aligned text table of ``result`` (with a one-line title)."""
+    records = result.to_records()
+    columns: list[Column] = [c for c in result.columns
+                             if c.key not in ("depth", "parent", "id")
+                             or (c.key == "id" and result.view != "account")]
+    tree = result.view in ("account", "manager") and _in_tree_order(records)
+    name_key = "name"
+    if tree:
+        prefixes = tree_prefixes([r["depth"] for r in records])
+        for record, prefix in zip(records, prefixes, strict=True):
+            label = record["name"] or record["id"]
+            if result.view == "account":
+                label = f"{label} ({record['id']})"
+            record[name_key] = prefix + label
+    headers = [c.header for c in columns]
+    cells = [[format_number(r[c.key], c.kind) if c.kind != "text" else (r[c.key] or "")
+              for c in columns] for r in records]
+    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if c.kind != "text" else v.ljust(w)
+                         for v, w, c in zip(values, widths, columns, strict=True)).rstrip()
+
+    out = []
+    if title:
+        out.append(_title(result))
+        out.append("")
+    out += [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+    if not records:
+        out.append("(no rows)")
+    return "\n".join(out)
+
+
+def _in_tree_order(records: list[dict[str, Any]]) -> bool:
+    previous = -1
+    for record in records:
+        if record["depth"] > previous + 1:
+            return False
+        previous = record["depth"]
+    return True
+
+
+def _title(result: RollupResult) -> str:
+    own = any(c.header.startswith("Own ") for c in result.columns)
+    what = {"account": "account tree: subtree totals" + (" and own values" if own else ""),
+            "manager": "management chain: own book and team total"}.get(
+        result.view, f"accounts by {result.view} (own values)")
+    parts = [result.title, what, f"money in {result.currency}"]
+    if result.periods:
+        parts.append("periods " + ", ".join(result.periods))
+    elif result.period:
+        parts.append(f"period {result.period}")
+    return " · ".join(p for p in parts if p)
