@@ -36,6 +36,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "log": "kamcore.cli.cmd_changes:log",
     "coverage": "kamcore.cli.cmd_coverage:coverage",
     "duties": "kamcore.cli.cmd_duties:duties",
+    "rollup": "kamcore.cli.cmd_rollup:rollup",
 }
 
 
