@@ -123,16 +123,14 @@ def _unmanaged_reason(org: Org, manager: str | None) -> str | None:
 
 def _line_mismatch(org: Org, aid: str) -> LineMismatch | None:
     account = org.accounts[aid]
-    manager = org.people.get(account.manager or "")
-    if manager is None:
-        return None
+    if _unmanaged_reason(org, account.manager):
+        return None  # reported as unmanaged already
+    manager = org.people[account.manager or ""]
     for above in org.ancestors(aid):
         boss_id = org.accounts[above].manager
-        if boss_id is None or boss_id == manager.id:
-            continue
-        boss = org.people.get(boss_id)
-        if boss is None:
-            return None
+        if boss_id == manager.id or _unmanaged_reason(org, boss_id):
+            continue  # look further up, to the nearest account someone else actively holds
+        boss = org.people[boss_id or ""]
         if boss_id in org.chain_of_command(manager.id):
             return None
         upper = org.accounts[above]

@@ -1,0 +1,123 @@
+"""Hand-over briefs: one Markdown file per receiving manager, with plugin duties and notes."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import kamcore
+from kamcore import changes, hookimpl
+from kamcore.changes.brief import parse_notes
+from kamcore.cli.app import make_cli
+from kamcore.models import Duty
+from kamcore.plugins import get_plugin_manager
+from tests.test_changes_support import load, small_org
+
+
+class AdsPlugin:
+    @hookimpl
+    def kam_account_duties(self, account, org):
+        if account.id != "K1":
+            return None
+        return [Duty(id="ads.campaigns", title="Review the running campaigns", cadence="weekly",
+                     who="billing", source="ads")]
+
+
+class BrokenPlugin:
+    @hookimpl
+    def kam_account_duties(self, account, org):
+        raise RuntimeError("duty table missing")
+
+
+@pytest.fixture
+def ws(tmp_path):
+    org = small_org()
+    accounts = dict(org.accounts)
+    accounts["K1"] = accounts["K1"].model_copy(update={
+        "extra": {"notes": "Buyer prefers calls on Tuesdays."},
+        "ext": {"loyalty": {"tier": "gold"}}})
+    kamcore.save(org.replace(accounts=accounts), tmp_path / "org")
+    return tmp_path / "org"
+
+
+@pytest.fixture
+def pm():
+    manager = get_plugin_manager(load_entrypoints=False)
+    manager.register(AdsPlugin(), name="ads")
+    manager.register(BrokenPlugin(), name="broken")
+    return manager
+
+
+NOTES = "Quiet quarter overall.\n\n## K1\nRenewal due in March.\n\n## K2\nAsk about the depot.\n"
+
+
+def test_each_receiver_gets_a_brief_with_everything_a_predecessor_would_say(ws, pm, tmp_path):
+    plan = changes.leave(load(ws), "KAM1", to=["KAM3"])
+    applied = changes.apply(plan, briefs=tmp_path / "briefs", notes=NOTES, pm=pm,
+                            reason="moved to Paris")
+    assert applied.briefs == [tmp_path / "briefs" / "KAM3.md"]
+    text = applied.briefs[0].read_text()
+    head, k1, k2 = text.split("\n## Globex")
+    assert head == (
+        "# Hand-over brief for Kai Key (Key Account Manager)\n\n"
+        "From Kim Key (KAM1, Key Account Manager): 2 account(s). Change: "
+        "`leave KAM1 --to KAM3`.\nReason: moved to Paris\n\n"
+        "## General notes from your predecessor\n\nQuiet quarter overall.\n")
+    assert k1.startswith(
+        " Berlin (K1)\n\n- Tier: key\n"
+        "- Parent chain: Globex (G) > Globex DE (N-DE) > Globex Berlin (K1)\n"
+        "- Accounts below it: 2\n- Country: Germany (DE)\n- Industry: retail\n"
+        "- Currency: -\n- Previous manager: Kim Key (KAM1)\n\n"
+        "### Metrics\n\n| metric | value |\n| --- | ---: |\n")
+    assert "| Revenue | 40 |\n| Orders | 3 |" in k1 or "| Orders | 3 |\n| Revenue | 40 |" in k1
+    assert "### Plugin fields\n\n- `loyalty.tier`: gold\n" in k1
+    assert "- [ ] Send invoices (monthly; delegate to billing: Sam Support; core)" in k1
+    assert "- [ ] Review the running campaigns (weekly; delegate to billing: Sam Support; ads)" \
+        in k1
+    assert "- [ ] Write and review the strategic account plan (yearly; you; core)" in k1
+    assert "### Support staff\n\n- Sam Support (SUP1): billing\n" in k1
+    assert k1.endswith("### Notes from your predecessor\n\nRenewal due in March.\n\n"
+                       "Buyer prefers calls on Tuesdays.\n")
+    assert "ads.campaigns" not in k2 and "Review the running campaigns" not in k2
+    assert k2.endswith("### Notes from your predecessor\n\nAsk about the depot.\n")
+    assert applied.warnings == [
+        "brief duties: plugin 'broken' in hook kam_account_duties: RuntimeError: duty table "
+        "missing"]
+
+
+def test_spread_writes_one_brief_per_receiver(ws, pm, tmp_path):
+    org = load(ws)
+    people = dict(org.people)
+    people["KAM3"] = people["KAM3"].model_copy(update={"capacity": 1})
+    kamcore.save(org.replace(people=people))
+    applied = changes.apply(changes.handover(load(ws), "KAM1", spread=True),
+                            briefs=tmp_path / "b", pm=pm)
+    assert [p.name for p in applied.briefs] == ["KAM3.md", "NAM1.md"]
+    assert "## Globex Berlin (K1)" in (tmp_path / "b" / "KAM3.md").read_text()
+    assert "## Globex Hamburg (K2)" in (tmp_path / "b" / "NAM1.md").read_text()
+
+
+def test_parse_notes_sections():
+    assert parse_notes(None) == ("", {})
+    assert parse_notes(NOTES) == ("Quiet quarter overall.",
+                                  {"K1": "Renewal due in March.", "K2": "Ask about the depot."})
+
+
+def test_cli_briefs_options(ws, tmp_path):
+    notes = tmp_path / "notes.md"
+    notes.write_text(NOTES)
+    cli = make_cli(get_plugin_manager(load_entrypoints=False))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["handover", str(ws), "--from", "KAM1", "--to", "KAM3",
+                                      "--briefs", str(out), "--notes", str(notes), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert f"Hand-over briefs (1) in {out}/" in result.stderr
+    assert "Renewal due in March." in (out / "KAM3.md").read_text()
+    result = CliRunner().invoke(cli, ["handover", str(ws), "--from", "KAM3", "--to", "KAM1",
+                                      "--no-briefs", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert not (ws / "handover").exists()
+    missing = CliRunner().invoke(cli, ["handover", str(ws), "--from", "KAM1", "--to", "KAM3",
+                                       "--notes", str(tmp_path / "nope.md")])
+    assert missing.exit_code == 2
+    assert "cannot read the notes file" in missing.stderr
