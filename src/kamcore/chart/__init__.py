@@ -1,0 +1,150 @@
+"""``kam chart``: the org as one self-contained HTML file (inline CSS, JS and data; no network).
+
+The page gets the org as one JSON blob of columns (names, tiers, parent indexes, totals) and
+creates DOM nodes only when a branch is opened, so 10,000 accounts stay quick. Totals come from
+:func:`kamcore.rollup.account_totals` (facts and FX included) when it can run, else they are
+plain subtree sums of the metric columns of accounts.csv.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from kamcore.org import Org
+
+_TIERS = ("global", "national", "key", "regular")
+
+
+def chart_metrics(org: Org, wanted: Sequence[str] | None = None) -> list[str]:
+    """The metrics to show: those asked for, else up to three that have values (money first)."""
+    if wanted:
+        return list(wanted)
+    used = {m for a in org.accounts.values() for m in a.metrics}
+    known = org.metrics
+    ordered = sorted(used, key=lambda m: (not (m in known and known[m].is_money),
+                                          list(known).index(m) if m in known else 99, m))
+    return ordered[:3]
+
+
+def subtree_sums(org: Org, metrics: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Own value plus everything below, per account (no FX, no facts): the fallback."""
+    totals = {aid: {m: a.metrics[m] for m in metrics if m in a.metrics}
+              for aid, a in org.accounts.items()}
+    order: list[str] = list(org.roots())
+    for aid in order:
+        order.extend(org.account_graph.successors(aid))
+    seen: set[str] = set()
+    for aid in reversed(order):
+        if aid in seen:
+            continue
+        seen.add(aid)
+        parent = org.accounts[aid].parent
+        if parent in totals and parent != aid:
+            for metric, value in totals[aid].items():
+                totals[parent][metric] = totals[parent].get(metric, 0.0) + value
+    return totals
+
+
+def account_totals(org: Org, metrics: Sequence[str]) -> tuple[dict[str, dict[str, float]], str]:
+    """Totals per account and where they came from ("rollup" or "subtree sums")."""
+    if not metrics:
+        return {}, "none"
+    try:
+        from kamcore.rollup import account_totals as rollup_totals
+
+        return rollup_totals(org, list(metrics)), "rollup"
+    except Exception:  # the rollup needs a workspace on disk and declared metrics
+        return subtree_sums(org, metrics), "subtree sums"
+
+
+def chart_data(org: Org, metrics: Sequence[str] | None = None) -> dict[str, Any]:
+    """The JSON blob the page reads: columns, indexes instead of ids."""
+    names = chart_metrics(org, metrics)
+    totals, source = account_totals(org, names)
+    account_ids = list(org.accounts)
+    index = {aid: i for i, aid in enumerate(account_ids)}
+    person_ids = list(org.people)
+    pindex = {pid: i for i, pid in enumerate(person_ids)}
+    accounts = list(org.accounts.values())
+    people = list(org.people.values())
+    known = org.metrics
+    return {
+        "org": org.settings.name,
+        "currency": org.settings.currency,
+        "totalsFrom": source,
+        "metrics": [{"name": m, "label": (known[m].label if m in known and known[m].label
+                                          else m.replace("_", " ").capitalize()),
+                     "money": bool(m in known and known[m].is_money)} for m in names],
+        "accounts": {
+            "id": account_ids,
+            "name": [a.name for a in accounts],
+            "tier": [_TIERS.index(a.tier.value) for a in accounts],
+            "parent": [index.get(a.parent, -1) if a.parent != a.id else -1 for a in accounts],
+            "manager": [pindex.get(a.manager or "", -1) for a in accounts],
+            "managerRaw": [a.manager or "" for a in accounts],
+            "country": [a.country or "" for a in accounts],
+            "industry": [a.industry or "" for a in accounts],
+            "own": [[a.metrics.get(m) for a in accounts] for m in names],
+            "totals": [[totals.get(a.id, {}).get(m) for a in accounts] for m in names],
+        },
+        "people": {
+            "id": person_ids,
+            "name": [p.name for p in people],
+            "role": [p.role.value for p in people],
+            "reportsTo": [pindex.get(p.reports_to or "", -1) if p.reports_to != p.id else -1
+                          for p in people],
+            "active": [1 if p.active else 0 for p in people],
+            "specialty": [p.specialty or "" for p in people],
+        },
+    }
+
+
+def render_chart(org: Org, *, metrics: Sequence[str] | None = None,
+                 title: str | None = None) -> str:
+    """The whole HTML page.
+
+    :param metrics: metrics to total per account; default up to three that have values.
+    :param title: page title; default the org's name.
+    """
+    import kamcore
+
+    package = resources.files("kamcore.chart")
+    template = (package / "template.html").read_text(encoding="utf-8")
+    data = _parents_acyclic(chart_data(org, metrics))
+    # "<" escaped so no cell can close the script element.
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    parts = {
+        "__CSS__": (package / "chart.css").read_text(encoding="utf-8"),
+        "__JS__": (package / "chart.js").read_text(encoding="utf-8"),
+        "__TITLE__": html.escape(title or org.settings.name),
+        "__CURRENCY__": html.escape(org.settings.currency),
+        "__VERSION__": html.escape(kamcore.__version__),
+        "__DATE__": datetime.now(UTC).strftime("%Y-%m-%d"),
+    }
+    for marker, text in parts.items():
+        template = template.replace(marker, text)
+    return template.replace("__DATA__", blob)
+
+
+def _parents_acyclic(data: dict[str, Any]) -> dict[str, Any]:
+    """Cut parent and manager loops (an invalid org still draws; validate reports the loop)."""
+    for table, key in (("accounts", "parent"), ("people", "reportsTo")):
+        ups: list[int] = data[table][key]
+        state = [0] * len(ups)
+        for start in range(len(ups)):
+            path = []
+            node = start
+            while node >= 0 and state[node] == 0:
+                state[node] = 1
+                path.append(node)
+                node = ups[node]
+            if node >= 0 and state[node] == 1:
+                ups[node] = -1
+            for visited in path:
+                state[visited] = 2
+    return data

@@ -1,0 +1,305 @@
+/* kamcore org chart: lazy trees over one JSON blob; DOM nodes are made only when expanded. */
+(function () {
+  "use strict";
+  var DATA = JSON.parse(document.getElementById("kam-data").textContent);
+  var TIERS = ["global", "national", "key", "regular"];
+  var PAGE = 200;                       // children shown per "show more" step
+  var A = DATA.accounts, P = DATA.people, M = DATA.metrics;
+  var nA = A.id.length, nP = P.id.length;
+
+  function kids(parents, n) {
+    var out = new Array(n), roots = [];
+    for (var i = 0; i < n; i++) out[i] = [];
+    for (var j = 0; j < n; j++) {
+      if (parents[j] >= 0) out[parents[j]].push(j); else roots.push(j);
+    }
+    return { children: out, roots: roots };
+  }
+  var accTree = kids(A.parent, nA), pplTree = kids(P.reportsTo, nP);
+  var book = new Array(nP);
+  for (var b = 0; b < nP; b++) book[b] = [];
+  for (var a = 0; a < nA; a++) if (A.manager[a] >= 0) book[A.manager[a]].push(a);
+  var teamSize = new Array(nP);
+  (function () {                          // accounts in each person's team book, bottom up
+    var order = [], stack = pplTree.roots.slice();
+    while (stack.length) { var p = stack.pop(); order.push(p);
+      pplTree.children[p].forEach(function (c) { stack.push(c); }); }
+    for (var i = order.length - 1; i >= 0; i--) {
+      var q = order[i], total = book[q].length;
+      pplTree.children[q].forEach(function (c) { total += teamSize[c]; });
+      teamSize[q] = total;
+    }
+  })();
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  var nf = new Intl.NumberFormat("en", { maximumFractionDigits: 1, notation: "compact" });
+  function money(v, metric) {
+    if (v === null || v === undefined) return "–";
+    return nf.format(v) + (metric.money ? " " + DATA.currency : "");
+  }
+
+  // -- account rows ----------------------------------------------------------------------
+  var accLi = new Array(nA);              // the <li> of each account once created
+  function accountRow(i) {
+    var tier = TIERS[A.tier[i]];
+    var row = el("div", "row " + tier);
+    var kidsOf = accTree.children[i];
+    var t = el("button", "toggle" + (kidsOf.length ? "" : " leaf"), "▸");
+    t.title = kidsOf.length + " account(s) below";
+    row.appendChild(t);
+    row.appendChild(el("span", "badge " + tier, tier));
+    row.appendChild(el("span", "name", A.name[i]));
+    row.appendChild(el("span", "id", A.id[i] + (A.country[i] ? " · " + A.country[i] : "")
+      + (A.industry[i] ? " · " + A.industry[i] : "")));
+    var m = A.manager[i];
+    if (m >= 0) {
+      row.appendChild(el("span", "who", "managed by " + P.name[m] + " (" + P.role[m].toUpperCase() + ")"));
+    } else {
+      row.appendChild(el("span", "who none", A.managerRaw[i] ? "managed by " + A.managerRaw[i] + " (unknown)"
+        : "no manager"));
+    }
+    if (kidsOf.length) row.appendChild(el("span", "count", kidsOf.length + " below"));
+    var figs = el("div", "figures");
+    M.forEach(function (metric, k) {
+      var f = el("div", "figure");
+      f.appendChild(el("b", null, money(A.totals[k][i], metric)));
+      f.appendChild(el("span", null, metric.label));
+      f.title = metric.label + ": own " + money(A.own[k][i], metric) + ", with everything below "
+        + money(A.totals[k][i], metric);
+      figs.appendChild(f);
+    });
+    row.appendChild(figs);
+    return row;
+  }
+
+  function makeNode(i, kind) {
+    var li = el("li", "node");
+    li.dataset.i = i;
+    var row = kind === "a" ? accountRow(i) : personRow(i);
+    li.appendChild(row);
+    if (kind === "a") accLi[i] = li; else pplLi[i] = li;
+    var toggle = row.querySelector(".toggle");
+    toggle.addEventListener("click", function () { setOpen(li, kind, !li.classList.contains("open")); });
+    return li;
+  }
+
+  function childList(i, kind) {
+    if (kind === "a") return accTree.children[i];
+    return pplTree.children[i];
+  }
+
+  function fill(ul, items, kind, from) {
+    var end = Math.min(items.length, from + PAGE);
+    for (var k = from; k < end; k++) ul.appendChild(makeNode(items[k], kind));
+    if (end < items.length) {
+      var more = el("button", "more", "show " + Math.min(PAGE, items.length - end) + " more of "
+        + (items.length - end));
+      more.addEventListener("click", function () { more.remove(); fill(ul, items, kind, end); });
+      ul.appendChild(more);
+    }
+  }
+
+  function setOpen(li, kind, open) {
+    var i = +li.dataset.i;
+    var items = childList(i, kind);
+    var books = kind === "p" ? book[i] : [];
+    if (!items.length && !books.length) return;
+    li.classList.toggle("open", open);
+    li.querySelector(".toggle").textContent = open ? "▾" : "▸";
+    var ul = li.querySelector(":scope > ul");
+    if (open && !ul) {
+      ul = el("ul", "tree");
+      if (kind === "p") fillBook(ul, books);
+      fill(ul, items, kind, 0);
+      li.appendChild(ul);
+    }
+    if (ul) ul.style.display = open ? "" : "none";
+  }
+
+  // -- people rows -----------------------------------------------------------------------
+  var pplLi = new Array(nP);
+  function personRow(i) {
+    var row = el("div", "row person" + (P.active[i] ? "" : " inactive"));
+    var hasKids = pplTree.children[i].length || book[i].length;
+    row.appendChild(el("button", "toggle" + (hasKids ? "" : " leaf"), "▸"));
+    row.appendChild(el("span", "badge role " + P.role[i], P.role[i]));
+    row.appendChild(el("span", "name", P.name[i]));
+    row.appendChild(el("span", "id", P.id[i] + (P.specialty[i] ? " · " + P.specialty[i] : "")
+      + (P.active[i] ? "" : " · inactive")));
+    row.appendChild(el("span", "count", book[i].length + " account(s) · team book " + teamSize[i]));
+    return row;
+  }
+  function fillBook(ul, accounts) {
+    accounts.slice(0, PAGE).forEach(function (a) {
+      var li = el("li", "node");
+      var row = accountRow(a);
+      row.querySelector(".toggle").classList.add("leaf");
+      li.appendChild(row);
+      ul.appendChild(li);
+    });
+    if (accounts.length > PAGE) ul.appendChild(el("li", "count", "… and " + (accounts.length - PAGE)
+      + " more accounts"));
+  }
+
+  // -- views, levels ---------------------------------------------------------------------
+  var accRoot = document.getElementById("accounts-tree");
+  var pplRoot = document.getElementById("people-tree");
+  fill(accRoot, accTree.roots, "a", 0);
+  var pplFilled = false;
+  function showView(name) {
+    document.querySelectorAll(".tabs button").forEach(function (b) {
+      b.classList.toggle("on", b.dataset.view === name); });
+    document.querySelectorAll(".view").forEach(function (v) {
+      v.classList.toggle("on", v.id === name + "-view"); });
+    document.getElementById("levels").style.visibility = name === "accounts" ? "" : "hidden";
+    if (name === "people" && !pplFilled) { fill(pplRoot, pplTree.roots, "p", 0); pplFilled = true; }
+    search.placeholder = name === "accounts" ? "Search accounts: name, id, country, manager"
+      : "Search people: name, id, role";
+    current = name;
+  }
+  var current = "accounts";
+  document.querySelectorAll(".tabs button").forEach(function (b) {
+    b.addEventListener("click", function () { showView(b.dataset.view); runSearch(); });
+  });
+
+  // Expand every shown account above a tier: "collapsible by tier".
+  function expandTo(level) {
+    accRoot.querySelectorAll("li.node.open").forEach(function (li) { setOpen(li, "a", false); });
+    if (level < 0) return;
+    var queue = Array.prototype.slice.call(accRoot.children).filter(function (x) {
+      return x.classList.contains("node"); });
+    var opened = 0;
+    while (queue.length && opened < 5000) {
+      var li = queue.shift(), i = +li.dataset.i;
+      if (A.tier[i] <= level && accTree.children[i].length) {
+        setOpen(li, "a", true); opened++;
+        var ul = li.querySelector(":scope > ul");
+        Array.prototype.forEach.call(ul.children, function (c) {
+          if (c.classList.contains("node")) queue.push(c); });
+      }
+    }
+  }
+  document.querySelectorAll(".levels button").forEach(function (b) {
+    b.addEventListener("click", function () { expandTo(+b.dataset.level); });
+  });
+  expandTo(nA > 2000 ? -1 : 0);
+
+  // -- search ----------------------------------------------------------------------------
+  var search = document.getElementById("search"), results = document.getElementById("results");
+  var hay = null, phay = null;
+  function haystacks() {
+    if (hay) return;
+    hay = new Array(nA);
+    for (var i = 0; i < nA; i++) {
+      var m = A.manager[i];
+      hay[i] = (A.name[i] + " " + A.id[i] + " " + (A.country[i] || "") + " "
+        + (m >= 0 ? P.name[m] : "")).toLowerCase();
+    }
+    phay = new Array(nP);
+    for (var j = 0; j < nP; j++) phay[j] = (P.name[j] + " " + P.id[j] + " " + P.role[j]).toLowerCase();
+  }
+  function find(query, people) {
+    haystacks();
+    var q = query.trim().toLowerCase(), out = [];
+    if (!q) return out;
+    var list = people ? phay : hay;
+    for (var i = 0; i < list.length && out.length < 50; i++) if (list[i].indexOf(q) >= 0) out.push(i);
+    return out;
+  }
+  function pathOf(i, people) {
+    var parents = people ? P.reportsTo : A.parent, names = people ? P.name : A.name;
+    var parts = [], seen = 0, up = parents[i];
+    while (up >= 0 && seen++ < 50) { parts.unshift(names[up]); up = parents[up]; }
+    return parts.join(" › ");
+  }
+  var active = -1, hits = [];
+  function runSearch() {
+    hits = find(search.value, current === "people");
+    results.innerHTML = "";
+    active = -1;
+    if (!search.value.trim()) { results.classList.remove("open"); return; }
+    if (!hits.length) results.appendChild(el("div", "result none", "no match"));
+    hits.forEach(function (i, k) {
+      var people = current === "people";
+      var r = el("div", "result");
+      r.appendChild(el("div", "name", people ? P.name[i] + " (" + P.role[i].toUpperCase() + ")"
+        : A.name[i] + " · " + TIERS[A.tier[i]]));
+      r.appendChild(el("div", "path", (people ? P.id[i] : A.id[i]) + "  " + pathOf(i, people)));
+      r.addEventListener("click", function () { reveal(i, people); close(); });
+      results.appendChild(r);
+    });
+    results.classList.add("open");
+  }
+  function close() { results.classList.remove("open"); }
+  var timer = null;
+  search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(runSearch, 120); });
+  search.addEventListener("keydown", function (e) {
+    var items = results.querySelectorAll(".result:not(.none)");
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      active = Math.max(0, Math.min(items.length - 1, active + (e.key === "ArrowDown" ? 1 : -1)));
+      items.forEach(function (x, k) { x.classList.toggle("active", k === active); });
+    } else if (e.key === "Enter") {
+      runSearch();
+      if (hits.length) { reveal(hits[Math.max(active, 0)], current === "people"); close(); }
+    } else if (e.key === "Escape") { close(); }
+  });
+  document.addEventListener("click", function (e) {
+    if (!e.target.closest(".search")) close(); });
+
+  // Open the ancestors of an account (or person), creating their DOM nodes, then highlight it.
+  function reveal(i, people) {
+    var parents = people ? P.reportsTo : A.parent, kind = people ? "p" : "a";
+    var store = people ? pplLi : accLi;
+    var chain = [], up = parents[i], guard = 0;
+    while (up >= 0 && guard++ < 10000) { chain.unshift(up); up = parents[up]; }
+    chain.forEach(function (c) {
+      var li = store[c];
+      if (!li) return;
+      setOpen(li, kind, true);
+    });
+    var target = store[i];
+    if (!target) {                       // beyond a "show more" page: page until it appears
+      var parentLi = chain.length ? store[chain[chain.length - 1]] : null;
+      var ul = parentLi ? parentLi.querySelector(":scope > ul") : (people ? pplRoot : accRoot);
+      var more;
+      while (!store[i] && ul && (more = ul.querySelector(":scope > .more"))) more.click();
+      target = store[i];
+    }
+    document.querySelectorAll(".row.hit").forEach(function (r) { r.classList.remove("hit"); });
+    if (!target) return false;
+    var row = target.querySelector(".row");
+    row.classList.add("hit");
+    row.scrollIntoView({ block: "center" });
+    return true;
+  }
+  document.getElementById("count-accounts").textContent = nA.toLocaleString("en");
+  document.getElementById("count-people").textContent = nP.toLocaleString("en");
+
+  // -- self-test: chart.html#selftest=QUERY writes what it saw into #selftest ---------------
+  var hash = decodeURIComponent(location.hash || "");
+  if (hash.indexOf("#selftest=") === 0) {
+    var query = hash.slice(10);
+    var report = { accounts: nA, people: nP, rootsRendered: accRoot.querySelectorAll(":scope > li.node").length };
+    search.value = query;
+    runSearch();
+    report.query = query;
+    report.results = hits.length;
+    report.firstResult = hits.length ? A.name[hits[0]] : null;
+    report.revealed = hits.length ? reveal(hits[0], false) : false;
+    report.highlighted = document.querySelectorAll(".row.hit").length;
+    report.highlightedName = report.highlighted ? document.querySelector(".row.hit .name").textContent : null;
+    close();
+    report.nodesRendered = accRoot.querySelectorAll("li.node").length;
+    showView("people");
+    report.peopleNodesRendered = pplRoot.querySelectorAll("li.node").length;
+    showView("accounts");
+    report.ok = report.rootsRendered > 0 && report.revealed === true;
+    document.getElementById("selftest").textContent = JSON.stringify(report);
+  }
+})();
