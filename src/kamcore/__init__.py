@@ -36,6 +36,8 @@ _LAZY: dict[str, str] = {
     "init_workspace": "kamcore.workspace",
     "validate": "kamcore.validation",
     "rollup": "kamcore.rollup._self",
+    "changes": "kamcore.changes._self",
+    "Plan": "kamcore.changes.plan",
     "get_plugin_manager": "kamcore.plugins",
     "list_plugins": "kamcore.plugins",
     "serves": "kamcore.helpers",
@@ -60,6 +62,7 @@ __all__ = [
     "NotFound",
     "Org",
     "Person",
+    "Plan",
     "PluginConflict",
     "PluginError",
     "RecordErrors",
@@ -72,6 +75,7 @@ __all__ = [
     "Violation",
     "WorkspaceError",
     "__version__",
+    "changes",
     "get_plugin_manager",
     "hookimpl",
     "init_workspace",
@@ -99,6 +103,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from kamcore import changes
+    from kamcore.changes.plan import Plan
     from kamcore.errors import (
         ChangeRefused,
         KamError,
