@@ -1,0 +1,131 @@
+"""The advertising plugin: industry, fields, ad-spend metric, billing rules and duties.
+
+Plain functions first; the hook implementations kamcore calls are at the bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from kamcore import Duty, Violation, hookimpl, serves
+
+if TYPE_CHECKING:
+    from kamcore import Account, Org
+    from kamcore_advertising.fields import AdvertisingAccount
+
+NAMESPACE = "advertising"
+INDUSTRY = "advertising"
+
+
+def fields_of(org: Org, account: Account) -> AdvertisingAccount | None:
+    """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
+    from pydantic import ValidationError
+
+    if NAMESPACE not in account.ext:
+        return None
+    try:
+        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
+    except ValidationError:
+        return None
+
+
+def advertising_accounts(org: Org) -> Iterator[tuple[Account, AdvertisingAccount]]:
+    """Accounts with valid advertising fields."""
+    for account in org.accounts.values():
+        fields = fields_of(org, account)
+        if fields is not None:
+            yield account, fields
+
+
+def check_rate(org: Org) -> Iterator[Violation]:
+    """ADV101: every billing model needs its rate, or nobody can bill the account."""
+    from kamcore_advertising.fields import RATE_MEANING
+
+    for account, fields in advertising_accounts(org):
+        if fields.billing_model and fields.rate is None:
+            meaning = RATE_MEANING[fields.billing_model]
+            yield Violation(account.id, f"billing model {fields.billing_model} has no rate "
+                            f"({meaning})", "fill advertising.rate in the account's currency",
+                            column="advertising.rate")
+
+
+def check_campaign_spend(org: Org) -> Iterator[Violation]:
+    """ADV102: running campaigns with no ad spend recorded are not being billed."""
+    for account, fields in advertising_accounts(org):
+        if fields.campaigns and not account.metrics.get("ad_spend"):
+            yield Violation(account.id, f"{len(fields.campaigns)} running campaign(s) but no "
+                            "ad_spend", "record this month's spend in the ad_spend column, or "
+                            "clear advertising.campaigns", column="ad_spend")
+
+
+def check_budget(org: Org) -> Iterator[Violation]:
+    """ADV103: spend above the agreed monthly budget needs the client's approval."""
+    for account, fields in advertising_accounts(org):
+        spend = account.metrics.get("ad_spend")
+        if fields.monthly_budget is not None and spend is not None and (
+                spend > fields.monthly_budget):
+            yield Violation(account.id, f"ad_spend {spend:,.0f} is over the monthly budget of "
+                            f"{fields.monthly_budget:,.0f}", "get the client's approval for "
+                            "the overspend, or raise advertising.monthly_budget",
+                            column="ad_spend")
+
+
+#: id, title, cadence, who. ``who`` is "manager" or the support specialty it is delegated to.
+ADVERTISING_DUTIES: tuple[tuple[str, str, str, str], ...] = (
+    ("advertising.launch", "Launch new advertising campaigns", "monthly", "manager"),
+    ("advertising.change", "Change running campaigns at the client's request", "weekly",
+     "manager"),
+    ("advertising.pricing", "Price the advertising: rates, packages, billing model",
+     "quarterly", "manager"),
+    ("advertising.billing", "Bill the advertising under the agreed billing model", "monthly",
+     "billing"),
+    ("advertising.copy", "Coordinate copywriters on ad texts", "weekly", "copywriting"),
+    ("advertising.seo", "Coordinate SEO specialists", "monthly", "seo"),
+    ("advertising.usability", "Coordinate usability specialists on landing pages",
+     "quarterly", "usability"),
+    ("advertising.contextual", "Coordinate contextual-advertising specialists", "weekly",
+     "contextual-ads"),
+    ("advertising.analytics", "Review campaign results with the analytics department",
+     "monthly", "analytics"),
+)
+
+
+# -- hooks ----------------------------------------------------------------------------------
+
+
+@hookimpl
+def kam_register_industries(register: Callable[..., None]) -> None:
+    register(INDUSTRY, aliases=("ads", "advertiser", "advertisers", "media", "marketing"),
+             description="Businesses that buy, or may buy, advertising.")
+
+
+@hookimpl
+def kam_register_fields(register: Callable[..., None]) -> None:
+    from kamcore_advertising.fields import AdvertisingAccount
+
+    register(NAMESPACE, account=AdvertisingAccount)
+
+
+@hookimpl
+def kam_register_metrics(register: Callable[..., None]) -> None:
+    register("ad_spend", label="Ad spend", unit="money", aggregation="sum",
+             description="The client's advertising spend in the month.")
+
+
+@hookimpl
+def kam_register_rules(register: Callable[..., None]) -> None:
+    register("ADV101", "billing-rate", check_rate, severity="error",
+             summary="A billing model comes with its rate.")
+    register("ADV102", "campaigns-have-spend", check_campaign_spend, severity="warning",
+             summary="Running campaigns have ad spend recorded.")
+    register("ADV103", "spend-within-budget", check_budget, severity="warning",
+             summary="Ad spend stays within the agreed monthly budget.")
+
+
+@hookimpl
+def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
+    if not serves(org, account, INDUSTRY):
+        return None
+    return [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE)
+            for i, t, c, w in ADVERTISING_DUTIES]

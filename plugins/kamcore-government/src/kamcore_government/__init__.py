@@ -1,0 +1,5 @@
+"""kamcore-government: procurement, budgets and contractors for public-sector accounts."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,124 @@
+"""The government plugin: industry, fields, contract-value metric, budget rules and duties.
+
+Plain functions first; the hook implementations kamcore calls are at the bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from kamcore import Duty, Violation, hookimpl, serves
+
+if TYPE_CHECKING:
+    from kamcore import Account, Org
+    from kamcore_government.fields import GovernmentAccount
+
+NAMESPACE = "government"
+INDUSTRY = "government"
+
+
+def fields_of(org: Org, account: Account) -> GovernmentAccount | None:
+    """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
+    from pydantic import ValidationError
+
+    if NAMESPACE not in account.ext:
+        return None
+    try:
+        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
+    except ValidationError:
+        return None
+
+
+def government_accounts(org: Org) -> Iterator[tuple[Account, GovernmentAccount]]:
+    """Accounts with valid government fields."""
+    for account in org.accounts.values():
+        fields = fields_of(org, account)
+        if fields is not None:
+            yield account, fields
+
+
+def check_budget(org: Org) -> Iterator[Violation]:
+    """GOV101: a public contract cannot exceed the budget approved for it."""
+    for account, fields in government_accounts(org):
+        value = account.metrics.get("contract_value")
+        if fields.budget_ceiling is not None and value is not None and (
+                value > fields.budget_ceiling):
+            yield Violation(account.id, f"contract_value {value:,.0f} exceeds the budget "
+                            f"ceiling of {fields.budget_ceiling:,.0f}", "renegotiate the scope, "
+                            "or record the amended budget in government.budget_ceiling",
+                            column="contract_value")
+
+
+def check_standards(org: Org) -> Iterator[Violation]:
+    """GOV102: contractors must know which standards and regulations their work must meet."""
+    for account, fields in government_accounts(org):
+        if fields.contractors and not fields.standards:
+            yield Violation(account.id, f"{len(fields.contractors)} contractor(s) but no "
+                            "standards or regulations to hold them to",
+                            "list them in government.standards, e.g. ISO 9001;WCAG 2.1",
+                            column="government.standards")
+
+
+def check_reference(org: Org) -> Iterator[Violation]:
+    """GOV103: tendered and framework contracts carry their published reference."""
+    from kamcore_government.fields import REFERENCED
+
+    for account, fields in government_accounts(org):
+        if fields.procurement in REFERENCED and not fields.contract_ref:
+            yield Violation(account.id, f"{fields.procurement} contract without a reference",
+                            "copy the tender or framework reference into "
+                            "government.contract_ref", column="government.contract_ref")
+
+
+#: id, title, cadence, who. ``who`` is "manager" or the support specialty it is delegated to.
+GOVERNMENT_DUTIES: tuple[tuple[str, str, str, str], ...] = (
+    ("gov.budget", "Track the client's budget and fiscal year", "monthly", "manager"),
+    ("gov.negotiate", "Negotiate contracts, amendments and prices", "quarterly", "manager"),
+    ("gov.requirements", "Make sure contractors understand the project requirements",
+     "monthly", "manager"),
+    ("gov.quality", "Check contractors deliver to quality standards and regulations",
+     "monthly", "compliance"),
+    ("gov.tender", "Prepare tender and framework documents", "as needed", "bid-management"),
+)
+
+
+# -- hooks ----------------------------------------------------------------------------------
+
+
+@hookimpl
+def kam_register_industries(register: Callable[..., None]) -> None:
+    register(INDUSTRY, aliases=("public sector", "public administration", "gov", "govt",
+                                "agency"),
+             description="Public bodies: budgets, negotiations and contractors.")
+
+
+@hookimpl
+def kam_register_fields(register: Callable[..., None]) -> None:
+    from kamcore_government.fields import GovernmentAccount
+
+    register(NAMESPACE, account=GovernmentAccount)
+
+
+@hookimpl
+def kam_register_metrics(register: Callable[..., None]) -> None:
+    register("contract_value", label="Contract value", unit="money", aggregation="sum",
+             description="Value of the public contracts held with the body.")
+
+
+@hookimpl
+def kam_register_rules(register: Callable[..., None]) -> None:
+    register("GOV101", "within-budget", check_budget, severity="error",
+             summary="Contract value stays within the budget ceiling.")
+    register("GOV102", "contractor-standards", check_standards, severity="warning",
+             summary="Contractors come with the standards they must meet.")
+    register("GOV103", "contract-reference", check_reference, severity="warning",
+             summary="Tendered and framework contracts carry their reference.")
+
+
+@hookimpl
+def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
+    if not serves(org, account, INDUSTRY):
+        return None
+    return [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE)
+            for i, t, c, w in GOVERNMENT_DUTIES]

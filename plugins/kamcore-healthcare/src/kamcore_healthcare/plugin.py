@@ -1,0 +1,138 @@
+"""The healthcare plugin: industry, fields, claims metrics, NPI rules and healthcare duties.
+
+Plain functions first; the hook implementations kamcore calls are at the bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from kamcore import Duty, Tier, Violation, hookimpl, serves
+from kamcore_healthcare.checks import npi_problem
+
+if TYPE_CHECKING:
+    from kamcore import Account, Org
+    from kamcore_healthcare.fields import HealthcareAccount
+
+NAMESPACE = "healthcare"
+INDUSTRY = "healthcare"
+
+
+def fields_of(org: Org, account: Account) -> HealthcareAccount | None:
+    """The account's healthcare fields; ``None`` when absent or invalid (KAM140 reports those)."""
+    from pydantic import ValidationError
+
+    if NAMESPACE not in account.ext:
+        return None
+    try:
+        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
+    except ValidationError:
+        return None
+
+
+def check_npi(org: Org) -> Iterator[Violation]:
+    """HC101: the NPI's last digit is its Luhn check digit (with the 80840 prefix)."""
+    for account in org.accounts.values():
+        fields = fields_of(org, account)
+        if fields is None or fields.npi is None:
+            continue
+        problem = npi_problem(fields.npi)
+        if problem:
+            yield Violation(account.id, f"NPI {fields.npi}: {problem}",
+                            "look the provider up in the NPPES registry and copy its NPI",
+                            column="healthcare.npi")
+
+
+def check_denial_rate(org: Org) -> Iterator[Violation]:
+    """HC102: a claim denial rate is a share of claims, between 0 and 1."""
+    for account in org.accounts.values():
+        rate = account.metrics.get("claim_denial_rate")
+        if rate is not None and not 0 <= rate <= 1:
+            yield Violation(account.id, f"claim_denial_rate is {rate:g}; it is a share of "
+                            "claims between 0 and 1", "write 8% as 0.08",
+                            column="claim_denial_rate")
+
+
+def check_rate_has_claims(org: Org) -> Iterator[Violation]:
+    """HC103: a denial rate without a claim count cannot be weighted in rollups."""
+    for account in org.accounts.values():
+        if "claim_denial_rate" in account.metrics and not account.metrics.get("claims"):
+            yield Violation(account.id, "has a claim_denial_rate but no claims; rollups weight "
+                            "the rate by claims, so it counts for nothing",
+                            "fill the claims column (claims submitted in the period)",
+                            column="claims")
+
+
+def check_payers(org: Org) -> Iterator[Violation]:
+    """HC104: a healthcare account above regular names the insurers it bills."""
+    for account in org.accounts.values():
+        if account.tier == Tier.REGULAR or not serves(org, account, INDUSTRY):
+            continue
+        fields = fields_of(org, account)
+        if fields is None and NAMESPACE in account.ext:
+            continue  # invalid fields: KAM140 says why
+        if fields is None or not fields.payers:
+            yield Violation(account.id, "names no payers (insurers)",
+                            "list them in healthcare.payers, e.g. Aetna;Cigna",
+                            column="healthcare.payers")
+
+
+#: id, title, cadence, who. ``who`` is "manager" or the support specialty it is delegated to.
+HEALTHCARE_DUTIES: tuple[tuple[str, str, str, str], ...] = (
+    ("healthcare.coverage", "Work with insurers so that the patients' procedures are covered",
+     "weekly", "manager"),
+    ("healthcare.payer-rules", "Review payer contracts and pre-authorisation rules",
+     "quarterly", "manager"),
+    ("healthcare.coding", "Correct coding documents (ICD-10, CPT, HCPCS)", "weekly", "coding"),
+    ("healthcare.billing", "Correct billing documents and resubmit denied claims", "weekly",
+     "billing"),
+    ("healthcare.denials", "Analyse claim denials and their causes with the provider",
+     "monthly", "manager"),
+)
+
+
+# -- hooks ----------------------------------------------------------------------------------
+
+
+@hookimpl
+def kam_register_industries(register: Callable[..., None]) -> None:
+    register(INDUSTRY, aliases=("health care", "health", "hospital", "hospitals", "clinic",
+                                "medical"),
+             description="Hospitals, clinics and practices: coverage, billing and coding.")
+
+
+@hookimpl
+def kam_register_fields(register: Callable[..., None]) -> None:
+    from kamcore_healthcare.fields import HealthcareAccount, HealthcarePerson
+
+    register(NAMESPACE, account=HealthcareAccount, person=HealthcarePerson)
+
+
+@hookimpl
+def kam_register_metrics(register: Callable[..., None]) -> None:
+    register("claims", label="Claims", unit="claims", aggregation="sum",
+             description="Insurance claims submitted for the provider in the period.")
+    register("claim_denial_rate", label="Claim denial rate", unit="ratio",
+             aggregation="wmean", weight="claims",
+             description="Share of claims denied by payers (0..1), weighted by claims.")
+
+
+@hookimpl
+def kam_register_rules(register: Callable[..., None]) -> None:
+    register("HC101", "npi-check-digit", check_npi, severity="error",
+             summary="An NPI has a valid Luhn check digit (80840 prefix).")
+    register("HC102", "denial-rate-range", check_denial_rate, severity="error",
+             summary="A claim denial rate is between 0 and 1.")
+    register("HC103", "denial-rate-needs-claims", check_rate_has_claims, severity="warning",
+             summary="A claim denial rate comes with a claim count to weight it.")
+    register("HC104", "payers-named", check_payers, severity="info",
+             summary="Healthcare accounts above regular name their payers.")
+
+
+@hookimpl
+def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
+    if not serves(org, account, INDUSTRY):
+        return None
+    return [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE)
+            for i, t, c, w in HEALTHCARE_DUTIES]

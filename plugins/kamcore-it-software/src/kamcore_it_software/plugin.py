@@ -1,0 +1,130 @@
+"""The IT/software plugin: industry, fields, ticket and ARR metrics, contract rules, duties.
+
+Plain functions first; the hook implementations kamcore calls are at the bottom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from kamcore import Duty, Violation, hookimpl, serves
+
+if TYPE_CHECKING:
+    from kamcore import Account, Org
+    from kamcore_it_software.fields import ITSoftwareAccount
+
+NAMESPACE = "it_software"
+INDUSTRY = "it software"
+
+
+def fields_of(org: Org, account: Account) -> ITSoftwareAccount | None:
+    """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
+    from pydantic import ValidationError
+
+    if NAMESPACE not in account.ext:
+        return None
+    try:
+        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
+    except ValidationError:
+        return None
+
+
+def it_accounts(org: Org) -> Iterator[tuple[Account, ITSoftwareAccount]]:
+    """Accounts with valid IT/software fields."""
+    for account in org.accounts.values():
+        fields = fields_of(org, account)
+        if fields is not None:
+            yield account, fields
+
+
+def check_renewal_date(org: Org) -> Iterator[Violation]:
+    """ITS101: a subscription has a renewal date, or it lapses unnoticed."""
+    for account, fields in it_accounts(org):
+        if fields.contract == "subscription" and fields.renewal_date is None:
+            yield Violation(account.id, "subscription without a renewal date",
+                            "fill it_software.renewal_date (YYYY-MM-DD)",
+                            column="it_software.renewal_date")
+
+
+def check_arr_recurring(org: Org) -> Iterator[Violation]:
+    """ITS102: annual recurring revenue only comes from recurring (subscription, support) deals."""
+    from kamcore_it_software.fields import RECURRING
+
+    for account, fields in it_accounts(org):
+        if account.metrics.get("arr") and fields.contract and fields.contract not in RECURRING:
+            yield Violation(account.id, f"has arr but its contract is {fields.contract}, which "
+                            "does not recur", "move the amount to revenue, or correct "
+                            "it_software.contract", column="arr")
+
+
+def check_dev_team(org: Org) -> Iterator[Violation]:
+    """ITS103: premium and enterprise SLAs promise a named development team as contact."""
+    for account, fields in it_accounts(org):
+        if fields.sla in ("premium", "enterprise") and not fields.dev_team:
+            yield Violation(account.id, f"{fields.sla} SLA but no development team named",
+                            "fill it_software.dev_team", column="it_software.dev_team")
+
+
+#: id, title, cadence, who. ``who`` is "manager" or the support specialty it is delegated to.
+IT_DUTIES: tuple[tuple[str, str, str, str], ...] = (
+    ("it.liaison", "Liaise between the development teams and the client", "weekly", "manager"),
+    ("it.updates", "Send project updates to the client", "weekly", "manager"),
+    ("it.troubleshoot", "Troubleshoot customer and account issues", "as needed",
+     "technical-support"),
+    ("it.billing", "Resolve billing issues", "as needed", "billing"),
+    ("it.account-details", "Change account details: users, licences, contacts", "as needed",
+     "customer-service"),
+)
+RENEWAL_DUTY = ("it.renewal", "Prepare the subscription renewal", "yearly", "manager")
+
+
+def duties_for(account: Account, org: Org) -> list[Duty]:
+    """The IT duties; subscriptions add the renewal."""
+    fields = fields_of(org, account)
+    rows = list(IT_DUTIES)
+    if fields is not None and fields.contract == "subscription":
+        rows.append(RENEWAL_DUTY)
+    return [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE) for i, t, c, w in rows]
+
+
+# -- hooks ----------------------------------------------------------------------------------
+
+
+@hookimpl
+def kam_register_industries(register: Callable[..., None]) -> None:
+    register(INDUSTRY, aliases=("it", "software", "saas", "it services",
+                                "information technology"),
+             description="Software and IT services clients.")
+
+
+@hookimpl
+def kam_register_fields(register: Callable[..., None]) -> None:
+    from kamcore_it_software.fields import ITSoftwareAccount
+
+    register(NAMESPACE, account=ITSoftwareAccount)
+
+
+@hookimpl
+def kam_register_metrics(register: Callable[..., None]) -> None:
+    register("open_tickets", label="Open tickets", unit="tickets", aggregation="sum",
+             description="Support tickets open at the end of the period.")
+    register("arr", label="ARR", unit="money", aggregation="sum",
+             description="Annual recurring revenue of subscription and support contracts.")
+
+
+@hookimpl
+def kam_register_rules(register: Callable[..., None]) -> None:
+    register("ITS101", "subscription-renewal-date", check_renewal_date, severity="warning",
+             summary="A subscription has a renewal date.")
+    register("ITS102", "arr-recurring-only", check_arr_recurring, severity="error",
+             summary="ARR only on subscription or support contracts.")
+    register("ITS103", "sla-dev-team", check_dev_team, severity="warning",
+             summary="Premium and enterprise SLAs name the development team.")
+
+
+@hookimpl
+def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
+    if not serves(org, account, INDUSTRY):
+        return None
+    return duties_for(account, org)
