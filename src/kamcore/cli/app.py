@@ -37,6 +37,9 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "coverage": "kamcore.cli.cmd_coverage:coverage",
     "duties": "kamcore.cli.cmd_duties:duties",
     "rollup": "kamcore.cli.cmd_rollup:rollup",
+    "import": "kamcore.cli.cmd_import:import_",
+    "export": "kamcore.cli.cmd_export:export",
+    "chart": "kamcore.cli.cmd_chart:chart",
 }
 
 
