@@ -202,7 +202,9 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
             text = cells[amap.country].strip()
             if text:
                 code = overrides.get(text.lower())
-                if code is None:
+                if code is not None:
+                    report.country(text, code, "mapped", None, row.line)
+                else:
                     match = resolve_country(text)
                     code = match.code
                     if match.status != "code":
@@ -339,7 +341,8 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         "source": options.source,
         "accounts": {"file": accounts_path, "columns": _crm_columns(table.header, cols,
                                                                      metric_names),
-                     "tier_values": dict(amap.tier_values), "parent_by": amap.parent_by},
+                     "tier_values": {k: v.value for k, v in amap.tier_values.items()},
+                     "parent_by": amap.parent_by},
         "countries": dict(options.countries),
     }
     if people_path and pmap is not None:

@@ -50,21 +50,21 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
         raise WorkspaceError(f"{target} is not a folder")
     result.report.output = str(target)
     result.org.path = target
-    target.mkdir(parents=True, exist_ok=True)
+    # Every text is made before the first file is written: a failure leaves nothing behind.
     settings = result.org.settings.model_dump(mode="json", exclude={"accounts", "people"})
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     files = ", ".join(result.report.files.values())
-    atomic_write_text(target / "kam.yaml",
-                      f"# Imported from {result.report.source} ({files}) by `kam import`, "
-                      f"{stamp}.\n# See import-report.md for what was inferred.\n"
-                      + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True))
-    save(result.org, target)
-    atomic_write_text(target / LAYOUT_FILE,
-                      "# The CRM's columns, kept by `kam import` so that `kam export` can "
-                      "write them back.\n"
-                      + yaml.safe_dump(result.layout, sort_keys=False, allow_unicode=True))
+    config = (f"# Imported from {result.report.source} ({files}) by `kam import`, {stamp}.\n"
+              "# See import-report.md for what was inferred.\n"
+              + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True))
+    layout = ("# The CRM's columns, kept by `kam import` so that `kam export` can write them "
+              "back.\n" + yaml.safe_dump(result.layout, sort_keys=False, allow_unicode=True))
     name = "import-report.json" if report_format == "json" else "import-report.md"
     text = result.report.to_json() if report_format == "json" else result.report.to_markdown()
+    target.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target / "kam.yaml", config)
+    save(result.org, target)
+    atomic_write_text(target / LAYOUT_FILE, layout)
     atomic_write_text(target / name, text)
     return target / name
 
