@@ -1,0 +1,175 @@
+"""HubSpot and mapped-CSV imports, countries, industries, tier inference and --suggest-map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from kamcore import load
+from kamcore.cli.app import make_cli
+from kamcore.importers.countries import resolve_country
+from kamcore.importers.industries import industry_normalizer
+from kamcore.importers.people import guess_role
+from kamcore.importers.tiers import default_threshold, infer_tiers
+from kamcore.plugins import get_plugin_manager
+
+CRM = Path(__file__).parent / "data" / "crm"
+
+
+def run(*args: str):
+    return CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)), list(args))
+
+
+def loaded(path: Path):
+    return load(path, pm=get_plugin_manager(load_entrypoints=False))
+
+
+@pytest.mark.parametrize(("cell", "code", "status"), [
+    ("DE", "DE", "code"), ("de", "DE", "code"), ("DEU", "DE", "mapped"),
+    ("Germany", "DE", "mapped"), ("Deutschland", "DE", "mapped"), ("Holland", "NL", "mapped"),
+    ("The Netherlands", "NL", "mapped"), ("Great Britain", "GB", "mapped"),
+    ("UK", "GB", "mapped"), ("USA", "US", "mapped"), ("United States of America", "US", "mapped"),
+    ("South Korea", "KR", "mapped"), ("Republic of Korea", "KR", "mapped"),
+    ("Czech Republic", "CZ", "mapped"), ("Côte d'Ivoire", "CI", "mapped"),
+    ("Vietnam", "VN", "mapped"), ("  france ", "FR", "mapped"), ("", None, "empty"),
+])
+def test_country_names_codes_and_aliases(cell, code, status):
+    match = resolve_country(cell)
+    assert (match.code, match.status) == (code, status)
+
+
+def test_country_typo_and_ambiguity_are_reported_not_guessed():
+    typo = resolve_country("Phillippines")
+    assert typo.code is None and typo.hint == "did you mean Philippines (PH)?"
+    korea = resolve_country("Korea")
+    assert korea.code is None and korea.status == "ambiguous"
+    assert korea.suggestions == ("KR", "KP")
+    assert resolve_country("Atlantis").hint is None
+
+
+def test_industry_spellings_fall_together():
+    norm = industry_normalizer()
+    assert {norm(v) for v in ("Health Care", "healthcare", "HOSPITAL_HEALTH_CARE",
+                              "Hospital & Health Care")} == {"healthcare"}
+    assert norm("Food & Beverage") == norm("FOOD_AND_BEVERAGE") == "food-and-beverage"
+    assert norm("Marketing and Advertising") == "advertising"
+    assert norm("  ") is None
+
+
+@pytest.mark.parametrize(("title", "role", "specialty"), [
+    ("VP Sales", "vp", None), ("Director of Key Accounts", "director", None),
+    ("Global Account Manager", "gam", None), ("National Account Manager", "nam", None),
+    ("Senior Key Account Manager", "kam", None), ("Account Executive", "am", None),
+    ("Billing Specialist", "support", "billing"),
+    ("Customer Service Rep", "support", "customer-service"),
+    ("Logistics Coordinator", "support", "logistics"), ("kam", "kam", None),
+])
+def test_roles_from_titles(title, role, specialty):
+    assert guess_role(title, {})[:2] == (role, specialty)
+
+
+def test_tier_inference_rules():
+    order = ["G", "G-DE", "G-DE-1", "G-DE-1-a", "G-FR", "N", "N-1", "N-2", "S", "BIG", "G-FR-x"]
+    parent = {"G": None, "G-DE": "G", "G-DE-1": "G-DE", "G-DE-1-a": "G-DE-1", "G-FR": "G",
+              "N": None, "N-1": "N", "N-2": "N", "S": None, "BIG": None, "G-FR-x": "G-FR"}
+    country = {"G": "DE", "G-DE": "DE", "G-DE-1": "DE", "G-DE-1-a": "DE", "G-FR": "FR",
+               "G-FR-x": "FR", "N": "IT", "N-1": "IT", "N-2": "IT", "S": "ES", "BIG": "ES"}
+    revenue = {"N-2": 500.0, "BIG": 900.0}
+    tiers = {k: g.tier.value for k, g in infer_tiers(order, parent, country, revenue,
+                                                     threshold=400.0).items()}
+    assert tiers == {"G": "global", "G-DE": "national", "G-DE-1": "key",
+                     "G-DE-1-a": "regular", "G-FR": "national", "G-FR-x": "regular",
+                     "N": "national", "N-1": "regular", "N-2": "key", "S": "regular",
+                     "BIG": "key"}
+    assert default_threshold([1.0] * 5) is None
+
+
+def test_hubspot_import(tmp_path: Path):
+    out = tmp_path / "org"
+    result = run("import", "hubspot", str(CRM / "hubspot" / "companies.csv"), "--owners",
+                 str(CRM / "hubspot" / "owners.csv"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    org = loaded(out)
+    assert org.accounts["9002"].parent == "9001"  # parent by name
+    assert org.accounts["9003"].parent == "9001"  # parent by id
+    assert org.accounts["9004"].parent == "9003"
+    assert org.accounts["9001"].tier == "global"  # GB + DE below it
+    assert org.accounts["9001"].manager == "501"  # owner by name -> Owner ID
+    assert org.accounts["9003"].country == "DE"  # "Deutschland"
+    assert org.accounts["9005"].industry == "healthcare"
+    assert org.accounts["9001"].extra["Phone Number"] == "+44 20 7946 0000"
+    assert org.people["501"].role == "gam" and org.people["501"].name == "Samuel Adeyemi"
+    assert org.people["UNKNOWN-OWNER"].name == "Unknown Owner"  # placeholder
+    report = (out / "import-report.md").read_text()
+    assert "parent 'Missing Parent Inc' not found" in report
+    assert "did you mean Philippines (PH)?" in report
+
+
+def test_mapped_csv_import_keyed_by_names(tmp_path: Path):
+    out = tmp_path / "org"
+    result = run("import", "csv", str(CRM / "generic" / "accounts.csv"), "--people",
+                 str(CRM / "generic" / "people.csv"), "--map", str(CRM / "generic" / "map.yaml"),
+                 "-o", str(out))
+    assert result.exit_code == 0, result.output
+    org = loaded(out)
+    assert list(org.accounts)[:3] == ["ATLAS-LOGISTICS-GROUP", "ATLAS-LOGISTICS-NL",
+                                      "ATLAS-ROTTERDAM-HUB"]
+    hub = org.accounts["ATLAS-ROTTERDAM-HUB"]  # BOM and " Account Name " header handled
+    assert (hub.parent, hub.manager, hub.tier, hub.country) == (
+        "ATLAS-LOGISTICS-NL", "PIET-BAKKER", "key", "NL")
+    assert hub.extra["Notes"] == "=1+1"
+    assert org.accounts["ATLAS-LOGISTICS-PH"].country == "PH"  # countries: in the map
+    assert org.accounts["ATLAS-KOREA"].country is None  # ambiguous: reported
+    assert org.accounts["FRESH-FOODS"].tier == "key"  # tier_values Strategic -> key
+    assert org.accounts["ATLAS-LOGISTICS-GROUP"].metrics["revenue"] == 1_200_000
+    assert org.people["PIET-BAKKER"].reports_to == "INGRID-HOLM"  # manager by name
+    assert org.people["OLAV-BERG"].role == "director"
+    report = (out / "import-report.md").read_text()
+    assert "Annual Revenue (EUR) 'n/a' is not a number" in report
+    assert "accounts.csv:6 |  | country 'Korea' (ambiguous)" in report
+
+
+def test_csv_without_map_points_to_suggest_map(tmp_path: Path):
+    result = run("import", "csv", str(CRM / "generic" / "accounts.csv"), "-o",
+                 str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "needs a column mapping" in result.output and "--suggest-map" in result.output
+
+
+def test_suggest_map_drafts_a_usable_mapping(tmp_path: Path):
+    accounts = str(CRM / "generic" / "accounts.csv")
+    people = str(CRM / "generic" / "people.csv")
+    result = run("import", "--suggest-map", accounts, "--people", people)
+    assert result.exit_code == 0, result.output
+    drafted = yaml.safe_load(result.output)
+    assert drafted["accounts"]["name"] == "Account Name"
+    assert drafted["accounts"]["parent"] == "Parent Account"
+    assert drafted["accounts"]["metrics"] == {"revenue": "Annual Revenue (EUR)"}
+    assert drafted["people"]["reports_to"] == "Manager"
+    assert run("import", "csv", accounts, "--people", people, "--suggest-map").output == (
+        result.output)
+    mapfile = tmp_path / "map.yaml"
+    mapfile.write_text(result.output)
+    imported = run("import", "csv", accounts, "--people", people, "--map", str(mapfile), "-o",
+                   str(tmp_path / "org"))
+    assert imported.exit_code == 0, imported.output
+    org = loaded(tmp_path / "org")
+    assert org.accounts["ATLAS-ROTTERDAM-HUB"].parent == "ATLAS-LOGISTICS-NL"  # auto: by name
+
+
+def test_bad_mapping_file_names_line(tmp_path: Path):
+    mapfile = tmp_path / "map.yaml"
+    mapfile.write_text("accounts:\n  name: Account Name\n  parent_by: nickname\n")
+    result = run("import", "csv", str(CRM / "generic" / "accounts.csv"), "--map", str(mapfile),
+                 "-o", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "map.yaml:2" in result.output and "accounts.parent_by" in result.output
+    mapfile.write_text("accounts:\n  name: Acount Name\n")
+    result = run("import", "csv", str(CRM / "generic" / "accounts.csv"), "--map", str(mapfile),
+                 "-o", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "column 'Acount Name' (for name) is not in the file" in result.output
+    assert "did you mean 'Account Name'?" in result.output
