@@ -300,6 +300,15 @@
     report.peopleNodesRendered = pplRoot.querySelectorAll("li.node").length;
     showView("accounts");
     report.ok = report.rootsRendered > 0 && report.revealed === true;
+    // Keep only the found account's branch on screen, so a screenshot shows it.
+    if (hits.length) {
+      var top = hits[0];
+      while (A.parent[top] >= 0) top = A.parent[top];
+      Array.prototype.forEach.call(accRoot.children, function (li) {
+        if (li.classList.contains("node") && +li.dataset.i !== top) li.style.display = "none";
+      });
+      window.scrollTo(0, 0);
+    }
     document.getElementById("selftest").textContent = JSON.stringify(report);
   }
 })();

@@ -1,0 +1,144 @@
+"""kam chart: one self-contained HTML file; opened in headless Chromium when it is installed."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kamcore import Account, Org, Person
+from kamcore.chart import chart_data, render_chart, subtree_sums
+from kamcore.cli.app import make_cli
+from kamcore.plugins import get_plugin_manager
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def run(*args: str):
+    return CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)), list(args))
+
+
+def big_org(globals_: int = 20) -> Org:
+    """20 globals x 5 nationals x 10 keys x 10 regulars: 11,120 accounts."""
+    countries = ["DE", "FR", "GB", "US", "JP"]
+    accounts, people = [], [Person(id="VP", name="Vera VP", role="vp")]
+    for g in range(globals_):
+        gid = f"G{g}"
+        people.append(Person(id=f"GAM{g}", name=f"Gam {g}", role="gam", reports_to="VP"))
+        accounts.append(Account(id=gid, name=f"Global {g}", tier="global", manager=f"GAM{g}"))
+        for n, country in enumerate(countries):
+            nid = f"{gid}-{country}"
+            accounts.append(Account(id=nid, name=f"Global {g} {country}", tier="national",
+                                    parent=gid, manager=f"GAM{g}", country=country))
+            for k in range(10):
+                kid = f"{nid}-K{k}"
+                accounts.append(Account(id=kid, name=f"Key {g}.{n}.{k}", tier="key", parent=nid,
+                                        manager=f"GAM{g}", country=country))
+                accounts.extend(
+                    Account(id=f"{kid}-R{r}", name=f"Shop {g}.{n}.{k}.{r}", tier="regular",
+                            parent=kid, manager=f"GAM{g}", country=country,
+                            metrics={"revenue": 1000.0 * (r + 1)})
+                    for r in range(10))
+    return Org.build(accounts=accounts, people=people)
+
+
+def test_chart_is_self_contained(acme_path: Path, tmp_path: Path):
+    out = tmp_path / "chart.html"
+    result = run("chart", str(acme_path), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and "94 accounts, 54 people" in result.output
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<link" not in page and "@import" not in page and "fetch(" not in page
+    assert "default-src 'none'" in page  # CSP: the page cannot reach the network
+    data = json.loads(re.search(r'<script type="application/json" id="kam-data">(.*?)</script>',
+                                page, re.S).group(1))
+    assert len(data["accounts"]["id"]) == 94 and len(data["people"]["id"]) == 54
+    assert [m["name"] for m in data["metrics"]] == ["revenue", "receivables", "orders"]
+    acme = data["accounts"]["id"].index("ACME")
+    assert data["accounts"]["totals"][0][acme] > 0  # rolled up from the subtree
+
+
+def test_data_cannot_break_out_of_the_script():
+    org = Org.build(accounts=[Account(id="X", name="</script><script>alert(1)</script>",
+                                      tier="key")])
+    page = render_chart(org)
+    assert "<script>alert(1)" not in page
+    assert page.count("</script>") == 2  # the data blob and the code
+
+
+def test_subtree_sums_fallback():
+    org = Org.build(accounts=[
+        Account(id="G", name="G", tier="global", metrics={"revenue": 1.0}),
+        Account(id="N", name="N", tier="national", parent="G", metrics={"revenue": 10.0}),
+        Account(id="K", name="K", tier="key", parent="N", metrics={"revenue": 100.0}),
+        Account(id="L", name="L", tier="key", parent="G")])
+    assert subtree_sums(org, ["revenue"]) == {"G": {"revenue": 111.0}, "N": {"revenue": 110.0},
+                                              "K": {"revenue": 100.0}, "L": {}}
+    data = chart_data(org)
+    assert data["totalsFrom"] == "subtree sums"
+    assert data["accounts"]["parent"] == [-1, 0, 1, 0]
+
+
+def test_unknown_metric(acme_path: Path, tmp_path: Path):
+    result = run("chart", str(acme_path), "--metric", "margin", "-o", str(tmp_path / "c.html"))
+    assert result.exit_code == 2 and "no metric 'margin'" in result.output
+
+
+# -- in a real browser ----------------------------------------------------------------------
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("headless browser test skipped: no chromium on PATH (Debian: apt-get install "
+                "chromium; .ci/run installs it)")
+
+
+def _browse(page: Path, query: str, tmp_path: Path, screenshot: Path | None = None) -> dict:
+    browser = _chromium()
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=5000", "--window-size=1400,1000"]
+    url = f"{page.as_uri()}#selftest={query}"
+    dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True,
+                         timeout=120)
+    found = re.search(r'<pre id="selftest">(.*?)</pre>', dom.stdout, re.S)
+    assert found and found.group(1), f"no self-test result; stderr: {dom.stderr[-2000:]}"
+    if screenshot is not None:
+        screenshot.parent.mkdir(exist_ok=True)
+        subprocess.run([*flags, f"--screenshot={screenshot}", url], capture_output=True,
+                       timeout=120)
+    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+
+
+def test_chart_in_headless_chromium(acme_path: Path, tmp_path: Path):
+    page = tmp_path / "acme.html"
+    assert run("chart", str(acme_path), "-o", str(page)).exit_code == 0
+    shot = ARTIFACTS / "chart-acme.png"
+    seen = _browse(page, "Berlin", tmp_path, shot)
+    assert seen["accounts"] == 94 and seen["people"] == 54
+    assert seen["rootsRendered"] == 6  # four globals, a national and a key account
+    assert seen["firstResult"] == "Acme Berlin" and seen["revealed"] is True
+    assert seen["highlightedName"] == "Acme Berlin"
+    assert seen["peopleNodesRendered"] >= 1
+    assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_chart_stays_lazy_at_ten_thousand_accounts(tmp_path: Path):
+    org = big_org()
+    page = tmp_path / "big.html"
+    page.write_text(render_chart(org, title="Ten thousand accounts"))
+    seen = _browse(page, "Shop 17.3.8.9", tmp_path, ARTIFACTS / "chart-10k.png")
+    assert seen["accounts"] == 11_120
+    assert seen["revealed"] is True and seen["highlightedName"] == "Shop 17.3.8.9"
+    # only the roots and the revealed branch exist in the DOM, not 11,120 nodes
+    assert seen["nodesRendered"] < 100
