@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from typing import BinaryIO
+
 import click
 
 from kamcore.cli.options import format_option, output_option, workspace_argument
@@ -56,26 +60,35 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
                      registry=kam.registry, step=progress.step)
         progress.step("writing")
         if fmt == "csv":
-            data = result.to_csv_bytes()
-        elif fmt == "json":
-            from kamcore.cli.output import render_json
-
-            data = (render_json(result.to_json_data()) + "\n").encode()
+            _write(result.write_csv, output)
         else:
-            from kamcore.rollup.render import render
+            if fmt == "json":
+                from kamcore.cli.output import render_json
 
-            data = (render(result) + "\n").encode()
+                text = render_json(result.to_json_data())
+            else:
+                from kamcore.rollup.render import render
+
+                text = render(result)
+            data = (text + "\n").encode()
+            _write(lambda stream: stream.write(data), output)
     if result.skipped:
         click.secho(f"warning: skipped {len(result.skipped)} bad fact row(s); the totals "
                     "leave them out:", fg="yellow", err=True)
         for problem in result.skipped:
             click.echo(f"  - {problem}", err=True)
     if output:
-        from kamcore.atomic import atomic_write_bytes
-
-        atomic_write_bytes(output, data)
         click.echo(f"wrote {len(result):,} rows to {output}", err=True)
+
+
+def _write(writer: Callable[[BinaryIO], object], output: str | None) -> None:
+    """Write to ``output`` atomically, or to stdout."""
+    if output:
+        from kamcore.atomic import atomic_open
+
+        with atomic_open(output, "wb") as handle:
+            writer(handle)
     else:
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
+        stream = sys.stdout.buffer
+        writer(stream)
         stream.flush()

@@ -163,6 +163,7 @@ def _link(cols: Columns, ids: pa.Array, parents: pa.Array,
           bad_numbers: list[tuple[int, str, str]], what: str) -> np.ndarray:
     """Parent ids -> row indexes, checking duplicates, unknown parents and (later) cycles."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     n = len(ids)
@@ -172,19 +173,31 @@ def _link(cols: Columns, ids: pa.Array, parents: pa.Array,
     for row in missing_id[:20]:
         problems.append(KamError(f"{noun} without id", location=cols.location(int(row)),
                                  hint="every record needs a unique id"))
-    first = pc.index_in(ids, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
-    dup = np.flatnonzero((first != np.arange(n)) & (first >= 0))
+    # One hash pass over ids and parents: codes follow first appearance, ids come first, so
+    # code c < distinct-id count names an id, and with unique ids code == row.
+    pa_codes = pc.dictionary_encode(pa.concat_arrays([ids, parents])).indices
+    codes = pa_codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    id_codes, parent_codes = codes[:n], codes[n:]
+    distinct = int(id_codes.max()) + 1 if n else 0
+    if len(missing_id) == 0 and np.array_equal(id_codes, np.arange(n)):
+        first_row = np.arange(n, dtype=np.int64)
+        dup = np.zeros(0, dtype=np.int64)
+    else:
+        first_row = np.full(distinct, -1, dtype=np.int64)
+        valid = id_codes >= 0
+        uniq, first_at = np.unique(id_codes[valid], return_index=True)
+        first_row[uniq] = np.flatnonzero(valid)[first_at]
+        dup = np.flatnonzero(valid & (first_row[np.maximum(id_codes, 0)] != np.arange(n)))
     for row in dup[:20]:
+        first = cols.location(int(first_row[id_codes[row]]))
         problems.append(KamError(
             f"duplicate {noun} id {ids[int(row)].as_py()!r}", location=cols.location(int(row)),
-            hint=f"line {cols.location(int(first[row])).line if cols.path else '?'} "  # type: ignore[union-attr]
-                 "already uses it; ids must be unique"))
+            hint=f"line {first.line if first else '?'} already uses it; ids must be unique"))
     for row, column, value in bad_numbers:
         problems.append(KamError(f"{noun} {ids[row].as_py()!r}: {column} is {value}",
                                  location=_col(cols.location(row), column),
                                  hint="use a finite number, or leave the cell empty"))
-    idx = pc.index_in(parents, value_set=ids)
-    unknown = np.flatnonzero(_mask(idx.is_null()) & _mask(parents.is_valid()))
+    unknown = np.flatnonzero(parent_codes >= distinct)
     for row in unknown[:20]:
         problems.append(KamError(
             f"{noun} {ids[int(row)].as_py()!r}: {what} {parents[int(row)].as_py()!r} does not "
@@ -196,7 +209,7 @@ def _link(cols: Columns, ids: pa.Array, parents: pa.Array,
         if more > 0:
             problems.append(KamError(f"... and {more} more of the same kinds"))
         raise BadTree(problems)
-    return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(parent_codes >= 0, first_row[np.maximum(parent_codes, 0)], -1)
 
 
 def _col(loc: Location | None, column: str) -> Location | None:

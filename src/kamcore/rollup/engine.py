@@ -84,18 +84,24 @@ def rollup(tree: CompiledTree, values: np.ndarray, specs: Sequence[Spec]) -> np.
     :returns: ``(k, N)`` subtree aggregates in level order (NaN where nothing to aggregate).
     """
     return aggregate(values, specs, lambda sums: rollup_sums(tree, sums, inplace=True),
-                     lambda v, kind: rollup_extreme(tree, v, kind))
+                     lambda v, kind: rollup_extreme(tree, v, kind), dense=True)
 
 
-def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn, extreme_fn) -> np.ndarray:  # type: ignore[no-untyped-def]
+def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn, extreme_fn, *,  # type: ignore[no-untyped-def]
+              dense: bool = False) -> np.ndarray:
     """Shared by tree rollups and group-bys: build the sum-like rows, fold them, finish.
 
     ``sum_fn(rows) -> rows`` folds a stacked ``(r, M)`` array of sums; ``extreme_fn(row, kind)``
-    folds a ``(1, M)`` array by min or max. Output columns match the fold's output.
+    folds a ``(1, M)`` array by min or max. Output columns match the fold's output. ``dense``
+    says every output gets at least one input (a subtree holds its root; a group may be
+    empty), which lets a sum without missing values skip the value counts.
     """
     import numpy as np
 
     k = len(specs)
+    if dense and k and all(s.aggregation == "sum" for s in specs) \
+            and not np.isnan(values).any():
+        return sum_fn(np.array(values, dtype=np.float64, order="C"))  # the common case: a copy
     present = ~np.isnan(values)
     rows: list[np.ndarray] = []
     slots: dict[tuple[str, int], int] = {}
@@ -107,7 +113,7 @@ def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn, extreme_fn) -> 
         return slots[key]
 
     plan: list[tuple[str, int, int]] = []
-    any_missing = bool((~present).any())
+    any_missing = bool((~present).any()) or not dense
     for i, spec in enumerate(specs):
         agg = spec.aggregation
         if agg == "sum":

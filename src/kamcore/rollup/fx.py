@@ -8,6 +8,7 @@ else ``*``). A missing rate is an error naming currency and period, never a sile
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,11 @@ class FxTable:
     path: Path | None = None
     rates: dict[str, list[tuple[Period | None, float]]] = field(default_factory=dict)
 
-    def rate(self, currency: str | None, period: Period | None, *, needed_by: str = "") -> float:
+    def rate(self, currency: str | None, period: Period | None, *,
+             needed_by: Callable[[], str] | None = None) -> float:
         """Reporting-currency units per 1 ``currency`` in ``period`` (``None``: undated value).
+
+        ``needed_by`` says which record needs the rate; only called for the error message.
 
         :raises MissingRate: naming currency and period.
         """
@@ -51,7 +55,7 @@ class FxTable:
             source = str(self.path) if self.path else "fx.csv"
             raise MissingRate(
                 f"no FX rate for {currency} -> {self.reporting} in {where}"
-                + (f" (needed by {needed_by})" if needed_by else ""),
+                + (f" (needed by {needed_by()})" if needed_by else ""),
                 hint=f"add a line '{currency},{period.label if period else '*'},RATE' to "
                      f"{source} (RATE = {self.reporting} per 1 {currency})")
         return best[1]

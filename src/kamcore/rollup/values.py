@@ -148,12 +148,13 @@ def _undated_rates(inputs: Inputs, values: np.ndarray, codes: np.ndarray,
                    currencies: list[str | None]) -> np.ndarray:
     import numpy as np
 
-    used = np.unique(codes[~np.isnan(values)])
+    present = ~np.isnan(values)
+    used, first = np.unique(codes[present], return_index=True)
+    rows = np.flatnonzero(present)[first]
     table = np.ones(len(currencies))
-    for code in used.tolist():
-        row = int(np.flatnonzero((codes == code) & ~np.isnan(values))[0])
+    for code, row in zip(used.tolist(), rows.tolist(), strict=True):
         table[code] = inputs.fx.rate(currencies[code], None,
-                                     needed_by=_who(inputs, row))
+                                     needed_by=lambda row=row: _who(inputs, row))
     return table[codes]
 
 
@@ -183,7 +184,7 @@ def _from_facts(inputs: Inputs, facts: Facts, row: int, name: str, mdef: MetricD
             cur, p = divmod(key, len(facts.periods))
             first = int(np.flatnonzero(pair == key)[0])
             rates[i] = inputs.fx.rate(currencies[cur], facts.periods[p],
-                                      needed_by=_who(inputs, int(acc[first])))
+                                      needed_by=lambda r=int(acc[first]): _who(inputs, r))
         val = val * rates[inverse]
     if by_period:
         for block, period in zip(blocks, columns, strict=True):

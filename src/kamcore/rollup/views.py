@@ -58,8 +58,7 @@ def _metric_columns(inputs: Inputs, shown: Sequence[str], blocks: Sequence[Perio
         mdef = inputs.metrics[name]
         label = mdef.label or name
         kind = "money" if mdef.is_money else (
-            "number" if mdef.aggregation in ("mean", "wmean") else "int"
-            if mdef.aggregation == "count" or name == "orders" else "number")
+            "number" if mdef.aggregation in ("mean", "wmean") else "int")
         for b, block in enumerate(blocks):
             for suffix, prefix in parts:
                 key = name + suffix + (f"_{block.label}" if block.label else "")
@@ -70,10 +69,29 @@ def _metric_columns(inputs: Inputs, shown: Sequence[str], blocks: Sequence[Perio
     return cols
 
 
-def _num(values: np.ndarray) -> pa.Array:
+def _put(data: dict[str, pa.Array], col: Column, values: np.ndarray) -> Column:
+    """Store a metric column; an "int" column with fractions becomes a "number" column."""
+    from dataclasses import replace
+
     import pyarrow as pa
 
-    return pa.array(values, pa.float64(), from_pandas=True)
+    data[col.key] = _num(values, col.kind)
+    if col.kind == "int" and pa.types.is_floating(data[col.key].type):
+        return replace(col, kind="number")
+    return col
+
+
+def _num(values: np.ndarray, kind: str = "number") -> pa.Array:
+    """Missing (NaN) becomes null; whole-number columns (counts, orders) become int64."""
+    import numpy as np
+    import pyarrow as pa
+
+    missing = np.isnan(values)
+    if kind == "int" and np.array_equal(values[~missing], np.round(values[~missing])) \
+            and (np.abs(values[~missing]) < 2 ** 53).all():
+        return pa.array(np.where(missing, 0, values).astype(np.int64),
+                        mask=missing if missing.any() else None)
+    return pa.array(values, pa.float64(), mask=missing if missing.any() else None)
 
 
 def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
@@ -104,9 +122,9 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     for col, b, part in metric_cols:
         i = names.index(col.metric or "")
         source = totals[b] if part == "_total" else blocks[b].values
-        data[col.key] = _num(source[i][order])
+        columns.append(_put(data, col, source[i][order]))
     columns.insert(4, Column("parent", "Parent"))
-    return RollupResult("account", columns + [c for c, _, _ in metric_cols],
+    return RollupResult("account", columns,
                         pa.table(data), inputs.currency, list(shown))
 
 
@@ -185,8 +203,8 @@ def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     for col, b, part in metric_cols:
         i = names.index(col.metric or "")
         source = teams[b] if part == "_team" else books[b]
-        data[col.key] = _num(source[i][order])
-    return RollupResult("manager", columns + [c for c, _, _ in metric_cols],
+        columns.append(_put(data, col, source[i][order]))
+    return RollupResult("manager", columns,
                         pa.table(data), inputs.currency, list(shown))
 
 
@@ -227,6 +245,6 @@ def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence
     columns = [Column(field, field.capitalize()), Column("accounts", "Accounts", "int")]
     metric_cols = _metric_columns(inputs, shown, blocks, [("", "")])
     for col, b, _ in metric_cols:
-        data[col.key] = _num(folded[b][names.index(col.metric or "")][order])
-    return RollupResult(field, columns + [c for c, _, _ in metric_cols],
+        columns.append(_put(data, col, folded[b][names.index(col.metric or "")][order]))
+    return RollupResult(field, columns,
                         pa.table(data), inputs.currency, list(shown))
