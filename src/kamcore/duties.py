@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kamcore.errors import PluginError
 from kamcore.models import Account, Duty, Person, Role
+from kamcore.plugins import trace_call
 from kamcore.registry import normalize_name
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def account_duties(org: Org, pm: pluggy.PluginManager, account: Account,
     duties: list[Duty] = []
     for impl in impls:
         name = impl.plugin_name
+        trace_call(pm, HOOK, name)
         try:
             result = impl.function(*({"account": account, "org": org}[arg]
                                      for arg in impl.argnames))

@@ -47,8 +47,18 @@ def kam_register_industries(register: Callable[..., None]) -> None:
     Called once when the registry is built. An account belongs to an industry when its
     ``industry`` cell matches the name or one of the aliases (case-insensitive).
 
+    Results: every plugin is called (not firstresult); each ``register`` call is attributed to
+    the calling plugin. An industry name claimed twice is a
+    :class:`~kamcore.errors.PluginConflict` naming both plugins; aliases never override a name.
+
     :param register: ``register(name, *, aliases=(), description="")``.
     :returns: nothing; results are collected through ``register``.
+
+    Example::
+
+        @hookimpl
+        def kam_register_industries(register):
+            register("retail", aliases=("retailer", "e-commerce"))
 
     .. versionadded:: 0.1
     """
@@ -63,9 +73,21 @@ def kam_register_fields(register: Callable[..., None]) -> None:
     written and validated against the model by ``kam validate`` (rule KAM140), so a plugin's
     mistakes never make a workspace unreadable.
 
+    Results: every plugin is called (not firstresult). A plugin whose hook raises, or passes
+    something that is not a pydantic model class, is reported (``kam plugins``, and ``kam
+    validate`` as KAM900) and none of its declarations from this hook are kept.
+
     :param register: ``register(namespace, *, account=Model | None, person=Model | None)``.
         Two plugins registering one namespace is a :class:`~kamcore.errors.PluginConflict`.
     :returns: nothing; results are collected through ``register``.
+
+    Example::
+
+        @hookimpl
+        def kam_register_fields(register):
+            from kamcore_retail.fields import RetailAccount   # lazily: keeps `kam` fast
+
+            register("retail", account=RetailAccount)
 
     .. versionadded:: 0.1
     """
@@ -84,6 +106,17 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
         with the workspace FX table.
     :returns: nothing; results are collected through ``register``.
 
+    Results: every plugin is called (not firstresult). A metric name declared twice is a
+    :class:`~kamcore.errors.PluginConflict`; an invalid one (bad aggregation, ``wmean``
+    without weight, or weighted by an undeclared metric) is reported and dropped.
+
+    Example::
+
+        @hookimpl
+        def kam_register_metrics(register):
+            register("claims", unit="claims", aggregation="sum")
+            register("claim_denial_rate", unit="ratio", aggregation="wmean", weight="claims")
+
     .. versionadded:: 0.1
     """
 
@@ -96,9 +129,21 @@ def kam_register_rules(register: Callable[..., None]) -> None:
     yields :class:`kamcore.Violation` objects; kamcore adds the code, the severity (which users
     may override in ``kam.yaml``), and the file and line of the subject.
 
+    Results: every plugin is called (not firstresult); a rule code registered twice is a
+    :class:`~kamcore.errors.PluginConflict`. A ``check`` that raises, or yields anything but a
+    ``Violation``, becomes one KAM900 finding naming the plugin and the rule; the other rules
+    still run.
+
     :param register: ``register(code, name, check, *, severity="error", summary="")``. Codes
         are stable: a prefix per plugin (``HC101``) and never reused.
     :returns: nothing; results are collected through ``register``.
+
+    Example::
+
+        @hookimpl
+        def kam_register_rules(register):
+            register("RTL101", "gln-check-digit", check_gln, severity="error",
+                     summary="A retailer's GLN has a valid GS1 check digit.")
 
     .. versionadded:: 0.1
     """
@@ -113,13 +158,27 @@ def kam_register_rules(register: Callable[..., None]) -> None:
 def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
     """Return the duties the accountable manager has for ``account``.
 
-    Called for every account listed by ``kam duties`` and the hand-over brief. Results from all
-    plugins are concatenated (core duties first). Return ``None`` or ``[]`` for accounts outside
-    the plugin's industries; :func:`kamcore.serves` tests that.
+    Called for every account listed by ``kam duties`` and the hand-over brief. Results: a list
+    (not firstresult); every plugin's duties are concatenated, the built-in plugins' (the duties
+    common to all account managers) first. Return ``None`` or ``[]`` for accounts outside the
+    plugin's industries; :func:`kamcore.serves` tests that. ``Duty.who`` is ``"manager"`` or a
+    support specialty (billing, seo, coding, ...): ``kam duties`` delegates the duty to the
+    nearest active support person with that specialty. A plugin that raises or returns
+    anything but a list of ``Duty`` is reported with the plugin, the hook and the account; the
+    other plugins' duties are still listed.
 
     :param account: the account.
     :param org: the whole org, for context (parents, people, support staff).
     :returns: a list of :class:`kamcore.Duty`, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def kam_account_duties(account, org):
+            if not serves(org, account, "retail"):
+                return None
+            return [Duty(id="retail.inventory", title="Manage inventory", cadence="weekly",
+                         who="logistics", source="retail")]
 
     .. versionadded:: 0.1
     """
@@ -134,12 +193,22 @@ def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
 def kam_add_commands(cli: click.Group) -> None:
     """Add commands to the ``kam`` command line.
 
-    Called once when the CLI is built. Add with ``cli.add_command(cmd)`` or the
-    ``@cli.command()`` decorator. A name taken by a built-in command is refused with an error
-    naming the plugin.
+    Called once when the CLI is built (lazily: only when a command that is not built in is
+    looked up, or ``kam --help`` lists them). Add with ``cli.add_command(cmd)`` or the
+    ``@cli.command()`` decorator. Results: every plugin is called (not firstresult). A name
+    taken by a built-in or another plugin's command is refused with a warning naming the
+    plugin; a hook that raises is a warning too, and the other commands keep working.
 
     :param cli: the ``kam`` click group.
     :returns: nothing.
+
+    Example::
+
+        @hookimpl
+        def kam_add_commands(cli):
+            @cli.command()
+            def carriers():
+                "List the carriers of every logistics account."
 
     .. versionadded:: 0.1
     """

@@ -50,6 +50,8 @@ class KamPluginManager(pluggy.PluginManager):
         self.load_failures: list[PluginError] = []
         #: Entry-point plugin name -> (distribution name, version).
         self.distributions: dict[str, tuple[str, str]] = {}
+        #: KAM_TRACE_PLUGINS: print hook calls, including those kamcore makes plugin by plugin.
+        self.trace = False
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         """Register ``plugin``; the cached registry is dropped so that it is rebuilt with it."""
@@ -92,12 +94,18 @@ def get_plugin_manager(*, load_entrypoints: bool = True,
         raise PluginError(str(exc), plugin=getattr(exc.plugin, "__name__", str(exc.plugin)),
                           hint="check the hook name against docs/hooks.md") from exc
     if os.environ.get("KAM_TRACE_PLUGINS"):
+        pm.trace = True
         _trace(pm)
     return pm
 
 
+def installed_entry_points(group: str = ENTRY_POINT_GROUP) -> list[metadata.EntryPoint]:
+    """The installed entry points of ``group``; one seam, so tests can pretend plugins exist."""
+    return list(metadata.entry_points(group=group))
+
+
 def _load_entrypoints(pm: KamPluginManager, only: list[str] | None) -> None:
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in installed_entry_points(ENTRY_POINT_GROUP):
         if only is not None and ep.name not in only and _dist_name(ep) not in only:
             continue
         if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
@@ -120,6 +128,12 @@ def _load_entrypoints(pm: KamPluginManager, only: list[str] | None) -> None:
 
 def _dist_name(ep: metadata.EntryPoint) -> str | None:
     return ep.dist.metadata["Name"] if ep.dist is not None else None
+
+
+def trace_call(pm: pluggy.PluginManager, hook: str, plugin: str) -> None:
+    """With KAM_TRACE_PLUGINS, report a hook called on one plugin (kamcore's isolated calls)."""
+    if getattr(pm, "trace", False):
+        print(f"[kam trace] {hook} -> {plugin}", file=sys.stderr)
 
 
 def _trace(pm: pluggy.PluginManager) -> None:

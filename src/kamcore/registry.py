@@ -102,8 +102,11 @@ def call_each(pm: pluggy.PluginManager, hook: str, problems: list[PluginError],
     Yields ``(plugin_name, result)``; a plugin that raises is appended to ``problems`` as a
     :class:`PluginError` naming plugin and hook, and skipped.
     """
+    from kamcore.plugins import trace_call
+
     caller = getattr(pm.hook, hook)
     for impl in reversed(caller.get_hookimpls()):
+        trace_call(pm, hook, impl.plugin_name)
         try:
             result = impl.function(*(kwargs[arg] for arg in impl.argnames))
         except PluginError as exc:
@@ -118,6 +121,8 @@ def call_each(pm: pluggy.PluginManager, hook: str, problems: list[PluginError],
 
 def build_registry(pm: pluggy.PluginManager) -> Registry:
     """Collect every plugin's declarations. Never raises for a plugin's fault."""
+    from kamcore.plugins import trace_call
+
     reg = Registry()
     reg.problems.extend(getattr(pm, "load_failures", []))
     current = {"plugin": ""}
@@ -173,6 +178,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         caller = getattr(pm.hook, hook)
         for impl in reversed(caller.get_hookimpls()):
             current["plugin"] = impl.plugin_name
+            trace_call(pm, hook, impl.plugin_name)
             before = _snapshot(reg)
             try:
                 impl.function(register)

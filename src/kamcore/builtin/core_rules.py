@@ -278,6 +278,10 @@ def plugin_fields_valid(org: Org) -> Iterator[Violation]:
                         yield Violation(record.id, f"{namespace}.{field}: {msg} (plugin "
                                         f"{fieldset.plugin!r})", f"see the {namespace} plugin's "
                                         "docs for this field", column=f"{namespace}.{field}")
+                except Exception as exc:  # a buggy model must not stop other plugins' checks
+                    yield Violation(record.id, f"the field model of plugin {fieldset.plugin!r} "
+                                    f"failed on '{namespace}.*': {type(exc).__name__}: {exc}",
+                                    "report it to the plugin's authors", column=namespace)
 
 
 def _close_hint(wanted: str, known: dict[str, object], default: str) -> str:
