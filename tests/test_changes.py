@@ -339,3 +339,13 @@ def test_cli_undo_with_nothing_to_undo_exits_1(ws):
     assert result.exit_code == 1
     assert "nothing to undo: the journal is empty" in result.stderr
     assert run("log", str(ws)).stdout == "No changes journalled yet.\n"
+
+
+def test_a_workspace_with_duplicate_ids_is_not_changed(ws):
+    text = (ws / "people.csv").read_text()
+    (ws / "people.csv").write_text(text + "KAM3,Kai Again,kam,NAM1,3,,true,\n")
+    before = snapshot(ws)
+    with pytest.raises(ChangeRefused, match="1 record id\\(s\\) are used twice") as info:
+        changes.assign(load(ws), "K2", manager="KAM3")
+    assert str(info.value.location).endswith("people.csv:12")
+    assert snapshot(ws) == before

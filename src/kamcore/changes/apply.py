@@ -66,7 +66,8 @@ def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
                              "write", hint="kamcore.save(org, path) first, then load it")
     with workspace_lock(folder, timeout=timeout):
         current = _reload(plan.before, folder)
-        fresh = replan(current, plan.op, plan.args)
+        unchanged = plan.op != "undo" and _same_records(current, plan.before)
+        fresh = plan if unchanged else replan(current, plan.op, plan.args)
         replanned = _signature(fresh) != _signature(plan)
         refused = fresh.refused_because
         if refused and not force:
@@ -106,6 +107,15 @@ def _reload(before: Org, folder: Path) -> Org:
     from kamcore.workspace import load
 
     return load(folder, registry=before.registry)
+
+
+def _same_records(current: Org, before: Org) -> bool:
+    """True when the files hold exactly what the plan was made from (no need to re-plan).
+
+    Undo plans are always re-made: the journal they depend on may have moved on.
+    """
+    return (current.settings == before.settings and current.accounts == before.accounts
+            and current.people == before.people)
 
 
 def _signature(plan: Plan) -> list[dict[str, Any]]:

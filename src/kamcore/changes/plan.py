@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from kamcore.errors import ChangeRefused
 from kamcore.models import Account, Finding, Person, Severity
 from kamcore.org import Org
 
@@ -146,6 +147,13 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     """
     from kamcore.validation import validate
 
+    if before.duplicates:
+        dup = before.duplicates[0]
+        raise ChangeRefused(
+            f"{len(before.duplicates)} record id(s) are used twice (first: {dup.kind} "
+            f"{dup.record.id!r}); a change would keep only one of each",
+            location=dup.location, hint="give every record its own id (kam validate lists "
+            "them as KAM101), then make the change")
     after = before.replace(accounts=accounts, people=people)
     changes = record_changes(before, after)
     findings_before = validate(before)
