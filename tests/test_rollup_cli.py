@@ -30,7 +30,7 @@ P3,Kim,kam,P0,,,true,
 def make_ws(root: Path, *, accounts: str = ACCOUNTS, fx: str | None = "currency,period,rate\n"
             "USD,*,0.5\n", facts: str | None = None) -> Path:
     ws = root / "ws"
-    ws.mkdir()
+    ws.mkdir(parents=True)
     (ws / "kam.yaml").write_text("name: Tiny\ncurrency: EUR\n")
     (ws / "accounts.csv").write_text(accounts)
     (ws / "people.csv").write_text(PEOPLE)

@@ -89,20 +89,20 @@ def read_accounts(path: Path, metric_names: Iterable[str], *,
     """
     import numpy as np
     import pyarrow as pa
-    from pyarrow import csv as pacsv
 
     header = _header(path)
     metrics = [m for m in metric_names if m in header]
-    types = {c: (pa.float64() if c in metrics else pa.string()) for c in header}
+    as_text = {c: pa.string() for c in header}
     try:
-        table = pacsv.read_csv(
-            path, read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 22),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types, null_values=[""], strings_can_be_null=True,
-                quoted_strings_can_be_null=True))
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        _precise_or(path, registry, f"cannot read {path.name}: {exc}")
-        raise  # _precise_or always raises
+        table = _read_csv(path, {**as_text, **{m: pa.float64() for m in metrics}})
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        # a cell pyarrow will not parse as a number (or a ragged row): read text, find it
+        try:
+            table = _read_csv(path, as_text)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            _precise_or(path, registry, f"cannot read {path.name}: {exc}")
+            raise  # _precise_or always raises
+        table = _parse_numbers(table, metrics, path)
     for column in ("id", "name", "tier"):
         if column not in table.column_names:
             raise WorkspaceError(f"missing column {column!r} in {path}",
@@ -132,6 +132,50 @@ def read_accounts(path: Path, metric_names: Iterable[str], *,
 def _mask(arr: pa.Array) -> np.ndarray:
     """A pyarrow boolean array as a numpy bool array (nulls as False)."""
     return arr.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _read_csv(path: Path, types: dict[str, Any]) -> pa.Table:
+    from pyarrow import csv as pacsv
+
+    return pacsv.read_csv(
+        path, read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 22),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types, null_values=[""], strings_can_be_null=True,
+            quoted_strings_can_be_null=True))
+
+
+_NUMBER = r"^\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|nan|inf|infinity)\s*$"
+
+
+def _parse_numbers(table: pa.Table, metrics: list[str], path: Path) -> pa.Table:
+    """Metric columns read as text -> float64; cells that are not numbers -> :class:`BadTree`."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    problems: list[KamError] = []
+    lines: list[int] | None = None
+    ids = table.column("id").combine_chunks() if "id" in table.column_names else None
+    for name in metrics:
+        col = pc.utf8_trim_whitespace(table.column(name).combine_chunks())
+        ok = pc.match_substring_regex(col, _NUMBER, ignore_case=True)
+        bad = np.flatnonzero(~_mask(ok) & _mask(col.is_valid()) & _mask(
+            pc.not_equal(col, "")))
+        if len(bad):
+            lines = lines if lines is not None else row_lines(path)
+            for row in bad[:20]:
+                who = repr(ids[int(row)].as_py()) if ids is not None else "without id"
+                problems.append(KamError(
+                    f"account {who}: {col[int(row)].as_py()!r} is not a number",
+                    location=Location(str(path), lines[row] if row < len(lines) else None,
+                                      name),
+                    hint="write a plain number like 1250000.50, or leave the cell empty"))
+            continue
+        values = pc.if_else(pc.equal(col, ""), None, col).cast(pa.float64())
+        table = table.set_column(table.column_names.index(name), name, values)
+    if problems:
+        raise BadTree(problems)
+    return table
 
 
 def _header(path: Path) -> list[str]:

@@ -58,5 +58,10 @@ def parse_selection(text: str) -> Period:
 
 
 def latest(periods: list[Period]) -> Period:
-    """The most recent period: latest end, then the shortest (2026Q4 before 2026)."""
-    return max(periods, key=lambda p: (p.last, p.first))
+    """The most recent period: the latest end, then the longest (2026Q2 holds 2026-06).
+
+    The selection then takes every fact inside it, so quarterly facts with a few monthly
+    ones still give the whole quarter. (Do not mix overlapping granularities for one metric:
+    a year and its quarters would both be counted.)
+    """
+    return max(periods, key=lambda p: (p.last, p.last - p.first))

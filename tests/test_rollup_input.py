@@ -1,0 +1,115 @@
+"""Bad input on the fast path: every problem with file and line, non-zero exit, no total."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.test_rollup_cli import ACCOUNTS, make_ws, run
+
+FACTS = """\
+account,period,metric,value
+G,2026Q1,revenue,10
+N1,2026Q1,revenue,5
+N2,2026Q1,revenue,4
+G,2026Q2,revenue,20
+N1,2026Q2,revenue,7
+N2,2026-05,revenue,2
+N2,2026-06,revenue,2
+"""
+FX = "currency,period,rate\nUSD,2026Q1,0.5\nUSD,2026,0.25\n"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("N2,Globex US,national,G", "N1,Globex US,national,G"),
+     "accounts.csv:4: duplicate account id 'N1'"),
+    (("K1,Globex Berlin,key,N1", "K1,Globex Berlin,key,NX"),
+     "accounts.csv:5 (column 'parent'): account 'K1': parent 'NX' does not exist"),
+    (("G,Globex,global,,", "G,Globex,global,K1,"),
+     "account 'G' is its own ancestor: G -> K1 -> N1 -> G"),
+    (("EUR,50,2,10", "EUR,5O,2,10"),
+     "accounts.csv:3 (column 'revenue'): account 'N1': '5O' is not a number"),
+    (("EUR,50,2,10", "EUR,inf,2,10"),
+     "accounts.csv:3 (column 'revenue'): account 'N1': revenue is inf"),
+])
+def test_bad_accounts(tmp_path, change, message):
+    ws = make_ws(tmp_path, accounts=ACCOUNTS.replace(*change))
+    code, out, err = run(str(ws))
+    assert code == 2
+    assert out == ""
+    assert message in err
+
+
+def test_facts_periods_ranges_and_fx_by_period(tmp_path):
+    ws = make_ws(tmp_path, facts=FACTS, fx=FX)
+    code, out, _ = run(str(ws), "-m", "revenue", "--format", "json", "--depth", "0")
+    assert code == 0
+    assert json.loads(out)["period"] == "2026Q2"  # the latest by default
+    # 2026Q2: G 20 + N1 7 + N2 (2 + 2) USD at the 2026 rate 0.25 (no 2026Q2 rate) = 28
+    assert json.loads(out)["rows"][0]["revenue_total"] == 28
+    code, out, _ = run(str(ws), "-m", "revenue", "--period", "2026Q1..2026Q2", "--format",
+                       "json", "--depth", "0")
+    # 2026Q1: 10 + 5 + 4 * 0.5 = 17 (the quarter's own rate wins over the year's)
+    assert json.loads(out)["rows"][0]["revenue_total"] == 17 + 28
+    code, out, _ = run(str(ws), "-m", "revenue", "--by-period", "--format", "csv",
+                       "--depth", "0")
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split(",")[-4:] == ['"revenue_2026-05"', '"revenue_total_2026-05"',
+                                      '"revenue_2026-06"', '"revenue_total_2026-06"']
+    assert row.startswith("G,Globex,global,P1,,0,10,17,20,27,,0.5,,0.5")
+
+
+def test_missing_rate_for_a_period(tmp_path):
+    ws = make_ws(tmp_path, facts=FACTS, fx="currency,period,rate\nUSD,2026Q2,0.5\n")
+    code, _, err = run(str(ws), "--period", "2026Q1")
+    assert code == 2
+    assert "no FX rate for USD -> EUR in period 2026Q1 (needed by account 'N2'" in err
+
+
+BAD_FACTS = FACTS + """\
+ZZ,2026Q1,revenue,1
+G,2026Q1,profit,1
+G,2026Q3,revenue,abc
+G,2026Q3,orders,NaN
+G,2026Q4,orders,-inf
+G,2026Q1,revenue,99
+G,26Q1,revenue,1
+"""
+
+
+def test_bad_facts_refused_with_lines(tmp_path):
+    ws = make_ws(tmp_path, facts=BAD_FACTS, fx=FX)
+    code, out, err = run(str(ws))
+    assert code == 2 and out == ""
+    facts = str(ws / "facts.csv")
+    for expected in [f"{facts}:9: fact: unknown account 'ZZ'",
+                     f"{facts}:10: fact: unknown metric 'profit'",
+                     f"{facts}:11: fact: value 'abc' is not a number",
+                     f"{facts}:12: fact: value 'NaN' is not finite",
+                     f"{facts}:13: fact: value '-inf' is not finite",
+                     f"{facts}:14: fact: duplicate of line 2",
+                     f"{facts}:15: fact: '26Q1' is not a period"]:
+        assert expected in err
+
+
+def test_skip_bad_prints_totals_and_says_what_it_skipped(tmp_path):
+    ws = make_ws(tmp_path, facts=BAD_FACTS, fx=FX)
+    code, out, err = run(str(ws), "--skip-bad", "-m", "revenue", "--period", "2026Q1",
+                         "--format", "json", "--depth", "0")
+    assert code == 0
+    data = json.loads(out)
+    assert data["rows"][0]["revenue_total"] == 17
+    assert len(data["skipped"]) == 7
+    assert "warning: skipped 7 bad fact row(s)" in err
+    assert "facts.csv:14: fact: duplicate of line 2" in err
+
+
+def test_period_errors(tmp_path):
+    ws = make_ws(tmp_path, facts=FACTS, fx=FX)
+    code, _, err = run(str(ws), "--period", "Q3")
+    assert code == 2 and "'Q3' is not a period" in err
+    plain = make_ws(tmp_path / "plain")
+    code, _, err = run(str(plain), "--period", "2026Q1")
+    assert code == 2 and "--period and --by-period need facts" in err
