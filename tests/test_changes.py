@@ -349,3 +349,13 @@ def test_a_workspace_with_duplicate_ids_is_not_changed(ws):
         changes.assign(load(ws), "K2", manager="KAM3")
     assert str(info.value.location).endswith("people.csv:12")
     assert snapshot(ws) == before
+
+
+def test_cli_log_limit_keeps_entry_numbers(ws):
+    for manager in ("KAM3", "KAM1", "KAM3"):
+        assert run("assign", str(ws), "K2", "--manager", manager, "--yes").exit_code == 0
+    result = run("log", str(ws), "--limit", "1")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("#3 ") and lines[0].endswith("assign K2 --manager KAM3")
+    assert lines[1:] == ["    ~ account K2 (Globex Hamburg)", "        manager: KAM1 -> KAM3"]

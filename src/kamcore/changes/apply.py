@@ -82,8 +82,12 @@ def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
         if briefs is not None and fresh.receivers:
             from kamcore.changes.brief import write_briefs
 
-            result.briefs = write_briefs(fresh, Path(briefs), pm=pm, notes=notes,
-                                         reason=reason, warnings=result.warnings)
+            try:
+                result.briefs = write_briefs(fresh, Path(briefs), pm=pm, notes=notes,
+                                             reason=reason, warnings=result.warnings)
+            except OSError as exc:  # the change itself is written; say so, do not fail
+                result.warnings.append(f"could not write the hand-over briefs to {briefs}: "
+                                       f"{exc.strerror or exc}")
     return result
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kamcore.atomic import atomic_write_text
-from kamcore.models import Duty, Person
+from kamcore.errors import PluginError
+from kamcore.models import Account, Duty, Person
 
 if TYPE_CHECKING:
     import pluggy
@@ -62,7 +63,7 @@ def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None
 
         pm = get_plugin_manager()
     general, per_account = parse_notes(notes)
-    problems: list = []
+    problems: list[PluginError] = []
     written = []
     for receiver, accounts in plan.receivers.items():
         text = render_brief(plan, receiver, accounts, pm=pm, general=general,
@@ -82,7 +83,8 @@ def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None
 
 def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.PluginManager,
                  general: str = "", per_account: dict[str, str] | None = None,
-                 reason: str | None = None, problems: list | None = None) -> str:
+                 reason: str | None = None,
+                 problems: list[PluginError] | None = None) -> str:
     """The Markdown brief for one receiving manager."""
     before, after = plan.before, plan.after
     person = after.people[receiver]
@@ -103,7 +105,7 @@ def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.P
 
 
 def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager, note: str,
-                     problems: list) -> list[str]:
+                     problems: list[PluginError]) -> list[str]:
     from kamcore.models.codes import country_name
 
     account = after.accounts[aid]
@@ -153,8 +155,8 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
     return lines
 
 
-def _duties(pm: pluggy.PluginManager, account: object, org: Org, problems: list) -> list[Duty]:
-    from kamcore.errors import PluginError
+def _duties(pm: pluggy.PluginManager, account: Account, org: Org,
+            problems: list[PluginError]) -> list[Duty]:
     from kamcore.registry import call_each
 
     out: list[Duty] = []

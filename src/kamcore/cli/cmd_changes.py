@@ -295,7 +295,8 @@ def log(kam: KamContext, org: str, fmt: str, limit: int | None) -> None:
     from kamcore.workspace import resolve_workspace
 
     entries = read_journal(resolve_workspace(org))
-    shown = entries[-limit:] if limit else entries
+    first = max(len(entries) - limit, 0) if limit else 0
+    shown = entries[first:]
     if fmt == "json":
         click.echo(render_json(shown))
         return
@@ -303,9 +304,7 @@ def log(kam: KamContext, org: str, fmt: str, limit: int | None) -> None:
         click.echo("No changes journalled yet.")
         return
     undone = {e.get("undoes") for e in entries if e.get("undoes")}
-    for number, entry in enumerate(entries, start=1):
-        if entry not in shown:
-            continue
+    for number, entry in enumerate(shown, start=first + 1):
         mark = " (undone)" if entry["id"] in undone else ""
         click.echo(f"#{number} {entry['id']}  {entry['time']}  {entry['actor']}  "
                    f"{entry['command']}{mark}")
