@@ -137,3 +137,12 @@ def test_missing_fx_rate_names_currency_and_period(tmp_path):
 def test_unknown_metric(ws):
     code, _, err = run(str(ws), "-m", "profit")
     assert code == 2 and "unknown metric 'profit'" in err and "revenue" in err
+
+
+def test_tree_with_metric_totals(ws):
+    result = CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)),
+                                ["tree", str(ws), "--metric", "revenue", "-m", "orders"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(" · revenue 160 EUR · orders 10")
+    assert lines[2].endswith("K1 · Gaby (GAM) · revenue - · orders 4")

@@ -13,9 +13,12 @@ from kamcore.cli.options import workspace_argument
 @click.option("--depth", type=click.IntRange(min=0), default=None,
               help="Levels to show below the start (0: just the start).")
 @click.option("--people", is_flag=True, help="Draw the management tree instead.")
+@click.option("-m", "--metric", "metrics", multiple=True, metavar="NAME",
+              help="Show this metric's subtree total in the reporting currency (repeatable; "
+                   "latest period of facts.csv if there is one).")
 @click.pass_obj
 def tree(kam: object, org: str, account_id: str | None, depth: int | None,
-         people: bool) -> None:
+         people: bool, metrics: tuple[str, ...]) -> None:
     """Draw the account tree: tier, country, name, id and accountable manager.
 
     \b
@@ -23,6 +26,7 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
       kam tree examples/acme
       kam tree examples/acme --account GLOBEX --depth 1
       kam tree examples/acme --people
+      kam tree examples/acme --metric revenue --depth 1
     """
     from kamcore.cli.context import KamContext
     from kamcore.cli.treeview import TIER_STYLE, account_label, draw
@@ -48,10 +52,33 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
     if account_id:
         loaded.account(account_id)
 
+    totals_text = _totals(loaded, metrics) if metrics else {}
+
     def label(aid: str) -> str:
         tier = loaded.accounts[aid].tier.value
-        return click.style(account_label(loaded, aid), fg=TIER_STYLE[tier],
+        text = click.style(account_label(loaded, aid), fg=TIER_STYLE[tier],
                            bold=tier in ("global", "national"))
+        return text + totals_text.get(aid, "")
 
     for line in draw(roots, loaded.children, label, depth=depth):
         click.echo(line)
+
+
+def _totals(org: object, metrics: tuple[str, ...]) -> dict[str, str]:
+    """`` · revenue 1,234,567 EUR · orders 412`` per account (subtree totals)."""
+    from kamcore.rollup.api import account_totals
+    from kamcore.rollup.render import format_number
+
+    totals = account_totals(org, metrics)  # type: ignore[arg-type]
+    defs = org.metrics  # type: ignore[attr-defined]
+    currency = org.settings.currency  # type: ignore[attr-defined]
+    out = {}
+    for aid, values in totals.items():
+        parts = []
+        for name in metrics:
+            money = defs[name].is_money
+            number = format_number(values.get(name), "money" if money else "number")
+            unit = f" {currency}" if money and name in values else ""
+            parts.append(f"{name} {number}{unit}")
+        out[aid] = click.style(" · " + " · ".join(parts), fg="cyan")
+    return out
