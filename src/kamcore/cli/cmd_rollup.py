@@ -16,7 +16,8 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
 @click.command()
 @workspace_argument
 @click.option("-m", "--metric", "metrics", multiple=True, metavar="NAME",
-              help="Metric to roll up (repeatable); default: every metric with values.")
+              help="Metric to roll up (repeatable). Default: every metric with values; the "
+                   "account and manager tables show the core's and the workspace's own.")
 @click.option("--by", default="account", show_default=True, metavar="VIEW",
               help="account (subtree totals), manager (book and team), or a field to group "
                    "by: tier, country, industry, currency, a plugin field like retail.channels.")
@@ -57,6 +58,7 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
     with Progress(STAGES) as progress:
         result = run(org, list(metrics) or None, by=by, period=period, by_period=by_period,
                      depth=depth, top=top, skip_bad=skip_bad, own=own or fmt != "table",
+                     compact=fmt == "table" and by in ("account", "manager"),
                      registry=kam.registry, step=progress.step)
         progress.step("writing")
         if fmt == "csv":

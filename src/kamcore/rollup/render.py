@@ -10,9 +10,12 @@ from kamcore.rollup.result import Column, RollupResult
 
 
 def format_number(value: Any, kind: str) -> str:
-    """``1234567.8`` -> ``1,234,568`` (money, whole units), ``int`` likewise, else 2 decimals."""
+    """``1234567.8`` -> ``1,234,568`` (money, whole units), ``int`` likewise, ratio as a
+    percentage, else 2 decimals."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if kind == "ratio":
+        return f"{value:.1%}"
     if kind in ("money", "int"):
         return f"{value:,.0f}"
     if float(value).is_integer():

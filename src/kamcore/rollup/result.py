@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class Column:
     """One output column: ``key`` in records/CSV/JSON, ``header`` in the terminal table.
 
-    ``kind`` is ``text``, ``int``, ``money`` (reporting currency) or ``number``.
+    ``kind`` is ``text``, ``int``, ``money`` (reporting currency), ``ratio`` or ``number``.
     """
 
     key: str

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from kamcore.rollup.fx import FxTable
 
 
+#: Plugins whose metrics every org has (the core's) or that the workspace declared itself.
+CORE_PLUGINS = ("core", "core_metrics", "kamcore.builtin.core_metrics", "workspace")
+
+
 class UnknownMetric(KamError):
     """A metric nobody declared."""
 
@@ -55,8 +59,13 @@ class PeriodValues:
     values: np.ndarray  # (k, N) float64, original account order
 
 
-def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None) -> list[str]:
+def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None, *,
+                    compact: bool = False) -> list[str]:
     """The metrics to show: the ones asked for, or every metric with any value.
+
+    ``compact`` (the terminal's tree views) keeps, by default, the core's and the workspace's
+    own metrics, so that the table fits a terminal; industry plugins' metrics then show with
+    ``--metric`` or in the group views.
 
     :raises UnknownMetric: naming the metric and the known ones.
     """
@@ -69,7 +78,11 @@ def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None) -> list[str]:
     have = set(inputs.accounts.numbers)
     if inputs.facts is not None:
         have |= {inputs.facts.metrics[i] for i in set(inputs.facts.metric.tolist())}
-    return [m for m in inputs.metrics if m in have]
+    found = [m for m in inputs.metrics if m in have]
+    if compact:
+        own = [m for m in found if inputs.metrics[m].plugin in CORE_PLUGINS]
+        return own or found
+    return found
 
 
 def with_weights(inputs: Inputs, names: list[str]) -> list[str]:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from kamcore.rollup.values import Inputs, PeriodValues
 
 TIER_ORDER = ("global", "national", "key", "regular")
+#: Units shown as percentages in the terminal (values are fractions, 0.104 -> 10.4%).
+RATIO_UNITS = ("ratio", "share", "fraction")
 
 
 def specs_for(inputs: Inputs, names: Sequence[str]) -> list[Spec]:
@@ -57,7 +59,7 @@ def _metric_columns(inputs: Inputs, shown: Sequence[str], blocks: Sequence[Perio
     for name in shown:
         mdef = inputs.metrics[name]
         label = mdef.label or name
-        kind = "money" if mdef.is_money else (
+        kind = "money" if mdef.is_money else "ratio" if mdef.unit in RATIO_UNITS else (
             "number" if mdef.aggregation in ("mean", "wmean") else "int")
         for b, block in enumerate(blocks):
             for suffix, prefix in parts:
