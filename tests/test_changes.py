@@ -114,12 +114,28 @@ def test_leave_hands_over_marks_inactive_and_closes_the_management_tree(ws):
     assert plan.receivers == {"KAM3": ["K1", "K2"]}
     assert plan.unplaced == []
     people = {c.id: c.fields() for c in plan.changes if c.kind == "person"}
+    # One KAM took the whole book: the team goes with it.
     assert people == {"KAM1": [("active", True, False)],
-                      "AM1": [("reports_to", "KAM1", "NAM1")],
-                      "SUP1": [("reports_to", "KAM1", "NAM1")]}
+                      "AM1": [("reports_to", "KAM1", "KAM3")],
+                      "SUP1": [("reports_to", "KAM1", "KAM3")]}
     assert plan.notes == ["KAM1 holds 2 account(s) and is marked inactive",
-                          "2 direct report(s) now report to NAM1"]
+                          "2 direct report(s) now report to KAM3 (the successor)"]
     assert plan.refused_because is None
+
+
+def test_leave_without_a_single_successor_moves_reports_to_the_leavers_manager(ws):
+    org = load(ws)
+    people = dict(org.people)
+    people["KAM3"] = people["KAM3"].model_copy(update={"capacity": 1})
+    org = org.replace(people=people)
+    plan = changes.leave(org, "KAM1", spread=True)
+    assert plan.receivers == {"KAM3": ["K1"], "NAM1": ["K2"]}
+    assert plan.after.people["AM1"].reports_to == "NAM1"
+    assert plan.notes[1] == "2 direct report(s) now report to NAM1"
+    chosen = changes.leave(org, "KAM1", spread=True, reports_to="KAM2")
+    assert chosen.after.people["SUP1"].reports_to == "KAM2"
+    with pytest.raises(ChangeRefused, match="one of their own team"):
+        changes.leave(org, "KAM1", spread=True, reports_to="AM1")
 
 
 def test_leave_with_unplaceable_accounts_is_refused(ws):
@@ -359,3 +375,10 @@ def test_cli_log_limit_keeps_entry_numbers(ws):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("#3 ") and lines[0].endswith("assign K2 --manager KAM3")
     assert lines[1:] == ["    ~ account K2 (Globex Hamburg)", "        manager: KAM1 -> KAM3"]
+
+
+def test_moving_to_the_same_parent_changes_nothing(ws):
+    plan = changes.move(load(ws), "K1", to="N-DE")
+    assert plan.is_empty and plan.notes == []
+    assert plan.diff().splitlines()[:2] == ["Plan: move K1 --to N-DE", "  nothing to change"]
+    assert changes.apply(plan).entry is None

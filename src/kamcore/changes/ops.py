@@ -32,6 +32,9 @@ def move(org: Org, account: str, *, to: str | None) -> Plan:
     [('parent', 'A', 'B')]
     """
     record = org.account(account)
+    if to == record.parent:
+        return make_plan("move", {"account": account, "to": to},
+                         f"move {account} --to {to}" if to else f"move {account} --root", org)
     if to is not None:
         org.account(to)
         if to in org.subtree(account):
@@ -86,8 +89,9 @@ def leave(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False
           balance: str = "count", reports_to: str | None = None) -> Plan:
     """Hand over ``person``'s book and mark them inactive.
 
-    Their direct reports then report to ``reports_to`` (default: the leaver's own manager), so
-    the management tree closes up over the gap.
+    Their direct reports then report to ``reports_to``; by default to the successor when one
+    person of the leaver's role takes the whole book (they inherit the team), else to the
+    leaver's own manager, so the management tree closes up over the gap.
 
     :raises ChangeRefused: as :func:`handover`; or the person is already inactive.
     """
@@ -104,7 +108,8 @@ def leave(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False
     to = list(dict.fromkeys(to))
     accounts, placed, unplaced = _hand_over(org, person, to, spread, balance,
                                             allow_empty=True)
-    new_boss = reports_to if reports_to is not None else leaver.reports_to
+    successor = _successor(org, leaver, placed, unplaced) if reports_to is None else None
+    new_boss = reports_to or successor or leaver.reports_to
     people = dict(org.people)
     people[person] = leaver.model_copy(update={"active": False})
     moved = org.reports(person)
@@ -112,7 +117,8 @@ def leave(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False
         people[report] = people[report].model_copy(update={"reports_to": new_boss})
     notes = [f"{person} holds {len(org.book(person))} account(s) and is marked inactive"]
     if moved:
-        notes.append(f"{len(moved)} direct report(s) now report to {new_boss or 'nobody'}")
+        why = " (the successor)" if successor else ""
+        notes.append(f"{len(moved)} direct report(s) now report to {new_boss or 'nobody'}{why}")
     target = _target(to, spread, balance) if org.book(person) else ""
     title = f"leave {person} {target}".rstrip()
     return make_plan("leave", {"person": person, "to": to, "spread": spread,
@@ -177,6 +183,18 @@ def _hand_over(org: Org, person: str, to: list[str], spread: bool, balance: str,
     for aid, manager in placed.items():
         accounts[aid] = accounts[aid].model_copy(update={"manager": manager})
     return accounts, placed, unplaced
+
+
+def _successor(org: Org, leaver: Person, placed: dict[str, str],
+               unplaced: list[Any]) -> str | None:
+    """The one person of the leaver's role who takes the whole book: they inherit the team."""
+    receivers = set(placed.values())
+    if len(receivers) != 1 or unplaced:
+        return None
+    (only,) = receivers
+    if org.people[only].role != leaver.role or only in org.team(leaver.id):
+        return None
+    return only
 
 
 def _receivers(placed: dict[str, str]) -> dict[str, list[str]]:
