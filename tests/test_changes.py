@@ -382,3 +382,12 @@ def test_moving_to_the_same_parent_changes_nothing(ws):
     assert plan.is_empty and plan.notes == []
     assert plan.diff().splitlines()[:2] == ["Plan: move K1 --to N-DE", "  nothing to change"]
     assert changes.apply(plan).entry is None
+
+
+def test_a_journal_without_final_newline_still_gets_whole_lines(ws):
+    first = changes.apply(changes.assign(load(ws), "K2", manager="KAM3")).entry
+    journal = ws / "journal.jsonl"
+    journal.write_text(journal.read_text().rstrip("\n"))
+    changes.apply(changes.assign(load(ws), "K2", manager="KAM1"))
+    entries = changes.read_journal(ws)
+    assert len(entries) == 2 and entries[0]["id"] == first["id"]

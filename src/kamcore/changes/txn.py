@@ -107,8 +107,11 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
         for entry in entries:
             os.replace(txn / f"{entry['name']}.new", folder / entry["name"])
         _fsync_dir(folder)
+        line = journal_line.encode("utf-8")
+        if size and not _ends_with_newline(journal):
+            line = b"\n" + line  # a hand-edited journal without a final newline
         with open(journal, "ab") as handle:
-            handle.write(journal_line.encode("utf-8"))
+            handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
         os.unlink(txn / MANIFEST)  # the commit point
@@ -177,6 +180,12 @@ def _backup(target: Path, backup: Path) -> None:
         shutil.copy2(target, backup)
         with open(backup, "rb") as handle:
             os.fsync(handle.fileno())
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
 
 
 def _clear(txn: Path) -> None:
