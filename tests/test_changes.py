@@ -391,3 +391,25 @@ def test_a_journal_without_final_newline_still_gets_whole_lines(ws):
     changes.apply(changes.assign(load(ws), "K2", manager="KAM1"))
     entries = changes.read_journal(ws)
     assert len(entries) == 2 and entries[0]["id"] == first["id"]
+
+
+def test_a_stale_plan_is_recomputed_and_says_so(ws):
+    stale = changes.handover(load(ws), "KAM1", spread=True)
+    assert stale.receivers == {"KAM3": ["K1", "K2"]}
+    org = load(ws)  # meanwhile someone lowers KAM3's capacity by hand
+    people = dict(org.people)
+    people["KAM3"] = people["KAM3"].model_copy(update={"capacity": 1})
+    kamcore.save(org.replace(people=people))
+    applied = changes.apply(stale)
+    assert applied.replanned
+    assert applied.plan.receivers == {"KAM3": ["K1"], "NAM1": ["K2"]}
+    assert load(ws).accounts["K2"].manager == "NAM1"
+
+
+def test_cli_json_of_a_refused_plan(ws):
+    result = run("move", str(ws), "K1", "--to", "N-FR", "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["applied"] is None
+    assert data["plan"]["refused_because"] == "it adds 3 error finding(s)"
+    assert [f["code"] for f in data["plan"]["findings_added"]] == ["KAM108"] * 3
