@@ -10,8 +10,14 @@ from kamcore.rollup import account_totals
 
 
 @pytest.fixture
-def acme(acme_path):
-    return kamcore.load(acme_path, pm=get_plugin_manager(load_entrypoints=False))
+def pm():
+    """The example's facts hold industry plugins' metrics: load the bundled plugins."""
+    return get_plugin_manager()
+
+
+@pytest.fixture
+def acme(acme_path, pm):
+    return kamcore.load(acme_path, pm=pm)
 
 
 def test_account_totals_latest_period_orders(acme, acme_path):
@@ -26,10 +32,22 @@ def test_account_totals_latest_period_orders(acme, acme_path):
     assert set(totals) == set(acme.accounts)
 
 
-def test_rollup_is_callable_package_and_path_equals_org(acme, acme_path):
-    pm = get_plugin_manager(load_entrypoints=False)
+def test_rollup_is_callable_package_and_path_equals_org(acme, acme_path, pm):
     from_org = kamcore.rollup(acme, by="tier").rows
     from_path = kamcore.rollup(acme_path, by="tier", pm=pm).rows
     assert from_org == from_path
     assert [r["tier"] for r in from_org] == ["global", "national", "key", "regular"]
     assert sum(r["accounts"] for r in from_org) == len(acme.accounts)
+
+
+def test_without_the_plugins_unknown_metric_facts_are_refused_once_per_name(acme_path):
+    from kamcore.rollup.facts import BadFacts
+
+    with pytest.raises(BadFacts) as info:
+        kamcore.rollup(acme_path, pm=get_plugin_manager(load_entrypoints=False))
+    messages = [p.message for p in info.value.problems]
+    assert "fact: unknown metric 'claims' (96 rows, the first here)" in messages
+    assert len(messages) == 5  # order_backlog, ad_spend, store_count, claims, claim_denial_rate
+    skipped = kamcore.rollup(acme_path, ["revenue"], by="tier", skip_bad=True,
+                             pm=get_plugin_manager(load_entrypoints=False))
+    assert len(skipped.skipped) == 5 and len(skipped.rows) == 4

@@ -30,6 +30,12 @@ class BadFacts(RecordErrors):
 
     code = "KAM-R001"
 
+    def __init__(self, problems: list[KamError]) -> None:
+        super().__init__(problems)
+        self.message = self.message.replace(
+            "record(s) could not be read",
+            "problem(s) in the facts; no total is shown (--skip-bad leaves those rows out)", 1)
+
 
 @dataclass
 class Facts:
@@ -104,7 +110,9 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
                 "value {value!r} is not finite", "duplicate of line {first}",
                 "missing account, period, metric or value"]
     hints = ["", "add the account to accounts.csv or fix the id",
-             "known metrics: " + ", ".join(metric_names), "write 2026, 2026Q3 or 2026-07",
+             "no loaded plugin and no `metrics:` entry in kam.yaml declares it: load the plugin "
+             "that does (see `kam plugins`), declare it in kam.yaml, or fix the name; known: "
+             + ", ".join(metric_names), "write 2026, 2026Q3 or 2026-07",
              "write a plain number like 1250.50", "use a finite number, or drop the row",
              "keep one row per account, period and metric", "fill every cell"]
 
@@ -161,16 +169,27 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
     bad = np.flatnonzero(reasons)
     if len(bad):
         lines = _lines(path, n)
-        for row in bad[:200]:
+        # one message per unknown metric name (a plugin that is not loaded leaves many rows)
+        unknown = np.flatnonzero(reasons == 2)
+        names = met_col.take(pa.array(unknown)).to_pylist() if len(unknown) else []
+        rows_of: dict[str, list[int]] = {}
+        for row, name in zip(unknown.tolist(), names, strict=True):
+            rows_of.setdefault(name, []).append(row)
+        extra_rows = {r for rows in rows_of.values() for r in rows[1:]}
+        counts = {rows[0]: len(rows) for rows in rows_of.values()}
+        shown = [r for r in bad.tolist() if r not in extra_rows]
+        for row in shown[:200]:
             code = int(reasons[row])
             text = messages[code].format(
                 account=acc_col[row].as_py(), metric=met_col[row].as_py(),
                 period=per_col[row].as_py(), value=val_col[row].as_py(),
                 first=lines[first_of[row]])
+            if counts.get(row, 1) > 1:
+                text += f" ({counts[row]} rows, the first here)"
             problems.append(KamError(f"fact: {text}", location=Location(str(path), lines[row]),
                                      hint=hints[code]))
-        if len(bad) > 200:
-            problems.append(KamError(f"... and {len(bad) - 200} more bad fact rows"))
+        if len(shown) > 200:
+            problems.append(KamError(f"... and {len(shown) - 200} more bad fact rows"))
         if not skip_bad:
             raise BadFacts(problems)
     keep = reasons == 0
