@@ -180,7 +180,7 @@ def assign(kam: KamContext, org: str, account: str, manager: str, **opts: Any) -
 def handover(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread: bool,
              balance: str, briefs_dir: str | None, no_briefs: bool, notes_file: str | None,
              **opts: Any) -> None:
-    """Hand PERSON's book of accounts to successors, with a Markdown brief for each.
+    """Hand a manager's book of accounts to successors, with a Markdown brief for each.
 
     \b
     Examples:
