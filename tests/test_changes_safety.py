@@ -120,6 +120,38 @@ def test_a_crash_mid_write_is_rolled_back_by_the_next_change(tmp_path, monkeypat
     assert len((ws / "journal.jsonl").read_text().splitlines()) == 2
 
 
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    from kamcore import changes, load
+    from kamcore.plugins import get_plugin_manager
+
+    real = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if Path(dst).name == "people.csv":  # accounts.csv is in place already
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(src, dst, *args, **kwargs)
+
+    os.replace = replace
+    org = load(sys.argv[1], pm=get_plugin_manager(load_entrypoints=False))
+    changes.apply(changes.leave(org, "KAM-ACME-DE", to=["KAM-DE"]))
+""")
+
+
+def test_a_killed_process_leaves_nothing_half_done(tmp_path):
+    ws = copy_acme(tmp_path)
+    before = snapshot(ws)
+    proc = subprocess.run([sys.executable, "-c", KILLER, str(ws)], capture_output=True,
+                          timeout=120)
+    assert proc.returncode == -9, proc.stderr.decode()
+    assert (ws / "accounts.csv").read_bytes() != before["accounts.csv"]
+    assert (ws / "journal.jsonl").exists() is False
+    assert changes.recover(ws) is True
+    assert snapshot(ws) == before
+    assert not (ws / ".kam.txn").exists()
+
+
 def test_recover_restores_the_previous_files_and_journal(tmp_path, monkeypatch):
     ws = copy_acme(tmp_path)
     before = snapshot(ws)
