@@ -173,3 +173,21 @@ def test_bad_mapping_file_names_line(tmp_path: Path):
     assert result.exit_code == 2
     assert "column 'Acount Name' (for name) is not in the file" in result.output
     assert "did you mean 'Account Name'?" in result.output
+
+
+def test_hubspot_and_csv_workspaces_load_to_the_same_records(tmp_path: Path):
+    from kamcore.importers import import_csv, import_hubspot, write_import
+    from kamcore.registry import registry_for
+
+    reg = registry_for(get_plugin_manager(load_entrypoints=False))
+    results = {
+        "hubspot": import_hubspot(str(CRM / "hubspot" / "companies.csv"),
+                                  owners=str(CRM / "hubspot" / "owners.csv"), registry=reg),
+        "csv": import_csv(str(CRM / "generic" / "accounts.csv"), CRM / "generic" / "map.yaml",
+                          people=str(CRM / "generic" / "people.csv"), registry=reg),
+    }
+    for name, result in results.items():
+        write_import(result, tmp_path / name)
+        org = load(tmp_path / name, registry=reg)
+        assert org.accounts == result.org.accounts, name
+        assert org.people == result.org.people, name

@@ -208,3 +208,16 @@ def test_missing_file_and_missing_output(tmp_path: Path):
     assert "Traceback" not in missing.output
     no_out = run("import", "salesforce", str(SF / "Account.csv"))
     assert no_out.exit_code == 2 and "missing -o ORGDIR" in no_out.output
+
+
+def test_written_workspace_loads_to_the_same_records(tmp_path: Path):
+    from kamcore.importers import write_import
+
+    reg = registry_for(get_plugin_manager(load_entrypoints=False))
+    result = import_salesforce(str(SF / "Account.csv"), users=str(SF / "User.csv"),
+                               team=str(SF / "AccountTeamMember.csv"), registry=reg)
+    write_import(result, tmp_path / "org")
+    org = load(tmp_path / "org", registry=reg)
+    assert org.accounts == result.org.accounts
+    assert org.people == result.org.people
+    assert list(org.accounts) == list(result.org.accounts)

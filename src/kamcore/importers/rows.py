@@ -36,13 +36,22 @@ class Rows:
     file: str
     rows: list[Row] = field(default_factory=list)
     by_key: dict[str, Row] = field(default_factory=dict)
-    by_name: dict[str, list[Row]] = field(default_factory=dict)
     id_key: Callable[[str], str] = str
+    _by_name: dict[str, list[Row]] | None = None
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
         self.by_key[row.key] = row
-        self.by_name.setdefault(name_key(row.name), []).append(row)
+        self._by_name = None
+
+    @property
+    def by_name(self) -> dict[str, list[Row]]:
+        """Rows by normalised name, built on the first lookup by name."""
+        if self._by_name is None:
+            self._by_name = {}
+            for row in self.rows:
+                self._by_name.setdefault(name_key(row.name), []).append(row)
+        return self._by_name
 
     def resolve(self, text: str, mode: str) -> tuple[Row | None, str | None]:
         """The row ``text`` refers to, or ``None`` and why (not found, ambiguous name)."""
@@ -146,10 +155,13 @@ def parse_number(text: str) -> float | None:
 
     :raises ValueError: the cell is not a number.
     """
-    cleaned = _NUMBER_JUNK.sub("", text)
-    if not cleaned:
-        return None
-    number = float(cleaned)
+    try:
+        number = float(text)
+    except ValueError:
+        cleaned = _NUMBER_JUNK.sub("", text)
+        if not cleaned:
+            return None
+        number = float(cleaned)
     if number != number or number in (float("inf"), float("-inf")):
         raise ValueError(text)
     return number

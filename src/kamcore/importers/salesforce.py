@@ -10,6 +10,7 @@ the suffix, so a ParentId in one form finds an Id in the other, and ``001a...`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from kamcore.importers.engine import ImportOptions, ImportResult, build_org
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from kamcore.registry import Registry
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+#: Suffix character -> positions (0-4) of its five-character chunk that are upper case.
+_UPPER_AT = {code: tuple(i for i in range(5) if n >> i & 1) for n, code in enumerate(_ALPHABET)}
 
 
 def id18(id15: str) -> str:
@@ -42,6 +45,7 @@ def id18(id15: str) -> str:
     return id15 + suffix
 
 
+@lru_cache(maxsize=1 << 18)
 def id15(value: str) -> str:
     """The case-sensitive 15-character form of an Id in either form (the matching key).
 
@@ -55,19 +59,16 @@ def id15(value: str) -> str:
         raise ValueError("a Salesforce Id has 15 or 18 letters and digits")
     if len(text) == 15:
         return text
-    body, suffix = text[:15], text[15:].upper()
-    chars = list(body)
-    for chunk, code in enumerate(suffix):
-        bits = _ALPHABET.find(code)
-        if bits < 0:
-            raise ValueError(f"checksum {suffix!r} is not a valid 18-character suffix")
-        for i in range(5):
+    chars = list(text[:15].lower())
+    for chunk, code in enumerate(text[15:].upper()):
+        positions = _UPPER_AT.get(code)
+        if positions is None:
+            raise ValueError(f"checksum {text[15:]!r} is not a valid 18-character suffix")
+        for i in positions:
             pos = chunk * 5 + i
-            upper = bool(bits >> i & 1)
-            if chars[pos].isalpha():
-                chars[pos] = chars[pos].upper() if upper else chars[pos].lower()
-            elif upper:
-                raise ValueError(f"checksum {suffix!r} does not fit the Id")
+            if not chars[pos].isalpha():
+                raise ValueError(f"checksum {text[15:]!r} does not fit the Id")
+            chars[pos] = chars[pos].upper()
     return "".join(chars)
 
 

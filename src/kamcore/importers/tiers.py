@@ -95,6 +95,7 @@ def infer_tiers(order: Sequence[str], parent: Mapping[str, str | None],
 
     guesses: dict[str, TierGuess] = {}
     fixed = fixed or {}
+    glob, national, key, regular = Tier.GLOBAL, Tier.NATIONAL, Tier.KEY, Tier.REGULAR
     for aid in top_down:
         if aid in fixed:
             guesses[aid] = TierGuess(fixed[aid], "given")
@@ -105,23 +106,24 @@ def infer_tiers(order: Sequence[str], parent: Mapping[str, str | None],
         large = threshold is not None and revenue.get(aid, 0.0) >= threshold
         countries = spans[aid]
         if above is None and len(countries) >= 2:
-            guess = TierGuess(Tier.GLOBAL, f"root spanning {len(countries)} countries "
+            guess = TierGuess(glob, f"root spanning {len(countries)} countries "
                                            f"({_few(countries)})")
-        elif above in (None, Tier.GLOBAL) and kids:
+        elif above in (None, glob) and kids:
             where = "root" if above is None else f"parent under global {up}"
             note = (f"; spans {len(countries)} countries ({_few(countries)}), check it"
                     if len(countries) >= 2 else "")
-            guess = TierGuess(Tier.NATIONAL, f"one-country {where} with {kids} "
+            guess = TierGuess(national, f"one-country {where} with {kids} "
                                              f"child account(s){note}")
-        elif above in (None, Tier.GLOBAL, Tier.NATIONAL) and (kids or large):
-            guess = TierGuess(Tier.KEY, f"parent of {kids} account(s)" if kids else
+        elif above in (None, glob, national) and (kids or large):
+            guess = TierGuess(key, f"parent of {kids} account(s)" if kids else
                               f"large account: revenue {revenue.get(aid, 0.0):,.0f} >= "
                               f"{threshold:,.0f}")
+        elif above is None:
+            guess = TierGuess(regular, "standalone account")
+        elif above is glob or above is national:
+            guess = TierGuess(regular, f"small account under a {above} one")
         else:
-            why = {None: "standalone account", Tier.GLOBAL: "small account under a global one",
-                   Tier.NATIONAL: "small account under a national one"}.get(
-                       above, f"below {above.value if above else ''} account {up}")
-            guess = TierGuess(Tier.REGULAR, why)
+            guess = TierGuess(regular, f"below {above} account {up}")
         guesses[aid] = guess
     return guesses
 
