@@ -60,9 +60,11 @@ def test_adv101_billing_model_without_rate(build):
 
 
 def test_adv102_campaigns_without_spend(build):
-    (finding,) = findings_for(build(advertising={"campaigns": "Spring;Brand"}), "ADV")
+    (finding,) = findings_for(build(advertising={"campaigns": "Spring;Brand"}, ad_spend=0),
+                              "ADV")
     assert (finding.code, finding.message, finding.severity) == (
-        "ADV102", "2 running campaign(s) but no ad_spend", "warning")
+        "ADV102", "2 running campaign(s) but ad_spend is 0", "warning")
+    assert findings_for(build(advertising={"campaigns": "Spring"}), "ADV") == []
 
 
 def test_adv103_over_budget(build):

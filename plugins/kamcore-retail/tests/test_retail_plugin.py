@@ -59,7 +59,7 @@ def test_rtl_rules_stay_quiet_on_good_data(build):
 
 
 @pytest.mark.parametrize(("fields", "metrics", "message"), [
-    ({"channels": "stores"}, {}, "sells through stores but has no store_count"),
+    ({"channels": "stores"}, {"store_count": 0}, "sells through stores but store_count is 0"),
     ({"channels": "online"}, {"store_count": 3}, "has 3 stores but 'stores' is not among its "
      "channels (online)"),
 ])
@@ -67,6 +67,11 @@ def test_rtl102_store_channel(build, fields, metrics, message):
     (finding,) = findings_for(build(retail=fields, **metrics), "RTL102")
     assert finding.message == message
     assert finding.severity == "warning"
+
+
+def test_rtl102_has_no_opinion_without_a_store_count(build):
+    # The count may come from the facts table instead of accounts.csv.
+    assert findings_for(build(retail={"channels": "stores"}), "RTL102") == []
 
 
 def test_invalid_field_is_kam140_naming_the_plugin(build):

@@ -51,12 +51,15 @@ def check_rate(org: Org) -> Iterator[Violation]:
 
 
 def check_campaign_spend(org: Org) -> Iterator[Violation]:
-    """ADV102: running campaigns with no ad spend recorded are not being billed."""
+    """ADV102: running campaigns with zero ad spend in accounts.csv are not being billed.
+
+    A missing ad_spend says nothing: the spend may live in the facts table.
+    """
     for account, fields in advertising_accounts(org):
-        if fields.campaigns and not account.metrics.get("ad_spend"):
-            yield Violation(account.id, f"{len(fields.campaigns)} running campaign(s) but no "
-                            "ad_spend", "record this month's spend in the ad_spend column, or "
-                            "clear advertising.campaigns", column="ad_spend")
+        if fields.campaigns and account.metrics.get("ad_spend") == 0:
+            yield Violation(account.id, f"{len(fields.campaigns)} running campaign(s) but "
+                            "ad_spend is 0", "record this month's spend in the ad_spend "
+                            "column, or clear advertising.campaigns", column="ad_spend")
 
 
 def check_budget(org: Org) -> Iterator[Violation]:
@@ -118,7 +121,7 @@ def kam_register_rules(register: Callable[..., None]) -> None:
     register("ADV101", "billing-rate", check_rate, severity="error",
              summary="A billing model comes with its rate.")
     register("ADV102", "campaigns-have-spend", check_campaign_spend, severity="warning",
-             summary="Running campaigns have ad spend recorded.")
+             summary="Running campaigns do not show zero ad spend.")
     register("ADV103", "spend-within-budget", check_budget, severity="warning",
              summary="Ad spend stays within the agreed monthly budget.")
 

@@ -11,7 +11,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from kamcore import SemicolonList
 
-CodeSet = Literal["ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS"]
+#: US (ICD-10-CM/PCS, CPT, HCPCS), WHO ICD-10 (UK, Germany, ...), UK OPCS-4, France CCAM.
+CodeSet = Literal["ICD-10-CM", "ICD-10-PCS", "CPT", "HCPCS", "ICD-10", "OPCS-4", "CCAM"]
 
 
 def _code_sets(value: object) -> object:
@@ -44,7 +45,8 @@ class HealthcareAccount(BaseModel):
         Literal["in-house", "outsourced", "clearinghouse"] | None, BeforeValidator(_lower)
     ] = Field(None, description="Who prepares and submits the claims.")
     code_sets: Annotated[list[CodeSet], BeforeValidator(_code_sets)] = Field(
-        default_factory=list, description="Coding systems used on claims: ICD-10-CM;CPT;...")
+        default_factory=list, description="Coding systems used on claims: ICD-10-CM;CPT;... "
+        "(also ICD-10, OPCS-4, CCAM outside the US).")
 
 
 class HealthcarePerson(BaseModel):

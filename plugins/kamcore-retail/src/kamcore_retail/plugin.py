@@ -52,14 +52,19 @@ def check_gln(org: Org) -> Iterator[Violation]:
 
 
 def check_store_channel(org: Org) -> Iterator[Violation]:
-    """RTL102: a retailer selling in stores has a store count, and one with stores sells there."""
+    """RTL102: the stores channel and the store count agree (when the count is in accounts.csv).
+
+    A missing store_count says nothing: the count may live in the facts table.
+    """
     for account, fields in retail_accounts(org):
         stores = account.metrics.get("store_count")
-        if "stores" in fields.channels and not stores:
-            yield Violation(account.id, "sells through stores but has no store_count",
-                            "fill the store_count column (number of the retailer's stores)",
-                            column="store_count")
-        elif stores and fields.channels and "stores" not in fields.channels:
+        if stores is None or not fields.channels:
+            continue
+        if "stores" in fields.channels and stores == 0:
+            yield Violation(account.id, "sells through stores but store_count is 0",
+                            "fill store_count with the number of the retailer's stores, or "
+                            "remove 'stores' from retail.channels", column="store_count")
+        elif stores > 0 and "stores" not in fields.channels:
             yield Violation(account.id, f"has {stores:g} stores but 'stores' is not among its "
                             f"channels ({';'.join(fields.channels)})",
                             "add 'stores' to retail.channels, or clear store_count",
