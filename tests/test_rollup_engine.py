@@ -121,3 +121,18 @@ def test_cycle_is_reported_with_its_members():
     with pytest.raises(CycleFound) as info:
         compile_tree(np.array([-1, 2, 3, 1, 0]))
     assert sorted(info.value.nodes) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("fanout", [1, 3, 15, 16, 40])
+def test_both_summing_paths_agree_with_reference(fanout):
+    """Levels of small families use bincount, wide ones reduceat: both must match."""
+    rng = np.random.default_rng(fanout)
+    parent = np.array([-1, -1] + [int(rng.integers(0, 2)) for _ in range(2 * fanout)]
+                      + [2 + i // 3 for i in range(6)])
+    values = rng.normal(0, 1e5, (2, len(parent)))
+    values[1, ::4] = np.nan
+    specs = [Spec("sum"), Spec("sum")]
+    tree = compile_tree(parent)
+    got = tree.to_original(rollup(tree, tree.to_level(values), specs))
+    want = reference(parent, values, specs)
+    assert all(close(a, b) for a, b in zip(got.ravel(), want.ravel(), strict=True))

