@@ -52,6 +52,10 @@ def test_chart_is_self_contained(acme_path: Path, tmp_path: Path):
     result = run("chart", str(acme_path), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and "94 accounts, 54 people" in result.output
+    # without the industry plugins the facts name unknown metrics: the chart says so, and
+    # falls back to sums of accounts.csv
+    assert "warning: totals are plain sums of accounts.csv" in result.output
+    assert "unknown metric" in result.output
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)

@@ -50,22 +50,27 @@ def subtree_sums(org: Org, metrics: Sequence[str]) -> dict[str, dict[str, float]
     return totals
 
 
-def account_totals(org: Org, metrics: Sequence[str]) -> tuple[dict[str, dict[str, float]], str]:
-    """Totals per account and where they came from ("rollup" or "subtree sums")."""
+def account_totals(org: Org, metrics: Sequence[str]) -> tuple[
+        dict[str, dict[str, float]], str, str | None]:
+    """Totals per account, where they came from, and why the rollup could not be used.
+
+    :returns: ``(totals, "rollup" | "subtree sums" | "none", problem or None)``.
+    """
     if not metrics:
-        return {}, "none"
+        return {}, "none", None
     try:
         from kamcore.rollup import account_totals as rollup_totals
 
-        return rollup_totals(org, list(metrics)), "rollup"
-    except Exception:  # the rollup needs a workspace on disk and declared metrics
-        return subtree_sums(org, metrics), "subtree sums"
+        return rollup_totals(org, list(metrics)), "rollup", None
+    except Exception as exc:  # e.g. facts naming a metric whose plugin is not loaded
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return subtree_sums(org, metrics), "subtree sums", first
 
 
 def chart_data(org: Org, metrics: Sequence[str] | None = None) -> dict[str, Any]:
     """The JSON blob the page reads: columns, indexes instead of ids."""
     names = chart_metrics(org, metrics)
-    totals, source = account_totals(org, names)
+    totals, source, problem = account_totals(org, names)
     account_ids = list(org.accounts)
     index = {aid: i for i, aid in enumerate(account_ids)}
     person_ids = list(org.people)
@@ -77,6 +82,7 @@ def chart_data(org: Org, metrics: Sequence[str] | None = None) -> dict[str, Any]
         "org": org.settings.name,
         "currency": org.settings.currency,
         "totalsFrom": source,
+        "totalsProblem": problem,
         "metrics": [{"name": m, "label": (known[m].label if m in known and known[m].label
                                           else m.replace("_", " ").capitalize()),
                      "money": bool(m in known and known[m].is_money)} for m in names],
@@ -105,17 +111,18 @@ def chart_data(org: Org, metrics: Sequence[str] | None = None) -> dict[str, Any]
 
 
 def render_chart(org: Org, *, metrics: Sequence[str] | None = None,
-                 title: str | None = None) -> str:
+                 title: str | None = None, data: dict[str, Any] | None = None) -> str:
     """The whole HTML page.
 
     :param metrics: metrics to total per account; default up to three that have values.
     :param title: page title; default the org's name.
+    :param data: :func:`chart_data` already computed (``metrics`` is then ignored).
     """
     import kamcore
 
     package = resources.files("kamcore.chart")
     template = (package / "template.html").read_text(encoding="utf-8")
-    data = _parents_acyclic(chart_data(org, metrics))
+    data = _parents_acyclic(data if data is not None else chart_data(org, metrics))
     # "<" escaped so no cell can close the script element.
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     parts = {

@@ -278,6 +278,9 @@
     row.scrollIntoView({ block: "center" });
     return true;
   }
+  document.getElementById("totals-note").textContent = DATA.totalsFrom === "rollup"
+    ? "totals rolled up with facts and FX" : DATA.totalsFrom === "none" ? "no metrics"
+    : "totals are sums of accounts.csv (no FX)";
   document.getElementById("count-accounts").textContent = nA.toLocaleString("en");
   document.getElementById("count-people").textContent = nP.toLocaleString("en");
 

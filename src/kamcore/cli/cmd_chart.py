@@ -39,7 +39,13 @@ def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str 
         if name not in known:
             raise NotFound(f"no metric {name!r} in this org",
                            hint="known: " + ", ".join(sorted(known)))
-    atomic_write_text(output, render_chart(loaded, metrics=metrics or None, title=title))
+    from kamcore.chart import chart_data
+
+    data = chart_data(loaded, metrics or None)
+    if data["totalsProblem"]:
+        click.secho("warning: totals are plain sums of accounts.csv (no facts, no FX): the "
+                    f"rollup failed: {data['totalsProblem']}", fg="yellow", err=True)
+    atomic_write_text(output, render_chart(loaded, title=title, data=data))
     _readable(output)
     click.echo(f"wrote {output} ({len(loaded.accounts)} accounts, {len(loaded.people)} people)",
                err=True)
