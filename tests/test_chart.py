@@ -55,7 +55,7 @@ def test_chart_is_self_contained(acme_path: Path, tmp_path: Path):
     # without the industry plugins the facts name unknown metrics: the chart says so, and
     # falls back to sums of accounts.csv
     assert "warning: totals are plain sums of accounts.csv" in result.output
-    assert "unknown metric" in result.output
+    assert "problem(s) in the facts" in result.output
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
