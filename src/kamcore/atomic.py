@@ -22,6 +22,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *,
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     binary = "b" in mode
     try:
+        os.chmod(tmp, _mode_for(target))
         with os.fdopen(fd, mode, encoding=None if binary else encoding,
                        newline=None if binary else newline) as handle:
             yield handle
@@ -33,6 +34,17 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *,
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """Keep an existing file's permissions; new files get the usual 0666 minus the umask
+    (mkstemp alone would leave them 0600)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
