@@ -40,6 +40,7 @@ _LAZY: dict[str, str] = {
     "Plan": "kamcore.changes.plan",
     "get_plugin_manager": "kamcore.plugins",
     "list_plugins": "kamcore.plugins",
+    "roster": "kamcore.duties",
     "serves": "kamcore.helpers",
     "SemicolonList": "kamcore.helpers",
     "KamError": "kamcore.errors",
@@ -83,6 +84,7 @@ __all__ = [
     "load",
     "registry_for",
     "rollup",
+    "roster",
     "save",
     "serves",
     "validate",
@@ -105,6 +107,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from kamcore import changes
     from kamcore.changes.plan import Plan
+    from kamcore.duties import roster
     from kamcore.errors import (
         ChangeRefused,
         KamError,
