@@ -191,3 +191,70 @@ def test_hubspot_and_csv_workspaces_load_to_the_same_records(tmp_path: Path):
         org = load(tmp_path / name, registry=reg)
         assert org.accounts == result.org.accounts, name
         assert org.people == result.org.people, name
+
+
+def test_clashing_and_dotted_columns_are_kept_apart(tmp_path: Path):
+    accounts = tmp_path / "a.csv"
+    accounts.write_text("Name,tier,Address.City,revenue,Country\n"
+                        "Acme,Gold,Berlin,12,Germany\n"
+                        "Acme Sub,Silver,Bonn,3,DE\n", encoding="utf-8")
+    mapfile = tmp_path / "map.yaml"
+    mapfile.write_text("accounts:\n  name: Name\n  country: Country\n")
+    out = tmp_path / "org"
+    result = run("import", "csv", str(accounts), "--map", str(mapfile), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    header = (out / "accounts.csv").read_text().splitlines()[0].split(",")
+    assert {"crm:tier", "crm:Address_City", "crm:revenue", "crm:Country"} <= set(header)
+    org = loaded(out)
+    acme = org.accounts["ACME"]
+    assert acme.extra["crm:tier"] == "Gold" and acme.extra["crm:Address_City"] == "Berlin"
+    assert acme.metrics == {} and acme.ext == {}  # neither a metric nor a plugin field
+    layout = yaml.safe_load((out / "crm.yaml").read_text())
+    assert {"header": "Address.City", "column": "crm:Address_City"} in (
+        layout["accounts"]["columns"])
+
+
+def test_role_map_file_and_role_from(tmp_path: Path):
+    sf = CRM / "salesforce"
+    roles = tmp_path / "roles.yaml"
+    roles.write_text("Chief Happiness Wizard: support:happiness\nAccount Executive: kam\n")
+    out = tmp_path / "org"
+    result = run("import", "salesforce", str(sf / "Account.csv"), "--users", str(sf / "User.csv"),
+                 "--role-map", str(roles), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    org = loaded(out)
+    assert (org.people["005Dn00000Ux017IAB"].role, org.people["005Dn00000Ux017IAB"].specialty) \
+        == ("support", "happiness")
+    assert org.people["005Dn00000Ux009IAB"].role == "kam"
+    assert "matches no role" not in (out / "import-report.md").read_text()
+    by_department = run("import", "salesforce", str(sf / "Account.csv"), "--users",
+                        str(sf / "User.csv"), "--role-from", "Department", "-o",
+                        str(tmp_path / "o2"))
+    assert by_department.exit_code == 0
+    assert "title 'Sales' matches no role" in (tmp_path / "o2" / "import-report.md").read_text()
+
+
+def test_hubspot_tier_from_column(tmp_path: Path):
+    out = tmp_path / "org"
+    result = run("import", "hubspot", str(CRM / "hubspot" / "companies.csv"), "--tier-from",
+                 "Type", "--tier-map", "PARTNER=national", "--tier-map", "reseller=key",
+                 "-o", str(out))
+    assert result.exit_code == 0, result.output
+    org = loaded(out)
+    assert org.accounts["9002"].tier == "national" and org.accounts["9004"].tier == "key"
+    assert org.accounts["9005"].tier == "national"  # PROSPECT: no tier, inferred
+    bad = run("import", "hubspot", str(CRM / "hubspot" / "companies.csv"), "--tier-map",
+              "PARTNER", "-o", str(tmp_path / "o2"))
+    assert bad.exit_code == 2 and "write VALUE=tier-map" in bad.output
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    import sys
+
+    from kamcore.cli import cmd_import
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert cmd_import._progress() is None
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    bar = cmd_import._progress()
+    assert bar is not None and list(bar([1, 2, 3], 3, "reading")) == [1, 2, 3]

@@ -93,10 +93,12 @@ def _finish(result: Any, kwargs: dict[str, Any]) -> None:
 def _role_map(path: str | None) -> dict[str, str]:
     if not path:
         return {}
+    from pathlib import Path
+
     from kamcore.errors import Location, WorkspaceError
     from kamcore.workspace.yamlio import read_yaml, strip_lines
 
-    data = strip_lines(read_yaml(click.format_filename(path)))  # type: ignore[arg-type]
+    data = strip_lines(read_yaml(Path(path)))
     if not isinstance(data, dict):
         raise WorkspaceError("a role map is a YAML mapping of title: role",
                              location=Location(path, 1),

@@ -294,7 +294,9 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         _add_team(team_path, team_map, report, accounts, people_rows, people_data, data)
 
     # -- records --------------------------------------------------------------------------
-    kept_as = [(h, kept_column(h, metric_names)) for h in kept]
+    reserved = set(metric_names) | (set(registry.metrics) if registry is not None else
+                                    {"revenue", "orders", "receivables"})
+    kept_as = [(h, kept_column(h, reserved)) for h in kept]
     raw_as = [(target, column, RAW_PREFIX + column.replace(".", "_"))
               for target, column in cols.items()]
     built: dict[str, Account] = {}
@@ -338,13 +340,14 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         metrics={m: WorkspaceMetric(label=m.replace("_", " ").capitalize(), aggregation="sum")
                  for m in metric_names if m not in known})
     org = Org(settings=settings, accounts=built, people=people, registry=registry)
-    org.layout["accounts"] = _layout(ACCOUNT_COLUMNS, metric_names, kept, cols, built)
+    org.layout["accounts"] = _layout(ACCOUNT_COLUMNS, metric_names, kept, cols, built,
+                                     reserved)
     org.layout["people"] = _layout(PERSON_COLUMNS, [], people_kept, pcols, people)
     report.accounts, report.people = len(built), len(people)
     layout = {
         "source": options.source,
         "accounts": {"file": accounts_path, "columns": _crm_columns(table.header, cols,
-                                                                     metric_names),
+                                                                     reserved),
                      "tier_values": {k: v.value for k, v in amap.tier_values.items()},
                      "parent_by": amap.parent_by},
         "countries": dict(options.countries),
@@ -404,14 +407,15 @@ def _most_common(values: Iterable[str | None]) -> str | None:
 
 
 def _layout(core: tuple[str, ...], metrics: list[str], kept: list[str], cols: dict[str, str],
-            records: dict[str, Any]) -> list[str]:
-    out = list(core) + metrics + [kept_column(h, metrics) for h in kept]
+            records: dict[str, Any], reserved: Iterable[str] = ()) -> list[str]:
+    reserved = set(reserved) | set(metrics)
+    out = list(core) + metrics + [kept_column(h, reserved) for h in kept]
     raw = [RAW_PREFIX + c.replace(".", "_") for c in cols.values()]
     used = {k for r in records.values() for k in r.extra}
     return out + [c for c in raw if c in used]
 
 
-def _crm_columns(header: list[str], cols: dict[str, str], metrics: list[str]) -> list[
+def _crm_columns(header: list[str], cols: dict[str, str], metrics: Iterable[str]) -> list[
         dict[str, str]]:
     by_header = {h: f for f, h in cols.items()}
     out = []
