@@ -86,7 +86,8 @@ class RollupResult:
         in order. Text is quoted only when some cell needs it.
         """
         import os
-        from concurrent.futures import ThreadPoolExecutor
+        from collections import deque
+        from concurrent.futures import Future, ThreadPoolExecutor
 
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -98,8 +99,9 @@ class RollupResult:
             for c in self.columns if c.kind == "text" and table.column(c.key).null_count
             < len(table))
         style = "needed" if needs_quotes else "none"
-        workers = max(1, min(os.cpu_count() or 1, 8, table.num_rows // 50_000))
-        step = -(-table.num_rows // workers) if table.num_rows else 1
+        workers = max(1, min(os.cpu_count() or 1, 8))
+        step = 65_536
+        chunks = max(1, -(-table.num_rows // step))
 
         def render(i: int) -> pa.Buffer:
             sink = pa.BufferOutputStream()
@@ -107,12 +109,19 @@ class RollupResult:
                 include_header=i == 0, quoting_style=style))
             return sink.getvalue()
 
-        if workers == 1:
-            stream.write(render(0))
+        if workers == 1 or chunks == 1:
+            for i in range(chunks):
+                stream.write(render(i))
             return
+        # a window of chunks in flight keeps memory flat (a whole copy would not be)
         with ThreadPoolExecutor(workers) as pool:
-            for chunk in pool.map(render, range(workers)):
-                stream.write(chunk)
+            pending: deque[Future[pa.Buffer]] = deque()
+            for i in range(chunks):
+                pending.append(pool.submit(render, i))
+                if len(pending) > 2 * workers:
+                    stream.write(pending.popleft().result())
+            while pending:
+                stream.write(pending.popleft().result())
 
     def to_json_data(self) -> dict[str, Any]:
         """The JSON document: metadata plus ``rows``."""
