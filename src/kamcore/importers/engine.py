@@ -9,7 +9,6 @@ while it still means the same thing.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from kamcore.importers.industries import industry_normalizer
 from kamcore.importers.mapping import AccountMap, PersonMap, TeamMap
 from kamcore.importers.report import ImportReport, InferredTier
 from kamcore.importers.rows import (
+    ID_OK,
     Row,
     Rows,
     break_loops,
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
 RAW_PREFIX = "crm:"
-_ID_OK = re.compile(r"^[^\s,]([^,\n\r]*[^\s,])?$")
 
 
 @dataclass
@@ -106,7 +105,7 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
 
     :raises WorkspaceError: a file cannot be read or lacks a mapped column.
     """
-    from kamcore.importers.people import TIER_ROLE, read_people
+    from kamcore.importers.people import add_team, assign_owners, read_people
     from kamcore.org import Org
     from kamcore.settings import Settings, WorkspaceMetric
 
@@ -137,7 +136,7 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
                 report.problem("unusable", f"{aid!r} is not a valid id ({exc}); skipped",
                                file=file, line=line, record=name or None)
                 continue
-            if not _ID_OK.match(aid):
+            if not ID_OK.match(aid):
                 report.problem("unusable", f"{aid!r} cannot be an id (commas, line breaks); "
                                "skipped", file=file, line=line)
                 continue
@@ -265,33 +264,13 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
                                              row.line))
 
     # -- owners ---------------------------------------------------------------------------
-    placeholders: dict[str, dict[str, Any]] = {}
-    for row in accounts.rows:
-        text = row.cells[amap.manager].strip() if amap.manager else ""
-        if not text:
-            continue
-        target, _why = people_rows.resolve(text, amap.manager_by)
-        if target is not None:
-            data[row.id]["manager"] = target.id
-            continue
-        pid = _placeholder_id(text, amap.manager_by, options.id_key, placeholders,
-                              people_rows)
-        tier = data[row.id]["tier"]
-        holder = placeholders.setdefault(pid, {"id": pid, "name": text, "role": TIER_ROLE[tier],
-                                               "_tier": tier, "_line": row.line})
-        if tier.rank < holder["_tier"].rank:
-            holder["_tier"], holder["role"] = tier, TIER_ROLE[tier]
-        data[row.id]["manager"] = pid
-    for pid, holder in placeholders.items():
-        line = holder.pop("_line")
-        why = (f"owner of account(s) from line {line}, not in the people file"
-               if people_path else "account owner (no people file given)")
-        report.placeholders.append((pid, f"{why}; role {holder['role'].value} from the highest "
-                                    f"tier owned ({holder.pop('_tier').value})"))
-        people_data[pid] = holder
+    owners = [(row.id, row.line, row.cells[amap.manager].strip() if amap.manager else "")
+              for row in accounts.rows]
+    assign_owners(owners, amap.manager_by, data, people_rows, people_data, report,
+                  options.id_key, has_people_file=bool(people_path))
 
     if team_path and team_map is not None:
-        _add_team(team_path, team_map, report, accounts, people_rows, people_data, data)
+        add_team(team_path, team_map, report, accounts, people_rows, people_data, data)
 
     # -- records --------------------------------------------------------------------------
     reserved = set(metric_names) | (set(registry.metrics) if registry is not None else
@@ -371,24 +350,6 @@ def _row_of(rows: Rows, pid: str) -> Row | None:
     return row if row is not None and row.id == pid else None
 
 
-def _placeholder_id(text: str, mode: str, id_key: Callable[[str], str],
-                    existing: dict[str, dict[str, Any]], people: Rows) -> str:
-    """Owners missing from the people file become people: by id when the cell is an id."""
-    if mode != "name" and _ID_OK.match(text):
-        try:
-            id_key(text)
-        except ValueError:
-            pass
-        else:
-            if " " not in text:
-                return text
-    for pid, holder in existing.items():
-        if holder["name"] == text:
-            return pid
-    taken = set(existing) | {r.id for r in people.rows}
-    return make_id(text, taken, "P", 0)
-
-
 def _canonical(record: dict[str, Any], target: str) -> str:
     """The text kamcore stores for a field, to compare with the CRM's cell."""
     value = record[target] if target in record else record.get("metrics", {}).get(target)
@@ -425,42 +386,3 @@ def _crm_columns(header: list[str], cols: dict[str, str], metrics: Iterable[str]
         else:
             out.append({"header": h, "column": kept_column(h, metrics)})
     return out
-
-
-def _add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, people: Rows,
-              people_data: dict[str, dict[str, Any]], data: dict[str, dict[str, Any]]) -> None:
-    """Account team members serve under the account's manager: support staff without a
-    manager of their own are put under them (the manager supervises the account's team)."""
-    from kamcore.importers.people import guess_role
-
-    table = read_rows(path, report, "team")
-    wanted = {"account": tmap.account, "person": tmap.person}
-    if tmap.role:
-        wanted["role"] = tmap.role
-    check_columns(table.header, wanted, path)
-    for line, values in table.rows:
-        cells = dict(zip(table.header, values, strict=True))
-        account, _ = accounts.resolve(cells[tmap.account].strip(), "id")
-        if account is None:
-            report.problem("team", f"account {cells[tmap.account]!r} not found; team row "
-                           "skipped", file=path, line=line)
-            continue
-        manager = data[account.id].get("manager")
-        person_text = cells[tmap.person].strip()
-        person, _ = people.resolve(person_text, "id")
-        team_role = cells.get(tmap.role, "") if tmap.role else ""
-        pid = person.id if person is not None else person_text
-        record = people_data.get(pid)
-        if record is None:
-            role, specialty, _ = guess_role(team_role, {})
-            if role != "support" and not specialty:
-                role, specialty = "support", re.sub(r"[^a-z0-9]+", "-",
-                                                   team_role.lower()).strip("-") or None
-            record = people_data[pid] = {"id": pid, "name": pid, "role": role}
-            if specialty:
-                record["specialty"] = specialty
-            report.placeholders.append((pid, f"account team member ({team_role or 'no role'}) "
-                                        f"on {account.id}, not in the people file"))
-        if record.get("role") == "support" and not record.get("reports_to") and manager and (
-                manager != pid):
-            record["reports_to"] = manager

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kamcore.importers.mapping import PersonMap
+from kamcore.importers.mapping import PersonMap, TeamMap
 from kamcore.importers.report import ImportReport
-from kamcore.importers.rows import Row, Rows, break_loops, make_id, read_rows
+from kamcore.importers.rows import ID_OK, Row, Rows, break_loops, make_id, read_rows
 from kamcore.models import Role, Tier
 
 #: Title patterns, checked in order: seniority first, then the account roles, then support.
@@ -168,3 +168,93 @@ def _active(text: str, column: str) -> bool | None:
     # HubSpot's "Archived?" and Dynamics' "isdisabled" say the opposite of "active".
     inverted = column.strip().lower() in {"archived?", "archived", "isdisabled", "disabled"}
     return falsy if inverted else truthy
+
+
+def assign_owners(owners: list[tuple[str, int, str]], mode: str,
+                  data: dict[str, dict[str, Any]], people: Rows,
+                  people_data: dict[str, dict[str, Any]], report: ImportReport,
+                  id_key: Callable[[str], str], *, has_people_file: bool) -> None:
+    """Set each account's manager from its owner cell; owners missing from the people file
+    become placeholder people with the role that fits the highest tier they own.
+
+    :param owners: ``(account id, line, owner cell)`` per account.
+    """
+    placeholders: dict[str, dict[str, Any]] = {}
+    for account_id, line, text in owners:
+        if not text:
+            continue
+        target, _why = people.resolve(text, mode)
+        if target is not None:
+            data[account_id]["manager"] = target.id
+            continue
+        pid = _placeholder_id(text, mode, id_key, placeholders, people)
+        tier = data[account_id]["tier"]
+        holder = placeholders.setdefault(pid, {"id": pid, "name": text, "role": TIER_ROLE[tier],
+                                               "_tier": tier, "_line": line})
+        if tier.rank < holder["_tier"].rank:
+            holder["_tier"], holder["role"] = tier, TIER_ROLE[tier]
+        data[account_id]["manager"] = pid
+    for pid, holder in placeholders.items():
+        first = holder.pop("_line")
+        why = (f"owner of account(s) from line {first}, not in the people file"
+               if has_people_file else "account owner (no people file given)")
+        report.placeholders.append((pid, f"{why}; role {holder['role'].value} from the highest "
+                                    f"tier owned ({holder.pop('_tier').value})"))
+        people_data[pid] = holder
+
+
+def _placeholder_id(text: str, mode: str, id_key: Callable[[str], str],
+                    existing: dict[str, dict[str, Any]], people: Rows) -> str:
+    """Owners missing from the people file become people: by id when the cell is an id."""
+    if mode != "name" and ID_OK.match(text):
+        try:
+            id_key(text)
+        except ValueError:
+            pass
+        else:
+            if " " not in text:
+                return text
+    for pid, holder in existing.items():
+        if holder["name"] == text:
+            return pid
+    taken = set(existing) | {r.id for r in people.rows}
+    return make_id(text, taken, "P", 0)
+
+
+def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, people: Rows,
+              people_data: dict[str, dict[str, Any]], data: dict[str, dict[str, Any]]) -> None:
+    """Account team members serve under the account's manager: support staff without a
+    manager of their own are put under them (the manager supervises the account's team)."""
+    from kamcore.importers.engine import check_columns
+
+    table = read_rows(path, report, "team")
+    wanted = {"account": tmap.account, "person": tmap.person}
+    if tmap.role:
+        wanted["role"] = tmap.role
+    check_columns(table.header, wanted, path)
+    for line, values in table.rows:
+        cells = dict(zip(table.header, values, strict=True))
+        account, _ = accounts.resolve(cells[tmap.account].strip(), "id")
+        if account is None:
+            report.problem("team", f"account {cells[tmap.account]!r} not found; team row "
+                           "skipped", file=path, line=line)
+            continue
+        manager = data[account.id].get("manager")
+        person_text = cells[tmap.person].strip()
+        person, _ = people.resolve(person_text, "id")
+        team_role = cells.get(tmap.role, "") if tmap.role else ""
+        pid = person.id if person is not None else person_text
+        record = people_data.get(pid)
+        if record is None:
+            role, specialty, _ = guess_role(team_role, {})
+            if role != "support" and not specialty:
+                role, specialty = "support", re.sub(r"[^a-z0-9]+", "-",
+                                                   team_role.lower()).strip("-") or None
+            record = people_data[pid] = {"id": pid, "name": pid, "role": role}
+            if specialty:
+                record["specialty"] = specialty
+            report.placeholders.append((pid, f"account team member ({team_role or 'no role'}) "
+                                        f"on {account.id}, not in the people file"))
+        if record.get("role") == "support" and not record.get("reports_to") and manager and (
+                manager != pid):
+            record["reports_to"] = manager

@@ -15,6 +15,9 @@ from pathlib import Path
 from kamcore.importers.report import ImportReport
 from kamcore.workspace.csvio import Table, read_table
 
+#: What kamcore accepts as an id (the records' own pattern): no commas, no edge spaces.
+ID_OK = re.compile(r"^[^\s,]([^,\n\r]*[^\s,])?$")
+
 
 @dataclass
 class Row:
