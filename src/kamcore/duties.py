@@ -128,7 +128,8 @@ def _is_builtin(plugin: object) -> bool:
     return str(getattr(plugin, "__name__", "")).startswith("kamcore.builtin.")
 
 
-def find_delegate(org: Org, manager_id: str | None, who: str) -> Person | None:
+def find_delegate(org: Org, manager_id: str | None, who: str, *,
+                  cache: dict[str, dict[str, Person]] | None = None) -> Person | None:
     """The nearest active support person with specialty ``who`` for this manager.
 
     Looks at the support staff reporting to the manager, then to each person up their chain of
@@ -138,18 +139,29 @@ def find_delegate(org: Org, manager_id: str | None, who: str) -> Person | None:
     :param org: the org.
     :param manager_id: the accountable manager (``None``: nobody to delegate for).
     :param who: a support specialty, or ``"manager"`` (never delegated).
+    :param cache: per-person index of their support staff by specialty, reused across calls.
     :returns: the support person, or ``None`` when the manager does it.
     """
-    if manager_id is None or manager_id not in org.people or normalize_name(who) == MANAGER:
-        return None
     wanted = normalize_name(who)
+    if manager_id is None or manager_id not in org.people or wanted == MANAGER:
+        return None
+    staff = cache if cache is not None else {}
     for boss in (manager_id, *org.chain_of_command(manager_id)):
-        for person_id in org.reports(boss):
-            person = org.people[person_id]
-            if (person.role == Role.SUPPORT and person.active and person.specialty
-                    and normalize_name(person.specialty) == wanted):
-                return person
+        if boss not in staff:
+            staff[boss] = _support_by_specialty(org, boss)
+        if wanted in staff[boss]:
+            return staff[boss][wanted]
     return None
+
+
+def _support_by_specialty(org: Org, boss: str) -> dict[str, Person]:
+    """The first active support person of each specialty among ``boss``'s direct reports."""
+    found: dict[str, Person] = {}
+    for person_id in org.reports(boss):
+        person = org.people[person_id]
+        if person.role == Role.SUPPORT and person.active and person.specialty:
+            found.setdefault(normalize_name(person.specialty), person)
+    return found
 
 
 def roster(org: Org, pm: pluggy.PluginManager, *, person: str | None = None,
@@ -177,20 +189,22 @@ def roster(org: Org, pm: pluggy.PluginManager, *, person: str | None = None,
     accounts = [org.account(account)] if account is not None else list(org.accounts.values())
     result = Roster()
     delegates: dict[tuple[str | None, str], Person | None] = {}
+    staff: dict[str, dict[str, Person]] = {}
     order = {pid: i for i, pid in enumerate(_people_order(org))}
     accounts.sort(key=lambda a: order.get(a.manager or "", len(order)))
     for acct in accounts:
         manager = org.people.get(acct.manager or "")
+        industry = org.industry_of(acct)
         duties = account_duties(org, pm, acct, result.problems)
         for duty in duties:
-            key = (acct.manager, normalize_name(duty.who))
+            key = (acct.manager, duty.who)
             if key not in delegates:
-                delegates[key] = find_delegate(org, acct.manager, duty.who)
+                delegates[key] = find_delegate(org, acct.manager, duty.who, cache=staff)
             delegate = delegates[key]
             row = RosterRow(
                 person=acct.manager, person_name=manager.name if manager else None,
                 role=manager.role.value if manager else None, account=acct.id,
-                account_name=acct.name, tier=acct.tier.value, industry=org.industry_of(acct),
+                account_name=acct.name, tier=acct.tier.value, industry=industry,
                 duty=duty.id, title=duty.title, cadence=duty.cadence, who=duty.who,
                 delegate=delegate.id if delegate else None,
                 delegate_name=delegate.name if delegate else None, source=duty.source)
