@@ -113,3 +113,53 @@ def test_period_errors(tmp_path):
     plain = make_ws(tmp_path / "plain")
     code, _, err = run(str(plain), "--period", "2026Q1")
     assert code == 2 and "--period and --by-period need facts" in err
+
+
+def test_parquet_facts_give_the_same_totals_and_point_at_rows(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    csv_ws = make_ws(tmp_path / "csv", facts=FACTS, fx=FX)
+    pq_ws = make_ws(tmp_path / "pq", fx=FX)
+    rows = [line.split(",") for line in FACTS.splitlines()[1:]]
+    table = pa.table({"account": [r[0] for r in rows], "period": [r[1] for r in rows],
+                      "metric": [r[2] for r in rows], "value": [float(r[3]) for r in rows]})
+    pq.write_table(table, pq_ws / "facts.parquet")
+    args = ("-m", "revenue", "--period", "2026", "--format", "csv")
+    assert run(str(pq_ws), *args)[1] == run(str(csv_ws), *args)[1]
+    bad = table.set_column(3, "value", pa.array([1.0, 2.0, float("nan"), 4, 5, 6, 7]))
+    pq.write_table(bad, pq_ws / "facts.parquet")
+    code, _, err = run(str(pq_ws))
+    assert code == 2 and "facts.parquet:3: fact: value nan is not finite" in err
+
+
+def test_progress_only_on_a_terminal(monkeypatch):
+    import io
+    import time
+
+    from kamcore.rollup.progress import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    piped = io.StringIO()
+    with Progress(["a", "b"], stream=piped, delay=0) as progress:
+        progress.step("a")
+        time.sleep(0.25)
+    assert piped.getvalue() == ""
+    tty = Tty()
+    with Progress(["a", "b"], stream=tty, delay=0) as progress:
+        progress.step("b")
+        time.sleep(0.25)
+    assert "2/2 b" in tty.getvalue() and tty.getvalue().endswith("\r\033[K")
+    quick = Tty()
+    with Progress(["a"], stream=quick, delay=1.0) as progress:
+        progress.step("a")
+    assert quick.getvalue() == ""  # under a second: nothing drawn
+    monkeypatch.setenv("CI", "true")
+    ci = Tty()
+    with Progress(["a"], stream=ci, delay=0) as progress:
+        time.sleep(0.25)
+    assert ci.getvalue() == ""

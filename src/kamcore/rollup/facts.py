@@ -198,9 +198,9 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
 
 
 def _lines(path: Path, n: int) -> list[int]:
-    """Line of each row (CSV; the row number + 1 for Parquet), only computed for errors."""
+    """Line of each row (CSV), or its 1-based row number (Parquet); only for errors."""
     if path.suffix == ".parquet":
-        return list(range(2, n + 2))
+        return list(range(1, n + 1))
     from kamcore.rollup.columnar import row_lines
 
     lines = row_lines(path)
