@@ -9,7 +9,7 @@ import yaml
 
 from kamcore.atomic import atomic_write_text
 from kamcore.errors import ValidationFailed, WorkspaceError
-from kamcore.importers.engine import ImportResult
+from kamcore.importers.engine import ImportResult, paused_gc
 
 #: Where an import keeps the CRM's column layout, for ``kam export --format salesforce``.
 LAYOUT_FILE = "crm.yaml"
@@ -63,7 +63,8 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
     text = result.report.to_json() if report_format == "json" else result.report.to_markdown()
     target.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target / "kam.yaml", config)
-    save(result.org, target)
+    with paused_gc():
+        save(result.org, target)
     atomic_write_text(target / LAYOUT_FILE, layout)
     atomic_write_text(target / name, text)
     return target / name
