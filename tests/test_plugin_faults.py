@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import click
 import pytest
 from pydantic import BaseModel, field_validator
 
@@ -227,3 +228,25 @@ def test_kam_plugins_reports_problems(pm, kam_cli):
         "plugin": "broken", "hook": "kam_register_metrics",
         "error": "plugin 'broken' in hook kam_register_metrics: RuntimeError: boom in "
                  "kam_register_metrics"}]
+
+
+def test_a_command_hook_that_raises_is_a_warning_and_other_commands_work(pm, kam_cli):
+    class BadCommands:
+        @hookimpl
+        def kam_add_commands(self, cli):
+            raise ImportError("no module named 'fancy_ui'")
+
+    class GoodCommands:
+        @hookimpl
+        def kam_add_commands(self, cli):
+            @cli.command(name="hello")
+            def hello():
+                """Say hello."""
+                click.echo("hello")
+
+    pm.register(BadCommands(), name="badcmd")
+    pm.register(GoodCommands(), name="goodcmd")
+    result = kam_cli.invoke("hello")
+    assert (result.exit_code, result.stdout) == (0, "hello\n")
+    assert result.stderr == ("warning: plugin 'badcmd' in hook kam_add_commands: ImportError: "
+                             "no module named 'fancy_ui'\n")

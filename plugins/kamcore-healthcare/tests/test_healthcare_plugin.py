@@ -98,3 +98,18 @@ def test_cli_schema_includes_the_fields(pm, kam_cli):
     assert schema["plugin"] == "healthcare"
     assert "npi" in schema["account"]["properties"]
     assert "certification" in schema["person"]["properties"]
+
+
+def test_denial_rate_rolls_up_weighted_by_claims(pm, org_builder):
+    from kamcore.rollup import account_totals
+
+    org = (org_builder().person("K", role="kam")
+           .account("H", tier="key", manager="K", industry="healthcare", currency="EUR")
+           .account("H1", parent="H", manager="K", currency="EUR", claims=100,
+                    claim_denial_rate=0.10)
+           .account("H2", parent="H", manager="K", currency="EUR", claims=300,
+                    claim_denial_rate=0.02)
+           .build())
+    totals = account_totals(org, ["claims", "claim_denial_rate"])
+    assert totals["H"]["claims"] == 400
+    assert totals["H"]["claim_denial_rate"] == pytest.approx((100 * 0.10 + 300 * 0.02) / 400)
