@@ -135,6 +135,14 @@ def test_chart_in_headless_chromium(acme_path: Path, tmp_path: Path):
     assert seen["highlightedName"] == "Acme Berlin"
     assert seen["peopleNodesRendered"] >= 1
     assert shot.exists() and shot.stat().st_size > 10_000
+    people = ARTIFACTS / "chart-acme-managers.png"
+    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'p2'}",
+                    "--virtual-time-budget=5000", "--window-size=1400,1000",
+                    f"--screenshot={people}", f"{page.as_uri()}#view=people"],
+                   capture_output=True, timeout=120)
+    assert people.exists() and people.stat().st_size > 10_000
 
 
 def test_chart_stays_lazy_at_ten_thousand_accounts(tmp_path: Path):

@@ -110,7 +110,9 @@
     var books = kind === "p" ? book[i] : [];
     if (!items.length && !books.length) return;
     li.classList.toggle("open", open);
-    li.querySelector(".toggle").textContent = open ? "▾" : "▸";
+    var toggle = li.querySelector(".toggle");
+    toggle.textContent = open ? "▾" : "▸";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
     var ul = li.querySelector(":scope > ul");
     if (open && !ul) {
       ul = el("ul", "tree");
@@ -124,7 +126,7 @@
   // -- people rows -----------------------------------------------------------------------
   var pplLi = new Array(nP);
   function personRow(i) {
-    var row = el("div", "row person" + (P.active[i] ? "" : " inactive"));
+    var row = el("div", "row person " + P.role[i] + (P.active[i] ? "" : " inactive"));
     var hasKids = pplTree.children[i].length || book[i].length;
     row.appendChild(el("button", "toggle" + (hasKids ? "" : " leaf"), "▸"));
     row.appendChild(el("span", "badge role " + P.role[i], P.role[i]));
@@ -157,7 +159,21 @@
     document.querySelectorAll(".view").forEach(function (v) {
       v.classList.toggle("on", v.id === name + "-view"); });
     document.getElementById("levels").style.visibility = name === "accounts" ? "" : "hidden";
-    if (name === "people" && !pplFilled) { fill(pplRoot, pplTree.roots, "p", 0); pplFilled = true; }
+    if (name === "people" && !pplFilled) {
+      fill(pplRoot, pplTree.roots, "p", 0);
+      pplFilled = true;
+      // open the top of the management tree, breadth first, while it stays under ~60 rows
+      var queue = Array.prototype.slice.call(pplRoot.querySelectorAll(":scope > li.node"));
+      var shown = queue.length;
+      while (queue.length) {
+        var li = queue.shift(), kidsOf = pplTree.children[+li.dataset.i];
+        if (!kidsOf.length || shown + kidsOf.length > 60) continue;
+        setOpen(li, "p", true);
+        shown += kidsOf.length;
+        li.querySelectorAll(":scope > ul > li.node").forEach(function (c) {
+          if (c.querySelector(".badge.role")) queue.push(c); });
+      }
+    }
     search.placeholder = name === "accounts" ? "Search accounts: name, id, country, manager"
       : "Search people: name, id, role";
     current = name;
@@ -286,6 +302,7 @@
 
   // -- self-test: chart.html#selftest=QUERY writes what it saw into #selftest ---------------
   var hash = decodeURIComponent(location.hash || "");
+  if (hash === "#view=people") showView("people");   // a link straight to the manager tree
   if (hash.indexOf("#selftest=") === 0) {
     var query = hash.slice(10);
     var report = { accounts: nA, people: nP, rootsRendered: accRoot.querySelectorAll(":scope > li.node").length };
