@@ -123,7 +123,7 @@ def engine_rows(n: int, repeat: int, networkx: bool) -> list[tuple[str, float, s
     tree = compile_tree(parent)
     level_values = tree.to_level(values)
     rows.append(("numpy copy of (5, N) metrics (floor)", best(values.copy, repeat), ""))
-    rows.append(("engine: reduceat per level (compiled)",
+    rows.append(("engine: per level, tree compiled",
                  best(lambda: rollup_sums(tree, level_values), repeat),
                  f"{len(tree.levels)} levels"))
     rows.append(("engine incl. reorder in/out of level order",
