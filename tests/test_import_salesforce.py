@@ -221,3 +221,30 @@ def test_written_workspace_loads_to_the_same_records(tmp_path: Path):
     assert org.accounts == result.org.accounts
     assert org.people == result.org.people
     assert list(org.accounts) == list(result.org.accounts)
+
+
+def test_a_file_without_ids_is_not_a_salesforce_export(tmp_path: Path):
+    other = Path(__file__).parent / "data" / "crm" / "generic" / "accounts.csv"
+    result = run("import", "salesforce", str(other), "-o", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "has no Id column" in result.output and "kam import csv --map" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_rows_and_bad_ids_are_listed_with_their_line(tmp_path: Path):
+    accounts = tmp_path / "Account.csv"
+    accounts.write_text("Id,Name,ParentId,OwnerId\n"
+                        "001A0000006Vm9rIAC,Good,,\n"
+                        "not-an-id,Bad Id,,\n"
+                        "001A0000006Vm9r,Same as line 2 in 15-char form,,\n"
+                        "001A0000006Vm9s,Too,many,cells,here\n", encoding="utf-8")
+    reg = registry_for(get_plugin_manager(load_entrypoints=False))
+    result = import_salesforce(str(accounts), registry=reg)
+    assert list(result.org.accounts) == ["001A0000006Vm9rIAC"]
+    found = sorted((p.line, p.kind, p.message.split(";")[0]) for p in result.report.problems)
+    assert found == [
+        (3, "unusable", "'not-an-id' is not a valid id (a Salesforce Id has 15 or 18 letters "
+                        "and digits)"),
+        (4, "unusable", "id '001A0000006Vm9r' is already used on line 2"),
+        (5, "unreadable", "5 cells where the header has 4"),
+    ]

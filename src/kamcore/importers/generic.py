@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,8 +34,7 @@ def import_csv(accounts: str, mapping: ImportMap | str | Path, *, people: str | 
         raise WorkspaceError("--people was given but the mapping has no 'people:' section",
                              hint="draft one with --suggest-map --people PEOPLE.csv")
     opts = options or ImportOptions()
-    opts.source = opts.source if opts.source != "csv" else "csv"
-    opts.countries = {**imap.countries, **opts.countries}
+    opts = replace(opts, countries={**imap.countries, **opts.countries})
     return build_org(accounts, imap.accounts, options=opts, registry=registry,
                      people_path=people, pmap=imap.people if people else None)
 

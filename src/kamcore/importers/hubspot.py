@@ -9,8 +9,10 @@ ids or names; both are tried (ids first).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from kamcore.errors import Location, WorkspaceError
 from kamcore.importers.engine import ImportOptions, ImportResult, build_org, check_columns
 from kamcore.importers.mapping import preset_account_map, preset_person_map
 from kamcore.importers.rows import read_header
@@ -31,10 +33,14 @@ def import_hubspot(companies: str, *, owners: str | None = None, tier_from: str 
     :param tier_from: column holding the tier, read through ``tier_map``.
     :returns: the org, the report and the CRM layout; nothing is written.
     """
-    opts = options or ImportOptions()
-    opts.source = "hubspot"
+    opts = replace(options or ImportOptions(), source="hubspot")
     header = read_header(companies)
     amap = preset_account_map(header)
+    if not amap.id and not amap.name:
+        raise WorkspaceError(f"{companies} has neither 'Record ID' nor 'Company name', so it "
+                             "is not a HubSpot companies export",
+                             location=Location(companies, 1),
+                             hint="export companies from HubSpot, or use `kam import csv --map`")
     if tier_from:
         check_columns(header, {"tier": tier_from}, companies)
         amap = amap.model_copy(update={"tier": tier_from})

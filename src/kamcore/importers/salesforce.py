@@ -10,9 +10,11 @@ the suffix, so a ParentId in one form finds an Id in the other, and ``001a...`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from kamcore.errors import Location, WorkspaceError
 from kamcore.importers.engine import ImportOptions, ImportResult, build_org
 from kamcore.importers.mapping import TeamMap, preset_account_map, preset_person_map
 from kamcore.importers.rows import read_header
@@ -88,11 +90,14 @@ def import_salesforce(accounts: str, *, users: str | None = None, team: str | No
     """
     from kamcore.importers.engine import check_columns
 
-    opts = options or ImportOptions()
-    opts.source = "salesforce"
-    opts.id_key = id15
+    opts = replace(options or ImportOptions(), source="salesforce", id_key=id15)
     header = read_header(accounts)
     amap = preset_account_map(header)
+    if amap.id != "Id" and amap.id != "Account ID":
+        raise WorkspaceError(f"{accounts} has no Id column, so it is not a Salesforce Account "
+                             "export", location=Location(accounts, 1),
+                             hint="export Id, Name, ParentId and OwnerId with Data Loader, or "
+                                  "use `kam import csv --map` for other files")
     if tier_from:
         check_columns(header, {"tier": tier_from}, accounts)
         amap = amap.model_copy(update={"tier": tier_from})
