@@ -258,3 +258,27 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     bar = cmd_import._progress()
     assert bar is not None and list(bar([1, 2, 3], 3, "reading")) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--tier-from", "Type", "--tier-map", "PARTNER=gold"],
+     "--tier-map: partner: Input should be 'global', 'national', 'key' or 'regular'"),
+    (["--country", "Phillippines=XX"], "'XX' is not an ISO 3166-1 alpha-2 code"),
+    (["--tier-from", "Typ"], "column 'Typ' (for tier) is not in the file"),
+])
+def test_bad_options_are_usage_errors(tmp_path: Path, args, message):
+    out = tmp_path / "o"
+    result = run("import", "hubspot", str(CRM / "hubspot" / "companies.csv"), *args, "-o",
+                 str(out))
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_bad_metric_name_in_map(tmp_path: Path):
+    mapfile = tmp_path / "map.yaml"
+    mapfile.write_text("accounts:\n  name: Account Name\n  metrics: {Annual Revenue: Notes}\n")
+    result = run("import", "csv", str(CRM / "generic" / "accounts.csv"), "--map", str(mapfile),
+                 "-o", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "metric name 'Annual Revenue' must be lower_snake_case" in result.output

@@ -219,7 +219,7 @@ def csv_(kam: Any, accounts: str, people: str | None, map_file: str | None, sugg
     """
     from kamcore.errors import WorkspaceError
     from kamcore.importers import import_csv, suggest_map
-    from kamcore.importers.mapping import read_map
+    from kamcore.importers.mapping import read_map, updated
 
     if suggest:
         click.echo(suggest_map(accounts, people), nl=False)
@@ -238,7 +238,7 @@ def csv_(kam: Any, accounts: str, people: str | None, map_file: str | None, sugg
         update["tier_values"] = {**imap.accounts.tier_values,
                                  **_pairs(kwargs["tier_map"], "tier-map")}
     if update:
-        imap.accounts = imap.accounts.model_validate({**imap.accounts.model_dump(), **update})
+        imap.accounts = updated(imap.accounts, "--tier-map", **update)
     result = import_csv(accounts, imap, people=people, options=_options(kwargs),
                         registry=kam.registry)
     _finish(result, kwargs)

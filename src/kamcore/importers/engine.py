@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from kamcore.errors import Location, WorkspaceError
 from kamcore.importers.countries import resolve_country
 from kamcore.importers.industries import industry_normalizer
-from kamcore.importers.mapping import AccountMap, PersonMap, TeamMap
+from kamcore.importers.mapping import AccountMap, PersonMap, TeamMap, check_country_codes
 from kamcore.importers.report import ImportReport, InferredTier
 from kamcore.importers.rows import (
     ID_OK,
@@ -210,6 +210,11 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         people_kept = [h for h in people_header if h not in pmap.columns().values()]
 
     # -- fields ---------------------------------------------------------------------------
+    try:
+        check_country_codes(options.countries)
+    except ValueError as exc:
+        raise WorkspaceError(f"--country {exc}", hint="write VALUE=CODE, e.g. "
+                             "'Phillippines=PH'") from None
     overrides = {k.strip().lower(): v.strip().upper() for k, v in options.countries.items()}
     industry_of = industry_normalizer(registry)
     currencies = currency_codes()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from kamcore.errors import Location, WorkspaceError
 from kamcore.importers.engine import ImportOptions, ImportResult, build_org, check_columns
-from kamcore.importers.mapping import preset_account_map, preset_person_map
+from kamcore.importers.mapping import preset_account_map, preset_person_map, updated
 from kamcore.importers.rows import read_header
 
 if TYPE_CHECKING:
@@ -45,10 +45,10 @@ def import_hubspot(companies: str, *, owners: str | None = None, tier_from: str 
         check_columns(header, {"tier": tier_from}, companies)
         amap = amap.model_copy(update={"tier": tier_from})
     if tier_map:
-        amap = amap.model_validate({**amap.model_dump(), "tier_values": dict(tier_map)})
+        amap = updated(amap, "--tier-map", tier_values=dict(tier_map))
     pmap = None
     if owners:
         pmap = preset_person_map(read_header(owners))
-        pmap = pmap.model_validate({**pmap.model_dump(), "role_values": dict(role_map or {})})
+        pmap = updated(pmap, "--role-map", role_values=dict(role_map or {}))
     return build_org(companies, amap, options=opts, registry=registry, people_path=owners,
                      pmap=pmap)

@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -48,6 +48,15 @@ class AccountMap(BaseModel):
     def _lower_tiers(cls, value: object) -> object:
         if isinstance(value, dict):
             return {str(k).strip().lower(): str(v).strip().lower() for k, v in value.items()}
+        return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not re.match(r"^[a-z][a-z0-9_]*$", name) or name in ACCOUNT_FIELDS:
+                raise ValueError(f"metric name {name!r} must be lower_snake_case and not a "
+                                 "field name (e.g. revenue, employees)")
         return value
 
     def columns(self) -> dict[str, str]:
@@ -113,6 +122,40 @@ class ImportMap(BaseModel):
     people: PersonMap | None = None
     countries: dict[str, str] = Field(
         default_factory=dict, description="Cell -> alpha-2, for names the importer cannot map.")
+
+    @field_validator("countries")
+    @classmethod
+    def _codes(cls, value: dict[str, str]) -> dict[str, str]:
+        check_country_codes(value)
+        return value
+
+
+def check_country_codes(mapping: Mapping[str, str]) -> None:
+    """:raises ValueError: a target is not an ISO 3166-1 alpha-2 code."""
+    from kamcore.models.codes import country_codes
+
+    for cell, code in mapping.items():
+        if str(code).strip().upper() not in country_codes():
+            raise ValueError(f"{cell!r}: {code!r} is not an ISO 3166-1 alpha-2 code (e.g. PH)")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def updated(model: M, what: str, **changes: object) -> M:
+    """``model`` with ``changes``, validated; a bad value is a :class:`WorkspaceError`.
+
+    :param what: what the changes came from, for the message (``--tier-map``).
+    """
+    try:
+        return model.model_validate({**model.model_dump(), **changes})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0])
+        raise WorkspaceError(f"{what}: {where}: {msg}", hint="tiers are global, national, key "
+                             "or regular; roles are " + ", ".join(r.value for r in Role)
+                             ) from None
 
 
 def read_map(path: str | Path) -> ImportMap:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from kamcore.errors import Location, WorkspaceError
 from kamcore.importers.engine import ImportOptions, ImportResult, build_org
-from kamcore.importers.mapping import TeamMap, preset_account_map, preset_person_map
+from kamcore.importers.mapping import TeamMap, preset_account_map, preset_person_map, updated
 from kamcore.importers.rows import read_header
 
 if TYPE_CHECKING:
@@ -102,13 +102,13 @@ def import_salesforce(accounts: str, *, users: str | None = None, team: str | No
         check_columns(header, {"tier": tier_from}, accounts)
         amap = amap.model_copy(update={"tier": tier_from})
     if tier_map:
-        amap = amap.model_validate({**amap.model_dump(), "tier_values": dict(tier_map)})
+        amap = updated(amap, "--tier-map", tier_values=dict(tier_map))
     pmap = None
     if users:
         pmap = preset_person_map(read_header(users))
         update: dict[str, object] = {"role_values": dict(role_map or {})}
         if role_from:
             update["role"] = role_from
-        pmap = pmap.model_validate({**pmap.model_dump(), **update})
+        pmap = updated(pmap, "--role-map", **update)
     return build_org(accounts, amap, options=opts, registry=registry, people_path=users,
                      pmap=pmap, team_path=team, team_map=TeamMap() if team else None)
