@@ -155,6 +155,10 @@ class ImportReport:
             out.append("")
         out += [f"## Inferred tiers ({len(self.tiers)})", ""]
         if self.tiers:
+            counts = Counter(str(t.tier) for t in self.tiers)
+            out += ["By tier: " + ", ".join(f"{tier} {counts[tier]:,}" for tier in
+                                            ("global", "national", "key", "regular")
+                                            if counts[tier]) + ".", ""]
             out += ["Check these; set tiers from a column with `--tier-from COLUMN --tier-map "
                     "VALUE=TIER`, or edit accounts.csv.", "",
                     "| line | account | name | tier | why |", "|---|---|---|---|---|"]
