@@ -265,6 +265,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
      "--tier-map: partner: Input should be 'global', 'national', 'key' or 'regular'"),
     (["--country", "Phillippines=XX"], "'XX' is not an ISO 3166-1 alpha-2 code"),
     (["--tier-from", "Typ"], "column 'Typ' (for tier) is not in the file"),
+    (["--currency", "XYZ"], "--currency 'XYZ' is not an ISO 4217 code"),
 ])
 def test_bad_options_are_usage_errors(tmp_path: Path, args, message):
     out = tmp_path / "o"

@@ -133,6 +133,9 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     from kamcore.org import Org
     from kamcore.settings import Settings, WorkspaceMetric
 
+    if options.currency and options.currency.strip().upper() not in currency_codes():
+        raise WorkspaceError(f"--currency {options.currency!r} is not an ISO 4217 code",
+                             hint="e.g. EUR, USD, GBP")
     report = ImportReport(source=options.source)
     table = read_rows(accounts_path, report, "accounts")
     cols = amap.columns()
@@ -340,7 +343,8 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
                            "skipped", file=people_path, line=prow.line if prow else None,
                            record=pid)
 
-    currency = options.currency or _most_common(a.currency for a in built.values()) or "USD"
+    currency = (options.currency or _most_common(a.currency for a in built.values())
+                or "USD").strip().upper()
     known = set(registry.metrics) if registry is not None else {"revenue", "orders",
                                                                 "receivables"}
     settings = Settings(
