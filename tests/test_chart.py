@@ -154,3 +154,16 @@ def test_chart_stays_lazy_at_ten_thousand_accounts(tmp_path: Path):
     assert seen["revealed"] is True and seen["highlightedName"] == "Shop 17.3.8.9"
     # only the roots and the revealed branch exist in the DOM, not 11,120 nodes
     assert seen["nodesRendered"] < 100
+
+
+def test_search_reveals_accounts_beyond_the_first_page(tmp_path: Path):
+    accounts = []
+    for n in range(300):  # 300 roots: the page shows 200, then "show 100 more"
+        accounts.append(Account(id=f"R{n}", name=f"Root {n}", tier="national", country="DE"))
+        accounts.append(Account(id=f"R{n}-A", name=f"Branch {n}", tier="key", parent=f"R{n}",
+                                country="DE"))
+    page = tmp_path / "wide.html"
+    page.write_text(render_chart(Org.build(accounts=accounts)))
+    seen = _browse(page, "Branch 287", tmp_path)
+    assert seen["rootsRendered"] == 200
+    assert seen["revealed"] is True and seen["highlightedName"] == "Branch 287"

@@ -268,25 +268,28 @@
   document.addEventListener("click", function (e) {
     if (!e.target.closest(".search")) close(); });
 
-  // Open the ancestors of an account (or person), creating their DOM nodes, then highlight it.
-  function reveal(i, people) {
-    var parents = people ? P.reportsTo : A.parent, kind = people ? "p" : "a";
+  // Make sure account (or person) i has its <li>: open its ancestors top down and page
+  // through "show more" lists until it exists.
+  function ensure(i, people, depth) {
     var store = people ? pplLi : accLi;
-    var chain = [], up = parents[i], guard = 0;
-    while (up >= 0 && guard++ < 10000) { chain.unshift(up); up = parents[up]; }
-    chain.forEach(function (c) {
-      var li = store[c];
-      if (!li) return;
-      setOpen(li, kind, true);
-    });
-    var target = store[i];
-    if (!target) {                       // beyond a "show more" page: page until it appears
-      var parentLi = chain.length ? store[chain[chain.length - 1]] : null;
-      var ul = parentLi ? parentLi.querySelector(":scope > ul") : (people ? pplRoot : accRoot);
-      var more;
-      while (!store[i] && ul && (more = ul.querySelector(":scope > .more"))) more.click();
-      target = store[i];
+    if (store[i] || depth > 10000) return store[i] || null;
+    var up = (people ? P.reportsTo : A.parent)[i], ul;
+    if (up < 0) {
+      ul = people ? pplRoot : accRoot;
+    } else {
+      var parentLi = ensure(up, people, depth + 1);
+      if (!parentLi) return null;
+      setOpen(parentLi, people ? "p" : "a", true);
+      ul = parentLi.querySelector(":scope > ul");
     }
+    var more;
+    while (!store[i] && ul && (more = ul.querySelector(":scope > .more"))) more.click();
+    return store[i] || null;
+  }
+
+  // Open the branch down to an account (or person), then highlight it and scroll to it.
+  function reveal(i, people) {
+    var target = ensure(i, people, 0);
     document.querySelectorAll(".row.hit").forEach(function (r) { r.classList.remove("hit"); });
     if (!target) return false;
     var row = target.querySelector(".row");
