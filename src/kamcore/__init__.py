@@ -22,13 +22,13 @@ _LAZY: dict[str, str] = {
     "Account": "kamcore.models",
     "Person": "kamcore.models",
     "Finding": "kamcore.models",
-    "Duty": "kamcore.models",
+    "Duty": "kamcore.declarations",
     "MetricDef": "kamcore.models",
-    "Tier": "kamcore.models",
-    "Role": "kamcore.models",
-    "Severity": "kamcore.models",
+    "Tier": "kamcore.models.enums",
+    "Role": "kamcore.models.enums",
+    "Severity": "kamcore.models.enums",
     "Org": "kamcore.org",
-    "Violation": "kamcore.registry",
+    "Violation": "kamcore.declarations",
     "Registry": "kamcore.registry",
     "registry_for": "kamcore.registry",
     "load": "kamcore.workspace",
@@ -107,6 +107,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from kamcore import changes
     from kamcore.changes.plan import Plan
+    from kamcore.declarations import Duty, Violation
     from kamcore.duties import roster
     from kamcore.errors import (
         ChangeRefused,
@@ -119,9 +120,9 @@ if TYPE_CHECKING:
         WorkspaceError,
     )
     from kamcore.helpers import SemicolonList, serves
-    from kamcore.models import Account, Duty, Finding, MetricDef, Person, Role, Severity, Tier
+    from kamcore.models import Account, Finding, MetricDef, Person, Role, Severity, Tier
     from kamcore.org import Org
     from kamcore.plugins import get_plugin_manager, list_plugins
-    from kamcore.registry import Registry, Violation, registry_for
+    from kamcore.registry import Registry, registry_for
     from kamcore.validation import validate
     from kamcore.workspace import init_workspace, load, save

@@ -13,6 +13,7 @@ built from the other plugins' duties.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -120,7 +121,7 @@ def account_duties(org: Org, pm: pluggy.PluginManager, account: Account,
         for duty in result:
             if isinstance(duty, Duty):
                 duties.append(duty if builtin or duty.source != "core"
-                              else duty.model_copy(update={"source": name}))
+                              else dataclasses.replace(duty, source=name))
     return duties
 
 

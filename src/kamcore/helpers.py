@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BeforeValidator
-
-from kamcore.models import Account
-from kamcore.org import Org
+if TYPE_CHECKING:
+    from kamcore.models import Account
+    from kamcore.org import Org
 
 
 def serves(org: Org, account: Account, *industries: str) -> bool:
@@ -27,5 +26,12 @@ def _split(value: Any) -> Any:
     return value
 
 
-#: A list field written in one CSV cell as ``a;b;c`` (and as a YAML list inline).
-SemicolonList = Annotated[list[str], BeforeValidator(_split)]
+def __getattr__(name: str) -> Any:
+    # SemicolonList needs pydantic: built on first use so that `serves` stays light to import.
+    if name == "SemicolonList":
+        from pydantic import BeforeValidator
+
+        value = Annotated[list[str], BeforeValidator(_split)]
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kamcore.helpers' has no attribute {name!r}")

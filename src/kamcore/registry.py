@@ -14,31 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from kamcore.errors import Location, PluginConflict, PluginError
+from kamcore.declarations import Violation
+from kamcore.errors import PluginConflict, PluginError
 from kamcore.models import MetricDef, Severity
+
+__all__ = ["FieldSet", "IndustryDef", "Registry", "RuleDef", "Violation", "build_registry",
+           "call_each", "registry_for"]
 
 if TYPE_CHECKING:
     import pluggy
 
     from kamcore.org import Org
-
-
-@dataclass(frozen=True)
-class Violation:
-    """What a rule's ``check`` yields; kamcore turns it into a :class:`~kamcore.Finding`.
-
-    :param subject: the account or person id the problem is about.
-    :param message: what is wrong, in one sentence.
-    :param hint: how to fix it.
-    :param column: the column at fault, when there is one.
-    :param location: where the problem is, when it is not the subject's own record.
-    """
-
-    subject: str | None
-    message: str
-    hint: str | None = None
-    column: str | None = None
-    location: Location | None = None
 
 
 @dataclass(frozen=True)

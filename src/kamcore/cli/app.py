@@ -73,7 +73,17 @@ class KamGroup(click.Group):
 
         kam = self.make_kam_context(ctx)
         try:
-            pm = kam.pm
+            if self._pm_factory is None and kam._pm is None:
+                # Only installed plugins add commands: a manager without the built-ins spares
+                # `kam --help` their imports (pydantic, networkx); the command itself builds
+                # the full one.
+                if ctx.params.get("no_plugins"):
+                    return
+                from kamcore.plugins import get_plugin_manager
+
+                pm = get_plugin_manager(defaults=False)
+            else:
+                pm = kam.pm
         except KamError as exc:
             click.secho(f"warning: {exc}", fg="yellow", err=True)
             return

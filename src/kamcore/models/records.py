@@ -180,17 +180,3 @@ class MetricDef(BaseModel):
     @property
     def is_money(self) -> bool:
         return self.unit == "money"
-
-
-class Duty(BaseModel):
-    """Something the accountable manager must do for an account, and who may do it for them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    title: str
-    cadence: str = Field(
-        "as needed", description="daily, weekly, monthly, quarterly, yearly or as needed")
-    who: str = Field(
-        "manager", description="'manager' or the support specialty it is delegated to.")
-    source: str = Field("core", description="The plugin that defined the duty.")

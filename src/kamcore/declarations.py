@@ -1,0 +1,57 @@
+"""What plugins hand to kamcore: duties and rule violations.
+
+Plain frozen dataclasses, not pydantic models, so that a plugin module can import them at the
+top without making ``kam --help`` pay for pydantic or networkx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kamcore.errors import Location
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule's ``check`` yields; kamcore turns it into a :class:`~kamcore.Finding`.
+
+    :param subject: the account or person id the problem is about.
+    :param message: what is wrong, in one sentence.
+    :param hint: how to fix it.
+    :param column: the column at fault, when there is one.
+    :param location: where the problem is, when it is not the subject's own record.
+    """
+
+    subject: str | None
+    message: str
+    hint: str | None = None
+    column: str | None = None
+    location: Location | None = None
+
+
+#: The cadences a duty may have, shortest first.
+CADENCES = ("daily", "weekly", "monthly", "quarterly", "yearly", "as needed")
+
+
+@dataclass(frozen=True)
+class Duty:
+    """Something the accountable manager must do for an account, and who may do it for them.
+
+    :param id: stable id, prefixed by the plugin (``healthcare.coverage``).
+    :param title: what to do, in a few words.
+    :param cadence: one of daily, weekly, monthly, quarterly, yearly, as needed.
+    :param who: ``manager``, or the support specialty it may be delegated to (``billing``).
+    :param source: the plugin that defined the duty (kamcore fills it in).
+    """
+
+    id: str
+    title: str
+    cadence: str = "as needed"
+    who: str = "manager"
+    source: str = "core"
+
+    def __post_init__(self) -> None:
+        if not self.id or not self.title:
+            raise ValueError("a duty needs an id and a title")
+        if self.cadence not in CADENCES:
+            raise ValueError(f"cadence {self.cadence!r} is not one of {', '.join(CADENCES)}")
