@@ -148,3 +148,17 @@ def test_unexpected_error_is_one_line_not_a_traceback(small, kam, monkeypatch):
     assert result.exit_code == 70
     assert "unexpected RuntimeError: disk on fire" in result.output
     assert "KAM_DEBUG=1" in result.output and "Traceback" not in result.output
+
+
+def test_help_imports_no_heavy_modules():
+    """`kam --help` stays fast because nothing heavy is imported (timed in benchmarks/)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom kamcore.cli.app import main\nsys.argv = ['kam', '--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pydantic', 'networkx', 'numpy', 'pyarrow', 'yaml') "
+            "if m in sys.modules]\nprint('HEAVY', heavy, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert "HEAVY []" in result.stderr, result.stderr
