@@ -92,20 +92,23 @@ def subtree_sizes(tree: CompiledTree) -> np.ndarray:
     return rollup_sums(tree, np.ones((1, tree.n), dtype=np.int64), inplace=True)[0]
 
 
-def rollup(tree: CompiledTree, values: np.ndarray, specs: Sequence[Spec]) -> np.ndarray:
+def rollup(tree: CompiledTree, values: np.ndarray, specs: Sequence[Spec], *,
+           consume: bool = False) -> np.ndarray:
     """Roll level-ordered ``(k, N)`` values up the tree, each row by its :class:`Spec`.
 
     :param tree: the compiled tree.
     :param values: float64 ``(k, N)`` in level order; NaN = missing.
     :param specs: one per row.
+    :param consume: the caller no longer needs ``values``: plain sums may overwrite it.
     :returns: ``(k, N)`` subtree aggregates in level order (NaN where nothing to aggregate).
     """
     return aggregate(values, specs, lambda sums: rollup_sums(tree, sums, inplace=True),
-                     lambda v, kind: rollup_extreme(tree, v, kind), dense=True)
+                     lambda v, kind: rollup_extreme(tree, v, kind), dense=True,
+                     consume=consume)
 
 
 def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn, extreme_fn, *,  # type: ignore[no-untyped-def]
-              dense: bool = False) -> np.ndarray:
+              dense: bool = False, consume: bool = False) -> np.ndarray:
     """Shared by tree rollups and group-bys: build the sum-like rows, fold them, finish.
 
     ``sum_fn(rows) -> rows`` folds a stacked ``(r, M)`` array of sums; ``extreme_fn(row, kind)``
@@ -118,6 +121,8 @@ def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn, extreme_fn, *, 
     k = len(specs)
     if dense and k and all(s.aggregation == "sum" for s in specs) \
             and not np.isnan(values).any():
+        if consume and values.dtype == np.float64 and values.flags.c_contiguous:
+            return sum_fn(values)
         return sum_fn(np.array(values, dtype=np.float64, order="C"))  # the common case: a copy
     present = ~np.isnan(values)
     rows: list[np.ndarray] = []

@@ -107,7 +107,8 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     acc = inputs.accounts
     tree = compiled(acc)
     specs = specs_for(inputs, names)
-    totals = [tree.to_original(rollup(tree, tree.to_level(b.values), specs)) for b in blocks]
+    totals = [tree.to_original(rollup(tree, tree.to_level(b.values), specs, consume=True))
+              for b in blocks]
     order = tree.preorder()
     level = tree.depth[tree.position]
     order = _trim(order, level, totals[0][0] if len(shown) else None, depth, top)
