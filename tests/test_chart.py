@@ -72,7 +72,8 @@ def test_chart_is_self_contained(acme_path: Path, tmp_path: Path):
 def test_data_cannot_break_out_of_the_script():
     org = Org.build(accounts=[Account(id="X", name="</script><script>alert(1)</script>",
                                       tier="key")])
-    page = render_chart(org)
+    page = render_chart(org, title="__DATA__ & <b>")
+    assert "<title>__DATA__ &amp; &lt;b&gt;</title>" in page
     assert "<script>alert(1)" not in page
     assert page.count("</script>") == 2  # the data blob and the code
 

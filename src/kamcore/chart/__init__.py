@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -126,16 +127,17 @@ def render_chart(org: Org, *, metrics: Sequence[str] | None = None,
     # "<" escaped so no cell can close the script element.
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     parts = {
-        "__CSS__": (package / "chart.css").read_text(encoding="utf-8"),
-        "__JS__": (package / "chart.js").read_text(encoding="utf-8"),
-        "__TITLE__": html.escape(title or org.settings.name),
-        "__CURRENCY__": html.escape(org.settings.currency),
-        "__VERSION__": html.escape(kamcore.__version__),
-        "__DATE__": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "CSS": (package / "chart.css").read_text(encoding="utf-8"),
+        "JS": (package / "chart.js").read_text(encoding="utf-8"),
+        "TITLE": html.escape(title or org.settings.name),
+        "CURRENCY": html.escape(org.settings.currency),
+        "VERSION": html.escape(kamcore.__version__),
+        "DATE": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "DATA": blob,
     }
-    for marker, text in parts.items():
-        template = template.replace(marker, text)
-    return template.replace("__DATA__", blob)
+    # One pass: text put in (a title, an account name) is never scanned for markers again.
+    return re.sub(r"__(CSS|JS|TITLE|CURRENCY|VERSION|DATE|DATA)__",
+                  lambda m: parts[m.group(1)], template)
 
 
 def _parents_acyclic(data: dict[str, Any]) -> dict[str, Any]:
