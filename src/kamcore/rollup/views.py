@@ -107,11 +107,13 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     acc = inputs.accounts
     tree = compiled(acc)
     specs = specs_for(inputs, names)
-    totals = [tree.to_original(rollup(tree, tree.to_level(b.values), specs, consume=True))
-              for b in blocks]
+    # totals stay in level order: gathering the output rows from there saves a permutation
+    totals = [rollup(tree, tree.to_level(b.values), specs, consume=True) for b in blocks]
     order = tree.preorder()
     level = tree.depth[tree.position]
-    order = _trim(order, level, totals[0][0] if len(shown) else None, depth, top)
+    first = totals[0][0][tree.position] if len(shown) and top is not None else None
+    order = _trim(order, level, first, depth, top)
+    at = tree.position[order]
     take = pa.array(order)
     data: dict[str, pa.Array] = {"id": acc.ids.take(take)}
     for name in ("name", "tier", "parent", "manager"):
@@ -124,8 +126,8 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     metric_cols = _metric_columns(inputs, shown, blocks, parts)
     for col, b, part in metric_cols:
         i = names.index(col.metric or "")
-        source = totals[b] if part == "_total" else blocks[b].values
-        columns.append(_put(data, col, source[i][order]))
+        values = totals[b][i][at] if part == "_total" else blocks[b].values[i][order]
+        columns.append(_put(data, col, values))
     columns.insert(4, Column("parent", "Parent"))
     return RollupResult("account", columns,
                         pa.table(data), inputs.currency, list(shown))
