@@ -275,6 +275,28 @@ class Org:
             return None
         return model.model_validate(record.ext.get(namespace, {}))
 
+    def valid_fields(self, record: Account | Person, namespace: str) -> BaseModel | None:
+        """A plugin's fields of a record when it has some and they are valid, else ``None``.
+
+        Plugin rules use this: invalid fields are already reported by KAM140, so a rule need
+        not report them again.
+        """
+        from pydantic import ValidationError
+
+        if namespace not in record.ext:
+            return None
+        try:
+            return self.fields(record, namespace)
+        except ValidationError:
+            return None
+
+    def with_fields(self, namespace: str) -> Iterator[tuple[Account, BaseModel]]:
+        """Accounts with valid fields of ``namespace``, each with its validated fields."""
+        for account in self.accounts.values():
+            fields = self.valid_fields(account, namespace)
+            if fields is not None:
+                yield account, fields
+
     def iter_accounts(self) -> Iterator[Account]:
         """Accounts in file order."""
         return iter(self.accounts.values())

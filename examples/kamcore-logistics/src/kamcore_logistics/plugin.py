@@ -23,14 +23,7 @@ INDUSTRY = "logistics"
 
 def fields_of(org: Org, account: Account) -> LogisticsAccount | None:
     """The account's logistics fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    from pydantic import ValidationError
-
-    if NAMESPACE not in account.ext:
-        return None
-    try:
-        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
-    except ValidationError:
-        return None
+    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
 
 
 def check_on_time_rate(org: Org) -> Iterator[Violation]:

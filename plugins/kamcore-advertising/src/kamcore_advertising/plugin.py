@@ -20,22 +20,12 @@ INDUSTRY = "advertising"
 
 def fields_of(org: Org, account: Account) -> AdvertisingAccount | None:
     """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    from pydantic import ValidationError
-
-    if NAMESPACE not in account.ext:
-        return None
-    try:
-        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
-    except ValidationError:
-        return None
+    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
 
 
 def advertising_accounts(org: Org) -> Iterator[tuple[Account, AdvertisingAccount]]:
     """Accounts with valid advertising fields."""
-    for account in org.accounts.values():
-        fields = fields_of(org, account)
-        if fields is not None:
-            yield account, fields
+    yield from org.with_fields(NAMESPACE)  # type: ignore[misc]
 
 
 def check_rate(org: Org) -> Iterator[Violation]:

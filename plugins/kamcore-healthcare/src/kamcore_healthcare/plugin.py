@@ -21,14 +21,7 @@ INDUSTRY = "healthcare"
 
 def fields_of(org: Org, account: Account) -> HealthcareAccount | None:
     """The account's healthcare fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    from pydantic import ValidationError
-
-    if NAMESPACE not in account.ext:
-        return None
-    try:
-        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
-    except ValidationError:
-        return None
+    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
 
 
 def check_npi(org: Org) -> Iterator[Violation]:

@@ -20,22 +20,12 @@ INDUSTRY = "it software"
 
 def fields_of(org: Org, account: Account) -> ITSoftwareAccount | None:
     """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    from pydantic import ValidationError
-
-    if NAMESPACE not in account.ext:
-        return None
-    try:
-        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
-    except ValidationError:
-        return None
+    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
 
 
 def it_accounts(org: Org) -> Iterator[tuple[Account, ITSoftwareAccount]]:
     """Accounts with valid IT/software fields."""
-    for account in org.accounts.values():
-        fields = fields_of(org, account)
-        if fields is not None:
-            yield account, fields
+    yield from org.with_fields(NAMESPACE)  # type: ignore[misc]
 
 
 def check_renewal_date(org: Org) -> Iterator[Violation]:

@@ -21,22 +21,12 @@ INDUSTRY = "manufacturing"
 
 def fields_of(org: Org, account: Account) -> ManufacturingAccount | None:
     """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    from pydantic import ValidationError
-
-    if NAMESPACE not in account.ext:
-        return None
-    try:
-        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
-    except ValidationError:
-        return None
+    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
 
 
 def manufacturing_accounts(org: Org) -> Iterator[tuple[Account, ManufacturingAccount]]:
     """Accounts with valid manufacturing fields."""
-    for account in org.accounts.values():
-        fields = fields_of(org, account)
-        if fields is not None:
-            yield account, fields
+    yield from org.with_fields(NAMESPACE)  # type: ignore[misc]
 
 
 def check_named_place(org: Org) -> Iterator[Violation]:

@@ -21,22 +21,12 @@ INDUSTRY = "retail"
 
 def fields_of(org: Org, account: Account) -> RetailAccount | None:
     """The account's retail fields, or ``None`` when it has none or they are invalid (KAM140)."""
-    from pydantic import ValidationError
-
-    if NAMESPACE not in account.ext:
-        return None
-    try:
-        return org.fields(account, NAMESPACE)  # type: ignore[return-value]
-    except ValidationError:
-        return None
+    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
 
 
 def retail_accounts(org: Org) -> Iterator[tuple[Account, RetailAccount]]:
     """Accounts with valid retail fields."""
-    for account in org.accounts.values():
-        fields = fields_of(org, account)
-        if fields is not None:
-            yield account, fields
+    yield from org.with_fields(NAMESPACE)  # type: ignore[misc]
 
 
 def check_gln(org: Org) -> Iterator[Violation]:
