@@ -83,12 +83,12 @@ def test_manager_table_person_without_accounts(ws):
     code, out, _ = run(str(ws), "--by", "manager", "-m", "orders")
     assert code == 0
     assert out.splitlines()[2:] == [
-        "Id  Person        Role  Book  Team  Book Orders  Team Orders",
-        "--  ------------  ----  ----  ----  -----------  -----------",
-        "P0  Vera          vp       0     4            -           10",
-        "P1  ├── Gaby      gam      2     4            5           10",
-        "P2  │   └── Nils  nam      2     2            5            5",
-        "P3  └── Kim       kam      0     0            -            -",
+        "Id  Person        Role  Own accts  Team accts  Book Orders  Team Orders",
+        "--  ------------  ----  ---------  ----------  -----------  -----------",
+        "P0  Vera          vp            0           4            -           10",
+        "P1  ├── Gaby      gam           2           4            5           10",
+        "P2  │   └── Nils  nam           2           2            5            5",
+        "P3  └── Kim       kam           0           0            -            -",
     ]
 
 
@@ -146,3 +146,15 @@ def test_tree_with_metric_totals(ws):
     lines = result.stdout.splitlines()
     assert lines[0].endswith(" · revenue 160 EUR · orders 10")
     assert lines[2].endswith("K1 · Gaby (GAM) · revenue - · orders 4")
+
+
+def test_unknown_manager_lands_in_unassigned(tmp_path):
+    ws = make_ws(tmp_path, accounts=ACCOUNTS.replace("N2,Globex US,national,G,P2",
+                                                     "N2,Globex US,national,G,PX"))
+    code, out, _ = run(str(ws), "--by", "manager", "-m", "orders", "--format", "json")
+    assert code == 0
+    rows = {r["id"]: r for r in json.loads(out)["rows"]}
+    assert list(rows)[-1] == "(unassigned)"
+    assert rows["(unassigned)"]["name"] == "no or unknown manager"
+    assert (rows["(unassigned)"]["accounts"], rows["(unassigned)"]["orders_book"]) == (1, 3)
+    assert rows["P0"]["orders_team"] + rows["(unassigned)"]["orders_team"] == 10

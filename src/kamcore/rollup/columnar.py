@@ -178,7 +178,7 @@ def _parse_numbers(table: pa.Table, metrics: list[str], path: Path) -> pa.Table:
     return table
 
 
-def _header(path: Path) -> list[str]:
+def _header(path: Path, columns: str = "id,name,tier,parent,...") -> list[str]:
     import csv
 
     from kamcore.workspace.yamlio import decode_text
@@ -188,7 +188,7 @@ def _header(path: Path) -> list[str]:
             first = handle.readline(1 << 20)
     except FileNotFoundError:
         raise WorkspaceError(f"{path} does not exist",
-                             hint="create it with a header line: id,name,tier,parent,...") \
+                             hint=f"create it with a header line: {columns}") \
             from None
     text = decode_text(first, path)
     row = next(csv.reader([text]), [])
@@ -276,7 +276,7 @@ def read_people(path: Path) -> Columns:
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    header = _header(path)
+    header = _header(path, "id,name,role,reports_to,...")
     try:
         table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header}, null_values=[""],

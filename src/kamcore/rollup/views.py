@@ -152,7 +152,8 @@ def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
                  top: int | None = None) -> RollupResult:
     """Each person's own book and their team's total, in management-tree order.
 
-    Accounts without a known manager are gathered in a last row, ``(no manager)``.
+    Accounts without a manager, or whose manager is not in people.csv, are gathered in a
+    last row, ``(unassigned)``, so that the top of the chain plus it add up to the org.
     """
     import numpy as np
     import pyarrow as pa
@@ -191,18 +192,19 @@ def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     level = tree.depth[tree.position]
     order = _trim(order, level, teams[0][0] if len(shown) else None, depth, top)
     take = pa.array(order)
-    ids = pa.concat_arrays([people.ids, pa.array(["(no manager)"])])
+    ids = pa.concat_arrays([people.ids, pa.array(["(unassigned)"])])
     data: dict[str, pa.Array] = {"id": ids.take(take)}
     for name in ("name", "role"):
         col = people.column(name)
         base = col if col is not None else pa.nulls(p, pa.string())
-        data[name] = pa.concat_arrays([base, pa.array([""])]).take(take)
+        last = "no or unknown manager" if name == "name" else ""
+        data[name] = pa.concat_arrays([base, pa.array([last])]).take(take)
     data["depth"] = pa.array(level[order])
     data["accounts"] = pa.array(count[order].astype(np.int64))
     data["team_accounts"] = pa.array(team_count[order].astype(np.int64))
     columns = [Column("id", "Id"), Column("name", "Person"), Column("role", "Role"),
-               Column("depth", "Depth", "int"), Column("accounts", "Book", "int"),
-               Column("team_accounts", "Team", "int")]
+               Column("depth", "Depth", "int"), Column("accounts", "Own accts", "int"),
+               Column("team_accounts", "Team accts", "int")]
     metric_cols = _metric_columns(inputs, shown, blocks, [("_book", "Book "),
                                                           ("_team", "Team ")])
     for col, b, part in metric_cols:
