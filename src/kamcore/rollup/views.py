@@ -58,7 +58,7 @@ def _metric_columns(inputs: Inputs, shown: Sequence[str], blocks: Sequence[Perio
     cols = []
     for name in shown:
         mdef = inputs.metrics[name]
-        label = mdef.label or name
+        label = mdef.label or name.replace("_", " ").capitalize()
         kind = "money" if mdef.is_money else "ratio" if mdef.unit in RATIO_UNITS else (
             "number" if mdef.aggregation in ("mean", "wmean") else "int")
         for b, block in enumerate(blocks):
