@@ -110,6 +110,9 @@ def test_period_errors(tmp_path):
     ws = make_ws(tmp_path, facts=FACTS, fx=FX)
     code, _, err = run(str(ws), "--period", "Q3")
     assert code == 2 and "'Q3' is not a period" in err
+    code, _, err = run(str(ws), "--period", "2025Q1..2025Q4")
+    assert code == 2 and "no facts in 2025Q1..2025Q4" in err
+    assert "the facts cover 2026Q1, 2026Q2, 2026-05, 2026-06" in err
     plain = make_ws(tmp_path / "plain")
     code, _, err = run(str(plain), "--period", "2026Q1")
     assert code == 2 and "--period and --by-period need facts" in err

@@ -115,6 +115,9 @@ def select_periods(inputs: Inputs, selection: Period | None,
             return None, list(facts.periods)
         selection = latest(facts.periods)
     chosen = [p for p in facts.periods if selection.contains(p)]
+    if not chosen:
+        raise KamError(f"no facts in {selection.label}",
+                       hint="the facts cover " + ", ".join(p.label for p in facts.periods))
     return selection, chosen
 
 
