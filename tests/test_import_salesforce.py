@@ -249,3 +249,27 @@ def test_bad_rows_and_bad_ids_are_listed_with_their_line(tmp_path: Path):
         (4, "unusable", "id '001A0000006Vm9r' is already used on line 2"),
         (5, "unreadable", "5 cells where the header has 4"),
     ]
+
+
+def test_european_excel_export_semicolons_cp1252_decimal_commas(tmp_path: Path):
+    """Excel in Germany saves "CSV (Windows)": semicolons, Windows-1252, 1.250.000,50."""
+    out = tmp_path / "org"
+    source = SF / "Account-excel-de.csv"
+    result = run("import", "salesforce", str(source), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    org = load(out, pm=get_plugin_manager(load_entrypoints=False))
+    group = org.accounts[id18("001Dn00000Eu001")]
+    assert group.name == "Müller Gruppe" and group.country == "DE"
+    assert group.metrics["revenue"] == 1_250_000.5
+    assert org.accounts[id18("001Dn00000Eu002")].metrics["revenue"] == 980_000
+    assert org.accounts[id18("001Dn00000Eu003")].metrics["revenue"] == 12.5
+    assert org.accounts[id18("001Dn00000Eu002")].country == "AT"  # "Österreich"
+    report = (out / "import-report.md").read_text()
+    assert "is semicolon-separated" in report and "not UTF-8: read as Windows-1252" in report
+    exported = run("export", str(out), "--format", "salesforce")
+    assert exported.exit_code == 0, exported.output
+    original = list(csv.DictReader(io.StringIO(source.read_bytes().decode("cp1252"),
+                                               newline=""), delimiter=";"))
+    assert rows(exported.output) == original
+    strict = run("import", "salesforce", str(source), "-o", str(tmp_path / "s"), "--strict")
+    assert strict.exit_code == 1 and "not UTF-8: read as Windows-1252" in strict.output

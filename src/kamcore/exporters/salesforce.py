@@ -44,15 +44,17 @@ def export_salesforce(org: Org, layout: Mapping[str, Any] | None = None, *,
     columns: list[dict[str, str]]
     tier_values: dict[str, str] = {}
     countries: dict[str, str] = {}
+    decimal = "."
     if layout and layout.get("source") == "salesforce":
         accounts_layout = layout.get("accounts") or {}
         columns = list(accounts_layout.get("columns") or [])
         tier_values = dict(accounts_layout.get("tier_values") or {})
         countries = {str(k).strip().lower(): str(v).upper()
                      for k, v in (layout.get("countries") or {}).items()}
+        decimal = str(layout.get("decimal") or ".")
     else:
         columns = _default_columns(org)
-    still = _Meaning(org, tier_values, countries)
+    still = _Meaning(org, tier_values, countries, decimal)
     header = [c["header"] for c in columns]
     rows = []
     for account in org.accounts.values():
@@ -99,9 +101,10 @@ def _field_cell(account: Account, field: str, header: str, still: _Meaning) -> s
 class _Meaning:
     """Does an original cell still say what the account holds now?"""
 
-    def __init__(self, org: Org, tier_values: dict[str, str],
-                 countries: dict[str, str]) -> None:
+    def __init__(self, org: Org, tier_values: dict[str, str], countries: dict[str, str],
+                 decimal: str = ".") -> None:
         self.org = org
+        self.decimal = decimal
         self.tier_values = tier_values
         self.countries = countries
         self.industry: Callable[[str], str | None] = industry_normalizer(org.registry)
@@ -128,7 +131,7 @@ class _Meaning:
         if field == "name":
             return raw.strip() == value
         try:
-            return parse_number(raw) == value
+            return parse_number(raw, self.decimal) == value
         except ValueError:
             return value is None  # an unreadable number, still not replaced
 

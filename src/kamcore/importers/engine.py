@@ -137,7 +137,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         raise WorkspaceError(f"--currency {options.currency!r} is not an ISO 4217 code",
                              hint="e.g. EUR, USD, GBP")
     report = ImportReport(source=options.source)
-    table = read_rows(accounts_path, report, "accounts")
+    table, decimal = read_rows(accounts_path, report, "accounts")
     cols = amap.columns()
     check_columns(table.header, cols, accounts_path)
     report.mapped_columns = dict(cols)
@@ -260,7 +260,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         metrics: dict[str, float] = {}
         for metric, column in amap.metrics.items():
             try:
-                number = parse_number(cells[column])
+                number = parse_number(cells[column], decimal)
             except ValueError:
                 report.problem("value", f"{column} {cells[column]!r} is not a number; left "
                                "empty", file=file, line=row.line, record=row.id)
@@ -363,6 +363,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
                      "tier_values": {k: v.value for k, v in amap.tier_values.items()},
                      "parent_by": amap.parent_by},
         "countries": dict(options.countries),
+        "decimal": decimal,
     }
     if people_path and pmap is not None:
         layout["people"] = {"file": people_path,

@@ -66,7 +66,7 @@ def read_people(path: str, pmap: PersonMap, report: ImportReport,
                 check: Callable[[list[str], dict[str, str], str], None]) -> tuple[
                     Rows, dict[str, dict[str, Any]], list[str]]:
     """Usable people rows, each one's record data (without ``extra``), and the header."""
-    table = read_rows(path, report, "people")
+    table, _decimal = read_rows(path, report, "people")
     cols = pmap.columns()
     check(table.header, cols, path)
     people = Rows(file=path, id_key=id_key)
@@ -227,7 +227,7 @@ def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, peo
     manager of their own are put under them (the manager supervises the account's team)."""
     from kamcore.importers.engine import check_columns
 
-    table = read_rows(path, report, "team")
+    table, _decimal = read_rows(path, report, "team")
     wanted = {"account": tmap.account, "person": tmap.person}
     if tmap.role:
         wanted["role"] = tmap.role

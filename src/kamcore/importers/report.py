@@ -72,6 +72,7 @@ class ImportReport:
     mapped_columns: dict[str, str] = field(default_factory=dict)
     kept_columns: list[str] = field(default_factory=list)
     findings: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def problem(self, kind: str, message: str, *, file: str | None = None,
                 line: int | None = None, record: str | None = None,
@@ -136,7 +137,9 @@ class ImportReport:
                 f"- imported: {self.accounts} accounts, {self.people} people",
                 f"- tiers: {self.tier_source}"
                 + (f" (large-account revenue threshold {self.key_revenue:,.0f})"
-                   if self.key_revenue is not None else ""), ""]
+                   if self.key_revenue is not None else "")]
+        out += [f"- {note}" for note in self.notes]
+        out.append("")
         if self.findings:
             out += [f"`kam validate` on the result: {self.findings.get('error', 0)} error(s), "
                     f"{self.findings.get('warning', 0)} warning(s), "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kamcore.importers.report import ImportReport
-from kamcore.workspace.csvio import Table, read_table
+from kamcore.workspace.csvio import Table
 
 #: What kamcore accepts as an id (the records' own pattern): no commas, no edge spaces.
 ID_OK = re.compile(r"^[^\s,]([^,\n\r]*[^\s,])?$")
@@ -79,38 +79,39 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def read_rows(path: str | Path, report: ImportReport, kind: str) -> Table:
-    """Read a CSV export (BOM, CRLF, header spaces tolerated); bad rows become problems."""
-    table, problems = read_table(Path(path), required=())
+def read_rows(path: str | Path, report: ImportReport, kind: str) -> tuple[Table, str]:
+    """Read a CRM export (see :mod:`.csvread`); bad rows and a non-UTF-8 file are reported.
+
+    :returns: the table and its decimal mark: "," for semicolon-separated files (the European
+        Excel convention, where "1.250,50" is 1250.5), else ".".
+    """
+    from kamcore.importers.csvread import read_export
+
+    table, problems, dialect = read_export(path)
     for problem in problems:
         loc = problem.location
         report.problem("unreadable", problem.message, file=loc.file if loc else str(path),
                        line=loc.line if loc else None, hint=problem.hint)
+    if dialect.encoding != "utf-8":
+        report.problem("encoding", "not UTF-8: read as Windows-1252", file=str(path),
+                       hint="check accented names; export as 'CSV UTF-8' to be sure")
     report.files[kind] = str(path)
-    return table
+    if dialect.delimiter != ",":
+        report.notes.append(f"{path} is {dialect.delimiter_name}-separated")
+    decimal = "," if dialect.delimiter == ";" else "."
+    if decimal == "," and kind == "accounts":
+        report.notes.append("numbers read with a decimal comma (1.250,50 = 1250.5)")
+    return table, decimal
 
 
 def read_header(path: str | Path) -> list[str]:
-    """The header of a CSV export, without reading the rest (to choose a mapping).
+    """The header of a CSV export, without parsing the rest (to choose a mapping).
 
     :raises WorkspaceError: missing, unreadable or empty file.
     """
-    import csv
+    from kamcore.importers.csvread import read_export_header
 
-    from kamcore.errors import WorkspaceError
-
-    target = Path(path)
-    try:
-        with target.open(encoding="utf-8-sig", newline="") as handle:
-            for row in csv.reader(handle):
-                if any(cell.strip() for cell in row):
-                    return [cell.strip() for cell in row]
-    except FileNotFoundError:
-        raise WorkspaceError(f"{target} does not exist") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise WorkspaceError(f"cannot read {target}: {exc}",
-                             hint="export the file as UTF-8 CSV") from None
-    raise WorkspaceError(f"{target} is empty", hint="export it again with a header line")
+    return read_export_header(path)
 
 
 def make_id(name: str, taken: set[str], prefix: str, line: int) -> str:
@@ -150,18 +151,32 @@ def break_loops(rows: Sequence[Row], by_id: dict[str, Row]) -> list[tuple[list[s
     return loops
 
 
+_CURRENCY_JUNK = re.compile(r"[\s$€£¥]|USD|EUR|GBP")
 _NUMBER_JUNK = re.compile(r"[\s$€£¥,]|USD|EUR|GBP")
+_DOT_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
 
 
-def parse_number(text: str) -> float | None:
+def parse_number(text: str, decimal: str = ".") -> float | None:
     """``"1,250,000"``, ``"$1.5e6"``, ``"1250000.00"`` -> float; ``""`` -> ``None``.
+
+    With ``decimal=","`` (semicolon-separated files) ``"1.250.000,50"`` is 1250000.5.
+
+    >>> parse_number("1,250,000"), parse_number("1.250,5", ","), parse_number(" ")
+    (1250000.0, 1250.5, None)
 
     :raises ValueError: the cell is not a number.
     """
-    try:
-        number = float(text)
-    except ValueError:
-        cleaned = _NUMBER_JUNK.sub("", text)
+    cleaned: str | None
+    if decimal == "," and ("," in text or _DOT_THOUSANDS.match(text.strip())):
+        cleaned = _CURRENCY_JUNK.sub("", text).replace(".", "").replace(",", ".")
+    else:
+        try:
+            number = float(text)
+        except ValueError:
+            cleaned = _NUMBER_JUNK.sub("", text)
+        else:
+            cleaned = None
+    if cleaned is not None:
         if not cleaned:
             return None
         number = float(cleaned)

@@ -1,0 +1,143 @@
+"""Reading CRM exports as they come: UTF-8 with or without BOM (else Windows-1252, reported),
+comma, semicolon (European Excel), tab or pipe separated, CRLF or LF, spaces around headers.
+
+Like the workspace reader, every row keeps the line it started on, and rows with the wrong number
+of cells are returned as problems rather than dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from kamcore.errors import Location, WorkspaceError
+from kamcore.workspace.csvio import Table
+
+DELIMITERS = (",", ";", "\t", "|")
+_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a file was read: ``encoding`` is ``utf-8`` or ``cp1252``."""
+
+    encoding: str
+    delimiter: str
+
+    @property
+    def delimiter_name(self) -> str:
+        return _NAMES[self.delimiter]
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """Text and encoding: UTF-8 (BOM dropped), else Windows-1252 (Excel's "CSV (Windows)")."""
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The separator of the first non-empty line: the most frequent of , ; tab | (outside
+    quotes); a comma when there is none.
+
+    >>> sniff_delimiter('Id;Name;"Acme, Inc."\\n'), sniff_delimiter("Id,Name\\n")
+    (';', ',')
+    """
+    for line in text.splitlines():
+        if line.strip():
+            bare, quoted = [], False
+            for ch in line:
+                if ch == '"':
+                    quoted = not quoted
+                elif not quoted:
+                    bare.append(ch)
+            counts = {d: bare.count(d) for d in DELIMITERS}
+            best = max(DELIMITERS, key=lambda d: counts[d])
+            return best if counts[best] else ","
+    return ","
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise WorkspaceError(f"{path} does not exist",
+                             hint="check the path of the export") from None
+    except IsADirectoryError:
+        raise WorkspaceError(f"{path} is a folder, not a CSV file") from None
+    except OSError as exc:
+        raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def read_export(path: str | Path) -> tuple[Table, list[WorkspaceError], Dialect]:
+    """The whole table, rows that could not be read, and how the file was read.
+
+    :raises WorkspaceError: the file is missing, empty, or its header names a column twice.
+    """
+    target = Path(path)
+    text, encoding = decode(_read_bytes(target))
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+        while header is not None and not any(cell.strip() for cell in header):
+            header = next(reader, None)
+    except csv.Error as exc:
+        raise WorkspaceError(f"unreadable CSV header: {exc}",
+                             location=Location(str(target), 1)) from None
+    if header is None:
+        raise WorkspaceError(f"{target} is empty", hint="export it again with a header line")
+    header = [name.strip() for name in header]
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise WorkspaceError(f"column {name!r} appears twice in the header",
+                                 location=Location(str(target), reader.line_num),
+                                 hint="rename one of them in the export")
+        seen.add(name)
+    rows: list[tuple[int, list[str]]] = []
+    problems: list[WorkspaceError] = []
+    width = len(header)
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(WorkspaceError(f"unreadable CSV row: {exc}",
+                                           location=Location(str(target), start),
+                                           hint="check the quotes on this line"))
+            break
+        line, start = start, reader.line_num + 1
+        if len(row) != width:
+            if not any(cell.strip() for cell in row):
+                continue
+            problems.append(WorkspaceError(
+                f"{len(row)} cells where the header has {width}",
+                location=Location(str(target), line),
+                hint="quote cells that contain the separator, or add the missing cells"))
+            continue
+        rows.append((line, row))
+    return Table(target, header, rows), problems, Dialect(encoding, delimiter)
+
+
+def read_export_header(path: str | Path) -> list[str]:
+    """Just the header (to choose a mapping)."""
+    target = Path(path)
+    raw = _read_bytes(target)
+    if len(raw) > 1 << 16:  # cut at a line end, never inside a UTF-8 character
+        raw = raw[: raw.rfind(b"\n", 0, 1 << 16) + 1] or raw
+    text, _ = decode(raw)
+    delimiter = sniff_delimiter(text)
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if any(cell.strip() for cell in row):
+                return [cell.strip() for cell in row]
+    except csv.Error as exc:
+        raise WorkspaceError(f"unreadable CSV header: {exc}",
+                             location=Location(str(target), 1)) from None
+    raise WorkspaceError(f"{target} is empty", hint="export it again with a header line")
