@@ -273,3 +273,25 @@ def test_european_excel_export_semicolons_cp1252_decimal_commas(tmp_path: Path):
     assert rows(exported.output) == original
     strict = run("import", "salesforce", str(source), "-o", str(tmp_path / "s"), "--strict")
     assert strict.exit_code == 1 and "not UTF-8: read as Windows-1252" in strict.output
+
+
+def test_salesforce_report_export_with_labels_and_names(tmp_path: Path):
+    """A report export has labels for headers and names for parent and owner."""
+    accounts = tmp_path / "report.csv"
+    accounts.write_text(
+        "Account ID,Account Name,Parent Account,Account Owner,Billing Country,Annual Revenue\n"
+        "001A0000001AAAA,Orbit Holdings,,Ada Lovelace,France,\"2,000,000\"\n"
+        "001A0000001AAAB,Orbit Paris,Orbit Holdings,Ada Lovelace,France,\"900,000\"\n"
+        "001A0000001AAAC,Orbit Lyon,Orbit Holdings,Grace Hopper,France,\"100,000\"\n",
+        encoding="utf-8")
+    out = tmp_path / "org"
+    result = run("import", "salesforce", str(accounts), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    org = load(out, pm=get_plugin_manager(load_entrypoints=False))
+    paris = org.accounts["001A0000001AAAB"]
+    assert paris.parent == "001A0000001AAAA" and paris.metrics["revenue"] == 900_000
+    assert org.accounts["001A0000001AAAA"].tier == "national"  # one country, two children
+    assert paris.manager == "ADA-LOVELACE"
+    assert org.people["ADA-LOVELACE"].name == "Ada Lovelace"
+    assert org.people["ADA-LOVELACE"].role == "nam"  # highest tier owned: national
+    assert org.people["GRACE-HOPPER"].role == "am"
