@@ -110,8 +110,12 @@ def test_manager_book_counts_own_values_only(ws):
 def test_group_by_country_and_unknown_field(ws):
     code, out, _ = run(str(ws), "--by", "country", "-m", "revenue", "--format", "json")
     assert code == 0
-    assert [(r["country"], r["accounts"], r["revenue"]) for r in json.loads(out)["rows"]] == [
+    data = json.loads(out)
+    assert [(r["country"], r["accounts"], r["revenue"]) for r in data["rows"]] == [
         ("DE", 3, 150), ("US", 1, 10)]
+    assert data["total"] == {"country": "(all)", "accounts": 4, "revenue": 160}
+    code, out, _ = run(str(ws), "--by", "tier", "-m", "orders")
+    assert out.splitlines()[-2:] == ["--------  --------  ------", "(all)            4      10"]
     code, _, err = run(str(ws), "--by", "colour")
     assert code == 2 and "cannot group by 'colour'" in err and "tier" in err
 

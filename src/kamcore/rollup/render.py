@@ -69,8 +69,9 @@ def render(result: RollupResult, *, title: bool = True) -> str:
                 label = f"{label} ({record['id']})"
             record[name_key] = prefix + label
     headers = [c.header for c in columns]
-    cells = [[format_number(r[c.key], c.kind) if c.kind != "text" else (r[c.key] or "")
-              for c in columns] for r in records]
+    footer = [result.total] if result.total is not None and records else []
+    cells = [[format_number(r.get(c.key), c.kind) if c.kind != "text" else (r.get(c.key) or "")
+              for c in columns] for r in [*records, *footer]]
     widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
 
     def line(values: Sequence[str]) -> str:
@@ -81,7 +82,11 @@ def render(result: RollupResult, *, title: bool = True) -> str:
     if title:
         out.append(_title(result))
         out.append("")
-    out += [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+    rule = line(["-" * w for w in widths])
+    body = [line(r) for r in cells]
+    if footer:
+        body.insert(len(body) - 1, rule)
+    out += [line(headers), rule, *body]
     if not records:
         out.append("(no rows)")
     return "\n".join(out)

@@ -36,6 +36,7 @@ class RollupResult:
     :ivar period: the period filter in effect (``None`` without facts).
     :ivar periods: the period columns of a ``by_period`` rollup.
     :ivar skipped: bad fact rows left out by ``skip_bad``.
+    :ivar total: for group views, the aggregates over all accounts.
     """
 
     view: str
@@ -47,6 +48,8 @@ class RollupResult:
     periods: list[str] = field(default_factory=list)
     skipped: list[KamError] = field(default_factory=list)
     title: str = ""
+    #: Group views: the same aggregates over every account (the table's last line).
+    total: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -130,4 +133,4 @@ class RollupResult:
                 "columns": [{"key": c.key, "label": c.header, "kind": c.kind}
                             for c in self.columns],
                 "skipped": [str(p) for p in self.skipped],
-                "rows": self.to_records()}
+                "rows": self.to_records(), "total": self.total}

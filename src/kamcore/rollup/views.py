@@ -251,7 +251,14 @@ def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence
         "accounts": pa.array(count[order])}
     columns = [Column(field, field.capitalize()), Column("accounts", "Accounts", "int")]
     metric_cols = _metric_columns(inputs, shown, blocks, [("", "")])
+    everyone = group_fold(np.zeros(len(codes), dtype=np.intp), 1)
+    overall = [aggregate(b.values, specs_for(inputs, names), *everyone) for b in blocks]
+    total: dict[str, object] = {field: "(all)", "accounts": int(count.sum())}
     for col, b, _ in metric_cols:
-        columns.append(_put(data, col, folded[b][names.index(col.metric or "")][order]))
-    return RollupResult(field, columns,
-                        pa.table(data), inputs.currency, list(shown))
+        row = names.index(col.metric or "")
+        columns.append(_put(data, col, folded[b][row][order]))
+        value = float(overall[b][row][0])
+        total[col.key] = None if np.isnan(value) else value
+    result = RollupResult(field, columns, pa.table(data), inputs.currency, list(shown))
+    result.total = total
+    return result
