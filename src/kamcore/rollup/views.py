@@ -258,7 +258,8 @@ def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence
         row = names.index(col.metric or "")
         columns.append(_put(data, col, folded[b][row][order]))
         value = float(overall[b][row][0])
-        total[col.key] = None if np.isnan(value) else value
+        whole = value.is_integer() and abs(value) < 2 ** 53 and col.kind != "number"
+        total[col.key] = None if np.isnan(value) else int(value) if whole else value
     result = RollupResult(field, columns, pa.table(data), inputs.currency, list(shown))
     result.total = total
     return result
