@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from kamcore.models import MetricDef
     from kamcore.org import Org
     from kamcore.registry import Registry
+    from kamcore.rollup.fx import FxTable
     from kamcore.rollup.result import RollupResult
     from kamcore.settings import Settings
 
@@ -53,7 +54,7 @@ def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
         step("reading accounts")
         settings, folder = source.settings, source.path
         metrics = source.metrics
-        accounts, people_cols = from_org(source)
+        accounts, people_cols = from_org(source, people=people)
     else:
         from kamcore.workspace.loader import load_settings, resolve_workspace
 
@@ -72,7 +73,7 @@ def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
         if settings.accounts is not None:
             from kamcore.workspace import load
 
-            accounts, people_cols = from_org(load(folder, registry=registry))
+            accounts, people_cols = from_org(load(folder, registry=registry), people=people)
         else:
             accounts = read_accounts(folder / "accounts.csv", metrics, registry=registry)
             people_cols = read_people(folder / "people.csv") if people else None
@@ -86,7 +87,8 @@ def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
     return inputs
 
 
-def _no_fx(settings: Settings):  # type: ignore[no-untyped-def]
+def _no_fx(settings: Settings) -> FxTable:
+    """An org not read from a folder: only the reporting currency needs no rate."""
     from kamcore.rollup.fx import FxTable
 
     return FxTable(settings.currency)

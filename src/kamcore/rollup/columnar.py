@@ -292,8 +292,12 @@ def read_people(path: Path) -> Columns:
     return cols
 
 
-def from_org(org: Org) -> tuple[Columns, Columns]:
-    """The accounts and people of an :class:`~kamcore.Org` as columns."""
+def from_org(org: Org, *, people: bool = True) -> tuple[Columns, Columns | None]:
+    """The accounts (and, with ``people``, the people) of an :class:`~kamcore.Org` as columns.
+
+    People are only checked when asked for, so an account rollup does not fail on a
+    management-tree problem it does not use.
+    """
     import numpy as np
     import pyarrow as pa
 
@@ -319,12 +323,14 @@ def from_org(org: Org) -> tuple[Columns, Columns]:
     acc = Columns(ids=table.column("id").combine_chunks(), parent=None, text=table,  # type: ignore[arg-type]
                   numbers=numbers)
     acc.parent = _link(acc, acc.ids, table.column("parent").combine_chunks(), [], "parent")
-    people = list(org.people.values())
+    if not people:
+        return acc, None
+    persons = list(org.people.values())
     ptable = pa.table({
-        "id": pa.array([p.id for p in people], pa.string()),
-        "name": pa.array([p.name for p in people], pa.string()),
-        "role": pa.array([p.role.value for p in people], pa.string()),
-        "reports_to": pa.array([p.reports_to for p in people], pa.string())})
+        "id": pa.array([p.id for p in persons], pa.string()),
+        "name": pa.array([p.name for p in persons], pa.string()),
+        "role": pa.array([p.role.value for p in persons], pa.string()),
+        "reports_to": pa.array([p.reports_to for p in persons], pa.string())})
     ppl = Columns(ids=ptable.column("id").combine_chunks(), parent=None, text=ptable,  # type: ignore[arg-type]
                   kind="person")
     ppl.parent = _link(ppl, ppl.ids, ptable.column("reports_to").combine_chunks(), [],
