@@ -100,12 +100,30 @@ def test_salesforce_export_of_a_native_workspace(acme_path: Path):
     result = run("export", str(acme_path), "--format", "salesforce")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert list(rows[0])[:4] == ["Id", "Name", "ParentId", "OwnerId"]
+    assert list(rows[0])[:4] == ["KAM_Id__c", "Name", "Parent.KAM_Id__c", "KAM_Owner__c"]
     assert "KAM_Tier__c" in rows[0] and "KAM_Orders__c" in rows[0]
-    berlin = next(r for r in rows if r["Id"] == "ACME-DE-BER")
-    assert (berlin["ParentId"], berlin["OwnerId"], berlin["BillingCountry"],
+    berlin = next(r for r in rows if r["KAM_Id__c"] == "ACME-DE-BER")
+    assert (berlin["Parent.KAM_Id__c"], berlin["KAM_Owner__c"], berlin["BillingCountry"],
             berlin["KAM_Tier__c"], berlin["AnnualRevenue"]) == (
         "ACME-DE", "KAM-ACME-DE", "DE", "key", "866000")
+    position = {r["KAM_Id__c"]: i for i, r in enumerate(rows)}
+    assert all(position[r["Parent.KAM_Id__c"]] < position[r["KAM_Id__c"]]
+               for r in rows if r["Parent.KAM_Id__c"])  # parents first, for an upsert
+    assert len(rows) == 94
+
+
+def test_salesforce_export_warns_about_accounts_made_in_kamcore(tmp_path: Path):
+    sf = Path(__file__).parent / "data" / "crm" / "salesforce"
+    out = tmp_path / "org"
+    assert run("import", "salesforce", str(sf / "Account.csv"), "-o", str(out)).exit_code == 0
+    from kamcore import load, save
+
+    org = load(out, pm=get_plugin_manager(load_entrypoints=False))
+    added = Account(id="NEW-1", name="New Shop", tier="regular", parent="001DnAbC0000002")
+    save(org.replace(accounts={**org.accounts, "NEW-1": added}))
+    result = run("export", str(out), "--format", "salesforce")
+    assert result.exit_code == 0
+    assert "warning: 1 account(s) have no Salesforce Id (e.g. NEW-1)" in result.output
 
 
 def test_export_errors(tmp_path: Path, acme_path: Path):

@@ -27,7 +27,8 @@ def export(kam: Any, org: str, fmt: str, people: bool, safe: bool | None,
 
     CSV cells that a spreadsheet would execute are prefixed with ' (plain numbers such as -5
     are left alone). The salesforce format restores an imported workspace's original columns
-    and cells, so Salesforce -> kam -> Salesforce gives back what came in, plus your edits.
+    and cells, so Salesforce -> kam -> Salesforce gives back what came in, plus your edits; an
+    org made in kamcore is written for an upsert on the external id KAM_Id__c, parents first.
 
     \b
     Examples:
@@ -46,4 +47,12 @@ def export(kam: Any, org: str, fmt: str, people: bool, safe: bool | None,
     loaded = kam.load(org)
     layout = read_layout(loaded.path) if fmt == "salesforce" and loaded.path else None
     text = run_export(loaded, fmt, people=people, safe=safe, layout=layout)
+    if layout and layout.get("source") == "salesforce":
+        from kamcore.exporters.salesforce import non_salesforce_ids
+
+        new = non_salesforce_ids(loaded)
+        if new:
+            click.secho(f"warning: {len(new)} account(s) have no Salesforce Id (e.g. {new[0]}): "
+                        "Data Loader cannot update them; insert them first", fg="yellow",
+                        err=True)
     emit(text.rstrip("\n"), output)

@@ -23,10 +23,14 @@ from kamcore.models import Account
 from kamcore.org import Org
 from kamcore.workspace.csvio import format_cell
 
-#: Columns for a workspace that did not come from Salesforce: (header, field).
+#: Columns for a workspace that did not come from Salesforce: (header, field). Its ids are
+#: not Salesforce Ids, so they go to an External ID field, ``KAM_Id__c``, and the parent is
+#: referenced through it (``Parent.KAM_Id__c``, the Bulk API's relationship header): create
+#: the custom fields, then *upsert* on KAM_Id__c. Owners are kamcore person ids
+#: (``KAM_Owner__c``): a workspace's people have no Salesforce User Ids.
 DEFAULT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("Id", "id"), ("Name", "name"), ("ParentId", "parent"), ("OwnerId", "manager"),
-    ("Industry", "industry"), ("AnnualRevenue", "revenue"),
+    ("KAM_Id__c", "id"), ("Name", "name"), ("Parent.KAM_Id__c", "parent"),
+    ("KAM_Owner__c", "manager"), ("Industry", "industry"), ("AnnualRevenue", "revenue"),
     ("NumberOfEmployees", "employees"), ("BillingCountry", "country"),
     ("CurrencyIsoCode", "currency"), ("KAM_Tier__c", "tier"))
 
@@ -52,12 +56,14 @@ def export_salesforce(org: Org, layout: Mapping[str, Any] | None = None, *,
         countries = {str(k).strip().lower(): str(v).upper()
                      for k, v in (layout.get("countries") or {}).items()}
         decimal = str(layout.get("decimal") or ".")
+        accounts = list(org.accounts.values())
     else:
         columns = _default_columns(org)
+        accounts = _parents_first(org)
     still = _Meaning(org, tier_values, countries, decimal)
     header = [c["header"] for c in columns]
     rows = []
-    for account in org.accounts.values():
+    for account in accounts:
         row = []
         for column in columns:
             if "field" in column:
@@ -66,6 +72,31 @@ def export_salesforce(org: Org, layout: Mapping[str, Any] | None = None, *,
                 row.append(account.extra.get(column["column"], ""))
         rows.append(row)
     return render_rows(header, rows, safe=safe)
+
+
+def _parents_first(org: Org) -> list[Account]:
+    """Accounts top down (a parent before its children), so a serial upsert finds every parent
+    by its external id; file order within a level."""
+    order = list(org.roots())
+    seen = set(order)
+    for aid in order:
+        for child in org.account_graph.successors(aid):
+            if child not in seen:
+                seen.add(child)
+                order.append(child)
+    order += [aid for aid in org.accounts if aid not in seen]  # loops: last, as they are
+    return [org.accounts[aid] for aid in order]
+
+
+def non_salesforce_ids(org: Org) -> list[str]:
+    """Accounts whose id is not a Salesforce Id (created in kamcore after an import)."""
+    out = []
+    for aid in org.accounts:
+        try:
+            id15(aid)
+        except ValueError:
+            out.append(aid)
+    return out
 
 
 def _default_columns(org: Org) -> list[dict[str, str]]:
