@@ -223,8 +223,9 @@ def _placeholder_id(text: str, mode: str, id_key: Callable[[str], str],
 
 def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, people: Rows,
               people_data: dict[str, dict[str, Any]], data: dict[str, dict[str, Any]]) -> None:
-    """Account team members serve under the account's manager: support staff without a
-    manager of their own are put under them (the manager supervises the account's team)."""
+    """Account team members serve under the account's manager: support staff and account
+    managers without a manager of their own are put under them (the accountable manager
+    supervises the account's team); members missing from the people file become people."""
     from kamcore.importers.engine import check_columns
 
     table, _decimal = read_rows(path, report, "team")
@@ -241,13 +242,16 @@ def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, peo
             continue
         manager = data[account.id].get("manager")
         person_text = cells[tmap.person].strip()
+        if not person_text:
+            report.problem("team", "team row without a user; skipped", file=path, line=line)
+            continue
         person, _ = people.resolve(person_text, "id")
         team_role = cells.get(tmap.role, "") if tmap.role else ""
         pid = person.id if person is not None else person_text
         record = people_data.get(pid)
         if record is None:
-            role, specialty, _ = guess_role(team_role, {})
-            if role != "support" and not specialty:
+            role, specialty, matched = guess_role(team_role, {})
+            if not matched:  # "Executive Sponsor", "Pre-Sales": someone who supports it
                 role, specialty = "support", re.sub(r"[^a-z0-9]+", "-",
                                                    team_role.lower()).strip("-") or None
             record = people_data[pid] = {"id": pid, "name": pid, "role": role}
@@ -255,6 +259,6 @@ def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, peo
                 record["specialty"] = specialty
             report.placeholders.append((pid, f"account team member ({team_role or 'no role'}) "
                                         f"on {account.id}, not in the people file"))
-        if record.get("role") == "support" and not record.get("reports_to") and manager and (
-                manager != pid):
+        if record.get("role") in ("support", "am") and not record.get("reports_to") and (
+                manager and manager != pid):
             record["reports_to"] = manager
