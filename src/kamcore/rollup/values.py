@@ -165,10 +165,10 @@ def _undated_rates(inputs: Inputs, values: np.ndarray, codes: np.ndarray,
     import numpy as np
 
     present = ~np.isnan(values)
-    used, first = np.unique(codes[present], return_index=True)
-    rows = np.flatnonzero(present)[first]
+    used = np.flatnonzero(np.bincount(codes[present], minlength=len(currencies)))
     table = np.ones(len(currencies))
-    for code, row in zip(used.tolist(), rows.tolist(), strict=True):
+    for code in used.tolist():
+        row = int(np.argmax((codes == code) & present))
         table[code] = inputs.fx.rate(currencies[code], None,
                                      needed_by=lambda row=row: _who(inputs, row))
     return table[codes]
