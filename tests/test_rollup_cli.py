@@ -162,3 +162,16 @@ def test_unknown_manager_lands_in_unassigned(tmp_path):
     assert rows["(unassigned)"]["name"] == "no or unknown manager"
     assert (rows["(unassigned)"]["accounts"], rows["(unassigned)"]["orders_book"]) == (1, 3)
     assert rows["P0"]["orders_team"] + rows["(unassigned)"]["orders_team"] == 10
+
+
+def test_group_by_plugin_field_and_extra_column(tmp_path):
+    lines = ACCOUNTS.splitlines()
+    extra = ["retail.channels,region", "web,north", "store,north", "web,south", ","]
+    ws = make_ws(tmp_path, accounts="\n".join(f"{a},{b}" for a, b in zip(lines, extra,
+                                                                         strict=True)) + "\n")
+    code, out, _ = run(str(ws), "--by", "retail.channels", "-m", "orders", "--format", "json")
+    assert code == 0
+    assert [(r["retail.channels"], r["orders"]) for r in json.loads(out)["rows"]] == [
+        ("web", 4), ("store", 2), ("(none)", 4)]
+    code, out, _ = run(str(ws), "--by", "region", "-m", "orders", "--format", "csv")
+    assert out.splitlines()[1:] == ["north,2,3", "south,1,3", "(none),1,4"]

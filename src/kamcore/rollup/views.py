@@ -241,9 +241,10 @@ def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence
         rank = {t: i for i, t in enumerate(TIER_ORDER)}
         order = np.array(sorted(order, key=lambda i: (rank.get(keys[i], 9), keys[i])),
                          dtype=np.int64)
-    elif len(shown):
+    elif len(shown):  # largest first metric first, ties by key, "(none)" last
         first = np.nan_to_num(folded[0][0][order], nan=-np.inf)
-        order = order[np.lexsort((np.array(keys, dtype=object)[order].astype(str), -first))]
+        order = order[np.lexsort((np.array(keys, dtype=object)[order].astype(str), -first,
+                                  order == g - 1))]
     if top is not None:
         order = order[:top]
     data: dict[str, pa.Array] = {
