@@ -105,7 +105,10 @@ def rollup(source: Org | str | Path, metrics: Sequence[str] | None = None, *,
     :param metrics: metric names; by default every metric that has values.
     :param by: ``account`` (subtree totals), ``manager`` (own book and team total), or a field
         to group accounts by: ``tier``, ``country``, ``industry``, ``currency``, a plugin field
-        like ``retail.channels``, any other accounts.csv column.
+        like ``retail.channels``, any other accounts.csv column. A person's *book* aggregates
+        the **own** values of the accounts they manage, never subtree totals, so a manager of
+        a parent and its child (or of accounts in two subtrees) counts each account once; the
+        *team* total adds the books of everyone below them. Groups use own values too.
     :param period: with facts: ``2026Q3``, ``2026-07``, ``2026`` or a range
         ``2026Q1..2026Q4``; default the latest period in the facts.
     :param by_period: one column per period instead of one combined value.
