@@ -34,8 +34,12 @@ def render() -> str:
     parts = [INTRO]
 
     def walk(command: click.Command, path: list[str], parent: click.Context | None) -> None:
-        ctx = click.Context(command, info_name=path[-1], parent=parent,
-                            max_content_width=100, terminal_width=100)
+        # The root gets kam's own context settings (-h as well as --help), as a real run does;
+        # without them a command's help depends on whether a test invoked it first (click
+        # caches each command's help option).
+        settings = {**cli.context_settings, "max_content_width": 100} if parent is None else {}
+        ctx = click.Context(command, info_name=path[-1], parent=parent, terminal_width=100,
+                            **{"max_content_width": 100, **settings})
         title = " ".join(path)
         parts.append(f"\n## `{title}`\n\n```text\n{command.get_help(ctx).rstrip()}\n```\n")
         if isinstance(command, click.Group):
