@@ -131,3 +131,20 @@ def test_export_errors(tmp_path: Path, acme_path: Path):
     assert bad.exit_code == 2 and "--people is not available" in bad.output
     missing = run("export", str(tmp_path / "nowhere"), "--format", "csv")
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_csv_export_of_an_imported_workspace_is_safe_salesforce_is_verbatim(tmp_path: Path):
+    sf = Path(__file__).parent / "data" / "crm" / "salesforce"
+    out = tmp_path / "org"
+    assert run("import", "salesforce", str(sf / "Account.csv"), "-o", str(out)).exit_code == 0
+    safe = {r["id"]: r for r in csv.DictReader(io.StringIO(
+        run("export", str(out), "--format", "csv").output))}
+    assert safe["001DnAbC0000007IFA"]["Description"] == '\'=HYPERLINK("http://x")'
+    assert safe["001DnAbC0000001IFA"]["Phone"] == "'+49 30 0001"
+    assert safe["001DnAbC0000007IFA"]["Phone"] == "-7"  # a plain number
+    verbatim = {r["Id"]: r for r in csv.DictReader(io.StringIO(
+        run("export", str(out), "--format", "salesforce").output))}
+    assert verbatim["001DnAbC0000007IFA"]["Description"] == '=HYPERLINK("http://x")'
+    forced = {r["Id"]: r for r in csv.DictReader(io.StringIO(
+        run("export", str(out), "--format", "salesforce", "--safe").output))}
+    assert forced["001DnAbC0000007IFA"]["Description"] == '\'=HYPERLINK("http://x")'
