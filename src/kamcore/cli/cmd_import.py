@@ -88,6 +88,9 @@ def _finish(result: Any, kwargs: dict[str, Any]) -> None:
                         report_format=kwargs["report_format"])
     click.echo(result.report.summary(), err=True)
     click.echo(f"report: {path}", err=True)
+    out = kwargs["output"]
+    click.echo(f"next: kam validate {out}  |  kam tree {out} --depth 1  |  kam chart {out}",
+               err=True)
 
 
 def _role_map(path: str | None) -> dict[str, str]:

@@ -103,8 +103,9 @@ class ImportReport:
 
     def summary(self) -> str:
         """A few lines for stderr."""
+        into = f" into {self.output}" if self.output else ""
         lines = [f"imported {self.accounts} accounts and {self.people} people from "
-                 f"{self.source} into {self.output}"]
+                 f"{self.source}{into}"]
         details = []
         if self.tiers:
             details.append(f"{len(self.tiers)} tier(s) inferred")
