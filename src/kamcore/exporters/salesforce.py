@@ -14,9 +14,8 @@ from typing import Any
 
 from kamcore.exporters.safety import render_rows
 from kamcore.importers.countries import resolve_country
-from kamcore.importers.engine import RAW_PREFIX
 from kamcore.importers.industries import industry_normalizer
-from kamcore.importers.rows import name_key, parse_number
+from kamcore.importers.rows import RAW_PREFIX, name_key, parse_number
 from kamcore.importers.salesforce import id15
 from kamcore.importers.tiers import tier_from_value
 from kamcore.models import Account

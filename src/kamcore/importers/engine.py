@@ -19,32 +19,27 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from kamcore.errors import Location, WorkspaceError
-from kamcore.importers.countries import resolve_country
-from kamcore.importers.industries import industry_normalizer
+from kamcore.importers.accounts import build_accounts, map_fields, read_accounts
 from kamcore.importers.mapping import AccountMap, PersonMap, TeamMap, check_country_codes
 from kamcore.importers.report import ImportReport, InferredTier
 from kamcore.importers.rows import (
-    ID_OK,
+    RAW_PREFIX,
+    Progress,
     Row,
     Rows,
-    break_loops,
-    make_id,
-    parse_number,
+    canonical_text,
+    kept_column,
     read_rows,
-    with_progress,
 )
-from kamcore.importers.tiers import default_threshold, infer_tiers, tier_from_value
-from kamcore.models import Account, Person, Tier
+from kamcore.importers.tiers import default_threshold, infer_tiers
+from kamcore.models import Person
 from kamcore.models.codes import currency_codes
-from kamcore.workspace.csvio import format_cell
 from kamcore.workspace.loader import ACCOUNT_COLUMNS, PERSON_COLUMNS
 
 if TYPE_CHECKING:
     from kamcore.org import Org
     from kamcore.registry import Registry
 
-Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
-RAW_PREFIX = "crm:"
 
 
 @dataclass
@@ -91,14 +86,6 @@ def check_columns(header: list[str], wanted: dict[str, str], path: str) -> None:
                                  location=Location(path, 1), hint=hint)
 
 
-def kept_column(header: str, metrics: Iterable[str]) -> str:
-    """The workspace column for an unmapped CRM column (renamed only when it would clash)."""
-    if header in ACCOUNT_COLUMNS or header in PERSON_COLUMNS or header in set(metrics) or (
-            "." in header or header.startswith(RAW_PREFIX)):
-        return RAW_PREFIX + header.replace(".", "_")
-    return header
-
-
 def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
               registry: Registry | None = None, people_path: str | None = None,
               pmap: PersonMap | None = None, team_path: str | None = None,
@@ -136,6 +123,11 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     if options.currency and options.currency.strip().upper() not in currency_codes():
         raise WorkspaceError(f"--currency {options.currency!r} is not an ISO 4217 code",
                              hint="e.g. EUR, USD, GBP")
+    try:
+        check_country_codes(options.countries)
+    except ValueError as exc:
+        raise WorkspaceError(f"--country {exc}", hint="write VALUE=CODE, e.g. "
+                             "'Phillippines=PH'") from None
     report = ImportReport(source=options.source)
     table, decimal = read_rows(accounts_path, report, "accounts")
     cols = amap.columns()
@@ -144,63 +136,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     metric_names = list(amap.metrics)
     kept = [h for h in table.header if h not in cols.values()]
     report.kept_columns = kept
-    file = accounts_path
-
-    accounts = Rows(file=file, id_key=options.id_key)
-    taken: set[str] = set()
-    for line, values in with_progress(table.rows, "reading accounts", options.progress):
-        cells = dict(zip(table.header, values, strict=True))
-        name = cells[amap.name].strip() if amap.name else ""
-        if amap.id:
-            aid = cells[amap.id].strip()
-            if not aid:
-                report.problem("unusable", "account without an id; skipped", file=file,
-                               line=line, record=name or None, hint="give it an id in the CRM")
-                continue
-            try:
-                key = options.id_key(aid)
-            except ValueError as exc:
-                report.problem("unusable", f"{aid!r} is not a valid id ({exc}); skipped",
-                               file=file, line=line, record=name or None)
-                continue
-            if not ID_OK.match(aid):
-                report.problem("unusable", f"{aid!r} cannot be an id (commas, line breaks); "
-                               "skipped", file=file, line=line)
-                continue
-        elif name:
-            aid = key = make_id(name, taken, "ACC", line)
-        else:
-            report.problem("unusable", "account without a name (ids are made from names); "
-                           "skipped", file=file, line=line)
-            continue
-        if key in accounts.by_key:
-            first = accounts.by_key[key]
-            report.problem("unusable", f"id {aid!r} is already used on line {first.line}; "
-                           "skipped", file=file, line=line, record=aid,
-                           hint="merge the duplicates in the CRM")
-            continue
-        if not name:
-            report.problem("value", "no name; the id is used as its name", file=file,
-                           line=line, record=aid)
-        row = Row(line, aid, key, name or aid, cells)
-        row.up_raw = cells[amap.parent].strip() if amap.parent else ""
-        accounts.add(row)
-
-    by_id = {r.id: r for r in accounts.rows}
-    for row in accounts.rows:
-        if not row.up_raw:
-            continue
-        target, why = accounts.resolve(row.up_raw, amap.parent_by)
-        if target is None:
-            report.problem("parent", f"parent {row.up_raw!r} not found ({why}); imported as a "
-                           "top-level account", file=file, line=row.line, record=row.id,
-                           hint="fix the parent in the CRM or in accounts.csv")
-        else:
-            row.up = target.id
-    for loop, cut in break_loops(accounts.rows, by_id):
-        report.problem("loop", "parent loop " + " -> ".join([*loop, loop[0]])
-                       + f"; {cut} imported as a top-level account", file=file,
-                       line=by_id[cut].line, record=cut, hint="fix the parents in the CRM")
+    accounts = read_accounts(table, amap, report, options.id_key, options.progress)
 
     # -- people ---------------------------------------------------------------------------
     people_rows = Rows(file=people_path or "", id_key=options.id_key)
@@ -213,72 +149,8 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         people_kept = [h for h in people_header if h not in pmap.columns().values()]
 
     # -- fields ---------------------------------------------------------------------------
-    try:
-        check_country_codes(options.countries)
-    except ValueError as exc:
-        raise WorkspaceError(f"--country {exc}", hint="write VALUE=CODE, e.g. "
-                             "'Phillippines=PH'") from None
-    overrides = {k.strip().lower(): v.strip().upper() for k, v in options.countries.items()}
-    industry_of = industry_normalizer(registry)
-    currencies = currency_codes()
-    fixed: dict[str, Tier] = {}
-    data: dict[str, dict[str, Any]] = {}
-    country: dict[str, str | None] = {}
-    revenue: dict[str, float] = {}
-    for row in with_progress(accounts.rows, "mapping accounts", options.progress):
-        cells = row.cells
-        record: dict[str, Any] = {"id": row.id, "name": row.name, "parent": row.up, "ext": {}}
-        code = None
-        if amap.country:
-            text = cells[amap.country].strip()
-            if text:
-                code = overrides.get(text.lower())
-                if code is not None:
-                    report.country(text, code, "mapped", None, row.line)
-                else:
-                    match = resolve_country(text)
-                    code = match.code
-                    if match.status != "code":
-                        report.country(text, code, match.status, match.hint, row.line)
-        record["country"] = country[row.id] = code
-        if amap.industry:
-            text = cells[amap.industry].strip()
-            canonical = industry_of(text)
-            if canonical:
-                spellings = report.industries.get(canonical)
-                if spellings is None:
-                    spellings = report.industries[canonical] = Counter()
-                spellings[text] += 1
-            record["industry"] = canonical
-        if amap.currency:
-            text = cells[amap.currency].strip().upper()
-            if text and text not in currencies:
-                report.problem("value", f"currency {text!r} is not an ISO 4217 code; left "
-                               "empty", file=file, line=row.line, record=row.id)
-                text = ""
-            record["currency"] = text or None
-        metrics: dict[str, float] = {}
-        for metric, column in amap.metrics.items():
-            try:
-                number = parse_number(cells[column], decimal)
-            except ValueError:
-                report.problem("value", f"{column} {cells[column]!r} is not a number; left "
-                               "empty", file=file, line=row.line, record=row.id)
-                continue
-            if number is not None:
-                metrics[metric] = number
-        record["metrics"] = metrics
-        revenue[row.id] = metrics.get("revenue", 0.0)
-        if amap.tier:
-            text = cells[amap.tier]
-            tier = tier_from_value(text, amap.tier_values)
-            if tier is not None:
-                fixed[row.id] = tier
-            elif text.strip():
-                report.problem("tier", f"{amap.tier} {text.strip()!r} maps to no tier; "
-                               "inferred instead", file=file, line=row.line, record=row.id,
-                               hint=f"add --tier-map '{text.strip()}=TIER'")
-        data[row.id] = record
+    data, country, revenue, fixed = map_fields(accounts, amap, options.countries, registry,
+                                               report, decimal, options.progress)
 
     threshold = options.key_revenue
     if threshold is None:
@@ -310,38 +182,9 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     kept_as = [(h, kept_column(h, reserved)) for h in kept]
     raw_as = [(target, column, RAW_PREFIX + column.replace(".", "_"))
               for target, column in cols.items()]
-    built: dict[str, Account] = {}
-    for row in with_progress(accounts.rows, "building accounts", options.progress):
-        record = data[row.id]
-        cells = row.cells
-        extra = {name: value for h, name in kept_as if (value := cells[h].strip())}
-        for target, column, name in raw_as:
-            raw = cells[column].strip()
-            if raw and raw != _canonical(record, target):
-                extra[name] = raw
-        record["extra"] = extra
-        # Every field was checked above (id pattern, ISO codes, finite numbers, tier), so the
-        # record is built without a second validation: a third of the time at 100k accounts.
-        # kamcore.load validates the written workspace in full (tested to give equal records).
-        built[row.id] = Account.model_construct(**record)
-    people: dict[str, Person] = {}
     pcols = pmap.columns() if pmap is not None else {}
-    for pid, record in people_data.items():
-        prow = _row_of(people_rows, pid)
-        if prow is not None:
-            extra = {kept_column(h, ()): prow.cells[h] for h in people_kept if prow.cells[h]}
-            for target, column in pcols.items():
-                raw = prow.cells[column].strip()
-                if raw and raw != _canonical(record, target):
-                    extra[RAW_PREFIX + column.replace(".", "_")] = raw
-            record["extra"] = extra
-        try:
-            people[pid] = Person.model_validate(record)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            report.problem("unusable", f"{'.'.join(map(str, err['loc']))}: {err['msg']}; "
-                           "skipped", file=people_path, line=prow.line if prow else None,
-                           record=pid)
+    built = build_accounts(accounts, data, kept_as, raw_as, options.progress)
+    people = _build_people(people_data, people_rows, pmap, people_kept, report, people_path)
 
     currency = (options.currency or _most_common(a.currency for a in built.values())
                 or "USD").strip().upper()
@@ -376,24 +219,37 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     return ImportResult(org, report, layout)
 
 
+def _build_people(people_data: dict[str, dict[str, Any]], people_rows: Rows,
+                  pmap: PersonMap | None, people_kept: list[str], report: ImportReport,
+                  people_path: str | None) -> dict[str, Person]:
+    """Person records (validated: few, and their values come from free-form cells)."""
+    people: dict[str, Person] = {}
+    pcols = pmap.columns() if pmap is not None else {}
+    for pid, record in people_data.items():
+        prow = _row_of(people_rows, pid)
+        if prow is not None:
+            extra = {kept_column(h, ()): prow.cells[h] for h in people_kept if prow.cells[h]}
+            for target, column in pcols.items():
+                raw = prow.cells[column].strip()
+                if raw and raw != canonical_text(record, target):
+                    extra[RAW_PREFIX + column.replace(".", "_")] = raw
+            record["extra"] = extra
+        try:
+            people[pid] = Person.model_validate(record)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            report.problem("unusable", f"{'.'.join(map(str, err['loc']))}: {err['msg']}; "
+                           "skipped", file=people_path, line=prow.line if prow else None,
+                           record=pid)
+    return people
+
+
 def _row_of(rows: Rows, pid: str) -> Row | None:
     try:
         row = rows.by_key.get(rows.id_key(pid))
     except ValueError:
         return None
     return row if row is not None and row.id == pid else None
-
-
-def _canonical(record: dict[str, Any], target: str) -> str:
-    """The text kamcore stores for a field, to compare with the CRM's cell."""
-    value = record[target] if target in record else record.get("metrics", {}).get(target)
-    if value.__class__ is str:
-        return value  # type: ignore[no-any-return]
-    if value is None:
-        return ""
-    if isinstance(value, Tier):
-        return value.value
-    return format_cell(value)
 
 
 def _most_common(values: Iterable[str | None]) -> str | None:

@@ -11,9 +11,17 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kamcore.importers.report import ImportReport
-from kamcore.workspace.csvio import Table
+from kamcore.models import Tier
+from kamcore.workspace.csvio import Table, format_cell
+from kamcore.workspace.loader import ACCOUNT_COLUMNS, PERSON_COLUMNS
+
+#: Prefix of the columns that keep a CRM cell as it was ("crm:BillingCountry").
+RAW_PREFIX = "crm:"
+#: What a progress callback looks like: (items, count, label) -> the same items.
+Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
 
 #: What kamcore accepts as an id (the records' own pattern): no commas, no edge spaces.
 ID_OK = re.compile(r"^[^\s,]([^,\n\r]*[^\s,])?$")
@@ -189,3 +197,23 @@ def with_progress(items: Sequence[object], label: str,
                   progress: Callable[[Iterable[object], int, str], Iterable[object]] | None,
                   ) -> Iterable[object]:
     return items if progress is None else progress(items, len(items), label)
+
+
+def kept_column(header: str, metrics: Iterable[str]) -> str:
+    """The workspace column for an unmapped CRM column (renamed only when it would clash)."""
+    if header in ACCOUNT_COLUMNS or header in PERSON_COLUMNS or header in set(metrics) or (
+            "." in header or header.startswith(RAW_PREFIX)):
+        return RAW_PREFIX + header.replace(".", "_")
+    return header
+
+
+def canonical_text(record: dict[str, Any], target: str) -> str:
+    """The text kamcore stores for a field, to compare with the CRM's cell."""
+    value = record[target] if target in record else record.get("metrics", {}).get(target)
+    if value.__class__ is str:
+        return value  # type: ignore[no-any-return]
+    if value is None:
+        return ""
+    if isinstance(value, Tier):
+        return value.value
+    return format_cell(value)
