@@ -70,7 +70,6 @@ def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None
                             per_account=per_account, reason=reason, problems=problems)
         path = directory / f"{receiver}.md"
         atomic_write_text(path, text)
-        _readable(path)
         written.append(path)
     if warnings is not None:
         seen = set()
@@ -190,14 +189,6 @@ def _delegate(duty: Duty, support: list[Person]) -> str:
         return f"delegate to {duty.who}: " + ", ".join(p.name for p in match)
     return f"delegate to {duty.who} (nobody named)"
 
-
-def _readable(path: Path) -> None:
-    """Briefs are for sharing: the usual umask permissions, not the temp file's 0600."""
-    import os
-
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
 
 
 def _who(org: Org, person_id: str) -> str:

@@ -46,17 +46,5 @@ def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str 
         click.secho("warning: totals are plain sums of accounts.csv (no facts, no FX): the "
                     f"rollup failed: {data['totalsProblem']}", fg="yellow", err=True)
     atomic_write_text(output, render_chart(loaded, title=title, data=data))
-    _readable(output)
     click.echo(f"wrote {output} ({len(loaded.accounts)} accounts, {len(loaded.people)} people)",
                err=True)
-
-
-def _readable(path: str) -> None:
-    """A chart is for sharing: readable by others, as the umask allows (not 0600)."""
-    import contextlib
-    import os
-
-    mask = os.umask(0)
-    os.umask(mask)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~mask)
