@@ -145,6 +145,8 @@ def rollup(source: Org | str | Path, metrics: Sequence[str] | None = None, *,
     if step:
         step("rolling up")
     blocks = own_values(inputs, names, columns, by_period)
+    skipped = list(inputs.facts.skipped) if inputs.facts else []
+    inputs.facts = None  # folded into the blocks: let millions of fact rows go
     if by == "account":
         result = account_view(inputs, shown, names, blocks, depth=depth, top=top, own=own)
     elif by == "manager":
@@ -153,7 +155,7 @@ def rollup(source: Org | str | Path, metrics: Sequence[str] | None = None, *,
         result = group_view(inputs, by, shown, names, blocks, top=top)
     result.period = selection.label if selection is not None else None
     result.periods = [b.label for b in blocks if b.label]
-    result.skipped = list(inputs.facts.skipped) if inputs.facts else []
+    result.skipped = skipped
     result.title = inputs.name
     return result
 

@@ -60,8 +60,13 @@ def find_facts(folder: Path) -> Path | None:
 
 
 def _read_table(path: Path) -> pa.Table:
+    """The four fact columns: periods and metrics dictionary-encoded (few distinct values, so
+    millions of rows stay small), account ids as text (looked up once with ``index_in``:
+    cheaper than unifying per-block dictionaries of a million ids), values as float64 when
+    every cell parses (else as text, to point at the bad cells)."""
     import pyarrow as pa
 
+    text = pa.dictionary(pa.int32(), pa.string())
     try:
         if path.suffix == ".parquet":
             import pyarrow.parquet as pq
@@ -70,9 +75,18 @@ def _read_table(path: Path) -> pa.Table:
         else:
             from pyarrow import csv as pacsv
 
-            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in FACT_COLUMNS}, null_values=[""],
-                strings_can_be_null=True, quoted_strings_can_be_null=True))
+            def read(value_type: pa.DataType) -> pa.Table:
+                return pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 22),
+                                      convert_options=pacsv.ConvertOptions(
+                    column_types={"account": pa.string(), "period": text, "metric": text,
+                                  "value": value_type},
+                    null_values=[""], strings_can_be_null=True,
+                    quoted_strings_can_be_null=True))
+
+            try:
+                table = read(pa.float64())
+            except pa.ArrowInvalid:
+                table = read(pa.string())
     except (pa.ArrowInvalid, OSError) as exc:
         raise WorkspaceError(f"cannot read {path}: {exc}", location=Location(str(path)),
                              hint="facts need the columns account,period,metric,value") from None
@@ -82,6 +96,33 @@ def _read_table(path: Path) -> pa.Table:
                              location=Location(str(path), 1),
                              hint="the header must be: account,period,metric,value")
     return table.select(list(FACT_COLUMNS))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary codes of a text column (-1 for empty cells, int32) and its dictionary."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column.cast(pa.string()))
+    column = column.unify_dictionaries()
+    if column.num_chunks == 0:
+        return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
+    dictionary = column.chunk(0).dictionary.cast(pa.string())
+    codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+                            for c in column.chunks]).astype(np.int32)
+    return codes, dictionary
+
+
+def _lookup(codes: np.ndarray, dictionary: pa.Array, known: pa.Array) -> np.ndarray:
+    """Each row's index in ``known`` via its dictionary entry (-1: empty or unknown)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    where = pc.index_in(dictionary, value_set=known).fill_null(-1)
+    mapped = np.append(where.to_numpy(zero_copy_only=False).astype(np.int32), -1)
+    return mapped[codes]  # code -1 picks the appended -1
 
 
 def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *,
@@ -100,9 +141,9 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
 
     table = _read_table(path)
     n = table.num_rows
-    acc_col = table.column("account").combine_chunks().cast(pa.string())
-    met_col = table.column("metric").combine_chunks().cast(pa.string())
-    per_col = table.column("period").combine_chunks().cast(pa.string())
+    acc_col = table.column("account").cast(pa.string())
+    met_codes, met_dict = _codes(table.column("metric"))
+    per_codes, per_dict = _codes(table.column("period"))
     val_col = table.column("value").combine_chunks()
     reasons = np.zeros(n, dtype=np.int8)  # 0 ok, else index into messages
     messages = ["", "unknown account {account!r}", "unknown metric {metric!r}",
@@ -119,21 +160,26 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
     def flag(mask: np.ndarray, code: int) -> None:
         reasons[(reasons == 0) & mask] = code
 
-    def arr(a: pa.Array) -> np.ndarray:
-        return a.fill_null(False).to_numpy(zero_copy_only=False)
+    def numpy(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        if isinstance(a, pa.ChunkedArray):
+            return a.to_numpy()
+        return a.to_numpy(zero_copy_only=False)
 
-    flag(arr(pc.is_null(acc_col)) | arr(pc.is_null(met_col)) | arr(pc.is_null(per_col))
-         | arr(pc.is_null(val_col)), 7)
-    acc_idx = pc.index_in(acc_col, value_set=account_ids)
-    flag(arr(pc.and_(acc_idx.is_null(), acc_col.is_valid())), 1)
-    metric_set = pa.array(list(metric_names), pa.string())
-    met_idx = pc.index_in(met_col, value_set=metric_set)
-    flag(arr(pc.and_(met_idx.is_null(), met_col.is_valid())), 2)
-    per_dict = per_col.dictionary_encode()
-    labels = per_dict.dictionary.to_pylist()
+    def arr(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        return numpy(a.fill_null(False))
+
+    def arr_int(a: pa.ChunkedArray) -> np.ndarray:
+        return numpy(a.fill_null(-1)).astype(np.int32)
+
+    acc_valid = arr(acc_col.is_valid())
+    flag(~acc_valid | (met_codes < 0) | (per_codes < 0) | ~arr(val_col.is_valid()), 7)
+    account = arr_int(pc.index_in(acc_col, value_set=account_ids))
+    flag((account < 0) & acc_valid, 1)
+    metric = _lookup(met_codes, met_dict, pa.array(list(metric_names), pa.string()))
+    flag((metric < 0) & (met_codes >= 0), 2)
+    labels = per_dict.to_pylist()
     parsed = [parse_period(label) for label in labels]
     bad_label = np.array([p is None for p in parsed] + [False], dtype=bool)
-    per_codes = per_dict.indices.fill_null(len(labels)).to_numpy(zero_copy_only=False)
     flag(bad_label[per_codes], 3)
     if pa.types.is_floating(val_col.type) or pa.types.is_integer(val_col.type):
         values = val_col.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
@@ -146,32 +192,42 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
         flag(~numeric & arr(val_col.is_valid()), 4)
         clean = pc.if_else(pa.array(numeric), pc.utf8_trim_whitespace(val_col), None)
         values = clean.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+
+    def text(codes: np.ndarray, dictionary: pa.Array, row: int) -> str | None:
+        return dictionary[int(codes[row])].as_py() if codes[row] >= 0 else None
+
     # periods: unique, sorted; remap codes to the sorted order
     good_labels = sorted({p for p in parsed if p is not None})
     rank = {p.label: i for i, p in enumerate(good_labels)}
-    remap = np.array([rank[p.label] if p is not None else -1 for p in parsed] + [-1])
+    remap = np.array([rank[p.label] if p is not None else -1 for p in parsed] + [-1],
+                     dtype=np.int32)
     period = remap[per_codes]
-    account = acc_idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    metric = met_idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     ok = reasons == 0
-    key = ((account * max(len(good_labels), 1) + period) * max(len(metric_names), 1) + metric)
+    key = ((account.astype(np.int64) * max(len(good_labels), 1) + period)
+           * max(len(metric_names), 1) + metric)
     rows = np.flatnonzero(ok)
-    order = rows[np.argsort(key[rows], kind="stable")]
-    sorted_keys = key[order]
-    repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
     first_of = np.zeros(n, dtype=np.int64)
-    if len(repeat):
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        group_first = order[starts][np.searchsorted(starts, repeat, side="right") - 1]
-        reasons[order[repeat]] = 6
-        first_of[order[repeat]] = group_first
+    span = len(account_ids) * max(len(good_labels), 1) * max(len(metric_names), 1)
+    if span <= 4 * max(n, 1):  # counting beats sorting while the key space is small
+        suspects = rows[np.bincount(key[rows], minlength=span)[key[rows]] > 1]
+    else:
+        suspects = rows
+    if len(suspects):
+        order = suspects[np.argsort(key[suspects], kind="stable")]
+        sorted_keys = key[order]
+        repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+        if len(repeat):
+            starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+            group_first = order[starts][np.searchsorted(starts, repeat, side="right") - 1]
+            reasons[order[repeat]] = 6
+            first_of[order[repeat]] = group_first
     problems: list[KamError] = []
     bad = np.flatnonzero(reasons)
     if len(bad):
         lines = _lines(path, n)
         # one message per unknown metric name (a plugin that is not loaded leaves many rows)
         unknown = np.flatnonzero(reasons == 2)
-        names = met_col.take(pa.array(unknown)).to_pylist() if len(unknown) else []
+        names = [text(met_codes, met_dict, r) for r in unknown.tolist()]
         rows_of: dict[str, list[int]] = {}
         for row, name in zip(unknown.tolist(), names, strict=True):
             rows_of.setdefault(name, []).append(row)
@@ -180,13 +236,14 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
         shown = [r for r in bad.tolist() if r not in extra_rows]
         for row in shown[:200]:
             code = int(reasons[row])
-            text = messages[code].format(
-                account=acc_col[row].as_py(), metric=met_col[row].as_py(),
-                period=per_col[row].as_py(), value=val_col[row].as_py(),
+            message = messages[code].format(
+                account=acc_col[row].as_py(), metric=text(met_codes, met_dict, row),
+                period=text(per_codes, per_dict, row), value=val_col[row].as_py(),
                 first=lines[first_of[row]])
             if counts.get(row, 1) > 1:
-                text += f" ({counts[row]} rows, the first here)"
-            problems.append(KamError(f"fact: {text}", location=Location(str(path), lines[row]),
+                message += f" ({counts[row]} rows, the first here)"
+            problems.append(KamError(f"fact: {message}",
+                                     location=Location(str(path), lines[row]),
                                      hint=hints[code]))
         if len(shown) > 200:
             problems.append(KamError(f"... and {len(shown) - 200} more bad fact rows"))
