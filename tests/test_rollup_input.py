@@ -166,3 +166,23 @@ def test_progress_only_on_a_terminal(monkeypatch):
     with Progress(["a"], stream=ci, delay=0) as progress:
         time.sleep(0.25)
     assert ci.getvalue() == ""
+
+
+@pytest.mark.parametrize("metrics", [1, 40])
+def test_duplicate_facts_found_by_counting_and_by_sorting(tmp_path, metrics):
+    """A small key space (accounts x periods x metrics) is counted, a large one sorted."""
+    import pyarrow as pa
+
+    from kamcore.rollup.facts import BadFacts, read_facts
+
+    accounts = 50
+    rows = ["account,period,metric,value"]
+    rows += [f"A{i},2026Q{q},revenue,{i}" for i in range(accounts) for q in (1, 2)]
+    rows.append("A1,2026Q2,revenue,7")
+    path = tmp_path / "facts.csv"
+    path.write_text("\n".join(rows) + "\n")
+    ids = pa.array([f"A{i}" for i in range(accounts)])
+    with pytest.raises(BadFacts) as info:
+        read_facts(path, ids, ["revenue", *(f"m{i}" for i in range(metrics - 1))])
+    assert [str(p.location) + " " + p.message for p in info.value.problems] == [
+        f"{path}:{len(rows)} fact: duplicate of line 5"]
