@@ -231,6 +231,32 @@ def end_to_end(n: int, repeat: int) -> list[tuple[str, float, float]]:
     return out
 
 
+def write_facts_workspace(n: int) -> Path:
+    """The n-account workspace plus facts.csv: 4 quarters x revenue, orders (8n rows)."""
+    import shutil
+
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    src = write_workspace(n)
+    folder = DATA / f"facts_{n}"
+    if (folder / "facts.csv").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("kam.yaml", "accounts.csv", "people.csv"):
+        shutil.copy(src / name, folder / name)
+    ids = np.char.add("A", np.arange(n).astype(str))
+    rng = np.random.default_rng(5)
+    parts = [pa.table({"account": ids, "period": np.full(n, quarter),
+                       "metric": np.full(n, metric),
+                       "value": np.round(rng.gamma(2.0, 1000, n), 2)})
+             for quarter in ("2026Q1", "2026Q2", "2026Q3", "2026Q4")
+             for metric in ("revenue", "orders")]
+    pacsv.write_csv(pa.concat_tables(parts), folder / "facts.csv",
+                    pacsv.WriteOptions(quoting_style="none"))
+    return folder
+
+
 def help_time(repeat: int) -> float:
     kam = str(Path(sys.executable).with_name("kam"))
     return min(measure([kam, "--help"])[0] for _ in range(repeat))
@@ -257,6 +283,9 @@ def main() -> None:
                         help="skip the (slow) networkx pass")
     parser.add_argument("--e2e-size", type=int, default=None,
                         help="accounts for the end-to-end run (default: largest size)")
+    parser.add_argument("--facts-size", type=int, default=0,
+                        help="also time kam rollup over facts.csv for this many accounts "
+                             "(8 fact rows each)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"machine: {machine()}\n")
@@ -275,6 +304,14 @@ def main() -> None:
     print(f"## end to end, {n:,} accounts, CSV in -> CSV out (best of 3 wall, max RSS)")
     for name, wall, rss in end_to_end(n, 3):
         print(f"{name:44} {wall:8.2f} s {rss:8.0f} MiB")
+    if args.facts_size:
+        folder = write_facts_workspace(args.facts_size)
+        kam = str(Path(sys.executable).with_name("kam"))
+        wall, rss = min(measure([kam, "--no-plugins", "rollup", str(folder), "--period", "2026",
+                                 "--format", "csv", "-o", str(folder / "kam_out.csv")])
+                        for _ in range(3))
+        print(f"\n## facts: {args.facts_size:,} accounts, {8 * args.facts_size:,} fact rows, "
+              f"--period 2026\nkam rollup --format csv -o out.csv {wall:8.2f} s {rss:8.0f} MiB")
     print(f"\nkam --help: {help_time(5) * 1e3:.0f} ms")
 
 
