@@ -77,7 +77,9 @@ def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None, *,
         return list(dict.fromkeys(wanted))
     have = set(inputs.accounts.numbers)
     if inputs.facts is not None:
-        have |= {inputs.facts.metrics[i] for i in set(inputs.facts.metric.tolist())}
+        import numpy as np
+
+        have |= {inputs.facts.metrics[i] for i in np.unique(inputs.facts.metric).tolist()}
     found = [m for m in inputs.metrics if m in have]
     if compact:
         own = [m for m in found if inputs.metrics[m].plugin in CORE_PLUGINS]

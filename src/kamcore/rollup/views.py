@@ -121,14 +121,14 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
         data[name] = col.take(take) if col is not None else pa.nulls(len(order), pa.string())
     data["depth"] = pa.array(level[order])
     columns = [Column("id", "Id"), Column("name", "Account"), Column("tier", "Tier"),
-               Column("manager", "Manager"), Column("depth", "Depth", "int")]
+               Column("manager", "Manager"), Column("parent", "Parent"),
+               Column("depth", "Depth", "int")]
     parts = ([("", "Own "), ("_total", "")] if own else [("_total", "")])
     metric_cols = _metric_columns(inputs, shown, blocks, parts)
     for col, b, part in metric_cols:
         i = names.index(col.metric or "")
         values = totals[b][i][at] if part == "_total" else blocks[b].values[i][order]
         columns.append(_put(data, col, values))
-    columns.insert(4, Column("parent", "Parent"))
     return RollupResult("account", columns,
                         pa.table(data), inputs.currency, list(shown))
 
