@@ -35,8 +35,8 @@ _LAZY: dict[str, str] = {
     "save": "kamcore.workspace",
     "init_workspace": "kamcore.workspace",
     "validate": "kamcore.validation",
-    "rollup": "kamcore.rollup._self",
-    "changes": "kamcore.changes._self",
+    "rollup": "kamcore.rollup",
+    "changes": "kamcore.changes",
     "Plan": "kamcore.changes.plan",
     "get_plugin_manager": "kamcore.plugins",
     "list_plugins": "kamcore.plugins",
@@ -95,7 +95,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'kamcore' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    imported = import_module(module)
+    # A subpackage listed under its own name (kamcore.changes) is the value itself.
+    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 
