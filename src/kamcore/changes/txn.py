@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from kamcore.atomic import atomic_write_text
+from kamcore.atomic import atomic_write_text, fsync_dir
 from kamcore.errors import ChangeRefused, WorkspaceError
 from kamcore.settings import JOURNAL_FILE
 
@@ -101,12 +101,12 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
     journal = folder / JOURNAL_FILE
     size = journal.stat().st_size if journal.exists() else None
     manifest = {"files": entries, "journal_size": size}
-    _fsync_dir(txn)
+    fsync_dir(txn)
     atomic_write_text(txn / MANIFEST, json.dumps(manifest))
     try:
         for entry in entries:
             os.replace(txn / f"{entry['name']}.new", folder / entry["name"])
-        _fsync_dir(folder)
+        fsync_dir(folder)
         line = journal_line.encode("utf-8")
         if size and not _ends_with_newline(journal):
             line = b"\n" + line  # a hand-edited journal without a final newline
@@ -115,7 +115,7 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
             handle.flush()
             os.fsync(handle.fileno())
         os.unlink(txn / MANIFEST)  # the commit point
-        _fsync_dir(txn)
+        fsync_dir(txn)
     except BaseException as exc:
         rolled_back = False
         with contextlib.suppress(Exception):
@@ -166,7 +166,7 @@ def recover(folder: str | Path) -> bool:
             handle.truncate(size)
             handle.flush()
             os.fsync(handle.fileno())
-    _fsync_dir(folder)
+    fsync_dir(folder)
     manifest_path.unlink()
     _clear(txn)
     return True
@@ -191,12 +191,3 @@ def _ends_with_newline(path: Path) -> bool:
 def _clear(txn: Path) -> None:
     if txn.exists():
         shutil.rmtree(txn)
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kamcore.errors import Location, WorkspaceError
-from kamcore.workspace.csvio import Table
+from kamcore.workspace.csvio import Table, parse_table
 
 DELIMITERS = (",", ";", "\t", "|")
 _NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -80,49 +80,12 @@ def read_export(path: str | Path) -> tuple[Table, list[WorkspaceError], Dialect]
     target = Path(path)
     text, encoding = decode(_read_bytes(target))
     delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader, None)
-        while header is not None and not any(cell.strip() for cell in header):
-            header = next(reader, None)
-    except csv.Error as exc:
-        raise WorkspaceError(f"unreadable CSV header: {exc}",
-                             location=Location(str(target), 1)) from None
-    if header is None:
-        raise WorkspaceError(f"{target} is empty", hint="export it again with a header line")
-    header = [name.strip() for name in header]
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            raise WorkspaceError(f"column {name!r} appears twice in the header",
-                                 location=Location(str(target), reader.line_num),
-                                 hint="rename one of them in the export")
-        seen.add(name)
-    rows: list[tuple[int, list[str]]] = []
-    problems: list[WorkspaceError] = []
-    width = len(header)
-    start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(WorkspaceError(f"unreadable CSV row: {exc}",
-                                           location=Location(str(target), start),
-                                           hint="check the quotes on this line"))
-            break
-        line, start = start, reader.line_num + 1
-        if len(row) != width:
-            if not any(cell.strip() for cell in row):
-                continue
-            problems.append(WorkspaceError(
-                f"{len(row)} cells where the header has {width}",
-                location=Location(str(target), line),
-                hint="quote cells that contain the separator, or add the missing cells"))
-            continue
-        rows.append((line, row))
-    return Table(target, header, rows), problems, Dialect(encoding, delimiter)
+    table, problems = parse_table(
+        text, target, delimiter=delimiter, strict=False,
+        empty_hint="export it again with a header line",
+        duplicate_hint="rename one of them in the export",
+        width_hint="quote cells that contain the separator, or add the missing cells")
+    return table, problems, Dialect(encoding, delimiter)
 
 
 def read_export_header(path: str | Path) -> list[str]:

@@ -20,6 +20,7 @@ class Table:
     path: Path
     header: list[str]
     rows: list[tuple[int, list[str]]]
+    header_line: int = 1
 
 
 def read_table(path: Path, *, required: Sequence[str]) -> tuple[Table, list[KamError]]:
@@ -36,9 +37,33 @@ def read_table(path: Path, *, required: Sequence[str]) -> tuple[Table, list[KamE
                              hint=f"create it with a header line: {','.join(required)}") from None
     except OSError as exc:
         raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from None
-    text = decode_text(raw, path)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    problems: list[KamError] = []
+    table, problems = parse_table(
+        decode_text(raw, path), path,
+        empty_hint=f"it needs at least a header line: {','.join(required)}")
+    missing = [name for name in required if name not in table.header]
+    if missing:
+        raise WorkspaceError(
+            f"missing column(s) {', '.join(missing)}; the header is {','.join(table.header)}",
+            location=Location(str(path), table.header_line),
+            hint=f"the first line must name at least: {','.join(required)}")
+    return table, list(problems)
+
+
+def parse_table(text: str, path: Path, *, delimiter: str = ",", strict: bool = True,
+                empty_hint: str = "it needs a header line",
+                width_hint: str = "quote cells that contain commas (\"Acme, Inc.\") or add "
+                                  "the missing cells",
+                duplicate_hint: str = "rename or remove one of them",
+                ) -> tuple[Table, list[WorkspaceError]]:
+    """Split CSV text into a header and rows with their line numbers.
+
+    Blank lines are skipped; a row with the wrong number of cells, or broken quoting, is a
+    problem naming its line, not a row. ``strict=False`` tolerates stray quotes, as CRM exports
+    need.
+
+    :raises WorkspaceError: no header, or a column named twice.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):
@@ -47,25 +72,19 @@ def read_table(path: Path, *, required: Sequence[str]) -> tuple[Table, list[KamE
         raise WorkspaceError(f"unreadable CSV header: {exc}", location=Location(str(path), 1)) \
             from None
     if header is None:
-        raise WorkspaceError(f"{path} is empty",
-                             hint=f"it needs at least a header line: {','.join(required)}")
+        raise WorkspaceError(f"{path} is empty", hint=empty_hint)
     header = [name.strip() for name in header]
+    header_line = reader.line_num
     seen: set[str] = set()
     for name in header:
         if name in seen:
             raise WorkspaceError(f"column {name!r} appears twice in the header",
-                                 location=Location(str(path), reader.line_num),
-                                 hint="rename or remove one of them")
+                                 location=Location(str(path), header_line), hint=duplicate_hint)
         seen.add(name)
-    missing = [name for name in required if name not in seen]
-    if missing:
-        raise WorkspaceError(
-            f"missing column(s) {', '.join(missing)}; the header is {','.join(header)}",
-            location=Location(str(path), reader.line_num),
-            hint=f"the first line must name at least: {','.join(required)}")
+    problems: list[WorkspaceError] = []
     rows: list[tuple[int, list[str]]] = []
     width = len(header)
-    start = reader.line_num + 1
+    start = header_line + 1
     while True:
         try:
             row = next(reader)
@@ -80,13 +99,11 @@ def read_table(path: Path, *, required: Sequence[str]) -> tuple[Table, list[KamE
         if len(row) != width:
             if not any(cell.strip() for cell in row):
                 continue  # blank line
-            problems.append(WorkspaceError(
-                f"{len(row)} cells where the header has {width}",
-                location=Location(str(path), line),
-                hint="quote cells that contain commas (\"Acme, Inc.\") or add the missing cells"))
+            problems.append(WorkspaceError(f"{len(row)} cells where the header has {width}",
+                                           location=Location(str(path), line), hint=width_hint))
             continue
         rows.append((line, row))
-    return Table(path, header, rows), problems
+    return Table(path, header, rows, header_line), problems
 
 
 def format_cell(value: object) -> str:
