@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import platform
 import random
 import subprocess
 import sys
 from pathlib import Path
+
+from machine import describe
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -43,6 +43,7 @@ t_csv = time.perf_counter() - t0
 from kamcore.importers import ImportOptions, import_salesforce, write_import
 from kamcore.plugins import get_plugin_manager
 from kamcore.registry import registry_for
+
 registry = registry_for(get_plugin_manager(load_entrypoints=False))
 validate = sys.argv[3] == "validate"
 t0 = time.perf_counter()
@@ -115,23 +116,13 @@ def generate(folder: Path, n_accounts: int, *, seed: int = 7) -> Path:
     return folder
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {describe('kamcore')}")
     print(f"{'accounts':>9} {'csv floor':>10} {'build':>8} {'build+rules':>12} {'write':>7} "
           f"{'total':>7} {'peak RSS':>9}")
     for size in args.sizes:

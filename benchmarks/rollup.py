@@ -13,8 +13,6 @@ Synthetic orgs (a few global accounts, depth up to 8, 5 metrics) are written und
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -22,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from machine import describe
 
 ROOT = Path(__file__).resolve().parent
 DATA = ROOT / "_data"
@@ -262,17 +261,6 @@ def help_time(repeat: int) -> float:
     return min(measure([kam, "--help"])[0] for _ in range(repeat))
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if "model name" in line), "?")
-    mem = next((int(line.split()[1]) / 1024 ** 2 for line in
-                Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line), 0)
-    import duckdb
-    import pyarrow
-
-    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python "
-            f"{platform.python_version()}, numpy {np.__version__}, pyarrow "
-            f"{pyarrow.__version__}, duckdb {duckdb.__version__}")
 
 
 def main() -> None:
@@ -288,7 +276,7 @@ def main() -> None:
                              "(8 fact rows each)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"machine: {machine()}\n")
+    print(f"machine: {describe('numpy', 'pyarrow', 'duckdb')}\n")
     floor: dict[int, float] = {}
     for n in sizes:
         print(f"## engine, {n:,} accounts x {len(METRICS)} metrics (best of {args.repeat})")

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
+
+from machine import describe
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -32,6 +32,7 @@ t_csv = time.perf_counter() - t0
 import kamcore
 from kamcore.plugins import get_plugin_manager
 from kamcore.registry import registry_for
+
 registry = registry_for(get_plugin_manager(load_entrypoints=False))
 t0 = time.perf_counter()
 org = kamcore.load(folder, registry=registry)
@@ -46,16 +47,6 @@ print(json.dumps({"accounts": len(org.accounts), "people": len(org.people),
 """
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main() -> None:
@@ -65,7 +56,7 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from orggen import generate
 
-    print(f"machine: {machine()}")
+    print(f"machine: {describe('kamcore', 'pydantic')}")
     print(f"{'accounts':>10} {'csv floor':>10} {'load':>8} {'validate':>9} {'total':>8} "
           f"{'x floor':>8} {'peak RSS':>10}")
     for size in (int(s) for s in args.sizes.split(",")):
