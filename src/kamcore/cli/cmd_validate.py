@@ -79,16 +79,18 @@ def _print_text(org: Org, findings: list[Finding], group_by: str) -> None:
         groups[key].append(finding)
     for key, items in groups.items():
         click.secho(key, bold=True)
+        digits = max(len(str(f.line or "")) for f in items)
         for f in items:
-            where = f"line {f.line}" if (group_by == "file" and f.line) else (f.where or "")
+            where = (f"line {f.line:>{digits}}" if (group_by == "file" and f.line)
+                     else (f.where or ""))
             sev = click.style(f"{f.severity.value:<7}", fg=_COLOURS[f.severity.value])
             code = f.code if group_by == "file" else ""
             subject = f"{f.subject}: " if f.subject else ""
             column = f" [{f.column}]" if f.column else ""
-            head = "  ".join(part for part in (where, code) if part)
-            click.echo(f"  {head:<14} {sev} {subject}{f.message}{column}")
+            head = f"{'  '.join(part for part in (where, code) if part):<14}"
+            click.echo(f"  {head} {sev} {subject}{f.message}{column}")
             if f.hint:
-                click.echo(f"  {'':<14} {'':<7} hint: {f.hint}")
+                click.echo(f"  {'':<{len(head)}} {'':<7} hint: {f.hint}")
         click.echo()
     counts = _counts(findings)
     summary = (f"{counts['error']} error(s), {counts['warning']} warning(s), "
