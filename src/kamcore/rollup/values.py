@@ -5,7 +5,8 @@ of the selected period(s); any other metric from its accounts.csv column. Money 
 unit is ``money``) is converted with :mod:`kamcore.rollup.fx`: facts at their period's rate,
 accounts.csv values at the undated (``*``) rate. Over a period range, an account's facts combine
 by the metric's aggregation: sum for ``sum``; min / max for ``min`` / ``max``; the mean of the
-periods for ``mean``, ``wmean`` and ``count``.
+periods for ``mean`` and ``count``; for ``wmean``, sum(w * x) / sum(w) with each period's own
+weight fact.
 """
 
 from __future__ import annotations
@@ -211,6 +212,10 @@ def _from_facts(inputs: Inputs, facts: Facts, row: int, name: str, mdef: MetricD
         return
     agg = mdef.aggregation
     count = np.bincount(acc, minlength=n)
+    if agg == "wmean" and mdef.weight in facts.metrics:
+        blocks[0].values[row] = _weighted_over_periods(facts, mdef.weight, chosen, acc, per,
+                                                       val, n)
+        return
     if agg in ("min", "max"):
         out = np.full(n, np.nan)
         (np.fmin if agg == "min" else np.fmax).at(out, acc, val)
@@ -220,3 +225,29 @@ def _from_facts(inputs: Inputs, facts: Facts, row: int, name: str, mdef: MetricD
             out = total if agg == "sum" else total / count
         out = np.where(count > 0, out, np.nan)
     blocks[0].values[row] = out
+
+
+def _weighted_over_periods(facts: Facts, weight: str, chosen: set[int], acc: np.ndarray,
+                           per: np.ndarray, val: np.ndarray, n: int) -> np.ndarray:
+    """A weighted mean over a period range: sum(w * x) / sum(w) with each period's own weight.
+
+    A plain mean of the periods would let a quarter with 10 claims count as much as one with
+    10,000. Periods without a weight fact are left out; an account with none is missing.
+    """
+    import numpy as np
+
+    width = len(facts.periods)
+    wmask = (facts.metric == facts.metrics.index(weight)) & np.isin(facts.period, list(chosen))
+    wkey = facts.account[wmask].astype(np.int64) * width + facts.period[wmask]
+    order = np.argsort(wkey, kind="stable")
+    wkey, wval = wkey[order], facts.value[wmask][order]
+    key = acc.astype(np.int64) * width + per
+    if len(wkey) == 0:
+        return np.full(n, np.nan)
+    pos = np.minimum(np.searchsorted(wkey, key), len(wkey) - 1)
+    ok = (wkey[pos] == key) & ~np.isnan(val)
+    weights = wval[pos[ok]]
+    num = np.bincount(acc[ok], weights=val[ok] * weights, minlength=n)
+    den = np.bincount(acc[ok], weights=weights, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den != 0, num / den, np.nan)
