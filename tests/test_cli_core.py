@@ -63,6 +63,7 @@ def test_init_creates_a_valid_empty_workspace(tmp_path, kam):
     assert result.exit_code == 0, result.output
     config = (tmp_path / "new" / "kam.yaml").read_text()
     assert "name: New Co" in config and "currency: GBP" in config and "# " in config
+    assert (tmp_path / "new" / ".gitignore").read_text() == ".kam.lock\n.kam.txn/\n"
     assert kam("validate", str(tmp_path / "new")).exit_code == 0
     again = kam("init", str(tmp_path / "new"))
     assert again.exit_code == 2 and "already exists" in again.output and "--force" in again.output

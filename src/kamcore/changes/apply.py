@@ -98,7 +98,7 @@ def render_files(plan: Plan) -> dict[str, bytes]:
     org = plan.after
     kinds = {c.kind for c in plan.changes}
     if org.storage == "inline":
-        return {CONFIG_FILE: saver._inline_yaml(org).encode("utf-8")}
+        return {CONFIG_FILE: saver.render_inline_yaml(org).encode("utf-8")}
     files: dict[str, bytes] = {}
     if "account" in kinds:
         files[ACCOUNTS_FILE] = saver.render_accounts(org).encode("utf-8")

@@ -24,5 +24,5 @@ def init(directory: str, name: str | None, currency: str, force: bool) -> None:
 
     target = init_workspace(directory, name=name or Path(directory).resolve().name,
                             currency=currency, force=force)
-    click.echo(f"Created workspace {target}/ (kam.yaml, accounts.csv, people.csv).")
+    click.echo(f"Created workspace {target}/ (kam.yaml, accounts.csv, people.csv, .gitignore).")
     click.echo(f"Next: add accounts and people, then run `kam validate {directory}`.")

@@ -101,7 +101,7 @@ def save(org: Org, path: str | Path | None = None) -> Path:
         raise WorkspaceError("this org has no folder yet", hint="pass a path to save()")
     folder.mkdir(parents=True, exist_ok=True)
     if org.storage == "inline":
-        atomic_write_text(folder / CONFIG_FILE, _inline_yaml(org))
+        atomic_write_text(folder / CONFIG_FILE, render_inline_yaml(org))
         return folder
     if not (folder / CONFIG_FILE).exists():
         atomic_write_text(folder / CONFIG_FILE, _settings_yaml(org.settings))
@@ -125,7 +125,8 @@ def _record_mapping(record: Account | Person) -> dict[str, Any]:
     return data
 
 
-def _inline_yaml(org: Org) -> str:
+def render_inline_yaml(org: Org) -> str:
+    """kam.yaml text holding the settings and every record (orgs kept inline)."""
     data = org.settings.model_dump(mode="json", exclude={"accounts", "people"})
     data["accounts"] = [_record_mapping(a) for a in org.accounts.values()]
     data["people"] = [_record_mapping(p) for p in org.people.values()]
@@ -152,6 +153,9 @@ def init_workspace(folder: str | Path, *, name: str = "New org", currency: str =
     atomic_write_text(target / ACCOUNTS_FILE, ",".join(ACCOUNT_COLUMNS) + ",revenue,orders,"
                       "receivables\n")
     atomic_write_text(target / PEOPLE_FILE, ",".join(PERSON_COLUMNS) + "\n")
+    if not (target / ".gitignore").exists():
+        # A workspace lives in git; the lock and the in-flight change folder do not belong there.
+        atomic_write_text(target / ".gitignore", ".kam.lock\n.kam.txn/\n")
     return target
 
 
