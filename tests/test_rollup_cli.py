@@ -56,12 +56,12 @@ def test_account_tree_csv_exact(ws):
     code, out, err = run(str(ws), "--format", "csv")
     assert code == 0, err
     assert out == (
-        '"id","name","tier","manager","parent","depth","revenue","revenue_total","orders",'
-        '"orders_total","receivables","receivables_total"\n'
-        "G,Globex,global,P1,,0,100,160,1,10,,15\n"
-        "N1,Globex DE,national,P2,G,1,50,50,2,6,10,15\n"
-        "K1,Globex Berlin,key,P1,N1,2,,,4,4,5,5\n"
-        "N2,Globex US,national,P2,G,1,10,10,3,3,,\n")
+        '"id","name","tier","manager","manager_name","parent","depth","revenue","revenue_total",'
+        '"orders","orders_total","receivables","receivables_total"\n'
+        "G,Globex,global,P1,Gaby,,0,100,160,1,10,,15\n"
+        "N1,Globex DE,national,P2,Nils,G,1,50,50,2,6,10,15\n"
+        "K1,Globex Berlin,key,P1,Gaby,N1,2,,,4,4,5,5\n"
+        "N2,Globex US,national,P2,Nils,G,1,10,10,3,3,,\n")
 
 
 def test_account_tree_table(ws):
@@ -72,10 +72,10 @@ def test_account_tree_table(ws):
         "",
         "Account                     Tier      Manager  Revenue (EUR)  Orders",
         "--------------------------  --------  -------  -------------  ------",
-        "Globex (G)                  global    P1                 160      10",
-        "├── Globex DE (N1)          national  P2                  50       6",
-        "│   └── Globex Berlin (K1)  key       P1                   -       4",
-        "└── Globex US (N2)          national  P2                  10       3",
+        "Globex (G)                  global    Gaby               160      10",
+        "├── Globex DE (N1)          national  Nils                50       6",
+        "│   └── Globex Berlin (K1)  key       Gaby                 -       4",
+        "└── Globex US (N2)          national  Nils                10       3",
     ]
 
 
@@ -175,3 +175,12 @@ def test_group_by_plugin_field_and_extra_column(tmp_path):
         ("web", 4), ("store", 2), ("(none)", 4)]
     code, out, _ = run(str(ws), "--by", "region", "-m", "orders", "--format", "csv")
     assert out.splitlines()[1:] == ["north,2,3", "south,1,3", "(none),1,4"]
+
+
+def test_account_table_names_managers_and_falls_back_to_ids(tmp_path):
+    ws = make_ws(tmp_path, accounts=ACCOUNTS.replace("K1,Globex Berlin,key,N1,P1",
+                                                     "K1,Globex Berlin,key,N1,P9"))
+    code, out, _ = run(str(ws), "--format", "json", "-m", "orders")
+    rows = {r["id"]: r for r in json.loads(out)["rows"]}
+    assert (rows["G"]["manager"], rows["G"]["manager_name"]) == ("P1", "Gaby")
+    assert (rows["K1"]["manager"], rows["K1"]["manager_name"]) == ("P9", "P9")

@@ -58,7 +58,7 @@ def test_facts_periods_ranges_and_fx_by_period(tmp_path):
     header, row = out.splitlines()
     assert header.split(",")[-4:] == ['"revenue_2026-05"', '"revenue_total_2026-05"',
                                       '"revenue_2026-06"', '"revenue_total_2026-06"']
-    assert row.startswith("G,Globex,global,P1,,0,10,17,20,27,,0.5,,0.5")
+    assert row.startswith("G,Globex,global,P1,Gaby,,0,10,17,20,27,,0.5,,0.5")
 
 
 def test_missing_rate_for_a_period(tmp_path):

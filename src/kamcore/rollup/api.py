@@ -15,6 +15,7 @@ from kamcore.rollup.values import Inputs
 
 if TYPE_CHECKING:
     import pluggy
+    import pyarrow as pa
 
     from kamcore.models import MetricDef
     from kamcore.org import Org
@@ -79,12 +80,29 @@ def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
             people_cols = read_people(folder / "people.csv") if people else None
     inputs = Inputs(accounts=accounts, metrics=metrics, currency=settings.currency,
                     fx=read_fx(folder, settings.currency) if folder else _no_fx(settings),
-                    people=people_cols, folder=folder, name=settings.name)
+                    people=people_cols, folder=folder, name=settings.name,
+                    person_names=_person_names(source, folder))
     facts_path = find_facts(folder) if folder else None
     if facts_path is not None:
         step("reading facts")
         inputs.facts = read_facts(facts_path, accounts.ids, list(metrics), skip_bad=skip_bad)
     return inputs
+
+
+def _person_names(source: Org | str | Path,
+                  folder: Path | None) -> tuple[pa.Array, pa.Array] | None:
+    import pyarrow as pa
+
+    from kamcore.org import Org
+    from kamcore.rollup.columnar import read_person_names
+
+    if isinstance(source, Org):
+        people = list(source.people.values())
+        return (pa.array([p.id for p in people], pa.string()),
+                pa.array([p.name for p in people], pa.string()))
+    if folder is not None and (folder / "people.csv").exists():
+        return read_person_names(folder / "people.csv")
+    return None
 
 
 def _no_fx(settings: Settings) -> FxTable:

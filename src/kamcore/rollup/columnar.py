@@ -292,6 +292,24 @@ def read_people(path: Path) -> Columns:
     return cols
 
 
+def read_person_names(path: Path) -> tuple[pa.Array, pa.Array] | None:
+    """People's ids and names only, unchecked: ``None`` when people.csv cannot give them.
+
+    Names are a courtesy in account tables; a broken people.csv must not stop a rollup of
+    accounts (``kam validate`` reports it).
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    try:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            include_columns=["id", "name"], column_types={"id": pa.string(), "name": pa.string()},
+            strings_can_be_null=True))
+    except (OSError, pa.ArrowInvalid, KeyError):
+        return None
+    return table.column("id").combine_chunks(), table.column("name").combine_chunks()
+
+
 def from_org(org: Org, *, people: bool = True) -> tuple[Columns, Columns | None]:
     """The accounts (and, with ``people``, the people) of an :class:`~kamcore.Org` as columns.
 

@@ -56,9 +56,11 @@ def tree_prefixes(depths: Sequence[int]) -> list[str]:
 def render(result: RollupResult, *, title: bool = True) -> str:
     """The aligned text table of ``result`` (with a one-line title)."""
     records = result.to_records()
+    named = any(c.key == "manager_name" for c in result.columns)
     columns: list[Column] = [c for c in result.columns
-                             if c.key not in ("depth", "parent", "id")
-                             or (c.key == "id" and result.view != "account")]
+                             if (c.key not in ("depth", "parent", "id", "manager")
+                                 or (c.key == "id" and result.view != "account")
+                                 or (c.key == "manager" and not named))]
     tree = result.view in ("account", "manager") and _in_tree_order(records)
     name_key = "name"
     if tree:

@@ -21,6 +21,7 @@ from kamcore.rollup.periods import Period, latest
 
 if TYPE_CHECKING:
     import numpy as np
+    import pyarrow as pa
 
     from kamcore.models import MetricDef
     from kamcore.rollup.columnar import Columns
@@ -50,6 +51,8 @@ class Inputs:
     people: Columns | None = None
     folder: Path | None = None
     name: str = ""
+    #: People's ids and names, for showing a manager's name beside the id (when known).
+    person_names: tuple[pa.Array, pa.Array] | None = None
 
 
 @dataclass

@@ -121,8 +121,15 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
         data[name] = col.take(take) if col is not None else pa.nulls(len(order), pa.string())
     data["depth"] = pa.array(level[order])
     columns = [Column("id", "Id"), Column("name", "Account"), Column("tier", "Tier"),
-               Column("manager", "Manager"), Column("parent", "Parent"),
+               Column("manager", "Manager id"), Column("parent", "Parent"),
                Column("depth", "Depth", "int")]
+    if inputs.person_names is not None:
+        import pyarrow.compute as pc
+
+        ids, person_names = inputs.person_names
+        named = person_names.take(pc.index_in(data["manager"], value_set=ids))
+        data["manager_name"] = pc.coalesce(named, data["manager"])
+        columns.insert(4, Column("manager_name", "Manager"))
     parts = ([("", "Own "), ("_total", "")] if own else [("_total", "")])
     metric_cols = _metric_columns(inputs, shown, blocks, parts)
     for col, b, part in metric_cols:
