@@ -181,6 +181,7 @@ def test_account_table_names_managers_and_falls_back_to_ids(tmp_path):
     ws = make_ws(tmp_path, accounts=ACCOUNTS.replace("K1,Globex Berlin,key,N1,P1",
                                                      "K1,Globex Berlin,key,N1,P9"))
     code, out, _ = run(str(ws), "--format", "json", "-m", "orders")
+    assert code == 0
     rows = {r["id"]: r for r in json.loads(out)["rows"]}
     assert (rows["G"]["manager"], rows["G"]["manager_name"]) == ("P1", "Gaby")
     assert (rows["K1"]["manager"], rows["K1"]["manager_name"]) == ("P9", "P9")
