@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 import kamcore
@@ -15,7 +16,7 @@ EXPECTED_BROKEN = {
     ("KAM101", "R1"), ("KAM102", "R3"), ("KAM103", "C1"), ("KAM104", "T1"), ("KAM105", "M1"),
     ("KAM106", "U1"), ("KAM107", "W1"), ("KAM108", "X1"), ("KAM109", "G2"), ("KAM110", "N3"),
     ("KAM111", "AM1"), ("KAM112", "S1"), ("KAM113", "D1"), ("KAM121", "ORPH"),
-    ("KAM122", "LOOP1"), ("KAM130", "R2"),
+    ("KAM122", "LOOP1"), ("KAM130", "G1-DE-K"),
 }
 
 
@@ -60,3 +61,14 @@ def test_broken_findings_point_at_file_and_line(acme_path):
     assert by_code["KAM101"]["file"].endswith("accounts.csv") and by_code["KAM101"]["line"] == 8
     assert by_code["KAM121"]["file"].endswith("people.csv") and by_code["KAM121"]["line"] == 14
     assert by_code["KAM102"]["hint"] == "did you mean 'G1-DE-K'?"
+
+
+def test_broken_fires_kam140_with_the_healthcare_plugin(acme_path, monkeypatch):
+    pytest.importorskip("kamcore_healthcare")
+    monkeypatch.setenv("KAM_LOAD_PLUGINS", "healthcare")
+    result = invoke("validate", str(acme_path.parent / "broken"), "--format", "json",
+                    entry_points=True)
+    found = [(f["code"], f["subject"], f["column"])
+             for f in json.loads(result.output)["findings"] if f["code"].startswith("KAM1")]
+    assert [f for f in found if f[0] in ("KAM130", "KAM140")] == [
+        ("KAM140", "G1-DE-K", "healthcare.billing_workflow")]
