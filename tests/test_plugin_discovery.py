@@ -7,13 +7,14 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pluggy
 import pytest
 from click.testing import CliRunner
 
 from kamcore import Duty, hookimpl
 from kamcore.cli.app import make_cli
 from kamcore.errors import PluginError
-from kamcore.plugins import get_plugin_manager, list_plugins
+from kamcore.plugins import get_plugin_manager, list_plugins, trace_call
 from kamcore.registry import registry_for
 
 pytest_plugins = ["kamcore.testing"]
@@ -132,6 +133,18 @@ def test_trace_prints_hook_calls(entry_points, monkeypatch, capsys):
     assert "[kam trace] kam_register_industries -> fake" in lines
     assert "[kam trace] kam_register_rules -> core_rules" in lines
     assert "[kam trace] kam_account_duties -> fake" in lines
+
+
+def test_trace_leaves_pluggy_tracing_alone(monkeypatch, capsys):
+    # kamcore's flag once overwrote pluggy's own ``trace`` attribute: enable_tracing() broke,
+    # and a plain pluggy manager (whose tracer is truthy) traced every isolated call.
+    monkeypatch.setenv("KAM_TRACE_PLUGINS", "1")
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.enable_tracing()()
+    trace_call(pluggy.PluginManager("other"), "kam_register_rules", "core_rules")
+    assert capsys.readouterr().err == ""
+    trace_call(pm, "kam_register_rules", "core_rules")
+    assert capsys.readouterr().err == "[kam trace] kam_register_rules -> core_rules\n"
 
 
 def test_a_misspelt_hook_is_refused_at_start_up(monkeypatch):

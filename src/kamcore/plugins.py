@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -51,7 +52,8 @@ class KamPluginManager(pluggy.PluginManager):
         #: Entry-point plugin name -> (distribution name, version).
         self.distributions: dict[str, tuple[str, str]] = {}
         #: KAM_TRACE_PLUGINS: print hook calls, including those kamcore makes plugin by plugin.
-        self.trace = False
+        #: (Not ``trace``: pluggy's own tracer lives there and ``enable_tracing`` needs it.)
+        self.trace_hooks = False
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         """Register ``plugin``; the cached registry is dropped so that it is rebuilt with it."""
@@ -94,7 +96,7 @@ def get_plugin_manager(*, load_entrypoints: bool = True,
         raise PluginError(str(exc), plugin=getattr(exc.plugin, "__name__", str(exc.plugin)),
                           hint="check the hook name against docs/hooks.md") from exc
     if os.environ.get("KAM_TRACE_PLUGINS"):
-        pm.trace = True
+        pm.trace_hooks = True
         _trace(pm)
     return pm
 
@@ -132,12 +134,13 @@ def _dist_name(ep: metadata.EntryPoint) -> str | None:
 
 def trace_call(pm: pluggy.PluginManager, hook: str, plugin: str) -> None:
     """With KAM_TRACE_PLUGINS, report a hook called on one plugin (kamcore's isolated calls)."""
-    if getattr(pm, "trace", False):
+    if getattr(pm, "trace_hooks", False):
         print(f"[kam trace] {hook} -> {plugin}", file=sys.stderr)
 
 
 def _trace(pm: pluggy.PluginManager) -> None:
-    def before(hook_name: str, impls: list[pluggy.HookImpl], kwargs: dict[str, object]) -> None:
+    def before(hook_name: str, impls: Sequence[pluggy.HookImpl],
+               kwargs: Mapping[str, object]) -> None:
         names = ", ".join(impl.plugin_name for impl in impls)
         print(f"[kam trace] {hook_name} -> {names}", file=sys.stderr)
 
