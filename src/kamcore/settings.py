@@ -44,15 +44,15 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = "Unnamed org"
-    currency: str = Field("USD", description="Reporting currency (ISO 4217).")
+    currency: str = Field(default="USD", description="Reporting currency (ISO 4217).")
     rules: RuleSettings = Field(default_factory=RuleSettings)
     metrics: dict[str, WorkspaceMetric] = Field(default_factory=dict)
     plugins: dict[str, Any] = Field(default_factory=dict,
                                     description="Per-plugin settings, by plugin name.")
     accounts: list[dict[str, Any]] | None = Field(
-        None, description="Inline account records (small orgs); else accounts.csv.")
+        default=None, description="Inline account records (small orgs); else accounts.csv.")
     people: list[dict[str, Any]] | None = Field(
-        None, description="Inline people records (small orgs); else people.csv.")
+        default=None, description="Inline people records (small orgs); else people.csv.")
 
     @field_validator("currency")
     @classmethod

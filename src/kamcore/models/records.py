@@ -44,11 +44,12 @@ class Account(_Record):
     id: str = Field(pattern=_ID, description="Unique account id, e.g. ACME-DE.")
     name: str = Field(min_length=1)
     tier: Tier
-    parent: str | None = Field(None, description="Parent account id; empty for a root.")
-    manager: str | None = Field(None, description="Person id of the accountable manager.")
-    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code, e.g. DE.")
+    parent: str | None = Field(default=None, description="Parent account id; empty for a root.")
+    manager: str | None = Field(default=None, description="Person id of the accountable manager.")
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 code, e.g. DE.")
     industry: str | None = None
-    currency: str | None = Field(None, description="ISO 4217 code of the account's metrics.")
+    currency: str | None = Field(
+        default=None, description="ISO 4217 code of the account's metrics.")
     metrics: dict[str, float] = Field(default_factory=dict)
     ext: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Plugin fields, by plugin namespace.")
@@ -97,11 +98,13 @@ class Person(_Record):
     name: str = Field(min_length=1)
     role: Role
     reports_to: str | None = None
-    capacity: int | None = Field(None, ge=0, description="How many accounts they can carry.")
+    capacity: int | None = Field(
+        default=None, ge=0, description="How many accounts they can carry.")
     email: str | None = None
     active: bool = True
     specialty: str | None = Field(
-        None, description="For support staff: what they do (billing, customer-service, seo...).")
+        default=None,
+        description="For support staff: what they do (billing, customer-service, seo...).")
     ext: dict[str, dict[str, Any]] = Field(default_factory=dict)
     extra: dict[str, str] = Field(default_factory=dict)
 
@@ -141,12 +144,14 @@ class Finding(BaseModel):
     severity: Severity
     message: str
     hint: str | None = None
-    subject: str | None = Field(None, description="Account or person id the finding is about.")
+    subject: str | None = Field(
+        default=None, description="Account or person id the finding is about.")
     file: str | None = None
     line: int | None = None
     column: str | None = None
-    rule: str | None = Field(None, description="The rule's short name, e.g. unknown-parent.")
-    plugin: str | None = Field(None, description="The plugin that owns the rule.")
+    rule: str | None = Field(
+        default=None, description="The rule's short name, e.g. unknown-parent.")
+    plugin: str | None = Field(default=None, description="The plugin that owns the rule.")
 
     @property
     def where(self) -> str:
@@ -165,11 +170,12 @@ class MetricDef(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str = ""
-    unit: str = Field("", description="'money' converts with the FX table; else a plain unit.")
+    unit: str = Field(
+        default="", description="'money' converts with the FX table; else a plain unit.")
     aggregation: Aggregation = "sum"
     weight: str | None = None
     description: str = ""
-    plugin: str = Field("core", description="The plugin (or 'workspace') that declared it.")
+    plugin: str = Field(default="core", description="The plugin (or 'workspace') that declared it.")
 
     @model_validator(mode="after")
     def _weight_for_wmean(self) -> MetricDef:
