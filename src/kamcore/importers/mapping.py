@@ -256,7 +256,7 @@ def preset_account_map(header: Sequence[str]) -> AccountMap:
     """An account mapping from well-known headers."""
     found = match_headers(header, ACCOUNT_HEADERS)
     metrics = {m: found.pop(m) for m in ("revenue", "employees") if m in found}
-    return AccountMap(**found, metrics=metrics)
+    return AccountMap.model_validate({**found, "metrics": metrics})
 
 
 def preset_person_map(header: Sequence[str]) -> PersonMap:
@@ -264,7 +264,7 @@ def preset_person_map(header: Sequence[str]) -> PersonMap:
     if "first_name" in found and "name" in found and found["name"] in ("Name", "Full Name"):
         found.pop("first_name")
         found.pop("last_name", None)
-    return PersonMap(**found)
+    return PersonMap.model_validate(found)
 
 
 def suggest_mapping(accounts_header: Sequence[str],
