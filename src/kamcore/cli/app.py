@@ -72,6 +72,7 @@ class KamGroup(click.Group):
         from kamcore.errors import KamError, PluginError
 
         kam = self.make_kam_context(ctx)
+        pm: pluggy.PluginManager
         try:
             if self._pm_factory is None and kam._pm is None:
                 # Only installed plugins add commands: a manager without the built-ins spares

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
 from kamcore.cli.options import format_option, workspace_argument
@@ -34,7 +36,7 @@ def coverage(kam: object, org: str, fmt: str, strict: bool) -> None:
     if fmt == "json":
         click.echo(render_json(report.to_json()))
     else:
-        sections = [
+        sections: list[tuple[str, Sequence[object], list[str]]] = [
             ("Accounts without an active manager", report.unmanaged,
              ["account", "tier", "manager", "reason"]),
             ("Managers over capacity", report.over_capacity,

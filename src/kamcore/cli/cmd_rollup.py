@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import IO
 
 import click
 
@@ -83,7 +83,7 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
         click.echo(f"wrote {len(result):,} rows to {output}", err=True)
 
 
-def _write(writer: Callable[[BinaryIO], object], output: str | None) -> None:
+def _write(writer: Callable[[IO[bytes]], object], output: str | None) -> None:
     """Write to ``output`` atomically, or to stdout."""
     if output:
         from kamcore.atomic import atomic_open

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @click.command()
@@ -25,7 +30,8 @@ def schema(kam: object, record: str) -> None:
     from kamcore.settings import Settings
 
     assert isinstance(kam, KamContext)
-    models = {"account": Account, "person": Person, "finding": Finding, "settings": Settings}
+    models: dict[str, type[BaseModel]] = {"account": Account, "person": Person,
+                                          "finding": Finding, "settings": Settings}
     if record != "all":
         click.echo(render_json(models[record].model_json_schema()))
         return

@@ -28,7 +28,9 @@ class KamCliError(click.ClickException):
     def __init__(self, error: KamError, exit_code: int) -> None:
         super().__init__(str(error))
         self.error = error
-        self.exit_code = exit_code
+        # click declares exit_code a ClassVar but reads it from the instance; one class serves
+        # every code, so it is set per instance.
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def format_message(self) -> str:
         return f"[{self.error.code}] {self.error}"

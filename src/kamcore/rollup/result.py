@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -81,7 +81,7 @@ class RollupResult:
         self.write_csv(buffer)
         return buffer.getvalue()
 
-    def write_csv(self, stream: BinaryIO) -> None:
+    def write_csv(self, stream: IO[bytes]) -> None:
         """Write CSV to a binary stream, formatted by pyarrow in parallel row chunks.
 
         Number formatting dominates at a million rows and pyarrow does it single-threaded per
