@@ -205,5 +205,5 @@ def account_totals(org: Org, metrics: Sequence[str] | None = None) -> dict[str, 
         for key, metric in keys:
             value = record[key]
             if value is not None and not math.isnan(value):
-                values[metric] = float(value)  # type: ignore[index]
+                values[metric] = float(value)
     return out

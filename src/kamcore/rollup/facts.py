@@ -228,7 +228,7 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
         # one message per unknown metric name (a plugin that is not loaded leaves many rows)
         unknown = np.flatnonzero(reasons == 2)
         names = [text(met_codes, met_dict, r) for r in unknown.tolist()]
-        rows_of: dict[str, list[int]] = {}
+        rows_of: dict[str | None, list[int]] = {}
         for row, name in zip(unknown.tolist(), names, strict=True):
             rows_of.setdefault(name, []).append(row)
         extra_rows = {r for rows in rows_of.values() for r in rows[1:]}

@@ -74,7 +74,7 @@ def read_fx(folder: Path, reporting: str) -> FxTable:
         return table
     parsed, problems = read_table(path, required=("currency", "rate"))
     if problems:
-        raise problems[0]  # type: ignore[misc]
+        raise problems[0]
     col = {name: i for i, name in enumerate(parsed.header)}
     seen: dict[tuple[str, str], int] = {}
     for line, row in parsed.rows:

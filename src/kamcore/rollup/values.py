@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -176,7 +177,7 @@ def _undated_rates(inputs: Inputs, values: np.ndarray, codes: np.ndarray,
     for code in used.tolist():
         row = int(np.argmax((codes == code) & present))
         table[code] = inputs.fx.rate(currencies[code], None,
-                                     needed_by=lambda row=row: _who(inputs, row))
+                                     needed_by=partial(_who, inputs, row))
     return table[codes]
 
 
@@ -206,7 +207,7 @@ def _from_facts(inputs: Inputs, facts: Facts, row: int, name: str, mdef: MetricD
             cur, p = divmod(key, len(facts.periods))
             first = int(np.flatnonzero(pair == key)[0])
             rates[i] = inputs.fx.rate(currencies[cur], facts.periods[p],
-                                      needed_by=lambda r=int(acc[first]): _who(inputs, r))
+                                      needed_by=partial(_who, inputs, int(acc[first])))
         val = val * rates[inverse]
     if by_period:
         for block, period in zip(blocks, columns, strict=True):
