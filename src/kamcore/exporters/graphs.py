@@ -28,7 +28,7 @@ def _nodes(org: Org, people: bool) -> tuple[list[tuple[str, str, str]], list[tup
         where = f" {a.country}" if a.country else ""
         nodes.append((a.id, f"{a.name}\n{a.tier.value}{where} · {who}", a.tier.value))
     edges = [(a.parent, a.id) for a in org.accounts.values() if a.parent in org.accounts]
-    return nodes, edges  # type: ignore[return-value]
+    return nodes, edges
 
 
 def export_mermaid(org: Org, *, people: bool = False) -> str:

@@ -51,8 +51,8 @@ def guess_role(title: str, values: Mapping[str, str]) -> tuple[str, str | None, 
     text = title.strip()
     mapped = values.get(text.lower())
     if mapped is not None:
-        role, _, specialty = mapped.partition(":")
-        return role, specialty or None, True
+        role, _, mapped_specialty = mapped.partition(":")
+        return role, mapped_specialty or None, True
     if text.lower() in {r.value for r in Role}:
         return text.lower(), None, True
     for pattern, role, specialty in ROLE_PATTERNS:

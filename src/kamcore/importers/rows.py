@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kamcore.importers.report import ImportReport
 from kamcore.models import Tier
@@ -22,6 +22,7 @@ from kamcore.workspace.loader import ACCOUNT_COLUMNS, PERSON_COLUMNS
 RAW_PREFIX = "crm:"
 #: What a progress callback looks like: (items, count, label) -> the same items.
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
+_T = TypeVar("_T")
 
 #: What kamcore accepts as an id (the records' own pattern): no commas, no edge spaces.
 ID_OK = re.compile(r"^[^\s,]([^,\n\r]*[^\s,])?$")
@@ -193,9 +194,7 @@ def parse_number(text: str, decimal: str = ".") -> float | None:
     return number
 
 
-def with_progress(items: Sequence[object], label: str,
-                  progress: Callable[[Iterable[object], int, str], Iterable[object]] | None,
-                  ) -> Iterable[object]:
+def with_progress(items: Sequence[_T], label: str, progress: Progress | None) -> Iterable[_T]:
     return items if progress is None else progress(items, len(items), label)
 
 
@@ -211,7 +210,7 @@ def canonical_text(record: dict[str, Any], target: str) -> str:
     """The text kamcore stores for a field, to compare with the CRM's cell."""
     value = record[target] if target in record else record.get("metrics", {}).get(target)
     if value.__class__ is str:
-        return value  # type: ignore[no-any-return]
+        return value
     if value is None:
         return ""
     if isinstance(value, Tier):
