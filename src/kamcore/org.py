@@ -84,9 +84,9 @@ class Org:
     # -- graphs -----------------------------------------------------------------------------
 
     @cached_property
-    def account_graph(self) -> nx.DiGraph:
+    def account_graph(self) -> nx.DiGraph[str]:
         """Parent -> child edges; parents that do not exist are left out (rule KAM102)."""
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(self.accounts)
         accounts = self.accounts
         graph.add_edges_from((a.parent, a.id) for a in accounts.values()
@@ -94,9 +94,9 @@ class Org:
         return graph
 
     @cached_property
-    def people_graph(self) -> nx.DiGraph:
+    def people_graph(self) -> nx.DiGraph[str]:
         """Manager -> report edges; managers that do not exist are left out (rule KAM121)."""
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(self.people)
         people = self.people
         graph.add_edges_from((p.reports_to, p.id) for p in people.values()

@@ -7,7 +7,7 @@ each its stable code, name, default severity and one-line summary (``kam validat
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from kamcore.hookspecs import hookimpl
 from kamcore.models import ROLES_FOR_TIER, Role, Tier
@@ -284,7 +284,7 @@ def plugin_fields_valid(org: Org) -> Iterator[Violation]:
                                     "report it to the plugin's authors", column=namespace)
 
 
-def _close_hint(wanted: str, known: dict[str, object], default: str) -> str:
+def _close_hint(wanted: str, known: Iterable[str], default: str) -> str:
     import difflib
 
     close = difflib.get_close_matches(wanted, list(known), n=1)

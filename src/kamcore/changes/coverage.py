@@ -128,9 +128,9 @@ def _line_mismatch(org: Org, aid: str) -> LineMismatch | None:
     manager = org.people[account.manager or ""]
     for above in org.ancestors(aid):
         boss_id = org.accounts[above].manager
-        if boss_id == manager.id or _unmanaged_reason(org, boss_id):
+        if boss_id is None or boss_id == manager.id or _unmanaged_reason(org, boss_id):
             continue  # look further up, to the nearest account someone else actively holds
-        boss = org.people[boss_id or ""]
+        boss = org.people[boss_id]
         if boss_id in org.chain_of_command(manager.id):
             return None
         upper = org.accounts[above]

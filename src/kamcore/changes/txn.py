@@ -26,6 +26,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict
 
 from kamcore.atomic import atomic_write_text, fsync_dir
 from kamcore.errors import ChangeRefused, WorkspaceError
@@ -34,6 +35,13 @@ from kamcore.settings import JOURNAL_FILE
 LOCK_FILE = ".kam.lock"
 TXN_DIR = ".kam.txn"
 MANIFEST = "manifest.json"
+
+
+class _ManifestEntry(TypedDict):
+    """One file of a change in the manifest: its name and whether it existed before."""
+
+    name: str
+    existed: bool
 
 
 @contextlib.contextmanager
@@ -86,7 +94,7 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
     txn = folder / TXN_DIR
     recover(folder)  # never overwrite the record of an interrupted change
     txn.mkdir()
-    entries = []
+    entries: list[_ManifestEntry] = []
     for name, data in files.items():
         with open(txn / f"{name}.new", "wb") as handle:
             handle.write(data)

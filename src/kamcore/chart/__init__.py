@@ -91,7 +91,8 @@ def chart_data(org: Org, metrics: Sequence[str] | None = None) -> dict[str, Any]
             "id": account_ids,
             "name": [a.name for a in accounts],
             "tier": [_TIERS.index(a.tier.value) for a in accounts],
-            "parent": [index.get(a.parent, -1) if a.parent != a.id else -1 for a in accounts],
+            "parent": [-1 if a.parent is None or a.parent == a.id else index.get(a.parent, -1)
+                       for a in accounts],
             "manager": [pindex.get(a.manager or "", -1) for a in accounts],
             "managerRaw": [a.manager or "" for a in accounts],
             "country": [a.country or "" for a in accounts],

@@ -36,8 +36,10 @@ class Role(StrEnum):
     def rank(self) -> int:
         return _ROLE_RANK[self]
 
+    # A property where str has a method: Role.KAM.title is the job title, not "Kam". Renaming it
+    # would break the public API; typing cannot express a property overriding a method.
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]
         return _ROLE_TITLE[self]
 
 

@@ -9,7 +9,7 @@ its precise error messages. ``tests/test_quick_records.py`` proves both paths ag
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from kamcore.models.codes import country_codes, currency_codes
 from kamcore.models.enums import Role, Tier
@@ -20,9 +20,10 @@ _TIERS = {t.value: t for t in Tier}
 _ROLES = {r.value: r for r in Role}
 _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n"}
+_Record = TypeVar("_Record", Account, Person)
 
 
-def _new(cls: type[Any], values: dict[str, Any]) -> Any:
+def _new(cls: type[_Record], values: dict[str, Any]) -> _Record:
     """What ``model_construct`` does for a model without defaults to fill, minus its loop."""
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)

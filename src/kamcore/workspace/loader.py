@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from kamcore.errors import KamError, Location, RecordErrors, WorkspaceError
 from kamcore.models import Account, Person
@@ -173,7 +173,7 @@ def _yaml_rows(records: Any, name: str) -> Iterator[RawRow]:
         yield Location(name, line), tuple(flat), list(flat.values())
 
 
-def _add_records(org: Org, kind: str, model: type[BaseModel], rows: Iterable[RawRow],
+def _add_records(org: Org, kind: str, model: type[Account] | type[Person], rows: Iterable[RawRow],
                  core: tuple[str, ...], metric_names: set[str], problems: list[KamError]) -> None:
     table: dict[str, Any] = org.accounts if kind == "account" else org.people
     quick = quick_account if kind == "account" else quick_person
@@ -194,9 +194,9 @@ def _add_records(org: Org, kind: str, model: type[BaseModel], rows: Iterable[Raw
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                number = math.nan if str(value).strip() else None
-                if number is None:
+                if not str(value).strip():
                     continue
+                number = math.nan
             if not math.isfinite(number) or isinstance(value, bool):
                 problems.append(_record_error(
                     location, name, str(data.get("id") or "").strip(),
