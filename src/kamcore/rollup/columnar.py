@@ -273,6 +273,7 @@ def cycle_error(cols: Columns, nodes: list[int]) -> BadTree:
 
 def read_people(path: Path) -> Columns:
     """Read ``people.csv`` (id, name, role, reports_to) as columns."""
+    import numpy as np
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
@@ -285,7 +286,8 @@ def read_people(path: Path) -> Columns:
         raise WorkspaceError(f"cannot read {path.name}: {exc}", location=Location(str(path)),
                              hint="run `kam validate` for the exact line") from None
     ids = table.column("id").combine_chunks()
-    cols = Columns(ids=ids, parent=None, text=table, path=path, kind="person")  # type: ignore[arg-type]
+    cols = Columns(ids=ids, parent=np.zeros(0, dtype=np.int64), text=table, path=path,
+                   kind="person")
     boss = (table.column("reports_to").combine_chunks() if "reports_to" in table.column_names
             else pa.nulls(len(ids), pa.string()))
     cols.parent = _link(cols, ids, boss, [], "reports_to")
@@ -338,8 +340,8 @@ def from_org(org: Org, *, people: bool = True) -> tuple[Columns, Columns | None]
         for m, v in a.metrics.items():
             numbers[m][i] = v
     table = pa.table({k: pa.array(v, pa.string()) for k, v in text.items()})
-    acc = Columns(ids=table.column("id").combine_chunks(), parent=None, text=table,  # type: ignore[arg-type]
-                  numbers=numbers)
+    acc = Columns(ids=table.column("id").combine_chunks(), parent=np.zeros(0, dtype=np.int64),
+                  text=table, numbers=numbers)
     acc.parent = _link(acc, acc.ids, table.column("parent").combine_chunks(), [], "parent")
     if not people:
         return acc, None
@@ -349,8 +351,8 @@ def from_org(org: Org, *, people: bool = True) -> tuple[Columns, Columns | None]
         "name": pa.array([p.name for p in persons], pa.string()),
         "role": pa.array([p.role.value for p in persons], pa.string()),
         "reports_to": pa.array([p.reports_to for p in persons], pa.string())})
-    ppl = Columns(ids=ptable.column("id").combine_chunks(), parent=None, text=ptable,  # type: ignore[arg-type]
-                  kind="person")
+    ppl = Columns(ids=ptable.column("id").combine_chunks(), parent=np.zeros(0, dtype=np.int64),
+                  text=ptable, kind="person")
     ppl.parent = _link(ppl, ppl.ids, ptable.column("reports_to").combine_chunks(), [],
                        "reports_to")
     return acc, ppl

@@ -13,7 +13,7 @@ accounts where both the value and its weight are present (missing when the weigh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     import numpy as np
 
     from kamcore.rollup.compile import CompiledTree
+
+    #: Folds stacked ``(r, M)`` sum-like rows (see :func:`aggregate`).
+    SumFn = Callable[[np.ndarray], np.ndarray]
+    #: Folds a ``(1, M)`` row by ``"min"`` or ``"max"``.
+    ExtremeFn = Callable[[np.ndarray, str], np.ndarray]
 
 AGGREGATIONS = ("sum", "count", "min", "max", "mean", "wmean")
 
@@ -107,8 +112,8 @@ def rollup(tree: CompiledTree, values: np.ndarray, specs: Sequence[Spec], *,
                      consume=consume)
 
 
-def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn, extreme_fn, *,  # type: ignore[no-untyped-def]
-              dense: bool = False, consume: bool = False) -> np.ndarray:
+def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn: SumFn, extreme_fn: ExtremeFn,
+              *, dense: bool = False, consume: bool = False) -> np.ndarray:
     """Shared by tree rollups and group-bys: build the sum-like rows, fold them, finish.
 
     ``sum_fn(rows) -> rows`` folds a stacked ``(r, M)`` array of sums; ``extreme_fn(row, kind)``
@@ -128,7 +133,7 @@ def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn, extreme_fn, *, 
     rows: list[np.ndarray] = []
     slots: dict[tuple[str, int], int] = {}
 
-    def slot(key: tuple[str, int], make) -> int:  # type: ignore[no-untyped-def]
+    def slot(key: tuple[str, int], make: Callable[..., np.ndarray]) -> int:
         if key not in slots:
             slots[key] = len(rows)
             rows.append(make())
@@ -163,19 +168,20 @@ def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn, extreme_fn, *, 
             plan.append((agg, i, -1))
         else:
             raise ValueError(f"unknown aggregation {agg!r}")
-    folded = sum_fn(np.ascontiguousarray(np.stack(rows))) if rows else None
-    width = folded.shape[1] if folded is not None else None
+    # without sum-like rows the plan is all min/max, which never reads ``folded``
+    folded = sum_fn(np.ascontiguousarray(np.stack(rows))) if rows else np.empty((0, 0))
+    width = folded.shape[1] if rows else None
     out_rows: list[np.ndarray] = []
     for kind, a, b in plan:
         if kind == "sum":
-            total = folded[a]  # type: ignore[index]
-            out_rows.append(total if b < 0 else np.where(folded[b] > 0, total, np.nan))  # type: ignore[index]
+            total = folded[a]
+            out_rows.append(total if b < 0 else np.where(folded[b] > 0, total, np.nan))
         elif kind == "count":
-            out_rows.append(folded[a])  # type: ignore[index]
+            out_rows.append(folded[a])
         elif kind == "ratio":
             with np.errstate(divide="ignore", invalid="ignore"):
-                den = folded[b]  # type: ignore[index]
-                out_rows.append(np.where(den != 0, folded[a] / den, np.nan))  # type: ignore[index]
+                den = folded[b]
+                out_rows.append(np.where(den != 0, folded[a] / den, np.nan))
         else:
             row = extreme_fn(values[a:a + 1], kind)[0]
             width = len(row)
@@ -185,7 +191,7 @@ def aggregate(values: np.ndarray, specs: Sequence[Spec], sum_fn, extreme_fn, *, 
     return np.ascontiguousarray(np.stack(out_rows)) if k else np.zeros((0, 0))
 
 
-def group_fold(codes: np.ndarray, groups: int):  # type: ignore[no-untyped-def]
+def group_fold(codes: np.ndarray, groups: int) -> tuple[SumFn, ExtremeFn]:
     """Fold functions for :func:`aggregate` that sum rows by group code (own values only)."""
     import numpy as np
 
