@@ -201,5 +201,7 @@ def registry_for(pm: pluggy.PluginManager) -> Registry:
     cached = getattr(pm, "_kam_registry", None)
     if cached is None:
         cached = build_registry(pm)
+        # a cache on any pluggy manager, which declares no such attribute; KamPluginManager
+        # drops it when a plugin is (un)registered
         pm._kam_registry = cached  # type: ignore[attr-defined]
     return cached

@@ -70,11 +70,14 @@ def _as_json(org: Org, result: Roster) -> dict[str, object]:
     people: list[dict[str, object]] = []
     for person_id, rows in result.by_person().items():
         accounts: dict[str, dict[str, object]] = {}
+        duties: dict[str, list[dict[str, object]]] = {}
         for row in rows:
-            entry = accounts.setdefault(row.account, {
-                "id": row.account, "name": row.account_name, "tier": row.tier,
-                "industry": row.industry, "duties": []})
-            entry["duties"].append({  # type: ignore[attr-defined]
+            if row.account not in accounts:
+                duties[row.account] = []
+                accounts[row.account] = {
+                    "id": row.account, "name": row.account_name, "tier": row.tier,
+                    "industry": row.industry, "duties": duties[row.account]}
+            duties[row.account].append({
                 "id": row.duty, "title": row.title, "cadence": row.cadence, "who": row.who,
                 "delegate": row.delegate, "delegate_name": row.delegate_name,
                 "source": row.source})

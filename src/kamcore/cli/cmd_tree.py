@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from kamcore.cli.options import workspace_argument
+
+if TYPE_CHECKING:
+    from kamcore.org import Org
 
 
 @click.command()
@@ -64,14 +69,14 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
         click.echo(line)
 
 
-def _totals(org: object, metrics: tuple[str, ...]) -> dict[str, str]:
+def _totals(org: Org, metrics: tuple[str, ...]) -> dict[str, str]:
     """`` · revenue 1,234,567 EUR · orders 412`` per account (subtree totals)."""
     from kamcore.rollup.api import account_totals
     from kamcore.rollup.render import format_number
 
-    totals = account_totals(org, metrics)  # type: ignore[arg-type]
-    defs = org.metrics  # type: ignore[attr-defined]
-    currency = org.settings.currency  # type: ignore[attr-defined]
+    totals = account_totals(org, metrics)
+    defs = org.metrics
+    currency = org.settings.currency
     out = {}
     for aid, values in totals.items():
         parts = []
