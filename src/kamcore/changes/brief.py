@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from kamcore.atomic import atomic_write_text
 from kamcore.errors import PluginError
 from kamcore.models import Account, Duty, Person
+from kamcore.paths import safe_file_name
 
 if TYPE_CHECKING:
     import pluggy
@@ -27,10 +28,11 @@ _SECTION = re.compile(r"^##\s+(\S+)\s*$")
 
 
 def default_brief_dir(plan: Plan, *, today: str | None = None) -> Path:
-    """``<org>/handover/<date>-<from>/``."""
+    """``<org>/handover/<date>-<from>/`` (the leaver's id made a safe file name)."""
     assert plan.before.path is not None
     date = today or datetime.now(UTC).date().isoformat()
-    return plan.before.path / "handover" / f"{date}-{plan.args.get('person', 'change')}"
+    person = safe_file_name(str(plan.args.get("person", "change")))
+    return plan.before.path / "handover" / f"{date}-{person}"
 
 
 def parse_notes(text: str | None) -> tuple[str, dict[str, str]]:
@@ -56,6 +58,9 @@ def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None
                  warnings: list[str] | None = None) -> list[Path]:
     """Write one brief per receiving manager of ``plan`` into ``directory`` (atomically).
 
+    Each file is named after its receiver's id made safe (:func:`kamcore.paths.safe_file_name`),
+    so whatever the ids hold, every brief lands directly in ``directory``.
+
     :returns: the files written, in receiver order.
     """
     if pm is None:
@@ -68,7 +73,7 @@ def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None
     for receiver, accounts in plan.receivers.items():
         text = render_brief(plan, receiver, accounts, pm=pm, general=general,
                             per_account=per_account, reason=reason, problems=problems)
-        path = directory / f"{receiver}.md"
+        path = directory / f"{safe_file_name(receiver)}.md"
         atomic_write_text(path, text)
         written.append(path)
     if warnings is not None:

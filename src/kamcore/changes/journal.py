@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kamcore.changes.plan import Plan, RecordChange, load_record, make_plan
 from kamcore.errors import ChangeRefused, Location, WorkspaceError
+from kamcore.paths import open_no_follow
 from kamcore.settings import JOURNAL_FILE
 
 if TYPE_CHECKING:
@@ -32,11 +33,14 @@ def journal_path(folder: str | Path) -> Path:
 def read_journal(folder: str | Path) -> list[dict[str, Any]]:
     """Every entry, oldest first (an empty list when nothing was journalled yet).
 
-    :raises WorkspaceError: a line is not a JSON object (file and line are named).
+    :raises WorkspaceError: a line is not a JSON object (file and line are named), or the
+        journal is a symbolic link (kam neither reads nor appends through one).
     """
     path = journal_path(folder)
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = open_no_follow(path, os.O_RDONLY, what="the journal")
+        with os.fdopen(fd, "rb") as handle:
+            text = handle.read().decode("utf-8")
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError) as exc:

@@ -13,6 +13,11 @@ What is guaranteed (POSIX, local file systems):
   stays and the next change (or :func:`recover`) rolls back the same way before doing anything.
 * Each single file is always whole: it is replaced by rename, never written in place.
 
+Nothing is written outside the workspace: ``.kam.lock``, ``journal.jsonl`` and ``.kam.txn`` are
+never followed when they are symbolic links (the command is refused instead), and a manifest is
+trusted only when every name in it is a plain file name and every backup a regular file, so a
+planted manifest cannot make recovery delete or overwrite anything elsewhere.
+
 Not guaranteed: a reader that does not take the lock (``kam validate`` ...) running during the
 milliseconds of the renames may see the new ``accounts.csv`` with the old ``people.csv``.
 """
@@ -23,6 +28,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +36,7 @@ from typing import TypedDict
 
 from kamcore.atomic import atomic_write_text, fsync_dir
 from kamcore.errors import ChangeRefused, WorkspaceError
+from kamcore.paths import open_no_follow, plain_name, refuse_link
 from kamcore.settings import JOURNAL_FILE
 
 LOCK_FILE = ".kam.lock"
@@ -56,7 +63,7 @@ def workspace_lock(folder: str | Path, *, timeout: float = 30.0) -> Iterator[Non
 
     path = Path(folder) / LOCK_FILE
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_no_follow(path, os.O_RDWR | os.O_CREAT, 0o644, what="the lock file")
     except OSError as exc:
         raise WorkspaceError(f"cannot create the lock file {path}: {exc.strerror}",
                              hint="changes need write access to the workspace folder") from None
@@ -92,7 +99,11 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
     """
     folder = Path(folder)
     txn = folder / TXN_DIR
+    for name in files:
+        plain_name(name, where="a change")
     recover(folder)  # never overwrite the record of an interrupted change
+    journal = folder / JOURNAL_FILE
+    refuse_link(journal, what="the journal")
     txn.mkdir()
     entries: list[_ManifestEntry] = []
     for name, data in files.items():
@@ -106,7 +117,6 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
             _backup(target, txn / f"{name}.old")
             os.chmod(txn / f"{name}.new", target.stat().st_mode & 0o7777)
         entries.append({"name": name, "existed": existed})
-    journal = folder / JOURNAL_FILE
     size = journal.stat().st_size if journal.exists() else None
     manifest = {"files": entries, "journal_size": size}
     fsync_dir(txn)
@@ -118,7 +128,9 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
         line = journal_line.encode("utf-8")
         if size and not _ends_with_newline(journal):
             line = b"\n" + line  # a hand-edited journal without a final newline
-        with open(journal, "ab") as handle:
+        fd = open_no_follow(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644,
+                            what="the journal")
+        with os.fdopen(fd, "ab") as handle:
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
@@ -143,34 +155,38 @@ def recover(folder: str | Path) -> bool:
     """Roll back a change left half-done by a crash; returns True when there was one.
 
     Safe to call any time the lock is held; a no-op on a clean workspace.
+
+    :raises WorkspaceError: the transaction folder is a link or not a folder, or its manifest
+        is unreadable, of the wrong shape, or names anything but plain files of the workspace.
     """
     folder = Path(folder)
     txn = folder / TXN_DIR
+    _check_txn_dir(txn)
     manifest_path = txn / MANIFEST
     if not manifest_path.exists():
         if txn.exists():
             _clear(txn)  # a change that never reached its intent, or finished but not cleaned
         return False
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise WorkspaceError(f"cannot read {manifest_path} to roll back an interrupted "
-                             f"change: {exc}", hint=f"restore the files from version control, "
-                             f"then remove {txn}") from None
-    for entry in manifest["files"]:
-        target = folder / entry["name"]
-        backup = txn / f"{entry['name']}.old"
-        if entry["existed"]:
-            if backup.exists():
-                os.replace(backup, target)
+    files, size = _read_manifest(manifest_path, txn)
+    journal = folder / JOURNAL_FILE
+    refuse_link(journal, what="the journal")
+    for name, existed in files:
+        backup = txn / f"{name}.old"
+        if existed and os.path.lexists(backup):
+            _check_backup(backup, manifest_path)  # every one, before anything is touched
+    for name, existed in files:
+        target = folder / name
+        backup = txn / f"{name}.old"
+        if existed:
+            if os.path.lexists(backup):
+                os.replace(backup, target)  # replaces a link at target, never follows it
         else:
             target.unlink(missing_ok=True)
-    journal = folder / JOURNAL_FILE
-    size = manifest.get("journal_size")
     if size is None:
         journal.unlink(missing_ok=True)
     elif journal.exists() and journal.stat().st_size > size:
-        with open(journal, "r+b") as handle:
+        fd = open_no_follow(journal, os.O_RDWR, what="the journal")
+        with os.fdopen(fd, "r+b") as handle:
             handle.truncate(size)
             handle.flush()
             os.fsync(handle.fileno())
@@ -178,6 +194,46 @@ def recover(folder: str | Path) -> bool:
     manifest_path.unlink()
     _clear(txn)
     return True
+
+
+def _check_txn_dir(txn: Path) -> None:
+    """:raises WorkspaceError: ``.kam.txn`` is a link or not a folder (planted, never kam's)."""
+    refuse_link(txn, what="the transaction folder")
+    if txn.exists() and not txn.is_dir():
+        raise WorkspaceError(f"the transaction folder {txn} is not a folder",
+                             hint=f"kam keeps an interrupted change there; remove {txn}")
+
+
+def _read_manifest(path: Path, txn: Path) -> tuple[list[tuple[str, bool]], int | None]:
+    """The (name, existed) pairs and the journal size of a manifest, each checked."""
+    hint = f"restore the files from version control, then remove {txn}"
+    try:
+        fd = open_no_follow(path, os.O_RDONLY, what="the transaction manifest")
+        with os.fdopen(fd, "rb") as handle:
+            manifest = json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkspaceError(f"cannot read {path} to roll back an interrupted change: {exc}",
+                             hint=hint) from None
+    entries = manifest.get("files") if isinstance(manifest, dict) else None
+    size = manifest.get("journal_size") if isinstance(manifest, dict) else None
+    if (not isinstance(entries, list)
+            or not all(isinstance(e, dict) and isinstance(e.get("existed"), bool)
+                       for e in entries)
+            or not (size is None or (isinstance(size, int) and not isinstance(size, bool)
+                                     and size >= 0))):
+        raise WorkspaceError(f"{path} is not a transaction manifest kam wrote (wrong shape); "
+                             "nothing was rolled back", hint=hint)
+    where = f"the transaction manifest {path}"
+    return [(plain_name(e.get("name"), where=where), e["existed"]) for e in entries], size
+
+
+def _check_backup(backup: Path, manifest: Path) -> None:
+    """A backup is what :func:`_backup` makes: a file, or a link when the original was one."""
+    mode = os.lstat(backup).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise WorkspaceError(f"the backup {backup} named by {manifest} is not a file; nothing "
+                             "was rolled back", hint="restore the files from version control, "
+                             f"then remove {backup.parent}")
 
 
 def _backup(target: Path, backup: Path) -> None:
