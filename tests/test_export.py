@@ -133,7 +133,7 @@ def test_export_errors(tmp_path: Path, acme_path: Path):
     assert missing.exit_code == 2 and "does not exist" in missing.output
 
 
-def test_csv_export_of_an_imported_workspace_is_safe_salesforce_is_verbatim(tmp_path: Path):
+def test_csv_and_salesforce_exports_are_safe_verbatim_on_request(tmp_path: Path):
     sf = Path(__file__).parent / "data" / "crm" / "salesforce"
     out = tmp_path / "org"
     assert run("import", "salesforce", str(sf / "Account.csv"), "-o", str(out)).exit_code == 0
@@ -142,9 +142,9 @@ def test_csv_export_of_an_imported_workspace_is_safe_salesforce_is_verbatim(tmp_
     assert safe["001DnAbC0000007IFA"]["Description"] == '\'=HYPERLINK("http://x")'
     assert safe["001DnAbC0000001IFA"]["Phone"] == "'+49 30 0001"
     assert safe["001DnAbC0000007IFA"]["Phone"] == "-7"  # a plain number
-    verbatim = {r["Id"]: r for r in csv.DictReader(io.StringIO(
+    default = {r["Id"]: r for r in csv.DictReader(io.StringIO(
         run("export", str(out), "--format", "salesforce").output))}
+    assert default["001DnAbC0000007IFA"]["Description"] == '\'=HYPERLINK("http://x")'
+    verbatim = {r["Id"]: r for r in csv.DictReader(io.StringIO(
+        run("export", str(out), "--format", "salesforce", "--verbatim").output))}
     assert verbatim["001DnAbC0000007IFA"]["Description"] == '=HYPERLINK("http://x")'
-    forced = {r["Id"]: r for r in csv.DictReader(io.StringIO(
-        run("export", str(out), "--format", "salesforce", "--safe").output))}
-    assert forced["001DnAbC0000007IFA"]["Description"] == '\'=HYPERLINK("http://x")'

@@ -196,3 +196,120 @@ def test_commit_refuses_a_file_name_with_a_folder(ws, outside):
         commit(ws, {"../outside.txt": b"pwned\n"}, "{}\n")
     assert_untouched(outside)
     assert not os.path.lexists(ws / TXN_DIR)
+
+
+# -- one CSV writer: formulas neutralised in exports, a lone CR always quoted ------------------
+
+FORMULAS = {"G": "=HYPERLINK(\"http://evil\",\"x\")", "N-DE": "+cmd|' /C calc'!A0",
+            "K1": "@SUM(1+1)", "K2": "'\r=cmd|' /C calc'!A0", "R1": "-2+3", "R2": "Tab\tin"}
+PEOPLE_FORMULAS = {"KAM1": "=3+3", "NAM1": "@SUM(A1)"}
+
+
+@pytest.fixture
+def hostile_ws(tmp_path: Path) -> Path:
+    """The small org with formula-like names (and a lone CR in one) and a negative revenue."""
+    org = small_org()
+    accounts = {aid: a.model_copy(update={"name": FORMULAS.get(aid, a.name)})
+                for aid, a in org.accounts.items()}
+    accounts["R3"] = accounts["R3"].model_copy(update={"metrics": {"revenue": -5.0}})
+    people = {pid: p.model_copy(update={"name": PEOPLE_FORMULAS.get(pid, p.name)})
+              for pid, p in org.people.items()}
+    import kamcore
+
+    kamcore.save(org.replace(accounts=accounts, people=people), tmp_path / "org")
+    return tmp_path / "org"
+
+
+def parse(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def assert_no_live_formula(rows: list[dict[str, str]]) -> None:
+    for row in rows:
+        for value in row.values():
+            if value and value[0] in "=+-@\t\r":
+                float(value)  # only a plain number may start with a trigger
+
+
+def test_the_workspace_keeps_formula_text_and_a_lone_cr_exactly(hostile_ws):
+    text = (hostile_ws / "accounts.csv").read_bytes().decode()
+    assert '"\'\r=cmd|\' /C calc\'!A0"' in text  # quoted, or the row would break
+    assert "\n=HYPERLINK" not in text and '"=HYPERLINK(""http://evil"",""x"")"' in text
+    org = load(hostile_ws)
+    assert {aid: org.accounts[aid].name for aid in FORMULAS} == FORMULAS
+    assert org.people["KAM1"].name == "=3+3"
+
+
+def test_a_lone_cr_survives_an_unrelated_apply(hostile_ws):
+    result = kam("assign", str(hostile_ws), "R1", "--manager", "AM2", "--apply")
+    assert result.exit_code == 0, result.output
+    org = load(hostile_ws)
+    assert org.accounts["K2"].name == FORMULAS["K2"] and org.accounts["R1"].manager == "AM2"
+
+
+@pytest.mark.parametrize("args", [
+    ["--format", "csv"], ["--format", "csv", "--people"], ["--format", "salesforce"]])
+def test_exports_neutralise_formulas(hostile_ws, tmp_path, args):
+    stdout = kam("export", str(hostile_ws), *args)
+    assert stdout.exit_code == 0, stdout.output
+    out = tmp_path / "export.csv"
+    to_file = kam("export", str(hostile_ws), *args, "-o", str(out))
+    assert to_file.exit_code == 0, to_file.output
+    for rows in (parse(stdout.output), parse(out.read_bytes().decode())):
+        assert len(rows) == (10 if "--people" in args else 9)  # the CR broke no row
+        assert_no_live_formula(rows)
+    names = {r.get("name") or r.get("Name") for r in parse(out.read_bytes().decode())}
+    if "--people" in args:
+        assert "'=3+3" in names
+    else:
+        assert {"'=HYPERLINK(\"http://evil\",\"x\")", "'+cmd|' /C calc'!A0", "'@SUM(1+1)",
+                "'\r=cmd|' /C calc'!A0", "'-2+3"} <= names
+
+
+def test_a_verbatim_export_is_exact_but_still_quotes_a_lone_cr(hostile_ws):
+    result = kam("export", str(hostile_ws), "--format", "csv", "--verbatim")
+    rows = parse(result.output)
+    assert len(rows) == 9
+    assert {r["id"]: r["name"] for r in rows if r["id"] in FORMULAS} == FORMULAS
+
+
+def test_negative_numbers_stay_numbers(hostile_ws):
+    rows = parse(kam("export", str(hostile_ws), "--format", "csv").output)
+    assert next(r for r in rows if r["id"] == "R3")["revenue"] == "-5"
+    rollup = parse(kam("rollup", str(hostile_ws), "--format", "csv").output)
+    assert next(r for r in rollup if r["id"] == "R3")["revenue"] == "-5"
+
+
+@pytest.mark.parametrize("by", ["account", "manager"])
+def test_rollup_csv_neutralises_formulas(hostile_ws, tmp_path, by):
+    stdout = kam("rollup", str(hostile_ws), "--by", by, "--format", "csv")
+    assert stdout.exit_code == 0, stdout.output
+    out = tmp_path / "rollup.csv"
+    assert kam("rollup", str(hostile_ws), "--by", by, "--format", "csv", "-o",
+               str(out)).exit_code == 0
+    for rows in (parse(stdout.output.split("\n", 1)[1] if stdout.output.startswith("wrote")
+                       else stdout.output), parse(out.read_bytes().decode())):
+        assert len(rows) == (9 if by == "account" else 10)
+        assert_no_live_formula(rows)
+    names = {r["name"] for r in parse(out.read_bytes().decode())}
+    assert ("'@SUM(1+1)" in names) if by == "account" else ("'=3+3" in names)
+
+
+def test_duties_csv_neutralises_formulas(hostile_ws):
+    result = kam("duties", str(hostile_ws), "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = parse(result.output)
+    assert rows
+    assert_no_live_formula(rows)
+    assert "'@SUM(1+1)" in {r["account_name"] for r in rows}
+    assert "'=3+3" in {r["person_name"] for r in rows}
+
+
+def test_every_csv_writer_is_the_one_in_csvio():
+    src = Path(__file__).resolve().parent.parent / "src" / "kamcore"
+    writers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py")
+                     if "csv.writer(" in p.read_text() or "csv.DictWriter(" in p.read_text())
+    assert writers == ["workspace/csvio.py"]

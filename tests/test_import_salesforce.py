@@ -110,7 +110,7 @@ def test_import_writes_workspace_and_report(imported: Path):
 
 def test_round_trip_preserves_every_cell(imported: Path):
     out = imported.parent / "Account.csv"
-    result = run("export", str(imported), "--format", "salesforce", "-o", str(out))
+    result = run("export", str(imported), "--format", "salesforce", "--verbatim", "-o", str(out))
     assert result.exit_code == 0, result.output
     original = read_csv(SF / "Account.csv")
     exported = read_csv(out)
@@ -120,7 +120,7 @@ def test_round_trip_preserves_every_cell(imported: Path):
     assert len(exported) == len(usable)
     for row in usable:
         assert by_id[row["Id"]] == row
-    # the formula-like cells came back verbatim (Data Loader runs no formulas)
+    # --verbatim: the formula-like cells came back as they were (Data Loader runs no formulas)
     assert by_id["001DnAbC0000007IFA"]["Description"] == '=HYPERLINK("http://x")'
 
 
@@ -266,7 +266,7 @@ def test_european_excel_export_semicolons_cp1252_decimal_commas(tmp_path: Path):
     assert org.accounts[id18("001Dn00000Eu002")].country == "AT"  # "Österreich"
     report = (out / "import-report.md").read_text()
     assert "is semicolon-separated" in report and "not UTF-8: read as Windows-1252" in report
-    exported = run("export", str(out), "--format", "salesforce")
+    exported = run("export", str(out), "--format", "salesforce", "--verbatim")
     assert exported.exit_code == 0, exported.output
     original = list(csv.DictReader(io.StringIO(source.read_bytes().decode("cp1252"),
                                                newline=""), delimiter=";"))

@@ -17,8 +17,9 @@ from kamcore.cli.options import output_option, workspace_argument
 @click.option("--people", is_flag=True,
               help="The people (management tree) instead of the accounts (csv, mermaid, dot).")
 @click.option("--safe/--verbatim", "safe", default=None,
-              help="Neutralise cells a spreadsheet would run as formulas (= + - @ tab CR). "
-                   "Default: --safe for csv, --verbatim for salesforce.")
+              help="Neutralise cells a spreadsheet would run as formulas (= + - @ tab CR); "
+                   "the default. --verbatim writes them as they are (a Data Loader round "
+                   "trip).")
 @output_option
 @click.pass_obj
 def export(kam: Any, org: str, fmt: str, people: bool, safe: bool | None,
@@ -26,16 +27,17 @@ def export(kam: Any, org: str, fmt: str, people: bool, safe: bool | None,
     """Write an org's accounts or people in another format.
 
     CSV cells that a spreadsheet would execute are prefixed with ' (plain numbers such as -5
-    are left alone). The salesforce format restores an imported workspace's original columns
-    and cells, so Salesforce -> kam -> Salesforce gives back what came in, plus your edits; an
-    org made in kamcore is written for an upsert on the external id KAM_Id__c, parents first.
+    are left alone; --verbatim turns this off). The salesforce format restores an imported
+    workspace's original columns and cells, so Salesforce -> kam -> Salesforce (with
+    --verbatim) gives back what came in, plus your edits; an org made in kamcore is written for
+    an upsert on the external id KAM_Id__c, parents first.
 
     \b
     Examples:
       kam export examples/acme --format csv -o accounts.csv
       kam export examples/acme --format mermaid > tree.mmd
       kam export examples/acme --format dot --people | dot -Tsvg > people.svg
-      kam export my-org --format salesforce -o Account.csv
+      kam export my-org --format salesforce --verbatim -o Account.csv
     """
     from kamcore.cli.output import emit
     from kamcore.exporters import export as run_export

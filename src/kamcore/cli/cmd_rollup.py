@@ -62,7 +62,9 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
                      registry=kam.registry, step=progress.step)
         progress.step("writing")
         if fmt == "csv":
-            _write(result.write_csv, output)
+            from kamcore.rollup.render import write_csv
+
+            _write(lambda stream: write_csv(result, stream), output)
         else:
             if fmt == "json":
                 from kamcore.cli.output import render_json

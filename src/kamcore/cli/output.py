@@ -51,11 +51,14 @@ def render_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
 
 
-def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
+               safe: bool = True) -> str:
+    """CSV of ``rows`` for spreadsheets: formula cells neutralised unless ``safe`` is off
+    (through :func:`kamcore.workspace.csvio.render_csv`, the one CSV writer)."""
     from kamcore.workspace.csvio import render_csv as _render
 
     columns = list(columns or (rows[0].keys() if rows else []))
-    return _render(columns, ([row.get(c) for c in columns] for row in rows))
+    return _render(columns, ([row.get(c) for c in columns] for row in rows), safe=safe)
 
 
 def emit(text: str, output: str | None = None) -> None:

@@ -15,7 +15,8 @@ def export(org: Org, fmt: str, *, people: bool = False, safe: bool | None = None
     """The org in one of :data:`FORMATS`.
 
     :param people: the people (management tree) instead of the accounts (csv, mermaid, dot).
-    :param safe: neutralise formula-like cells; default on for csv, off for salesforce.
+    :param safe: neutralise formula-like cells (default on: both CSV formats end up in
+        spreadsheets); off gives the cells verbatim, e.g. for a Data Loader round trip.
     :param layout: crm.yaml of an imported workspace (salesforce format).
     :raises ValueError: unknown format.
     """
@@ -38,7 +39,7 @@ def export(org: Org, fmt: str, *, people: bool = False, safe: bool | None = None
     if fmt == "salesforce":
         from kamcore.exporters.salesforce import export_salesforce
 
-        return export_salesforce(org, layout, safe=bool(safe))
+        return export_salesforce(org, layout, safe=True if safe is None else safe)
     raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 

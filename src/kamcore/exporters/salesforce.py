@@ -35,14 +35,15 @@ DEFAULT_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def export_salesforce(org: Org, layout: Mapping[str, Any] | None = None, *,
-                      safe: bool = False) -> str:
+                      safe: bool = True) -> str:
     """The Account CSV.
 
     :param layout: the workspace's crm.yaml (see :func:`kamcore.importers.read_layout`); used
         when it came from Salesforce, else Salesforce's standard columns are written, with
         other metrics as ``KAM_<Metric>__c`` and extra columns as they are.
-    :param safe: neutralise formula-like cells. Off by default: Data Loader runs no formulas,
-        and a quote prefix would change the data in Salesforce.
+    :param safe: neutralise formula-like cells (the default: the file is opened in a
+        spreadsheet as often as it is loaded). Turn it off for a Data Loader round trip, which
+        runs no formulas and would store the quote prefix in Salesforce.
     """
     columns: list[dict[str, str]]
     tier_values: dict[str, str] = {}

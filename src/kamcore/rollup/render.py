@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 from kamcore.rollup.result import Column, RollupResult
 
@@ -114,3 +115,38 @@ def _title(result: RollupResult) -> str:
     elif result.period:
         parts.append(f"period {result.period}")
     return " · ".join(p for p in parts if p)
+
+
+def write_csv(result: RollupResult, stream: IO[bytes], *, safe: bool = True) -> None:
+    """The CSV of ``result`` for spreadsheets: text cells that would run as formulas get a
+    ``'`` first, by the rule of :func:`kamcore.workspace.csvio.neutralise` (numbers are numbers
+    and stay so). Vectorised, then written by :meth:`RollupResult.write_csv` (pyarrow quotes a
+    cell with a CR, a LF, a comma or a quote)."""
+    (neutralised(result) if safe else result).write_csv(stream)
+
+
+def neutralised(result: RollupResult) -> RollupResult:
+    """``result`` with every formula-like text cell prefixed with ``'`` (a copy; the same
+    result when there is none)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.workspace.csvio import FORMULA_START, PLAIN_NUMBER
+
+    table = result.table
+    for column in result.columns:
+        if column.kind != "text":
+            continue
+        index = table.schema.get_field_index(column.key)
+        values = table.column(index)
+        if pa.types.is_dictionary(values.type):
+            values = values.cast(pa.string())
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            continue
+        risky = pc.and_(pc.match_substring_regex(values, FORMULA_START),
+                        pc.invert(pc.match_substring_regex(values, f"^(?:{PLAIN_NUMBER})$")))
+        if not pc.any(risky).as_py():
+            continue
+        fixed = pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
+        table = table.set_column(index, table.field(index).with_type(fixed.type), fixed)
+    return result if table is result.table else dataclasses.replace(result, table=table)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kamcore.errors import KamError, Location, WorkspaceError
 from kamcore.workspace.yamlio import decode_text
@@ -121,14 +123,61 @@ def format_cell(value: object) -> str:
     return str(value)
 
 
-def render_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """CSV text with LF line ends."""
+#: A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: The same, as a regular expression (for vectorised writers, RE2 syntax too).
+FORMULA_START = r"^[=+\-@\t\r]"
+#: A plain number (``-5``, ``+3.5``, ``-1e3``): a spreadsheet reads it as that number, nothing
+#: runs, and a quote would turn a negative value into text. Whole-cell match; ASCII digits.
+PLAIN_NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
+
+
+def neutralise(cell: str) -> str:
+    """The cell, made safe to open in a spreadsheet: ``'`` before a formula trigger, unless the
+    cell is a plain number.
+
+    >>> neutralise('=HYPERLINK("http://evil")'), neutralise("-5"), neutralise("+1 555 0100")
+    ('\\'=HYPERLINK("http://evil")', '-5', "'+1 555 0100")
+    """
+    if cell.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def render_csv(header: Sequence[str], rows: Iterable[Sequence[object]], *,
+               safe: bool = False) -> str:
+    """CSV text with LF line ends: the one CSV writer behind every CSV kam writes row by row
+    (workspace files, exports, duty rosters). The rollup's columnar CSV, written by pyarrow for
+    speed, applies the same rule with the same patterns (:func:`kamcore.rollup.render.write_csv`).
+
+    Cells are :func:`format_cell` text, quoted when they hold a comma, a quote, a line feed or
+    a carriage return (the csv module alone leaves a lone CR unquoted when lines end in LF,
+    which breaks the row for every reader).
+
+    :param safe: neutralise formula cells (:func:`neutralise`), header included: on for
+        exports meant for spreadsheets, off for the workspace files kam reads back, which must
+        round-trip exactly.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    cells = [format_cell(v) for v in header]
+    _write_row(writer, buffer, [neutralise(c) for c in cells] if safe else cells)
     for row in rows:
-        writer.writerow([format_cell(v) for v in row])
+        cells = [format_cell(v) for v in row]
+        _write_row(writer, buffer, [neutralise(c) for c in cells] if safe else cells)
     return buffer.getvalue()
+
+
+def _write_row(writer: Any, buffer: io.StringIO, cells: list[str]) -> None:
+    if "\r" not in "".join(cells):
+        writer.writerow(cells)
+        return
+    buffer.write(",".join(f'"{c.replace(chr(34), chr(34) * 2)}"' if _NEEDS_QUOTES.search(c)
+                          else c for c in cells) + "\n")
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 
 
 def iter_dict_rows(table: Table) -> Iterator[tuple[int, dict[str, str]]]:
