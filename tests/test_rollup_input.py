@@ -31,7 +31,7 @@ FX = "currency,period,rate\nUSD,2026Q1,0.5\nUSD,2026,0.25\n"
     (("EUR,50,2,10", "EUR,5O,2,10"),
      "accounts.csv:3 (column 'revenue'): account 'N1': '5O' is not a number"),
     (("EUR,50,2,10", "EUR,inf,2,10"),
-     "accounts.csv:3 (column 'revenue'): account 'N1': revenue is inf"),
+     "accounts.csv:3 (column 'revenue'): account 'N1': 'inf' is not a finite number"),
 ])
 def test_bad_accounts(tmp_path, change, message):
     ws = make_ws(tmp_path, accounts=ACCOUNTS.replace(*change))

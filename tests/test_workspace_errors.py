@@ -39,7 +39,7 @@ CASES = {
         ["accounts.csv:2", "8 cells where the header has 9", "quote cells"]),
     "non-number metric": (
         HEADER + "A,Acme,key,,P1,DE,retail,EUR,lots\n",
-        ["accounts.csv:2", "column 'revenue'", "'lots' is not a number", "record 'A'"]),
+        ["accounts.csv:2", "column 'revenue'", "'lots' is not a number", "account 'A'"]),
     "infinite metric": (
         HEADER + "A,Acme,key,,P1,DE,retail,EUR,inf\n",
         ["accounts.csv:2", "'inf' is not a finite number"]),

@@ -244,11 +244,9 @@ class Org:
     @property
     def metrics(self) -> dict[str, MetricDef]:
         """Every metric known here: the plugins' (core included) and the workspace's own."""
-        known = dict(self.registry.metrics) if self.registry is not None else {}
-        for name, spec in self.settings.metrics.items():
-            known.setdefault(name, MetricDef(name=name, plugin="workspace",
-                                             **spec.model_dump()))
-        return known
+        from kamcore.workspace.tables import metric_defs
+
+        return metric_defs(self.settings, self.registry)
 
     def industry_of(self, account: Account | str) -> str | None:
         """The account's industry: a plugin's canonical name when one claims it (aliases

@@ -23,7 +23,7 @@ _FALSE = {"false", "no", "0", "n"}
 _Record = TypeVar("_Record", Account, Person)
 
 
-def _new(cls: type[_Record], values: dict[str, Any]) -> _Record:
+def new_record(cls: type[_Record], values: dict[str, Any]) -> _Record:
     """What ``model_construct`` does for a model without defaults to fill, minus its loop."""
     obj = cls.__new__(cls)
     object.__setattr__(obj, "__dict__", values)
@@ -57,7 +57,7 @@ def quick_account(data: dict[str, Any], metrics: dict[str, float], ext: dict[str
         currency = currency.upper()
         if currency not in currency_codes():
             return None
-    return _new(Account, {"id": ident, "name": name, "tier": tier, "parent": parent,
+    return new_record(Account, {"id": ident, "name": name, "tier": tier, "parent": parent,
                           "manager": manager, "country": country, "industry": industry,
                           "currency": currency, "metrics": metrics, "ext": ext, "extra": extra})
 
@@ -95,6 +95,6 @@ def quick_person(data: dict[str, Any], metrics: dict[str, float], ext: dict[str,
             active = False
         else:
             return None
-    return _new(Person, {"id": ident, "name": name, "role": role, "reports_to": reports_to,
+    return new_record(Person, {"id": ident, "name": name, "role": role, "reports_to": reports_to,
                          "capacity": capacity, "email": email, "active": active,
                          "specialty": specialty, "ext": ext, "extra": extra})

@@ -1,6 +1,6 @@
 """``kamcore.rollup(...)`` and ``account_totals(...)``: rollups for Python users.
 
-A workspace path takes the columnar fast path (pyarrow reader, no object per account); an
+A workspace path is read by the one reader into tables (no object per account); an
 :class:`~kamcore.Org` already in memory is turned into the same columns. Both run the same
 engine, so both give the same numbers.
 """
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     import pluggy
     import pyarrow as pa
 
-    from kamcore.models import MetricDef
     from kamcore.org import Org
     from kamcore.registry import Registry
     from kamcore.rollup.fx import FxTable
@@ -25,15 +24,6 @@ if TYPE_CHECKING:
     from kamcore.settings import Settings
 
 Progress = Callable[[str], None]
-
-
-def _metric_defs(settings: Settings, registry: Registry | None) -> dict[str, MetricDef]:
-    from kamcore.models import MetricDef
-
-    known = dict(registry.metrics) if registry is not None else {}
-    for name, spec in settings.metrics.items():
-        known.setdefault(name, MetricDef(name=name, plugin="workspace", **spec.model_dump()))
-    return known
 
 
 def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
@@ -45,64 +35,42 @@ def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
     :param people: also read people (manager rollups).
     :param step: called with a label before each stage (progress display).
     """
+    import pyarrow as pa
+
     from kamcore.org import Org
-    from kamcore.rollup.columnar import from_org, read_accounts, read_people
+    from kamcore.rollup.columnar import columns_from_table, from_org
     from kamcore.rollup.facts import find_facts, read_facts
     from kamcore.rollup.fx import read_fx
 
     step = step or (lambda label: None)
+    step("reading accounts")
+    names: tuple[pa.Array, pa.Array] | None
     if isinstance(source, Org):
-        step("reading accounts")
         settings, folder = source.settings, source.path
         metrics = source.metrics
         accounts, people_cols = from_org(source, people=people)
+        persons = list(source.people.values())
+        names = (pa.array([p.id for p in persons], pa.string()),
+                 pa.array([p.name for p in persons], pa.string()))
     else:
-        from kamcore.workspace.loader import load_settings, resolve_workspace
+        from kamcore.workspace.tables import read_workspace
 
-        folder = resolve_workspace(source)
-        settings, _ = load_settings(folder)
-        if registry is None:
-            from kamcore.registry import registry_for
-
-            if pm is None:
-                from kamcore.plugins import get_plugin_manager
-
-                pm = get_plugin_manager()
-            registry = registry_for(pm)
-        metrics = _metric_defs(settings, registry)
-        step("reading accounts")
-        if settings.accounts is not None:
-            from kamcore.workspace import load
-
-            accounts, people_cols = from_org(load(folder, registry=registry), people=people)
-        else:
-            accounts = read_accounts(folder / "accounts.csv", metrics, registry=registry)
-            people_cols = read_people(folder / "people.csv") if people else None
+        tables = read_workspace(source, pm=pm, registry=registry)
+        tables.require_readable()
+        settings, folder, metrics = tables.settings, tables.folder, tables.metrics
+        accounts = columns_from_table(tables.accounts)
+        people_cols = (columns_from_table(tables.people, link_to="reports_to") if people
+                       else None)
+        names = (tables.people.ids, tables.people.text("name"))
     inputs = Inputs(accounts=accounts, metrics=metrics, currency=settings.currency,
                     fx=read_fx(folder, settings.currency) if folder else _no_fx(settings),
                     people=people_cols, folder=folder, name=settings.name,
-                    person_names=_person_names(source, folder))
+                    person_names=names)
     facts_path = find_facts(folder) if folder else None
     if facts_path is not None:
         step("reading facts")
         inputs.facts = read_facts(facts_path, accounts.ids, list(metrics), skip_bad=skip_bad)
     return inputs
-
-
-def _person_names(source: Org | str | Path,
-                  folder: Path | None) -> tuple[pa.Array, pa.Array] | None:
-    import pyarrow as pa
-
-    from kamcore.org import Org
-    from kamcore.rollup.columnar import read_person_names
-
-    if isinstance(source, Org):
-        people = list(source.people.values())
-        return (pa.array([p.id for p in people], pa.string()),
-                pa.array([p.name for p in people], pa.string()))
-    if folder is not None and (folder / "people.csv").exists():
-        return read_person_names(folder / "people.csv")
-    return None
 
 
 def _no_fx(settings: Settings) -> FxTable:

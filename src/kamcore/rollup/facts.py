@@ -1,6 +1,7 @@
 """Facts over time: ``facts.csv`` or ``facts.parquet`` with ``account,period,metric,value``.
 
-Read with pyarrow and checked vectorised: unknown accounts and metrics, periods that are not
+Read by :mod:`kamcore.workspace.facts` (cells trimmed, metric names lower case) and checked
+vectorised: unknown accounts and metrics, periods that are not
 periods, non-numeric, NaN or infinite values, and two rows for the same account, period and
 metric. Each problem names file and line (Parquet: row). By default any problem stops the
 rollup; with ``skip_bad`` those rows are left out and listed in :attr:`Facts.skipped`.
@@ -13,14 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kamcore.errors import KamError, Location, RecordErrors, WorkspaceError
+from kamcore.errors import KamError, Location, RecordErrors
 from kamcore.rollup.periods import Period, parse_period
+from kamcore.workspace.facts import FACT_COLUMNS, fact_lines, find_facts, read_facts_table
+
+__all__ = ["FACT_COLUMNS", "BadFacts", "Facts", "find_facts", "read_facts"]
 
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-FACT_COLUMNS = ("account", "period", "metric", "value")
 _NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _NONFINITE = r"^\s*[+-]?(nan|inf|infinity)\s*$"
 
@@ -49,53 +52,6 @@ class Facts:
     periods: list[Period]
     metrics: list[str]
     skipped: list[KamError] = field(default_factory=list)
-
-
-def find_facts(folder: Path) -> Path | None:
-    """``facts.parquet`` or ``facts.csv`` in the workspace (Parquet first), or ``None``."""
-    for name in ("facts.parquet", "facts.csv"):
-        if (folder / name).exists():
-            return folder / name
-    return None
-
-
-def _read_table(path: Path) -> pa.Table:
-    """The four fact columns: periods and metrics dictionary-encoded (few distinct values, so
-    millions of rows stay small), account ids as text (looked up once with ``index_in``:
-    cheaper than unifying per-block dictionaries of a million ids), values as float64 when
-    every cell parses (else as text, to point at the bad cells)."""
-    import pyarrow as pa
-
-    text = pa.dictionary(pa.int32(), pa.string())
-    try:
-        if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path)
-        else:
-            from pyarrow import csv as pacsv
-
-            def read(value_type: pa.DataType) -> pa.Table:
-                return pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 22),
-                                      convert_options=pacsv.ConvertOptions(
-                    column_types={"account": pa.string(), "period": text, "metric": text,
-                                  "value": value_type},
-                    null_values=[""], strings_can_be_null=True,
-                    quoted_strings_can_be_null=True))
-
-            try:
-                table = read(pa.float64())
-            except pa.ArrowInvalid:
-                table = read(pa.string())
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise WorkspaceError(f"cannot read {path}: {exc}", location=Location(str(path)),
-                             hint="facts need the columns account,period,metric,value") from None
-    missing = [c for c in FACT_COLUMNS if c not in table.column_names]
-    if missing:
-        raise WorkspaceError(f"missing column(s) {', '.join(missing)} in {path.name}",
-                             location=Location(str(path), 1),
-                             hint="the header must be: account,period,metric,value")
-    return table.select(list(FACT_COLUMNS))
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
@@ -139,11 +95,14 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = _read_table(path)
+    table = read_facts_table(path)
     n = table.num_rows
-    acc_col = table.column("account").cast(pa.string())
+    acc_col = pc.utf8_trim_whitespace(table.column("account").cast(pa.string()))
+    acc_col = pc.if_else(pc.equal(acc_col, ""), pa.scalar(None, pa.string()), acc_col)
     met_codes, met_dict = _codes(table.column("metric"))
+    met_dict = pc.utf8_lower(pc.utf8_trim_whitespace(met_dict))
     per_codes, per_dict = _codes(table.column("period"))
+    per_dict = pc.utf8_trim_whitespace(per_dict)
     val_col = table.column("value").combine_chunks()
     reasons = np.zeros(n, dtype=np.int8)  # 0 ok, else index into messages
     messages = ["", "unknown account {account!r}", "unknown metric {metric!r}",
@@ -224,7 +183,7 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
     problems: list[KamError] = []
     bad = np.flatnonzero(reasons)
     if len(bad):
-        lines = _lines(path, n)
+        lines = fact_lines(path, n)
         # one message per unknown metric name (a plugin that is not loaded leaves many rows)
         unknown = np.flatnonzero(reasons == 2)
         names = [text(met_codes, met_dict, r) for r in unknown.tolist()]
@@ -252,13 +211,3 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
     keep = reasons == 0
     return Facts(path, account[keep], period[keep], metric[keep], values[keep], good_labels,
                  list(metric_names), problems)
-
-
-def _lines(path: Path, n: int) -> list[int]:
-    """Line of each row (CSV), or its 1-based row number (Parquet); only for errors."""
-    if path.suffix == ".parquet":
-        return list(range(1, n + 1))
-    from kamcore.rollup.columnar import row_lines
-
-    lines = row_lines(path)
-    return lines + list(range(len(lines) + 2, n + 2))

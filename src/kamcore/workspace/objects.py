@@ -1,0 +1,110 @@
+"""The object model built from the one reader's tables: records and an :class:`Org`.
+
+The tables already hold checked, normalised values, so records are built without a second
+validation; where each record came from is looked up only when a message asks for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from kamcore.errors import Location
+from kamcore.models import Account, Person
+from kamcore.models.enums import Role, Tier
+from kamcore.models.quick import new_record
+from kamcore.org import Duplicate, Org
+
+if TYPE_CHECKING:
+    from kamcore.workspace.tables import RecordTable, WorkspaceTables
+
+_TIERS = {t.value: t for t in Tier}
+_ROLES = {r.value: r for r in Role}
+
+
+class RecordLocations(Mapping[tuple[str, str], Location]):
+    """``(kind, id) -> Location``, with lines worked out on first use (most runs need none)."""
+
+    def __init__(self, tables: dict[str, RecordTable], rows: dict[str, dict[str, int]]) -> None:
+        self._tables = tables
+        self._rows = rows
+
+    def __getitem__(self, key: tuple[str, str]) -> Location:
+        kind, record_id = key
+        row = self._rows.get(kind, {}).get(record_id)
+        if row is None:
+            raise KeyError(key)
+        location = self._tables[kind].location(row)
+        if location is None:
+            raise KeyError(key)
+        return location
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for kind, rows in self._rows.items():
+            for record_id in rows:
+                yield kind, record_id
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self._rows.values())
+
+
+def org_from_tables(tables: WorkspaceTables) -> Org:
+    """An :class:`Org` holding every readable record of ``tables`` (duplicates kept aside)."""
+    from kamcore.perf import paused_gc
+
+    org = Org(settings=tables.settings, accounts={}, people={}, registry=tables.registry,
+              path=tables.folder, storage=tables.storage)
+    org.layout["accounts"] = list(tables.accounts.header)
+    org.layout["people"] = list(tables.people.header)
+    rows: dict[str, dict[str, int]] = {"account": {}, "person": {}}
+    with paused_gc():
+        for kind, source, target in (("account", tables.accounts, org.accounts),
+                                     ("person", tables.people, org.people)):
+            seen = rows[kind]
+            for row, record in enumerate(records_of(source)):
+                if record.id in target:
+                    org.duplicates.append(Duplicate(kind, record, source.location(row)))
+                    continue
+                target[record.id] = record  # type: ignore[assignment]
+                seen[record.id] = row
+    org.locations = RecordLocations(  # type: ignore[assignment]
+        {"account": tables.accounts, "person": tables.people}, rows)
+    return org
+
+
+def records_of(table: RecordTable) -> Iterator[Account | Person]:
+    """Every row of a record table as an :class:`Account` or :class:`Person`, in file order."""
+    from kamcore.workspace.tables import ACCOUNT_COLUMNS, PERSON_COLUMNS
+
+    core = ACCOUNT_COLUMNS if table.kind == "account" else PERSON_COLUMNS
+    data = table.table
+    n = data.num_rows
+    values = {c: (data.column(c).to_pylist() if c in data.column_names else [None] * n)
+              for c in core}
+    metrics = [(m, data.column(m).to_numpy()) for m in table.metrics]
+    extras = [(c, c.partition(".") if "." in c else None, data.column(c).to_pylist())
+              for c in table.extra_columns]
+    enum, key = (_TIERS, "tier") if table.kind == "account" else (_ROLES, "role")
+    columns = [values[c] for c in core]
+    for row in range(n):
+        record: dict[str, Any] = {c: columns[i][row] for i, c in enumerate(core)}
+        record[key] = enum[record[key]]
+        if table.kind == "account":
+            record["metrics"] = {m: float(v[row]) for m, v in metrics
+                                 if not math.isnan(v[row])}
+        elif record["active"] is None:
+            record["active"] = True
+        ext: dict[str, dict[str, Any]] = {}
+        extra: dict[str, str] = {}
+        for name, split, cells in extras:
+            cell = cells[row]
+            if cell is None:
+                continue
+            if split is None:
+                extra[name] = cell
+            else:
+                ext.setdefault(split[0], {})[split[2]] = cell
+        record["ext"], record["extra"] = ext, extra
+        yield (new_record(Account, record) if table.kind == "account"
+               else new_record(Person, record))

@@ -1,0 +1,534 @@
+"""The one reader: accounts.csv and people.csv (or inline records) as normalised Arrow tables.
+
+Every command and API function reads records through :func:`read_workspace`, so every command
+sees the same values: cells trimmed, empty cells null, tiers and roles lower case, country and
+currency codes upper case and checked against ISO, numbers parsed, booleans read as true/false.
+A cell that breaks a reading rule is a located problem (file, line, column); its record is left
+out of the tables and the caller decides whether to go on (``kam validate`` and ``kamcore.load``
+refuse with every problem listed).
+
+The fast path hands the bytes to pyarrow's CSV reader (no Python object per row); anything it
+cannot read exactly (a ragged row, broken quoting, a byte that is not UTF-8, UTF-16) goes through
+the line-exact Python parser instead, so messages still name the line. Line numbers of the fast
+path are worked out only when a message needs one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kamcore.errors import KamError, Location, RecordErrors, WorkspaceError
+from kamcore.models.codes import country_codes, currency_codes
+from kamcore.models.enums import Role, Tier
+from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE, Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pluggy
+    import pyarrow as pa
+
+    from kamcore.models import MetricDef
+    from kamcore.registry import Registry
+
+ACCOUNT_COLUMNS = ("id", "name", "tier", "parent", "manager", "country", "industry", "currency")
+PERSON_COLUMNS = ("id", "name", "role", "reports_to", "capacity", "email", "active", "specialty")
+REQUIRED = {"account": ("id", "name", "tier"), "person": ("id", "name", "role")}
+
+#: The reading rules, shared by the fast and the slow path.
+ID_PATTERN = r"^[^\s,]([^,\n\r]*[^\s,])?$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+NUMBER_PATTERN = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)$"
+NONFINITE_PATTERN = r"^[+-]?(nan|inf|infinity)$"
+TRUE_WORDS = ("true", "yes", "1", "y")
+FALSE_WORDS = ("false", "no", "0", "n")
+
+_HINTS = {
+    "tier": "tier is one of global, national, key, regular",
+    "role": "role is one of vp, director, gam, nam, kam, am, support",
+    "country": "use the two-letter ISO code, e.g. DE for Germany, GB for the UK",
+    "currency": "use the three-letter ISO code, e.g. EUR, USD, GBP",
+    "capacity": "capacity is a whole number of accounts, e.g. 12",
+    "active": "active is true or false",
+    "id": "every record needs a unique id",
+    "name": "every record needs a name",
+    "email": "write an address like ana@example.com, or leave the cell empty",
+}
+_NUMBER_HINT = "write a plain number like 1250000.50, or leave the cell empty"
+
+
+def metric_defs(settings: Settings, registry: Registry | None) -> dict[str, MetricDef]:
+    """Every metric known to a workspace: the plugins' (core included), then kam.yaml's own."""
+    from kamcore.models import MetricDef
+
+    known = dict(registry.metrics) if registry is not None else {}
+    for name, spec in settings.metrics.items():
+        known.setdefault(name, MetricDef(name=name, plugin="workspace", **spec.model_dump()))
+    return known
+
+
+@dataclass
+class RecordTable:
+    """One kind of record (accounts or people) as a normalised Arrow table.
+
+    :ivar table: one row per usable record, file order; text columns are trimmed strings
+        (null when empty), metric columns float64 (NaN when empty), ``capacity`` int64,
+        ``active`` bool. Duplicate ids are kept (validation reports them).
+    :ivar rows: for each table row, its index among the file's data rows (for lines).
+    :ivar header: the columns as the file lists them (a save keeps this layout).
+    :ivar metrics: the columns read as numbers.
+    """
+
+    kind: str
+    table: pa.Table
+    rows: np.ndarray
+    header: list[str]
+    metrics: list[str]
+    path: Path | None
+    line_of_row: Callable[[], Sequence[int | None]]
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def column(self, name: str) -> pa.Array | None:
+        """A column as one array, or ``None`` when the table has no such column."""
+        if name not in self.table.column_names:
+            return None
+        return self.table.column(name).combine_chunks()
+
+    def text(self, name: str) -> pa.Array:
+        """A text column; all nulls when the file has no such column."""
+        import pyarrow as pa
+
+        column = self.column(name)
+        return column if column is not None else pa.nulls(len(self), pa.string())
+
+    @property
+    def ids(self) -> pa.Array:
+        return self.text("id")
+
+    @cached_property
+    def _lines(self) -> Sequence[int | None]:
+        return self.line_of_row()
+
+    def line(self, row: int) -> int | None:
+        """The line where table row ``row`` starts (worked out on first use)."""
+        data_row = int(self.rows[row])
+        lines = self._lines
+        return lines[data_row] if data_row < len(lines) else None
+
+    def location(self, row: int, column: str | None = None) -> Location | None:
+        if self.path is None:
+            return None
+        return Location(str(self.path), self.line(row), column)
+
+    @property
+    def extra_columns(self) -> list[str]:
+        """Columns that are neither core columns nor metrics (plugin fields and the rest)."""
+        core = ACCOUNT_COLUMNS if self.kind == "account" else PERSON_COLUMNS
+        return [c for c in self.table.column_names if c not in core and c not in self.metrics]
+
+
+@dataclass
+class WorkspaceTables:
+    """A workspace as read: settings and both record tables, with every reading problem."""
+
+    folder: Path
+    settings: Settings
+    raw_settings: dict[str, Any]
+    storage: str
+    accounts: RecordTable
+    people: RecordTable
+    metrics: dict[str, MetricDef]
+    registry: Registry | None
+    problems: list[KamError] = field(default_factory=list)
+
+    def require_readable(self) -> None:
+        """:raises RecordErrors: when any record could not be read (all are listed)."""
+        if self.problems:
+            raise RecordErrors(self.problems)
+
+
+def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
+                   registry: Registry | None = None) -> WorkspaceTables:
+    """Read a workspace's settings and records into normalised tables.
+
+    :param path: the workspace folder, or its kam.yaml.
+    :param pm: plugin manager whose plugins declare metrics (default: every installed plugin).
+    :param registry: an already-built registry (overrides ``pm``).
+    :raises WorkspaceError: a file is missing or cannot be read at all.
+    """
+    from kamcore.perf import paused_gc
+    from kamcore.workspace.loader import load_settings, resolve_workspace
+
+    folder = resolve_workspace(path)
+    settings, raw = load_settings(folder)
+    if registry is None:
+        from kamcore.registry import registry_for
+
+        if pm is None:
+            from kamcore.plugins import get_plugin_manager
+
+            pm = get_plugin_manager()
+        registry = registry_for(pm)
+    metrics = metric_defs(settings, registry)
+    problems: list[KamError] = []
+    with paused_gc():
+        if settings.accounts is not None or settings.people is not None:
+            storage = "inline"
+            config = folder / CONFIG_FILE
+            raw_accounts = _inline_table(raw.get("accounts") or [], config)
+            raw_people = _inline_table(raw.get("people") or [], config)
+        else:
+            storage = "csv"
+            raw_accounts = read_csv_file(folder / ACCOUNTS_FILE, REQUIRED["account"])
+            raw_people = read_csv_file(folder / PEOPLE_FILE, REQUIRED["person"])
+        accounts = normalise("account", raw_accounts, set(metrics), problems)
+        people = normalise("person", raw_people, set(), problems)
+    return WorkspaceTables(folder=folder, settings=settings, raw_settings=raw, storage=storage,
+                           accounts=accounts, people=people, metrics=metrics, registry=registry,
+                           problems=problems)
+
+
+# -- raw text tables ------------------------------------------------------------------------
+
+
+@dataclass
+class RawTable:
+    """Cells as written (strings, null for an empty cell), before any reading rule."""
+
+    path: Path | None
+    header: list[str]
+    table: pa.Table
+    line_of_row: Callable[[], Sequence[int | None]]
+    problems: list[KamError] = field(default_factory=list)
+
+
+def read_csv_file(path: Path, required: Sequence[str]) -> RawTable:
+    """A CSV file as text columns: pyarrow when it can read the file exactly, else Python's
+    line-exact parser. :raises WorkspaceError: missing, unreadable, or a required column absent.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise WorkspaceError(f"{path} does not exist",
+                             hint=f"create it with a header line: {','.join(required)}") from None
+    except IsADirectoryError:
+        raise WorkspaceError(f"{path} is a folder, not a CSV file") from None
+    except OSError as exc:
+        raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from None
+    raw = _fast_csv(path, data)
+    if raw is None:
+        raw = _slow_csv(path, data)
+    missing = [name for name in required if name not in raw.header]
+    if missing:
+        raise WorkspaceError(
+            f"missing column(s) {', '.join(missing)}; the header is {','.join(raw.header)}",
+            location=Location(str(path), _header_line(data)),
+            hint=f"the first line must name at least: {','.join(required)}")
+    return raw
+
+
+def _header_line(data: bytes) -> int:
+    stripped = data.lstrip(b"\r\n\t ")
+    return data[: len(data) - len(stripped)].count(b"\n") + 1
+
+
+def _fast_csv(path: Path, data: bytes) -> RawTable | None:
+    """pyarrow's reader, or ``None`` when the file needs the exact parser."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    if not data.strip() or b"\x00" in data or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return None
+    invalid: list[object] = []
+
+    def on_invalid(row: object) -> str:
+        invalid.append(row)
+        return "skip"
+
+    try:
+        header = _fast_header(data)
+        if header is None:
+            return None
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(block_size=1 << 22, column_names=header,
+                                           skip_rows=_header_line(data)),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True))
+    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
+        return None
+    if invalid:
+        return None
+    return RawTable(path, header, table, lambda: data_row_lines(path, data))
+
+
+def _fast_header(data: bytes) -> list[str] | None:
+    """The header's names (trimmed), or ``None`` when it is not a plain single line."""
+    import csv
+
+    start = len(data) - len(data.lstrip(b"\r\n\t "))
+    end = data.find(b"\n", start)
+    line = data[start: end if end >= 0 else len(data)]
+    if b'"' in line or b"\r" in line.rstrip(b"\r"):
+        return None
+    text = line.decode("utf-8-sig", errors="strict").rstrip("\r")
+    header = [name.strip() for name in next(csv.reader([text]))]
+    if len(set(header)) != len(header) or "" in header:
+        return None  # the exact parser words these errors
+    return header
+
+
+def data_row_lines(path: Path | None, data: bytes) -> list[int]:
+    """The line each data row starts on, as the exact parser counts them (only for messages)."""
+    table, _ = _parse_exact(path or Path("?"), data)
+    return [line for line, _ in table.rows]
+
+
+def _parse_exact(path: Path, data: bytes) -> tuple[Any, list[WorkspaceError]]:
+    from kamcore.workspace.csvio import parse_table
+
+    return parse_table(decode_bytes(data, path), path,
+                       empty_hint="it needs at least a header line")
+
+
+def decode_bytes(data: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with its BOM; a bad byte names its line."""
+    from kamcore.workspace.yamlio import decode_text
+
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise WorkspaceError(f"{path} starts like UTF-16 but is not",
+                                 location=Location(str(path)),
+                                 hint="save the file as UTF-8") from None
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise WorkspaceError("the file contains a NUL byte", location=Location(str(path), line),
+                             hint="save the file as UTF-8 text (CSV UTF-8)")
+    return decode_text(data, path)
+
+
+def _slow_csv(path: Path, data: bytes) -> RawTable:
+    import pyarrow as pa
+
+    parsed, problems = _parse_exact(path, data)
+    lines = [line for line, _ in parsed.rows]
+    columns = {name: pa.array([row[i] or None for _, row in parsed.rows], pa.string())
+               for i, name in enumerate(parsed.header)}
+    table = pa.table(columns) if columns else pa.table({})
+    return RawTable(path, list(parsed.header), table, lambda: lines, list(problems))
+
+
+def _inline_table(records: Any, config: Path) -> RawTable:
+    """Inline YAML records (kam.yaml ``accounts:`` / ``people:``) as the same text columns."""
+    import pyarrow as pa
+
+    from kamcore.workspace.csvio import format_cell
+    from kamcore.workspace.yamlio import LINE_KEY, strip_lines
+
+    if not isinstance(records, list):
+        raise WorkspaceError("inline records must be a list of mappings",
+                             location=Location(str(config)), hint="write '- {id: ..., name: ...}'")
+    flat_rows: list[dict[str, Any]] = []
+    lines: list[int | None] = []
+    for record in records:
+        if not isinstance(record, dict):
+            raise WorkspaceError(f"inline record {record!r} is not a mapping",
+                                 location=Location(str(config)))
+        lines.append(record.get(LINE_KEY))
+        flat: dict[str, Any] = {}
+        for key, value in strip_lines(record).items():
+            if key == "metrics" and isinstance(value, dict):
+                flat.update(value)
+            elif isinstance(value, dict):
+                flat.update({f"{key}.{k}": v for k, v in value.items()})
+            else:
+                flat[str(key)] = value
+        flat_rows.append(flat)
+    header: list[str] = []
+    for flat in flat_rows:
+        header += [k for k in flat if k not in header]
+    columns = {name: pa.array([_inline_cell(r.get(name), format_cell) for r in flat_rows],
+                              pa.string()) for name in header}
+    return RawTable(config, header, pa.table(columns) if columns else pa.table({}),
+                    lambda: lines)
+
+
+def _inline_cell(value: Any, format_cell: Callable[[object], str]) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        text = format_cell(value)
+    else:
+        text = repr(value) if isinstance(value, float) else str(value)
+    return text or None
+
+
+# -- the reading rules ------------------------------------------------------------------------
+
+
+def normalise(kind: str, raw: RawTable, metric_names: set[str],
+              problems: list[KamError]) -> RecordTable:
+    """Apply the reading rules to raw text columns; bad cells become located problems."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    problems.extend(raw.problems)
+    table = raw.table
+    n = table.num_rows
+    columns: dict[str, pa.Array] = {}
+    for name in table.column_names:
+        col = table.column(name).combine_chunks()
+        if col.null_count < n:
+            col = pc.utf8_trim_whitespace(col)
+            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+        columns[name] = col
+    # rows left blank by a spreadsheet (every cell empty) are not records
+    filled = np.zeros(n, dtype=bool)
+    for col in columns.values():
+        filled |= _mask(col.is_valid())
+    bad = np.zeros(n, dtype=bool)
+    report = _Reporter(kind, raw, columns, problems)
+    metrics = [m for m in raw.header if m in metric_names] if kind == "account" else []
+    core = ACCOUNT_COLUMNS if kind == "account" else PERSON_COLUMNS
+
+    def null() -> pa.Array:
+        return pa.nulls(n, pa.string())
+
+    ids = columns.get("id", null())
+    bad |= report(filled & ~_mask(ids.is_valid()), "id", "is missing a value")
+    bad |= report(_mask(ids.is_valid()) & ~_mask(pc.match_substring_regex(ids, ID_PATTERN)),
+                  "id", "{value!r} is not a valid id (no commas, no line breaks)")
+    name_col = columns.get("name", null())
+    bad |= report(filled & ~_mask(name_col.is_valid()), "name", "is missing a value")
+    if kind == "account":
+        columns["tier"], wrong = _enum(columns.get("tier", null()), [t.value for t in Tier],
+                                       pc.utf8_lower)
+        bad |= report(filled & wrong, "tier", "{value!r} is not a tier",
+                      missing="is missing a value")
+        for name, codes, noun in (
+                ("country", country_codes(), "an ISO 3166-1 alpha-2 country code (e.g. DE, US)"),
+                ("currency", currency_codes(), "an ISO 4217 currency code (e.g. EUR, USD)")):
+            if name in columns:
+                columns[name], wrong = _enum(columns[name], sorted(codes), pc.utf8_upper)
+                given = _mask(columns[name].is_valid())
+                bad |= report(wrong & given, name,
+                              f"{{value!r}} is not {noun}")
+        for name in metrics:
+            columns[name], wrong_cells, nonfinite = _numbers(columns[name])
+            bad |= report(wrong_cells, name, "{value!r} is not a number", hint=_NUMBER_HINT)
+            bad |= report(nonfinite, name, "{value!r} is not a finite number",
+                          hint="use a finite number, or leave the cell empty")
+    else:
+        columns["role"], wrong = _enum(columns.get("role", null()), [r.value for r in Role],
+                                       pc.utf8_lower)
+        bad |= report(filled & wrong, "role", "{value!r} is not a role",
+                      missing="is missing a value")
+        capacity = columns.get("capacity", null())
+        digits = _mask(pc.match_substring_regex(capacity, r"^\d{1,15}$"))
+        bad |= report(_mask(capacity.is_valid()) & ~digits, "capacity",
+                      "{value!r} is not a whole number of accounts")
+        columns["capacity"] = pc.if_else(pa.array(digits), capacity, None).cast(pa.int64())
+        email = columns.get("email", null())
+        bad |= report(_mask(email.is_valid())
+                      & ~_mask(pc.match_substring_regex(email, EMAIL_PATTERN)), "email",
+                      "{value!r} is not an email address")
+        active = pc.utf8_lower(columns.get("active", null()))
+        yes = _mask(pc.is_in(active, pa.array(TRUE_WORDS)))
+        no = _mask(pc.is_in(active, pa.array(FALSE_WORDS)))
+        bad |= report(_mask(active.is_valid()) & ~yes & ~no, "active",
+                      "{value!r} is not true/false")
+        columns["active"] = pa.array(~no)
+    keep = filled & ~bad
+    ordered = [c for c in core if c in columns or c in ("parent", "manager", "reports_to")]
+    ordered += [c for c in raw.header if c not in ordered]
+    out = {c: columns.get(c, null()) for c in ordered}
+    result = pa.table(out)
+    rows = np.flatnonzero(keep)
+    if len(rows) != n:
+        result = result.take(pa.array(rows))
+    return RecordTable(kind=kind, table=result, rows=rows, header=list(raw.header),
+                       metrics=metrics, path=raw.path, line_of_row=raw.line_of_row)
+
+
+def _mask(arr: pa.Array) -> np.ndarray:
+    """A pyarrow boolean array as numpy (null as False)."""
+    return arr.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _enum(col: pa.Array, allowed: Iterable[str],
+          case: Callable[[pa.Array], pa.Array]) -> tuple[pa.Array, np.ndarray]:
+    """Case-folded values and the mask of cells that are not one of ``allowed``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    folded = case(col)
+    known = _mask(pc.is_in(folded, pa.array(list(allowed), pa.string())))
+    return folded, ~known
+
+
+def _numbers(col: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Text cells as float64 (NaN when empty), and the masks of cells that are not numbers and
+    of cells that are not finite (``inf``, ``nan``, ``1e999``)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    given = _mask(col.is_valid())
+    plain = _mask(pc.match_substring_regex(col, NUMBER_PATTERN))
+    wrong = given & ~plain
+    clean = pc.if_else(pa.array(plain), col, pa.scalar(None, pa.string()))
+    values = clean.cast(pa.float64()).fill_null(np.nan)
+    numbers = values.to_numpy(zero_copy_only=False)
+    nonfinite = given & ((plain & ~np.isfinite(numbers))  # 1e999 parses as inf
+                         | _mask(pc.match_substring_regex(col, NONFINITE_PATTERN,
+                                                          ignore_case=True)))
+    return pa.array(numbers, pa.float64()), wrong & ~nonfinite, nonfinite
+
+
+class _Reporter:
+    """Turns a mask of bad cells into located problems (lines looked up only then)."""
+
+    def __init__(self, kind: str, raw: RawTable, columns: dict[str, pa.Array],
+                 problems: list[KamError]) -> None:
+        self.kind, self.raw, self.columns, self.problems = kind, raw, columns, problems
+        self._lines: Sequence[int | None] | None = None
+
+    def __call__(self, mask: np.ndarray, column: str, message: str, *,
+                 missing: str | None = None, hint: str | None = None) -> np.ndarray:
+        import numpy as np
+
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return mask
+        if self._lines is None:
+            self._lines = self.raw.line_of_row()
+        cells = self.raw.table.column(column) if column in self.raw.table.column_names else None
+        ids = self.columns.get("id")
+        for row in rows[:200].tolist():
+            value = cells[row].as_py() if cells is not None else None
+            text = value.strip() if isinstance(value, str) else value
+            what = missing if (missing and not text) else message.format(value=text)
+            record = ids[row].as_py() if ids is not None else None
+            noun = "account" if self.kind == "account" else "person"
+            who = f"{noun} {record!r}: " if record else f"{noun} without id: "
+            line = self._lines[row] if row < len(self._lines) else None
+            self.problems.append(KamError(
+                who + what, location=Location(str(self.raw.path), line, column)
+                if self.raw.path else None, hint=hint or _HINTS.get(column)))
+        if len(rows) > 200:
+            self.problems.append(KamError(
+                f"... and {len(rows) - 200} more bad {column!r} cells",
+                location=Location(str(self.raw.path)) if self.raw.path else None))
+        return mask
+
