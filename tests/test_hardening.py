@@ -4,12 +4,15 @@ and a plugin that raises SystemExit is a plugin fault."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kamcore import changes
 from kamcore.changes.brief import default_brief_dir, write_briefs
@@ -313,3 +316,94 @@ def test_every_csv_writer_is_the_one_in_csvio():
     writers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py")
                      if "csv.writer(" in p.read_text() or "csv.DictWriter(" in p.read_text())
     assert writers == ["workspace/csvio.py"]
+
+
+# -- imports: every line of the input is imported or listed ------------------------------------
+
+def _account_lines(n: int = 7) -> list[str]:
+    return ["Id,Name,OwnerId,AnnualRevenue,Description"] + [
+        f"001DnAbC000000{i},Acme {i},005Dn00000Ux001IAB,{i}00,plain" for i in range(1, n + 1)]
+
+
+def _import(tmp_path: Path, lines: list[str]):
+    source = tmp_path / "Account.csv"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "org"
+    result = kam("import", "salesforce", str(source), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    return load(out), (out / "import-report.md").read_text(), result.output
+
+
+def test_an_unbalanced_quote_loses_no_following_line(tmp_path):
+    lines = _account_lines()
+    lines[4] = '001DnAbC0000004,"Acme 4,005Dn00000Ux001IAB,400,plain'  # line 5 of the file
+    org, report, output = _import(tmp_path, lines)
+    assert sorted(a.name for a in org.accounts.values()) == [
+        "Acme 1", "Acme 2", "Acme 3", "Acme 5", "Acme 6", "Acme 7"]
+    assert "Account.csv:5 |" in report and "unbalanced quote" in report
+    assert "runs on to line 8" in report and "lines 6-8 read again one by one" in report
+    assert "1 unreadable problem(s)" in output
+
+
+def test_an_unbalanced_quote_in_the_last_column_is_caught_too(tmp_path):
+    lines = _account_lines()
+    lines[2] = '001DnAbC0000002,Acme 2,005Dn00000Ux001IAB,200,"never closed'
+    org, report, _ = _import(tmp_path, lines)
+    assert sorted(a.name for a in org.accounts.values()) == [
+        "Acme 1", "Acme 3", "Acme 4", "Acme 5", "Acme 6", "Acme 7"]
+    assert "Account.csv:3 |" in report and "unbalanced quote" in report
+
+
+def test_a_quote_closed_mid_cell_across_lines_is_reported(tmp_path):
+    lines = _account_lines()
+    lines[2] = '001DnAbC0000002,"Acme 2,005Dn00000Ux001IAB,200,plain'
+    lines[4] = '001DnAbC0000004,Acme "4" Ltd,005Dn00000Ux001IAB,400,plain'
+    org, report, _ = _import(tmp_path, lines)
+    assert {"Acme 1", "Acme 3", "Acme 5", "Acme 6", "Acme 7"} <= {
+        a.name for a in org.accounts.values()}
+    assert "Account.csv:3 |" in report
+
+
+def test_a_legitimate_multi_line_cell_is_one_record(tmp_path):
+    lines = _account_lines()
+    lines[2] = '001DnAbC0000002,Acme 2,005Dn00000Ux001IAB,200,"first line\nsecond, line"'
+    org, _, output = _import(tmp_path, lines)
+    assert len(org.accounts) == 7 and "unreadable" not in output
+    two = next(a for a in org.accounts.values() if a.name == "Acme 2")
+    assert "first line\nsecond, line" in two.extra.values()
+
+
+def test_a_cell_over_128_kib_drops_no_record(tmp_path):
+    lines = _account_lines()
+    big = "x" * 200_000
+    lines[3] = lines[3].replace(",plain", f",{big}")
+    org, _, output = _import(tmp_path, lines)
+    assert len(org.accounts) == 7 and "unreadable" not in output
+    three = next(a for a in org.accounts.values() if a.name == "Acme 3")
+    assert big in three.extra.values()
+
+
+def test_parse_table_names_every_broken_line(tmp_path):
+    from kamcore.workspace.csvio import parse_table
+
+    text = 'a,b\n1,"x\n2,y\n3,z\n\n4,w\n'
+    for strict in (True, False):
+        table, problems = parse_table(text, tmp_path / "t.csv", strict=strict)
+        assert [line for line, _ in table.rows] == [3, 4, 6]
+        assert [p.location.line for p in problems if p.location] == [2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='ab,"\n\r\0 ', max_size=80), st.booleans())
+def test_parse_table_reads_any_text_or_says_where_it_fails(text, strict):
+    from kamcore.workspace.csvio import parse_table
+
+    try:
+        table, problems = parse_table(text, Path("t.csv"), strict=strict)
+    except WorkspaceError:
+        return
+    count = len(io.StringIO(text, newline="").readlines())
+    assert all(1 <= line <= count for line, _ in table.rows)
+    assert all(p.location is not None and 1 <= (p.location.line or 0) <= count
+               for p in problems)
+    assert all(len(row) == len(table.header) for _, row in table.rows)

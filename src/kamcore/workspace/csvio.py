@@ -63,9 +63,17 @@ def parse_table(text: str, path: Path, *, delimiter: str = ",", strict: bool = T
     problem naming its line, not a row. ``strict=False`` tolerates stray quotes, as CRM exports
     need.
 
+    Every line is either in a row or named by a problem: a record that spans several lines
+    and is broken (the wrong number of cells, or quoting that does not close properly: an
+    unbalanced quote swallows the lines after it) is reported at its first line, and the lines
+    it swallowed are read again one by one. Cells of any size are read (the csv module's
+    128 KiB field limit is raised to the size of the text).
+
     :raises WorkspaceError: no header, or a column named twice.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
+    _allow_fields_of(len(text))
+    lines = io.StringIO(text, newline="").readlines()  # the physical lines, as csv sees them
+    reader = csv.reader(iter(lines), delimiter=delimiter, strict=strict)
     try:
         header = next(reader, None)
         while header is not None and not any(cell.strip() for cell in header):
@@ -86,26 +94,77 @@ def parse_table(text: str, path: Path, *, delimiter: str = ",", strict: bool = T
     problems: list[WorkspaceError] = []
     rows: list[tuple[int, list[str]]] = []
     width = len(header)
-    start = header_line + 1
+
+    def take(line: int, row: list[str]) -> None:
+        if len(row) == width:
+            rows.append((line, row))
+        elif any(cell.strip() for cell in row):  # else a blank line
+            problems.append(WorkspaceError(f"{len(row)} cells where the header has {width}",
+                                           location=Location(str(path), line), hint=width_hint))
+
+    def again(first: int, last: int) -> None:
+        """Lines ``first``..``last`` one by one, as records of one line each."""
+        for number in range(first, last + 1):
+            try:
+                row = next(csv.reader([lines[number - 1]], delimiter=delimiter,
+                                      strict=strict), [])
+            except csv.Error as exc:
+                problems.append(WorkspaceError(f"unreadable CSV row: {exc}",
+                                               location=Location(str(path), number),
+                                               hint="check the quotes on this line"))
+                continue
+            take(number, row)
+
     while True:
+        start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(WorkspaceError(f"unreadable CSV row: {exc}",
-                                           location=Location(str(path), start),
-                                           hint="check the quotes on this line"))
-            break
-        line, start = start, reader.line_num + 1
-        if len(row) != width:
-            if not any(cell.strip() for cell in row):
-                continue  # blank line
-            problems.append(WorkspaceError(f"{len(row)} cells where the header has {width}",
-                                           location=Location(str(path), line), hint=width_hint))
+            end = max(reader.line_num, start)
+            problems.append(WorkspaceError(
+                f"unreadable CSV row: {exc}" + _swallowed(start, end),
+                location=Location(str(path), start), hint="check the quotes on this line"))
+            again(start + 1, end)
             continue
-        rows.append((line, row))
+        end = reader.line_num
+        if end > start and (len(row) != width
+                            or _broken_quotes(lines[start - 1:end], delimiter)):
+            problems.append(WorkspaceError(
+                f"an unbalanced quote? the record starting here runs on to line {end} "
+                f"({len(row)} cells where the header has {width})" + _swallowed(start, end),
+                location=Location(str(path), start), hint="check the quotes on this line"))
+            again(start + 1, end)
+            continue
+        take(start, row)
     return Table(path, header, rows, header_line), problems
+
+
+def _swallowed(start: int, end: int) -> str:
+    if end <= start:
+        return ""
+    span = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
+    return f"; {span} read again one by one"
+
+
+def _broken_quotes(lines: list[str], delimiter: str) -> bool:
+    """True when a multi-line record's quoting does not close properly (strict reading fails):
+    an unbalanced quote that ran to the end of the file, or a quote closed mid-cell."""
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error:
+        return True
+    return False
+
+
+def _allow_fields_of(size: int) -> None:
+    """Raise the csv module's field limit (128 KiB) so that no cell of ``size`` characters of
+    text is refused; never lowers it (it is process-wide)."""
+    wanted = min(size + 1, 2**31 - 1)
+    if csv.field_size_limit() < wanted:
+        csv.field_size_limit(wanted)
 
 
 def format_cell(value: object) -> str:
