@@ -407,3 +407,95 @@ def test_parse_table_reads_any_text_or_says_where_it_fails(text, strict):
     assert all(p.location is not None and 1 <= (p.location.line or 0) <= count
                for p in problems)
     assert all(len(row) == len(table.header) for _, row in table.rows)
+
+
+# -- a plugin that raises SystemExit is a plugin fault, never a silent exit 0 ------------------
+
+def _installed(monkeypatch, tmp_path: Path, body: str) -> str:
+    """Pretend a plugin whose module is ``body`` is installed (as the only entry point)."""
+    import uuid
+    from importlib import metadata
+
+    module = f"kam_hostile_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{module}.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    installed = [metadata.EntryPoint(name="hostile", value=f"{module}:plugin",
+                                     group="kamcore")]
+    monkeypatch.setattr("kamcore.plugins.installed_entry_points", lambda group="kamcore":
+                        installed)
+    return module
+
+
+def kam_installed(*args: str):
+    return CliRunner().invoke(make_cli(), list(args))
+
+
+@pytest.mark.parametrize("raised", ["SystemExit(0)", "SystemExit()", "SystemExit('bye')",
+                                    "GeneratorExit()", "type('Odd', (BaseException,), {})()"])
+def test_a_plugin_exiting_at_import_is_a_named_plugin_failure(monkeypatch, tmp_path, ws,
+                                                              raised):
+    _installed(monkeypatch, tmp_path, f"raise {raised}\n")
+    for command in (["validate", str(ws)], ["plugins"]):
+        result = kam_installed(*command)
+        assert "plugin 'hostile': cannot be imported: " in result.output, result.output
+        assert "raised by a plugin" in result.output or "Odd" in result.output
+    validate = kam_installed("validate", str(ws))
+    assert validate.exit_code == 1 and "KAM900" in validate.output
+    # the other commands run without it, like with any plugin that fails to import
+    rollup = kam_installed("rollup", str(ws))
+    assert rollup.exit_code == 0 and "Globex" in rollup.output
+    duties = kam_installed("duties", str(ws))
+    assert duties.exit_code == 0 and "Kim Key" in duties.output
+
+
+HOOK_BODY = """
+from kamcore import hookimpl
+
+
+class Plugin:
+    @hookimpl
+    def {hook}(self, {args}):
+        raise SystemExit(0)
+
+
+plugin = Plugin()
+"""
+
+
+@pytest.mark.parametrize("hook, args", [
+    ("kam_register_industries", "register"), ("kam_register_metrics", "register"),
+    ("kam_register_fields", "register"), ("kam_register_rules", "register"),
+    ("kam_account_duties", "account, org"), ("kam_add_commands", "cli")])
+def test_a_plugin_exiting_in_a_hook_is_a_named_plugin_failure(monkeypatch, tmp_path, ws, hook,
+                                                              args):
+    _installed(monkeypatch, tmp_path, HOOK_BODY.format(hook=hook, args=args))
+    command = {"kam_account_duties": ["duties", str(ws)], "kam_add_commands": ["--help"]}.get(
+        hook, ["validate", str(ws)])
+    result = kam_installed(*command)
+    assert "plugin 'hostile'" in result.output and "SystemExit" in result.output, result.output
+    if hook.startswith("kam_register"):
+        assert result.exit_code == 1 and "KAM900" in result.output
+
+
+def test_a_rule_check_exiting_is_a_kam900_finding(monkeypatch, tmp_path, ws):
+    _installed(monkeypatch, tmp_path, """
+from kamcore import hookimpl
+
+
+def check(org):
+    raise SystemExit(0)
+    yield
+
+
+class Plugin:
+    @hookimpl
+    def kam_register_rules(self, register):
+        register("HOS101", "hostile", check)
+
+
+plugin = Plugin()
+""")
+    result = kam_installed("validate", str(ws))
+    assert result.exit_code == 1, result.output
+    assert "KAM900" in result.output and "HOS101" in result.output
+    assert "SystemExit" in result.output

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kamcore.errors import PluginError
 from kamcore.models import Account, Duty, Person, Role
-from kamcore.plugins import trace_call
+from kamcore.plugins import describe_fault, trace_call
 from kamcore.registry import normalize_name
 
 if TYPE_CHECKING:
@@ -99,8 +99,8 @@ def account_duties(org: Org, pm: pluggy.PluginManager, account: Account,
         try:
             result = impl.function(*({"account": account, "org": org}[arg]
                                      for arg in impl.argnames))
-        except Exception as exc:
-            problems.append(PluginError(f"account {account.id!r}: {type(exc).__name__}: {exc}",
+        except BaseException as exc:  # SystemExit too; a Ctrl-C is re-raised
+            problems.append(PluginError(f"account {account.id!r}: {describe_fault(exc)}",
                                         plugin=name, hook=HOOK,
                                         hint=f"report it to the plugin's authors, or set "
                                         f"KAM_DISABLE_PLUGINS={name}"))

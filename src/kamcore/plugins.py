@@ -32,6 +32,37 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 #: Built-ins that cannot be blocked: without them the core means nothing.
 ESSENTIAL_PLUGINS = frozenset({"core_metrics", "core_rules"})
 ENTRY_POINT_GROUP = "kamcore"
+#: What a plugin may raise that still stops kam: the user's Ctrl-C. Anything else a plugin
+#: raises, ``SystemExit`` and other ``BaseException`` included, is that plugin's fault.
+INTERRUPTS: tuple[type[BaseException], ...] = (KeyboardInterrupt,)
+
+
+class PluginExited(Exception):
+    """A plugin raised ``SystemExit`` (or another ``BaseException``): turned into an ordinary
+    exception so that every place that isolates plugin failures catches it."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.original = exc
+        super().__init__(f"{type(exc).__name__}({exc!s}) raised by a plugin; a plugin must "
+                         "not end the process")
+
+
+def as_plugin_fault(exc: BaseException) -> Exception:
+    """``exc`` as an ordinary exception; re-raises a Ctrl-C (:data:`INTERRUPTS`).
+
+    Use it in ``except BaseException`` around every call into plugin code.
+    """
+    if isinstance(exc, INTERRUPTS):
+        raise exc
+    return exc if isinstance(exc, Exception) else PluginExited(exc)
+
+
+def describe_fault(exc: BaseException) -> str:
+    """``Type: message`` of what a plugin raised (``SystemExit(3) raised by a plugin ...``)."""
+    fault = as_plugin_fault(exc)
+    if isinstance(fault, PluginExited):
+        return str(fault)
+    return f"{type(fault).__name__}: {fault}"
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -114,9 +145,9 @@ def _load_entrypoints(pm: KamPluginManager, only: list[str] | None) -> None:
             continue
         try:
             plugin = ep.load()
-        except Exception as exc:  # a broken plugin must not take kamcore down with it
+        except BaseException as exc:  # a broken plugin must not take kamcore down with it
             pm.load_failures.append(PluginError(
-                f"cannot be imported: {type(exc).__name__}: {exc}", plugin=ep.name,
+                f"cannot be imported: {describe_fault(exc)}", plugin=ep.name,
                 hint=f"reinstall it, or set KAM_DISABLE_PLUGINS={ep.name}"))
             continue
         try:

@@ -83,12 +83,13 @@ _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 def call_each(pm: pluggy.PluginManager, hook: str, problems: list[PluginError],
               **kwargs: Any) -> Iterator[tuple[str, Any]]:
-    """Call ``hook`` on each plugin in pluggy's order, isolating failures.
+    """Call ``hook`` on each plugin in pluggy's order, isolating failures (``SystemExit``
+    included: only a Ctrl-C goes through).
 
     Yields ``(plugin_name, result)``; a plugin that raises is appended to ``problems`` as a
     :class:`PluginError` naming plugin and hook, and skipped.
     """
-    from kamcore.plugins import trace_call
+    from kamcore.plugins import describe_fault, trace_call
 
     caller = getattr(pm.hook, hook)
     for impl in reversed(caller.get_hookimpls()):
@@ -98,8 +99,8 @@ def call_each(pm: pluggy.PluginManager, hook: str, problems: list[PluginError],
         except PluginError as exc:
             problems.append(exc)
             continue
-        except Exception as exc:
-            problems.append(PluginError(f"{type(exc).__name__}: {exc}", plugin=impl.plugin_name,
+        except BaseException as exc:  # SystemExit too; a Ctrl-C is re-raised
+            problems.append(PluginError(describe_fault(exc), plugin=impl.plugin_name,
                                         hook=hook))
             continue
         yield impl.plugin_name, result
@@ -107,7 +108,7 @@ def call_each(pm: pluggy.PluginManager, hook: str, problems: list[PluginError],
 
 def build_registry(pm: pluggy.PluginManager) -> Registry:
     """Collect every plugin's declarations. Never raises for a plugin's fault."""
-    from kamcore.plugins import trace_call
+    from kamcore.plugins import describe_fault, trace_call
 
     reg = Registry()
     reg.problems.extend(getattr(pm, "load_failures", []))
@@ -154,7 +155,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             raise PluginError(f"rule {code!r}: the code must look like ABC123 and check must be "
                               "callable", plugin=current["plugin"], hook="kam_register_rules")
         claim("rule code", code, reg.rules)
-        reg.rules[code] = RuleDef(code, name, check, Severity(severity), summary,
+        reg.rules[code] = RuleDef(code, name, _guarded(check), Severity(severity), summary,
                                   current["plugin"])
 
     for hook, register in (("kam_register_industries", register_industry),
@@ -172,9 +173,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 _restore(reg, before)
                 reg.problems.append(exc if exc.hook else PluginError(
                     exc.message, plugin=exc.plugin, hook=hook, hint=exc.hint))
-            except Exception as exc:
+            except BaseException as exc:  # SystemExit too; a Ctrl-C is re-raised
                 _restore(reg, before)
-                reg.problems.append(PluginError(f"{type(exc).__name__}: {exc}",
+                reg.problems.append(PluginError(describe_fault(exc),
                                                 plugin=impl.plugin_name, hook=hook))
     for metric in list(reg.metrics.values()):
         if metric.weight and metric.weight not in reg.metrics:
@@ -183,6 +184,22 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"metric {metric.name!r} is weighted by {metric.weight!r}, which no plugin "
                 "declares", plugin=metric.plugin, hook="kam_register_metrics"))
     return reg
+
+
+def _guarded(check: Callable[[Org], Iterable[Violation]]) -> Callable[[Org], Iterator[Violation]]:
+    """``check`` with a ``SystemExit`` (or other ``BaseException`` but Ctrl-C) turned into an
+    ordinary exception, which validation reports as the plugin's failure (KAM900)."""
+    def run(org: Org) -> Iterator[Violation]:
+        try:
+            yield from check(org)
+        except (Exception, GeneratorExit):
+            raise  # an ordinary failure, or the caller closing this generator
+        except BaseException as exc:
+            from kamcore.plugins import as_plugin_fault
+
+            raise as_plugin_fault(exc) from exc
+
+    return run
 
 
 def _snapshot(reg: Registry) -> tuple[dict[str, Any], ...]:

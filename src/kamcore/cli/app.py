@@ -70,6 +70,7 @@ class KamGroup(click.Group):
             return
         self._plugin_commands_loaded = True
         from kamcore.errors import KamError, PluginError
+        from kamcore.plugins import describe_fault
 
         kam = self.make_kam_context(ctx)
         pm: pluggy.PluginManager
@@ -91,9 +92,8 @@ class KamGroup(click.Group):
         for impl in reversed(pm.hook.kam_add_commands.get_hookimpls()):
             try:
                 impl.function(_PluginCli(self, impl.plugin_name))
-            except Exception as exc:
-                message = (exc.message if isinstance(exc, KamError)
-                           else f"{type(exc).__name__}: {exc}")
+            except BaseException as exc:  # SystemExit too; a Ctrl-C is re-raised
+                message = (exc.message if isinstance(exc, KamError) else describe_fault(exc))
                 problem = PluginError(message, plugin=impl.plugin_name, hook="kam_add_commands")
                 click.secho(f"warning: {problem}", fg="yellow", err=True)
 
