@@ -24,8 +24,6 @@ __all__ = ["FieldSet", "IndustryDef", "Registry", "RuleDef", "Violation", "build
 if TYPE_CHECKING:
     import pluggy
 
-    from kamcore.org import Org
-
 
 @dataclass(frozen=True)
 class IndustryDef:
@@ -45,14 +43,20 @@ class FieldSet:
     person: type[BaseModel] | None = None
 
 
+#: How a rule's ``check`` takes the org: ``"org"`` gets an :class:`~kamcore.Org` (records and
+#: graphs), ``"tables"`` gets the reader's :class:`~kamcore.workspace.tables.WorkspaceTables`.
+RULE_FORMS = ("org", "tables")
+
+
 @dataclass(frozen=True)
 class RuleDef:
     code: str
     name: str
-    check: Callable[[Org], Iterable[Violation]]
+    check: Callable[[Any], Iterable[Violation]]
     severity: Severity
     summary: str
     plugin: str
+    form: str = "org"
 
 
 @dataclass
@@ -149,14 +153,17 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         claim("metric", name, reg.metrics)
         reg.metrics[name] = metric
 
-    def register_rule(code: str, name: str, check: Callable[[Org], Iterable[Violation]], *,
-                      severity: str = "error", summary: str = "") -> None:
+    def register_rule(code: str, name: str, check: Callable[[Any], Iterable[Violation]], *,
+                      severity: str = "error", summary: str = "", form: str = "org") -> None:
         if not _CODE.match(code) or not callable(check):
             raise PluginError(f"rule {code!r}: the code must look like ABC123 and check must be "
                               "callable", plugin=current["plugin"], hook="kam_register_rules")
+        if form not in RULE_FORMS:
+            raise PluginError(f"rule {code!r}: form must be one of {', '.join(RULE_FORMS)}, not "
+                              f"{form!r}", plugin=current["plugin"], hook="kam_register_rules")
         claim("rule code", code, reg.rules)
         reg.rules[code] = RuleDef(code, name, _guarded(check), Severity(severity), summary,
-                                  current["plugin"])
+                                  current["plugin"], form)
 
     for hook, register in (("kam_register_industries", register_industry),
                            ("kam_register_fields", register_fields),
@@ -186,12 +193,12 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     return reg
 
 
-def _guarded(check: Callable[[Org], Iterable[Violation]]) -> Callable[[Org], Iterator[Violation]]:
+def _guarded(check: Callable[[Any], Iterable[Violation]]) -> Callable[[Any], Iterator[Violation]]:
     """``check`` with a ``SystemExit`` (or other ``BaseException`` but Ctrl-C) turned into an
     ordinary exception, which validation reports as the plugin's failure (KAM900)."""
-    def run(org: Org) -> Iterator[Violation]:
+    def run(subject: Any) -> Iterator[Violation]:
         try:
-            yield from check(org)
+            yield from check(subject)
         except (Exception, GeneratorExit):
             raise  # an ordinary failure, or the caller closing this generator
         except BaseException as exc:

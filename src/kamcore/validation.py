@@ -9,7 +9,12 @@ from kamcore.perf import paused_gc
 from kamcore.registry import RuleDef, Violation
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kamcore.org import Org
+    from kamcore.registry import Registry
+    from kamcore.settings import Settings
+    from kamcore.workspace.tables import WorkspaceTables
 
 PLUGIN_FAILURE = "KAM900"
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -19,6 +24,8 @@ def validate(org: Org, *, select: list[str] | None = None) -> list[Finding]:
     """Every finding for ``org``: errors first, then by file and line.
 
     A rule that raises becomes a KAM900 finding naming its plugin; the other rules still run.
+    Table-form rules (the core's) see the org's records as tables, the same form
+    ``kam validate`` reads from files.
 
     :param org: a loaded org (its registry decides which rules run).
     :param select: only these rule codes (or code prefixes).
@@ -28,14 +35,50 @@ def validate(org: Org, *, select: list[str] | None = None) -> list[Finding]:
     >>> [f.code for f in validate(Org.build([Account(id="A", name="A", tier="key")]))]
     []
     """
-    registry = org.registry
+    from kamcore.workspace.objects import tables_from_org
+
+    if org.registry is None:
+        from kamcore.plugins import get_plugin_manager
+        from kamcore.registry import registry_for
+
+        org.registry = registry_for(get_plugin_manager(load_entrypoints=False))
+    return _validate(org.registry, org.settings, lambda: tables_from_org(org), lambda: org,
+                     select)
+
+
+def validate_tables(tables: WorkspaceTables, *, select: list[str] | None = None
+                    ) -> list[Finding]:
+    """Every finding for a workspace as the reader gives it (what ``kam validate`` runs).
+
+    Builds the object model only when a rule asks for it (an ``"org"``-form plugin rule), so a
+    workspace checked by table-form rules alone never holds an object per account.
+
+    :param tables: from :func:`kamcore.workspace.tables.read_workspace`, readable (no
+        problems left: :meth:`~kamcore.workspace.tables.WorkspaceTables.require_readable`).
+    :param select: only these rule codes (or code prefixes).
+    """
+    from kamcore.workspace.objects import org_from_tables
+
+    org: list[Org] = []
+
+    def as_org() -> Org:
+        if not org:
+            org.append(org_from_tables(tables))
+        return org[0]
+
+    registry = tables.registry
     if registry is None:
         from kamcore.plugins import get_plugin_manager
         from kamcore.registry import registry_for
 
-        registry = org.registry = registry_for(get_plugin_manager(load_entrypoints=False))
-    settings = org.settings.rules
-    disabled = set(settings.disable)
+        registry = tables.registry = registry_for(get_plugin_manager(load_entrypoints=False))
+    return _validate(registry, tables.settings, lambda: tables, as_org, select)
+
+
+def _validate(registry: Registry, settings: Settings, as_tables: Callable[[], WorkspaceTables],
+              as_org: Callable[[], Org], select: list[str] | None) -> list[Finding]:
+    rules = settings.rules
+    disabled = set(rules.disable)
     findings: list[Finding] = [
         Finding(code=PLUGIN_FAILURE, severity=Severity.ERROR, message=str(problem.message),
                 hint=problem.hint or f"fix or disable the plugin: KAM_DISABLE_PLUGINS="
@@ -47,16 +90,21 @@ def validate(org: Org, *, select: list[str] | None = None) -> list[Finding]:
             if rule.code in disabled or (
                     select and not any(rule.code.startswith(s) for s in select)):
                 continue
-            severity = settings.severity.get(rule.code, rule.severity)
-            findings.extend(_run_rule(org, rule, severity))
+            severity = rules.severity.get(rule.code, rule.severity)
+            if rule.form == "tables":
+                findings.extend(_run_rule(None, as_tables(), rule, severity))
+            else:
+                org = as_org()
+                findings.extend(_run_rule(org, org, rule, severity))
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.file or "", f.line or 0, f.code))
     return findings
 
 
-def _run_rule(org: Org, rule: RuleDef, severity: Severity) -> list[Finding]:
+def _run_rule(org: Org | None, subject: object, rule: RuleDef,
+              severity: Severity) -> list[Finding]:
     out: list[Finding] = []
     try:
-        for violation in rule.check(org):
+        for violation in rule.check(subject):
             if not isinstance(violation, Violation):
                 raise TypeError(f"yielded {type(violation).__name__}, expected "
                                 "kamcore.Violation")
@@ -71,9 +119,10 @@ def _run_rule(org: Org, rule: RuleDef, severity: Severity) -> list[Finding]:
     return out
 
 
-def _to_finding(org: Org, rule: RuleDef, severity: Severity, violation: Violation) -> Finding:
+def _to_finding(org: Org | None, rule: RuleDef, severity: Severity,
+                violation: Violation) -> Finding:
     location = violation.location
-    if location is None and violation.subject is not None:
+    if location is None and violation.subject is not None and org is not None:
         location = (org.location("account", violation.subject)
                     if violation.subject in org.accounts
                     else org.location("person", violation.subject))

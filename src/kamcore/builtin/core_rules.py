@@ -1,298 +1,400 @@
 """The core validation rules (KAM1xx), registered as a plugin like any other.
 
-Each rule is a plain function ``check(org) -> Iterator[Violation]``; the table at the bottom gives
-each its stable code, name, default severity and one-line summary (``kam validate --list-rules``).
+Each rule is a table-form rule, ``check(tables) -> Iterator[Violation]``: it runs vectorised
+over the reader's tables (:mod:`kamcore.structure` links the rows), so checking a million
+accounts builds no object per account. The table at the bottom gives each its stable code,
+name, default severity and one-line summary (``kam validate --list-rules``).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from kamcore.hookspecs import hookimpl
 from kamcore.models import ROLES_FOR_TIER, Role, Tier
-from kamcore.org import Org
 from kamcore.registry import Violation
+from kamcore.structure import ROLE_ORDER, TIER_ORDER, AccountIndex, account_index
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.workspace.tables import RecordTable, WorkspaceTables
+
+#: Violations of one rule that get a "did you mean" hint (each looks through every id).
+SUGGESTIONS = 20
 
 
-def duplicate_ids(org: Org) -> Iterator[Violation]:
-    for dup in org.duplicates:
-        first = org.location(dup.kind, dup.record.id)
-        where = f" (first at {first})" if first else ""
-        yield Violation(dup.record.id, f"{dup.kind} id {dup.record.id!r} is used again{where}",
-                        "give every record its own id; merge or rename the duplicate",
-                        column="id", location=dup.location)
+def _rows(mask: np.ndarray) -> list[int]:
+    import numpy as np
+
+    return [int(i) for i in np.flatnonzero(mask)]
 
 
-def unknown_parents(org: Org) -> Iterator[Violation]:
-    for account in org.accounts.values():
-        if account.parent is not None and account.parent not in org.accounts:
-            yield Violation(account.id, f"parent {account.parent!r} is not an account here",
-                            _close_hint(account.parent, org.accounts,
-                                        "fix the parent id or leave it empty for a root"),
-                            column="parent")
+def _say(table: RecordTable, row: int, column: str | None, message: str,
+         hint: str | None) -> Violation:
+    return Violation(table.ids[row].as_py(), message, hint, column=column,
+                     location=table.location(row, column) if table.path else None)
 
 
-def account_cycles(org: Org) -> Iterator[Violation]:
-    parents = {a.id: a.parent for a in org.accounts.values()}
-    for cycle in _parent_cycles(parents):
-        yield Violation(cycle[0], "accounts form a loop: " + " -> ".join([*cycle, cycle[0]]),
-                        "one of these accounts must get another parent (or none)",
-                        column="parent")
+def duplicate_ids(tables: WorkspaceTables) -> Iterator[Violation]:
+    import numpy as np
+
+    from kamcore.structure import row_of
+
+    for kind, table in (("account", tables.accounts), ("person", tables.people)):
+        ids = table.ids
+        first_row = row_of(ids, ids)
+        for row in np.flatnonzero(first_row != np.arange(len(ids))).tolist():
+            first = table.location(int(first_row[row]))
+            where = f" (first at {first})" if first else ""
+            record_id = ids[row].as_py()
+            yield _say(table, row, "id", f"{kind} id {record_id!r} is used again{where}",
+                       "give every record its own id; merge or rename the duplicate")
 
 
-def people_cycles(org: Org) -> Iterator[Violation]:
-    bosses = {p.id: p.reports_to for p in org.people.values()}
-    for cycle in _parent_cycles(bosses):
-        yield Violation(cycle[0], "people report to each other in a loop: "
-                        + " -> ".join([*cycle, cycle[0]]),
-                        "one of them must report to someone outside the loop (or nobody)",
-                        column="reports_to")
+def unknown_parents(tables: WorkspaceTables) -> Iterator[Violation]:
+    index = account_index(tables)
+    table = tables.accounts
+    given = _valid(table.text("parent"))
+    parents = table.text("parent")
+    for n, row in enumerate(_rows(index.first & given & (index.parent < 0))):
+        parent = parents[row].as_py()
+        yield _say(table, row, "parent", f"parent {parent!r} is not an account here",
+                   _close_hint(parent, table.ids, "fix the parent id or leave it empty for a "
+                               "root", n))
 
 
-def _parent_cycles(parents: dict[str, str | None]) -> Iterator[list[str]]:
-    """Each loop of parent pointers once, starting at its smallest id."""
-    state: dict[str, int] = {}
-    for start in parents:
-        if start in state:
+def account_cycles(tables: WorkspaceTables) -> Iterator[Violation]:
+    table = tables.accounts
+    for loop in account_index(tables).account_loops[1]:
+        names, row = _rotate(table, loop)
+        yield _say(table, row, "parent", "accounts form a loop: " + " -> ".join(
+            [*names, names[0]]), "one of these accounts must get another parent (or none)")
+
+
+def people_cycles(tables: WorkspaceTables) -> Iterator[Violation]:
+    table = tables.people
+    for loop in account_index(tables).people_loops[1]:
+        names, row = _rotate(table, loop)
+        yield _say(table, row, "reports_to", "people report to each other in a loop: "
+                   + " -> ".join([*names, names[0]]),
+                   "one of them must report to someone outside the loop (or nobody)")
+
+
+def _rotate(table: RecordTable, loop: list[int]) -> tuple[list[str], int]:
+    """A loop's ids starting at its smallest (each loop is reported the same way every run)."""
+    names = [table.ids[row].as_py() for row in loop]
+    start = names.index(min(names))
+    return names[start:] + names[:start], loop[start]
+
+
+def tier_order(tables: WorkspaceTables) -> Iterator[Violation]:
+    index = account_index(tables)
+    parent = index.parent
+    has_parent = parent >= 0
+    mine = index.tier
+    theirs = index.tier[parent]
+    regular = TIER_ORDER.index(Tier.REGULAR.value)
+    wrong = has_parent & (mine >= 0) & (mine <= theirs) & ~((mine == regular)
+                                                           & (theirs == regular))
+    table = tables.accounts
+    for row in _rows(wrong):
+        up = int(parent[row])
+        yield _say(table, row, "tier", f"a {TIER_ORDER[mine[row]]} account sits under "
+                   f"{TIER_ORDER[theirs[row]]} account {table.ids[up].as_py()!r}; tiers descend "
+                   "global > national > key > regular",
+                   "move it higher up, or correct one of the two tiers")
+
+
+def missing_managers(tables: WorkspaceTables) -> Iterator[Violation]:
+    index = account_index(tables)
+    table = tables.accounts
+    regular = TIER_ORDER.index(Tier.REGULAR.value)
+    wrong = index.first & ~_valid(table.text("manager")) & (index.tier != regular)
+    for row in _rows(wrong):
+        account_id = table.ids[row].as_py()
+        yield _say(table, row, "manager", f"{TIER_ORDER[index.tier[row]]} account has no "
+                   "accountable manager", f"assign one: kam assign ORG {account_id} "
+                   "--manager PERSON")
+
+
+def unknown_managers(tables: WorkspaceTables) -> Iterator[Violation]:
+    index = account_index(tables)
+    table = tables.accounts
+    managers = table.text("manager")
+    wrong = index.first & _valid(managers) & (index.manager < 0)
+    for n, row in enumerate(_rows(wrong)):
+        manager = managers[row].as_py()
+        yield _say(table, row, "manager", f"manager {manager!r} is not in people.csv",
+                   _close_hint(manager, tables.people.ids,
+                               "add the person to people.csv or fix the id", n))
+
+
+def _manager_roles(index: AccountIndex) -> np.ndarray:
+    """The role code of each account's manager (-1: no known manager)."""
+    import numpy as np
+
+    return np.where(index.manager >= 0, index.role[index.manager], -1)
+
+
+def role_fits_tier(tables: WorkspaceTables) -> Iterator[Violation]:
+    import numpy as np
+
+    index = account_index(tables)
+    table = tables.accounts
+    roles = _manager_roles(index)
+    support = ROLE_ORDER.index(Role.SUPPORT.value)
+    fits = np.zeros((len(TIER_ORDER), len(ROLE_ORDER)), dtype=bool)
+    for tier, allowed in ROLES_FOR_TIER.items():
+        for role in allowed:
+            fits[TIER_ORDER.index(tier.value), ROLE_ORDER.index(role.value)] = True
+    known = index.first & (roles >= 0) & (roles != support) & (index.tier >= 0)
+    wrong = known & ~fits[np.maximum(index.tier, 0), np.maximum(roles, 0)]
+    people = tables.people
+    for row in _rows(wrong):
+        tier = Tier(TIER_ORDER[index.tier[row]])
+        names = ", ".join(sorted(r.value.upper() for r in ROLES_FOR_TIER[tier]))
+        role = ROLE_ORDER[roles[row]].upper()
+        article = "an" if role[0] in "AEIOU" else "a"
+        person = people.ids[int(index.manager[row])].as_py()
+        yield _say(table, row, "manager", f"{tier} account is managed by {person!r}, "
+                   f"{article} {role}; it needs one of {names}",
+                   "assign a manager of a fitting role, or change the tier")
+
+
+def national_one_country(tables: WorkspaceTables) -> Iterator[Violation]:
+    import numpy as np
+
+    from kamcore.structure import row_of
+
+    index = account_index(tables)
+    table = tables.accounts
+    national = TIER_ORDER.index(Tier.NATIONAL.value)
+    countries = table.text("country")
+    has_country = _valid(countries)
+    for row in _rows(index.first & (index.tier == national) & ~has_country):
+        yield _say(table, row, "country", "national account has no country",
+                   "set its ISO country code")
+    home = index.national
+    code = row_of(countries.unique(), countries)  # one small integer per country
+    under = (home >= 0) & (home != np.arange(len(home)))
+    home_code = code[np.maximum(home, 0)]
+    wrong = under & has_country & (home_code >= 0) & (code != home_code)
+    for row in _rows(wrong):
+        up = int(home[row])
+        yield _say(table, row, "country", f"account is in {countries[row].as_py()} but sits "
+                   f"under national account {table.ids[up].as_py()!r} "
+                   f"({countries[up].as_py()})",
+                   "move it under the national account of its own country")
+
+
+def global_spans_countries(tables: WorkspaceTables) -> Iterator[Violation]:
+    import numpy as np
+
+    from kamcore.structure import row_of
+
+    index = account_index(tables)
+    table = tables.accounts
+    countries = table.text("country")
+    distinct = countries.unique()
+    code = row_of(distinct, countries)
+    top = index.top
+    counted = (top >= 0) & (code >= 0)
+    pairs = np.unique(top[counted] * (len(distinct) + 1) + code[counted])
+    tops = pairs // (len(distinct) + 1)
+    spans = np.bincount(tops, minlength=len(top)) if len(top) else np.zeros(0, dtype=np.int64)
+    glob = TIER_ORDER.index(Tier.GLOBAL.value)
+    for row in _rows(index.first & (index.tier == glob) & (spans < 2)):
+        count = int(spans[row])
+        only = ""
+        if count == 1:
+            only_code = int(pairs[np.searchsorted(tops, row)] % (len(distinct) + 1))
+            only = f" (only {distinct[only_code].as_py()})"
+        yield _say(table, row, None, f"global account spans {count} "
+                   f"countr{'y' if count == 1 else 'ies'}{only}; a global account spans at "
+                   "least two", "make it a national account, or add its accounts in other "
+                   "countries")
+
+
+def nam_reports_to_gam(tables: WorkspaceTables) -> Iterator[Violation]:
+    index = account_index(tables)
+    table, people = tables.accounts, tables.people
+    roles = _manager_roles(index)
+    national = TIER_ORDER.index(Tier.NATIONAL.value)
+    nam = ROLE_ORDER.index(Role.NAM.value)
+    candidates = index.first & (index.tier == national) & (roles == nam) & (index.top >= 0)
+    boss = index.boss
+    for row in _rows(candidates):
+        nam_row = int(index.manager[row])
+        top = int(index.top[row])
+        gam_row = int(index.manager[top])
+        if gam_row < 0 or gam_row == nam_row:
             continue
-        path: list[str] = []
-        node: str | None = start
-        while node is not None and node in parents and node not in state:
-            state[node] = 1
-            path.append(node)
-            node = parents[node]
-        if node is not None and state.get(node) == 1:
-            cycle = path[path.index(node):]
-            first = cycle.index(min(cycle))
-            yield cycle[first:] + cycle[:first]
-        for visited in path:
-            state[visited] = 2
+        seen = {nam_row}
+        current = int(boss[nam_row])
+        while current >= 0 and current not in seen and current != gam_row:
+            seen.add(current)
+            current = int(boss[current])
+        if current != gam_row:
+            nam_id, gam_id = people.ids[nam_row].as_py(), people.ids[gam_row].as_py()
+            yield _say(table, row, "manager", f"NAM {nam_id!r} of this national account does "
+                       f"not report to {gam_id!r}, the GAM of global account "
+                       f"{table.ids[top].as_py()!r}",
+                       f"set reports_to of {nam_id!r} to {gam_id!r} (or someone below)")
 
 
-def tier_order(org: Org) -> Iterator[Violation]:
-    for account in org.accounts.values():
-        parent = org.accounts.get(account.parent or "")
-        if parent is None:
-            continue
-        nests = account.tier == parent.tier == Tier.REGULAR
-        if account.tier.rank <= parent.tier.rank and not nests:
-            yield Violation(account.id, f"a {account.tier} account sits under {parent.tier} "
-                            f"account {parent.id!r}; tiers descend global > national > key > "
-                            "regular", "move it higher up, or correct one of the two tiers",
-                            column="tier")
+def over_capacity(tables: WorkspaceTables) -> Iterator[Violation]:
+    import numpy as np
+
+    index = account_index(tables)
+    people = tables.people
+    managed = index.manager[index.first & (index.manager >= 0)]
+    load = np.bincount(managed, minlength=len(people))
+    capacity = people.column("capacity")
+    if capacity is None:
+        return
+    cap = capacity.fill_null(-1).to_numpy(zero_copy_only=False)
+    for row in _rows(index.person_first & (cap >= 0) & (load > cap)):
+        person_id = people.ids[row].as_py()
+        yield _say(people, row, "capacity", f"carries {load[row]} accounts, over a capacity "
+                   f"of {cap[row]}", f"hand some over: kam handover ORG --from {person_id} "
+                   "--spread")
 
 
-def missing_managers(org: Org) -> Iterator[Violation]:
-    for account in org.accounts.values():
-        if account.manager is None and account.tier != Tier.REGULAR:
-            yield Violation(account.id, f"{account.tier} account has no accountable manager",
-                            f"assign one: kam assign ORG {account.id} --manager PERSON",
-                            column="manager")
+def support_not_accountable(tables: WorkspaceTables) -> Iterator[Violation]:
+    index = account_index(tables)
+    support = ROLE_ORDER.index(Role.SUPPORT.value)
+    table, people = tables.accounts, tables.people
+    for row in _rows(index.first & (_manager_roles(index) == support)):
+        person = people.ids[int(index.manager[row])].as_py()
+        yield _say(table, row, "manager", f"support staff {person!r} cannot be the accountable "
+                   "manager", "assign an account manager; support staff are supervised by one")
 
 
-def unknown_managers(org: Org) -> Iterator[Violation]:
-    for account in org.accounts.values():
-        if account.manager is not None and account.manager not in org.people:
-            yield Violation(account.id, f"manager {account.manager!r} is not in people.csv",
-                            _close_hint(account.manager, org.people,
-                                        "add the person to people.csv or fix the id"),
-                            column="manager")
+def departed_own_nothing(tables: WorkspaceTables) -> Iterator[Violation]:
+    index = account_index(tables)
+    table, people = tables.accounts, tables.people
+    known = index.manager >= 0
+    departed = known & ~index.active[index.manager.clip(min=0)] if len(people) else known
+    for row in _rows(index.first & departed):
+        person = people.ids[int(index.manager[row])].as_py()
+        yield _say(table, row, "manager", f"manager {person!r} is inactive (departed)",
+                   f"hand the book over: kam handover ORG --from {person} --spread")
 
 
-def role_fits_tier(org: Org) -> Iterator[Violation]:
-    for account in org.accounts.values():
-        person = org.people.get(account.manager or "")
-        if person is None or person.role == Role.SUPPORT:
-            continue
-        allowed = ROLES_FOR_TIER[account.tier]
-        if person.role not in allowed:
-            names = ", ".join(sorted(r.value.upper() for r in allowed))
-            role = person.role.value.upper()
-            article = "an" if role[0] in "AEIOU" else "a"
-            yield Violation(account.id, f"{account.tier} account is managed by {person.id!r}, "
-                            f"{article} {role}; it needs one of {names}",
-                            "assign a manager of a fitting role, or change the tier",
-                            column="manager")
+def unknown_reports_to(tables: WorkspaceTables) -> Iterator[Violation]:
+    index = account_index(tables)
+    people = tables.people
+    bosses = people.text("reports_to")
+    for n, row in enumerate(_rows(index.person_first & _valid(bosses) & (index.boss < 0))):
+        boss = bosses[row].as_py()
+        yield _say(people, row, "reports_to", f"reports_to {boss!r} is not in people.csv",
+                   _close_hint(boss, people.ids, "fix the id, or leave it empty at the top", n))
 
 
-def _tier_ancestors(org: Org) -> dict[str, tuple[str | None, str | None]]:
-    """For every account: its nearest national and global ancestor-or-self, in one pass.
-
-    Walking each national's subtree separately is quadratic in the worst case; one top-down
-    pass over the tree is linear. Accounts caught in loops are left out (KAM103 reports them).
-    """
-    cache: dict[str, tuple[str | None, str | None]] = org.__dict__.get("_tier_ancestors", {})
-    if cache:
-        return cache
-    accounts = org.accounts
-    national_tier, global_tier = Tier.NATIONAL, Tier.GLOBAL
-    for start in accounts:
-        if start in cache:
-            continue
-        path: list[str] = []
-        on_path: set[str] = set()
-        node: str | None = start
-        while node is not None and node in accounts and node not in cache:
-            if node in on_path:
-                break  # a loop: KAM103 reports it; leave these accounts out
-            on_path.add(node)
-            path.append(node)
-            node = accounts[node].parent
-        else:
-            national, top = cache.get(node, (None, None)) if node is not None else (None, None)
-            for account_id in reversed(path):
-                tier = accounts[account_id].tier
-                if tier == national_tier:
-                    national = account_id
-                elif tier == global_tier:
-                    top = account_id
-                cache[account_id] = (national, top)
-    org.__dict__["_tier_ancestors"] = cache
-    return cache
+def _namespaced(table: RecordTable) -> dict[str, list[str]]:
+    """Plugin-field columns (``namespace.field``) by namespace, in header order."""
+    out: dict[str, list[str]] = {}
+    for column in table.extra_columns:
+        namespace, dot, name = column.partition(".")
+        if dot and name:
+            out.setdefault(namespace, []).append(column)
+    return out
 
 
-def national_one_country(org: Org) -> Iterator[Violation]:
-    for account in org.accounts.values():
-        if account.tier == Tier.NATIONAL and account.country is None:
-            yield Violation(account.id, "national account has no country",
-                            "set its ISO country code", column="country")
-    for account_id, (national, _) in _tier_ancestors(org).items():
-        if national is None or national == account_id:
-            continue
-        country = org.accounts[account_id].country
-        home = org.accounts[national].country
-        if country is not None and home is not None and country != home:
-            yield Violation(account_id, f"account is in {country} but sits under national "
-                            f"account {national!r} ({home})",
-                            "move it under the national account of its own country",
-                            column="country")
+def _filled(table: RecordTable, columns: list[str]) -> np.ndarray:
+    """Rows with a value in any of ``columns``."""
+    import numpy as np
+
+    mask = np.zeros(len(table), dtype=bool)
+    for column in columns:
+        mask |= _valid(table.text(column))
+    return mask
 
 
-def global_spans_countries(org: Org) -> Iterator[Violation]:
-    countries: dict[str, set[str]] = {}
-    for account_id, (_, top) in _tier_ancestors(org).items():
-        country = org.accounts[account_id].country
-        if top is not None and country is not None:
-            countries.setdefault(top, set()).add(country)
-    for account in org.accounts.values():
-        if account.tier != Tier.GLOBAL:
-            continue
-        seen = countries.get(account.id, set())
-        if len(seen) < 2:
-            only = f" (only {next(iter(seen))})" if seen else ""
-            yield Violation(account.id, f"global account spans {len(seen)} "
-                            f"countr{'y' if len(seen) == 1 else 'ies'}{only}; a global "
-                            "account spans at least two", "make it a national account, or add "
-                            "its accounts in other countries")
+def unknown_plugin_columns(tables: WorkspaceTables) -> Iterator[Violation]:
+    known = set(tables.registry.fields) if tables.registry is not None else set()
+    reported: set[str] = set()
+    for table in (tables.accounts, tables.people):
+        for namespace, columns in _namespaced(table).items():
+            if namespace in known or namespace in reported:
+                continue
+            rows = _rows(_filled(table, columns))
+            if not rows:
+                continue
+            reported.add(namespace)
+            row = rows[0]
+            column = next(c for c in columns if table.text(c)[row].is_valid)
+            yield _say(table, row, column, f"columns '{namespace}.*' belong to plugin "
+                       f"{namespace!r}, which is not installed; they are kept as they are",
+                       f"pip install kamcore-{namespace.replace('_', '-')} (or ignore: nothing "
+                       "is dropped on save)")
 
 
-def nam_reports_to_gam(org: Org) -> Iterator[Violation]:
-    for account in org.accounts.values():
-        if account.tier != Tier.NATIONAL or account.manager not in org.people:
-            continue
-        nam = org.people[account.manager or ""]
-        if nam.role != Role.NAM:
-            continue
-        top_id = _tier_ancestors(org).get(account.id, (None, None))[1]
-        top = org.accounts.get(top_id) if top_id else None
-        if top is None or top.manager not in org.people or top.manager == nam.id:
-            continue
-        if top.manager not in org.chain_of_command(nam.id):
-            yield Violation(account.id, f"NAM {nam.id!r} of this national account does not "
-                            f"report to {top.manager!r}, the GAM of global account {top.id!r}",
-                            f"set reports_to of {nam.id!r} to {top.manager!r} (or someone below)",
-                            column="manager")
-
-
-def over_capacity(org: Org) -> Iterator[Violation]:
-    load = Counter(a.manager for a in org.accounts.values() if a.manager is not None)
-    for person in org.people.values():
-        if person.capacity is not None and load[person.id] > person.capacity:
-            yield Violation(person.id, f"carries {load[person.id]} accounts, over a capacity of "
-                            f"{person.capacity}", f"hand some over: kam handover ORG --from "
-                            f"{person.id} --spread", column="capacity")
-
-
-def support_not_accountable(org: Org) -> Iterator[Violation]:
-    for account in org.accounts.values():
-        person = org.people.get(account.manager or "")
-        if person is not None and person.role == Role.SUPPORT:
-            yield Violation(account.id, f"support staff {person.id!r} cannot be the accountable "
-                            "manager", "assign an account manager; support staff are supervised "
-                            "by one", column="manager")
-
-
-def departed_own_nothing(org: Org) -> Iterator[Violation]:
-    for account in org.accounts.values():
-        person = org.people.get(account.manager or "")
-        if person is not None and not person.active:
-            yield Violation(account.id, f"manager {person.id!r} is inactive (departed)",
-                            f"hand the book over: kam handover ORG --from {person.id} --spread",
-                            column="manager")
-
-
-def unknown_reports_to(org: Org) -> Iterator[Violation]:
-    for person in org.people.values():
-        if person.reports_to is not None and person.reports_to not in org.people:
-            yield Violation(person.id, f"reports_to {person.reports_to!r} is not in people.csv",
-                            _close_hint(person.reports_to, org.people,
-                                        "fix the id, or leave it empty at the top"),
-                            column="reports_to")
-
-
-def unknown_plugin_columns(org: Org) -> Iterator[Violation]:
-    known = set(org.registry.fields) if org.registry is not None else set()
-    first: dict[str, tuple[str, str]] = {}
-    for kind, records in (("account", org.accounts), ("person", org.people)):
-        for record in records.values():
-            for namespace, values in record.ext.items():
-                if namespace not in known and namespace not in first:
-                    first[namespace] = (kind, record.id)
-                    column = f"{namespace}.{next(iter(values))}"
-                    yield Violation(record.id, f"columns '{namespace}.*' belong to plugin "
-                                    f"{namespace!r}, which is not installed; they are kept as "
-                                    "they are", f"pip install kamcore-{namespace.replace('_', '-')}"
-                                    " (or ignore: nothing is dropped on save)", column=column)
-
-
-def plugin_fields_valid(org: Org) -> Iterator[Violation]:
+def plugin_fields_valid(tables: WorkspaceTables) -> Iterator[Violation]:
+    """Each plugin's field model over the rows that have its fields (and only those)."""
     from pydantic import ValidationError
 
-    if org.registry is None:
+    if tables.registry is None:
         return
-    for namespace, fieldset in org.registry.fields.items():
-        for records, model in ((org.accounts, fieldset.account), (org.people, fieldset.person)):
-            if model is None:
+    for namespace, fieldset in tables.registry.fields.items():
+        for table, model in ((tables.accounts, fieldset.account),
+                             (tables.people, fieldset.person)):
+            columns = _namespaced(table).get(namespace)
+            if model is None or not columns:
                 continue
-            for record in records.values():
-                values = record.ext.get(namespace)
-                if values is None:
-                    continue
+            index = account_index(tables)
+            first = index.first if table.kind == "account" else index.person_first
+            rows = _rows(_filled(table, columns) & first)
+            if not rows:
+                continue
+            import pyarrow as pa
+
+            picked = pa.array(rows)
+            values = {c.partition(".")[2]: table.text(c).take(picked).to_pylist()
+                      for c in columns}
+            for i, row in enumerate(rows):
+                data = {name: cells[i] for name, cells in values.items() if cells[i] is not None}
                 try:
-                    model.model_validate(values)
+                    model.model_validate(data)
                 except ValidationError as exc:
                     for err in exc.errors():
                         field = str(err["loc"][0]) if err["loc"] else "?"
                         msg = str(err["msg"]).removeprefix("Value error, ")
-                        yield Violation(record.id, f"{namespace}.{field}: {msg} (plugin "
-                                        f"{fieldset.plugin!r})", f"see the {namespace} plugin's "
-                                        "docs for this field", column=f"{namespace}.{field}")
+                        yield _say(table, row, f"{namespace}.{field}", f"{namespace}.{field}: "
+                                   f"{msg} (plugin {fieldset.plugin!r})", f"see the {namespace} "
+                                   "plugin's docs for this field")
                 except Exception as exc:  # a buggy model must not stop other plugins' checks
-                    yield Violation(record.id, f"the field model of plugin {fieldset.plugin!r} "
-                                    f"failed on '{namespace}.*': {type(exc).__name__}: {exc}",
-                                    "report it to the plugin's authors", column=namespace)
+                    yield _say(table, row, namespace, f"the field model of plugin "
+                               f"{fieldset.plugin!r} failed on '{namespace}.*': "
+                               f"{type(exc).__name__}: {exc}", "report it to the plugin's "
+                               "authors")
 
 
-def _close_hint(wanted: str, known: Iterable[str], default: str) -> str:
+def _valid(column: object) -> np.ndarray:
+    import pyarrow as pa
+
+    assert isinstance(column, (pa.Array, pa.ChunkedArray))
+    return column.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _close_hint(wanted: str, known: pa.Array, default: str, n: int = 0) -> str:
+    """'did you mean ...?' for the first few violations (each one reads every id)."""
     import difflib
 
-    close = difflib.get_close_matches(wanted, list(known), n=1)
+    if n >= SUGGESTIONS:
+        return default
+    ids = [i for i in known.to_pylist() if isinstance(i, str)]
+    close = difflib.get_close_matches(wanted, ids, n=1)
     return f"did you mean {close[0]!r}?" if close else default
 
 
+TableCheck = Callable[["WorkspaceTables"], Iterator[Violation]]
+
 #: code, name, check, severity, summary. Codes are stable and never reused.
-CORE_RULES: tuple[tuple[str, str, Callable[[Org], Iterator[Violation]], str, str], ...] = (
+CORE_RULES: tuple[tuple[str, str, TableCheck, str, str], ...] = (
     ("KAM101", "duplicate-id", duplicate_ids, "error", "Every account and person id is unique."),
     ("KAM102", "unknown-parent", unknown_parents, "error", "An account's parent exists."),
     ("KAM103", "account-cycle", account_cycles, "error", "The account tree has no loops."),
@@ -328,4 +430,4 @@ CORE_RULES: tuple[tuple[str, str, Callable[[Org], Iterator[Violation]], str, str
 @hookimpl
 def kam_register_rules(register: Callable[..., None]) -> None:
     for code, name, check, severity, summary in CORE_RULES:
-        register(code, name, check, severity=severity, summary=summary)
+        register(code, name, check, severity=severity, summary=summary, form="tables")

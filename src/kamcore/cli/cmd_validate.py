@@ -11,7 +11,6 @@ from kamcore.cli.options import format_option, workspace_argument
 
 if TYPE_CHECKING:
     from kamcore.models import Finding
-    from kamcore.org import Org
 
 _COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
 
@@ -39,27 +38,29 @@ def validate(kam: object, org: str, fmt: str, group_by: str, select: tuple[str, 
       kam validate my-org --select KAM10 --group-by code
     """
     from kamcore.cli.context import KamContext
-    from kamcore.validation import has_errors
-    from kamcore.validation import validate as run_rules
+    from kamcore.structure import account_index
+    from kamcore.validation import has_errors, validate_tables
 
     assert isinstance(kam, KamContext)
     if list_rules:
         _print_rules(kam)
         return
-    loaded = kam.load(org)
-    findings = run_rules(loaded, select=list(select) or None)
+    tables = kam.read(org)
+    findings = validate_tables(tables, select=list(select) or None)
+    index = account_index(tables)
+    counts = (tables.settings.name, int(index.first.sum()), int(index.person_first.sum()))
     if fmt == "json":
         from kamcore.cli.output import render_json
 
         click.echo(render_json({
-            "org": loaded.settings.name,
-            "accounts": len(loaded.accounts),
-            "people": len(loaded.people),
+            "org": counts[0],
+            "accounts": counts[1],
+            "people": counts[2],
             "summary": _counts(findings),
             "findings": [f.model_dump(mode="json") for f in findings],
         }))
     else:
-        _print_text(loaded, findings, group_by)
+        _print_text(counts, findings, group_by)
     if has_errors(findings):
         raise click.exceptions.Exit(1)
 
@@ -71,7 +72,7 @@ def _counts(findings: list[Finding]) -> dict[str, int]:
     return counts
 
 
-def _print_text(org: Org, findings: list[Finding], group_by: str) -> None:
+def _print_text(org: tuple[str, int, int], findings: list[Finding], group_by: str) -> None:
     groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         key = (finding.file or "(plugins)") if group_by == "file" else (
@@ -94,8 +95,7 @@ def _print_text(org: Org, findings: list[Finding], group_by: str) -> None:
         click.echo()
     counts = _counts(findings)
     summary = (f"{counts['error']} error(s), {counts['warning']} warning(s), "
-               f"{counts['info']} info in {org.settings.name!r}: {len(org.accounts)} accounts, "
-               f"{len(org.people)} people")
+               f"{counts['info']} info in {org[0]!r}: {org[1]} accounts, {org[2]} people")
     colour = "red" if counts["error"] else "yellow" if counts["warning"] else "green"
     prefix = "OK: " if not counts["error"] else ""
     click.secho(prefix + summary, fg=colour, bold=True)

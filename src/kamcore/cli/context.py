@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from kamcore.org import Org
     from kamcore.registry import Registry
+    from kamcore.workspace.tables import WorkspaceTables
 
 
 @dataclass
@@ -38,6 +39,17 @@ class KamContext:
         from kamcore.workspace import load
 
         return load(path, registry=self.registry)
+
+    def read(self, path: str | Path) -> WorkspaceTables:
+        """Read a workspace into the reader's tables (no object per record).
+
+        :raises RecordErrors: records that cannot be read, all listed.
+        """
+        from kamcore.workspace.tables import read_workspace
+
+        tables = read_workspace(path, registry=self.registry)
+        tables.require_readable()
+        return tables
 
     def warn_plugin_problems(self) -> None:
         """Plugins that failed to load or declare are shown on stderr, once."""

@@ -17,7 +17,7 @@ from kamcore.models.quick import new_record
 from kamcore.org import Duplicate, Org
 
 if TYPE_CHECKING:
-    from kamcore.workspace.tables import RecordTable, WorkspaceTables
+    from kamcore.workspace.tables import RawTable, RecordTable, WorkspaceTables
 
 _TIERS = {t.value: t for t in Tier}
 _ROLES = {r.value: r for r in Role}
@@ -108,3 +108,72 @@ def records_of(table: RecordTable) -> Iterator[Account | Person]:
         record["ext"], record["extra"] = ext, extra
         yield (new_record(Account, record) if table.kind == "account"
                else new_record(Person, record))
+
+
+def tables_from_org(org: Org) -> WorkspaceTables:
+    """The tables of an org's records (built in Python, or edited): the other direction.
+
+    Cells go through the same reading rules as files do, so a rule sees one form whichever
+    way the org arrived; lines come from where the records were read, when they were.
+    """
+    from pathlib import Path
+
+    from kamcore.workspace.tables import WorkspaceTables, metric_defs, normalise
+
+    metrics = metric_defs(org.settings, org.registry)
+    problems: list[Any] = []
+    tables = {}
+    pairs: tuple[tuple[str, list[Account | Person], tuple[str, ...]], ...] = (
+        ("account", list(org.accounts.values()), _ACCOUNT_CORE),
+        ("person", list(org.people.values()), _PERSON_CORE))
+    for kind, records, core in pairs:
+        extra = [d.record for d in org.duplicates if d.kind == kind]
+        where = [org.location(kind, r.id) for r in records]
+        where += [d.location for d in org.duplicates if d.kind == kind]
+        raw = _raw_from_records(kind, records + extra, core, where,
+                                org.layout.get("accounts" if kind == "account" else "people"))
+        tables[kind] = normalise(kind, raw, set(metrics) if kind == "account" else set(),
+                                 problems)
+    folder = org.path or Path(".")
+    return WorkspaceTables(folder=folder, settings=org.settings, raw_settings={},
+                           storage=org.storage, accounts=tables["account"],
+                           people=tables["person"], metrics=metrics, registry=org.registry,
+                           problems=problems)
+
+
+_ACCOUNT_CORE = ("id", "name", "tier", "parent", "manager", "country", "industry", "currency")
+_PERSON_CORE = ("id", "name", "role", "reports_to", "capacity", "email", "active", "specialty")
+
+
+def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[str, ...],
+                      where: list[Location | None], layout: list[str] | None) -> RawTable:
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from kamcore.workspace.csvio import format_cell
+    from kamcore.workspace.tables import RawTable
+
+    del kind
+    rows: list[dict[str, str]] = []
+    for record in records:
+        cells = {c: format_cell(getattr(getattr(record, c), "value", getattr(record, c)))
+                 for c in core}
+        if isinstance(record, Account):
+            cells.update({m: format_cell(v) for m, v in record.metrics.items()})
+        for namespace, values in record.ext.items():
+            cells.update({f"{namespace}.{k}": format_cell(v) for k, v in values.items()})
+        cells.update({k: format_cell(v) for k, v in record.extra.items()})
+        rows.append(cells)
+    header = [c for c in (layout or []) if any(c in r for r in rows)] or list(core)
+    for cells in rows:
+        header += [c for c in cells if c not in header]
+    for c in core:
+        if c not in header:
+            header.append(c)
+    table = pa.table({c: pa.array([r.get(c) or None for r in rows], pa.string())
+                      for c in header})
+    files = {w.file for w in where if w is not None}
+    path = Path(next(iter(files))) if len(files) == 1 else None
+    lines = [w.line if w is not None else None for w in where]
+    return RawTable(path, header, table, lambda: lines)
