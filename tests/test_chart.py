@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from kamcore import Account, Org, Person
-from kamcore.chart import chart_data, render_chart, subtree_sums
+from kamcore.chart import chart_data, render_chart
 from kamcore.cli.app import make_cli
 from kamcore.plugins import get_plugin_manager
 
@@ -52,10 +52,9 @@ def test_chart_is_self_contained(acme_path: Path, tmp_path: Path):
     result = run("chart", str(acme_path), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and "94 accounts, 54 people" in result.output
-    # without the industry plugins the facts name unknown metrics: the chart says so, and
-    # falls back to sums of accounts.csv
-    assert "warning: totals are plain sums of accounts.csv" in result.output
-    assert "problem(s) in the facts" in result.output
+    # without the industry plugins the facts name metrics nobody declares: those rows are
+    # left out (kam validate warns, KAM153) and the totals still come from the rollup
+    assert "warning" not in result.output
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
@@ -78,16 +77,24 @@ def test_data_cannot_break_out_of_the_script():
     assert page.count("</script>") == 2  # the data blob and the code
 
 
-def test_subtree_sums_fallback():
+def test_chart_values_are_the_rollups():
     org = Org.build(accounts=[
         Account(id="G", name="G", tier="global", metrics={"revenue": 1.0}),
         Account(id="N", name="N", tier="national", parent="G", metrics={"revenue": 10.0}),
-        Account(id="K", name="K", tier="key", parent="N", metrics={"revenue": 100.0}),
+        Account(id="K", name="K", tier="key", parent="N", metrics={"revenue": 100.0},
+                currency="EUR"),
         Account(id="L", name="L", tier="key", parent="G")])
-    assert subtree_sums(org, ["revenue"]) == {"G": {"revenue": 111.0}, "N": {"revenue": 110.0},
-                                              "K": {"revenue": 100.0}, "L": {}}
+    # the org reports in USD and has no FX rate for EUR: the rollup refuses, and the chart shows no totals rather than sums
+    # that mix currencies
     data = chart_data(org)
-    assert data["totalsFrom"] == "subtree sums"
+    assert data["totalsFrom"] == "none" and "no FX rate for EUR" in data["totalsProblem"]
+    assert data["accounts"]["totals"] == [[None, None, None, None]]
+    org = org.replace(accounts={**org.accounts, "K": org.accounts["K"].model_copy(
+        update={"currency": None})})
+    data = chart_data(org)
+    assert data["totalsFrom"] == "rollup"
+    assert data["accounts"]["totals"] == [[111.0, 110.0, 100.0, None]]
+    assert data["accounts"]["own"] == [[1.0, 10.0, 100.0, None]]
     assert data["accounts"]["parent"] == [-1, 0, 1, 0]
 
 

@@ -134,7 +134,10 @@ def kam_register_rules(register: Callable[..., None]) -> None:
     ``Violation``, becomes one KAM900 finding naming the plugin and the rule; the other rules
     still run.
 
-    :param register: ``register(code, name, check, *, severity="error", summary="")``. Codes
+    :param register: ``register(code, name, check, *, severity="error", summary="",
+        form="org")``; ``form="tables"`` makes ``check(tables)`` get the reader's
+        :class:`~kamcore.workspace.tables.WorkspaceTables` (vectorised, no object per record;
+        .. versionadded:: 0.2). Codes
         are stable: a prefix per plugin (``HC101``) and never reused.
     :returns: nothing; results are collected through ``register``.
 

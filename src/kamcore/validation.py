@@ -42,8 +42,14 @@ def validate(org: Org, *, select: list[str] | None = None) -> list[Finding]:
         from kamcore.registry import registry_for
 
         org.registry = registry_for(get_plugin_manager(load_entrypoints=False))
-    return _validate(org.registry, org.settings, lambda: tables_from_org(org), lambda: org,
-                     select)
+    made: list[WorkspaceTables] = []
+
+    def as_tables() -> WorkspaceTables:
+        if not made:
+            made.append(tables_from_org(org))
+        return made[0]
+
+    return _validate(org.registry, org.settings, as_tables, lambda: org, select)
 
 
 def validate_tables(tables: WorkspaceTables, *, select: list[str] | None = None

@@ -11,6 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from kamcore.builtin.fact_rules import (
+    facts_metrics_known,
+    facts_readable,
+    fx_rates_present,
+    metric_in_facts_and_column,
+)
 from kamcore.hookspecs import hookimpl
 from kamcore.models import ROLES_FOR_TIER, Role, Tier
 from kamcore.registry import Violation
@@ -424,6 +430,15 @@ CORE_RULES: tuple[tuple[str, str, TableCheck, str, str], ...] = (
      "Namespaced columns belong to an installed plugin (they are kept either way)."),
     ("KAM140", "plugin-field-invalid", plugin_fields_valid, "error",
      "Plugin fields fit the plugin's model."),
+    ("KAM150", "fact-row-invalid", facts_readable, "error",
+     "Every fact row names a known account, metric and period and holds a finite number."),
+    ("KAM151", "fx-rate-missing", fx_rates_present, "error",
+     "Every currency in use has an FX rate for every period in use (and fx.csv reads)."),
+    ("KAM152", "metric-in-facts-and-column", metric_in_facts_and_column, "info",
+     "A metric comes from facts or from an accounts.csv column, not both (facts win)."),
+    ("KAM153", "fact-metric-unknown", facts_metrics_known, "warning",
+     "Fact rows name metrics that a loaded plugin or kam.yaml declares (else they are left "
+     "out)."),
 )
 
 

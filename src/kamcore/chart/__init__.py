@@ -1,9 +1,9 @@
 """``kam chart``: the org as one self-contained HTML file (inline CSS, JS and data; no network).
 
 The page gets the org as one JSON blob of columns (names, tiers, parent indexes, totals) and
-creates DOM nodes only when a branch is opened, so 10,000 accounts stay quick. Totals come from
-:func:`kamcore.rollup.account_totals` (facts and FX included) when it can run, else they are
-plain subtree sums of the metric columns of accounts.csv.
+creates DOM nodes only when a branch is opened, so 10,000 accounts stay quick. Own values and
+totals come from :func:`kamcore.rollup.rollup` (facts and FX included), so the page shows what
+``kam rollup`` prints; when the rollup cannot run the page has no totals and says why.
 """
 
 from __future__ import annotations
@@ -32,46 +32,42 @@ def chart_metrics(org: Org, wanted: Sequence[str] | None = None) -> list[str]:
     return ordered[:3]
 
 
-def subtree_sums(org: Org, metrics: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Own value plus everything below, per account (no FX, no facts): the fallback."""
-    totals = {aid: {m: a.metrics[m] for m in metrics if m in a.metrics}
-              for aid, a in org.accounts.items()}
-    order: list[str] = list(org.roots())
-    for aid in order:
-        order.extend(org.account_graph.successors(aid))
-    seen: set[str] = set()
-    for aid in reversed(order):
-        if aid in seen:
-            continue
-        seen.add(aid)
-        parent = org.accounts[aid].parent
-        if parent in totals and parent != aid:
-            for metric, value in totals[aid].items():
-                totals[parent][metric] = totals[parent].get(metric, 0.0) + value
-    return totals
+def account_values(org: Org, metrics: Sequence[str]) -> tuple[
+        dict[str, dict[str, float]], dict[str, dict[str, float]], str | None]:
+    """Own values and subtree totals per account, from the rollup (facts, FX, each metric's
+    aggregation): the chart shows the numbers ``kam rollup`` prints, never a second sum.
 
-
-def account_totals(org: Org, metrics: Sequence[str]) -> tuple[
-        dict[str, dict[str, float]], str, str | None]:
-    """Totals per account, where they came from, and why the rollup could not be used.
-
-    :returns: ``(totals, "rollup" | "subtree sums" | "none", problem or None)``.
+    :returns: ``(own, totals, problem)``; when the rollup cannot run, both are empty and
+        ``problem`` says why (``kam validate`` names the cause with its code).
     """
-    if not metrics:
-        return {}, "none", None
-    try:
-        from kamcore.rollup import account_totals as rollup_totals
+    import math
 
-        return rollup_totals(org, list(metrics)), "rollup", None
-    except Exception as exc:  # e.g. facts naming a metric whose plugin is not loaded
+    from kamcore.errors import KamError
+
+    if not metrics:
+        return {}, {}, None
+    try:
+        from kamcore.rollup import rollup
+
+        result = rollup(org, list(metrics), own=True)
+    except KamError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return subtree_sums(org, metrics), "subtree sums", first
+        return {}, {}, first
+    own: dict[str, dict[str, float]] = {}
+    totals: dict[str, dict[str, float]] = {}
+    for record in result.to_records():
+        for metric in metrics:
+            for key, target in ((metric, own), (f"{metric}_total", totals)):
+                value = record.get(key)
+                if value is not None and not math.isnan(value):
+                    target.setdefault(record["id"], {})[metric] = float(value)
+    return own, totals, None
 
 
 def chart_data(org: Org, metrics: Sequence[str] | None = None) -> dict[str, Any]:
     """The JSON blob the page reads: columns, indexes instead of ids."""
     names = chart_metrics(org, metrics)
-    totals, source, problem = account_totals(org, names)
+    own, totals, problem = account_values(org, names)
     account_ids = list(org.accounts)
     index = {aid: i for i, aid in enumerate(account_ids)}
     person_ids = list(org.people)
@@ -82,7 +78,7 @@ def chart_data(org: Org, metrics: Sequence[str] | None = None) -> dict[str, Any]
     return {
         "org": org.settings.name,
         "currency": org.settings.currency,
-        "totalsFrom": source,
+        "totalsFrom": "rollup" if problem is None and names else "none",
         "totalsProblem": problem,
         "metrics": [{"name": m, "label": (known[m].label if m in known and known[m].label
                                           else m.replace("_", " ").capitalize()),
@@ -97,7 +93,7 @@ def chart_data(org: Org, metrics: Sequence[str] | None = None) -> dict[str, Any]
             "managerRaw": [a.manager or "" for a in accounts],
             "country": [a.country or "" for a in accounts],
             "industry": [a.industry or "" for a in accounts],
-            "own": [[a.metrics.get(m) for a in accounts] for m in names],
+            "own": [[own.get(a.id, {}).get(m) for a in accounts] for m in names],
             "totals": [[totals.get(a.id, {}).get(m) for a in accounts] for m in names],
         },
         "people": {

@@ -43,8 +43,9 @@ def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str 
 
     data = chart_data(loaded, metrics or None)
     if data["totalsProblem"]:
-        click.secho("warning: totals are plain sums of accounts.csv (no facts, no FX): the "
-                    f"rollup failed: {data['totalsProblem']}", fg="yellow", err=True)
+        click.secho("warning: the chart shows no totals: the rollup cannot run: "
+                    f"{data['totalsProblem']} (kam validate names the cause)", fg="yellow",
+                    err=True)
     atomic_write_text(output, render_chart(loaded, title=title, data=data))
     click.echo(f"wrote {output} ({len(loaded.accounts)} accounts, {len(loaded.people)} people)",
                err=True)

@@ -47,6 +47,11 @@ def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
     names: tuple[pa.Array, pa.Array] | None
     if isinstance(source, Org):
         settings, folder = source.settings, source.path
+        if source.registry is None:  # an Org built in Python: the built-in metrics at least
+            from kamcore.plugins import get_plugin_manager
+            from kamcore.registry import registry_for
+
+            source.registry = registry_for(get_plugin_manager(load_entrypoints=False))
         metrics = source.metrics
         accounts, people_cols = from_org(source, people=people)
         persons = list(source.people.values())
@@ -71,6 +76,22 @@ def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
         step("reading facts")
         inputs.facts = read_facts(facts_path, accounts.ids, list(metrics), skip_bad=skip_bad)
     return inputs
+
+
+def _sources(inputs: Inputs, shown: Sequence[str]) -> dict[str, str]:
+    """Which file each metric's values come from (facts win over an accounts.csv column)."""
+    import numpy as np
+
+    facts = inputs.facts
+    in_facts = set() if facts is None else {facts.metrics[i] for i in
+                                            np.unique(facts.metric).tolist()}
+    out: dict[str, str] = {}
+    for name in shown:
+        if facts is not None and name in in_facts:
+            out[name] = facts.path.name
+        elif name in inputs.accounts.numbers:
+            out[name] = "accounts.csv"
+    return out
 
 
 def _no_fx(settings: Settings) -> FxTable:
@@ -130,8 +151,10 @@ def rollup(source: Org | str | Path, metrics: Sequence[str] | None = None, *,
     selection, columns = select_periods(inputs, selection, by_period)
     if step:
         step("rolling up")
+    sources = _sources(inputs, shown)
     blocks = own_values(inputs, names, columns, by_period)
-    skipped = list(inputs.facts.skipped) if inputs.facts else []
+    skipped = ([*inputs.facts.skipped, *inputs.facts.unknown_metrics] if inputs.facts
+               else [])
     inputs.facts = None  # folded into the blocks: let millions of fact rows go
     if by == "account":
         result = account_view(inputs, shown, names, blocks, depth=depth, top=top, own=own)
@@ -142,6 +165,7 @@ def rollup(source: Org | str | Path, metrics: Sequence[str] | None = None, *,
     result.period = selection.label if selection is not None else None
     result.periods = [b.label for b in blocks if b.label]
     result.skipped = skipped
+    result.sources = sources
     result.title = inputs.name
     return result
 

@@ -115,17 +115,20 @@ def _link(cols: Columns, ids: pa.Array, parents: pa.Array,
     for row in dup[:20]:
         first = cols.location(int(first_row[id_codes[row]]))
         problems.append(KamError(
-            f"duplicate {noun} id {ids[int(row)].as_py()!r}", location=cols.location(int(row)),
+            f"duplicate {noun} id {ids[int(row)].as_py()!r} [KAM101]",
+            location=cols.location(int(row)),
             hint=f"line {first.line if first else '?'} already uses it; ids must be unique"))
     for row, column, value in bad_numbers:
         problems.append(KamError(f"{noun} {ids[row].as_py()!r}: {column} is {value}",
                                  location=_col(cols.location(row), column),
                                  hint="use a finite number, or leave the cell empty"))
     unknown = np.flatnonzero(parent_codes >= distinct)
+    rule = {"parent": "KAM102", "manager": "KAM106"}.get(what, "KAM121")
     for row in unknown[:20]:
         problems.append(KamError(
             f"{noun} {ids[int(row)].as_py()!r}: {what} {parents[int(row)].as_py()!r} does not "
-            "exist", location=_col(cols.location(int(row)), what),
+            f"exist [{rule}]",
+            location=_col(cols.location(int(row)), what),
             hint=f"fix the id in column {what!r}, or leave it empty"))
     if problems:
         more = len(missing_id) + len(dup) + len(unknown) - sum(
@@ -146,7 +149,8 @@ def cycle_error(cols: Columns, nodes: list[int]) -> BadTree:
     loop = " -> ".join([*names, names[0]])
     noun = "account" if cols.kind == "account" else "person"
     column = "parent" if cols.kind == "account" else "reports_to"
-    return BadTree([KamError(f"{noun} {names[0]!r} is its own ancestor: {loop}",
+    code = "KAM103" if cols.kind == "account" else "KAM122"
+    return BadTree([KamError(f"{noun} {names[0]!r} is its own ancestor: {loop} [{code}]",
                              location=_col(cols.location(nodes[0]), column),
                              hint=f"break the loop by changing one {column}")])
 

@@ -52,6 +52,8 @@ class Facts:
     periods: list[Period]
     metrics: list[str]
     skipped: list[KamError] = field(default_factory=list)
+    #: Rows of metrics that no loaded plugin or kam.yaml declares: left out, not fatal.
+    unknown_metrics: list[KamError] = field(default_factory=list)
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
@@ -206,8 +208,15 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
                                      hint=hints[code]))
         if len(shown) > 200:
             problems.append(KamError(f"... and {len(shown) - 200} more bad fact rows"))
-        if not skip_bad:
-            raise BadFacts(problems)
+        # rows of a metric no loaded plugin declares are left out, never fatal: like the
+        # columns of a plugin that is not installed (KAM130), they are kept and named
+        ignored = [p for p, r in zip(problems, shown[:200], strict=False) if reasons[r] == 2]
+        fatal = [p for p in problems if p not in ignored]
+        if fatal and not skip_bad:
+            raise BadFacts(fatal)
+        keep = reasons == 0
+        return Facts(path, account[keep], period[keep], metric[keep], values[keep],
+                     good_labels, list(metric_names), fatal if skip_bad else [], ignored)
     keep = reasons == 0
     return Facts(path, account[keep], period[keep], metric[keep], values[keep], good_labels,
                  list(metric_names), problems)

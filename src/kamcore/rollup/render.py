@@ -114,6 +114,9 @@ def _title(result: RollupResult) -> str:
         parts.append("periods " + ", ".join(result.periods))
     elif result.period:
         parts.append(f"period {result.period}")
+    facts = sorted({f for f in result.sources.values() if f != "accounts.csv"})
+    if facts:  # say so: the same metric may also be a column of accounts.csv (KAM152)
+        parts.append("from " + " and ".join(facts))
     return " · ".join(p for p in parts if p)
 
 

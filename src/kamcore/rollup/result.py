@@ -36,6 +36,8 @@ class RollupResult:
     :ivar period: the period filter in effect (``None`` without facts).
     :ivar periods: the period columns of a ``by_period`` rollup.
     :ivar skipped: bad fact rows left out by ``skip_bad``.
+    :ivar sources: where each metric's values came from: ``facts.csv`` (or ``.parquet``) or
+        ``accounts.csv``; facts win when both give a metric.
     :ivar total: for group views, the aggregates over all accounts.
     """
 
@@ -47,6 +49,7 @@ class RollupResult:
     period: str | None = None
     periods: list[str] = field(default_factory=list)
     skipped: list[KamError] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
     title: str = ""
     #: Group views: the same aggregates over every account (the table's last line).
     total: dict[str, Any] | None = None
@@ -132,5 +135,5 @@ class RollupResult:
                 "periods": self.periods, "metrics": self.metrics,
                 "columns": [{"key": c.key, "label": c.header, "kind": c.kind}
                             for c in self.columns],
-                "skipped": [str(p) for p in self.skipped],
+                "skipped": [str(p) for p in self.skipped], "sources": self.sources,
                 "rows": self.to_records(), "total": self.total}

@@ -25,6 +25,15 @@ def find_facts(folder: Path) -> Path | None:
     return None
 
 
+def _raw_names(path: Path) -> dict[str, str]:
+    """``{trimmed name: name as written}`` for the header of a CSV file."""
+    import csv
+
+    with path.open("rb") as handle:
+        first = handle.readline(1 << 20).decode("utf-8-sig", errors="replace")
+    return {name.strip(): name for name in next(csv.reader([first]), [])}
+
+
 def read_facts_table(path: Path) -> pa.Table:
     """The four fact columns: periods and metrics dictionary-encoded (few distinct values, so
     millions of rows stay small), account ids as text (looked up once with ``index_in``:
@@ -41,11 +50,15 @@ def read_facts_table(path: Path) -> pa.Table:
         else:
             from pyarrow import csv as pacsv
 
+            raw = _raw_names(path)  # header cells as written (a spreadsheet pads them)
+
             def read(value_type: pa.DataType) -> pa.Table:
                 return pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 22),
                                       convert_options=pacsv.ConvertOptions(
-                    column_types={"account": pa.string(), "period": text, "metric": text,
-                                  "value": value_type},
+                    column_types={raw.get("account", "account"): pa.string(),
+                                  raw.get("period", "period"): text,
+                                  raw.get("metric", "metric"): text,
+                                  raw.get("value", "value"): value_type},
                     null_values=[""], strings_can_be_null=True,
                     quoted_strings_can_be_null=True))
 
@@ -56,6 +69,7 @@ def read_facts_table(path: Path) -> pa.Table:
     except (pa.ArrowInvalid, OSError) as exc:
         raise WorkspaceError(f"cannot read {path}: {exc}", location=Location(str(path)),
                              hint="facts need the columns account,period,metric,value") from None
+    table = table.rename_columns([name.strip() for name in table.column_names])
     missing = [c for c in FACT_COLUMNS if c not in table.column_names]
     if missing:
         raise WorkspaceError(f"missing column(s) {', '.join(missing)} in {path.name}",

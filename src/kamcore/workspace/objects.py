@@ -116,7 +116,6 @@ def tables_from_org(org: Org) -> WorkspaceTables:
     Cells go through the same reading rules as files do, so a rule sees one form whichever
     way the org arrived; lines come from where the records were read, when they were.
     """
-    from pathlib import Path
 
     from kamcore.workspace.tables import WorkspaceTables, metric_defs, normalise
 
@@ -134,8 +133,7 @@ def tables_from_org(org: Org) -> WorkspaceTables:
                                 org.layout.get("accounts" if kind == "account" else "people"))
         tables[kind] = normalise(kind, raw, set(metrics) if kind == "account" else set(),
                                  problems)
-    folder = org.path or Path(".")
-    return WorkspaceTables(folder=folder, settings=org.settings, raw_settings={},
+    return WorkspaceTables(folder=org.path, settings=org.settings, raw_settings={},
                            storage=org.storage, accounts=tables["account"],
                            people=tables["person"], metrics=metrics, registry=org.registry,
                            problems=problems)

@@ -134,9 +134,12 @@ class RecordTable:
 
 @dataclass
 class WorkspaceTables:
-    """A workspace as read: settings and both record tables, with every reading problem."""
+    """A workspace as read: settings and both record tables, with every reading problem.
 
-    folder: Path
+    ``folder`` is ``None`` for tables made from an org built in Python (no facts, no FX).
+    """
+
+    folder: Path | None
     settings: Settings
     raw_settings: dict[str, Any]
     storage: str
