@@ -84,8 +84,8 @@ def test_chart_values_are_the_rollups():
         Account(id="K", name="K", tier="key", parent="N", metrics={"revenue": 100.0},
                 currency="EUR"),
         Account(id="L", name="L", tier="key", parent="G")])
-    # the org reports in USD and has no FX rate for EUR: the rollup refuses, and the chart shows no totals rather than sums
-    # that mix currencies
+    # the org reports in USD and has no FX rate for EUR: the rollup refuses, and the chart
+    # shows no totals rather than sums that mix currencies
     data = chart_data(org)
     assert data["totalsFrom"] == "none" and "no FX rate for EUR" in data["totalsProblem"]
     assert data["accounts"]["totals"] == [[None, None, None, None]]
