@@ -84,5 +84,5 @@ def fact_lines(path: Path, n: int) -> list[int]:
         return list(range(1, n + 1))
     from kamcore.workspace.tables import data_row_lines
 
-    lines = data_row_lines(path, path.read_bytes())
+    lines = list(data_row_lines(path, path.read_bytes()))
     return lines + list(range(len(lines) + 2, n + 2))
