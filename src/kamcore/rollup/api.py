@@ -22,16 +22,17 @@ if TYPE_CHECKING:
     from kamcore.rollup.fx import FxTable
     from kamcore.rollup.result import RollupResult
     from kamcore.settings import Settings
+    from kamcore.workspace.tables import WorkspaceTables
 
 Progress = Callable[[str], None]
 
 
-def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
+def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registry | None = None,
                 pm: pluggy.PluginManager | None = None, skip_bad: bool = False,
                 people: bool = False, step: Progress | None = None) -> Inputs:
     """Read what a rollup needs: account columns, metric definitions, FX, facts.
 
-    :param source: an Org, or a workspace folder (fast columnar path).
+    :param source: an Org, the reader's tables, or a workspace folder (read by the reader).
     :param people: also read people (manager rollups).
     :param step: called with a label before each stage (progress display).
     """
@@ -58,9 +59,12 @@ def load_inputs(source: Org | str | Path, *, registry: Registry | None = None,
         names = (pa.array([p.id for p in persons], pa.string()),
                  pa.array([p.name for p in persons], pa.string()))
     else:
-        from kamcore.workspace.tables import read_workspace
+        from kamcore.workspace.tables import WorkspaceTables, read_workspace
 
-        tables = read_workspace(source, pm=pm, registry=registry)
+        if isinstance(source, WorkspaceTables):
+            tables = source
+        else:
+            tables = read_workspace(source, pm=pm, registry=registry)
         tables.require_readable()
         settings, folder, metrics = tables.settings, tables.folder, tables.metrics
         accounts = columns_from_table(tables.accounts)
@@ -101,14 +105,16 @@ def _no_fx(settings: Settings) -> FxTable:
     return FxTable(settings.currency)
 
 
-def rollup(source: Org | str | Path, metrics: Sequence[str] | None = None, *,
+def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | None = None, *,
            by: str = "account", period: str | None = None, by_period: bool = False,
            depth: int | None = None, top: int | None = None, skip_bad: bool = False,
            own: bool = True, compact: bool = False, pm: pluggy.PluginManager | None = None,
            registry: Registry | None = None, step: Progress | None = None) -> RollupResult:
     """Roll metrics up the account tree, the management chain, or by a field.
 
-    :param source: an :class:`~kamcore.Org`, or a workspace folder.
+    :param source: an :class:`~kamcore.Org`, a workspace folder, or its tables as
+        :func:`kamcore.workspace.tables.read_workspace` gives them (read once, used by
+        several commands).
     :param metrics: metric names; by default every metric that has values.
     :param by: ``account`` (subtree totals), ``manager`` (own book and team total), or a field
         to group accounts by: ``tier``, ``country``, ``industry``, ``currency``, a plugin field
