@@ -8,6 +8,7 @@ so a 200,000-deep chain costs the same few passes as a flat org.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -183,3 +184,25 @@ def account_index(tables: WorkspaceTables) -> AccountIndex:
     if cached is None:
         cached = tables.__dict__["_index"] = AccountIndex(tables)
     return cached
+
+
+def children_of(parent: np.ndarray, keep: np.ndarray) -> Callable[[int], list[int]]:
+    """``children(row)``: the rows whose parent is ``row``, in file order (one stable sort)."""
+    import numpy as np
+
+    rows = np.flatnonzero(keep & (parent >= 0))
+    order = rows[np.argsort(parent[rows], kind="stable")]
+    keys = parent[order]
+
+    def children(row: int) -> list[int]:
+        lo, hi = np.searchsorted(keys, [row, row + 1])
+        return [int(r) for r in order[lo:hi]]
+
+    return children
+
+
+def roots_of(parent: np.ndarray, keep: np.ndarray) -> list[int]:
+    """Rows without a parent (or whose parent does not exist), in file order."""
+    import numpy as np
+
+    return [int(r) for r in np.flatnonzero(keep & (parent < 0))]

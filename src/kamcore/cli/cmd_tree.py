@@ -9,7 +9,9 @@ import click
 from kamcore.cli.options import workspace_argument
 
 if TYPE_CHECKING:
-    from kamcore.org import Org
+    import numpy as np
+
+    from kamcore.workspace.tables import RecordTable, WorkspaceTables
 
 
 @click.command()
@@ -34,56 +36,94 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
       kam tree examples/acme --metric revenue --depth 1
     """
     from kamcore.cli.context import KamContext
-    from kamcore.cli.treeview import TIER_STYLE, account_label, draw
+    from kamcore.cli.treeview import TIER_STYLE, TableLabels, draw
+    from kamcore.structure import children_of, roots_of
 
     assert isinstance(kam, KamContext)
-    loaded = kam.load(org)
+    tables = kam.read(org)  # no object per record: a million accounts draw in seconds
+    labels = TableLabels(tables)
+    index = labels.index
     if people:
-        roots = [account_id] if account_id else loaded.top_people()
-        if account_id:
-            loaded.person(account_id)
+        table, keep, parent = tables.people, index.person_first, index.boss
+    else:
+        table, keep, parent = tables.accounts, index.first, index.parent
+    if account_id:
+        start = _row_of(table, keep, account_id)
+        roots = [start]
+    else:
+        roots = roots_of(parent, keep)
+    children = children_of(parent, keep)
 
-        def person_label(pid: str) -> str:
-            p = loaded.people[pid]
-            inactive = "" if p.active else " (inactive)"
-            spec = f" {p.specialty}" if p.specialty else ""
-            return (f"{p.name} [{p.role.value.upper()}{spec}] {p.id} · "
-                    f"{len(loaded.book(pid))} accounts{inactive}")
+    def name(row: int) -> str:
+        return str(labels.cell(table.kind, "id", row))
 
-        for line in draw(roots, loaded.reports, person_label, depth=depth):
+    if people:
+        import numpy as np
+
+        books = np.bincount(index.manager[index.first & (index.manager >= 0)],
+                            minlength=len(tables.people))
+
+        def person_label(row: int) -> str:
+            cell = labels.cell
+            inactive = "" if cell("person", "active", row) else " (inactive)"
+            specialty = cell("person", "specialty", row)
+            spec = f" {specialty}" if specialty else ""
+            return (f"{cell('person', 'name', row)} [{str(cell('person', 'role', row)).upper()}"
+                    f"{spec}] {name(row)} · {books[row]} accounts{inactive}")
+
+        for line in draw(roots, children, person_label, depth=depth, name=name):
             click.echo(line)
         return
-    roots = [account_id] if account_id else loaded.roots()
-    if account_id:
-        loaded.account(account_id)
+    totals_text = _totals(tables, metrics) if metrics else {}
 
-    totals_text = _totals(loaded, metrics) if metrics else {}
-
-    def label(aid: str) -> str:
-        tier = loaded.accounts[aid].tier.value
-        text = click.style(account_label(loaded, aid), fg=TIER_STYLE[tier],
+    def label(row: int) -> str:
+        tier = str(labels.cell("account", "tier", row))
+        text = click.style(labels.account(row), fg=TIER_STYLE[tier],
                            bold=tier in ("global", "national"))
-        return text + totals_text.get(aid, "")
+        return text + totals_text.get(name(row), "")
 
-    for line in draw(roots, loaded.children, label, depth=depth):
+    for line in draw(roots, children, label, depth=depth, name=name):
         click.echo(line)
 
 
-def _totals(org: Org, metrics: tuple[str, ...]) -> dict[str, str]:
+def _row_of(table: RecordTable, keep: np.ndarray, record_id: str) -> int:
+    """The row of ``record_id``; :raises NotFound: with close ids suggested."""
+    import difflib
+
+    from kamcore.errors import NotFound
+
+    ids = table.ids.to_pylist()
+    try:
+        row = ids.index(record_id)
+    except ValueError:
+        close = difflib.get_close_matches(record_id, [i for i in ids if i], n=3)
+        noun = "account" if table.kind == "account" else "person"
+        raise NotFound(f"no {noun} with id {record_id!r}",
+                       hint=("did you mean " + " or ".join(repr(c) for c in close) + "?")
+                       if close else None) from None
+    assert keep[row]
+    return row
+
+
+def _totals(tables: WorkspaceTables, metrics: tuple[str, ...]) -> dict[str, str]:
     """`` · revenue 1,234,567 EUR · orders 412`` per account (subtree totals)."""
-    from kamcore.rollup.api import account_totals
+    import math
+
+    from kamcore.rollup.api import rollup
     from kamcore.rollup.render import format_number
 
-    totals = account_totals(org, metrics)
-    defs = org.metrics
-    currency = org.settings.currency
+    result = rollup(tables, list(metrics), own=False)
+    defs = tables.metrics
+    currency = tables.settings.currency
     out = {}
-    for aid, values in totals.items():
+    for record in result.to_records():
         parts = []
         for name in metrics:
+            value = record.get(f"{name}_total")
+            given = value is not None and not math.isnan(value)
             money = defs[name].is_money
-            number = format_number(values.get(name), "money" if money else "number")
-            unit = f" {currency}" if money and name in values else ""
+            number = format_number(value if given else None, "money" if money else "number")
+            unit = f" {currency}" if money and given else ""
             parts.append(f"{name} {number}{unit}")
-        out[aid] = click.style(" · " + " · ".join(parts), fg="cyan")
+        out[record["id"]] = click.style(" · " + " · ".join(parts), fg="cyan")
     return out
