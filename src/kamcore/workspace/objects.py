@@ -145,33 +145,39 @@ _PERSON_CORE = ("id", "name", "role", "reports_to", "capacity", "email", "active
 
 def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[str, ...],
                       where: list[Location | None], layout: list[str] | None) -> RawTable:
+    """Records as text columns, column by column (a dict per record would cost 3x)."""
     from pathlib import Path
 
     import pyarrow as pa
 
-    from kamcore.workspace.csvio import format_cell
     from kamcore.workspace.tables import RawTable
 
-    del kind
-    rows: list[dict[str, str]] = []
-    for record in records:
-        cells = {c: format_cell(getattr(getattr(record, c), "value", getattr(record, c)))
-                 for c in core}
-        if isinstance(record, Account):
-            cells.update({m: format_cell(v) for m, v in record.metrics.items()})
-        for namespace, values in record.ext.items():
-            cells.update({f"{namespace}.{k}": format_cell(v) for k, v in values.items()})
-        cells.update({k: format_cell(v) for k, v in record.extra.items()})
-        rows.append(cells)
-    header = [c for c in (layout or []) if any(c in r for r in rows)] or list(core)
-    for cells in rows:
-        header += [c for c in cells if c not in header]
-    for c in core:
-        if c not in header:
-            header.append(c)
-    table = pa.table({c: pa.array([r.get(c) or None for r in rows], pa.string())
-                      for c in header})
+    columns: dict[str, list[str | None]] = {
+        c: [_text(getattr(r, c)) for r in records] for c in core}
+    if kind == "account":
+        names = dict.fromkeys(m for r in records if isinstance(r, Account) for m in r.metrics)
+        for m in names:
+            columns[m] = [_text(r.metrics.get(m)) if isinstance(r, Account) else None
+                          for r in records]
+    spaced = dict.fromkeys((ns, k) for r in records for ns, d in r.ext.items() for k in d)
+    for ns, k in spaced:
+        columns[f"{ns}.{k}"] = [_text(r.ext.get(ns, {}).get(k)) for r in records]
+    for k in dict.fromkeys(k for r in records for k in r.extra):
+        columns[k] = [_text(r.extra.get(k)) for r in records]
+    given = [c for c in (layout or []) if c in columns and (
+        c in core or any(v is not None for v in columns[c]))]
+    header = given + [c for c in columns if c not in given]
+    table = pa.table({c: pa.array(columns[c], pa.string()) for c in header})
     files = {w.file for w in where if w is not None}
     path = Path(next(iter(files))) if len(files) == 1 else None
     lines = [w.line if w is not None else None for w in where]
     return RawTable(path, header, table, lambda: lines)
+
+
+def _text(value: object) -> str | None:
+    """One cell as the files would hold it (``None`` for empty)."""
+    from kamcore.workspace.csvio import format_cell
+
+    if value is None or isinstance(value, str):
+        return value or None
+    return format_cell(getattr(value, "value", value)) or None
