@@ -7,7 +7,8 @@ validation; where each record came from is looked up only when a message asks fo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamcore.errors import Location
@@ -15,6 +16,7 @@ from kamcore.models import Account, Person
 from kamcore.models.enums import Role, Tier
 from kamcore.models.quick import new_record
 from kamcore.org import Duplicate, Org
+from kamcore.workspace.csvio import format_cell
 
 if TYPE_CHECKING:
     from kamcore.workspace.tables import RawTable, RecordTable, WorkspaceTables
@@ -127,9 +129,7 @@ def tables_from_org(org: Org) -> WorkspaceTables:
         ("person", list(org.people.values()), _PERSON_CORE))
     for kind, records, core in pairs:
         extra = [d.record for d in org.duplicates if d.kind == kind]
-        where = [org.location(kind, r.id) for r in records]
-        where += [d.location for d in org.duplicates if d.kind == kind]
-        raw = _raw_from_records(kind, records + extra, core, where,
+        raw = _raw_from_records(kind, records + extra, core, _where(org, kind, records),
                                 org.layout.get("accounts" if kind == "account" else "people"))
         tables[kind] = normalise(kind, raw, set(metrics) if kind == "account" else set(),
                                  problems)
@@ -143,11 +143,26 @@ _ACCOUNT_CORE = ("id", "name", "tier", "parent", "manager", "country", "industry
 _PERSON_CORE = ("id", "name", "role", "reports_to", "capacity", "email", "active", "specialty")
 
 
-def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[str, ...],
-                      where: list[Location | None], layout: list[str] | None) -> RawTable:
-    """Records as text columns, column by column (a dict per record would cost 3x)."""
+def _where(org: Org, kind: str, records: list[Account | Person]
+           ) -> tuple[Path | None, Callable[[], list[int | None]]]:
+    """The file the records came from, and their lines (looked up only when a finding asks)."""
     from pathlib import Path
 
+    first = org.location(kind, records[0].id) if records else None
+    path = Path(first.file) if first is not None else None
+
+    def lines() -> list[int | None]:
+        found = [org.location(kind, r.id) for r in records]
+        found += [d.location for d in org.duplicates if d.kind == kind]
+        return [w.line if w is not None and Path(w.file) == path else None for w in found]
+
+    return path, lines
+
+
+def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[str, ...],
+                      where: tuple[Path | None, Callable[[], list[int | None]]],
+                      layout: list[str] | None) -> RawTable:
+    """Records as text columns, column by column (a dict per record would cost 3x)."""
     import pyarrow as pa
 
     from kamcore.workspace.tables import RawTable
@@ -168,16 +183,12 @@ def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[st
         c in core or any(v is not None for v in columns[c]))]
     header = given + [c for c in columns if c not in given]
     table = pa.table({c: pa.array(columns[c], pa.string()) for c in header})
-    files = {w.file for w in where if w is not None}
-    path = Path(next(iter(files))) if len(files) == 1 else None
-    lines = [w.line if w is not None else None for w in where]
-    return RawTable(path, header, table, lambda: lines)
+    path, lines = where
+    return RawTable(path, header, table, lines)
 
 
 def _text(value: object) -> str | None:
     """One cell as the files would hold it (``None`` for empty)."""
-    from kamcore.workspace.csvio import format_cell
-
     if value is None or isinstance(value, str):
         return value or None
     return format_cell(getattr(value, "value", value)) or None
