@@ -103,6 +103,80 @@ def test_unknown_metric(acme_path: Path, tmp_path: Path):
     assert result.exit_code == 2 and "no metric 'margin'" in result.output
 
 
+def test_the_command_builds_no_org(acme_path: Path, tmp_path: Path, monkeypatch):
+    """kam chart works from the reader's tables: no pydantic record per account."""
+    import kamcore.workspace.objects as objects
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("kam chart built an Org")
+
+    monkeypatch.setattr(objects, "org_from_tables", refuse)
+    monkeypatch.setattr(objects, "records_of", refuse)
+    out = tmp_path / "chart.html"
+    result = run("chart", str(acme_path), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "94 accounts, 54 people" in result.output
+
+
+def test_tables_and_org_give_the_same_page(acme_path: Path, tmp_path: Path):
+    """One implementation: the Org is turned into the reader's tables; the page embeds
+    byte for byte what json.dumps makes of chart_data."""
+    import kamcore
+    from kamcore.chart import chart_columns
+    from kamcore.workspace.tables import read_workspace
+
+    out = tmp_path / "chart.html"
+    assert run("chart", str(acme_path), "-o", str(out)).exit_code == 0
+    embedded = re.search(r'id="kam-data">(.*?)</script>', out.read_text(), re.S).group(1)
+    pm = get_plugin_manager(load_entrypoints=False)
+    from_org = chart_data(kamcore.load(acme_path, pm=pm))
+    from_tables = chart_data(read_workspace(acme_path, pm=pm))
+    assert from_org == from_tables == json.loads(embedded)
+    assert embedded == json.dumps(from_tables, ensure_ascii=False,
+                                  separators=(",", ":")).replace("<", "\\u003c")
+    # cells json.dumps escapes, "<", non-ASCII, floats repr writes in several ways, loops
+    org = Org.build(accounts=[
+        Account(id="X", name='</script>"q\\ \u00e9 \u2028 \u65e5', tier="key",
+                metrics={"revenue": -0.0}),
+        Account(id="Y", name="tab\there", tier="global", metrics={"revenue": 1e17}),
+        Account(id="Z", name="z<", tier="global", parent="Z", metrics={"revenue": 0.1 + 0.2}),
+        Account(id="W", name="w", tier="national", parent="Z", manager="Q",
+                metrics={"revenue": 1e-7}),
+        Account(id="V", name="v", tier="national", parent="W", metrics={"revenue": 12.0})],
+        people=[Person(id="P", name="P", role="kam", reports_to="Q"),
+                Person(id="Q", name="Q<", role="vp", reports_to="P", active=False)])
+    columns = chart_columns(org)
+    fast = b"".join(columns.json_pieces()).decode()
+    from kamcore.chart import _parents_acyclic
+
+    slow = json.dumps(_parents_acyclic(columns.to_data()), ensure_ascii=False,
+                      separators=(",", ":")).replace("<", "\\u003c")
+    assert fast == slow
+    assert json.loads(fast)["people"]["reportsTo"] in ([1, -1], [-1, 0])  # the loop is cut
+
+
+def test_duplicates_keep_the_first_and_say_why_there_are_no_totals(tmp_path: Path):
+    """Like the Org, the page keeps the first record of an id; the rollup refuses the
+    duplicate (as kam rollup does) and the page and the warning name the first problem."""
+    ws = tmp_path / "ws"
+    assert run("init", str(ws)).exit_code == 0
+    (ws / "accounts.csv").write_text(
+        "id,name,tier,parent,manager,revenue\n"
+        "G,Group,global,,,\nN,Nation,national,G,,10\nN,Nation again,national,G,,99\n"
+        "K,Key,key,N,,5\n")
+    (ws / "people.csv").write_text("id,name,role\n")
+    out = tmp_path / "chart.html"
+    result = run("chart", str(ws), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "duplicate account id 'N' [KAM101]" in result.output
+    data = json.loads(re.search(r'id="kam-data">(.*?)</script>', out.read_text(),
+                                re.S).group(1))
+    assert data["accounts"]["id"] == ["G", "N", "K"]
+    assert data["accounts"]["name"][1] == "Nation"
+    assert data["accounts"]["parent"] == [-1, 0, 1]
+    assert "KAM101" in data["totalsProblem"] and data["totalsFrom"] == "none"
+
+
 # -- in a real browser ----------------------------------------------------------------------
 
 def _chromium() -> str:

@@ -1,9 +1,15 @@
 """``kam chart``: the org as one self-contained HTML file (inline CSS, JS and data; no network).
 
 The page gets the org as one JSON blob of columns (names, tiers, parent indexes, totals) and
-creates DOM nodes only when a branch is opened, so 10,000 accounts stay quick. Own values and
-totals come from :func:`kamcore.rollup.rollup` (facts and FX included), so the page shows what
-``kam rollup`` prints; when the rollup cannot run the page has no totals and says why.
+creates DOM nodes only when a branch is opened, so 10,000 accounts stay quick. The blob is built
+from the one reader's tables (no object per account; an :class:`~kamcore.Org` is turned into
+the same tables first), and the own values and totals come from one :func:`kamcore.rollup.rollup`
+over those tables (facts and FX included), so the page shows what ``kam rollup`` prints; when
+the rollup cannot run the page has no totals and says why.
+
+Like the :class:`~kamcore.Org`, the page keeps the first record of a duplicated id. ``kam
+chart`` writes the blob straight from the columns (Arrow joins the text; no list per column),
+byte for byte what ``json.dumps`` makes of :func:`chart_data`.
 """
 
 from __future__ import annotations
@@ -11,28 +17,64 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from kamcore.org import Org
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
-_TIERS = ("global", "national", "key", "regular")
+    from kamcore.org import Org
+    from kamcore.settings import Settings
+    from kamcore.workspace.tables import WorkspaceTables
+
+def as_tables(source: Org | WorkspaceTables) -> WorkspaceTables:
+    """The reader's tables of ``source`` (an Org is converted; tables are returned as given)."""
+    from kamcore.org import Org
+
+    if not isinstance(source, Org):
+        return source
+    from kamcore.workspace.objects import tables_from_org
+
+    if source.registry is None:  # an Org built in Python: the built-in metrics at least
+        from kamcore.plugins import get_plugin_manager
+        from kamcore.registry import registry_for
+
+        source.registry = registry_for(get_plugin_manager(load_entrypoints=False))
+    return tables_from_org(source)
 
 
-def chart_metrics(org: Org, wanted: Sequence[str] | None = None) -> list[str]:
+def chart_metrics(source: Org | WorkspaceTables,
+                  wanted: Sequence[str] | None = None) -> list[str]:
     """The metrics to show: those asked for, else up to three that have values (money first)."""
     if wanted:
         return list(wanted)
-    used = {m for a in org.accounts.values() for m in a.metrics}
-    known = org.metrics
+    return _default_metrics(as_tables(source))
+
+
+def _default_metrics(tables: WorkspaceTables) -> list[str]:
+    import numpy as np
+
+    from kamcore.structure import account_index
+
+    first = account_index(tables).first
+    accounts = tables.accounts
+    used = set()
+    for name in accounts.metrics:
+        column = accounts.column(name)
+        if column is not None and (~np.isnan(column.to_numpy(zero_copy_only=False)[first])).any():
+            used.add(name)
+    known = tables.metrics
+    order = list(known)
     ordered = sorted(used, key=lambda m: (not (m in known and known[m].is_money),
-                                          list(known).index(m) if m in known else 99, m))
+                                          order.index(m) if m in known else 99, m))
     return ordered[:3]
 
 
-def account_values(org: Org, metrics: Sequence[str]) -> tuple[
+def account_values(source: Org | WorkspaceTables, metrics: Sequence[str]) -> tuple[
         dict[str, dict[str, float]], dict[str, dict[str, float]], str | None]:
     """Own values and subtree totals per account, from the rollup (facts, FX, each metric's
     aggregation): the chart shows the numbers ``kam rollup`` prints, never a second sum.
@@ -42,115 +84,384 @@ def account_values(org: Org, metrics: Sequence[str]) -> tuple[
     """
     import math
 
+    tables = as_tables(source)
+    ids, own_cols, total_cols, problem = _rolled_up(tables, metrics)
+    own: dict[str, dict[str, float]] = {}
+    totals: dict[str, dict[str, float]] = {}
+    id_list = ids.to_pylist() if ids is not None else []
+    for metric, own_col, total_col in zip(metrics, own_cols, total_cols, strict=True):
+        for target, values in ((own, own_col), (totals, total_col)):
+            for account_id, value in zip(id_list, values.tolist(), strict=True):
+                if not math.isnan(value):
+                    target.setdefault(account_id, {})[metric] = value
+    return own, totals, problem
+
+
+def _rolled_up(tables: WorkspaceTables, metrics: Sequence[str]) -> tuple[
+        Any, list[np.ndarray], list[np.ndarray], str | None]:
+    """One rollup over ``tables``: its ids and, per metric, own values and totals as float64
+    (NaN where there is none); or the reason it cannot run."""
+    import numpy as np
+    import pyarrow as pa
+
     from kamcore.errors import KamError
 
     if not metrics:
-        return {}, {}, None
+        return None, [], [], None
     try:
         from kamcore.rollup import rollup
 
-        result = rollup(org, list(metrics), own=True)
+        result = rollup(tables, list(metrics), own=True)
     except KamError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return {}, {}, first
-    own: dict[str, dict[str, float]] = {}
-    totals: dict[str, dict[str, float]] = {}
-    for record in result.to_records():
-        for metric in metrics:
-            for key, target in ((metric, own), (f"{metric}_total", totals)):
-                value = record.get(key)
-                if value is not None and not math.isnan(value):
-                    target.setdefault(record["id"], {})[metric] = float(value)
-    return own, totals, None
+        return None, [], [], _first_line(exc)
+    table = result.table
+    n = table.num_rows
+
+    def floats(key: str) -> np.ndarray:
+        if key not in table.column_names:
+            return np.full(n, np.nan)
+        column = table.column(key).combine_chunks().cast(pa.float64()).fill_null(np.nan)
+        return column.to_numpy(zero_copy_only=False)
+
+    ids = table.column("id").combine_chunks()
+    return (ids, [floats(m) for m in metrics], [floats(f"{m}_total") for m in metrics], None)
 
 
-def chart_data(org: Org, metrics: Sequence[str] | None = None) -> dict[str, Any]:
-    """The JSON blob the page reads: columns, indexes instead of ids."""
-    names = chart_metrics(org, metrics)
-    own, totals, problem = account_values(org, names)
-    account_ids = list(org.accounts)
-    index = {aid: i for i, aid in enumerate(account_ids)}
-    person_ids = list(org.people)
-    pindex = {pid: i for i, pid in enumerate(person_ids)}
-    accounts = list(org.accounts.values())
-    people = list(org.people.values())
-    known = org.metrics
-    return {
-        "org": org.settings.name,
-        "currency": org.settings.currency,
+def _first_line(exc: Exception) -> str:
+    """What the chart says when the rollup cannot run: the first problem, not a count."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        text = str(problems[0]).strip().splitlines()
+        first = text[0] if text else type(problems[0]).__name__
+        return first + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@dataclass
+class ChartColumns:
+    """The page's data as columns, before any Python list is made.
+
+    :ivar header: ``org``, ``currency``, ``totalsFrom``, ``totalsProblem``, ``metrics``.
+    :ivar accounts: per key, a pyarrow string array (text), a numpy int64 array (tiers and
+        indexes) or, for ``own`` and ``totals``, one float64 array per metric (NaN: none).
+    :ivar people: the same for people.
+    """
+
+    header: dict[str, Any]
+    accounts: dict[str, Any]
+    people: dict[str, Any]
+
+    @property
+    def problem(self) -> str | None:
+        """Why the page has no totals (``None`` when the rollup ran)."""
+        problem: str | None = self.header["totalsProblem"]
+        return problem
+
+    def to_data(self) -> dict[str, Any]:
+        """The blob as :func:`chart_data` returns it: plain lists."""
+        return {**self.header,
+                "accounts": {k: _as_list(v) for k, v in self.accounts.items()},
+                "people": {k: _as_list(v) for k, v in self.people.items()}}
+
+    def json_pieces(self) -> Iterator[bytes]:
+        """The blob as UTF-8 JSON, loops cut and ``<`` escaped, as the page embeds it."""
+        head = json.dumps(self.header, ensure_ascii=False, separators=(",", ":"))
+        yield _escape(head[:-1]).encode()
+        for name, columns, up in (("accounts", self.accounts, "parent"),
+                                  ("people", self.people, "reportsTo")):
+            yield f',"{name}":{{'.encode()
+            for i, (key, value) in enumerate(columns.items()):
+                yield (("," if i else "") + json.dumps(key) + ":").encode()
+                if key == up:
+                    value = _cut_loops_array(value)
+                if isinstance(value, list):
+                    yield b"["
+                    for j, column in enumerate(value):
+                        if j:
+                            yield b","
+                        yield _json_floats(column)
+                    yield b"]"
+                else:
+                    yield _json_array(value)
+            yield b"}"
+        yield b"}"
+
+
+def chart_columns(source: Org | WorkspaceTables,
+                  metrics: Sequence[str] | None = None) -> ChartColumns:
+    """The page's data as columns, from the reader's tables and one rollup over them."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.structure import account_index
+
+    tables = as_tables(source)
+    names = chart_metrics(tables, metrics)
+    index = account_index(tables)
+    accounts, people = tables.accounts, tables.people
+    rows = np.flatnonzero(index.first)              # the Org's accounts: first of each id
+    prows = np.flatnonzero(index.person_first)
+    position = np.full(len(accounts), -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    pposition = np.full(len(people), -1, dtype=np.int64)
+    pposition[prows] = np.arange(len(prows))
+    every = len(rows) == len(accounts), len(prows) == len(people)
+
+    def text(table: Any, name: str, empty: str | None = None) -> pa.Array:
+        column = table.text(name)
+        if not every[table is people]:
+            column = column.take(pa.array(rows if table is accounts else prows))
+        return column.fill_null(empty) if empty is not None else column
+
+    def via(linked: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """Rows of the tables -> positions on the page (-1 stays -1)."""
+        if not len(where):
+            return np.full(len(linked), -1, dtype=np.int64)
+        return np.where(linked >= 0, where[np.maximum(linked, 0)], -1)
+
+    def link(ups: np.ndarray, where: np.ndarray, own: np.ndarray) -> np.ndarray:
+        linked = ups[own]
+        found = via(linked, where)
+        found[linked == own] = -1  # its own parent: a root
+        return found
+
+    ids, own_cols, total_cols, problem = _rolled_up(tables, names)
+    account_ids = text(accounts, "id")
+    if ids is not None:
+        at = pc.index_in(account_ids, value_set=ids).fill_null(-1)
+        at = at.to_numpy(zero_copy_only=False).astype(np.int64)
+        found = at >= 0
+        where = np.maximum(at, 0)
+
+        def pick(column: np.ndarray) -> np.ndarray:
+            if not len(column):
+                return np.full(len(rows), np.nan)
+            return np.where(found, column[where], np.nan)
+
+        own_values = [pick(c) for c in own_cols]
+        total_values = [pick(c) for c in total_cols]
+    else:
+        own_values = [np.full(len(rows), np.nan) for _ in names]
+        total_values = [np.full(len(rows), np.nan) for _ in names]
+    known = tables.metrics
+    header = {
+        "org": tables.settings.name,
+        "currency": tables.settings.currency,
         "totalsFrom": "rollup" if problem is None and names else "none",
         "totalsProblem": problem,
         "metrics": [{"name": m, "label": (known[m].label if m in known and known[m].label
                                           else m.replace("_", " ").capitalize()),
                      "money": bool(m in known and known[m].is_money)} for m in names],
-        "accounts": {
-            "id": account_ids,
-            "name": [a.name for a in accounts],
-            "tier": [_TIERS.index(a.tier.value) for a in accounts],
-            "parent": [-1 if a.parent is None or a.parent == a.id else index.get(a.parent, -1)
-                       for a in accounts],
-            "manager": [pindex.get(a.manager or "", -1) for a in accounts],
-            "managerRaw": [a.manager or "" for a in accounts],
-            "country": [a.country or "" for a in accounts],
-            "industry": [a.industry or "" for a in accounts],
-            "own": [[own.get(a.id, {}).get(m) for a in accounts] for m in names],
-            "totals": [[totals.get(a.id, {}).get(m) for a in accounts] for m in names],
-        },
-        "people": {
-            "id": person_ids,
-            "name": [p.name for p in people],
-            "role": [p.role.value for p in people],
-            "reportsTo": [pindex.get(p.reports_to or "", -1) if p.reports_to != p.id else -1
-                          for p in people],
-            "active": [1 if p.active else 0 for p in people],
-            "specialty": [p.specialty or "" for p in people],
-        },
     }
+    return ChartColumns(header, {
+        "id": account_ids,
+        "name": text(accounts, "name"),
+        "tier": index.tier[rows],
+        "parent": link(index.parent, position, rows),
+        "manager": via(index.manager[rows], pposition),
+        "managerRaw": text(accounts, "manager", ""),
+        "country": text(accounts, "country", ""),
+        "industry": text(accounts, "industry", ""),
+        "own": own_values,
+        "totals": total_values,
+    }, {
+        "id": text(people, "id"),
+        "name": text(people, "name"),
+        "role": text(people, "role"),
+        "reportsTo": link(index.boss, pposition, prows),
+        "active": index.active[prows].astype(np.int64),
+        "specialty": text(people, "specialty", ""),
+    })
 
 
-def render_chart(org: Org, *, metrics: Sequence[str] | None = None,
+def chart_data(source: Org | WorkspaceTables,
+               metrics: Sequence[str] | None = None) -> dict[str, Any]:
+    """The JSON blob the page reads: columns, indexes instead of ids.
+
+    :param source: the reader's tables (:func:`kamcore.workspace.tables.read_workspace`), or
+        an :class:`~kamcore.Org` (turned into the same tables).
+    :param metrics: metrics to total per account; default up to three that have values.
+    """
+    return chart_columns(source, metrics).to_data()
+
+
+def render_chart(source: Org | WorkspaceTables, *, metrics: Sequence[str] | None = None,
                  title: str | None = None, data: dict[str, Any] | None = None) -> str:
     """The whole HTML page.
 
+    :param source: an :class:`~kamcore.Org`, or the reader's tables.
     :param metrics: metrics to total per account; default up to three that have values.
     :param title: page title; default the org's name.
     :param data: :func:`chart_data` already computed (``metrics`` is then ignored).
     """
+    if data is not None:
+        blob = _escape(json.dumps(_parents_acyclic(data), ensure_ascii=False,
+                                  separators=(",", ":")))
+    else:
+        blob = b"".join(chart_columns(source, metrics).json_pieces()).decode()
+    before, after = _page(source.settings, title)
+    return before + blob + after
+
+
+def write_chart(stream: IO[bytes], settings: Settings, columns: ChartColumns,
+                title: str | None = None) -> None:
+    """Write the page to a binary stream, the blob column by column (no page-sized string)."""
+    before, after = _page(settings, title)
+    stream.write(before.encode())
+    for piece in columns.json_pieces():
+        stream.write(piece)
+    stream.write(after.encode())
+
+
+def _page(settings: Settings, title: str | None) -> tuple[str, str]:
+    """The page before and after the data blob."""
     import kamcore
 
     package = resources.files("kamcore.chart")
     template = (package / "template.html").read_text(encoding="utf-8")
-    data = _parents_acyclic(data if data is not None else chart_data(org, metrics))
-    # "<" escaped so no cell can close the script element.
-    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     parts = {
         "CSS": (package / "chart.css").read_text(encoding="utf-8"),
         "JS": (package / "chart.js").read_text(encoding="utf-8"),
-        "TITLE": html.escape(title or org.settings.name),
-        "CURRENCY": html.escape(org.settings.currency),
+        "TITLE": html.escape(title or settings.name),
+        "CURRENCY": html.escape(settings.currency),
         "VERSION": html.escape(kamcore.__version__),
         "DATE": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "DATA": blob,
     }
     # One pass: text put in (a title, an account name) is never scanned for markers again.
-    return re.sub(r"__(CSS|JS|TITLE|CURRENCY|VERSION|DATE|DATA)__",
-                  lambda m: parts[m.group(1)], template)
+    before, after = template.split("__DATA__", 1)
+    return tuple(re.sub(r"__(CSS|JS|TITLE|CURRENCY|VERSION|DATE)__",  # type: ignore[return-value]
+                        lambda m: parts[m.group(1)], half) for half in (before, after))
+
+
+def _escape(text: str) -> str:
+    """``<`` escaped so no cell can close the script element."""
+    return text.replace("<", "\\u003c")
+
+
+def _as_list(value: Any) -> list[Any]:
+    import numpy as np
+
+    if isinstance(value, list):
+        return [_floats_list(column) for column in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value.to_pylist()
+
+
+def _floats_list(column: np.ndarray) -> list[float | None]:
+    import numpy as np
+
+    shown = column.astype(object)
+    shown[np.isnan(column)] = None
+    return shown.tolist()
+
+
+def _json_array(values: Any) -> bytes:
+    """A text (pyarrow) or integer (numpy) column as a JSON array, as json.dumps writes it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, np.ndarray):
+        return _joined(pa.array(values, pa.int64()).cast(pa.string()))
+    data = values.buffers()[2] if len(values) else None
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    # what json.dumps escapes when ensure_ascii is off (the buffer may hold more than the
+    # array's cells: a false alarm only takes the slower path)
+    if ((raw < 0x20) | (raw == 0x22) | (raw == 0x5C)).any():
+        text = json.dumps(values.to_pylist(), ensure_ascii=False, separators=(",", ":"))
+        return _escape(text).encode()
+    kind = _text_type(values)
+    quote = pa.scalar('"', kind)
+    quoted = pc.binary_join_element_wise(quote, values.cast(kind), quote, pa.scalar("", kind))
+    if (raw == 0x3C).any():
+        quoted = pc.replace_substring(quoted, "<", "\\u003c")
+    return _joined(quoted)
+
+
+def _text_type(values: pa.Array) -> pa.DataType:
+    """``string`` while the joined column stays below Arrow's 2 GiB, else ``large_string``."""
+    import pyarrow as pa
+
+    small = values.nbytes + 16 * len(values) < 2 ** 31 - 1
+    return pa.string() if small else pa.large_string()
+
+
+def _json_floats(column: np.ndarray) -> bytes:
+    """Floats as json.dumps writes them (``repr``; NaN as null): whole numbers below 1e16
+    (``1234.0``) through Arrow, the rest through ``repr``."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    missing = np.isnan(column)
+    if np.isinf(column).any():
+        return json.dumps(_floats_list(column), separators=(",", ":")).encode()
+    whole = (~missing & (np.abs(column) < 1e16) & (column == np.round(column))
+             & ~((column == 0) & np.signbit(column)))
+    ints = pa.array(np.where(whole, column, 0).astype(np.int64)).cast(pa.string())
+    text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(ints, ".0", ""), "null")
+    rest = ~whole & ~missing
+    if rest.any():
+        text = pc.replace_with_mask(text, pa.array(rest),
+                                    pa.array([repr(v) for v in column[rest].tolist()],
+                                             pa.string()))
+    return _joined(text)
+
+
+def _joined(text: pa.Array) -> bytes:
+    """Cells (no nulls but those written ``null``) joined with commas inside brackets."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = _text_type(text)
+    cells = text.cast(kind).fill_null("null")
+    lists = pa.ListArray if kind == pa.string() else pa.LargeListArray
+    one = lists.from_arrays(pa.array([0, len(cells)], pa.int32() if kind == pa.string()
+                                     else pa.int64()), cells)
+    joined = pc.binary_join(one, pa.scalar(",", kind))[0]
+    return b"[" + joined.as_buffer().to_pybytes() + b"]"
+
+
+def _cut_loops_array(ups: np.ndarray) -> np.ndarray:
+    """A copy of ``ups`` with loops cut; only an org with a loop is walked record by record."""
+    import numpy as np
+
+    from kamcore.structure import cycles
+
+    if not cycles(np.asarray(ups, dtype=np.int64))[0].any():
+        return ups
+    cut = ups.tolist()
+    _cut_loops(cut)
+    return np.asarray(cut, dtype=np.int64)
 
 
 def _parents_acyclic(data: dict[str, Any]) -> dict[str, Any]:
     """Cut parent and manager loops (an invalid org still draws; validate reports the loop)."""
+    import numpy as np
+
+    from kamcore.structure import cycles
+
     for table, key in (("accounts", "parent"), ("people", "reportsTo")):
         ups: list[int] = data[table][key]
-        state = [0] * len(ups)
-        for start in range(len(ups)):
-            path = []
-            node = start
-            while node >= 0 and state[node] == 0:
-                state[node] = 1
-                path.append(node)
-                node = ups[node]
-            if node >= 0 and state[node] == 1:
-                ups[node] = -1
-            for visited in path:
-                state[visited] = 2
+        if cycles(np.asarray(ups, dtype=np.int64))[0].any():
+            _cut_loops(ups)
     return data
+
+
+def _cut_loops(ups: list[int]) -> None:
+    """Walk from each record up; where a walk meets itself, that record's link is cut."""
+    state = [0] * len(ups)
+    for start in range(len(ups)):
+        path = []
+        node = start
+        while node >= 0 and state[node] == 0:
+            state[node] = 1
+            path.append(node)
+            node = ups[node]
+        if node >= 0 and state[node] == 1:
+            ups[node] = -1
+        for visited in path:
+            state[visited] = 2

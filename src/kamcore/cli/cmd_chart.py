@@ -29,23 +29,21 @@ def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str 
       kam chart examples/acme -o acme.html
       kam chart examples/acme --metric revenue --metric orders -o acme.html
     """
-    from kamcore.atomic import atomic_write_text
-    from kamcore.chart import render_chart
+    from kamcore.atomic import atomic_open
+    from kamcore.chart import chart_columns, write_chart
     from kamcore.errors import NotFound
 
-    loaded = kam.load(org)
-    known = set(loaded.metrics) | {m for a in loaded.accounts.values() for m in a.metrics}
+    tables = kam.read(org)  # the reader's tables: no object per account
+    known = set(tables.metrics)
     for name in metrics:
         if name not in known:
             raise NotFound(f"no metric {name!r} in this org",
                            hint="known: " + ", ".join(sorted(known)))
-    from kamcore.chart import chart_data
-
-    data = chart_data(loaded, metrics or None)
-    if data["totalsProblem"]:
+    columns = chart_columns(tables, metrics or None)
+    if columns.problem:
         click.secho("warning: the chart shows no totals: the rollup cannot run: "
-                    f"{data['totalsProblem']} (kam validate names the cause)", fg="yellow",
-                    err=True)
-    atomic_write_text(output, render_chart(loaded, title=title, data=data))
-    click.echo(f"wrote {output} ({len(loaded.accounts)} accounts, {len(loaded.people)} people)",
-               err=True)
+                    f"{columns.problem} (kam validate names the cause)", fg="yellow", err=True)
+    with atomic_open(output, "wb") as stream:
+        write_chart(stream, tables.settings, columns, title)
+    click.echo(f"wrote {output} ({len(columns.accounts['id'])} accounts, "
+               f"{len(columns.people['id'])} people)", err=True)
