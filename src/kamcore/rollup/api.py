@@ -29,11 +29,14 @@ Progress = Callable[[str], None]
 
 def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registry | None = None,
                 pm: pluggy.PluginManager | None = None, skip_bad: bool = False,
-                people: bool = False, step: Progress | None = None) -> Inputs:
+                people: bool = False, step: Progress | None = None,
+                columns: Sequence[str] | None = None) -> Inputs:
     """Read what a rollup needs: account columns, metric definitions, FX, facts.
 
     :param source: an Org, the reader's tables, or a workspace folder (read by the reader).
     :param people: also read people (manager rollups).
+    :param columns: from a folder, read only these columns beside the core ones and the
+        metrics (``None``: all).
     :param step: called with a label before each stage (progress display).
     """
     import pyarrow as pa
@@ -64,7 +67,7 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
         if isinstance(source, WorkspaceTables):
             tables = source
         else:
-            tables = read_workspace(source, pm=pm, registry=registry)
+            tables = read_workspace(source, pm=pm, registry=registry, columns=columns)
         tables.require_readable()
         settings, folder, metrics = tables.settings, tables.folder, tables.metrics
         accounts = columns_from_table(tables.accounts)
@@ -151,7 +154,8 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
 
             raise KamError(str(exc), hint="e.g. --period 2026Q3 or 2026Q1..2026Q4") from None
     inputs = load_inputs(source, registry=registry, pm=pm, skip_bad=skip_bad,
-                         people=by == "manager", step=step)
+                         people=by == "manager", step=step,
+                         columns=() if by in ("account", "manager") else (by,))
     shown = resolve_metrics(inputs, metrics, compact=compact)
     names = with_weights(inputs, shown)
     selection, columns = select_periods(inputs, selection, by_period)

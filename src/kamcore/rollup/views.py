@@ -233,7 +233,8 @@ def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence
     acc = inputs.accounts
     column = acc.column(field)
     if column is None:
-        known = [c for c in acc.text.column_names if c not in ("id", "name", "parent")]
+        header = acc.source.header if acc.source is not None else acc.text.column_names
+        known = [c for c in header if c not in ("id", "name", "parent", *acc.numbers)]
         raise KamError(f"cannot group by {field!r}: accounts have no such field",
                        hint="use account, manager or one of: " + ", ".join(known))
     enc = column.dictionary_encode()

@@ -15,7 +15,7 @@ path are worked out only when a message needs one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -166,12 +166,15 @@ class WorkspaceTables:
 
 
 def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
-                   registry: Registry | None = None) -> WorkspaceTables:
+                   registry: Registry | None = None,
+                   columns: Collection[str] | None = None) -> WorkspaceTables:
     """Read a workspace's settings and records into normalised tables.
 
     :param path: the workspace folder, or its kam.yaml.
     :param pm: plugin manager whose plugins declare metrics (default: every installed plugin).
     :param registry: an already-built registry (overrides ``pm``).
+    :param columns: read only the core columns, the metrics and these (a rollup by country
+        needs no phone numbers); ``None`` reads every column. The rules are the same.
     :raises WorkspaceError: a file is missing or cannot be read at all.
     """
     from kamcore.perf import paused_gc
@@ -197,8 +200,10 @@ def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
             raw_people = _inline_table(raw.get("people") or [], config)
         else:
             storage = "csv"
-            raw_accounts = read_csv_file(folder / ACCOUNTS_FILE, REQUIRED["account"])
-            raw_people = read_csv_file(folder / PEOPLE_FILE, REQUIRED["person"])
+            wanted = None if columns is None else {*ACCOUNT_COLUMNS, *metrics, *columns}
+            raw_accounts = read_csv_file(folder / ACCOUNTS_FILE, REQUIRED["account"], wanted)
+            raw_people = read_csv_file(folder / PEOPLE_FILE, REQUIRED["person"],
+                                       None if columns is None else {*PERSON_COLUMNS, *columns})
         accounts = normalise("account", raw_accounts, set(metrics), problems)
         people = normalise("person", raw_people, set(), problems)
     return WorkspaceTables(folder=folder, settings=settings, raw_settings=raw, storage=storage,
@@ -220,7 +225,8 @@ class RawTable:
     problems: list[KamError] = field(default_factory=list)
 
 
-def read_csv_file(path: Path, required: Sequence[str]) -> RawTable:
+def read_csv_file(path: Path, required: Sequence[str],
+                  wanted: Collection[str] | None = None) -> RawTable:
     """A CSV file as text columns: pyarrow when it can read the file exactly, else Python's
     line-exact parser. :raises WorkspaceError: missing, unreadable, or a required column absent.
     """
@@ -233,9 +239,11 @@ def read_csv_file(path: Path, required: Sequence[str]) -> RawTable:
         raise WorkspaceError(f"{path} is a folder, not a CSV file") from None
     except OSError as exc:
         raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from None
-    raw = _fast_csv(path, data)
+    raw = _fast_csv(path, data, wanted)
     if raw is None:
         raw = _slow_csv(path, data)
+        if wanted is not None:
+            raw.table = raw.table.select([c for c in raw.header if c in wanted])
     missing = [name for name in required if name not in raw.header]
     if missing:
         raise WorkspaceError(
@@ -250,7 +258,7 @@ def _header_line(data: bytes) -> int:
     return data[: len(data) - len(stripped)].count(b"\n") + 1
 
 
-def _fast_csv(path: Path, data: bytes) -> RawTable | None:
+def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None) -> RawTable | None:
     """pyarrow's reader, or ``None`` when the file needs the exact parser."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
@@ -270,11 +278,15 @@ def _fast_csv(path: Path, data: bytes) -> RawTable | None:
         table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(block_size=1 << 22, column_names=header,
-                                           skip_rows=_header_line(data)),
+                                           skip_rows=_header_line(data),
+                                           # threads pay off past one block; below, starting
+                                           # them costs more than the read
+                                           use_threads=len(data) > 1 << 22),
             parse_options=pacsv.ParseOptions(newlines_in_values=True,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), null_values=[""],
+                include_columns=[c for c in header if wanted is None or c in wanted],
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
         return None
@@ -494,7 +506,7 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
         columns["active"] = pa.array(~no)
     keep = filled & ~bad
     ordered = [c for c in core if c in columns or c in ("parent", "manager", "reports_to")]
-    ordered += [c for c in raw.header if c not in ordered]
+    ordered += [c for c in raw.header if c not in ordered and c in columns]
     out = {c: columns.get(c, null()) for c in ordered}
     result = pa.table(out)
     rows = np.flatnonzero(keep)
