@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from kamcore.cli.options import output_option, workspace_argument
+
+if TYPE_CHECKING:
+    from kamcore.workspace.tables import WorkspaceTables
 
 
 @click.command()
@@ -39,22 +43,47 @@ def export(kam: Any, org: str, fmt: str, people: bool, safe: bool | None,
       kam export examples/acme --format dot --people | dot -Tsvg > people.svg
       kam export my-org --format salesforce --verbatim -o Account.csv
     """
-    from kamcore.cli.output import emit
-    from kamcore.exporters import export as run_export
+    from kamcore.cli.context import KamContext
     from kamcore.importers import read_layout
 
+    assert isinstance(kam, KamContext)
     if people and fmt == "salesforce":
         raise click.UsageError("--people is not available for --format salesforce "
                                "(it writes the Account object)")
-    loaded = kam.load(org)
-    layout = read_layout(loaded.path) if fmt == "salesforce" and loaded.path else None
-    text = run_export(loaded, fmt, people=people, safe=safe, layout=layout)
+    tables = kam.read(org)  # no object per record: written from the reader's columns
+    layout = read_layout(tables.folder) if fmt == "salesforce" and tables.folder else None
     if layout and layout.get("source") == "salesforce":
-        from kamcore.exporters.salesforce import non_salesforce_ids
+        from kamcore.exporters.salesforce import table_non_salesforce_ids
 
-        new = non_salesforce_ids(loaded)
+        new = table_non_salesforce_ids(tables)
         if new:
             click.secho(f"warning: {len(new)} account(s) have no Salesforce Id (e.g. {new[0]}): "
                         "Data Loader cannot update them; insert them first", fg="yellow",
                         err=True)
-    emit(text.rstrip("\n"), output)
+    if output:
+        from kamcore.atomic import atomic_open
+
+        with atomic_open(output, "wb") as handle:
+            _write(tables, fmt, handle, people, safe, layout)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        import sys
+
+        sys.stdout.flush()
+        _write(tables, fmt, sys.stdout.buffer, people, safe, layout)
+        sys.stdout.buffer.flush()
+
+
+def _write(tables: WorkspaceTables, fmt: str, stream: IO[bytes], people: bool,
+           safe: bool | None, layout: Mapping[str, Any] | None) -> None:
+    """The export, ending in exactly one line feed (as every kam output does)."""
+    import io
+
+    from kamcore.exporters import write_export
+
+    if fmt in ("mermaid", "dot"):
+        buffer = io.BytesIO()
+        write_export(tables, fmt, buffer, people=people, safe=safe, layout=layout)
+        stream.write(buffer.getvalue().rstrip(b"\n") + b"\n")
+        return
+    write_export(tables, fmt, stream, people=people, safe=safe, layout=layout)

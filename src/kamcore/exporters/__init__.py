@@ -1,11 +1,23 @@
-"""Exports of an org: CSV and JSON tables, Mermaid and DOT graphs, a Salesforce Account CSV."""
+"""Exports of an org: CSV and JSON tables, Mermaid and DOT graphs, a Salesforce Account CSV.
+
+One implementation, on the reader's tables (:func:`kamcore.workspace.read_workspace`):
+:func:`write_export` streams a format to a binary file without a record object per account,
+:func:`export_tables` gives the same text, and :func:`export` takes an :class:`~kamcore.Org`
+(built in Python, or edited) and converts it with
+:func:`kamcore.workspace.objects.tables_from_org` first.
+"""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from kamcore.org import Org
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from kamcore.org import Org
+    from kamcore.workspace.tables import WorkspaceTables
 
 FORMATS = ("csv", "json", "mermaid", "dot", "salesforce")
 
@@ -20,27 +32,60 @@ def export(org: Org, fmt: str, *, people: bool = False, safe: bool | None = None
     :param layout: crm.yaml of an imported workspace (salesforce format).
     :raises ValueError: unknown format.
     """
+    _check(fmt)
+    from kamcore.exporters.tables import tables_of
+
+    header = None
+    if fmt == "csv":  # the columns the org would be saved with
+        from kamcore.workspace.saver import account_header, people_header
+
+        header = people_header(org) if people else account_header(org)
+    return export_tables(tables_of(org), fmt, people=people, safe=safe, layout=layout,
+                         header=header)
+
+
+def export_tables(tables: WorkspaceTables, fmt: str, *, people: bool = False,
+                  safe: bool | None = None, layout: Mapping[str, Any] | None = None,
+                  header: Sequence[str] | None = None) -> str:
+    """:func:`export` of the reader's tables (no record objects)."""
+    buffer = io.BytesIO()
+    write_export(tables, fmt, buffer, people=people, safe=safe, layout=layout, header=header)
+    return buffer.getvalue().decode("utf-8")
+
+
+def write_export(tables: WorkspaceTables, fmt: str, stream: IO[bytes], *, people: bool = False,
+                 safe: bool | None = None, layout: Mapping[str, Any] | None = None,
+                 header: Sequence[str] | None = None) -> None:
+    """Write :func:`export` of the reader's tables to a binary stream, in chunks: a million
+    accounts as CSV, JSON or Salesforce CSV without a record object per account.
+
+    :param header: csv only: the columns (default: the file's, then missing core columns).
+    :raises ValueError: unknown format.
+    """
+    _check(fmt)
+    safe = True if safe is None else safe
     if fmt == "csv":
-        from kamcore.exporters.tables import export_csv
+        from kamcore.exporters.tables import write_table_csv
 
-        return export_csv(org, people=people, safe=True if safe is None else safe)
-    if fmt == "json":
-        from kamcore.exporters.tables import export_json
+        write_table_csv(tables, stream, people=people, safe=safe, header=header)
+    elif fmt == "json":
+        from kamcore.exporters.tables import write_table_json
 
-        return export_json(org)
-    if fmt == "mermaid":
-        from kamcore.exporters.graphs import export_mermaid
+        write_table_json(tables, stream)
+    elif fmt == "salesforce":
+        from kamcore.exporters.salesforce import write_salesforce
 
-        return export_mermaid(org, people=people)
-    if fmt == "dot":
-        from kamcore.exporters.graphs import export_dot
+        write_salesforce(tables, stream, layout, safe=safe)
+    else:
+        from kamcore.exporters.graphs import dot_text, mermaid_text
 
-        return export_dot(org, people=people)
-    if fmt == "salesforce":
-        from kamcore.exporters.salesforce import export_salesforce
-
-        return export_salesforce(org, layout, safe=True if safe is None else safe)
-    raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        draw = mermaid_text if fmt == "mermaid" else dot_text
+        stream.write(draw(tables, people=people).encode("utf-8"))
 
 
-__all__ = ["FORMATS", "export"]
+def _check(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+__all__ = ["FORMATS", "export", "export_tables", "write_export"]

@@ -1,8 +1,15 @@
-"""The account tree (or the management tree) as Mermaid or Graphviz DOT, for docs and wikis."""
+"""The account tree (or the management tree) as Mermaid or Graphviz DOT, for docs and wikis.
+
+Drawn from the reader's tables; the ``Org`` functions convert the org to tables first.
+"""
 
 from __future__ import annotations
 
-from kamcore.org import Org
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kamcore.org import Org
+    from kamcore.workspace.tables import RecordTable, WorkspaceTables
 
 #: Tier colours, shared with the HTML chart.
 TIER_COLOURS = {"global": "#7c3aed", "national": "#2563eb", "key": "#059669",
@@ -13,27 +20,64 @@ ROLE_COLOURS = {"vp": "#0f172a", "director": "#334155", "gam": "#7c3aed", "nam":
 
 def _nodes(org: Org, people: bool) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """(id, label, class) per node and (senior, junior) edges, in file order."""
+    from kamcore.exporters.tables import tables_of
+
+    return table_nodes(tables_of(org), people)
+
+
+def table_nodes(tables: WorkspaceTables, people: bool
+                ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """:func:`_nodes` from the reader's tables (the first row of each id, as an Org holds)."""
+    import numpy as np
+
+    from kamcore.structure import account_index
+
+    index = account_index(tables)
     if people:
-        nodes = [(p.id, f"{p.name}\n{p.role.value.upper()}"
-                  + (f" {p.specialty}" if p.specialty else "")
-                  + ("" if p.active else " (inactive)"), p.role.value)
-                 for p in org.people.values()]
-        edges = [(p.reports_to, p.id) for p in org.people.values()
-                 if p.reports_to in org.people]
-        return nodes, edges
+        table, keep, up = tables.people, index.person_first, index.boss
+    else:
+        table, keep, up = tables.accounts, index.first, index.parent
+    rows = np.flatnonzero(keep)
+
+    def cells(name: str, source: RecordTable = table) -> list[Any]:
+        column = source.column(name)
+        return [None] * len(rows) if column is None else column.take(rows).to_pylist()
+
+    ids = cells("id")
+    names = cells("name")
     nodes = []
-    for a in org.accounts.values():
-        manager = org.people.get(a.manager or "")
-        who = manager.name if manager else (a.manager or "no manager")
-        where = f" {a.country}" if a.country else ""
-        nodes.append((a.id, f"{a.name}\n{a.tier.value}{where} · {who}", a.tier.value))
-    edges = [(a.parent, a.id) for a in org.accounts.values() if a.parent in org.accounts]
+    if people:
+        roles, specialties = cells("role"), cells("specialty")
+        active = index.active[rows].tolist()
+        for pid, name, role, specialty, on in zip(ids, names, roles, specialties, active,
+                                                  strict=True):
+            nodes.append((pid, f"{name}\n{role.upper()}" + (f" {specialty}" if specialty else "")
+                          + ("" if on else " (inactive)"), role))
+    else:
+        tiers, countries, managers = cells("tier"), cells("country"), cells("manager")
+        person_names = tables.people.text("name").to_pylist()
+        manager_rows = index.manager[rows].tolist()
+        for aid, name, tier, country, manager, at in zip(
+                ids, names, tiers, countries, managers, manager_rows, strict=True):
+            who = person_names[at] if at >= 0 else (manager or "no manager")
+            where = f" {country}" if country else ""
+            nodes.append((aid, f"{name}\n{tier}{where} · {who}", tier))
+    all_ids = table.ids.to_pylist()
+    linked = up[rows]
+    edges = [(all_ids[int(s)], ids[i]) for i, s in enumerate(linked.tolist()) if s >= 0]
     return nodes, edges
 
 
 def export_mermaid(org: Org, *, people: bool = False) -> str:
     """A Mermaid ``flowchart`` (node ids n0, n1, ... so any account id is safe)."""
-    nodes, edges = _nodes(org, people)
+    from kamcore.exporters.tables import tables_of
+
+    return mermaid_text(tables_of(org), people=people)
+
+
+def mermaid_text(tables: WorkspaceTables, *, people: bool = False) -> str:
+    """:func:`export_mermaid` of the reader's tables."""
+    nodes, edges = table_nodes(tables, people)
     index = {node_id: f"n{i}" for i, (node_id, _, _) in enumerate(nodes)}
     colours = ROLE_COLOURS if people else TIER_COLOURS
     lines = ["flowchart TD"]
@@ -55,7 +99,14 @@ def _mermaid_text(label: str) -> str:
 
 def export_dot(org: Org, *, people: bool = False) -> str:
     """A Graphviz ``digraph``: ``dot -Tsvg tree.dot -o tree.svg``."""
-    nodes, edges = _nodes(org, people)
+    from kamcore.exporters.tables import tables_of
+
+    return dot_text(tables_of(org), people=people)
+
+
+def dot_text(tables: WorkspaceTables, *, people: bool = False) -> str:
+    """:func:`export_dot` of the reader's tables."""
+    nodes, edges = table_nodes(tables, people)
     colours = ROLE_COLOURS if people else TIER_COLOURS
     name = "people" if people else "accounts"
     lines = [f"digraph {name} {{", "  rankdir=LR;",

@@ -1,0 +1,303 @@
+"""Cells of whole columns: the text rules of :mod:`kamcore.workspace.csvio` and of ``json``,
+applied to Arrow arrays, and the writers that stream them.
+
+Every function here gives byte for byte what the row-by-row code gives
+(:func:`~kamcore.workspace.csvio.format_cell`, :func:`~kamcore.workspace.csvio.neutralise`,
+:func:`~kamcore.workspace.csvio.render_csv`, ``json.dumps(..., ensure_ascii=False)``); the
+rare cells whose text is not worth a vectorised rule (a float with a fraction, a string a JSON
+literal must escape) go through that Python code, one cell at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+_T = TypeVar("_T")
+
+#: Rows formatted and written at a time: memory stays flat whatever the org's size.
+CHUNK = 1 << 17
+
+#: What Python's ``str.strip()`` removes (``str.isspace``), as an RE2 class.
+PY_SPACE = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+def mask(arr: pa.Array) -> np.ndarray:
+    """A boolean array as numpy (null as False)."""
+    return arr.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def strings(values: Sequence[str | None]) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(values, pa.string())
+
+
+def patched(base: pa.Array, rows: np.ndarray,
+            values: Sequence[str | None] | pa.Array) -> pa.Array:
+    """``base`` with ``rows`` replaced by ``values`` (a string array)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if not len(rows):
+        return base
+    position = np.full(len(base), -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    found = pa.array(position >= 0)
+    given = values if isinstance(values, pa.Array) else strings(values)
+    taken = given.take(pa.array(np.maximum(position, 0)))
+    return _if_else(found, taken, base)
+
+
+def _if_else(cond: Any, a: Any, b: Any) -> pa.Array:
+    import pyarrow.compute as pc
+
+    return pc.if_else(cond, a, b)
+
+
+# -- cell text ---------------------------------------------------------------------------------
+
+
+def cell_text(column: pa.Array | None, n: int) -> pa.Array:
+    """:func:`~kamcore.workspace.csvio.format_cell` of every cell: '' for empty (a missing
+    column, a null, a NaN metric), whole floats without ``.0``, booleans true/false."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column is None:
+        return pa.array([""] * n, pa.string()) if n else pa.array([], pa.string())
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column.cast(pa.string()).fill_null("")
+    if pa.types.is_boolean(kind):
+        return pc.if_else(column, "true", "false").fill_null("")
+    if pa.types.is_integer(kind):
+        return column.cast(pa.string()).fill_null("")
+    if pa.types.is_floating(kind):
+        return _float_text(column.cast(pa.float64()), json_form=False)
+    return strings([_format(v) for v in column.to_pylist()])
+
+
+def _format(value: object) -> str:
+    from kamcore.workspace.csvio import format_cell
+
+    return format_cell(value)
+
+
+def _float_text(column: pa.Array, *, json_form: bool) -> pa.Array:
+    """Floats as ``format_cell`` writes them (or, ``json_form``, as ``repr``: ``5.0``);
+    NaN and null as null for JSON, '' for CSV."""
+    import numpy as np
+    import pyarrow as pa
+
+    values = column.fill_null(np.nan).to_numpy(zero_copy_only=False)
+    given = ~np.isnan(values)
+    limit = 1e16 if json_form else 1e15
+    with np.errstate(invalid="ignore"):
+        whole = given & np.isfinite(values) & (np.floor(values) == values) \
+            & (np.abs(values) < limit)
+    if json_form:
+        whole &= ~((values == 0) & np.signbit(values))  # -0.0 is "-0.0"
+    ints = pa.array(np.where(whole, values, 0).astype(np.int64)).cast(pa.string())
+    if json_form:
+        import pyarrow.compute as pc
+
+        ints = pc.binary_join_element_wise(ints, ".0", "")
+    empty = pa.scalar(None if json_form else "", pa.string())
+    out = _if_else(pa.array(whole), ints, empty)
+    rest = np.flatnonzero(given & ~whole)
+    if len(rest):
+        out = patched(out, rest, [repr(float(v)) if json_form else _format(float(v))
+                                  for v in values[rest]])
+    return out
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+
+def neutralised(cells: pa.Array) -> pa.Array:
+    """:func:`~kamcore.workspace.csvio.neutralise` of every cell (the rule as patterns)."""
+    import pyarrow.compute as pc
+
+    from kamcore.workspace.csvio import FORMULA_START, PLAIN_NUMBER
+
+    risky = pc.and_(pc.match_substring_regex(cells, FORMULA_START),
+                    pc.invert(pc.match_substring_regex(cells, f"^(?:{PLAIN_NUMBER})$")))
+    if not pc.any(risky).as_py():
+        return cells
+    return pc.if_else(risky, pc.binary_join_element_wise("'", cells, ""), cells)
+
+
+def quoted(cells: pa.Array) -> pa.Array:
+    """CSV cells as :func:`~kamcore.workspace.csvio.render_csv` writes them: quoted (quotes
+    doubled) when they hold a comma, a quote, a CR or a LF."""
+    import pyarrow.compute as pc
+
+    needs = pc.match_substring_regex(cells, '[,"\r\n]')
+    if not pc.any(needs).as_py():
+        return cells
+    text = pc.binary_join_element_wise('"', pc.replace_substring(cells, '"', '""'), '"', "")
+    return pc.if_else(needs, text, cells)
+
+
+def joined_bytes(parts: Sequence[pa.Array], separator: str, end: str) -> bytes | pa.Buffer:
+    """Each row's ``parts`` joined by ``separator`` and ended by ``end``: the rows' text as
+    one buffer (no Python object per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(parts[0]):
+        return b""
+    last = pc.binary_join_element_wise(parts[-1], end, "")
+    rows = pc.binary_join_element_wise(*parts[:-1], last, separator) if len(parts) > 1 \
+        else last
+    return text_buffer(rows.cast(pa.string()))
+
+
+def text_buffer(rows: pa.Array) -> pa.Buffer:
+    """The concatenated text of a string array without nulls (its data buffer, sliced)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(rows, pa.ChunkedArray):
+        rows = rows.combine_chunks()
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset:]
+    data = rows.buffers()[2]
+    if data is None:
+        return pa.py_buffer(b"")
+    return data.slice(int(offsets[0]), int(offsets[len(rows)]) - int(offsets[0]))
+
+
+def write_csv(stream: IO[bytes], header: Sequence[str], cells: Sequence[pa.Array], *,
+              safe: bool) -> None:
+    """The CSV of ``header`` and columns of cell text (non-null strings), written in chunks;
+    the same bytes as :func:`~kamcore.workspace.csvio.render_csv`."""
+    from kamcore.workspace.csvio import render_csv
+
+    n = len(cells[0]) if cells else 0
+    if len(header) < 2:  # the csv module writes a lone empty cell as "": keep its writer
+        rows = zip(*(c.to_pylist() for c in cells), strict=True) if cells else iter(())
+        stream.write(render_csv(header, rows, safe=safe).encode("utf-8"))
+        return
+    stream.write(render_csv(header, [], safe=safe).encode("utf-8"))
+
+    def render(start: int, stop: int) -> bytes | pa.Buffer:
+        part = [c.slice(start, stop - start) for c in cells]
+        if safe:
+            part = [neutralised(c) for c in part]
+        return joined_bytes([quoted(c) for c in part], ",", "\n")
+
+    for text in in_order(render, n):
+        stream.write(text)
+
+
+def in_order(render: Callable[[int, int], _T], n: int, *, threads: bool = True,
+             size: int | None = None) -> Iterator[_T]:
+    """``render(start, stop)`` of each chunk of ``n`` rows, in order, computed on a thread per
+    core (Arrow's kernels release the GIL); a window of chunks in flight keeps memory flat."""
+    import os
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    spans = list(chunks(n, size or CHUNK))
+    workers = max(1, min(os.cpu_count() or 1, 8)) if threads else 1
+    if workers == 1 or len(spans) < 2:
+        for start, stop in spans:
+            yield render(start, stop)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[_T]] = deque()
+        for start, stop in spans:
+            pending.append(pool.submit(render, start, stop))
+            if len(pending) > workers + 1:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+
+def json_strings(cells: pa.Array) -> pa.Array:
+    """``json.dumps(cell, ensure_ascii=False)`` of every cell (null stays null)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    out = pc.binary_join_element_wise('"', cells, '"', "")
+    escape = np.flatnonzero(mask(pc.match_substring_regex(cells, '["\\\\\x00-\x1f]')))
+    if len(escape):
+        values = cells.take(escape).to_pylist()
+        out = patched(out, escape, [json.dumps(v, ensure_ascii=False) for v in values])
+    return out
+
+
+def json_literals(column: pa.Array) -> pa.Array:
+    """The JSON text of each cell's value as the records hold it (null: not given)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return json_strings(column.cast(pa.string()))
+    if pa.types.is_boolean(kind):
+        return pc.if_else(column, "true", "false")
+    if pa.types.is_integer(kind):
+        return column.cast(pa.string())
+    if pa.types.is_floating(kind):
+        return _float_text(column.cast(pa.float64()), json_form=True)
+    return strings([None if v is None else json.dumps(v, ensure_ascii=False)
+                    for v in column.to_pylist()])
+
+
+def json_entries(keys: Sequence[str], values: Sequence[pa.Array], indent: int) -> pa.Array:
+    """Per row, the object ``{key: value, ...}`` of the given (non-null) values, as
+    ``json.dumps(indent=2)`` writes it at nesting ``indent`` (``{}`` when all are null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    inner = "\n" + " " * (indent + 2)
+    fragments = [pc.binary_join_element_wise(f",{inner}{json.dumps(k, ensure_ascii=False)}: ",
+                                             v, "") for k, v in zip(keys, values, strict=True)]
+    n = len(values[0]) if values else 0
+    if not fragments:
+        return pa.array(["{}"] * n, pa.string())
+    # (absent entries as "", not null_handling="skip": pyarrow drops rows of all nulls then)
+    body = pc.binary_join_element_wise(*(f.fill_null("") for f in fragments), "")
+    wrapped = pc.binary_join_element_wise("{", pc.utf8_slice_codeunits(body, 1),
+                                          "\n" + " " * indent + "}", "")
+    return pc.if_else(pc.equal(body, ""), "{}", wrapped)
+
+
+def write_json_list(stream: IO[bytes], n: int,
+                    objects: Callable[[int, int], pa.Array]) -> None:
+    """A list of ``n`` objects at nesting 2 (``"key": [...]`` of a top-level object);
+    ``objects(start, stop)`` gives the text of rows ``start:stop``."""
+    if not n:
+        stream.write(b"[]")
+        return
+    stream.write(b"[\n")
+
+    def render(start: int, stop: int) -> tuple[bytes | pa.Buffer, pa.Buffer]:
+        rows = objects(start, stop)
+        head = (joined_bytes([rows.slice(0, len(rows) - 1)], ",\n", ",\n")
+                if len(rows) > 1 else b"")
+        return head, text_buffer(rows.slice(len(rows) - 1))
+
+    # smaller chunks: a JSON chunk makes many wide intermediate strings, and several are
+    # in flight at once
+    for i, (head, last) in enumerate(in_order(render, n, size=max(1, CHUNK // 4))):
+        if i:
+            stream.write(b",\n")
+        stream.write(head)
+        stream.write(last)
+    stream.write(b"\n  ]")
+
+
+def chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, n, size):
+        yield start, min(n, start + size)
