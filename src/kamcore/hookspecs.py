@@ -135,10 +135,15 @@ def kam_register_rules(register: Callable[..., None]) -> None:
     still run.
 
     :param register: ``register(code, name, check, *, severity="error", summary="",
-        form="org")``; ``form="tables"`` makes ``check(tables)`` get the reader's
-        :class:`~kamcore.workspace.tables.WorkspaceTables` (vectorised, no object per record;
-        .. versionadded:: 0.2). Codes
-        are stable: a prefix per plugin (``HC101``) and never reused.
+        form="org", fields=(), industries=())``; ``form="tables"`` makes ``check(tables)`` get
+        the reader's :class:`~kamcore.workspace.tables.WorkspaceTables` (vectorised, no object
+        per record; .. versionadded:: 0.2). ``fields`` (plugin namespaces) and ``industries``
+        (industry names, aliases resolved) scope an org-form rule: ``kam validate`` then gives
+        ``check(org)`` an org of only the accounts with a value in a ``<namespace>.*`` column
+        or an industry among those, their ancestors, and every person, built once per scope
+        (.. versionadded:: 0.2). Declare a scope only when the check looks at nothing else:
+        ``kamcore.validate(org)`` may still give it the whole org. Codes are stable: a prefix
+        per plugin (``HC101``) and never reused.
     :returns: nothing; results are collected through ``register``.
 
     Example::
@@ -146,7 +151,8 @@ def kam_register_rules(register: Callable[..., None]) -> None:
         @hookimpl
         def kam_register_rules(register):
             register("RTL101", "gln-check-digit", check_gln, severity="error",
-                     summary="A retailer's GLN has a valid GS1 check digit.")
+                     summary="A retailer's GLN has a valid GS1 check digit.",
+                     fields=("retail",))
 
     .. versionadded:: 0.1
     """

@@ -57,6 +57,19 @@ class RuleDef:
     summary: str
     plugin: str
     form: str = "org"
+    #: The plugin namespaces whose fields the rule looks at (``"healthcare"``): with
+    #: ``industries``, its scope (see :attr:`scope`).
+    fields: tuple[str, ...] = ()
+    #: The industries (canonical names, normalised) whose accounts the rule looks at.
+    industries: tuple[str, ...] = ()
+
+    @property
+    def scope(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """``(fields, industries)`` for an org-form rule that declared what it looks at, else
+        ``None`` (the rule sees the whole org)."""
+        if self.form != "org" or not (self.fields or self.industries):
+            return None
+        return self.fields, self.industries
 
 
 @dataclass
@@ -154,16 +167,32 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         reg.metrics[name] = metric
 
     def register_rule(code: str, name: str, check: Callable[[Any], Iterable[Violation]], *,
-                      severity: str = "error", summary: str = "", form: str = "org") -> None:
+                      severity: str = "error", summary: str = "", form: str = "org",
+                      fields: Iterable[str] = (), industries: Iterable[str] = ()) -> None:
         if not _CODE.match(code) or not callable(check):
             raise PluginError(f"rule {code!r}: the code must look like ABC123 and check must be "
                               "callable", plugin=current["plugin"], hook="kam_register_rules")
         if form not in RULE_FORMS:
             raise PluginError(f"rule {code!r}: form must be one of {', '.join(RULE_FORMS)}, not "
                               f"{form!r}", plugin=current["plugin"], hook="kam_register_rules")
+        namespaces = _names(fields)
+        if namespaces is None or not all(_NAMESPACE.match(n) for n in namespaces):
+            raise PluginError(f"rule {code!r}: fields must be plugin namespaces (lower_snake_case"
+                              f" strings), not {fields!r}", plugin=current["plugin"],
+                              hook="kam_register_rules")
+        kinds = _names(industries)
+        if kinds is None or not all(normalize_name(i) for i in kinds):
+            raise PluginError(f"rule {code!r}: industries must be industry names, not "
+                              f"{industries!r}", plugin=current["plugin"],
+                              hook="kam_register_rules")
+        if form != "org" and (namespaces or kinds):
+            raise PluginError(f"rule {code!r}: fields and industries scope an org-form rule; "
+                              "a table-form rule reads the columns it needs itself",
+                              plugin=current["plugin"], hook="kam_register_rules")
         claim("rule code", code, reg.rules)
         reg.rules[code] = RuleDef(code, name, _guarded(check), Severity(severity), summary,
-                                  current["plugin"], form)
+                                  current["plugin"], form, namespaces,
+                                  tuple(dict.fromkeys(normalize_name(i) for i in kinds)))
 
     for hook, register in (("kam_register_industries", register_industry),
                            ("kam_register_fields", register_fields),
@@ -191,6 +220,17 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"metric {metric.name!r} is weighted by {metric.weight!r}, which no plugin "
                 "declares", plugin=metric.plugin, hook="kam_register_metrics"))
     return reg
+
+
+def _names(values: Iterable[str] | str) -> tuple[str, ...] | None:
+    """A scope's names as a tuple (one string is one name); ``None`` when they are not strings."""
+    if isinstance(values, str):
+        values = (values,)
+    try:
+        names = tuple(values)
+    except TypeError:
+        return None
+    return names if all(isinstance(n, str) for n in names) else None
 
 
 def _guarded(check: Callable[[Any], Iterable[Violation]]) -> Callable[[Any], Iterator[Violation]]:

@@ -9,7 +9,10 @@ from kamcore.perf import paused_gc
 from kamcore.registry import RuleDef, Violation
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection
+
+    import numpy as np
+    import pyarrow as pa
 
     from kamcore.org import Org
     from kamcore.registry import Registry
@@ -49,7 +52,7 @@ def validate(org: Org, *, select: list[str] | None = None) -> list[Finding]:
             made.append(tables_from_org(org))
         return made[0]
 
-    return _validate(org.registry, org.settings, as_tables, lambda: org, select)
+    return _validate(org.registry, org.settings, as_tables, lambda rule, last: org, select)
 
 
 def validate_tables(tables: WorkspaceTables, *, select: list[str] | None = None
@@ -57,7 +60,10 @@ def validate_tables(tables: WorkspaceTables, *, select: list[str] | None = None
     """Every finding for a workspace as the reader gives it (what ``kam validate`` runs).
 
     Builds the object model only when a rule asks for it (an ``"org"``-form plugin rule), so a
-    workspace checked by table-form rules alone never holds an object per account.
+    workspace checked by table-form rules alone never holds an object per account. A rule that
+    declared a scope (``fields=``, ``industries=``) gets an org of the accounts it concerns and
+    their ancestors (every person too), built once per scope in this run and let go after the
+    last rule of that scope; the others get the whole org, built once.
 
     :param tables: from :func:`kamcore.workspace.tables.read_workspace`, readable (no
         problems left: :meth:`~kamcore.workspace.tables.WorkspaceTables.require_readable`).
@@ -65,24 +71,97 @@ def validate_tables(tables: WorkspaceTables, *, select: list[str] | None = None
     """
     from kamcore.workspace.objects import org_from_tables
 
-    org: list[Org] = []
-
-    def as_org() -> Org:
-        if not org:
-            org.append(org_from_tables(tables))
-        return org[0]
-
+    orgs: dict[tuple[tuple[str, ...], tuple[str, ...]] | None, Org] = {}
     registry = tables.registry
     if registry is None:
         from kamcore.plugins import get_plugin_manager
         from kamcore.registry import registry_for
 
         registry = tables.registry = registry_for(get_plugin_manager(load_entrypoints=False))
+
+    def as_org(rule: RuleDef, last: bool) -> Org:
+        scope = rule.scope
+        org = orgs.get(scope)
+        if org is None:
+            org = org_from_tables(tables if scope is None else scoped_tables(tables, *scope))
+        if last:
+            orgs.pop(scope, None)
+        else:
+            orgs[scope] = org
+        return org
+
     return _validate(registry, tables.settings, lambda: tables, as_org, select)
 
 
+def scoped_tables(tables: WorkspaceTables, fields: Collection[str] = (),
+                  industries: Collection[str] = ()) -> WorkspaceTables:
+    """``tables`` with only the accounts a scoped rule concerns, their ancestors and every person.
+
+    An account is concerned when it has a value in a ``<namespace>.*`` column of one of
+    ``fields``, or when its industry cell names one of ``industries`` (aliases resolved as
+    :meth:`kamcore.Org.industry_of` does). Only each id's first row counts, as in an
+    :class:`~kamcore.Org`; rows keep their file lines.
+
+    .. versionadded:: 0.2
+    """
+    import dataclasses
+
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.structure import account_index
+
+    accounts = tables.accounts
+    concerned = np.zeros(len(accounts), dtype=bool)
+    for name in accounts.extra_columns:
+        if "." in name and name.partition(".")[0] in fields:
+            column = accounts.column(name)
+            if column is not None and column.null_count < len(column):
+                concerned |= column.is_valid().to_numpy(zero_copy_only=False)
+    if industries:
+        concerned |= _of_industries(tables, accounts.text("industry"), set(industries))
+    index = account_index(tables)
+    keep = concerned & index.first
+    parent = index.parent
+    frontier = np.flatnonzero(keep)
+    while frontier.size:  # up the tree a level at a time; a loop stops once all are kept
+        up = parent[frontier]
+        up = np.unique(up[up >= 0])
+        frontier = up[~keep[up]]
+        keep[frontier] = True
+    rows = np.flatnonzero(keep)
+    whole = accounts
+    subset = dataclasses.replace(
+        accounts, table=accounts.table.take(pa.array(rows)), rows=accounts.rows[rows],
+        line_of_row=lambda: whole._lines)
+    return dataclasses.replace(tables, accounts=subset)
+
+
+def _of_industries(tables: WorkspaceTables, cells: pa.Array, industries: set[str]
+                   ) -> np.ndarray:
+    """For each industry cell: does it name one of ``industries``? (once per distinct value)"""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from kamcore.registry import normalize_name
+
+    registry = tables.registry
+    encoded = pc.dictionary_encode(cells)
+    names = encoded.dictionary.to_pylist()
+
+    def named(cell: str | None) -> bool:
+        if not cell:
+            return False
+        industry = (registry.industry_of(cell) if registry else None) or normalize_name(cell)
+        return industry in industries
+
+    hit = np.array([named(cell) for cell in names] + [False], dtype=bool)
+    codes = encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False)
+    return hit[codes]
+
+
 def _validate(registry: Registry, settings: Settings, as_tables: Callable[[], WorkspaceTables],
-              as_org: Callable[[], Org], select: list[str] | None) -> list[Finding]:
+              as_org: Callable[[RuleDef, bool], Org], select: list[str] | None) -> list[Finding]:
     rules = settings.rules
     disabled = set(rules.disable)
     findings: list[Finding] = [
@@ -91,17 +170,19 @@ def _validate(registry: Registry, settings: Settings, as_tables: Callable[[], Wo
                 f"{problem.plugin}", rule="plugin-failure", plugin=problem.plugin)
         for problem in registry.problems
     ]
+    running = [rule for rule in registry.rules.values() if rule.code not in disabled and not (
+        select and not any(rule.code.startswith(s) for s in select))]
+    # the last rule to need each org: past it, that org is let go (one scope's at a time)
+    last = {rule.scope: i for i, rule in enumerate(running) if rule.form != "tables"}
     with paused_gc():
-        for rule in registry.rules.values():
-            if rule.code in disabled or (
-                    select and not any(rule.code.startswith(s) for s in select)):
-                continue
+        for i, rule in enumerate(running):
             severity = rules.severity.get(rule.code, rule.severity)
             if rule.form == "tables":
                 findings.extend(_run_rule(None, as_tables(), rule, severity))
             else:
-                org = as_org()
+                org = as_org(rule, last[rule.scope] == i)
                 findings.extend(_run_rule(org, org, rule, severity))
+                del org
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.file or "", f.line or 0, f.code))
     return findings
 

@@ -109,11 +109,14 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
 @hookimpl
 def kam_register_rules(register: Callable[..., None]) -> None:
     register("ADV101", "billing-rate", check_rate, severity="error",
-             summary="A billing model comes with its rate.")
+             summary="A billing model comes with its rate.",
+             fields=(NAMESPACE,))
     register("ADV102", "campaigns-have-spend", check_campaign_spend, severity="warning",
-             summary="Running campaigns do not show zero ad spend.")
+             summary="Running campaigns do not show zero ad spend.",
+             fields=(NAMESPACE,))
     register("ADV103", "spend-within-budget", check_budget, severity="warning",
-             summary="Ad spend stays within the agreed monthly budget.")
+             summary="Ad spend stays within the agreed monthly budget.",
+             fields=(NAMESPACE,))
 
 
 @hookimpl

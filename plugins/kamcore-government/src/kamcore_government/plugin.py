@@ -99,11 +99,14 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
 @hookimpl
 def kam_register_rules(register: Callable[..., None]) -> None:
     register("GOV101", "within-budget", check_budget, severity="error",
-             summary="Contract value stays within the budget ceiling.")
+             summary="Contract value stays within the budget ceiling.",
+             fields=(NAMESPACE,))
     register("GOV102", "contractor-standards", check_standards, severity="warning",
-             summary="Contractors come with the standards they must meet.")
+             summary="Contractors come with the standards they must meet.",
+             fields=(NAMESPACE,))
     register("GOV103", "contract-reference", check_reference, severity="warning",
-             summary="Tendered and framework contracts carry their reference.")
+             summary="Tendered and framework contracts carry their reference.",
+             fields=(NAMESPACE,))
 
 
 @hookimpl

@@ -12,7 +12,10 @@ from kamcore import Duty, Tier, Violation, hookimpl, serves
 from kamcore_healthcare.checks import npi_problem
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from kamcore import Account, Org
+    from kamcore.workspace.tables import WorkspaceTables
     from kamcore_healthcare.fields import HealthcareAccount
 
 NAMESPACE = "healthcare"
@@ -37,24 +40,60 @@ def check_npi(org: Org) -> Iterator[Violation]:
                             column="healthcare.npi")
 
 
-def check_denial_rate(org: Org) -> Iterator[Violation]:
-    """HC102: a claim denial rate is a share of claims, between 0 and 1."""
-    for account in org.accounts.values():
-        rate = account.metrics.get("claim_denial_rate")
-        if rate is not None and not 0 <= rate <= 1:
-            yield Violation(account.id, f"claim_denial_rate is {rate:g}; it is a share of "
-                            "claims between 0 and 1", "write 8% as 0.08",
-                            column="claim_denial_rate")
+def metric_column(tables: WorkspaceTables, name: str) -> np.ndarray | None:
+    """A metric column of accounts.csv as floats (NaN: empty), or ``None`` when it has none."""
+    if name not in tables.accounts.metrics:
+        return None
+    column = tables.accounts.column(name)
+    return None if column is None else column.to_numpy(zero_copy_only=False)
 
 
-def check_rate_has_claims(org: Org) -> Iterator[Violation]:
-    """HC103: a denial rate without a claim count cannot be weighted in rollups."""
-    for account in org.accounts.values():
-        if "claim_denial_rate" in account.metrics and not account.metrics.get("claims"):
-            yield Violation(account.id, "has a claim_denial_rate but no claims; rollups weight "
-                            "the rate by claims, so it counts for nothing",
-                            "fill the claims column (claims submitted in the period)",
-                            column="claims")
+def first_rows(tables: WorkspaceTables, rows: np.ndarray) -> Iterator[int]:
+    """Of ``rows``, each that is its id's first row (a later row with the same id is a
+    duplicate, which KAM101 reports and the rules leave alone)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(rows):
+        return
+    ids = tables.accounts.ids
+    first = pc.index_in(ids.take(pa.array(rows)), value_set=ids).to_numpy(zero_copy_only=False)
+    for row, found in zip(rows.tolist(), first.tolist(), strict=True):
+        if found == row:
+            yield row
+
+
+def check_denial_rate(tables: WorkspaceTables) -> Iterator[Violation]:
+    """HC102: a claim denial rate is a share of claims, between 0 and 1 (over the tables)."""
+    import numpy as np
+
+    rate = metric_column(tables, "claim_denial_rate")
+    if rate is None:
+        return
+    accounts = tables.accounts
+    for row in first_rows(tables, np.flatnonzero((rate < 0) | (rate > 1))):
+        yield Violation(accounts.ids[row].as_py(), f"claim_denial_rate is {float(rate[row]):g}; "
+                        "it is a share of claims between 0 and 1", "write 8% as 0.08",
+                        column="claim_denial_rate", location=accounts.location(row))
+
+
+def check_rate_has_claims(tables: WorkspaceTables) -> Iterator[Violation]:
+    """HC103: a denial rate without a claim count cannot be weighted in rollups (over the
+    tables)."""
+    import numpy as np
+
+    rate = metric_column(tables, "claim_denial_rate")
+    if rate is None:
+        return
+    claims = metric_column(tables, "claims")
+    uncounted = np.ones(len(rate), dtype=bool) if claims is None else (
+        np.isnan(claims) | (claims == 0))
+    accounts = tables.accounts
+    for row in first_rows(tables, np.flatnonzero(~np.isnan(rate) & uncounted)):
+        yield Violation(accounts.ids[row].as_py(), "has a claim_denial_rate but no claims; "
+                        "rollups weight the rate by claims, so it counts for nothing",
+                        "fill the claims column (claims submitted in the period)",
+                        column="claims", location=accounts.location(row))
 
 
 def check_payers(org: Org) -> Iterator[Violation]:
@@ -114,13 +153,16 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
 @hookimpl
 def kam_register_rules(register: Callable[..., None]) -> None:
     register("HC101", "npi-check-digit", check_npi, severity="error",
-             summary="An NPI has a valid Luhn check digit (80840 prefix).")
+             summary="An NPI has a valid Luhn check digit (80840 prefix).",
+             fields=(NAMESPACE,))
     register("HC102", "denial-rate-range", check_denial_rate, severity="error",
-             summary="A claim denial rate is between 0 and 1.")
+             summary="A claim denial rate is between 0 and 1.", form="tables")
     register("HC103", "denial-rate-needs-claims", check_rate_has_claims, severity="warning",
-             summary="A claim denial rate comes with a claim count to weight it.")
+             summary="A claim denial rate comes with a claim count to weight it.",
+             form="tables")
     register("HC104", "payers-named", check_payers, severity="info",
-             summary="Healthcare accounts above regular name their payers.")
+             summary="Healthcare accounts above regular name their payers.",
+             industries=(INDUSTRY,))
 
 
 @hookimpl

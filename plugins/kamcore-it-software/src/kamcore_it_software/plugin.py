@@ -106,11 +106,14 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
 @hookimpl
 def kam_register_rules(register: Callable[..., None]) -> None:
     register("ITS101", "subscription-renewal-date", check_renewal_date, severity="warning",
-             summary="A subscription has a renewal date.")
+             summary="A subscription has a renewal date.",
+             fields=(NAMESPACE,))
     register("ITS102", "arr-recurring-only", check_arr_recurring, severity="error",
-             summary="ARR only on subscription or support contracts.")
+             summary="ARR only on subscription or support contracts.",
+             fields=(NAMESPACE,))
     register("ITS103", "sla-dev-team", check_dev_team, severity="warning",
-             summary="Premium and enterprise SLAs name the development team.")
+             summary="Premium and enterprise SLAs name the development team.",
+             fields=(NAMESPACE,))
 
 
 @hookimpl

@@ -120,11 +120,14 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
 @hookimpl
 def kam_register_rules(register: Callable[..., None]) -> None:
     register("MFG101", "incoterm-named-place", check_named_place, severity="error",
-             summary="An Incoterm names its place.")
+             summary="An Incoterm names its place.",
+             fields=(NAMESPACE,))
     register("MFG102", "incoterm-sea-only", check_sea_only, severity="error",
-             summary="FAS, FOB, CFR and CIF are used for sea or inland waterway transport only.")
+             summary="FAS, FOB, CFR and CIF are used for sea or inland waterway transport only.",
+             fields=(NAMESPACE,))
     register("MFG103", "facing-known", check_facing, severity="warning",
-             summary="A manufacturing account is supplier- or client-facing.")
+             summary="A manufacturing account is supplier- or client-facing.",
+             industries=(INDUSTRY,))
 
 
 @hookimpl

@@ -120,9 +120,11 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
 @hookimpl
 def kam_register_rules(register: Callable[..., None]) -> None:
     register("RTL101", "gln-check-digit", check_gln, severity="error",
-             summary="A retailer's GLN has a valid GS1 check digit.")
+             summary="A retailer's GLN has a valid GS1 check digit.",
+             fields=(NAMESPACE,))
     register("RTL102", "store-channel", check_store_channel, severity="warning",
-             summary="The stores channel and the store count agree.")
+             summary="The stores channel and the store count agree.",
+             fields=(NAMESPACE,))
 
 
 @hookimpl
