@@ -445,7 +445,7 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
     for name in table.column_names:
         col = table.column(name).combine_chunks()
         if col.null_count < n:
-            col = pc.utf8_trim_whitespace(col)
+            col = _trim(col)
             col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
         columns[name] = col
     # rows left blank by a spreadsheet (every cell empty) are not records
@@ -514,6 +514,16 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
         result = result.take(pa.array(rows))
     return RecordTable(kind=kind, table=result, rows=rows, header=list(raw.header),
                        metrics=metrics, path=raw.path, line_of_row=raw.line_of_row)
+
+
+def _trim(col: pa.Array) -> pa.Array:
+    """Whitespace off both ends, Unicode's (a no-break space) included; the ASCII kernel, 10x
+    faster, gives the same result when every cell is ASCII."""
+    import pyarrow.compute as pc
+
+    if pc.all(pc.string_is_ascii(col)).as_py() is not False:
+        return pc.ascii_trim_whitespace(col)
+    return pc.utf8_trim_whitespace(col)
 
 
 def _mask(arr: pa.Array) -> np.ndarray:
