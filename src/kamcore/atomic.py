@@ -1,13 +1,45 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of either.
+
+A write that the system refuses (a full disk, a read-only folder or file, no permission) is a
+:class:`~kamcore.errors.WriteFailed` naming the path and what to do, and the old file is left as
+it was.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from kamcore.errors import WriteFailed
+
+#: Errors of the system, not of kamcore: the disk, the folder or the file refuses the write.
+#: The CLI reports any of these that escapes a command as a user problem (exit 2), not a bug.
+SYSTEM_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES", "EPERM",
+                                      "ETXTBSY")
+    if hasattr(errno, name))
+
+
+def write_failed(path: str | os.PathLike[str], exc: OSError, *,
+                 action: str = "write") -> WriteFailed:
+    """The user-facing error for ``exc`` raised while writing ``path``: what, where, what to do."""
+    reason = exc.strerror or str(exc)
+    code = exc.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
+        hint = "free some disk space (or write somewhere else) and run the command again"
+    elif code in (errno.EROFS, errno.EACCES, errno.EPERM, getattr(errno, "ETXTBSY", -1)):
+        hint = ("the folder or file is read-only for you: change its permissions, or write "
+                "somewhere else")
+    else:
+        hint = "check the path, then run the command again"
+    kept = "; the old file, if any, is unchanged" if action == "write" else ""
+    return WriteFailed(f"cannot {action} {os.fspath(path)}: {reason}{kept}", hint=hint,
+                       path=os.fspath(path))
 
 
 @contextlib.contextmanager
@@ -18,21 +50,31 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *,
     On any exception the temporary file is removed and ``path`` is left as it was.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise write_failed(target, exc) from exc
     binary = "b" in mode
+    in_body = False
     try:
         os.chmod(tmp, _mode_for(target))
         with os.fdopen(fd, mode, encoding=None if binary else encoding,
                        newline=None if binary else newline) as handle:
+            in_body = True
             yield handle
+            in_body = False
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
         fsync_dir(target.parent)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        # An OSError of the handle (no file name) is this write failing; one naming another
+        # file comes from the caller's own reading and stays what it is.
+        if isinstance(exc, OSError) and (not in_body or exc.filename in (None, tmp)):
+            raise write_failed(target, exc) from exc
         raise
 
 

@@ -51,6 +51,19 @@ class WorkspaceError(KamError):
     code = "KAM-W001"
 
 
+class WriteFailed(WorkspaceError):
+    """The system refused a write (full disk, read-only folder or file); ``path`` is the file.
+
+    The file that was there before is unchanged: every write is atomic.
+    """
+
+    code = "KAM-W003"
+
+    def __init__(self, message: str, *, path: str, hint: str | None = None) -> None:
+        self.path = path
+        super().__init__(message, hint=hint)
+
+
 class RecordErrors(WorkspaceError):
     """Several records could not be parsed; all of them are listed, not just the first."""
 

@@ -17,7 +17,7 @@ from kamcore.changes.journal import entry_line, make_entry
 from kamcore.changes.ops import replan
 from kamcore.changes.plan import Plan
 from kamcore.changes.txn import commit, workspace_lock
-from kamcore.errors import ChangeRefused, WorkspaceError
+from kamcore.errors import ChangeRefused, WorkspaceError, WriteFailed
 from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ class Applied:
     replanned: bool = False
     #: Things the user should know (plugin failures while writing briefs ...).
     warnings: list[str] = field(default_factory=list)
+    #: Why the hand-over briefs could not be written (the change itself was), else ``None``.
+    brief_error: WriteFailed | None = None
 
 
 def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
@@ -85,9 +87,13 @@ def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
             try:
                 result.briefs = write_briefs(fresh, Path(briefs), pm=pm, notes=notes,
                                              reason=reason, warnings=result.warnings)
-            except OSError as exc:  # the change itself is written; say so, do not fail
-                result.warnings.append(f"could not write the hand-over briefs to {briefs}: "
-                                       f"{exc.strerror or exc}")
+            except (OSError, WriteFailed) as exc:  # the change is written; say so
+                why = exc.message if isinstance(exc, WriteFailed) else exc.strerror or str(exc)
+                result.brief_error = WriteFailed(
+                    f"the change was applied (journal entry {entry['id']}) but the hand-over "
+                    f"briefs could not be written to {briefs}: {why}", path=str(briefs),
+                    hint="free some disk space or fix the folder's permissions; `kam undo` "
+                    "and apply again to get the briefs, or pass --briefs DIR")
     return result
 
 

@@ -34,8 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
 
-from kamcore.atomic import atomic_write_text, fsync_dir
-from kamcore.errors import ChangeRefused, WorkspaceError
+from kamcore.atomic import atomic_write_text, fsync_dir, write_failed
+from kamcore.errors import ChangeRefused, WorkspaceError, WriteFailed
 from kamcore.paths import open_no_follow, plain_name, refuse_link
 from kamcore.settings import JOURNAL_FILE
 
@@ -65,8 +65,9 @@ def workspace_lock(folder: str | Path, *, timeout: float = 30.0) -> Iterator[Non
     try:
         fd = open_no_follow(path, os.O_RDWR | os.O_CREAT, 0o644, what="the lock file")
     except OSError as exc:
-        raise WorkspaceError(f"cannot create the lock file {path}: {exc.strerror}",
-                             hint="changes need write access to the workspace folder") from None
+        raise WriteFailed(f"cannot create the lock file {path}: {exc.strerror}; nothing was "
+                          "changed", path=str(path), hint="changes need write access to the "
+                          "workspace folder (and some free disk space)") from None
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -80,13 +81,15 @@ def workspace_lock(folder: str | Path, *, timeout: float = 30.0) -> Iterator[Non
                         f"the workspace is locked by another change (process {holder})",
                         hint="wait for it to finish and try again") from None
                 time.sleep(0.02)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # the holder's pid is a courtesy (a full disk)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         try:
             recover(folder)
             yield
         finally:
-            os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
@@ -104,23 +107,29 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
     recover(folder)  # never overwrite the record of an interrupted change
     journal = folder / JOURNAL_FILE
     refuse_link(journal, what="the journal")
-    txn.mkdir()
     entries: list[_ManifestEntry] = []
-    for name, data in files.items():
-        with open(txn / f"{name}.new", "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        target = folder / name
-        existed = target.exists()
-        if existed:
-            _backup(target, txn / f"{name}.old")
-            os.chmod(txn / f"{name}.new", target.stat().st_mode & 0o7777)
-        entries.append({"name": name, "existed": existed})
-    size = journal.stat().st_size if journal.exists() else None
-    manifest = {"files": entries, "journal_size": size}
-    fsync_dir(txn)
-    atomic_write_text(txn / MANIFEST, json.dumps(manifest))
+    try:
+        txn.mkdir()
+        for name, data in files.items():
+            with open(txn / f"{name}.new", "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            target = folder / name
+            existed = target.exists()
+            if existed:
+                _backup(target, txn / f"{name}.old")
+                os.chmod(txn / f"{name}.new", target.stat().st_mode & 0o7777)
+            entries.append({"name": name, "existed": existed})
+        size = journal.stat().st_size if journal.exists() else None
+        manifest = {"files": entries, "journal_size": size}
+        fsync_dir(txn)
+        atomic_write_text(txn / MANIFEST, json.dumps(manifest))
+    except (OSError, WriteFailed) as exc:
+        # Nothing of the workspace was touched yet: only the transaction folder goes.
+        with contextlib.suppress(OSError):
+            _clear(txn)
+        raise _write_failed(folder, exc, "nothing was changed") from exc
     try:
         for entry in entries:
             os.replace(txn / f"{entry['name']}.new", folder / entry["name"])
@@ -140,15 +149,25 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
         rolled_back = False
         with contextlib.suppress(Exception):
             rolled_back = recover(folder)
-        if isinstance(exc, OSError):
+        if isinstance(exc, (OSError, WriteFailed)):
             state = ("nothing was changed" if rolled_back else "the next change (or "
                      "kamcore.changes.recover) rolls the files back")
-            raise WorkspaceError(f"could not write the change to {folder}: {exc}; {state}",
-                                 hint="check disk space and permissions, then try again"
-                                 ) from exc
+            raise _write_failed(folder, exc, state) from exc
         raise
     with contextlib.suppress(OSError):
         _clear(txn)
+
+
+def _write_failed(folder: Path, exc: OSError | WriteFailed, state: str) -> WriteFailed:
+    """A change that the disk or the folder refused, as the user sees it."""
+    if isinstance(exc, WriteFailed):
+        reason, path = exc.message, exc.path
+    else:
+        reason, path = exc.strerror or str(exc), str(exc.filename or folder)
+    where = f" ({path})" if path != str(folder) else ""
+    return WriteFailed(f"could not write the change to {folder}{where}: {reason}; {state}",
+                       hint=write_failed(path, exc).hint if isinstance(exc, OSError)
+                       else exc.hint, path=path)
 
 
 def recover(folder: str | Path) -> bool:

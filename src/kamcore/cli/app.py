@@ -122,9 +122,23 @@ class KamGroup(click.Group):
         except BrokenPipeError:
             sys.stderr.close()
             raise click.exceptions.Exit(0) from None
+        except OSError as exc:
+            from kamcore.atomic import SYSTEM_ERRNOS, write_failed
+
+            if exc.errno not in SYSTEM_ERRNOS or os.environ.get("KAM_DEBUG"):
+                self._report_bug(ctx, exc)
+                raise  # only reached under KAM_DEBUG
+            # A full disk or a read-only file is the user's to fix, wherever kam met it.
+            raise to_cli_error(write_failed(exc.filename or ".", exc,
+                                            action="read or write")) from None
         except Exception as exc:
-            if os.environ.get("KAM_DEBUG"):
-                raise
+            self._report_bug(ctx, exc)
+            raise
+
+    @staticmethod
+    def _report_bug(ctx: click.Context, exc: Exception) -> None:
+        """One line and exit 70 for an exception kamcore did not expect (KAM_DEBUG: re-raise)."""
+        if not os.environ.get("KAM_DEBUG"):
             click.secho(f"Error: unexpected {type(exc).__name__}: {exc}", fg="red", err=True)
             click.echo("This is a bug in kamcore or a plugin: re-run with KAM_DEBUG=1 to see "
                        "the traceback, and report it.", err=True)

@@ -100,6 +100,8 @@ def run_plan(kam: KamContext, plan: Plan, *, do_apply: bool, force: bool, by: st
     if result.briefs:
         click.echo(f"Hand-over briefs ({len(result.briefs)}) in {result.briefs[0].parent}/",
                    err=True)
+    if result.brief_error is not None:
+        raise result.brief_error
 
 
 def _briefs(plan: Plan, briefs_dir: str | None, no_briefs: bool) -> str | None:
