@@ -261,7 +261,8 @@ def test_nothing_to_change_writes_nothing(ws):
 
 
 def test_corrupt_journal_line_is_named(ws):
-    (ws / "journal.jsonl").write_text('{"id": "a", "changes": []}\nnot json\n')
+    (ws / "journal.jsonl").write_text(
+        '{"id": "a", "time": "t", "command": "c", "changes": []}\nnot json\n')
     with pytest.raises(kamcore.WorkspaceError) as info:
         changes.read_journal(ws)
     assert str(info.value.location).endswith("journal.jsonl:2")

@@ -13,6 +13,7 @@ import getpass
 import json
 import os
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,11 +31,32 @@ def journal_path(folder: str | Path) -> Path:
     return Path(folder) / JOURNAL_FILE
 
 
-def read_journal(folder: str | Path) -> list[dict[str, Any]]:
-    """Every entry, oldest first (an empty list when nothing was journalled yet).
+@dataclass(frozen=True)
+class Journal:
+    """The journal as read: the entries that are sound and a located problem for every line
+    that is not (not JSON, cut short, or not an entry kam wrote)."""
 
-    :raises WorkspaceError: a line is not a JSON object (file and line are named), or the
-        journal is a symbolic link (kam neither reads nor appends through one).
+    path: Path
+    #: Sound entries, oldest first.
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    #: The line (1-based) of each sound entry, in the same order.
+    lines: list[int] = field(default_factory=list)
+    #: One error per bad line, each with its file and line.
+    problems: list[WorkspaceError] = field(default_factory=list)
+
+    def line_of(self, entry: dict[str, Any]) -> int:
+        return self.lines[self.entries.index(entry)]
+
+
+_JOURNAL_HINT = ("the journal is append-only and written only by kam; restore the line from "
+                 "version control or a backup (or remove it: that change can then not be undone)")
+
+
+def load_journal(folder: str | Path) -> Journal:
+    """Every line of the journal checked: sound entries and located problems, never a crash.
+
+    :raises WorkspaceError: the journal cannot be read at all (not UTF-8, a symbolic link, no
+        permission).
     """
     path = journal_path(folder)
     try:
@@ -42,25 +64,99 @@ def read_journal(folder: str | Path) -> list[dict[str, Any]]:
         with os.fdopen(fd, "rb") as handle:
             text = handle.read().decode("utf-8")
     except FileNotFoundError:
-        return []
+        return Journal(path)
     except (OSError, UnicodeDecodeError) as exc:
-        raise WorkspaceError(f"cannot read {path}: {exc}") from None
-    entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
+        raise WorkspaceError(f"cannot read {path}: {exc}", hint=_JOURNAL_HINT) from None
+    journal = Journal(path)
+    seen: set[str] = set()
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
+        problem = _check_line(line, last=number == len(lines))
+        if problem is None:
             entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise WorkspaceError(f"journal line is not JSON: {exc.msg}",
-                                 location=Location(str(path), number),
-                                 hint="the journal is append-only; restore this line from "
-                                 "version control") from None
-        if not isinstance(entry, dict) or "changes" not in entry:
-            raise WorkspaceError("journal line is not a change entry",
-                                 location=Location(str(path), number))
-        entries.append(entry)
-    return entries
+            if entry["id"] in seen:
+                problem = f"entry id {entry['id']!r} is used by an earlier line too"
+            else:
+                seen.add(entry["id"])
+                journal.entries.append(entry)
+                journal.lines.append(number)
+                continue
+        journal.problems.append(WorkspaceError(problem, location=Location(str(path), number),
+                                               hint=_JOURNAL_HINT))
+    return journal
+
+
+def _check_line(line: str, *, last: bool) -> str | None:
+    """Why ``line`` is not a journal entry kam wrote, or ``None`` when it is one."""
+    try:
+        entry = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        cut = " (the last line is cut short: was kam stopped while writing?)" if last else ""
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return f"journal line is not JSON: {message}{cut}"
+    if not isinstance(entry, dict):
+        return f"journal line is a JSON {type(entry).__name__}, not an entry"
+    for key in ("id", "time", "command"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            return f"journal entry has no {key!r} (or it is not text)"
+    for key in ("actor", "reason", "undoes", "op"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            return f"journal entry {entry['id']}: {key!r} is not text"
+    changes = entry.get("changes")
+    if not isinstance(changes, list):
+        return f"journal entry {entry['id']}: 'changes' is not a list of record changes"
+    for number, change in enumerate(changes, start=1):
+        where = f"journal entry {entry['id']}, change {number}"
+        if not isinstance(change, dict):
+            return f"{where} is not a record change (an object with kind, id, before, after)"
+        if change.get("kind") not in ("account", "person"):
+            return f"{where}: kind {change.get('kind')!r} is not account or person"
+        if not isinstance(change.get("id"), str):
+            return f"{where}: 'id' is missing or not text"
+        for key in ("before", "after"):
+            if change.get(key) is not None and not isinstance(change[key], dict):
+                return f"{where}: {key!r} is not a record (an object) or null"
+    if entry.get("args") is not None and not isinstance(entry["args"], dict):
+        return f"journal entry {entry['id']}: 'args' is not an object"
+    return None
+
+
+def read_journal(folder: str | Path) -> list[dict[str, Any]]:
+    """Every entry, oldest first (an empty list when nothing was journalled yet).
+
+    :raises WorkspaceError: a line is not a sound entry (the first bad one's file and line are
+        named, and every bad line is listed), or the journal is a symbolic link (kam neither
+        reads nor appends through one).
+    """
+    journal = load_journal(folder)
+    if journal.problems:
+        raise journal_error(journal)
+    return journal.entries
+
+
+def journal_error(journal: Journal) -> WorkspaceError:
+    """One error for every bad line of ``journal``, located at the first."""
+    first = journal.problems[0]
+    others = [f"line {p.location.line}: {p.message}" for p in journal.problems[1:]
+              if p.location is not None]
+    more = ("; also " + "; ".join(others[:10])) if others else ""
+    return WorkspaceError(first.message + more, location=first.location, hint=_JOURNAL_HINT)
+
+
+def _refuse_bad_lines(journal: Journal, *, after: int) -> None:
+    """:raises WorkspaceError: the journal has a bad line after line ``after``: undo does not
+    guess what it held."""
+    bad = [p for p in journal.problems if p.location and (p.location.line or 0) > after]
+    if bad:
+        first = bad[0]
+        raise WorkspaceError(f"undo refused: {first.message}; kam cannot tell what this line "
+                             "changed or undid", location=first.location, hint=_JOURNAL_HINT)
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200]
 
 
 def default_actor() -> str:
@@ -115,10 +211,12 @@ def undo_plan(org: Org, *, entry: str | None = None) -> Plan:
     """
     if org.path is None:
         raise WorkspaceError("this org has no folder, so it has no journal")
-    entries = read_journal(org.path)
+    journal = load_journal(org.path)
+    entries = journal.entries
     open_entries = undoable(entries)
     if entry is None:
         if not open_entries:
+            _refuse_bad_lines(journal, after=0)
             raise ChangeRefused("nothing to undo: every journalled change is undone already"
                                 if entries else "nothing to undo: the journal is empty",
                                 hint="kam log ORG shows the journal")
@@ -126,6 +224,7 @@ def undo_plan(org: Org, *, entry: str | None = None) -> Plan:
     else:
         found = [e for e in entries if e["id"] == entry]
         if not found:
+            _refuse_bad_lines(journal, after=0)
             raise ChangeRefused(f"no journal entry {entry!r}", hint="kam log ORG lists them")
         target = found[0]
         if target.get("undoes"):
@@ -133,13 +232,13 @@ def undo_plan(org: Org, *, entry: str | None = None) -> Plan:
                                 hint="undo the change it reversed by applying it again")
         if target not in open_entries:
             raise ChangeRefused(f"entry {entry} is undone already")
+    line = journal.line_of(target)
+    # A bad line after the target may be its undo, or the change that really is the last.
+    _refuse_bad_lines(journal, after=line)
     tables: dict[str, dict[str, Any]] = {}
     conflicts: list[str] = []
     for raw in reversed(target["changes"]):
         change = RecordChange.from_json(raw)
-        if change.kind not in ("account", "person"):
-            raise WorkspaceError(f"journal entry {target['id']}: unknown record kind "
-                                 f"{change.kind!r}")
         table = tables.setdefault(change.kind, dict(org.accounts if change.kind == "account"
                                                     else org.people))
         current = table.get(change.id)
@@ -149,7 +248,14 @@ def undo_plan(org: Org, *, entry: str | None = None) -> Plan:
         if change.before is None:
             table.pop(change.id, None)
         else:
-            table[change.id] = load_record(change.kind, change.before)
+            try:
+                table[change.id] = load_record(change.kind, change.before)
+            except ValueError as exc:  # pydantic's ValidationError is one
+                raise WorkspaceError(
+                    f"journal entry {target['id']}: the {change.kind} {change.id} it would "
+                    f"restore is not a valid record ({_first_line(exc)}); nothing to undo "
+                    "safely", location=Location(str(journal.path), line), hint=_JOURNAL_HINT
+                ) from None
     title = f"undo {target['id']} ({target['command']})"
     return make_plan("undo", {"entry": target["id"]}, title, org,
                      accounts=tables.get("account"), people=tables.get("person"),

@@ -290,13 +290,26 @@ def log(kam: KamContext, org: str, fmt: str, limit: int | None) -> None:
       kam log examples/acme
       kam log examples/acme --limit 5 --format json
     """
-    from kamcore.changes.journal import read_journal
+    from kamcore.changes.journal import load_journal
+    from kamcore.cli.errors import ExitCode
+    from kamcore.workspace import resolve_workspace
+
+    journal = load_journal(resolve_workspace(org))  # bad lines are set aside, not fatal
+    _log_entries(journal.entries, limit, fmt)
+    if journal.problems:
+        for problem in journal.problems:
+            click.secho(f"warning: {problem}", fg="yellow", err=True)
+        click.echo(f"{len(journal.problems)} journal line(s) could not be read and are not "
+                   "shown; `kam undo` refuses to undo across them.", err=True)
+        raise click.exceptions.Exit(ExitCode.FINDINGS)
+
+
+def _log_entries(entries: list[dict[str, Any]], limit: int | None, fmt: str) -> None:
+    """Print the sound entries of the journal (the last ``limit``)."""
     from kamcore.changes.plan import RecordChange
     from kamcore.changes.render import render_change
     from kamcore.cli.output import render_json
-    from kamcore.workspace import resolve_workspace
 
-    entries = read_journal(resolve_workspace(org))
     first = max(len(entries) - limit, 0) if limit else 0
     shown = entries[first:]
     if fmt == "json":
@@ -308,7 +321,7 @@ def log(kam: KamContext, org: str, fmt: str, limit: int | None) -> None:
     undone = {e.get("undoes") for e in entries if e.get("undoes")}
     for number, entry in enumerate(shown, start=first + 1):
         mark = " (undone)" if entry["id"] in undone else ""
-        click.echo(f"#{number} {entry['id']}  {entry['time']}  {entry['actor']}  "
+        click.echo(f"#{number} {entry['id']}  {entry['time']}  {entry.get('actor') or '?'}  "
                    f"{entry['command']}{mark}")
         if entry.get("reason"):
             click.echo(f"    reason: {entry['reason']}")
