@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -101,7 +102,7 @@ class KamGroup(click.Group):
         self._load_plugin_commands(ctx)
         return sorted(set(BUILTIN_COMMANDS) | set(self.commands))
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def _get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = BUILTIN_COMMANDS.get(cmd_name)
         if target is not None:
             module, _, attr = target.partition(":")
@@ -110,7 +111,24 @@ class KamGroup(click.Group):
         self._load_plugin_commands(ctx)
         return self.commands.get(cmd_name)
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self._get_command(ctx, cmd_name)
+        guard = ctx.meta.get(_GUARD_KEY)
+        if guard is not None and command is not None and cmd_name not in BUILTIN_COMMANDS:
+            guard.active = False  # a plugin's own command owns stdout
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
+        guard = _PluginStdoutGuard(sys.stdout, sys._getframe(), self.make_kam_context(ctx))
+        ctx.meta[_GUARD_KEY] = guard
+        sys.stdout = guard
+        try:
+            return self._invoke(ctx)
+        finally:
+            if sys.stdout is guard:
+                sys.stdout = guard.real
+
+    def _invoke(self, ctx: click.Context) -> Any:
         from kamcore.errors import KamError
 
         try:
@@ -143,6 +161,67 @@ class KamGroup(click.Group):
             click.echo("This is a bug in kamcore or a plugin: re-run with KAM_DEBUG=1 to see "
                        "the traceback, and report it.", err=True)
             ctx.exit(ExitCode.INTERNAL)
+
+
+_GUARD_KEY = "kamcore.stdout_guard"
+
+
+class _PluginStdoutGuard:
+    """``sys.stdout`` while a built-in command runs: what a plugin prints (at import, in a hook)
+    goes to stderr, so it never corrupts ``--format json`` or CSV on stdout.
+
+    A write is the plugin's when a frame of a plugin's package is on the stack between the
+    write and the command's start; everything else reaches the real stdout untouched.
+    """
+
+    def __init__(self, real: Any, stop: Any, kam: KamContext) -> None:
+        self.real = real
+        self.active = True
+        self._stop = stop
+        self._kam = kam
+        self._packages: frozenset[str] | None = None
+        self._installed: set[str] | None = None
+
+    def write(self, text: str) -> int:
+        if self.active and self._from_plugin():
+            return sys.stderr.write(text)
+        result: int = self.real.write(text)
+        return result
+
+    def _from_plugin(self) -> bool:
+        packages = self._plugin_packages()
+        if not packages:
+            return False
+        frame = sys._getframe(2)
+        while frame is not None and frame is not self._stop:
+            name = frame.f_globals.get("__name__")
+            if isinstance(name, str) and name.partition(".")[0] in packages:
+                return True
+            frame = frame.f_back  # type: ignore[assignment]
+        return False
+
+    def _plugin_packages(self) -> frozenset[str]:
+        if self._packages is not None:
+            return self._packages
+        if self._installed is None:
+            from kamcore.plugins import installed_entry_points
+
+            self._installed = {ep.module.partition(".")[0] for ep in installed_entry_points()}
+        names = set(self._installed)
+        pm = self._kam._pm
+        if pm is not None:
+            for plugin in pm.get_plugins():
+                module = (plugin.__name__ if isinstance(plugin, ModuleType)
+                          else type(plugin).__module__)
+                names.add(module.partition(".")[0])
+        names.discard("kamcore")
+        packages = frozenset(names)
+        if pm is not None:
+            self._packages = packages  # the manager is built once: its plugins stay
+        return packages
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
 
 
 class _PluginCli:
