@@ -583,6 +583,8 @@ class _Reporter:
         for row in rows[:200].tolist():
             value = cells[row].as_py() if cells is not None else None
             text = value.strip() if isinstance(value, str) else value
+            if isinstance(text, str) and len(text) > 60:  # a 50 MB cell stays out of messages
+                text = text[:40] + f"... ({len(text):,} characters)"
             what = missing if (missing and not text) else message.format(value=text)
             record = ids[row].as_py() if ids is not None else None
             noun = "account" if self.kind == "account" else "person"
