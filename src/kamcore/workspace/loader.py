@@ -59,7 +59,42 @@ def load_settings(folder: Path) -> tuple[Settings, dict[str, Any]]:
         raise WorkspaceError(f"setting {'.'.join(map(str, err['loc']))}: {message}",
                              location=Location(str(path), line),
                              hint=_settings_hint(key)) from None
+    _check_metrics(settings, raw, path)
     return settings, raw
+
+
+_AGGREGATION_HINT = ("aggregation is one of sum, count, min, max, mean, wmean; wmean also "
+                     "needs weight: OTHER_METRIC")
+
+
+def _check_metrics(settings: Settings, raw: dict[str, Any], path: Path) -> None:
+    """The workspace's own metrics must be metric definitions every command can use."""
+    from kamcore.models import MetricDef
+
+    for name, spec in settings.metrics.items():
+        try:
+            MetricDef(name=name, plugin="workspace", **spec.model_dump())
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            message = str(err["msg"]).removeprefix("Value error, ").removeprefix(
+                f"metric {name!r}: ")
+            raise WorkspaceError(f"metric {name!r}: {message}",
+                                 location=Location(str(path), _line_of(raw, ("metrics", name))),
+                                 hint=_AGGREGATION_HINT) from None
+
+
+def check_weights(metrics: dict[str, Any], raw: dict[str, Any], path: Path) -> None:
+    """A workspace metric weighted by a metric nobody declares is refused by every command.
+
+    :raises WorkspaceError: naming the kam.yaml line.
+    """
+    for name, metric in metrics.items():
+        if metric.plugin == "workspace" and metric.weight and metric.weight not in metrics:
+            raise WorkspaceError(
+                f"metric {name!r} is weighted by {metric.weight!r}, which no plugin and no "
+                "metrics: entry declares", location=Location(
+                    str(path), _line_of(raw, ("metrics", name))),
+                hint="declare the weight metric too, or load the plugin that does")
 
 
 def _line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:

@@ -178,7 +178,7 @@ def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
     :raises WorkspaceError: a file is missing or cannot be read at all.
     """
     from kamcore.perf import paused_gc
-    from kamcore.workspace.loader import load_settings, resolve_workspace
+    from kamcore.workspace.loader import check_weights, load_settings, resolve_workspace
 
     folder = resolve_workspace(path)
     settings, raw = load_settings(folder)
@@ -191,6 +191,7 @@ def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
             pm = get_plugin_manager()
         registry = registry_for(pm)
     metrics = metric_defs(settings, registry)
+    check_weights(metrics, raw, folder / CONFIG_FILE)
     problems: list[KamError] = []
     with paused_gc():
         if settings.accounts is not None or settings.people is not None:
