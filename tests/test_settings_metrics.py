@@ -41,3 +41,16 @@ def test_weight_declared_in_kam_yaml_is_fine(acme_path, tmp_path):
     result = CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)),
                                 ["validate", str(ws)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("depth", [100, 20_000])
+def test_deeply_nested_kam_yaml_is_refused_not_a_crash(acme_path, tmp_path, depth):
+    ws = tmp_path / "ws"
+    shutil.copytree(acme_path, ws)
+    with (ws / "kam.yaml").open("a") as handle:
+        handle.write("deep: " + "[" * depth + "]" * depth + "\n")
+    result = CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)),
+                                ["validate", str(ws)])
+    assert result.exit_code == 2, result.output
+    assert "kam.yaml" in result.output and "nest" in result.output
+    assert "bug in kamcore" not in result.output

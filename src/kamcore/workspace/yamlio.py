@@ -12,6 +12,8 @@ from kamcore.errors import Location, WorkspaceError
 LINE_KEY = "__line__"
 KEY_LINES = "__key_lines__"
 MAX_YAML_BYTES = 64 * 1024 * 1024
+#: Deeper nesting than any kamcore file needs; refused before recursive code walks it.
+MAX_DEPTH = 64
 
 
 class _SafeLineLoader(yaml.SafeLoader):
@@ -48,7 +50,13 @@ def read_yaml(path: Path) -> Any:
                              hint="keep large tables in accounts.csv and people.csv")
     text = decode_text(raw, path)
     try:
-        return yaml.load(text, Loader=_SafeLineLoader)
+        loaded = yaml.load(text, Loader=_SafeLineLoader)
+        _check_depth(loaded, path)
+        return loaded
+    except RecursionError:
+        raise WorkspaceError("lists or mappings nest too deeply to read",
+                             location=Location(str(path)),
+                             hint=f"kamcore files nest at most {MAX_DEPTH} levels") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -61,6 +69,24 @@ def read_yaml(path: Path) -> Any:
                              ) from None
     except yaml.YAMLError as exc:
         raise WorkspaceError(f"invalid YAML: {exc}", location=Location(str(path))) from None
+
+
+def _check_depth(value: Any, path: Path) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = (node.values() if isinstance(node, dict)
+                    else node if isinstance(node, list) else ())
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= MAX_DEPTH:
+                    line = child.get(LINE_KEY) if isinstance(child, dict) else None
+                    raise WorkspaceError("lists or mappings nest more than "
+                                         f"{MAX_DEPTH} levels deep",
+                                         location=Location(str(path), line),
+                                         hint="flatten it: kamcore settings nest a few levels")
+                stack.append((child, depth + 1))
 
 
 def strip_lines(value: Any) -> Any:
