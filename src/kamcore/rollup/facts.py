@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from kamcore.errors import KamError, Location, RecordErrors
 from kamcore.rollup.periods import Period, parse_period
 from kamcore.workspace.facts import FACT_COLUMNS, fact_lines, find_facts, read_facts_table
-from kamcore.workspace.tables import MAX_ABS
 
 __all__ = ["FACT_COLUMNS", "BadFacts", "Facts", "find_facts", "read_facts"]
 
@@ -110,7 +109,7 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
     reasons = np.zeros(n, dtype=np.int8)  # 0 ok, else index into messages
     messages = ["", "unknown account {account!r}", "unknown metric {metric!r}",
                 "{period!r} is not a period", "value {value!r} is not a number",
-                "value {value!r} is not finite (or not below 1e18)", "duplicate of line {first}",
+                "value {value!r} is not finite", "duplicate of line {first}",
                 "missing account, period, metric or value"]
     hints = ["", "add the account to accounts.csv or fix the id",
              "no loaded plugin and no `metrics:` entry in kam.yaml declares it: load the plugin "
@@ -154,8 +153,6 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
         flag(~numeric & arr(val_col.is_valid()), 4)
         clean = pc.if_else(pa.array(numeric), pc.utf8_trim_whitespace(val_col), None)
         values = clean.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
-    with np.errstate(invalid="ignore"):
-        flag(~(np.abs(values) < MAX_ABS) & ~np.isnan(values), 5)  # 1e999 parses as inf
 
     def text(codes: np.ndarray, dictionary: pa.Array, row: int) -> str | None:
         return dictionary[int(codes[row])].as_py() if codes[row] >= 0 else None

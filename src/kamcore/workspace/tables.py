@@ -43,9 +43,6 @@ ID_PATTERN = r"^[^\s,]([^,\n\r]*[^\s,])?$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 NUMBER_PATTERN = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)$"
 NONFINITE_PATTERN = r"^[+-]?(nan|inf|infinity)$"
-#: Numbers at or above this size are refused: no revenue comes near it, and sums of a billion of
-#: them stay finite (1e308 summed twice is inf, which JSON cannot carry).
-MAX_ABS = 1e18
 TRUE_WORDS = ("true", "yes", "1", "y")
 FALSE_WORDS = ("false", "no", "0", "n")
 
@@ -486,7 +483,7 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
         for name in metrics:
             columns[name], wrong_cells, nonfinite = _numbers(columns[name])
             bad |= report(wrong_cells, name, "{value!r} is not a number", hint=_NUMBER_HINT)
-            bad |= report(nonfinite, name, "{value!r} is not a finite number below 1e18",
+            bad |= report(nonfinite, name, "{value!r} is not a finite number",
                           hint="use a finite number, or leave the cell empty")
     else:
         columns["role"], wrong = _enum(columns.get("role", null()), [r.value for r in Role],
@@ -559,10 +556,9 @@ def _numbers(col: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     clean = pc.if_else(pa.array(plain), col, pa.scalar(None, pa.string()))
     values = clean.cast(pa.float64()).fill_null(np.nan)
     numbers = values.to_numpy(zero_copy_only=False)
-    with np.errstate(invalid="ignore"):
-        too_big = plain & ~(np.abs(numbers) < MAX_ABS)  # 1e999 parses as inf
-    nonfinite = given & (too_big | _mask(pc.match_substring_regex(col, NONFINITE_PATTERN,
-                                                                  ignore_case=True)))
+    nonfinite = given & ((plain & ~np.isfinite(numbers))  # 1e999 parses as inf
+                         | _mask(pc.match_substring_regex(col, NONFINITE_PATTERN,
+                                                          ignore_case=True)))
     return pa.array(numbers, pa.float64()), wrong & ~nonfinite, nonfinite
 
 
