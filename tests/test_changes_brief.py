@@ -121,3 +121,75 @@ def test_cli_briefs_options(ws, tmp_path):
                                        "--notes", str(tmp_path / "nope.md")])
     assert missing.exit_code == 2
     assert "cannot read the notes file" in missing.stderr
+
+
+def test_undo_withdraws_the_briefs_of_the_change_it_reverses(ws, pm):
+    org = load(ws)
+    people = dict(org.people)
+    people["KAM3"] = people["KAM3"].model_copy(update={"capacity": 1})
+    kamcore.save(org.replace(people=people))
+    briefs = ws / "handover" / "kam1"
+    applied = changes.apply(changes.handover(load(ws), "KAM1", spread=True), briefs=briefs,
+                            pm=pm)
+    assert {p.name for p in applied.briefs} == {"KAM3.md", "NAM1.md"}
+    (briefs / "NAM1.md").write_text("my own notes on top of the brief\n")  # edited: kept
+    plan = changes.undo_plan(load(ws))
+    assert plan.notes == ["withdraws 2 hand-over brief(s) of that change: "
+                          "handover/kam1/KAM3.md, handover/kam1/NAM1.md"]
+    undone = changes.apply(plan)
+    assert undone.withdrawn == [briefs / "KAM3.md"]
+    assert not (briefs / "KAM3.md").exists()
+    assert (briefs / "NAM1.md").read_text() == "my own notes on top of the brief\n"
+    assert undone.warnings == [f"hand-over brief {briefs / 'NAM1.md'} was edited since it was "
+                               "written: left in place, remove it yourself if it no longer holds"]
+
+
+def test_cli_undo_withdraws_briefs_and_removes_their_empty_folder(ws):
+    cli = make_cli(get_plugin_manager(load_entrypoints=False))
+    done = CliRunner().invoke(cli, ["leave", str(ws), "KAM1", "--to", "KAM3", "--yes"])
+    assert done.exit_code == 0, done.output
+    (folder,) = (ws / "handover").iterdir()
+    dry = CliRunner().invoke(cli, ["undo", str(ws)])
+    assert f"withdraws 1 hand-over brief(s) of that change: handover/{folder.name}/KAM3.md" \
+        in dry.output
+    assert (folder / "KAM3.md").exists()
+    undone = CliRunner().invoke(cli, ["undo", str(ws), "--yes"])
+    assert undone.exit_code == 0, undone.output
+    assert f"Hand-over briefs withdrawn (1): {folder / 'KAM3.md'}" in undone.stderr
+    assert not folder.exists()
+
+
+def test_undo_never_removes_a_file_a_hostile_journal_names(ws, tmp_path):
+    import hashlib
+    import json
+
+    outside = tmp_path / "precious.md"
+    outside.write_text("keep me\n")
+    inside = ws / "accounts.csv"
+    changes.apply(changes.assign(load(ws), "K1", manager="KAM3"))
+    journal = ws / "journal.jsonl"
+    entry = json.loads(journal.read_text())
+    entry["briefs"] = [
+        {"path": str(outside), "sha256": hashlib.sha256(outside.read_bytes()).hexdigest()},
+        {"path": "../precious.md", "sha256": hashlib.sha256(outside.read_bytes()).hexdigest()},
+        {"path": "accounts.csv", "sha256": hashlib.sha256(inside.read_bytes()).hexdigest()}]
+    journal.write_text(json.dumps(entry) + "\n")
+    undone = changes.apply(changes.undo_plan(load(ws)), force=True)
+    assert undone.withdrawn == []
+    assert outside.read_text() == "keep me\n" and inside.exists()
+    assert len(undone.warnings) == 3
+
+
+def test_a_journal_entry_with_malformed_briefs_is_a_located_problem(ws):
+    import json
+
+    from kamcore.changes.journal import load_journal
+
+    changes.apply(changes.assign(load(ws), "K1", manager="KAM3"))
+    journal = ws / "journal.jsonl"
+    entry = json.loads(journal.read_text())
+    entry["briefs"] = ["handover/x.md"]
+    journal.write_text(json.dumps(entry) + "\n")
+    (problem,) = load_journal(ws).problems
+    assert str(problem).startswith(f"{journal}:1: journal entry {entry['id']}: 'briefs' is not "
+                                   "a list of hand-over briefs")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kamcore.atomic import atomic_write_text
 from kamcore.changes.journal import entry_line, make_entry
 from kamcore.changes.ops import replan
 from kamcore.changes.plan import Plan
@@ -44,6 +45,8 @@ class Applied:
     warnings: list[str] = field(default_factory=list)
     #: Why the hand-over briefs could not be written (the change itself was), else ``None``.
     brief_error: WriteFailed | None = None
+    #: Hand-over briefs of the undone change that were removed (undo only).
+    withdrawn: list[Path] = field(default_factory=list)
 
 
 def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
@@ -79,21 +82,33 @@ def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
             return Applied(fresh, None, replanned=replanned)
         files = render_files(fresh)
         entry = make_entry(fresh, by=by, reason=reason)
-        commit(folder, files, entry_line(entry))
-        result = Applied(fresh, entry, [folder / name for name in files], replanned=replanned)
+        texts: dict[Path, str] = {}
+        warnings: list[str] = []
         if briefs is not None and fresh.receivers:
-            from kamcore.changes.brief import write_briefs
+            from kamcore.changes.brief import brief_records, render_briefs
 
-            try:
-                result.briefs = write_briefs(fresh, Path(briefs), pm=pm, notes=notes,
-                                             reason=reason, warnings=result.warnings)
-            except (OSError, WriteFailed) as exc:  # the change is written; say so
-                why = exc.message if isinstance(exc, WriteFailed) else exc.strerror or str(exc)
-                result.brief_error = WriteFailed(
-                    f"the change was applied (journal entry {entry['id']}) but the hand-over "
-                    f"briefs could not be written to {briefs}: {why}", path=str(briefs),
-                    hint="free some disk space or fix the folder's permissions; `kam undo` "
-                    "and apply again to get the briefs, or pass --briefs DIR")
+            texts = render_briefs(fresh, Path(briefs), pm=pm, notes=notes, reason=reason,
+                                  warnings=warnings)
+            entry["briefs"] = brief_records(folder, texts)
+        commit(folder, files, entry_line(entry))
+        result = Applied(fresh, entry, [folder / name for name in files], replanned=replanned,
+                         warnings=warnings)
+        if fresh.withdraws:
+            from kamcore.changes.brief import withdraw_briefs
+
+            result.withdrawn, kept = withdraw_briefs(folder, fresh.withdraws)
+            result.warnings += kept
+        try:
+            for path, text in texts.items():
+                atomic_write_text(path, text)
+                result.briefs.append(path)
+        except (OSError, WriteFailed) as exc:  # the change is written; say so
+            why = exc.message if isinstance(exc, WriteFailed) else exc.strerror or str(exc)
+            result.brief_error = WriteFailed(
+                f"the change was applied (journal entry {entry['id']}) but the hand-over "
+                f"briefs could not be written to {briefs}: {why}", path=str(briefs),
+                hint="free some disk space or fix the folder's permissions; `kam undo` "
+                "and apply again to get the briefs, or pass --briefs DIR")
     return result
 
 

@@ -8,6 +8,8 @@ predecessor's notes (``--notes FILE`` and the account's ``notes`` column).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,15 +55,15 @@ def parse_notes(text: str | None) -> tuple[str, dict[str, str]]:
     return "\n".join(general).strip(), {k: "\n".join(v).strip() for k, v in sections.items()}
 
 
-def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None = None,
-                 notes: str | None = None, reason: str | None = None,
-                 warnings: list[str] | None = None) -> list[Path]:
-    """Write one brief per receiving manager of ``plan`` into ``directory`` (atomically).
+def render_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None = None,
+                  notes: str | None = None, reason: str | None = None,
+                  warnings: list[str] | None = None) -> dict[Path, str]:
+    """The text of every brief of ``plan``, by the file it goes to in ``directory``.
 
-    Each file is named after its receiver's id made safe (:func:`kamcore.paths.safe_file_name`),
-    so whatever the ids hold, every brief lands directly in ``directory``.
-
-    :returns: the files written, in receiver order.
+    Rendered before anything is written, so the journal entry can name each brief and its
+    digest (``undo`` withdraws exactly those). Each file is named after its receiver's id made
+    safe (:func:`kamcore.paths.safe_file_name`), so whatever the ids hold, every brief lands
+    directly in ``directory``.
     """
     if pm is None:
         from kamcore.plugins import get_plugin_manager
@@ -69,20 +71,84 @@ def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None
         pm = get_plugin_manager()
     general, per_account = parse_notes(notes)
     problems: list[PluginError] = []
-    written = []
+    texts: dict[Path, str] = {}
     for receiver, accounts in plan.receivers.items():
-        text = render_brief(plan, receiver, accounts, pm=pm, general=general,
-                            per_account=per_account, reason=reason, problems=problems)
-        path = directory / f"{safe_file_name(receiver)}.md"
-        atomic_write_text(path, text)
-        written.append(path)
+        texts[directory / f"{safe_file_name(receiver)}.md"] = render_brief(
+            plan, receiver, accounts, pm=pm, general=general, per_account=per_account,
+            reason=reason, problems=problems)
     if warnings is not None:
         seen = set()
         for problem in problems:
             if str(problem) not in seen:
                 seen.add(str(problem))
                 warnings.append(f"brief duties: {problem}")
-    return written
+    return texts
+
+
+def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None = None,
+                 notes: str | None = None, reason: str | None = None,
+                 warnings: list[str] | None = None) -> list[Path]:
+    """Write one brief per receiving manager of ``plan`` into ``directory`` (atomically).
+
+    :returns: the files written, in receiver order.
+    """
+    texts = render_briefs(plan, directory, pm=pm, notes=notes, reason=reason,
+                          warnings=warnings)
+    for path, text in texts.items():
+        atomic_write_text(path, text)
+    return list(texts)
+
+
+def brief_records(folder: Path, texts: dict[Path, str]) -> list[dict[str, str]]:
+    """What the journal remembers of each brief: its path (relative to the workspace when
+    inside it) and the SHA-256 of its text, so that undo removes only what kam wrote."""
+    records = []
+    for path, text in texts.items():
+        try:
+            shown = str(path.resolve().relative_to(folder.resolve()))
+        except ValueError:
+            shown = str(path.resolve())
+        records.append({"path": shown, "sha256": _digest(text.encode("utf-8"))})
+    return records
+
+
+def withdraw_briefs(folder: Path, records: list[dict[str, str]]
+                    ) -> tuple[list[Path], list[str]]:
+    """Remove the briefs an undone change wrote: each must lie inside the workspace, be a
+    regular file (no link) and still hold exactly what kam wrote.
+
+    :returns: the files removed, and a warning for each brief left in place (edited since,
+        outside the workspace, or a link); a brief already gone is neither.
+    """
+    root = folder.resolve()
+    removed: list[Path] = []
+    kept: list[str] = []
+    for record in records:
+        path = Path(record["path"])
+        path = path if path.is_absolute() else root / path
+        where = path.parent.resolve() / path.name
+        if not where.is_relative_to(root) or where.suffix != ".md":
+            kept.append(f"hand-over brief {path} is outside the workspace (or not a .md "
+                        "file): left in place, remove it yourself if it no longer holds")
+            continue
+        if not where.exists() and not where.is_symlink():
+            continue
+        if where.is_symlink() or not where.is_file():
+            kept.append(f"hand-over brief {where} is not a plain file now: left in place")
+            continue
+        if _digest(where.read_bytes()) != record["sha256"]:
+            kept.append(f"hand-over brief {where} was edited since it was written: left in "
+                        "place, remove it yourself if it no longer holds")
+            continue
+        where.unlink()
+        removed.append(where)
+        with contextlib.suppress(OSError):  # an empty folder goes too; a full one stays
+            where.parent.rmdir()
+    return removed, kept
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.PluginManager,

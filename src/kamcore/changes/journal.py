@@ -120,6 +120,12 @@ def _check_line(line: str, *, last: bool) -> str | None:
                 return f"{where}: {key!r} is not a record (an object) or null"
     if entry.get("args") is not None and not isinstance(entry["args"], dict):
         return f"journal entry {entry['id']}: 'args' is not an object"
+    briefs = entry.get("briefs")
+    if briefs is not None and not (isinstance(briefs, list) and all(
+            isinstance(b, dict) and isinstance(b.get("path"), str)
+            and isinstance(b.get("sha256"), str) for b in briefs)):
+        return (f"journal entry {entry['id']}: 'briefs' is not a list of hand-over briefs "
+                "(objects with path and sha256)")
     return None
 
 
@@ -257,6 +263,9 @@ def undo_plan(org: Org, *, entry: str | None = None) -> Plan:
                     "safely", location=Location(str(journal.path), line), hint=_JOURNAL_HINT
                 ) from None
     title = f"undo {target['id']} ({target['command']})"
+    withdraws = list(target.get("briefs") or [])
+    notes = [f"withdraws {len(withdraws)} hand-over brief(s) of that change: "
+             + ", ".join(w["path"] for w in withdraws)] if withdraws else []
     return make_plan("undo", {"entry": target["id"]}, title, org,
                      accounts=tables.get("account"), people=tables.get("person"),
-                     undoes=target["id"], conflicts=conflicts)
+                     undoes=target["id"], conflicts=conflicts, withdraws=withdraws, notes=notes)

@@ -81,6 +81,9 @@ class Plan:
     undoes: str | None = None
     #: Records changed since the entry being undone (undo overwrites them only with force).
     conflicts: list[str] = field(default_factory=list)
+    #: Undo plans: the hand-over briefs the undone entry wrote (``path``, ``sha256``), which
+    #: applying the undo removes when they still hold what kam wrote.
+    withdraws: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def findings_added(self) -> list[Finding]:
@@ -126,6 +129,7 @@ class Plan:
             "unplaced": [{"account": u.account, "reason": u.reason} for u in self.unplaced],
             "receivers": self.receivers, "notes": self.notes, "undoes": self.undoes,
             "conflicts": self.conflicts, "refused_because": self.refused_because,
+            "withdraws": [w["path"] for w in self.withdraws],
         }
 
 

@@ -91,7 +91,9 @@ def run_plan(kam: KamContext, plan: Plan, *, do_apply: bool, force: bool, by: st
             "plan": result.plan.to_json(),
             "applied": None if result.entry is None else {
                 "entry": result.entry["id"], "files": [str(f) for f in result.files],
-                "briefs": [str(b) for b in result.briefs], "replanned": result.replanned}}))
+                "briefs": [str(b) for b in result.briefs],
+                "withdrawn": [str(b) for b in result.withdrawn],
+                "replanned": result.replanned}}))
     if result.entry is None:
         click.echo("Nothing to change.", err=True)
         return
@@ -100,6 +102,9 @@ def run_plan(kam: KamContext, plan: Plan, *, do_apply: bool, force: bool, by: st
     if result.briefs:
         click.echo(f"Hand-over briefs ({len(result.briefs)}) in {result.briefs[0].parent}/",
                    err=True)
+    if result.withdrawn:
+        click.echo(f"Hand-over briefs withdrawn ({len(result.withdrawn)}): "
+                   + ", ".join(str(b) for b in result.withdrawn), err=True)
     if result.brief_error is not None:
         raise result.brief_error
 
