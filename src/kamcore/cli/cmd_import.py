@@ -245,3 +245,62 @@ def csv_(kam: Any, accounts: str, people: str | None, map_file: str | None, sugg
     result = import_csv(accounts, imap, people=people, options=_options(kwargs),
                         registry=kam.registry)
     _finish(result, kwargs)
+
+
+@import_.command(name="facts")
+@click.argument("org", type=click.Path(file_okay=False))
+@click.argument("export", type=click.Path(dir_okay=False))
+@click.option("--map", "map_file", type=click.Path(dir_okay=False), metavar="FACTS.yaml",
+              help="Which columns are the account, date, value, currency, owner (docs/facts.md).")
+@click.option("--preset", type=click.Choice(["salesforce", "dynamics"]),
+              help="A Salesforce Opportunity or Dynamics opportunity export: won deals by "
+                   "close date.")
+@click.option("--period", "grain", type=click.Choice(["month", "quarter", "year"]),
+              help="The period a date falls in (default: the map's, else quarter).")
+@click.option("--metric", help="The metric the values feed (default: the map's, else revenue).")
+@click.option("--source", metavar="NAME",
+              help="Name of this source in the facts (default: the export's file name); "
+                   "importing the same source again replaces its rows.")
+@click.option("--strict", is_flag=True,
+              help="Treat every reported problem as an error; write nothing then.")
+@click.option("--report", "report_format", type=click.Choice(["md", "json"]),
+              default="md", show_default=True, help="Format of the import report.")
+@click.pass_obj
+def facts(kam: Any, org: str, export: str, map_file: str | None, preset: str | None,
+          grain: str | None, metric: str | None, source: str | None, strict: bool,
+          report_format: str) -> None:
+    """Add the deals of a CRM export to an org's facts (summed per account, period, metric
+    and owner), with a report of rows left out.
+
+    \b
+    Examples:
+      kam import facts my-org Opportunity.csv --preset salesforce
+      kam import facts my-org opportunity.csv --preset dynamics --period month
+      kam import facts my-org deals.csv --map facts.yaml --strict
+    """
+    from kamcore.errors import WorkspaceError
+    from kamcore.importers import refuse_problems
+    from kamcore.importers.factmap import preset_fact_map, read_fact_map
+    from kamcore.importers.facts import import_facts, write_facts_import
+    from kamcore.importers.mapping import updated
+    from kamcore.importers.rows import read_header
+
+    if bool(map_file) == bool(preset):
+        raise WorkspaceError("kam import facts needs one of --map FACTS.yaml or --preset",
+                             hint="see docs/facts.md for a facts map")
+    fmap = read_fact_map(map_file) if map_file else preset_fact_map(
+        preset or "", read_header(export), export)
+    changes: dict[str, Any] = {}
+    if grain:
+        changes["period"] = grain
+    if metric:
+        changes["metric"], changes["metric_column"] = metric, None
+    if changes:
+        fmap = updated(fmap, "--metric", **changes)
+    result = import_facts(org, export, fmap, source=source, registry=kam.registry)
+    if strict:
+        refuse_problems(result)
+    path = write_facts_import(result, report_format=report_format)
+    click.echo(result.report.summary(), err=True)
+    click.echo(f"report: {path}", err=True)
+    click.echo(f"next: kam rollup {org} -m {fmap.metric or 'revenue'} --by-period", err=True)

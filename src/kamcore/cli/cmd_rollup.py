@@ -30,14 +30,18 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
                                                            "metric, largest first.")
 @click.option("--own", is_flag=True, help="Show each account's own value beside its total "
                                           "(always in csv and json).")
+@click.option("--credit", type=click.Choice(["account", "owner"]), default="account",
+              show_default=True,
+              help="With --by manager: each person's book is the accounts they manage "
+                   "(account) or the facts they own, the facts' owner column (owner).")
 @click.option("--skip-bad", is_flag=True,
               help="Leave out bad fact rows (listed on stderr) instead of refusing.")
 @format_option("table", "csv", "json")
 @output_option
 @click.pass_obj
 def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str | None,
-           by_period: bool, depth: int | None, top: int | None, own: bool, skip_bad: bool,
-           fmt: str, output: str | None) -> None:
+           by_period: bool, depth: int | None, top: int | None, own: bool, credit: str,
+           skip_bad: bool, fmt: str, output: str | None) -> None:
     """Roll metrics up the account tree (own value and subtree total), up the management
     chain (own book and team total), or group accounts by a field. Money is converted to the
     reporting currency with fx.csv; facts come from facts.csv or facts.parquet.
@@ -46,6 +50,7 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
     Examples:
       kam rollup examples/acme
       kam rollup examples/acme --by manager --depth 3
+      kam rollup my-org --by manager --credit owner -m revenue
       kam rollup examples/acme --by country -m revenue --top 5
       kam rollup examples/acme --period 2026Q1..2026Q4 --by-period -m revenue --depth 1
       kam rollup examples/acme --format csv -o totals.csv
@@ -59,7 +64,7 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
         result = run(org, list(metrics) or None, by=by, period=period, by_period=by_period,
                      depth=depth, top=top, skip_bad=skip_bad, own=own or fmt != "table",
                      compact=fmt == "table" and by in ("account", "manager"),
-                     registry=kam.registry, step=progress.step)
+                     registry=kam.registry, step=progress.step, credit=credit)
         progress.step("writing")
         if fmt == "csv":
             from kamcore.rollup.render import write_csv

@@ -160,16 +160,28 @@ def updated(model: M, what: str, **changes: object) -> M:
 
 def read_map(path: str | Path) -> ImportMap:
     """Read and check a mapping file. :raises WorkspaceError: with file and line."""
+    return read_model_file(path, ImportMap, shape="a mapping file is a YAML mapping with "
+                           "'accounts:' (and 'people:')",
+                           first="draft one with `kam import csv ACCOUNTS.csv --suggest-map`",
+                           hint="see docs/import.md for the mapping format")
+
+
+def read_model_file(path: str | Path, model: type[M], *, shape: str, first: str,
+                    hint: str) -> M:
+    """A YAML file checked against a pydantic model; the first error names its line.
+
+    :param shape: the message when the file is not a YAML mapping; ``first`` its hint.
+    :param hint: the hint of a field error.
+    :raises WorkspaceError: with file and line.
+    """
     from kamcore.workspace.yamlio import LINE_KEY, read_yaml, strip_lines
 
     target = Path(path)
     raw = read_yaml(target)
     if not isinstance(raw, dict):
-        raise WorkspaceError("a mapping file is a YAML mapping with 'accounts:' (and 'people:')",
-                             location=Location(str(target), 1),
-                             hint="draft one with `kam import csv ACCOUNTS.csv --suggest-map`")
+        raise WorkspaceError(shape, location=Location(str(target), 1), hint=first)
     try:
-        return ImportMap.model_validate(strip_lines(raw))
+        return model.model_validate(strip_lines(raw))
     except ValidationError as exc:
         err = exc.errors()[0]
         node: object = raw
@@ -182,7 +194,7 @@ def read_map(path: str | Path) -> ImportMap:
         dotted = ".".join(map(str, err["loc"]))
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise WorkspaceError(f"{dotted}: {msg}", location=Location(str(target), line),
-                             hint="see docs/import.md for the mapping format") from None
+                             hint=hint) from None
 
 
 # -- presets and suggestions ---------------------------------------------------------------

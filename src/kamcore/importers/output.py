@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from kamcore.atomic import atomic_write_text
 from kamcore.errors import ValidationFailed, WorkspaceError
 from kamcore.importers.engine import ImportResult, paused_gc
+
+if TYPE_CHECKING:
+    from kamcore.importers.facts import FactsImport
 
 #: Where an import keeps the CRM's column layout, for ``kam export --format salesforce``.
 LAYOUT_FILE = "crm.yaml"
@@ -21,7 +25,7 @@ class ImportRefused(ValidationFailed):
     code = "KAM-I001"
 
 
-def refuse_problems(result: ImportResult) -> None:
+def refuse_problems(result: ImportResult | FactsImport) -> None:
     """:raises ImportRefused: listing every problem (for ``--strict``)."""
     problems = result.report.all_problems()
     if problems:

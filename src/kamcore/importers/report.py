@@ -130,6 +130,19 @@ class ImportReport:
         data["roles"] = [{"person": p, "title": t, "role": r} for p, t, r in self.roles]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
+    def problems_section(self, intro: str) -> list[str]:
+        """The Markdown lines of the problems: a table with file and line, or "None."."""
+        problems = self.all_problems()
+        out = [f"## Problems ({len(problems)})", ""]
+        if not problems:
+            return [*out, "None.", ""]
+        out += [intro, "", "| kind | where | record | problem | hint |", "|---|---|---|---|---|"]
+        for p in problems:
+            where = f"{p.file}:{p.line}" if p.line else (p.file or "")
+            out.append(f"| {p.kind} | {_md(where)} | {_md(p.record or '')} | "
+                       f"{_md(p.message)} | {_md(p.hint or '')} |")
+        return [*out, ""]
+
     def to_markdown(self) -> str:
         out = [f"# Import report: {self.source}", ""]
         for kind, path in self.files.items():
@@ -145,18 +158,7 @@ class ImportReport:
             out += [f"`kam validate` on the result: {self.findings.get('error', 0)} error(s), "
                     f"{self.findings.get('warning', 0)} warning(s), "
                     f"{self.findings.get('info', 0)} info.", ""]
-        problems = self.all_problems()
-        out += [f"## Problems ({len(problems)})", ""]
-        if not problems:
-            out += ["None.", ""]
-        else:
-            out += ["`--strict` turns each of these into an error.", "",
-                    "| kind | where | record | problem | hint |", "|---|---|---|---|---|"]
-            for p in problems:
-                where = f"{p.file}:{p.line}" if p.line else (p.file or "")
-                out.append(f"| {p.kind} | {_md(where)} | {_md(p.record or '')} | "
-                           f"{_md(p.message)} | {_md(p.hint or '')} |")
-            out.append("")
+        out += self.problems_section("`--strict` turns each of these into an error.")
         out += [f"## Inferred tiers ({len(self.tiers)})", ""]
         if self.tiers:
             counts = Counter(str(t.tier) for t in self.tiers)

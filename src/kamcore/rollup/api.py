@@ -112,7 +112,8 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
            by: str = "account", period: str | None = None, by_period: bool = False,
            depth: int | None = None, top: int | None = None, skip_bad: bool = False,
            own: bool = True, compact: bool = False, pm: pluggy.PluginManager | None = None,
-           registry: Registry | None = None, step: Progress | None = None) -> RollupResult:
+           registry: Registry | None = None, step: Progress | None = None,
+           credit: str = "account") -> RollupResult:
     """Roll metrics up the account tree, the management chain, or by a field.
 
     :param source: an :class:`~kamcore.Org`, a workspace folder, or its tables as
@@ -133,6 +134,9 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
     :param skip_bad: leave bad fact rows out (listed in ``result.skipped``) instead of failing.
     :param own: include each account's own value beside its total (account view).
     :param compact: without ``metrics``, only the core's and the workspace's own metrics.
+    :param credit: with ``by="manager"``: ``account`` (each person's book is the accounts
+        they manage) or ``owner`` (the facts each person owns, see
+        :mod:`kamcore.rollup.credit`).
     :returns: a :class:`~kamcore.rollup.result.RollupResult`; ``.rows`` are dicts.
     :raises KamError: unreadable or inconsistent input, with file and line.
 
@@ -153,9 +157,23 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
             from kamcore.errors import KamError
 
             raise KamError(str(exc), hint="e.g. --period 2026Q3 or 2026Q1..2026Q4") from None
+    from kamcore.rollup.credit import CREDITS, owner_units
+    from kamcore.rollup.facts import by_account
+
+    if credit not in CREDITS or (credit == "owner" and by != "manager"):
+        from kamcore.errors import KamError
+
+        raise KamError(f"--credit {credit} works with --by manager only" if credit in CREDITS
+                       else f"unknown credit {credit!r}", hint="--credit account or owner, "
+                       "with --by manager")
     inputs = load_inputs(source, registry=registry, pm=pm, skip_bad=skip_bad,
                          people=by == "manager", step=step,
                          columns=() if by in ("account", "manager") else (by,))
+    if credit == "owner":
+        inputs = owner_units(inputs)
+    elif inputs.facts is not None:
+        inputs.facts = by_account(inputs.facts, {name: m.aggregation
+                                                 for name, m in inputs.metrics.items()})
     shown = resolve_metrics(inputs, metrics, compact=compact)
     names = with_weights(inputs, shown)
     selection, columns = select_periods(inputs, selection, by_period)
@@ -169,7 +187,8 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
     if by == "account":
         result = account_view(inputs, shown, names, blocks, depth=depth, top=top, own=own)
     elif by == "manager":
-        result = manager_view(inputs, shown, names, blocks, depth=depth, top=top)
+        result = manager_view(inputs, shown, names, blocks, depth=depth, top=top,
+                              credit=credit)
     else:
         result = group_view(inputs, by, shown, names, blocks, top=top)
     result.period = selection.label if selection is not None else None

@@ -10,7 +10,7 @@ rollup; with ``skip_bad`` those rows are left out and listed in :attr:`Facts.ski
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from kamcore.errors import KamError, Location, RecordErrors
 from kamcore.rollup.periods import Period, parse_period
 from kamcore.workspace.facts import FACT_COLUMNS, fact_lines, find_facts, read_facts_table
 
-__all__ = ["FACT_COLUMNS", "BadFacts", "Facts", "find_facts", "read_facts"]
+__all__ = ["FACT_COLUMNS", "BadFacts", "Facts", "by_account", "find_facts", "read_facts"]
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,6 +54,10 @@ class Facts:
     skipped: list[KamError] = field(default_factory=list)
     #: Rows of metrics that no loaded plugin or kam.yaml declares: left out, not fatal.
     unknown_metrics: list[KamError] = field(default_factory=list)
+    #: The person credited with each row (index into ``owners``, -1 for none), when the file
+    #: has an ``owner`` column; a fact may then be split between owners.
+    owner: np.ndarray | None = None
+    owners: list[str] = field(default_factory=list)
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
@@ -106,6 +110,13 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
     per_codes, per_dict = _codes(table.column("period"))
     per_dict = pc.utf8_trim_whitespace(per_dict)
     val_col = table.column("value").combine_chunks()
+    owner_codes: np.ndarray | None = None
+    owners: list[str] = []
+    if "owner" in table.column_names:
+        own_col = pc.utf8_trim_whitespace(table.column("owner").cast(pa.string()))
+        owner_codes, own_dict = _codes(pc.if_else(pc.equal(own_col, ""),
+                                                  pa.scalar(None, pa.string()), own_col))
+        owners = [str(o) for o in own_dict.to_pylist()]
     reasons = np.zeros(n, dtype=np.int8)  # 0 ok, else index into messages
     messages = ["", "unknown account {account!r}", "unknown metric {metric!r}",
                 "{period!r} is not a period", "value {value!r} is not a number",
@@ -116,7 +127,8 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
              "that does (see `kam plugins`), declare it in kam.yaml, or fix the name; known: "
              + ", ".join(metric_names), "write 2026, 2026Q3 or 2026-07",
              "write a plain number like 1250.50", "use a finite number, or drop the row",
-             "keep one row per account, period and metric", "fill every cell"]
+             "keep one row per account, period and metric (and owner)",
+             "fill every cell"]
 
     def flag(mask: np.ndarray, code: int) -> None:
         reasons[(reasons == 0) & mask] = code
@@ -166,9 +178,12 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
     ok = reasons == 0
     key = ((account.astype(np.int64) * max(len(good_labels), 1) + period)
            * max(len(metric_names), 1) + metric)
+    if owner_codes is not None:  # one row per account, period, metric and owner
+        key = key * (len(owners) + 1) + owner_codes + 1
     rows = np.flatnonzero(ok)
     first_of = np.zeros(n, dtype=np.int64)
-    span = len(account_ids) * max(len(good_labels), 1) * max(len(metric_names), 1)
+    span = (len(account_ids) * max(len(good_labels), 1) * max(len(metric_names), 1)
+            * (len(owners) + 1))
     if span <= 4 * max(n, 1):  # counting beats sorting while the key space is small
         suspects = rows[np.bincount(key[rows], minlength=span)[key[rows]] > 1]
     else:
@@ -216,7 +231,39 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
             raise BadFacts(fatal)
         keep = reasons == 0
         return Facts(path, account[keep], period[keep], metric[keep], values[keep],
-                     good_labels, list(metric_names), fatal if skip_bad else [], ignored)
+                     good_labels, list(metric_names), fatal if skip_bad else [], ignored,
+                     owner_codes[keep] if owner_codes is not None else None, owners)
     keep = reasons == 0
     return Facts(path, account[keep], period[keep], metric[keep], values[keep], good_labels,
-                 list(metric_names), problems)
+                 list(metric_names), problems, owner=owner_codes, owners=owners)
+
+
+def by_account(facts: Facts, aggregation: dict[str, str]) -> Facts:
+    """The facts with rows split between owners combined: one row per account, period and
+    metric, as every rollup by account needs. Split values add up; a ``min`` or ``max``
+    metric keeps the extreme.
+
+    :param aggregation: metric name -> its aggregation.
+    """
+    import numpy as np
+
+    if facts.owner is None:
+        return facts
+    width_p, width_m = max(len(facts.periods), 1), max(len(facts.metrics), 1)
+    key = (facts.account.astype(np.int64) * width_p + facts.period) * width_m + facts.metric
+    uniq, inverse = np.unique(key, return_inverse=True)
+    if len(uniq) == len(key):
+        return replace(facts, owner=None, owners=[])
+    value = np.bincount(inverse, weights=facts.value, minlength=len(uniq))
+    for code, name in enumerate(facts.metrics):
+        kind = aggregation.get(name)
+        if kind in ("min", "max"):
+            rows = facts.metric == code
+            out = np.full(len(uniq), np.nan)
+            (np.fmin if kind == "min" else np.fmax).at(out, inverse[rows], facts.value[rows])
+            picked = np.unique(inverse[rows])
+            value[picked] = out[picked]
+    rest, metric = np.divmod(uniq, width_m)
+    account, period = np.divmod(rest, width_p)
+    return replace(facts, account=account.astype(np.int32), period=period.astype(np.int32),
+                   metric=metric.astype(np.int32), value=value, owner=None, owners=[])

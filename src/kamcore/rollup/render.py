@@ -107,7 +107,9 @@ def _in_tree_order(records: list[dict[str, Any]]) -> bool:
 def _title(result: RollupResult) -> str:
     own = any(c.header.startswith("Own ") for c in result.columns)
     what = {"account": "account tree: subtree totals" + (" and own values" if own else ""),
-            "manager": "management chain: own book and team total"}.get(
+            "manager": "management chain: own book and team total"
+                       + (", credited to deal owners" if result.credit == "owner" else
+                          ", credited to account managers")}.get(
         result.view, f"accounts by {result.view} (own values)")
     parts = [result.title, what, f"money in {result.currency}"]
     if result.periods:

@@ -51,6 +51,8 @@ class RollupResult:
     skipped: list[KamError] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     title: str = ""
+    #: Manager view: whose the facts are, ``account`` (the accounts' managers) or ``owner``.
+    credit: str | None = None
     #: Group views: the same aggregates over every account (the table's last line).
     total: dict[str, Any] | None = None
 
@@ -136,4 +138,5 @@ class RollupResult:
                 "columns": [{"key": c.key, "label": c.header, "kind": c.kind}
                             for c in self.columns],
                 "skipped": [str(p) for p in self.skipped], "sources": self.sources,
+                "credit": self.credit,
                 "rows": self.to_records(), "total": self.total}

@@ -156,11 +156,13 @@ def _trim(order: np.ndarray, level: np.ndarray, first_total: np.ndarray | None,
 
 def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
                  blocks: Sequence[PeriodValues], *, depth: int | None = None,
-                 top: int | None = None) -> RollupResult:
+                 top: int | None = None, credit: str = "account") -> RollupResult:
     """Each person's own book and their team's total, in management-tree order.
 
     Accounts without a manager, or whose manager is not in people.csv, are gathered in a
     last row, ``(unassigned)``, so that the top of the chain plus it add up to the org.
+    With ``credit="owner"`` the "accounts" are (account, owner) pairs of the facts
+    (:func:`kamcore.rollup.credit.owner_units`) and a book is what a person owns.
     """
     import numpy as np
     import pyarrow as pa
@@ -204,7 +206,8 @@ def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     for name in ("name", "role"):
         col = people.column(name)
         base = col if col is not None else pa.nulls(p, pa.string())
-        last = "no or unknown manager" if name == "name" else ""
+        last = (f"no or unknown {'owner' if credit == 'owner' else 'manager'}"
+                if name == "name" else "")
         data[name] = pa.concat_arrays([base, pa.array([last])]).take(take)
     data["depth"] = pa.array(level[order])
     data["accounts"] = pa.array(count[order].astype(np.int64))
@@ -218,8 +221,9 @@ def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
         i = names.index(col.metric or "")
         source = teams[b] if part == "_team" else books[b]
         columns.append(_put(data, col, source[i][order]))
-    return RollupResult("manager", columns,
-                        pa.table(data), inputs.currency, list(shown))
+    result = RollupResult("manager", columns, pa.table(data), inputs.currency, list(shown))
+    result.credit = credit
+    return result
 
 
 def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence[str],

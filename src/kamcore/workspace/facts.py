@@ -35,10 +35,11 @@ def _raw_names(path: Path) -> dict[str, str]:
 
 
 def read_facts_table(path: Path) -> pa.Table:
-    """The four fact columns: periods and metrics dictionary-encoded (few distinct values, so
-    millions of rows stay small), account ids as text (looked up once with ``index_in``:
-    cheaper than unifying per-block dictionaries of a million ids), values as float64 when
-    every cell parses (else as text, to point at the bad cells)."""
+    """The four fact columns (and ``owner`` when the file has it): periods and metrics
+    dictionary-encoded (few distinct values, so millions of rows stay small), account ids as
+    text (looked up once with ``index_in``: cheaper than unifying per-block dictionaries of a
+    million ids), values as float64 when every cell parses (else as text, to point at the
+    bad cells)."""
     import pyarrow as pa
 
     text = pa.dictionary(pa.int32(), pa.string())
@@ -58,7 +59,8 @@ def read_facts_table(path: Path) -> pa.Table:
                     column_types={raw.get("account", "account"): pa.string(),
                                   raw.get("period", "period"): text,
                                   raw.get("metric", "metric"): text,
-                                  raw.get("value", "value"): value_type},
+                                  raw.get("value", "value"): value_type,
+                                  raw.get("owner", "owner"): pa.string()},
                     null_values=[""], strings_can_be_null=True,
                     quoted_strings_can_be_null=True))
 
@@ -75,7 +77,8 @@ def read_facts_table(path: Path) -> pa.Table:
         raise WorkspaceError(f"missing column(s) {', '.join(missing)} in {path.name}",
                              location=Location(str(path), 1),
                              hint="the header must be: account,period,metric,value")
-    return table.select(list(FACT_COLUMNS))
+    owner = ["owner"] if "owner" in table.column_names else []
+    return table.select([*FACT_COLUMNS, *owner])
 
 
 def fact_lines(path: Path, n: int) -> list[int]:
@@ -86,3 +89,57 @@ def fact_lines(path: Path, n: int) -> list[int]:
 
     lines = list(data_row_lines(path, path.read_bytes()))
     return lines + list(range(len(lines) + 2, n + 2))
+
+
+#: Optional columns: the person credited with a fact, and the import that wrote it.
+OPTIONAL_FACT_COLUMNS = ("owner", "source")
+
+
+def read_fact_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Every column of a facts file as text, with each row's line (Parquet: row number), for
+    an import that replaces some rows and keeps the others as they are.
+
+    :raises WorkspaceError: the file cannot be read.
+    """
+    if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise WorkspaceError(f"cannot read {path}: {exc}",
+                                 location=Location(str(path))) from None
+        from kamcore.workspace.csvio import format_cell
+
+        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+        rows = [(i + 1, [format_cell(c[i]) for c in columns]) for i in range(table.num_rows)]
+        return [name.strip() for name in table.column_names], rows
+    from kamcore.workspace.csvio import read_table
+
+    parsed, problems = read_table(path, required=FACT_COLUMNS)
+    if problems:
+        raise problems[0]
+    return parsed.header, parsed.rows
+
+
+def write_fact_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """Write a facts file atomically: CSV through the one CSV writer, or Parquet (every
+    column text except ``value``, a float), as ``path``'s suffix says."""
+    from kamcore.atomic import atomic_open
+
+    if path.suffix != ".parquet":
+        from kamcore.workspace.csvio import render_csv
+
+        with atomic_open(path, "wb") as handle:
+            handle.write(render_csv(header, rows).encode("utf-8"))
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = {name: [r[i] or None for r in rows] for i, name in enumerate(header)}
+    arrays = {name: pa.array([float(v) if v is not None else None for v in cells], pa.float64())
+              if name == "value" else pa.array(cells, pa.string())
+              for name, cells in data.items()}
+    with atomic_open(path, "wb") as handle:
+        pq.write_table(pa.table(arrays), handle)
