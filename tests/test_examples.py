@@ -16,7 +16,7 @@ EXPECTED_BROKEN = {
     ("KAM101", "R1"), ("KAM102", "R3"), ("KAM103", "C1"), ("KAM104", "T1"), ("KAM105", "M1"),
     ("KAM106", "U1"), ("KAM107", "W1"), ("KAM108", "X1"), ("KAM109", "G2"), ("KAM110", "N3"),
     ("KAM111", "AM1"), ("KAM112", "S1"), ("KAM113", "D1"), ("KAM121", "ORPH"),
-    ("KAM122", "LOOP1"), ("KAM130", "G1-DE-K"), ("KAM151", "G2"),
+    ("KAM122", "LOOP1"), ("KAM130", "G1-DE-K"), ("KAM151", "G2"), ("KAM154", "G1-DE"),
 }
 #: Rules over facts files: examples/broken has none (tests/test_fact_rules.py covers them).
 FACT_RULES = {"KAM150", "KAM152", "KAM153"}

@@ -16,6 +16,7 @@ from kamcore.builtin.fact_rules import (
     facts_readable,
     fx_rates_present,
     metric_in_facts_and_column,
+    totals_in_range,
 )
 from kamcore.hookspecs import hookimpl
 from kamcore.models import ROLES_FOR_TIER, Role, Tier
@@ -439,6 +440,8 @@ CORE_RULES: tuple[tuple[str, str, TableCheck, str, str], ...] = (
     ("KAM153", "fact-metric-unknown", facts_metrics_known, "warning",
      "Fact rows name metrics that a loaded plugin or kam.yaml declares (else they are left "
      "out)."),
+    ("KAM154", "total-overflow", totals_in_range, "error",
+     "Values add up to totals a rollup can hold (below about 1.8e308)."),
 )
 
 

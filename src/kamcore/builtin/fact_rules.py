@@ -97,6 +97,41 @@ def _missing(tables: WorkspaceTables, fx: FxTable, needed: dict[tuple[str, str |
                             column="currency", location=accounts.location(row, "currency"))
 
 
+def totals_in_range(tables: WorkspaceTables) -> Iterator[Violation]:
+    """What the rollup's range check refuses (KAM-R005), found by running that check.
+
+    Cheap first: when the magnitudes of every value add up far below float64's limit (with
+    room for any FX rate), no total can overflow and nothing more is read.
+    """
+    import numpy as np
+
+    from kamcore.errors import KamError
+    from kamcore.rollup.api import load_inputs
+    from kamcore.rollup.fx import LenientFx
+    from kamcore.rollup.values import TotalOverflow, own_values
+
+    facts = _facts(tables)
+    with np.errstate(over="ignore"):
+        parts = [np.nansum(np.abs(tables.accounts.table.column(name).to_numpy()))
+                 for name in tables.accounts.metrics]
+        if facts is not None:
+            parts.append(np.nansum(np.abs(facts.value)))
+        small = float(np.sum(parts)) < 1e290
+    if small:
+        return
+    try:
+        inputs = load_inputs(tables, skip_bad=True, linked=False)
+        inputs.fx = LenientFx(inputs.fx.reporting, inputs.fx.path, inputs.fx.rates)
+        periods = list(inputs.facts.periods) if inputs.facts is not None else []
+        own_values(inputs, list(inputs.metrics), periods, False)
+    except TotalOverflow as exc:
+        first = exc.rows[0] if exc.rows else 0
+        yield Violation(tables.accounts.ids[first].as_py(), exc.message, exc.hint,
+                        location=tables.accounts.location(first))
+    except KamError:
+        return  # a missing rate or unreadable input: the other rules name it
+
+
 def metric_in_facts_and_column(tables: WorkspaceTables) -> Iterator[Violation]:
     import numpy as np
 

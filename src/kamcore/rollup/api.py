@@ -30,7 +30,7 @@ Progress = Callable[[str], None]
 def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registry | None = None,
                 pm: pluggy.PluginManager | None = None, skip_bad: bool = False,
                 people: bool = False, step: Progress | None = None,
-                columns: Sequence[str] | None = None) -> Inputs:
+                columns: Sequence[str] | None = None, linked: bool = True) -> Inputs:
     """Read what a rollup needs: account columns, metric definitions, FX, facts.
 
     :param source: an Org, the reader's tables, or a workspace folder (read by the reader).
@@ -38,6 +38,8 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
     :param columns: from a folder, read only these columns beside the core ones and the
         metrics (``None``: all).
     :param step: called with a label before each stage (progress display).
+    :param linked: ``False``: the accounts are not linked into a tree (checks of values only;
+        a broken tree is then no error).
     """
     import pyarrow as pa
 
@@ -70,7 +72,7 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
             tables = read_workspace(source, pm=pm, registry=registry, columns=columns)
         tables.require_readable()
         settings, folder, metrics = tables.settings, tables.folder, tables.metrics
-        accounts = columns_from_table(tables.accounts)
+        accounts = columns_from_table(tables.accounts, linked=linked)
         people_cols = (columns_from_table(tables.people, link_to="reports_to") if people
                        else None)
         names = (tables.people.ids, tables.people.text("name"))

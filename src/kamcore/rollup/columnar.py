@@ -62,9 +62,12 @@ class Columns:
         return self.source.location(row) if self.source is not None else None
 
 
-def columns_from_table(records: RecordTable, *, link_to: str = "parent") -> Columns:
+def columns_from_table(records: RecordTable, *, link_to: str = "parent",
+                       linked: bool = True) -> Columns:
     """A reader's record table as linked columns (metrics as float64 numpy arrays).
 
+    :param linked: ``False`` leaves every row unlinked (``parent`` all -1), for checks of
+        values that must run whatever state the tree is in.
     :raises BadTree: duplicate ids, or a ``link_to`` cell naming no record.
     """
     import numpy as np
@@ -74,7 +77,8 @@ def columns_from_table(records: RecordTable, *, link_to: str = "parent") -> Colu
     cols = Columns(ids=records.ids, parent=np.zeros(0, dtype=np.int64),
                    text=data.drop_columns(records.metrics), numbers=numbers, path=records.path,
                    kind=records.kind, source=records)
-    cols.parent = _link(cols, cols.ids, records.text(link_to), [], link_to)
+    cols.parent = (_link(cols, cols.ids, records.text(link_to), [], link_to) if linked
+                   else np.full(len(records.ids), -1, dtype=np.int64))
     return cols
 
 

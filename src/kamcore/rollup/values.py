@@ -40,6 +40,17 @@ class UnknownMetric(KamError):
     code = "KAM-R004"
 
 
+class TotalOverflow(KamError):
+    """Values so large that a total would pass float64's limit (about 1.8e308)."""
+
+    code = "KAM-R005"
+
+    def __init__(self, message: str, *, hint: str | None = None, rows: Sequence[int] = ()) -> None:
+        super().__init__(message, hint=hint)
+        #: Account rows (in the accounts table) holding the largest values.
+        self.rows = list(rows)
+
+
 @dataclass
 class Inputs:
     """Everything a rollup reads, already checked."""
@@ -141,18 +152,52 @@ def own_values(inputs: Inputs, names: Sequence[str], columns: list[Period],
     blocks = [PeriodValues(p.label, np.full((len(names), n), np.nan))
               for p in (columns if by_period else [])] or [PeriodValues(None, np.full(
                   (len(names), n), np.nan))]
+    with np.errstate(over="ignore"):  # an overflow is found and named by check_range
+        for row, name in enumerate(names):
+            mdef = inputs.metrics[name]
+            if name in fact_metrics and facts is not None:
+                _from_facts(inputs, facts, row, name, mdef, columns, by_period, blocks,
+                            cur_codes, currencies)
+            elif name in inputs.accounts.numbers:
+                values = inputs.accounts.numbers[name]
+                if mdef.is_money:
+                    values = values * _undated_rates(inputs, values, cur_codes, currencies)
+                for block in blocks:
+                    block.values[row] = values
+        check_range(inputs, names, blocks)
+    return blocks
+
+
+def check_range(inputs: Inputs, names: Sequence[str], blocks: Sequence[PeriodValues]) -> None:
+    """Refuse values whose totals could overflow, naming the largest ones.
+
+    Every total a rollup shows (a subtree, a book, a team, a group, the org) adds a subset of
+    the own values, so when the sum of their magnitudes is finite no total can overflow: one
+    check here instead of one per view. Weighted means add value x weight, checked the same way.
+    """
+    import numpy as np
+
     for row, name in enumerate(names):
         mdef = inputs.metrics[name]
-        if name in fact_metrics and facts is not None:
-            _from_facts(inputs, facts, row, name, mdef, columns, by_period, blocks,
-                        cur_codes, currencies)
-        elif name in inputs.accounts.numbers:
-            values = inputs.accounts.numbers[name]
-            if mdef.is_money:
-                values = values * _undated_rates(inputs, values, cur_codes, currencies)
-            for block in blocks:
-                block.values[row] = values
-    return blocks
+        if mdef.aggregation in ("min", "max", "count"):
+            continue
+        for block in blocks:
+            magnitude = np.abs(block.values[row])
+            if mdef.aggregation == "wmean" and mdef.weight in names:
+                magnitude = magnitude * np.abs(block.values[names.index(mdef.weight)])
+            if np.isfinite(np.nansum(magnitude)):
+                continue
+            magnitude = np.nan_to_num(magnitude, nan=0.0)
+            worst = np.argsort(-magnitude, kind="stable")[:3]
+            worst = worst[magnitude[worst] >= magnitude[worst[0]] / 1e3]
+            shown = "; ".join(f"{_who(inputs, int(i))}: {block.values[row][i]:g}"
+                              for i in worst.tolist())
+            period = f" in {block.label}" if block.label else ""
+            raise TotalOverflow(
+                f"{name}{period}: the values add up past the largest number a total can hold "
+                f"(about 1.8e308); the largest: {shown}",
+                hint="check those cells for a typo or a wrong unit; no total is shown",
+                rows=worst.tolist())
 
 
 def _currency_codes(accounts: Columns) -> tuple[np.ndarray, list[str | None]]:
