@@ -14,12 +14,19 @@ Four kinds of gap:
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kamcore.models import Role
-from kamcore.org import Org
+from kamcore.structure import ROLE_ORDER
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kamcore.org import Org
+    from kamcore.structure import AccountIndex
+    from kamcore.workspace.tables import WorkspaceTables
 
 #: Roles expected to hold a book; the others are not reported as idle.
 BOOK_ROLES = frozenset({Role.GAM, Role.NAM, Role.KAM, Role.AM})
@@ -78,8 +85,12 @@ class Coverage:
                 "line_mismatches": [asdict(x) for x in self.line_mismatches]}
 
 
-def coverage(org: Org) -> Coverage:
-    """Every coverage gap of ``org``, each list in file order.
+def coverage(source: Org | WorkspaceTables) -> Coverage:
+    """Every coverage gap, each list in file order, worked out over the reader's columns.
+
+    Accepts an :class:`~kamcore.org.Org` or the reader's tables. The walk up the account tree
+    is pointer doubling (:func:`kamcore.structure.jump_to`), so a chain 200,000 accounts deep
+    costs a few numpy passes, not one Python walk per account.
 
     >>> from kamcore import Account, Org, Person
     >>> org = Org.build([Account(id="A", name="A", tier="key")],
@@ -87,55 +98,129 @@ def coverage(org: Org) -> Coverage:
     >>> [u.account for u in coverage(org).unmanaged], [i.person for i in coverage(org).idle]
     (['A'], ['K'])
     """
+    import numpy as np
+
+    from kamcore.structure import account_index
+    from kamcore.workspace.tables import WorkspaceTables
+
+    if not isinstance(source, WorkspaceTables):
+        from kamcore.workspace.objects import tables_from_org
+
+        source = tables_from_org(source)
+    index = account_index(source)
+    accounts, people = source.accounts, source.people
+    tiers, roles = accounts.text("tier"), people.text("role")
+    manager_ids = accounts.text("manager")
     result = Coverage()
-    people = org.people
-    for account in org.accounts.values():
-        reason = _unmanaged_reason(org, account.manager)
-        if reason:
-            result.unmanaged.append(Unmanaged(account.id, account.tier.value, account.manager,
-                                              reason))
-    load = Counter(a.manager for a in org.accounts.values() if a.manager is not None)
-    for person in people.values():
-        if person.capacity is not None and load[person.id] > person.capacity:
-            result.over_capacity.append(OverCapacity(person.id, person.role.value,
-                                                     load[person.id], person.capacity))
-        if person.active and person.role in BOOK_ROLES and not load[person.id]:
-            result.idle.append(Idle(person.id, person.role.value, person.reports_to))
-    for account in org.accounts.values():
-        mismatch = _line_mismatch(org, account.id)
-        if mismatch:
-            result.line_mismatches.append(mismatch)
+    manager = index.manager
+    known = manager >= 0
+    at = np.maximum(manager, 0)
+    active = index.active[at] if len(people) else np.zeros(len(manager), dtype=bool)
+    support = (index.role[at] == ROLE_ORDER.index(Role.SUPPORT.value)) if len(people) \
+        else active
+    named = manager_ids.is_valid().to_numpy(zero_copy_only=False)
+    held = index.first & known & active & ~support
+    for row in np.flatnonzero(index.first & ~held).tolist():
+        who = manager_ids[row].as_py()
+        reason = ("no manager" if not named[row] else
+                  f"manager {who!r} is not in people" if not known[row] else
+                  f"manager {who!r} is inactive" if not active[row] else
+                  f"{who!r} is support staff")
+        result.unmanaged.append(Unmanaged(accounts.ids[row].as_py(), tiers[row].as_py(), who,
+                                          reason))
+    load = np.bincount(manager[index.first & known], minlength=len(people))
+    capacity = people.column("capacity")
+    cap = (capacity.fill_null(-1).to_numpy(zero_copy_only=False) if capacity is not None
+           else np.full(len(people), -1))
+    for row in np.flatnonzero(index.person_first & (cap >= 0) & (load > cap)).tolist():
+        result.over_capacity.append(OverCapacity(people.ids[row].as_py(), roles[row].as_py(),
+                                                 int(load[row]), int(cap[row])))
+    book = np.isin(index.role, [ROLE_ORDER.index(r.value) for r in BOOK_ROLES])
+    for row in np.flatnonzero(index.person_first & index.active & book & (load == 0)).tolist():
+        boss = people.text("reports_to")[row].as_py()
+        result.idle.append(Idle(people.ids[row].as_py(), roles[row].as_py(), boss))
+    above = _held_above(index, held)
+    reports = _reports_to(index)
+    for row in np.flatnonzero(held & (above >= 0)).tolist():
+        up = int(above[row])
+        mine, boss_row = int(manager[row]), int(manager[up])
+        if reports(mine, boss_row):
+            continue
+        person, boss = people.ids[mine].as_py(), people.ids[boss_row].as_py()
+        tier, up_tier = tiers[row].as_py(), tiers[up].as_py()
+        account, up_id = accounts.ids[row].as_py(), accounts.ids[up].as_py()
+        message = (f"{roles[mine].as_py().upper()} {person} of {tier} account {account} does "
+                   f"not report to {roles[boss_row].as_py().upper()} {boss}, who manages "
+                   f"{up_tier} account {up_id}")
+        result.line_mismatches.append(LineMismatch(account, tier, person, up_id, boss, message))
     return result
 
 
-def _unmanaged_reason(org: Org, manager: str | None) -> str | None:
-    if manager is None:
-        return "no manager"
-    person = org.people.get(manager)
-    if person is None:
-        return f"manager {manager!r} is not in people"
-    if not person.active:
-        return f"manager {manager!r} is inactive"
-    if person.role == Role.SUPPORT:
-        return f"{manager!r} is support staff"
-    return None
+def _held_above(index: AccountIndex, held: np.ndarray) -> np.ndarray:
+    """For each account, the nearest account above it actively held by someone else (-1).
+
+    ``nearest(x)``: the nearest held account strictly above ``x``. Following ``nearest`` from an
+    account, the answer is the first account reached whose manager differs from the one before
+    it: one :func:`~kamcore.structure.jump_to` over the ``nearest`` links. Accounts in or below
+    a loop are walked one by one (validate reports the loop, KAM103).
+    """
+    import numpy as np
+
+    from kamcore.structure import jump_to
+
+    parent = index.parent
+    stuck = index.account_loops[0]
+    up = jump_to(parent, held)
+    nearest = np.where(parent >= 0, up[np.maximum(parent, 0)], -1)
+    nearest[stuck] = -1
+    manager = index.manager
+    changes = (nearest < 0) | (manager[np.maximum(nearest, 0)] != manager)
+    stop = jump_to(nearest, changes)
+    found = np.where(stop >= 0, nearest[np.maximum(stop, 0)], -1)
+    for row in np.flatnonzero(stuck & held).tolist():
+        found[row] = _walk_above(parent, held, manager, row)
+    return np.where(held, found, -1)
 
 
-def _line_mismatch(org: Org, aid: str) -> LineMismatch | None:
-    account = org.accounts[aid]
-    if _unmanaged_reason(org, account.manager):
-        return None  # reported as unmanaged already
-    manager = org.people[account.manager or ""]
-    for above in org.ancestors(aid):
-        boss_id = org.accounts[above].manager
-        if boss_id is None or boss_id == manager.id or _unmanaged_reason(org, boss_id):
-            continue  # look further up, to the nearest account someone else actively holds
-        boss = org.people[boss_id]
-        if boss_id in org.chain_of_command(manager.id):
-            return None
-        upper = org.accounts[above]
-        message = (f"{manager.role.value.upper()} {manager.id} of {account.tier.value} account "
-                   f"{aid} does not report to {boss.role.value.upper()} {boss_id}, who manages "
-                   f"{upper.tier.value} account {above}")
-        return LineMismatch(aid, account.tier.value, manager.id, above, boss_id, message)
-    return None
+def _walk_above(parent: np.ndarray, held: np.ndarray, manager: np.ndarray, row: int) -> int:
+    seen = {row}
+    current = int(parent[row])
+    while current >= 0 and current not in seen:
+        if held[current] and manager[current] != manager[row]:
+            return current
+        seen.add(current)
+        current = int(parent[current])
+    return -1
+
+
+def _reports_to(index: AccountIndex) -> Callable[[int, int], bool]:
+    """``reports(person, boss)``: is ``boss`` in ``person``'s chain of command?
+
+    Pre-order ranks and subtree sizes of the management tree answer it in O(1); people in or
+    below a loop are walked (validate reports the loop, KAM122).
+    """
+    import numpy as np
+
+    from kamcore.rollup.compile import compile_tree
+    from kamcore.rollup.engine import subtree_sizes
+
+    boss = index.boss
+    stuck = index.people_loops[0]
+    tree = compile_tree(np.where(stuck, -1, boss))
+    rank = np.empty(len(boss), dtype=np.int64)
+    rank[tree.preorder()] = np.arange(len(boss))
+    size = tree.to_original(subtree_sizes(tree))
+
+    def reports(person: int, above: int) -> bool:
+        if not stuck[person]:
+            return bool(rank[above] < rank[person] < rank[above] + size[above])
+        seen = {person}
+        current = int(boss[person])
+        while current >= 0 and current not in seen:
+            if current == above:
+                return True
+            seen.add(current)
+            current = int(boss[current])
+        return False
+
+    return reports

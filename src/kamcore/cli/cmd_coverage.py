@@ -32,7 +32,7 @@ def coverage(kam: object, org: str, fmt: str, strict: bool) -> None:
     from kamcore.cli.output import render_json, render_table
 
     assert isinstance(kam, KamContext)
-    report = find_gaps(kam.load(org))
+    report = find_gaps(kam.read(org))
     if fmt == "json":
         click.echo(render_json(report.to_json()))
     else:
