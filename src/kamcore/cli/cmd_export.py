@@ -1,4 +1,5 @@
-"""``kam export``: accounts or people as CSV, JSON, Mermaid, DOT or a Salesforce Account CSV."""
+"""``kam export``: accounts or people as CSV, JSON, Mermaid, DOT or a Salesforce Account CSV;
+the account tree as warehouse tables (closure, levels, edges) in CSV or Parquet."""
 
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ if TYPE_CHECKING:
 @click.command()
 @workspace_argument
 @click.option("--format", "fmt", required=True,
-              type=click.Choice(["csv", "json", "mermaid", "dot", "salesforce"]),
-              help="csv/json: every field; mermaid/dot: the tree; salesforce: Data Loader CSV.")
+              type=click.Choice(["csv", "json", "mermaid", "dot", "salesforce", "closure",
+                                 "levels", "edges"]),
+              help="csv/json: every field; mermaid/dot: the tree; salesforce: Data Loader CSV; "
+                   "closure/levels/edges: the account tree for a warehouse (docs/warehouse.md).")
+@click.option("--parquet", is_flag=True,
+              help="closure, levels, edges: write Parquet (the default when -o ends in "
+                   ".parquet).")
 @click.option("--people", is_flag=True,
               help="The people (management tree) instead of the accounts (csv, mermaid, dot).")
 @click.option("--safe/--verbatim", "safe", default=None,
@@ -26,7 +32,7 @@ if TYPE_CHECKING:
                    "trip).")
 @output_option
 @click.pass_obj
-def export(kam: Any, org: str, fmt: str, people: bool, safe: bool | None,
+def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool | None,
            output: str | None) -> None:
     """Write an org's accounts or people in another format.
 
@@ -42,6 +48,7 @@ def export(kam: Any, org: str, fmt: str, people: bool, safe: bool | None,
       kam export examples/acme --format mermaid > tree.mmd
       kam export examples/acme --format dot --people | dot -Tsvg > people.svg
       kam export my-org --format salesforce --verbatim -o Account.csv
+      kam export examples/acme --format closure -o closure.parquet
     """
     from kamcore.cli.context import KamContext
     from kamcore.importers import read_layout
@@ -50,6 +57,15 @@ def export(kam: Any, org: str, fmt: str, people: bool, safe: bool | None,
     if people and fmt == "salesforce":
         raise click.UsageError("--people is not available for --format salesforce "
                                "(it writes the Account object)")
+    from kamcore.exporters.warehouse import WAREHOUSE_FORMATS
+
+    parquet = parquet or (fmt in WAREHOUSE_FORMATS and bool(output)
+                          and str(output).endswith(".parquet"))
+    if parquet and fmt not in WAREHOUSE_FORMATS:
+        raise click.UsageError("--parquet is for --format " + ", ".join(WAREHOUSE_FORMATS))
+    if people and fmt in WAREHOUSE_FORMATS:
+        raise click.UsageError(f"--people is not available for --format {fmt} (it writes the "
+                               "account tree)")
     tables = kam.read(org)  # no object per record: written from the reader's columns
     layout = read_layout(tables.folder) if fmt == "salesforce" and tables.folder else None
     if layout and layout.get("source") == "salesforce":
@@ -64,18 +80,18 @@ def export(kam: Any, org: str, fmt: str, people: bool, safe: bool | None,
         from kamcore.atomic import atomic_open
 
         with atomic_open(output, "wb") as handle:
-            _write(tables, fmt, handle, people, safe, layout)
+            _write(tables, fmt, handle, people, safe, layout, parquet)
         click.echo(f"wrote {output}", err=True)
     else:
         import sys
 
         sys.stdout.flush()
-        _write(tables, fmt, sys.stdout.buffer, people, safe, layout)
+        _write(tables, fmt, sys.stdout.buffer, people, safe, layout, parquet)
         sys.stdout.buffer.flush()
 
 
 def _write(tables: WorkspaceTables, fmt: str, stream: IO[bytes], people: bool,
-           safe: bool | None, layout: Mapping[str, Any] | None) -> None:
+           safe: bool | None, layout: Mapping[str, Any] | None, parquet: bool) -> None:
     """The export, ending in exactly one line feed (as every kam output does)."""
     import io
 
@@ -86,4 +102,4 @@ def _write(tables: WorkspaceTables, fmt: str, stream: IO[bytes], people: bool,
         write_export(tables, fmt, buffer, people=people, safe=safe, layout=layout)
         stream.write(buffer.getvalue().rstrip(b"\n") + b"\n")
         return
-    write_export(tables, fmt, stream, people=people, safe=safe, layout=layout)
+    write_export(tables, fmt, stream, people=people, safe=safe, layout=layout, parquet=parquet)

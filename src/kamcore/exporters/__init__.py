@@ -1,4 +1,5 @@
-"""Exports of an org: CSV and JSON tables, Mermaid and DOT graphs, a Salesforce Account CSV.
+"""Exports of an org: CSV and JSON tables, Mermaid and DOT graphs, a Salesforce Account CSV,
+and the warehouse tables (closure, levels, edges) as CSV or Parquet.
 
 One implementation, on the reader's tables (:func:`kamcore.workspace.read_workspace`):
 :func:`write_export` streams a format to a binary file without a record object per account,
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from kamcore.org import Org
     from kamcore.workspace.tables import WorkspaceTables
 
-FORMATS = ("csv", "json", "mermaid", "dot", "salesforce")
+FORMATS = ("csv", "json", "mermaid", "dot", "salesforce", "closure", "levels", "edges")
 
 
 def export(org: Org, fmt: str, *, people: bool = False, safe: bool | None = None,
@@ -55,15 +56,24 @@ def export_tables(tables: WorkspaceTables, fmt: str, *, people: bool = False,
 
 def write_export(tables: WorkspaceTables, fmt: str, stream: IO[bytes], *, people: bool = False,
                  safe: bool | None = None, layout: Mapping[str, Any] | None = None,
-                 header: Sequence[str] | None = None) -> None:
+                 header: Sequence[str] | None = None, parquet: bool = False) -> None:
     """Write :func:`export` of the reader's tables to a binary stream, in chunks: a million
     accounts as CSV, JSON or Salesforce CSV without a record object per account.
 
     :param header: csv only: the columns (default: the file's, then missing core columns).
-    :raises ValueError: unknown format.
+    :param parquet: closure, levels, edges: Parquet instead of CSV.
+    :raises ValueError: unknown format, or ``parquet`` for a format that has no Parquet form.
     """
     _check(fmt)
     safe = True if safe is None else safe
+    from kamcore.exporters.warehouse import WAREHOUSE_FORMATS, write_warehouse
+
+    if fmt in WAREHOUSE_FORMATS:
+        write_warehouse(tables, fmt, stream, safe=safe, parquet=parquet)
+        return
+    if parquet:
+        raise ValueError(f"--format {fmt} has no Parquet form; Parquet is for "
+                         + ", ".join(WAREHOUSE_FORMATS))
     if fmt == "csv":
         from kamcore.exporters.tables import write_table_csv
 
