@@ -146,7 +146,7 @@ def move(kam: KamContext, org: str, account: str, to: str | None, root: bool,
     Examples:
       kam move examples/acme ACME-DE-BER-01 --to ACME-DE-MUN
       kam move examples/acme ACME-DE-BER-01 --to ACME-DE-MUN --apply --reason "site merged"
-      kam move examples/acme KEY-ACC --root --yes
+      kam move examples/acme NOVA-US-CHI --root --yes
     """
     from kamcore import changes
 
@@ -193,7 +193,8 @@ def handover(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread
     Examples:
       kam handover examples/acme --from KAM-ACME-DE --to KAM-DE
       kam handover examples/acme --from KAM-ACME-DE --spread --balance revenue
-      kam handover examples/acme --from KAM-ACME-DE --spread --apply --notes notes.md
+      kam handover examples/acme --from KAM-ACME-DE --spread --apply \\
+          --notes examples/notes/KAM-ACME-DE.md
     """
     from kamcore import changes
 
@@ -272,7 +273,8 @@ def undo(kam: KamContext, org: str, entry: str | None, **opts: Any) -> None:
 
     \b
     Examples:
-      kam undo examples/acme
+      kam leave examples/acme KAM-ACME-DE --to KAM-DE --yes
+      kam undo examples/acme              the plan that reverses it (nothing written yet)
       kam undo examples/acme --apply --reason "wrong person"
     """
     from kamcore import changes

@@ -47,7 +47,8 @@ def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool
       kam export examples/acme --format csv -o accounts.csv
       kam export examples/acme --format mermaid > tree.mmd
       kam export examples/acme --format dot --people | dot -Tsvg > people.svg
-      kam export my-org --format salesforce --verbatim -o Account.csv
+      kam import salesforce examples/crm/salesforce/Account.csv -o sf-org
+      kam export sf-org --format salesforce --verbatim -o Account.csv
       kam export examples/acme --format closure -o closure.parquet
     """
     from kamcore.cli.context import KamContext

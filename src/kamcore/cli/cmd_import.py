@@ -125,10 +125,13 @@ def import_(ctx: click.Context, suggest: str | None, suggest_people: str | None)
 
     \b
     Examples:
-      kam import salesforce Account.csv --users User.csv -o my-org
-      kam import hubspot companies.csv -o my-org --tier-from Type --tier-map PARTNER=key
-      kam import --suggest-map accounts.csv --people people.csv > map.yaml
+      kam import salesforce examples/crm/salesforce/Account.csv -o sf-org
+      kam import hubspot examples/crm/hubspot/companies.csv -o hs-org --tier-map PARTNER=key
+      cd examples/crm/generic
+      kam import --suggest-map accounts.csv --people people.csv > my-map.yaml
       kam import csv accounts.csv --people people.csv --map map.yaml -o my-org
+
+    The sample exports in examples/crm/ are what each importer reads.
     """
     if suggest:
         from kamcore.importers import suggest_map
@@ -158,10 +161,11 @@ def salesforce(kam: Any, accounts: str, users: str | None, team: str | None,
 
     \b
     Examples:
+      cd examples/crm/salesforce
       kam import salesforce Account.csv -o my-org
-      kam import salesforce Account.csv --users User.csv --team AccountTeamMember.csv -o my-org
+      kam import salesforce Account.csv --users User.csv --team AccountTeamMember.csv -o org2
       kam import salesforce Account.csv --tier-from Type --tier-map 'Customer - Direct=key' \\
-          --strict -o my-org
+          --country 'Phillippines=PH' --strict -o org3    # exit 1: the sample has problems
     """
     from kamcore.importers import import_salesforce
 
@@ -187,8 +191,9 @@ def hubspot(kam: Any, companies: str, owners: str | None, role_map: str | None,
 
     \b
     Examples:
+      cd examples/crm/hubspot
       kam import hubspot companies.csv -o my-org
-      kam import hubspot companies.csv --owners owners.csv --country 'Phillippines=PH' -o my-org
+      kam import hubspot companies.csv --owners owners.csv --country 'Phillippines=PH' -o org2
     """
     from kamcore.importers import import_hubspot
 
@@ -217,7 +222,8 @@ def csv_(kam: Any, accounts: str, people: str | None, map_file: str | None, sugg
 
     \b
     Examples:
-      kam import csv accounts.csv --people people.csv --suggest-map > map.yaml
+      cd examples/crm/generic
+      kam import csv accounts.csv --people people.csv --suggest-map > my-map.yaml
       kam import csv accounts.csv --people people.csv --map map.yaml -o my-org
     """
     from kamcore.errors import WorkspaceError
@@ -274,9 +280,11 @@ def facts(kam: Any, org: str, export: str, map_file: str | None, preset: str | N
 
     \b
     Examples:
+      cd examples/crm/salesforce
+      kam import salesforce Account.csv --users User.csv -o my-org
       kam import facts my-org Opportunity.csv --preset salesforce
-      kam import facts my-org opportunity.csv --preset dynamics --period month
-      kam import facts my-org deals.csv --map facts.yaml --strict
+      kam rollup my-org --by manager --credit owner -m revenue --period 2026
+      kam import facts my-org Opportunity.csv --preset salesforce --strict   # exit 1 here
     """
     from kamcore.errors import WorkspaceError
     from kamcore.importers import refuse_problems

@@ -50,7 +50,6 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
     Examples:
       kam rollup examples/acme
       kam rollup examples/acme --by manager --depth 3
-      kam rollup my-org --by manager --credit owner -m revenue
       kam rollup examples/acme --by country -m revenue --top 5
       kam rollup examples/acme --period 2026Q1..2026Q4 --by-period -m revenue --depth 1
       kam rollup examples/acme --format csv -o totals.csv

@@ -31,7 +31,7 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
     \b
     Examples:
       kam tree examples/acme
-      kam tree examples/acme --account GLOBEX --depth 1
+      kam tree examples/acme --account NOVA --depth 1
       kam tree examples/acme --people
       kam tree examples/acme --metric revenue --depth 1
     """

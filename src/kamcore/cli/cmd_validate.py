@@ -35,7 +35,7 @@ def validate(kam: object, org: str, fmt: str, group_by: str, select: tuple[str, 
     Examples:
       kam validate examples/acme
       kam validate examples/acme --format json | jq '.findings[].code'
-      kam validate my-org --select KAM10 --group-by code
+      kam validate examples/broken --select KAM10 --group-by code    # exit 1: errors found
     """
     from kamcore.cli.context import KamContext
     from kamcore.structure import account_index

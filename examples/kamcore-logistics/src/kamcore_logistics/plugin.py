@@ -84,8 +84,8 @@ def carriers_command(kam: object, org: str, fmt: str) -> None:
 
     \b
     Examples:
-      kam carriers examples/acme
-      kam carriers my-org --format json
+      kam carriers examples/kamcore-logistics/example-org
+      kam carriers examples/kamcore-logistics/example-org --format json
     """
     import json
 
