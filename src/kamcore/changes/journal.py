@@ -58,11 +58,17 @@ def load_journal(folder: str | Path) -> Journal:
     :raises WorkspaceError: the journal cannot be read at all (not UTF-8, a symbolic link, no
         permission).
     """
+    from kamcore.workspace.snapshot import read_committed
+
     path = journal_path(folder)
-    try:
+
+    def read() -> str:
         fd = open_no_follow(path, os.O_RDONLY, what="the journal")
         with os.fdopen(fd, "rb") as handle:
-            text = handle.read().decode("utf-8")
+            return handle.read().decode("utf-8")
+
+    try:
+        text = read_committed(path.parent, read)
     except FileNotFoundError:
         return Journal(path)
     except (OSError, UnicodeDecodeError) as exc:

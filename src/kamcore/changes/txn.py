@@ -18,8 +18,8 @@ never followed when they are symbolic links (the command is refused instead), an
 trusted only when every name in it is a plain file name and every backup a regular file, so a
 planted manifest cannot make recovery delete or overwrite anything elsewhere.
 
-Not guaranteed: a reader that does not take the lock (``kam validate`` ...) running during the
-milliseconds of the renames may see the new ``accounts.csv`` with the old ``people.csv``.
+Readers (``kam validate``, ``rollup`` ...) take the same lock shared while they read, so they
+see the files before a change or after it, never a mix (:mod:`kamcore.workspace.snapshot`).
 """
 
 from __future__ import annotations
@@ -28,21 +28,18 @@ import contextlib
 import json
 import os
 import shutil
-import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
 
 from kamcore.atomic import atomic_write_text, fsync_dir, write_failed
-from kamcore.errors import ChangeRefused, WorkspaceError, WriteFailed
+from kamcore.errors import ChangeRefused, WriteFailed
 from kamcore.paths import open_no_follow, plain_name, refuse_link
 from kamcore.settings import JOURNAL_FILE
+from kamcore.workspace.snapshot import LOCK_FILE, MANIFEST, TXN_DIR, clear, held, recover
 
-LOCK_FILE = ".kam.lock"
-TXN_DIR = ".kam.txn"
-MANIFEST = "manifest.json"
-
+__all__ = ["LOCK_FILE", "MANIFEST", "TXN_DIR", "commit", "recover", "workspace_lock"]
 
 class _ManifestEntry(TypedDict):
     """One file of a change in the manifest: its name and whether it existed before."""
@@ -86,7 +83,8 @@ def workspace_lock(folder: str | Path, *, timeout: float = 30.0) -> Iterator[Non
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         try:
             recover(folder)
-            yield
+            with held(folder):
+                yield
         finally:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
@@ -128,7 +126,7 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
     except (OSError, WriteFailed) as exc:
         # Nothing of the workspace was touched yet: only the transaction folder goes.
         with contextlib.suppress(OSError):
-            _clear(txn)
+            clear(txn)
         raise _write_failed(folder, exc, "nothing was changed") from exc
     try:
         for entry in entries:
@@ -155,7 +153,7 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
             raise _write_failed(folder, exc, state) from exc
         raise
     with contextlib.suppress(OSError):
-        _clear(txn)
+        clear(txn)
 
 
 def _write_failed(folder: Path, exc: OSError | WriteFailed, state: str) -> WriteFailed:
@@ -168,91 +166,6 @@ def _write_failed(folder: Path, exc: OSError | WriteFailed, state: str) -> Write
     return WriteFailed(f"could not write the change to {folder}{where}: {reason}; {state}",
                        hint=write_failed(path, exc).hint if isinstance(exc, OSError)
                        else exc.hint, path=path)
-
-
-def recover(folder: str | Path) -> bool:
-    """Roll back a change left half-done by a crash; returns True when there was one.
-
-    Safe to call any time the lock is held; a no-op on a clean workspace.
-
-    :raises WorkspaceError: the transaction folder is a link or not a folder, or its manifest
-        is unreadable, of the wrong shape, or names anything but plain files of the workspace.
-    """
-    folder = Path(folder)
-    txn = folder / TXN_DIR
-    _check_txn_dir(txn)
-    manifest_path = txn / MANIFEST
-    if not manifest_path.exists():
-        if txn.exists():
-            _clear(txn)  # a change that never reached its intent, or finished but not cleaned
-        return False
-    files, size = _read_manifest(manifest_path, txn)
-    journal = folder / JOURNAL_FILE
-    refuse_link(journal, what="the journal")
-    for name, existed in files:
-        backup = txn / f"{name}.old"
-        if existed and os.path.lexists(backup):
-            _check_backup(backup, manifest_path)  # every one, before anything is touched
-    for name, existed in files:
-        target = folder / name
-        backup = txn / f"{name}.old"
-        if existed:
-            if os.path.lexists(backup):
-                os.replace(backup, target)  # replaces a link at target, never follows it
-        else:
-            target.unlink(missing_ok=True)
-    if size is None:
-        journal.unlink(missing_ok=True)
-    elif journal.exists() and journal.stat().st_size > size:
-        fd = open_no_follow(journal, os.O_RDWR, what="the journal")
-        with os.fdopen(fd, "r+b") as handle:
-            handle.truncate(size)
-            handle.flush()
-            os.fsync(handle.fileno())
-    fsync_dir(folder)
-    manifest_path.unlink()
-    _clear(txn)
-    return True
-
-
-def _check_txn_dir(txn: Path) -> None:
-    """:raises WorkspaceError: ``.kam.txn`` is a link or not a folder (planted, never kam's)."""
-    refuse_link(txn, what="the transaction folder")
-    if txn.exists() and not txn.is_dir():
-        raise WorkspaceError(f"the transaction folder {txn} is not a folder",
-                             hint=f"kam keeps an interrupted change there; remove {txn}")
-
-
-def _read_manifest(path: Path, txn: Path) -> tuple[list[tuple[str, bool]], int | None]:
-    """The (name, existed) pairs and the journal size of a manifest, each checked."""
-    hint = f"restore the files from version control, then remove {txn}"
-    try:
-        fd = open_no_follow(path, os.O_RDONLY, what="the transaction manifest")
-        with os.fdopen(fd, "rb") as handle:
-            manifest = json.loads(handle.read().decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise WorkspaceError(f"cannot read {path} to roll back an interrupted change: {exc}",
-                             hint=hint) from None
-    entries = manifest.get("files") if isinstance(manifest, dict) else None
-    size = manifest.get("journal_size") if isinstance(manifest, dict) else None
-    if (not isinstance(entries, list)
-            or not all(isinstance(e, dict) and isinstance(e.get("existed"), bool)
-                       for e in entries)
-            or not (size is None or (isinstance(size, int) and not isinstance(size, bool)
-                                     and size >= 0))):
-        raise WorkspaceError(f"{path} is not a transaction manifest kam wrote (wrong shape); "
-                             "nothing was rolled back", hint=hint)
-    where = f"the transaction manifest {path}"
-    return [(plain_name(e.get("name"), where=where), e["existed"]) for e in entries], size
-
-
-def _check_backup(backup: Path, manifest: Path) -> None:
-    """A backup is what :func:`_backup` makes: a file, or a link when the original was one."""
-    mode = os.lstat(backup).st_mode
-    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-        raise WorkspaceError(f"the backup {backup} named by {manifest} is not a file; nothing "
-                             "was rolled back", hint="restore the files from version control, "
-                             f"then remove {backup.parent}")
 
 
 def _backup(target: Path, backup: Path) -> None:
@@ -269,8 +182,3 @@ def _ends_with_newline(path: Path) -> bool:
     with open(path, "rb") as handle:
         handle.seek(-1, os.SEEK_END)
         return handle.read(1) == b"\n"
-
-
-def _clear(txn: Path) -> None:
-    if txn.exists():
-        shutil.rmtree(txn)

@@ -177,10 +177,18 @@ def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
         needs no phone numbers); ``None`` reads every column. The rules are the same.
     :raises WorkspaceError: a file is missing or cannot be read at all.
     """
-    from kamcore.perf import paused_gc
-    from kamcore.workspace.loader import check_weights, load_settings, resolve_workspace
+    from kamcore.workspace.loader import resolve_workspace
+    from kamcore.workspace.snapshot import read_committed
 
     folder = resolve_workspace(path)
+    return read_committed(folder, lambda: _read_workspace(folder, pm, registry, columns))
+
+
+def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Registry | None,
+                    columns: Collection[str] | None) -> WorkspaceTables:
+    from kamcore.perf import paused_gc
+    from kamcore.workspace.loader import check_weights, load_settings
+
     settings, raw = load_settings(folder)
     if registry is None:
         from kamcore.registry import registry_for
