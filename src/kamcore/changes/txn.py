@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
@@ -37,7 +36,15 @@ from kamcore.atomic import atomic_write_text, fsync_dir, write_failed
 from kamcore.errors import ChangeRefused, WriteFailed
 from kamcore.paths import open_no_follow, plain_name, refuse_link
 from kamcore.settings import JOURNAL_FILE
-from kamcore.workspace.snapshot import LOCK_FILE, MANIFEST, TXN_DIR, clear, held, recover
+from kamcore.workspace.snapshot import (
+    LOCK_FILE,
+    MANIFEST,
+    TXN_DIR,
+    clear,
+    held,
+    recover,
+    wait_for_lock,
+)
 
 __all__ = ["LOCK_FILE", "MANIFEST", "TXN_DIR", "commit", "recover", "workspace_lock"]
 
@@ -66,18 +73,10 @@ def workspace_lock(folder: str | Path, *, timeout: float = 30.0) -> Iterator[Non
                           "changed", path=str(path), hint="changes need write access to the "
                           "workspace folder (and some free disk space)") from None
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                    raise ChangeRefused(
-                        f"the workspace is locked by another change (process {holder})",
-                        hint="wait for it to finish and try again") from None
-                time.sleep(0.02)
+        holder = wait_for_lock(fd, fcntl.LOCK_EX, timeout)
+        if holder is not None:
+            raise ChangeRefused(f"the workspace is locked by another change (process {holder})",
+                                hint="wait for it to finish and try again")
         with contextlib.suppress(OSError):  # the holder's pid is a courtesy (a full disk)
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

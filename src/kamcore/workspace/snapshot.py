@@ -79,6 +79,24 @@ def read_committed(folder: str | Path, read: Callable[[], T], *, timeout: float 
         return read()
 
 
+def wait_for_lock(fd: int, mode: int, timeout: float) -> str | None:
+    """``flock(fd, mode)``, polling up to ``timeout`` seconds (a blocking flock cannot time out).
+
+    :returns: None once held; else the holder's pid as it wrote it in the lock file.
+    """
+    import fcntl
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return None
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            time.sleep(0.02)
+
+
 @contextlib.contextmanager
 def _shared_lock(folder: Path, timeout: float) -> Iterator[None]:
     import fcntl
@@ -86,19 +104,12 @@ def _shared_lock(folder: Path, timeout: float) -> Iterator[None]:
     path = folder / LOCK_FILE
     fd = open_no_follow(path, os.O_RDONLY, what="the lock file")
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                    raise WorkspaceError(
-                        f"{folder} is being changed by another process ({holder}) for more "
-                        f"than {timeout:g} s; nothing was read",
-                        hint="wait for the change to finish and try again") from None
-                time.sleep(0.02)
+        holder = wait_for_lock(fd, fcntl.LOCK_SH, timeout)
+        if holder is not None:
+            raise WorkspaceError(
+                f"{folder} is being changed by another process ({holder}) for more than "
+                f"{timeout:g} s; nothing was read",
+                hint="wait for the change to finish and try again")
         try:
             if os.path.lexists(folder / TXN_DIR / MANIFEST):
                 _roll_back_crashed(folder, fd)
