@@ -26,14 +26,21 @@ def _facts(tables: WorkspaceTables) -> Facts | None:
 
     if "_facts" not in tables.__dict__:
         path = find_facts(tables.folder) if tables.folder is not None else None
-        tables.__dict__["_facts"] = None if path is None else read_facts(
-            path, tables.accounts.ids, list(tables.metrics), skip_bad=True)
+        try:
+            tables.__dict__["_facts"] = None if path is None else read_facts(
+                path, tables.accounts.ids, list(tables.metrics), skip_bad=True)
+        except WorkspaceError as exc:  # unreadable as a whole: KAM150 says why, once
+            tables.__dict__["_facts"] = None
+            tables.__dict__["_facts_error"] = exc
     facts: Facts | None = tables.__dict__["_facts"]
     return facts
 
 
 def facts_readable(tables: WorkspaceTables) -> Iterator[Violation]:
     facts = _facts(tables)
+    error: WorkspaceError | None = tables.__dict__.get("_facts_error")
+    if error is not None:
+        yield Violation(None, error.message, error.hint, location=error.location)
     for problem in facts.skipped if facts is not None else []:
         yield Violation(None, problem.message.removeprefix("fact: "), problem.hint,
                         location=problem.location)

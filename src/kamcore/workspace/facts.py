@@ -31,7 +31,11 @@ def _raw_names(path: Path) -> dict[str, str]:
 
     with path.open("rb") as handle:
         first = handle.readline(1 << 20).decode("utf-8-sig", errors="replace")
-    return {name.strip(): name for name in next(csv.reader([first]), [])}
+    lines = first.splitlines()  # a lone CR ends a line too
+    try:
+        return {name.strip(): name for name in next(csv.reader(lines[:1]), [])}
+    except csv.Error:
+        return {}  # pyarrow's read says what is wrong with the header
 
 
 def read_facts_table(path: Path) -> pa.Table:
@@ -68,10 +72,15 @@ def read_facts_table(path: Path) -> pa.Table:
                 table = read(pa.float64())
             except pa.ArrowInvalid:
                 table = read(pa.string())
+        # pyarrow takes header bytes as they are: decoding them is the first UTF-8 check
+        table = table.rename_columns([name.strip() for name in table.column_names])
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(f"cannot read {path}: its header is not UTF-8 text ({exc.reason} "
+                             f"at byte {exc.start})", location=Location(str(path), 1),
+                             hint="save the file as CSV UTF-8") from None
     except (pa.ArrowInvalid, OSError) as exc:
         raise WorkspaceError(f"cannot read {path}: {exc}", location=Location(str(path)),
                              hint="facts need the columns account,period,metric,value") from None
-    table = table.rename_columns([name.strip() for name in table.column_names])
     missing = [c for c in FACT_COLUMNS if c not in table.column_names]
     if missing:
         raise WorkspaceError(f"missing column(s) {', '.join(missing)} in {path.name}",
