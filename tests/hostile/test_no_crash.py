@@ -32,6 +32,9 @@ COMMANDS: dict[str, list[str]] = {
     "export json": ["export", "{ws}", "--format", "json"],
     "log": ["log", "{ws}"],
     "undo (dry run)": ["undo", "{ws}"],
+    "move (plan)": ["move", "{ws}", "R1", "--to", "K2"],
+    "assign (plan)": ["assign", "{ws}", "K1", "--manager", "KAM2"],
+    "handover (plan)": ["handover", "{ws}", "--from", "KAM1", "--spread"],
 }
 
 

@@ -90,3 +90,35 @@ def test_any_file_content_is_read_or_refused_with_its_name(tmp_path_factory, pri
             json.loads(result.stdout)
         elif result.exit_code == 2:
             assert name in result.output or str(ws) in result.output, result.output[-1500:]
+
+
+SF_HEADER = ["Id", "Name", "ParentId", "OwnerId", "BillingCountry", "AnnualRevenue", "Type",
+             "CurrencyIsoCode"]
+
+
+@st.composite
+def salesforce_text(draw: st.DrawFn) -> bytes:
+    if draw(st.booleans()):
+        return draw(st.binary(max_size=200))
+    ids = ["001A", "001B", "001C", "005X", ""]
+    cells = st.one_of(st.sampled_from(ids), CELLS)
+    rows = draw(st.lists(st.lists(cells, min_size=0, max_size=10), max_size=6))
+    lines = [",".join(SF_HEADER), *(",".join(r) for r in rows)]
+    return "\n".join(lines).encode("utf-8", errors="replace")
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=salesforce_text())
+def test_an_import_of_any_bytes_writes_a_whole_workspace_or_nothing(tmp_path_factory, content):
+    folder = tmp_path_factory.mktemp("import")
+    (folder / "Account.csv").write_bytes(content)
+    out = folder / "org"
+    cli = make_cli(get_plugin_manager(load_entrypoints=False))
+    result = CliRunner().invoke(cli, ["import", "salesforce", str(folder / "Account.csv"),
+                                      "-o", str(out)])
+    assert result.exit_code in (0, 1, 2), result.output[-1500:]
+    assert "Traceback" not in result.output, result.output[-1500:]
+    if out.exists():  # what an import writes, kam reads back
+        check = CliRunner().invoke(cli, ["validate", str(out), "--format", "json"])
+        assert check.exit_code in (0, 1), check.output[-1500:]
