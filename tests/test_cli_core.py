@@ -163,3 +163,20 @@ def test_help_imports_no_heavy_modules():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert "HEAVY []" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", [["validate"], ["rollup"], ["tree", "--depth", "1"]])
+def test_table_commands_never_import_networkx(acme_path, command):
+    """validate, rollup and tree work over the reader's columns, with every plugin loaded: the
+    graph library (a third of a small run's start-up) is imported only when an Org's graph is
+    asked for."""
+    import subprocess
+    import sys
+
+    argv = ["kam", command[0], str(acme_path), *command[1:]]
+    code = (f"import sys\nfrom kamcore.cli.app import main\nsys.argv = {argv!r}\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('GRAPH', 'networkx' in sys.modules, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert "GRAPH False" in result.stderr, result.stderr[-2000:]

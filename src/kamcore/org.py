@@ -13,13 +13,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from kamcore.errors import Location, NotFound
 from kamcore.models import Account, MetricDef, Person, Tier
 from kamcore.settings import Settings
 
 if TYPE_CHECKING:
+    import networkx as nx
     from pydantic import BaseModel
 
     from kamcore.registry import Registry
@@ -86,6 +85,8 @@ class Org:
     @cached_property
     def account_graph(self) -> nx.DiGraph[str]:
         """Parent -> child edges; parents that do not exist are left out (rule KAM102)."""
+        import networkx as nx  # imported when a graph is first asked for: it is slow to import
+
         graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(self.accounts)
         accounts = self.accounts
@@ -96,6 +97,8 @@ class Org:
     @cached_property
     def people_graph(self) -> nx.DiGraph[str]:
         """Manager -> report edges; managers that do not exist are left out (rule KAM121)."""
+        import networkx as nx
+
         graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(self.people)
         people = self.people
@@ -171,11 +174,15 @@ class Org:
 
     def subtree(self, account_id: str) -> list[str]:
         """The account and all its descendants, depth first in file order."""
+        import networkx as nx
+
         self.account(account_id)
         return list(nx.dfs_preorder_nodes(self.account_graph, account_id))
 
     def descendants(self, account_id: str) -> set[str]:
         """All accounts below this one."""
+        import networkx as nx
+
         self.account(account_id)
         return nx.descendants(self.account_graph, account_id)
 
@@ -222,6 +229,8 @@ class Org:
 
     def team(self, person_id: str) -> list[str]:
         """Everyone below this person in the management tree, depth first."""
+        import networkx as nx
+
         self.person(person_id)
         return [p for p in nx.dfs_preorder_nodes(self.people_graph, person_id) if p != person_id]
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kamcore.hookspecs import hookimpl
 from kamcore.models import Account, Duty, Tier
-from kamcore.org import Org
+
+if TYPE_CHECKING:
+    from kamcore.org import Org  # networkx is heavy: validate and rollup never need it
 
 #: id, title, cadence, who ("manager" or the support specialty it may be delegated to).
 COMMON_DUTIES: tuple[tuple[str, str, str, str], ...] = (

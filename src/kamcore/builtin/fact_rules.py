@@ -112,11 +112,6 @@ def totals_in_range(tables: WorkspaceTables) -> Iterator[Violation]:
     """
     import numpy as np
 
-    from kamcore.errors import KamError
-    from kamcore.rollup.api import load_inputs
-    from kamcore.rollup.fx import LenientFx
-    from kamcore.rollup.values import TotalOverflow, own_values
-
     facts = _facts(tables)
     with np.errstate(over="ignore"):
         parts = [np.nansum(np.abs(tables.accounts.table.column(name).to_numpy()))
@@ -126,6 +121,11 @@ def totals_in_range(tables: WorkspaceTables) -> Iterator[Violation]:
         small = float(np.sum(parts)) < 1e290
     if small:
         return
+    from kamcore.errors import KamError
+    from kamcore.rollup.api import load_inputs
+    from kamcore.rollup.fx import LenientFx
+    from kamcore.rollup.values import TotalOverflow, own_values
+
     try:
         inputs = load_inputs(tables, skip_bad=True, linked=False)
         inputs.fx = LenientFx(inputs.fx.reporting, inputs.fx.path, inputs.fx.rates)
