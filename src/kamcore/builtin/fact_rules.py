@@ -8,14 +8,14 @@ rows) and FX rates missing for a currency and period in use are findings with a 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kamcore.errors import WorkspaceError
+from kamcore.errors import KamError, WorkspaceError
 from kamcore.registry import Violation
 
 if TYPE_CHECKING:
     from kamcore.rollup.facts import Facts
-    from kamcore.rollup.fx import FxTable
     from kamcore.workspace.tables import WorkspaceTables
 
 
@@ -53,90 +53,70 @@ def facts_metrics_known(tables: WorkspaceTables) -> Iterator[Violation]:
                         "rows out", problem.hint, location=problem.location)
 
 
-def fx_rates_present(tables: WorkspaceTables) -> Iterator[Violation]:
-    import numpy as np
+@dataclass
+class _OwnValues:
+    """What the rollup's own-value pass (FX conversion, range check) would refuse."""
 
-    from kamcore.rollup.fx import MissingRate, read_fx
+    #: message (currency and period) -> the error and the first account row needing it
+    missing: dict[str, tuple[WorkspaceError, int]] = field(default_factory=dict)
+    overflow: KamError | None = None
+    rows: list[int] = field(default_factory=list)
+    unreadable: WorkspaceError | None = None
 
+
+def _own_values(tables: WorkspaceTables) -> _OwnValues:
+    """Run the rollup's own-value pass over every metric and period once per validate run.
+
+    The rules below report what it finds: one implementation of "which FX rates does a
+    rollup need" and "can its totals be held", so validate passing means rollup runs.
+    """
+    from kamcore.rollup.values import TotalOverflow
+
+    if "_own_values" in tables.__dict__:
+        found: _OwnValues = tables.__dict__["_own_values"]
+        return found
+    found = tables.__dict__["_own_values"] = _OwnValues()
     if tables.folder is None:
-        return
+        return found
+    from kamcore.rollup.api import load_inputs
+    from kamcore.rollup.values import own_values
+
     try:
-        fx = read_fx(tables.folder, tables.settings.currency)
-    except WorkspaceError as exc:
+        inputs = load_inputs(tables, linked=False, facts=_facts(tables))
+    except WorkspaceError as exc:  # fx.csv that does not read
+        found.unreadable = exc
+        return found
+    except KamError:
+        return found  # unreadable records: the reader's findings say why
+    periods = list(inputs.facts.periods) if inputs.facts is not None else []
+
+    def missing_rate(exc: WorkspaceError, row: int) -> None:
+        found.missing.setdefault(exc.message, (exc, row))  # once per currency and period
+
+    try:
+        own_values(inputs, list(inputs.metrics), periods, False, missing_rate=missing_rate)
+    except TotalOverflow as exc:
+        found.overflow, found.rows = exc, exc.rows
+    return found
+
+
+def fx_rates_present(tables: WorkspaceTables) -> Iterator[Violation]:
+    found = _own_values(tables)
+    if found.unreadable is not None:
+        exc = found.unreadable
         yield Violation(None, exc.message, exc.hint, location=exc.location)
-        return
     accounts = tables.accounts
-    currency = accounts.text("currency").to_pylist()
-    facts = _facts(tables)
-    in_facts = set() if facts is None else {facts.metrics[i] for i in
-                                            np.unique(facts.metric).tolist()}
-    needed: dict[tuple[str, str | None], int] = {}  # (currency, period) -> first account row
-    for name, mdef in tables.metrics.items():
-        if not mdef.is_money:
-            continue
-        if facts is not None and name in in_facts:
-            mask = facts.metric == facts.metrics.index(name)
-            for row, period in zip(facts.account[mask].tolist(),
-                                   facts.period[mask].tolist(), strict=True):
-                code = currency[row]
-                if code and code != fx.reporting:
-                    needed.setdefault((code, facts.periods[period].label), row)
-        elif name in accounts.metrics:
-            values = accounts.table.column(name).to_numpy()
-            for row in np.flatnonzero(~np.isnan(values)).tolist():
-                code = currency[row]
-                if code and code != fx.reporting:
-                    needed.setdefault((code, None), row)
-    yield from _missing(tables, fx, needed, MissingRate)
-
-
-def _missing(tables: WorkspaceTables, fx: FxTable, needed: dict[tuple[str, str | None], int],
-             missing: type[Exception]) -> Iterator[Violation]:
-    from kamcore.rollup.periods import parse_period
-
-    accounts = tables.accounts
-    for (code, label), row in needed.items():
-        try:
-            fx.rate(code, parse_period(label) if label else None)
-        except missing as exc:
-            assert isinstance(exc, WorkspaceError)
-            yield Violation(accounts.ids[row].as_py(), exc.message, exc.hint,
-                            column="currency", location=accounts.location(row, "currency"))
+    for exc, row in found.missing.values():
+        yield Violation(accounts.ids[row].as_py(), exc.message, exc.hint, column="currency",
+                        location=accounts.location(row, "currency"))
 
 
 def totals_in_range(tables: WorkspaceTables) -> Iterator[Violation]:
-    """What the rollup's range check refuses (KAM-R005), found by running that check.
-
-    Cheap first: when the magnitudes of every value add up far below float64's limit (with
-    room for any FX rate), no total can overflow and nothing more is read.
-    """
-    import numpy as np
-
-    facts = _facts(tables)
-    with np.errstate(over="ignore"):
-        parts = [np.nansum(np.abs(tables.accounts.table.column(name).to_numpy()))
-                 for name in tables.accounts.metrics]
-        if facts is not None:
-            parts.append(np.nansum(np.abs(facts.value)))
-        small = float(np.sum(parts)) < 1e290
-    if small:
-        return
-    from kamcore.errors import KamError
-    from kamcore.rollup.api import load_inputs
-    from kamcore.rollup.fx import LenientFx
-    from kamcore.rollup.values import TotalOverflow, own_values
-
-    try:
-        inputs = load_inputs(tables, skip_bad=True, linked=False)
-        inputs.fx = LenientFx(inputs.fx.reporting, inputs.fx.path, inputs.fx.rates)
-        periods = list(inputs.facts.periods) if inputs.facts is not None else []
-        own_values(inputs, list(inputs.metrics), periods, False)
-    except TotalOverflow as exc:
-        first = exc.rows[0] if exc.rows else 0
-        yield Violation(tables.accounts.ids[first].as_py(), exc.message, exc.hint,
-                        location=tables.accounts.location(first))
-    except KamError:
-        return  # a missing rate or unreadable input: the other rules name it
+    found = _own_values(tables)
+    if found.overflow is not None:
+        first = found.rows[0] if found.rows else 0
+        yield Violation(tables.accounts.ids[first].as_py(), found.overflow.message,
+                        found.overflow.hint, location=tables.accounts.location(first))
 
 
 def metric_in_facts_and_column(tables: WorkspaceTables) -> Iterator[Violation]:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from kamcore.org import Org
     from kamcore.registry import Registry
+    from kamcore.rollup.facts import Facts
     from kamcore.rollup.fx import FxTable
     from kamcore.rollup.result import RollupResult
     from kamcore.settings import Settings
@@ -30,7 +31,8 @@ Progress = Callable[[str], None]
 def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registry | None = None,
                 pm: pluggy.PluginManager | None = None, skip_bad: bool = False,
                 people: bool = False, step: Progress | None = None,
-                columns: Sequence[str] | None = None, linked: bool = True) -> Inputs:
+                columns: Sequence[str] | None = None, linked: bool = True,
+                facts: Facts | None = None) -> Inputs:
     """Read what a rollup needs: account columns, metric definitions, FX, facts.
 
     :param source: an Org, the reader's tables, or a workspace folder (read by the reader).
@@ -40,6 +42,7 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
     :param step: called with a label before each stage (progress display).
     :param linked: ``False``: the accounts are not linked into a tree (checks of values only;
         a broken tree is then no error).
+    :param facts: facts already read for these accounts (else facts.csv is read here).
     """
     import pyarrow as pa
 
@@ -80,7 +83,8 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
                     fx=read_fx(folder, settings.currency) if folder else _no_fx(settings),
                     people=people_cols, folder=folder, name=settings.name,
                     person_names=names)
-    facts_path = find_facts(folder) if folder else None
+    facts_path = find_facts(folder) if folder and facts is None else None
+    inputs.facts = facts
     if facts_path is not None:
         step("reading facts")
         inputs.facts = read_facts(facts_path, accounts.ids, list(metrics), skip_bad=skip_bad)

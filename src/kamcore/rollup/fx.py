@@ -60,19 +60,6 @@ class FxTable:
         return best[1]
 
 
-@dataclass
-class LenientFx(FxTable):
-    """Rates where a missing one counts as 1: for checks that must not stop at the first gap
-    (``KAM151`` names every missing rate on its own)."""
-
-    def rate(self, currency: str | None, period: Period | None, *,
-             needed_by: Callable[[], str] | None = None) -> float:
-        try:
-            return super().rate(currency, period)
-        except MissingRate:
-            return 1.0
-
-
 def read_fx(folder: Path, reporting: str) -> FxTable:
     """Read ``folder/fx.csv`` through the workspace reader (:mod:`kamcore.workspace.fx`).
 

@@ -21,13 +21,18 @@ from kamcore.errors import KamError, WorkspaceError
 from kamcore.rollup.periods import Period, latest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import numpy as np
     import pyarrow as pa
 
     from kamcore.models import MetricDef
     from kamcore.rollup.columnar import Columns
     from kamcore.rollup.facts import Facts
-    from kamcore.rollup.fx import FxTable
+    from kamcore.rollup.fx import FxTable, MissingRate
+
+    #: Told of each missing FX rate and the first account row that needs it.
+    MissingRateFn = Callable[[MissingRate, int], None]
 
 
 #: Plugins whose metrics every org has (the core's) or that the workspace declared itself.
@@ -140,8 +145,17 @@ def select_periods(inputs: Inputs, selection: Period | None,
 
 
 def own_values(inputs: Inputs, names: Sequence[str], columns: list[Period],
-               by_period: bool) -> list[PeriodValues]:
-    """Own values per metric (rows) and account (columns), one block per period column."""
+               by_period: bool, *, missing_rate: MissingRateFn | None = None
+               ) -> list[PeriodValues]:
+    """Own values per metric (rows) and account (columns), one block per period column.
+
+    :param missing_rate: called with the error and the first account row that needs it for
+        each FX rate that is missing (the value then counts at rate 1); by default a missing
+        rate raises. ``kam validate`` passes a collector, so it finds exactly what a rollup
+        would refuse.
+    :raises MissingRate: an FX rate is missing (without ``missing_rate``).
+    :raises TotalOverflow: totals would pass float64's range.
+    """
     import numpy as np
 
     n = len(inputs.accounts)
@@ -157,11 +171,12 @@ def own_values(inputs: Inputs, names: Sequence[str], columns: list[Period],
             mdef = inputs.metrics[name]
             if name in fact_metrics and facts is not None:
                 _from_facts(inputs, facts, row, name, mdef, columns, by_period, blocks,
-                            cur_codes, currencies)
+                            cur_codes, currencies, missing_rate)
             elif name in inputs.accounts.numbers:
                 values = inputs.accounts.numbers[name]
                 if mdef.is_money:
-                    values = values * _undated_rates(inputs, values, cur_codes, currencies)
+                    values = values * _undated_rates(inputs, values, cur_codes, currencies,
+                                                     missing_rate)
                 for block in blocks:
                     block.values[row] = values
         check_range(inputs, names, blocks)
@@ -212,8 +227,22 @@ def _currency_codes(accounts: Columns) -> tuple[np.ndarray, list[str | None]]:
     return codes.astype(np.int64), names
 
 
+def _rate(inputs: Inputs, currency: str | None, period: Period | None, row: int,
+          missing_rate: MissingRateFn | None) -> float:
+    from kamcore.rollup.fx import MissingRate
+
+    if missing_rate is None:
+        return inputs.fx.rate(currency, period, needed_by=partial(_who, inputs, row))
+    try:
+        return inputs.fx.rate(currency, period)
+    except MissingRate as exc:
+        missing_rate(exc, row)
+        return 1.0
+
+
 def _undated_rates(inputs: Inputs, values: np.ndarray, codes: np.ndarray,
-                   currencies: list[str | None]) -> np.ndarray:
+                   currencies: list[str | None], missing_rate: MissingRateFn | None
+                   ) -> np.ndarray:
     import numpy as np
 
     present = ~np.isnan(values)
@@ -221,8 +250,7 @@ def _undated_rates(inputs: Inputs, values: np.ndarray, codes: np.ndarray,
     table = np.ones(len(currencies))
     for code in used.tolist():
         row = int(np.argmax((codes == code) & present))
-        table[code] = inputs.fx.rate(currencies[code], None,
-                                     needed_by=partial(_who, inputs, row))
+        table[code] = _rate(inputs, currencies[code], None, row, missing_rate)
     return table[codes]
 
 
@@ -234,7 +262,8 @@ def _who(inputs: Inputs, row: int) -> str:
 
 def _from_facts(inputs: Inputs, facts: Facts, row: int, name: str, mdef: MetricDef,
                 columns: list[Period], by_period: bool, blocks: list[PeriodValues],
-                cur_codes: np.ndarray, currencies: list[str | None]) -> None:
+                cur_codes: np.ndarray, currencies: list[str | None],
+                missing_rate: MissingRateFn | None) -> None:
     import numpy as np
 
     n = len(inputs.accounts)
@@ -251,8 +280,8 @@ def _from_facts(inputs: Inputs, facts: Facts, row: int, name: str, mdef: MetricD
         for i, key in enumerate(uniq.tolist()):
             cur, p = divmod(key, len(facts.periods))
             first = int(np.flatnonzero(pair == key)[0])
-            rates[i] = inputs.fx.rate(currencies[cur], facts.periods[p],
-                                      needed_by=partial(_who, inputs, int(acc[first])))
+            rates[i] = _rate(inputs, currencies[cur], facts.periods[p], int(acc[first]),
+                             missing_rate)
         val = val * rates[inverse]
     if by_period:
         for block, period in zip(blocks, columns, strict=True):
