@@ -25,7 +25,7 @@ from kamcore.registry import normalize_name
 if TYPE_CHECKING:
     import pluggy
 
-    from kamcore.org import Org
+    from kamcore.org import Org, OrgSource
 
 HOOK = "kam_account_duties"
 #: ``who`` value for duties the accountable manager does personally.
@@ -71,6 +71,10 @@ class Roster:
 
     rows: list[RosterRow] = field(default_factory=list)
     problems: list[PluginError] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (f"Roster({len(self.rows)} duties, {len(self.by_person())} people, "
+                f"{len(self.problems)} plugin problem(s))")
 
     def by_person(self) -> dict[str | None, list[RosterRow]]:
         """Rows grouped by accountable person, in first-seen order (``None``: no manager)."""
@@ -165,12 +169,12 @@ def _support_by_specialty(org: Org, boss: str) -> dict[str, Person]:
     return found
 
 
-def roster(org: Org, pm: pluggy.PluginManager, *, person: str | None = None,
+def roster(org: OrgSource, pm: pluggy.PluginManager | None = None, *, person: str | None = None,
            account: str | None = None) -> Roster:
     """The duty roster of ``org``: for each account, its duties and who does them.
 
-    :param org: a loaded org.
-    :param pm: the plugin manager whose plugins give duties.
+    :param org: a loaded org, or the path of a workspace folder.
+    :param pm: the plugin manager whose plugins give duties (default: every installed plugin).
     :param person: only accounts this person is accountable for, plus duties delegated to them.
     :param account: only this account.
     :returns: the roster, grouped by accountable person in management-tree order.
@@ -185,6 +189,13 @@ def roster(org: Org, pm: pluggy.PluginManager, *, person: str | None = None,
     >>> roster(org, pm).rows[0].title
     'Fill sales orders'
     """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org, pm=pm)
+    if pm is None:
+        from kamcore.plugins import get_plugin_manager
+
+        pm = get_plugin_manager()
     if person is not None:
         org.person(person)
     accounts = [org.account(account)] if account is not None else list(org.accounts.values())

@@ -6,6 +6,7 @@ once (``kamcore.cli.errors``); library users catch ``KamError``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -24,6 +25,33 @@ class Location:
         if self.column:
             text += f" (column {self.column!r})"
         return text
+
+
+def close_ids(wanted: str, known: Iterable[object], n: int = 3) -> list[str]:
+    """The ids of ``known`` a user probably meant by ``wanted``: the same id in another case
+    first, then the closest spellings (case ignored).
+
+    >>> close_ids("nova", ["ACME", "NOVA", "NOVA-US"])
+    ['NOVA', 'NOVA-US']
+    """
+    import difflib
+
+    by_key: dict[str, list[str]] = {}
+    for item in known:
+        if isinstance(item, str) and item:
+            by_key.setdefault(item.casefold(), []).append(item)
+    key = wanted.casefold()
+    found = list(by_key.get(key, []))
+    for match in difflib.get_close_matches(key, list(by_key), n=n, cutoff=0.6):
+        found += [item for item in by_key[match] if item not in found]
+    return found[:n]
+
+
+def did_you_mean(wanted: str, known: Iterable[object], n: int = 3) -> str | None:
+    """``did you mean 'NOVA' or 'NOVA-US'?`` for an unknown id, or ``None`` when nothing is
+    close (see :func:`close_ids`)."""
+    close = close_ids(wanted, known, n)
+    return "did you mean " + " or ".join(repr(c) for c in close) + "?" if close else None
 
 
 class KamError(Exception):

@@ -6,16 +6,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 if TYPE_CHECKING:
     from kamcore.models import Account
-    from kamcore.org import Org
+    from kamcore.org import OrgSource
 
 
-def serves(org: Org, account: Account, *industries: str) -> bool:
+def serves(org: OrgSource, account: Account, *industries: str) -> bool:
     """True when the account's industry (aliases resolved) is one of ``industries``.
 
     >>> from kamcore import Account, Org
     >>> serves(Org.build(), Account(id="A", name="A", tier="key", industry="Retail"), "retail")
     True
     """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)
     industry = org.industry_of(account)
     return industry is not None and industry in {i.lower() for i in industries}
 

@@ -7,13 +7,14 @@ manager -> report. Queries are methods that read the graphs; edits go through
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from kamcore.errors import Location, NotFound
+from kamcore.errors import Location, NotFound, did_you_mean
 from kamcore.models import Account, MetricDef, Person, Tier
 from kamcore.settings import Settings
 
@@ -80,6 +81,12 @@ class Org:
                 org.people[person.id] = person
         return org
 
+    def __repr__(self) -> str:
+        """One line (the records are many): name, counts, folder."""
+        where = f", path={str(self.path)!r}" if self.path is not None else ""
+        return (f"Org({self.settings.name!r}, {_count(len(self.accounts), 'account')}, "
+                f"{_count(len(self.people), 'person', 'people')}{where})")
+
     # -- graphs -----------------------------------------------------------------------------
 
     @cached_property
@@ -122,7 +129,7 @@ class Org:
             return self.accounts[account_id]
         except KeyError:
             raise NotFound(f"no account with id {account_id!r}",
-                           hint=_suggest(account_id, self.accounts)) from None
+                           hint=did_you_mean(account_id, self.accounts)) from None
 
     def person(self, person_id: str) -> Person:
         """The person with this id. :raises NotFound: with a suggestion when close."""
@@ -130,7 +137,7 @@ class Org:
             return self.people[person_id]
         except KeyError:
             raise NotFound(f"no person with id {person_id!r}",
-                           hint=_suggest(person_id, self.people)) from None
+                           hint=did_you_mean(person_id, self.people)) from None
 
     def location(self, kind: str, record_id: str) -> Location | None:
         """File and line a record was read from (``kind`` is "account" or "person")."""
@@ -318,10 +325,10 @@ class Org:
                    path=self.path, layout=self.layout, storage=self.storage)
 
 
-def _suggest(wanted: str, known: dict[str, Any]) -> str | None:
-    import difflib
+#: What a public function accepts for an org: the object, or the path of its workspace folder
+#: (loaded with every installed plugin). :func:`kamcore.workspace.as_org` turns it into an Org.
+OrgSource: TypeAlias = Org | str | os.PathLike[str]
 
-    close = difflib.get_close_matches(wanted, list(known), n=3)
-    if close:
-        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    return None
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-    from kamcore.org import Org
+    from kamcore.org import Org, OrgSource
     from kamcore.registry import Registry
     from kamcore.settings import Settings
     from kamcore.workspace.tables import WorkspaceTables
@@ -23,14 +23,17 @@ PLUGIN_FAILURE = "KAM900"
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-def validate(org: Org, *, select: list[str] | None = None) -> list[Finding]:
+def validate(org: OrgSource | WorkspaceTables, *, select: list[str] | None = None
+             ) -> list[Finding]:
     """Every finding for ``org``: errors first, then by file and line.
 
     A rule that raises becomes a KAM900 finding naming its plugin; the other rules still run.
     Table-form rules (the core's) see the org's records as tables, the same form
     ``kam validate`` reads from files.
 
-    :param org: a loaded org (its registry decides which rules run).
+    :param org: a loaded org (its registry decides which rules run), or the path of a
+        workspace folder (read as ``kam validate`` reads it, with every installed plugin), or
+        the reader's tables.
     :param select: only these rule codes (or code prefixes).
     :returns: the findings, with severities as kam.yaml overrides them.
 
@@ -38,8 +41,19 @@ def validate(org: Org, *, select: list[str] | None = None) -> list[Finding]:
     >>> [f.code for f in validate(Org.build([Account(id="A", name="A", tier="key")]))]
     []
     """
-    from kamcore.workspace.objects import tables_from_org
+    import os
 
+    from kamcore.workspace.objects import tables_from_org
+    from kamcore.workspace.tables import WorkspaceTables, read_workspace
+
+    if isinstance(org, str | os.PathLike):
+        org = read_workspace(os.fspath(org))
+        org.require_readable()
+    if isinstance(org, WorkspaceTables):
+        return validate_tables(org, select=select)
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)  # an Org, or a clear TypeError
     if org.registry is None:
         from kamcore.plugins import get_plugin_manager
         from kamcore.registry import registry_for

@@ -389,13 +389,11 @@ def _valid(column: object) -> np.ndarray:
 
 def _close_hint(wanted: str, known: pa.Array, default: str, n: int = 0) -> str:
     """'did you mean ...?' for the first few violations (each one reads every id)."""
-    import difflib
+    from kamcore.errors import did_you_mean
 
     if n >= SUGGESTIONS:
         return default
-    ids = [i for i in known.to_pylist() if isinstance(i, str)]
-    close = difflib.get_close_matches(wanted, ids, n=1)
-    return f"did you mean {close[0]!r}?" if close else default
+    return did_you_mean(wanted, known.to_pylist(), n=1) or default
 
 
 TableCheck = Callable[["WorkspaceTables"], Iterator[Violation]]

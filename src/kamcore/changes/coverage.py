@@ -14,6 +14,7 @@ Four kinds of gap:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from kamcore.structure import ROLE_ORDER
 if TYPE_CHECKING:
     import numpy as np
 
-    from kamcore.org import Org
+    from kamcore.org import OrgSource
     from kamcore.structure import AccountIndex
     from kamcore.workspace.tables import WorkspaceTables
 
@@ -85,10 +86,11 @@ class Coverage:
                 "line_mismatches": [asdict(x) for x in self.line_mismatches]}
 
 
-def coverage(source: Org | WorkspaceTables) -> Coverage:
+def coverage(source: OrgSource | WorkspaceTables) -> Coverage:
     """Every coverage gap, each list in file order, worked out over the reader's columns.
 
-    Accepts an :class:`~kamcore.org.Org` or the reader's tables. The walk up the account tree
+    Accepts an :class:`~kamcore.org.Org`, the path of a workspace folder, or the reader's
+    tables. The walk up the account tree
     is pointer doubling (:func:`kamcore.structure.jump_to`), so a chain 200,000 accounts deep
     costs a few numpy passes, not one Python walk per account.
 
@@ -101,12 +103,16 @@ def coverage(source: Org | WorkspaceTables) -> Coverage:
     import numpy as np
 
     from kamcore.structure import account_index
-    from kamcore.workspace.tables import WorkspaceTables
+    from kamcore.workspace.tables import WorkspaceTables, read_workspace
 
+    if isinstance(source, str | os.PathLike):
+        source = read_workspace(os.fspath(source))
+        source.require_readable()
     if not isinstance(source, WorkspaceTables):
+        from kamcore.workspace.loader import as_org
         from kamcore.workspace.objects import tables_from_org
 
-        source = tables_from_org(source)
+        source = tables_from_org(as_org(source))
     index = account_index(source)
     accounts, people = source.accounts, source.people
     tiers, roles = accounts.text("tier"), people.text("role")

@@ -24,7 +24,7 @@ from kamcore.paths import open_no_follow
 from kamcore.settings import JOURNAL_FILE
 
 if TYPE_CHECKING:
-    from kamcore.org import Org
+    from kamcore.org import OrgSource
 
 
 def journal_path(folder: str | Path) -> Path:
@@ -212,7 +212,7 @@ def undoable(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in entries if not e.get("undoes") and e["id"] not in undone]
 
 
-def undo_plan(org: Org, *, entry: str | None = None) -> Plan:
+def undo_plan(org: OrgSource, *, entry: str | None = None) -> Plan:
     """The plan that reverses journal entry ``entry`` (default: the last change not undone).
 
     Records are put back exactly as the entry's ``before`` says (new records removed). A record
@@ -221,6 +221,9 @@ def undo_plan(org: Org, *, entry: str | None = None) -> Plan:
 
     :raises ChangeRefused: nothing to undo, or the entry is unknown, an undo, or undone already.
     """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)
     if org.path is None:
         raise WorkspaceError("this org has no folder, so it has no journal")
     journal = load_journal(org.path)

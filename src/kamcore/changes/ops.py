@@ -15,10 +15,10 @@ from kamcore.changes.plan import Plan, make_plan
 from kamcore.changes.spread import spread_book
 from kamcore.errors import ChangeRefused, KamError
 from kamcore.models import Person
-from kamcore.org import Org
+from kamcore.org import Org, OrgSource
 
 
-def move(org: Org, account: str, *, to: str | None) -> Plan:
+def move(org: OrgSource, account: str, *, to: str | None) -> Plan:
     """Move ``account`` (and its subtree) under the account ``to`` (``None``: make it a root).
 
     :raises NotFound: either account does not exist.
@@ -31,6 +31,9 @@ def move(org: Org, account: str, *, to: str | None) -> Plan:
     >>> move(org, "R", to="B").changes[0].fields()
     [('parent', 'A', 'B')]
     """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)
     record = org.account(account)
     if to == record.parent:
         return make_plan("move", {"account": account, "to": to},
@@ -50,11 +53,14 @@ def move(org: Org, account: str, *, to: str | None) -> Plan:
                      notes=notes)
 
 
-def assign(org: Org, account: str, *, manager: str | None) -> Plan:
+def assign(org: OrgSource, account: str, *, manager: str | None) -> Plan:
     """Make ``manager`` the accountable manager of ``account`` (``None``: nobody).
 
     :raises NotFound: the account or the person does not exist.
     """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)
     record = org.account(account)
     if manager is not None:
         org.person(manager)
@@ -65,7 +71,7 @@ def assign(org: Org, account: str, *, manager: str | None) -> Plan:
                      accounts=accounts)
 
 
-def handover(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False,
+def handover(org: OrgSource, person: str, *, to: Sequence[str] = (), spread: bool = False,
              balance: str = "count") -> Plan:
     """Hand ``person``'s whole book to one successor, several (balanced), or spread it.
 
@@ -75,6 +81,9 @@ def handover(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = Fa
 
     :raises ChangeRefused: neither or both of ``to`` and ``spread``; a successor cannot receive.
     """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)
     org.person(person)
     to = list(dict.fromkeys(to))
     accounts, placed, unplaced = _hand_over(org, person, to, spread, balance)
@@ -85,7 +94,7 @@ def handover(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = Fa
                      notes=[f"{person} holds {len(org.book(person))} account(s)"])
 
 
-def leave(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False,
+def leave(org: OrgSource, person: str, *, to: Sequence[str] = (), spread: bool = False,
           balance: str = "count", reports_to: str | None = None) -> Plan:
     """Hand over ``person``'s book and mark them inactive.
 
@@ -95,6 +104,9 @@ def leave(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False
 
     :raises ChangeRefused: as :func:`handover`; or the person is already inactive.
     """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)
     leaver = org.person(person)
     if not leaver.active:
         raise ChangeRefused(f"{person} is already inactive",
@@ -127,13 +139,16 @@ def leave(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False
                      receivers=_receivers(placed), notes=notes)
 
 
-def hire(org: Org, *, id: str, name: str, role: str, reports_to: str | None = None,
+def hire(org: OrgSource, *, id: str, name: str, role: str, reports_to: str | None = None,
          capacity: int | None = None, email: str | None = None,
          specialty: str | None = None) -> Plan:
     """Add a person to people.csv.
 
     :raises ChangeRefused: the id is taken, or the values are not valid (bad role, email...).
     """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)
     from pydantic import ValidationError
 
     if id in org.people:

@@ -113,6 +113,12 @@ class Plan:
             reasons.append("records changed since that entry: " + ", ".join(self.conflicts))
         return "; ".join(reasons) or None
 
+    def __repr__(self) -> str:
+        """One line: the change and its size (the orgs before and after are not shown)."""
+        return (f"Plan({self.title!r}, {len(self.changes)} record(s) changed, "
+                f"{len(self.findings_added)} finding(s) added, "
+                f"{len(self.findings_removed)} removed)")
+
     def diff(self) -> str:
         """The plan as people read it: records and fields changed, findings in and out."""
         return render_plan(self)

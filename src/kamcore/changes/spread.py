@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from kamcore.changes.plan import Unplaced
 from kamcore.errors import ChangeRefused
 from kamcore.models import ROLES_FOR_TIER, Role
-from kamcore.org import Org
+from kamcore.org import Org, OrgSource
 
 BALANCES = ("count", "revenue")
 REVENUE = "revenue"
@@ -40,7 +40,7 @@ class _Slot:
     capacity: float
 
 
-def spread_book(org: Org, person_id: str, *, accounts: Sequence[str] | None = None,
+def spread_book(org: OrgSource, person_id: str, *, accounts: Sequence[str] | None = None,
                 candidates: Iterable[str] | None = None,
                 balance: str = "count") -> tuple[dict[str, str], list[Unplaced]]:
     """Who takes each account of ``person_id``'s book.
@@ -64,6 +64,9 @@ def spread_book(org: Org, person_id: str, *, accounts: Sequence[str] | None = No
     >>> spread_book(org, "K1")
     ({'A': 'K2', 'B': 'K3'}, [])
     """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)
     if balance not in BALANCES:
         raise ChangeRefused(f"unknown balance {balance!r}", hint="use count or revenue")
     leaver = org.person(person_id)

@@ -88,19 +88,15 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
 
 def _row_of(table: RecordTable, keep: np.ndarray, record_id: str) -> int:
     """The row of ``record_id``; :raises NotFound: with close ids suggested."""
-    import difflib
-
-    from kamcore.errors import NotFound
+    from kamcore.errors import NotFound, did_you_mean
 
     ids = table.ids.to_pylist()
     try:
         row = ids.index(record_id)
     except ValueError:
-        close = difflib.get_close_matches(record_id, [i for i in ids if i], n=3)
         noun = "account" if table.kind == "account" else "person"
         raise NotFound(f"no {noun} with id {record_id!r}",
-                       hint=("did you mean " + " or ".join(repr(c) for c in close) + "?")
-                       if close else None) from None
+                       hint=did_you_mean(record_id, ids)) from None
     assert keep[row]
     return row
 

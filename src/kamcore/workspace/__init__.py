@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kamcore.workspace.loader import load, resolve_workspace
+    from kamcore.workspace.loader import as_org, load, resolve_workspace
     from kamcore.workspace.saver import init_workspace, save
 
-__all__ = ["init_workspace", "load", "resolve_workspace", "save"]
+__all__ = ["as_org", "init_workspace", "load", "resolve_workspace", "save"]
 
-_HOMES = {"load": "loader", "resolve_workspace": "loader", "init_workspace": "saver",
-          "save": "saver"}
+_HOMES = {"as_org": "loader", "load": "loader", "resolve_workspace": "loader",
+          "init_workspace": "saver", "save": "saver"}
 
 
 def __getattr__(name: str) -> Any:

@@ -6,6 +6,7 @@ Every problem is reported with file, line, record and column, all of them at onc
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from kamcore.org import Org
     from kamcore.registry import Registry
 
-__all__ = ["ACCOUNT_COLUMNS", "PERSON_COLUMNS", "load", "load_settings", "load_settings_only",
-           "resolve_workspace"]
+__all__ = ["ACCOUNT_COLUMNS", "PERSON_COLUMNS", "as_org", "load", "load_settings",
+           "load_settings_only", "resolve_workspace"]
 
 
 def resolve_workspace(path: str | Path) -> Path:
@@ -142,6 +143,24 @@ def load(path: str | Path, *, pm: pluggy.PluginManager | None = None,
     tables = read_workspace(path, pm=pm, registry=registry)
     tables.require_readable()
     return org_from_tables(tables)
+
+
+def as_org(source: Org | str | os.PathLike[str], *, pm: pluggy.PluginManager | None = None
+           ) -> Org:
+    """``source`` itself when it is an :class:`~kamcore.org.Org`, else the workspace loaded
+    from that path: so every public function takes either.
+
+    :raises TypeError: ``source`` is neither (naming what it is).
+    :raises WorkspaceError: the path is not a readable workspace.
+    """
+    from kamcore.org import Org
+
+    if isinstance(source, Org):
+        return source
+    if isinstance(source, str | os.PathLike):
+        return load(Path(source), pm=pm)
+    raise TypeError(f"expected an Org or the path of a workspace folder, not "
+                    f"{type(source).__name__}: pass kamcore.load(PATH) or the path itself")
 
 
 def load_settings_only(path: str | Path) -> Settings:

@@ -93,6 +93,9 @@ class RecordTable:
     def __len__(self) -> int:
         return int(self.table.num_rows)
 
+    def __repr__(self) -> str:
+        return f"RecordTable({self.kind!r}, {len(self)} rows, path={str(self.path)!r})"
+
     def column(self, name: str) -> pa.Array | None:
         """A column as one array, or ``None`` when the table has no such column (combined
         once: rules ask for the same column once per finding)."""
@@ -158,6 +161,11 @@ class WorkspaceTables:
     metrics: dict[str, MetricDef]
     registry: Registry | None
     problems: list[KamError] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (f"WorkspaceTables({self.settings.name!r}, {len(self.accounts)} accounts, "
+                f"{len(self.people)} people, {len(self.problems)} problem(s), "
+                f"folder={str(self.folder) if self.folder else None!r})")
 
     def require_readable(self) -> None:
         """:raises RecordErrors: when any record could not be read (all are listed)."""
