@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kamcore.cli.app import make_cli
 from kamcore.plugins import get_plugin_manager
@@ -95,3 +97,35 @@ def test_table_form_plugin_rule(kam_pm, tmp_path):
     found = [(f.code, f.subject, f.line) for f in run_rules(load(ws, pm=kam_pm))
              if f.code == "TST101"]
     assert found == [("TST101", "N2", 4)]
+
+
+FX_LINES = ["USD,2026Q1,0.5", "USD,2026Q2,0.4", "USD,2026,0.25", "USD,*,0.3", "USD,2026-05,0.2",
+            "GBP,*,1.1", "GBP,2026Q2,1.2"]
+FACT_LINES = ["G,2026Q1,revenue,10", "N2,2026Q1,revenue,4", "N2,2026-05,revenue,2",
+              "N2,2026Q2,receivables,3", "N1,2026Q2,revenue,7", "N2,2026,orders,1"]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fx=st.lists(st.sampled_from(FX_LINES), unique=True),
+       facts=st.lists(st.sampled_from(FACT_LINES), unique=True),
+       n2_currency=st.sampled_from(["USD", "GBP", "EUR"]))
+def test_validate_finds_a_missing_rate_exactly_when_a_rollup_stops(tmp_path_factory, fx, facts,
+                                                                    n2_currency):
+    """KAM151 and the rollup's KAM-R002 come from one pass: a rollup of every period runs
+    exactly when validate reports no missing rate."""
+    root = tmp_path_factory.mktemp("fx")
+    ws = make_ws(root, accounts=ACCOUNTS.replace(",USD,20,3,", f",{n2_currency},20,3,"),
+                 fx="currency,period,rate\n" + "".join(line + "\n" for line in fx),
+                 facts="account,period,metric,value\n" + "".join(f + "\n" for f in facts)
+                 if facts else None)
+    _, findings = validate(ws)
+    missing = [f for f in findings if f["code"] == "KAM151"]
+    periods = sorted({f.split(",")[1] for f in facts}) or [None]
+    stops = []
+    for period in periods:
+        code, _, err = run(str(ws), "--format", "json",
+                           *(["--period", period] if period else []))
+        assert code in (0, 2), err
+        stops.append(code == 2 and "KAM-R002" in err)
+    assert bool(missing) == any(stops), (missing, stops)
