@@ -72,7 +72,7 @@ def test_a_declaration_hook_that_raises_is_named_and_the_rest_works(pm, org_for,
     reg = registry_for(pm)
     (problem,) = reg.problems
     assert (problem.plugin, problem.hook) == ("broken", hook)
-    assert str(problem) == f"plugin 'broken' in hook {hook}: RuntimeError: boom in {hook}"
+    assert problem.message == f"plugin 'broken' in hook {hook}: RuntimeError: boom in {hook}"
     findings = validate(org_for())
     codes = {f.code for f in findings}
     assert {"KAM900", "KAM105", "WID101"} <= codes
@@ -148,7 +148,7 @@ class BadDuties:
     (KeyError("ext"), "account 'W1': KeyError: 'ext'"),
     ("a string", "account 'W1': returned str, expected a list of kamcore.Duty"),
     ([{"id": "x"}], "account 'W1': returned 1 item(s) that are not kamcore.Duty "
-                    "(first: dict); they are skipped"),
+                    "(first: dict); none of its duties are kept"),
 ])
 def test_bad_duties_are_named_with_the_account(pm, org_for, result, message):
     pm.register(BadDuties(result), name="bad")
@@ -249,4 +249,5 @@ def test_a_command_hook_that_raises_is_a_warning_and_other_commands_work(pm, kam
     result = kam_cli.invoke("hello")
     assert (result.exit_code, result.stdout) == (0, "hello\n")
     assert result.stderr == ("warning: plugin 'badcmd' in hook kam_add_commands: ImportError: "
-                             "no module named 'fancy_ui'\n")
+                             "no module named 'fancy_ui'\n  hint: report it to the plugin's "
+                             "authors, or set KAM_DISABLE_PLUGINS=badcmd\n")

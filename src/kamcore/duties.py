@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kamcore.errors import PluginError
+from kamcore.hookcall import call_hook
 from kamcore.models import Account, Duty, Person, Role
-from kamcore.plugins import describe_fault, trace_call
 from kamcore.registry import normalize_name
 
 if TYPE_CHECKING:
@@ -86,7 +86,12 @@ class Roster:
 
 def account_duties(org: Org, pm: pluggy.PluginManager, account: Account,
                    problems: list[PluginError]) -> list[Duty]:
-    """Every plugin's duties for ``account``: built-in plugins first, failures isolated.
+    """Every plugin's duties for ``account``, through the one hook call path.
+
+    The built-in duties come first (their implementation is ``tryfirst``). A plugin that
+    raises, or returns anything but a list (or tuple) of :class:`~kamcore.Duty`, is recorded in
+    ``problems`` and none of its duties for this account are kept (the policy of every hook,
+    see :mod:`kamcore.hookcall`).
 
     :param org: the org (passed to the hook for context).
     :param pm: the plugin manager whose plugins are asked.
@@ -94,39 +99,21 @@ def account_duties(org: Org, pm: pluggy.PluginManager, account: Account,
     :param problems: receives a :class:`PluginError` per plugin that failed for this account.
     :returns: the duties, each with ``source`` set to the plugin that gave it.
     """
-    impls = list(reversed(getattr(pm.hook, HOOK).get_hookimpls()))
-    impls.sort(key=lambda impl: not _is_builtin(impl.plugin))
-    duties: list[Duty] = []
-    for impl in impls:
-        name = impl.plugin_name
-        trace_call(pm, HOOK, name)
-        try:
-            result = impl.function(*({"account": account, "org": org}[arg]
-                                     for arg in impl.argnames))
-        except BaseException as exc:  # SystemExit too; a Ctrl-C is re-raised
-            problems.append(PluginError(f"account {account.id!r}: {describe_fault(exc)}",
-                                        plugin=name, hook=HOOK,
-                                        hint=f"report it to the plugin's authors, or set "
-                                        f"KAM_DISABLE_PLUGINS={name}"))
-            continue
-        if result is None:
-            continue
+    def check(plugin: str, result: object) -> list[Duty]:
         if not isinstance(result, list | tuple):
-            problems.append(PluginError(
-                f"account {account.id!r}: returned {type(result).__name__}, expected a list of "
-                "kamcore.Duty", plugin=name, hook=HOOK))
-            continue
+            raise ValueError(f"returned {type(result).__name__}, expected a list of "
+                             "kamcore.Duty")
         bad = [item for item in result if not isinstance(item, Duty)]
         if bad:
-            problems.append(PluginError(
-                f"account {account.id!r}: returned {len(bad)} item(s) that are not kamcore.Duty "
-                f"(first: {type(bad[0]).__name__}); they are skipped", plugin=name, hook=HOOK))
-        builtin = _is_builtin(impl.plugin)
-        for duty in result:
-            if isinstance(duty, Duty):
-                duties.append(duty if builtin or duty.source != "core"
-                              else dataclasses.replace(duty, source=name))
-    return duties
+            raise ValueError(f"returned {len(bad)} item(s) that are not kamcore.Duty (first: "
+                             f"{type(bad[0]).__name__}); none of its duties are kept")
+        builtin = _is_builtin(pm.get_plugin(plugin))
+        return [duty if builtin or duty.source != "core"
+                else dataclasses.replace(duty, source=plugin) for duty in result]
+
+    results = call_hook(pm, HOOK, problems=problems, check=check,
+                        subject=f"account {account.id!r}", account=account, org=org)
+    return [duty for result in results for duty in result]
 
 
 def _is_builtin(plugin: object) -> bool:

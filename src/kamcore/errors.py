@@ -128,6 +128,8 @@ class PluginError(KamError):
                  hint: str | None = None) -> None:
         self.plugin = plugin
         self.hook = hook
+        #: The message without the plugin and hook in front.
+        self.detail = message
         where = f"plugin {plugin!r}" + (f" in hook {hook}" if hook else "")
         super().__init__(f"{where}: {message}", hint=hint)
 

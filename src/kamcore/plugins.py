@@ -12,6 +12,7 @@ Environment:
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,17 @@ import pluggy
 
 from kamcore import hookspecs
 from kamcore.errors import PluginError
+from kamcore.hookcall import (  # re-exported: they lived here in 0.1
+    INTERRUPTS,
+    PluginExited,
+    as_plugin_fault,
+    describe_fault,
+    guard_plugin,
+)
+
+__all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "ESSENTIAL_PLUGINS", "INTERRUPTS",
+           "KamPluginManager", "PluginExited", "PluginInfo", "as_plugin_fault", "describe_fault",
+           "get_plugin_manager", "installed_entry_points", "list_plugins"]
 
 #: Built-in plugins, registered exactly like third-party ones (datasette's default_* modules).
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -32,39 +44,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 #: Built-ins that cannot be blocked: without them the core means nothing.
 ESSENTIAL_PLUGINS = frozenset({"core_metrics", "core_rules"})
 ENTRY_POINT_GROUP = "kamcore"
-#: What a plugin may raise that still stops kam: the user's Ctrl-C. Anything else a plugin
-#: raises, ``SystemExit`` and other ``BaseException`` included, is that plugin's fault.
-INTERRUPTS: tuple[type[BaseException], ...] = (KeyboardInterrupt,)
-
-
-class PluginExited(Exception):
-    """A plugin raised ``SystemExit`` (or another ``BaseException``): turned into an ordinary
-    exception so that every place that isolates plugin failures catches it."""
-
-    def __init__(self, exc: BaseException) -> None:
-        self.original = exc
-        super().__init__(f"{type(exc).__name__}({exc!s}) raised by a plugin; a plugin must "
-                         "not end the process")
-
-
-def as_plugin_fault(exc: BaseException) -> Exception:
-    """``exc`` as an ordinary exception; re-raises a Ctrl-C (:data:`INTERRUPTS`).
-
-    Use it in ``except BaseException`` around every call into plugin code.
-    """
-    if isinstance(exc, INTERRUPTS):
-        raise exc
-    return exc if isinstance(exc, Exception) else PluginExited(exc)
-
-
-def describe_fault(exc: BaseException) -> str:
-    """``Type: message`` of what a plugin raised (``SystemExit(3) raised by a plugin ...``)."""
-    fault = as_plugin_fault(exc)
-    if isinstance(fault, PluginExited):
-        return str(fault)
-    return f"{type(fault).__name__}: {fault}"
-
-
 def _env_list(name: str) -> list[str] | None:
     raw = os.environ.get(name)
     if raw is None:
@@ -73,7 +52,14 @@ def _env_list(name: str) -> list[str] | None:
 
 
 class KamPluginManager(pluggy.PluginManager):
-    """A pluggy manager that remembers which plugins failed to load and where each came from."""
+    """A pluggy manager that guards its plugins and remembers which failed and where each came
+    from.
+
+    :meth:`register` never lets one plugin break the others: an implementation of a hook that
+    does not exist (a misspelt ``kam_register_rule``) or with arguments its hook does not have
+    is recorded in :attr:`load_failures` (with a did-you-mean) and the plugin is not kept; a
+    kept plugin's implementations are guarded (:mod:`kamcore.hookcall`).
+    """
 
     def __init__(self) -> None:
         super().__init__(hookspecs.PROJECT)
@@ -82,14 +68,41 @@ class KamPluginManager(pluggy.PluginManager):
         self.load_failures: list[PluginError] = []
         #: Entry-point plugin name -> (distribution name, version).
         self.distributions: dict[str, tuple[str, str]] = {}
-        #: KAM_TRACE_PLUGINS: print hook calls, including those kamcore makes plugin by plugin.
-        #: (Not ``trace``: pluggy's own tracer lives there and ``enable_tracing`` needs it.)
-        self.trace_hooks = False
+        #: Plugins whose hooks are skipped for the rest of the run (a hook ran past the limit).
+        self.disabled: set[str] = set()
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
-        """Register ``plugin``; the cached registry is dropped so that it is rebuilt with it."""
+        """Register and guard ``plugin``; the cached registry is dropped so that it is rebuilt.
+
+        :returns: the plugin's name, or ``None`` when it was refused (see :attr:`load_failures`)
+            or is blocked.
+        :raises ValueError: the plugin or its name is already registered (pluggy's rule).
+        """
         self.__dict__.pop("_kam_registry", None)
-        return super().register(plugin, name)
+        label = name or self.get_canonical_name(plugin)
+        try:
+            registered = super().register(plugin, name)
+        except pluggy.PluginValidationError as exc:
+            self.load_failures.append(PluginError(
+                str(exc).removeprefix(f"Plugin {label!r}\n").replace("\n", " "), plugin=label,
+                hint="the hook's arguments are listed in the kamcore docs (hooks.md); set "
+                f"KAM_DISABLE_PLUGINS={label} to skip the plugin meanwhile"))
+            return None
+        if registered is None:
+            return None
+        unknown = self._unknown_hooks(plugin)
+        if unknown:
+            super().unregister(plugin)
+            self.load_failures.append(_misspelt(label, unknown))
+            return None
+        guard_plugin(self, plugin, self.disabled)
+        return registered
+
+    def _unknown_hooks(self, plugin: object) -> list[str]:
+        return [caller.name for caller in self.get_hookcallers(plugin) or []
+                if caller.spec is None and not all(
+                    impl.optionalhook for impl in caller.get_hookimpls()
+                    if impl.plugin is plugin)]
 
     def unregister(self, plugin: object | None = None,
                    name: str | None = None) -> object | None:
@@ -98,14 +111,27 @@ class KamPluginManager(pluggy.PluginManager):
         return super().unregister(plugin, name)
 
 
+def _misspelt(plugin: str, names: list[str]) -> PluginError:
+    """The error for hooks that do not exist, each with its closest real hook."""
+    specs = hookspecs.all_spec_names()
+    parts = []
+    for name in names:
+        close = difflib.get_close_matches(name, specs, n=1, cutoff=0.6)
+        parts.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return PluginError(
+        f"implements {'a hook' if len(names) == 1 else 'hooks'} that kamcore does not have: "
+        f"{', '.join(parts)}; the plugin is not loaded",
+        plugin=plugin, hook=names[0] if len(names) == 1 else None,
+        hint=f"rename it; the hooks are {', '.join(specs)}")
+
+
 def get_plugin_manager(*, load_entrypoints: bool = True,
                        defaults: bool = True) -> KamPluginManager:
     """A new plugin manager: entry-point plugins, then the defaults, then ``check_pending``.
 
     :param load_entrypoints: discover plugins in the ``kamcore`` entry-point group.
     :param defaults: register the built-in plugins (tests of a single hook may switch them off).
-    :returns: the manager.
-    :raises PluginError: a plugin cannot be imported or implements a hook that does not exist.
+    :returns: the manager; plugins that could not be loaded are in ``pm.load_failures``.
     """
     import importlib
 
@@ -121,13 +147,8 @@ def get_plugin_manager(*, load_entrypoints: bool = True,
             if pm.is_blocked(short):
                 continue
             pm.register(importlib.import_module(dotted), name=short)
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(str(exc), plugin=getattr(exc.plugin, "__name__", str(exc.plugin)),
-                          hint="check the hook name against docs/hooks.md") from exc
+    pm.check_pending()  # register() refused every plugin it would refuse
     if os.environ.get("KAM_TRACE_PLUGINS"):
-        pm.trace_hooks = True
         _trace(pm)
     return pm
 
@@ -151,9 +172,11 @@ def _load_entrypoints(pm: KamPluginManager, only: list[str] | None) -> None:
                 hint=f"reinstall it, or set KAM_DISABLE_PLUGINS={ep.name}"))
             continue
         try:
-            pm.register(plugin, name=ep.name)
-        except (pluggy.PluginValidationError, ValueError) as exc:
+            registered = pm.register(plugin, name=ep.name)
+        except ValueError as exc:
             pm.load_failures.append(PluginError(str(exc), plugin=ep.name))
+            continue
+        if registered is None:
             continue
         if ep.dist is not None:
             pm.distributions[ep.name] = (ep.dist.metadata["Name"], ep.dist.version)
@@ -163,17 +186,11 @@ def _dist_name(ep: metadata.EntryPoint) -> str | None:
     return ep.dist.metadata["Name"] if ep.dist is not None else None
 
 
-def trace_call(pm: pluggy.PluginManager, hook: str, plugin: str) -> None:
-    """With KAM_TRACE_PLUGINS, report a hook called on one plugin (kamcore's isolated calls)."""
-    if getattr(pm, "trace_hooks", False):
-        print(f"[kam trace] {hook} -> {plugin}", file=sys.stderr)
-
-
 def _trace(pm: pluggy.PluginManager) -> None:
     def before(hook_name: str, impls: Sequence[pluggy.HookImpl],
                kwargs: Mapping[str, object]) -> None:
-        names = ", ".join(impl.plugin_name for impl in impls)
-        print(f"[kam trace] {hook_name} -> {names}", file=sys.stderr)
+        for impl in reversed(impls):  # pluggy calls the last registered first
+            print(f"[kam trace] {hook_name} -> {impl.plugin_name}", file=sys.stderr)
 
     def after(*_: object) -> None:
         return None

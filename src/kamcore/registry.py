@@ -16,10 +16,11 @@ from pydantic import BaseModel, ValidationError
 
 from kamcore.declarations import Violation
 from kamcore.errors import PluginConflict, PluginError
+from kamcore.hookcall import as_plugin_fault, call_hook
 from kamcore.models import MetricDef, Severity
 
 __all__ = ["FieldSet", "IndustryDef", "Registry", "RuleDef", "Violation", "build_registry",
-           "call_each", "registry_for"]
+           "registry_for"]
 
 if TYPE_CHECKING:
     import pluggy
@@ -98,35 +99,13 @@ _CODE = re.compile(r"^[A-Z]{2,6}\d{3}$")
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def call_each(pm: pluggy.PluginManager, hook: str, problems: list[PluginError],
-              **kwargs: Any) -> Iterator[tuple[str, Any]]:
-    """Call ``hook`` on each plugin in pluggy's order, isolating failures (``SystemExit``
-    included: only a Ctrl-C goes through).
-
-    Yields ``(plugin_name, result)``; a plugin that raises is appended to ``problems`` as a
-    :class:`PluginError` naming plugin and hook, and skipped.
-    """
-    from kamcore.plugins import describe_fault, trace_call
-
-    caller = getattr(pm.hook, hook)
-    for impl in reversed(caller.get_hookimpls()):
-        trace_call(pm, hook, impl.plugin_name)
-        try:
-            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
-        except PluginError as exc:
-            problems.append(exc)
-            continue
-        except BaseException as exc:  # SystemExit too; a Ctrl-C is re-raised
-            problems.append(PluginError(describe_fault(exc), plugin=impl.plugin_name,
-                                        hook=hook))
-            continue
-        yield impl.plugin_name, result
-
-
 def build_registry(pm: pluggy.PluginManager) -> Registry:
-    """Collect every plugin's declarations. Never raises for a plugin's fault."""
-    from kamcore.plugins import describe_fault, trace_call
+    """Collect every plugin's declarations. Never raises for a plugin's fault.
 
+    Each ``kam_register_*`` hook is called once through :func:`~kamcore.hookcall.call_hook`;
+    a plugin whose call raises (a bad ``register`` call raises :class:`PluginError`) keeps
+    none of the declarations it made in that call.
+    """
     reg = Registry()
     reg.problems.extend(getattr(pm, "load_failures", []))
     current = {"plugin": ""}
@@ -194,25 +173,21 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                                   current["plugin"], form, namespaces,
                                   tuple(dict.fromkeys(normalize_name(i) for i in kinds)))
 
+    snapshots: dict[str, tuple[dict[str, Any], ...]] = {}
+
+    def begin(plugin: str) -> None:
+        current["plugin"] = plugin
+        snapshots[plugin] = _snapshot(reg)
+
+    def rollback(plugin: str) -> None:
+        _restore(reg, snapshots.pop(plugin))
+
     for hook, register in (("kam_register_industries", register_industry),
                            ("kam_register_fields", register_fields),
                            ("kam_register_metrics", register_metric),
                            ("kam_register_rules", register_rule)):
-        caller = getattr(pm.hook, hook)
-        for impl in reversed(caller.get_hookimpls()):
-            current["plugin"] = impl.plugin_name
-            trace_call(pm, hook, impl.plugin_name)
-            before = _snapshot(reg)
-            try:
-                impl.function(register)
-            except PluginError as exc:
-                _restore(reg, before)
-                reg.problems.append(exc if exc.hook else PluginError(
-                    exc.message, plugin=exc.plugin, hook=hook, hint=exc.hint))
-            except BaseException as exc:  # SystemExit too; a Ctrl-C is re-raised
-                _restore(reg, before)
-                reg.problems.append(PluginError(describe_fault(exc),
-                                                plugin=impl.plugin_name, hook=hook))
+        call_hook(pm, hook, problems=reg.problems, begin=begin, rollback=rollback,
+                  register=register)
     for metric in list(reg.metrics.values()):
         if metric.weight and metric.weight not in reg.metrics:
             del reg.metrics[metric.name]
@@ -242,8 +217,6 @@ def _guarded(check: Callable[[Any], Iterable[Violation]]) -> Callable[[Any], Ite
         except (Exception, GeneratorExit):
             raise  # an ordinary failure, or the caller closing this generator
         except BaseException as exc:
-            from kamcore.plugins import as_plugin_fault
-
             raise as_plugin_fault(exc) from exc
 
     return run

@@ -49,6 +49,9 @@ class Settings(BaseModel):
     metrics: dict[str, WorkspaceMetric] = Field(default_factory=dict)
     plugins: dict[str, Any] = Field(default_factory=dict,
                                     description="Per-plugin settings, by plugin name.")
+    hook_timeout: float | None = Field(
+        default=None, gt=0, description="Seconds one plugin hook call may run before it is "
+        "named and its plugin skipped (default: KAM_HOOK_TIMEOUT, else 60).")
     accounts: list[dict[str, Any]] | None = Field(
         default=None, description="Inline account records (small orgs); else accounts.csv.")
     people: list[dict[str, Any]] | None = Field(

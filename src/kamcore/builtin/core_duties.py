@@ -42,7 +42,7 @@ STRATEGIC_DUTIES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # the duties common to every manager are listed before an industry's
 def kam_account_duties(account: Account, org: Org) -> list[Duty]:
     rows = COMMON_DUTIES + (STRATEGIC_DUTIES if account.tier != Tier.REGULAR else ())
     return [Duty(id=i, title=t, cadence=c, who=w, source="core") for i, t, c, w in rows]

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kamcore.atomic import atomic_write_text
+from kamcore.duties import MANAGER, RosterRow, roster
 from kamcore.errors import PluginError
-from kamcore.models import Account, Duty, Person
+from kamcore.models import Person
 from kamcore.paths import safe_file_name
 
 if TYPE_CHECKING:
@@ -79,9 +80,9 @@ def render_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | Non
     if warnings is not None:
         seen = set()
         for problem in problems:
-            if str(problem) not in seen:
-                seen.add(str(problem))
-                warnings.append(f"brief duties: {problem}")
+            if problem.message not in seen:
+                seen.add(problem.message)
+                warnings.append(f"brief duties: {problem.message}")
     return texts
 
 
@@ -206,13 +207,13 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
             for key, value in values.items():
                 lines.append(f"- `{namespace}.{key}`: {value}")
     support = _support(before, after, previous, account.manager)
-    duties = _duties(pm, account, after, problems)
+    duties = roster(after, pm, account=aid)  # the same rows as `kam duties --account`
+    problems.extend(duties.problems)
     lines += ["", "### Open duties", ""]
-    if not duties:
+    if not duties.rows:
         lines.append("- none listed")
-    for duty in duties:
-        lines.append(f"- [ ] {duty.title} ({duty.cadence}; {_delegate(duty, support)}; "
-                     f"{duty.source})")
+    for row in duties.rows:
+        lines.append(f"- [ ] {row.title} ({row.cadence}; {_delegate(row)}; {row.source})")
     lines += ["", "### Support staff", ""]
     if not support:
         lines.append("- none")
@@ -225,23 +226,6 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
     return lines
 
 
-def _duties(pm: pluggy.PluginManager, account: Account, org: Org,
-            problems: list[PluginError]) -> list[Duty]:
-    from kamcore.registry import call_each
-
-    out: list[Duty] = []
-    for plugin, result in call_each(pm, "kam_account_duties", problems, account=account, org=org):
-        if result is None:
-            continue
-        if not isinstance(result, list) or not all(isinstance(d, Duty) for d in result):
-            problems.append(PluginError("kam_account_duties must return a list of "
-                                        "kamcore.Duty", plugin=plugin,
-                                        hook="kam_account_duties"))
-            continue
-        out.extend(result)
-    return out
-
-
 def _support(before: Org, after: Org, previous: str | None, current: str | None) -> list[Person]:
     staff: dict[str, Person] = {}
     for org, manager in ((before, previous), (after, current)):
@@ -252,14 +236,14 @@ def _support(before: Org, after: Org, previous: str | None, current: str | None)
     return list(staff.values())
 
 
-def _delegate(duty: Duty, support: list[Person]) -> str:
-    if duty.who == "manager":
+def _delegate(row: RosterRow) -> str:
+    """Who does the duty, for the receiver: themselves or the support person `kam duties`
+    names."""
+    if row.who == MANAGER:
         return "you"
-    match = [p for p in support if p.specialty == duty.who]
-    if match:
-        return f"delegate to {duty.who}: " + ", ".join(p.name for p in match)
-    return f"delegate to {duty.who} (nobody named)"
-
+    if row.delegate is None:
+        return f"delegate to {row.who} (nobody named)"
+    return f"delegate to {row.who}: {row.delegate_name} ({row.delegate})"
 
 
 def _who(org: Org, person_id: str) -> str:

@@ -6,6 +6,8 @@ exactly the plugins they want and ``kam --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable
@@ -71,7 +73,6 @@ class KamGroup(click.Group):
             return
         self._plugin_commands_loaded = True
         from kamcore.errors import KamError, PluginError
-        from kamcore.plugins import describe_fault
 
         kam = self.make_kam_context(ctx)
         pm: pluggy.PluginManager
@@ -90,13 +91,22 @@ class KamGroup(click.Group):
         except KamError as exc:
             click.secho(f"warning: {exc}", fg="yellow", err=True)
             return
-        for impl in reversed(pm.hook.kam_add_commands.get_hookimpls()):
-            try:
-                impl.function(_PluginCli(self, impl.plugin_name))
-            except BaseException as exc:  # SystemExit too; a Ctrl-C is re-raised
-                message = (exc.message if isinstance(exc, KamError) else describe_fault(exc))
-                problem = PluginError(message, plugin=impl.plugin_name, hook="kam_add_commands")
-                click.secho(f"warning: {problem}", fg="yellow", err=True)
+        from kamcore.hookcall import call_hook
+
+        problems: list[PluginError] = []
+        before: dict[str, set[str]] = {}
+
+        def begin(plugin: str) -> None:
+            before[plugin] = set(self.commands)
+
+        def rollback(plugin: str) -> None:  # all of the plugin's commands, or none
+            for name in set(self.commands) - before.pop(plugin, set(self.commands)):
+                del self.commands[name]
+
+        call_hook(pm, "kam_add_commands", problems=problems, begin=begin, rollback=rollback,
+                  cli=_PluginCli(self))
+        for problem in problems:
+            click.secho(f"warning: {problem}", fg="yellow", err=True)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands(ctx)
@@ -115,7 +125,7 @@ class KamGroup(click.Group):
         command = self._get_command(ctx, cmd_name)
         guard = ctx.meta.get(_GUARD_KEY)
         if guard is not None and command is not None and cmd_name not in BUILTIN_COMMANDS:
-            guard.active = False  # a plugin's own command owns stdout
+            guard.release()  # a plugin's own command owns stdout
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -125,6 +135,7 @@ class KamGroup(click.Group):
         try:
             return self._invoke(ctx)
         finally:
+            guard.release()
             if sys.stdout is guard:
                 sys.stdout = guard.real
 
@@ -167,11 +178,15 @@ _GUARD_KEY = "kamcore.stdout_guard"
 
 
 class _PluginStdoutGuard:
-    """``sys.stdout`` while a built-in command runs: what a plugin prints (at import, in a hook)
-    goes to stderr, so it never corrupts ``--format json`` or CSV on stdout.
+    """``sys.stdout`` while a built-in command runs: what a plugin prints (at import, in a hook,
+    in a rule) goes to stderr, so it never corrupts ``--format json`` or CSV on stdout.
 
-    A write is the plugin's when a frame of a plugin's package is on the stack between the
-    write and the command's start; everything else reaches the real stdout untouched.
+    Three ways out are covered. ``sys.stdout.write`` and ``sys.stdout.buffer.write``: a write
+    is the plugin's when a frame of a plugin's package is on the stack between the write and
+    the command's start; everything else reaches the real stdout untouched. File descriptor 1
+    (``os.write(1, ...)``, C extensions, child processes): when stdout is fd 1, fd 1 points at
+    stderr for the whole command and kamcore's own output goes through a duplicate of the
+    original descriptor.
     """
 
     def __init__(self, real: Any, stop: Any, kam: KamContext) -> None:
@@ -181,12 +196,46 @@ class _PluginStdoutGuard:
         self._kam = kam
         self._packages: frozenset[str] | None = None
         self._installed: set[str] | None = None
+        self._original = real
+        self._saved_fd: int | None = None
+        self._divert_fd()
+
+    def _divert_fd(self) -> None:
+        try:
+            fd = self.real.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        if fd != 1:
+            return
+        self.real.flush()
+        self._saved_fd = os.dup(1)
+        os.dup2(2, 1)
+        self.real = io.TextIOWrapper(
+            open(self._saved_fd, "wb", closefd=False),  # noqa: SIM115 (closed in release)
+            encoding=self._original.encoding, errors=self._original.errors,
+            line_buffering=self._original.line_buffering)
+
+    def release(self) -> None:
+        """Stop diverting: stdout (and fd 1) are the process's own again."""
+        self.active = False
+        if self._saved_fd is None:
+            return
+        saved, self._saved_fd = self._saved_fd, None
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say
+            self.real.close()  # flushes; the descriptor itself is closed below
+        os.dup2(saved, 1)
+        os.close(saved)
+        self.real = self._original
 
     def write(self, text: str) -> int:
         if self.active and self._from_plugin():
             return sys.stderr.write(text)
         result: int = self.real.write(text)
         return result
+
+    @property
+    def buffer(self) -> Any:
+        return _BufferGuard(self)
 
     def _from_plugin(self) -> bool:
         packages = self._plugin_packages()
@@ -224,19 +273,42 @@ class _PluginStdoutGuard:
         return getattr(self.real, name)
 
 
+class _BufferGuard:
+    """``sys.stdout.buffer`` under the guard: a plugin's bytes go to ``sys.stderr.buffer``."""
+
+    def __init__(self, guard: _PluginStdoutGuard) -> None:
+        self._guard = guard
+
+    def write(self, data: bytes) -> int:
+        guard = self._guard
+        if guard.active and guard._from_plugin():
+            sys.stderr.flush()
+            target = getattr(sys.stderr, "buffer", None)
+            if target is None:
+                return sys.stderr.write(bytes(data).decode(errors="replace"))
+            written: int = target.write(data)
+            target.flush()
+            return written
+        guard.real.flush()
+        result: int = guard.real.buffer.write(data)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._guard.real.buffer, name)
+
+
 class _PluginCli:
     """What ``kam_add_commands`` receives: the group, minus the power to replace built-ins."""
 
-    def __init__(self, group: KamGroup, plugin: str) -> None:
+    def __init__(self, group: KamGroup) -> None:
         self._group = group
-        self._plugin = plugin
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         from kamcore.errors import PluginConflict
 
         name = name or cmd.name
         if name in BUILTIN_COMMANDS or name in self._group.commands:
-            raise PluginConflict(f"command {name!r} is already taken", plugin=self._plugin,
+            raise PluginConflict(f"command {name!r} is already taken", plugin="",
                                  hint="choose another command name")
         self._group.add_command(cmd, name)
 

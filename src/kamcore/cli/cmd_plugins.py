@@ -33,6 +33,9 @@ def plugins(kam: object, include_builtin: bool, hook: str | None, fmt: str) -> N
         infos = [i for i in infos if hook in i.hooks]
     problems = [{"plugin": p.plugin, "hook": p.hook, "error": p.message}
                 for p in kam.registry.problems]
+    for problem in problems:  # on stderr in every format: stdout stays machine-readable
+        click.secho(f"problem: plugin {problem['plugin']!r} ({problem['hook']}): "
+                    f"{problem['error']}", fg="red", err=True)
     if fmt == "json":
         click.echo(render_json({"plugins": [asdict(i) for i in infos], "problems": problems}))
         return
@@ -44,6 +47,3 @@ def plugins(kam: object, include_builtin: bool, hook: str | None, fmt: str) -> N
                  "industries": ", ".join(i.industries),
                  "hooks": ", ".join(h.removeprefix("kam_") for h in i.hooks)} for i in infos]
         click.echo(render_table(rows))
-    for problem in problems:
-        click.secho(f"problem: plugin {problem['plugin']!r} ({problem['hook']}): "
-                    f"{problem['error']}", fg="red", err=True)

@@ -36,19 +36,24 @@ class KamContext:
 
     def load(self, path: str | Path) -> Org:
         """Load a workspace with this invocation's plugins."""
+        from kamcore.hookcall import set_hook_timeout
         from kamcore.workspace import load
 
-        return load(path, registry=self.registry)
+        org = load(path, registry=self.registry)
+        set_hook_timeout(org.settings.hook_timeout)
+        return org
 
     def read(self, path: str | Path) -> WorkspaceTables:
         """Read a workspace into the reader's tables (no object per record).
 
         :raises RecordErrors: records that cannot be read, all listed.
         """
+        from kamcore.hookcall import set_hook_timeout
         from kamcore.workspace.tables import read_workspace
 
         tables = read_workspace(path, registry=self.registry)
         tables.require_readable()
+        set_hook_timeout(tables.settings.hook_timeout)
         return tables
 
     def warn_plugin_problems(self) -> None:

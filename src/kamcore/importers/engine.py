@@ -9,18 +9,17 @@ while it still means the same thing.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from kamcore.errors import Location, WorkspaceError
+from kamcore.errors import WorkspaceError
 from kamcore.importers.accounts import build_accounts, map_fields, read_accounts
 from kamcore.importers.mapping import AccountMap, PersonMap, TeamMap, check_country_codes
+from kamcore.importers.people import add_team, assign_owners, read_people
 from kamcore.importers.report import ImportReport, InferredTier
 from kamcore.importers.rows import (
     RAW_PREFIX,
@@ -28,12 +27,14 @@ from kamcore.importers.rows import (
     Row,
     Rows,
     canonical_text,
+    check_columns,
     kept_column,
     read_rows,
 )
 from kamcore.importers.tiers import default_threshold, infer_tiers
 from kamcore.models import Person
 from kamcore.models.codes import currency_codes
+from kamcore.perf import paused_gc
 from kamcore.workspace.loader import ACCOUNT_COLUMNS, PERSON_COLUMNS
 
 if TYPE_CHECKING:
@@ -73,19 +74,6 @@ class ImportResult:
     layout: dict[str, Any]
 
 
-def check_columns(header: list[str], wanted: dict[str, str], path: str) -> None:
-    """Every column a mapping names must be in the file. :raises WorkspaceError:"""
-    import difflib
-
-    for target, column in wanted.items():
-        if column not in header:
-            close = difflib.get_close_matches(column, header, n=1)
-            hint = (f"did you mean {close[0]!r}?" if close else
-                    "the header is: " + ", ".join(header[:20]))
-            raise WorkspaceError(f"column {column!r} (for {target}) is not in the file",
-                                 location=Location(path, 1), hint=hint)
-
-
 def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
               registry: Registry | None = None, people_path: str | None = None,
               pmap: PersonMap | None = None, team_path: str | None = None,
@@ -100,23 +88,9 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
                       team_map=team_map)
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The import makes millions of small acyclic objects; Python's cycle collector would
-    rescan the growing heap again and again (more than half the time at 100k accounts)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
            registry: Registry | None, people_path: str | None, pmap: PersonMap | None,
            team_path: str | None, team_map: TeamMap | None) -> ImportResult:
-    from kamcore.importers.people import add_team, assign_owners, read_people
     from kamcore.org import Org
     from kamcore.settings import Settings, WorkspaceMetric
 

@@ -10,7 +10,8 @@ import yaml
 
 from kamcore.atomic import atomic_write_text
 from kamcore.errors import ValidationFailed, WorkspaceError
-from kamcore.importers.engine import ImportResult, paused_gc
+from kamcore.importers.engine import ImportResult
+from kamcore.perf import paused_gc
 
 if TYPE_CHECKING:
     from kamcore.importers.facts import FactsImport

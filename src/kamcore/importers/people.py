@@ -13,7 +13,15 @@ from typing import Any
 
 from kamcore.importers.mapping import PersonMap, TeamMap
 from kamcore.importers.report import ImportReport
-from kamcore.importers.rows import ID_OK, Row, Rows, break_loops, make_id, read_rows
+from kamcore.importers.rows import (
+    ID_OK,
+    Row,
+    Rows,
+    break_loops,
+    check_columns,
+    make_id,
+    read_rows,
+)
 from kamcore.models import Role, Tier
 
 #: Title patterns, checked in order: seniority first, then the account roles, then support.
@@ -226,7 +234,6 @@ def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, peo
     """Account team members serve under the account's manager: support staff and account
     managers without a manager of their own are put under them (the accountable manager
     supervises the account's team); members missing from the people file become people."""
-    from kamcore.importers.engine import check_columns
 
     table, _decimal = read_rows(path, report, "team")
     wanted = {"account": tmap.account, "person": tmap.person}

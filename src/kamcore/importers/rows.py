@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kamcore.errors import Location, WorkspaceError
 from kamcore.importers.report import ImportReport
 from kamcore.models import Tier
 from kamcore.workspace.csvio import Table, format_cell
@@ -216,3 +217,16 @@ def canonical_text(record: dict[str, Any], target: str) -> str:
     if isinstance(value, Tier):
         return value.value
     return format_cell(value)
+
+
+def check_columns(header: list[str], wanted: dict[str, str], path: str) -> None:
+    """Every column a mapping names must be in the file. :raises WorkspaceError:"""
+    import difflib
+
+    for target, column in wanted.items():
+        if column not in header:
+            close = difflib.get_close_matches(column, header, n=1)
+            hint = (f"did you mean {close[0]!r}?" if close else
+                    "the header is: " + ", ".join(header[:20]))
+            raise WorkspaceError(f"column {column!r} (for {target}) is not in the file",
+                                 location=Location(path, 1), hint=hint)
