@@ -94,7 +94,7 @@ def import_facts(folder: str | Path, export: str | Path, fmap: FactMap, *,
     :raises WorkspaceError: the workspace or the export cannot be read, a mapped column is
         missing, or the metric is not declared.
     """
-    from kamcore.importers.engine import check_columns
+    from kamcore.importers.rows import check_columns
     from kamcore.rollup.fx import read_fx
     from kamcore.workspace.facts import find_facts
     from kamcore.workspace.tables import read_workspace

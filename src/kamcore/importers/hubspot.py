@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kamcore.errors import Location, WorkspaceError
-from kamcore.importers.engine import ImportOptions, ImportResult, build_org, check_columns
+from kamcore.importers.engine import ImportOptions, ImportResult, build_org
 from kamcore.importers.mapping import preset_account_map, preset_person_map, updated
-from kamcore.importers.rows import read_header
+from kamcore.importers.rows import check_columns, read_header
 
 if TYPE_CHECKING:
     from kamcore.registry import Registry

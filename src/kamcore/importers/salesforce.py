@@ -88,7 +88,7 @@ def import_salesforce(accounts: str, *, users: str | None = None, team: str | No
     :param role_from: column holding the role instead of ``Title`` (e.g. ``UserRole.Name``).
     :returns: the org, the report and the CRM layout; nothing is written.
     """
-    from kamcore.importers.engine import check_columns
+    from kamcore.importers.rows import check_columns
 
     opts = replace(options or ImportOptions(), source="salesforce", id_key=id15)
     header = read_header(accounts)
