@@ -22,8 +22,8 @@ def _test_sources() -> str:
 
 
 def test_there_are_specs():
-    assert SPECS[:4] == ["kam_register_industries", "kam_register_fields",
-                         "kam_register_metrics", "kam_register_rules"]
+    assert SPECS[:5] == ["kam_register_settings", "kam_register_industries",
+                         "kam_register_fields", "kam_register_metrics", "kam_register_rules"]
     assert {"kam_account_duties", "kam_add_commands"} <= set(SPECS)
 
 

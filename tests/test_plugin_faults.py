@@ -128,9 +128,11 @@ def test_conflicts_name_both_plugins(pm):
             register("widgets_sold")
 
     pm.register(Copycat(), name="copycat")
-    (problem,) = registry_for(pm).problems
-    other = {"good": "copycat", "copycat": "good"}[problem.plugin]
-    assert f"metric 'widgets_sold' is already registered by plugin '{other}'" in problem.message
+    reg = registry_for(pm)
+    (problem,) = reg.problems
+    assert problem.plugin == "copycat,good"
+    assert "metric 'widgets_sold' is declared by plugins 'copycat' and 'good'" in problem.message
+    assert "widgets_sold" not in reg.metrics and "WID101" in reg.rules  # the rest still works
 
 
 class BadDuties:

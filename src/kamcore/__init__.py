@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from kamcore.hookspecs import hookimpl
+from kamcore.hookspecs import HOOK_API_VERSION, hookimpl
 
 __version__ = "0.1.0"
 
@@ -42,6 +42,7 @@ _LAZY: dict[str, str] = {
     "list_plugins": "kamcore.plugins",
     "roster": "kamcore.duties",
     "serves": "kamcore.helpers",
+    "plugin_settings": "kamcore.helpers",
     "SemicolonList": "kamcore.helpers",
     "KamError": "kamcore.errors",
     "WorkspaceError": "kamcore.errors",
@@ -54,6 +55,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "HOOK_API_VERSION",
     "Account",
     "ChangeRefused",
     "Duty",
@@ -82,6 +84,7 @@ __all__ = [
     "init_workspace",
     "list_plugins",
     "load",
+    "plugin_settings",
     "registry_for",
     "rollup",
     "roster",
@@ -121,7 +124,7 @@ if TYPE_CHECKING:
         ValidationFailed,
         WorkspaceError,
     )
-    from kamcore.helpers import SemicolonList, serves
+    from kamcore.helpers import SemicolonList, plugin_settings, serves
     from kamcore.models import Account, Finding, MetricDef, Person, Role, Severity, Tier
     from kamcore.org import Org
     from kamcore.plugins import get_plugin_manager, list_plugins

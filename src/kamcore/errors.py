@@ -140,7 +140,27 @@ class PluginConflict(PluginError):
     code = "KAM-P002"
 
 
+class ConflictChoiceError(KamError):
+    """kam.yaml's ``conflicts:`` names a plugin that does not claim that name."""
+
+    code = "KAM-P003"
+
+    def __init__(self, kind: str, name: str, message: str, *, hint: str | None = None) -> None:
+        self.kind = kind
+        self.name = name
+        super().__init__(message, hint=hint)
+
+
 class ChangeRefused(KamError):
     """A planned change would break the org; nothing was written."""
 
     code = "KAM-C001"
+
+
+class KamDeprecationWarning(DeprecationWarning):
+    """A public kamcore name or behaviour that will go away; the message names the
+    replacement (see docs/plugins.md, "Versions and deprecations")."""
+
+
+class KamRemovedIn2Warning(KamDeprecationWarning):
+    """Deprecated now, removed in kamcore 2.0 (pytest's ``PytestRemovedInXWarning``)."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from kamcore.models import Account
-    from kamcore.org import OrgSource
+    from kamcore.org import Org, OrgSource
+    from kamcore.workspace.tables import WorkspaceTables
+
+    M = TypeVar("M", bound=BaseModel)
 
 
 def serves(org: OrgSource, account: Account, *industries: str) -> bool:
@@ -21,6 +26,26 @@ def serves(org: OrgSource, account: Account, *industries: str) -> bool:
     org = as_org(org)
     industry = org.industry_of(account)
     return industry is not None and industry in {i.lower() for i in industries}
+
+
+def plugin_settings(source: Org | WorkspaceTables, model: type[M]) -> M:
+    """A plugin's settings (its ``plugins.<name>:`` section of kam.yaml) as its own model.
+
+    :param source: a loaded org, or the reader's tables (whatever your hook or rule got).
+    :param model: the model the plugin registered with ``kam_register_settings``.
+    :returns: the validated settings; the model's defaults when kam.yaml has no section.
+    :raises TypeError: no plugin registered ``model``.
+    """
+    registry = source.registry
+    names = [name for name, declared in (registry.settings if registry else {}).items()
+             if declared is model]
+    if not names:
+        raise TypeError(f"{model.__name__} is not registered by any plugin's "
+                        "kam_register_settings hook")
+    value = source.settings.plugins.get(names[0])
+    if isinstance(value, model):
+        return value
+    return model.model_validate(value or {})
 
 
 def _split(value: Any) -> Any:

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from kamcore.org import Org
 
 PROJECT = "kamcore"
+#: The version of the hook API these specs define. A minor version adds hooks or arguments
+#: (old plugins keep working); only a major version removes anything, after a release of
+#: deprecation warnings. A plugin that needs a newer API says so with a module (or object)
+#: attribute ``REQUIRES_HOOK_API = "1.0"``: an older kamcore names it and does not load it.
+HOOK_API_VERSION = "1.0"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -38,6 +43,32 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 # -------------------------------------------------------------------------------------------------
 # Declarations: called once per plugin manager, when kamcore first needs the registry.
 # -------------------------------------------------------------------------------------------------
+
+
+@hookspec
+def kam_register_settings(register: Callable[..., None]) -> None:
+    """Declare the pydantic model of this plugin's settings (``plugins.<name>:`` in kam.yaml).
+
+    Called once when the registry is built. kamcore validates the section when it reads a
+    workspace: a wrong value or an unknown key is an error with the kam.yaml line (exit 2), and
+    a section named like a loaded plugin but misspelt gets a did-you-mean. Read the settings
+    with :func:`kamcore.plugin_settings` (typed: it returns an instance of your model, with
+    its defaults when kam.yaml has no section).
+
+    Results: every plugin is called (not firstresult); the section's name is the plugin's
+    name (its entry-point name).
+
+    :param register: ``register(model)``, a pydantic model class.
+    :returns: nothing; results are collected through ``register``.
+
+    Example::
+
+        @hookimpl
+        def kam_register_settings(register):
+            register(TelecomSettings)
+
+    .. versionadded:: 1.0
+    """
 
 
 @hookspec
@@ -229,6 +260,6 @@ def all_spec_names() -> list[str]:
             if name.startswith("kam_") and callable(value)]
 
 
-__all__ = ["PROJECT", "all_spec_names", "hookimpl", "hookspec"]
+__all__ = ["HOOK_API_VERSION", "PROJECT", "all_spec_names", "hookimpl", "hookspec"]
 
 

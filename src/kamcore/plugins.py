@@ -80,6 +80,14 @@ class KamPluginManager(pluggy.PluginManager):
         """
         self.__dict__.pop("_kam_registry", None)
         label = name or self.get_canonical_name(plugin)
+        too_new = _requires_newer_api(plugin)
+        if too_new:
+            self.load_failures.append(PluginError(
+                f"needs hook API {too_new} or newer; this kamcore has "
+                f"{hookspecs.HOOK_API_VERSION}", plugin=label,
+                hint="upgrade kamcore (pip install -U kamcore), or use an older release of "
+                "the plugin"))
+            return None
         try:
             registered = super().register(plugin, name)
         except pluggy.PluginValidationError as exc:
@@ -109,6 +117,19 @@ class KamPluginManager(pluggy.PluginManager):
         """Unregister a plugin (by object or name) and drop the cached registry."""
         self.__dict__.pop("_kam_registry", None)
         return super().unregister(plugin, name)
+
+
+def _requires_newer_api(plugin: object) -> str | None:
+    """The API version a plugin requires when it is newer than ours (``REQUIRES_HOOK_API``)."""
+    wanted = getattr(plugin, "REQUIRES_HOOK_API", None)
+    if wanted is None:
+        return None
+    try:
+        needed = tuple(int(part) for part in str(wanted).split("."))
+    except ValueError:
+        return str(wanted)
+    have = tuple(int(part) for part in hookspecs.HOOK_API_VERSION.split("."))
+    return str(wanted) if needed > have else None
 
 
 def _misspelt(plugin: str, names: list[str]) -> PluginError:
@@ -184,6 +205,16 @@ def _load_entrypoints(pm: KamPluginManager, only: list[str] | None) -> None:
 
 def _dist_name(ep: metadata.EntryPoint) -> str | None:
     return ep.dist.metadata["Name"] if ep.dist is not None else None
+
+
+def trace_call(pm: pluggy.PluginManager, hook: str, plugin: str) -> None:
+    """Deprecated since 1.0 (removed in 2.0): every call goes through ``pm.hook``, which
+    ``KAM_TRACE_PLUGINS=1`` traces."""
+    from kamcore.deprecated import warn_deprecated
+
+    warn_deprecated("kamcore.plugins.trace_call", "KAM_TRACE_PLUGINS=1")
+    if isinstance(pm, KamPluginManager) and os.environ.get("KAM_TRACE_PLUGINS"):
+        print(f"[kam trace] {hook} -> {plugin}", file=sys.stderr)
 
 
 def _trace(pm: pluggy.PluginManager) -> None:

@@ -7,20 +7,21 @@ that raises is recorded in ``problems`` while the others carry on.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from kamcore.declarations import Violation
-from kamcore.errors import PluginConflict, PluginError
+from kamcore.errors import ConflictChoiceError, PluginConflict, PluginError
 from kamcore.hookcall import as_plugin_fault, call_hook
 from kamcore.models import MetricDef, Severity
 
-__all__ = ["FieldSet", "IndustryDef", "Registry", "RuleDef", "Violation", "build_registry",
-           "registry_for"]
+__all__ = ["CONFLICT_KINDS", "ConflictChoiceError", "FieldSet", "IndustryDef", "Registry",
+           "RuleDef", "Violation", "build_registry", "call_each", "registry_for"]
 
 if TYPE_CHECKING:
     import pluggy
@@ -81,7 +82,15 @@ class Registry:
     rules: dict[str, RuleDef] = field(default_factory=dict)
     #: Plugins that failed while declaring; shown by ``kam validate`` and ``kam plugins``.
     problems: list[PluginError] = field(default_factory=list)
+    #: The name of every registered plugin (for kam.yaml's did-you-mean).
+    plugins: list[str] = field(default_factory=list)
+    #: The settings model of each plugin's ``plugins.<name>`` section in kam.yaml.
+    settings: dict[str, type[BaseModel]] = field(default_factory=dict)
+    #: Names two or more plugins claim: kind (see :data:`CONFLICT_KINDS`) -> name -> plugin ->
+    #: what it declared. None of them is used until kam.yaml's ``conflicts:`` names the winner.
+    contested: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     _industry_index: dict[str, str] = field(default_factory=dict)
+    _conflict_problems: dict[tuple[str, str], PluginError] = field(default_factory=dict)
 
     def industry_of(self, value: str | None) -> str | None:
         """The registered industry an ``industry`` cell names, or ``None``."""
@@ -89,14 +98,77 @@ class Registry:
             return None
         return self._industry_index.get(normalize_name(value))
 
+    def settle(self, choices: Mapping[str, Mapping[str, str]]) -> Registry:
+        """This registry with the contested names settled as kam.yaml's ``conflicts:`` says.
+
+        :param choices: kind -> name -> the plugin that wins (``{"metrics": {"mrr":
+            "telecom"}}``).
+        :returns: a new registry (this one is shared by every workspace of the run); the
+            contests left open stay problems, naming every plugin involved.
+        :raises ConflictChoiceError: a choice names a plugin that does not claim that name.
+        """
+        if not choices:
+            return self
+        settled = dataclasses.replace(
+            self, industries=dict(self.industries), fields=dict(self.fields),
+            metrics=dict(self.metrics), rules=dict(self.rules),
+            _industry_index=dict(self._industry_index))
+        done: set[tuple[str, str]] = set()
+        for kind, picks in choices.items():
+            for name, plugin in picks.items():
+                key = normalize_name(name) if kind in ("industries", "aliases") else name
+                rivals = self.contested.get(kind, {}).get(key)
+                if rivals is None:
+                    continue  # settled already, or the plugins are not both loaded here
+                if plugin not in rivals:
+                    raise ConflictChoiceError(
+                        kind, name, f"plugin {plugin!r} does not declare "
+                        f"{CONFLICT_KINDS.get(kind, kind)} {name!r}; it is declared by "
+                        f"{_both(rivals)}",
+                        hint=f"write one of: {', '.join(sorted(rivals))}")
+                value = rivals[plugin]
+                if kind == "aliases":
+                    settled._industry_index[key] = value
+                else:
+                    getattr(settled, kind)[key] = value
+                done.add((kind, key))
+        _index_industries(settled)
+        settled.problems = [p for p in self.problems if not any(
+            p is self._conflict_problems.get(k) for k in done)]
+        return settled
+
 
 def normalize_name(value: str) -> str:
     """Lower case, single spaces, no punctuation: 'Health-Care ' -> 'health care'."""
     return re.sub(r"[\s_\-/&.]+", " ", value.strip().lower()).strip()
 
 
+#: What two plugins may both claim, as kam.yaml's ``conflicts:`` names them, and how a
+#: message names one of them.
+CONFLICT_KINDS = {"industries": "industry", "aliases": "industry alias",
+                  "fields": "field namespace", "metrics": "metric", "rules": "rule code"}
+
+
+def _both(rivals: Mapping[str, object]) -> str:
+    names = [repr(n) for n in sorted(rivals)]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 _CODE = re.compile(r"^[A-Z]{2,6}\d{3}$")
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def call_each(pm: pluggy.PluginManager, hook: str, problems: list[PluginError],
+              **kwargs: Any) -> Iterator[tuple[str, Any]]:
+    """Deprecated since 1.0 (removed in 2.0): use :func:`kamcore.hookcall.call_hook`.
+
+    Yields ``(plugin_name, result)`` for each plugin that returned something.
+    """
+    from kamcore.deprecated import warn_deprecated
+
+    warn_deprecated("kamcore.registry.call_each", "kamcore.hookcall.call_hook")
+    yield from call_hook(pm, hook, problems=problems,
+                         check=lambda plugin, result: (plugin, result), **kwargs)
 
 
 def build_registry(pm: pluggy.PluginManager) -> Registry:
@@ -106,22 +178,37 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     a plugin whose call raises (a bad ``register`` call raises :class:`PluginError`) keeps
     none of the declarations it made in that call.
     """
-    reg = Registry()
+    reg = Registry(plugins=sorted(name for name, plugin in pm.list_name_plugin()
+                                  if plugin is not None))
     reg.problems.extend(getattr(pm, "load_failures", []))
     current = {"plugin": ""}
 
-    def claim(kind: str, key: str, table: dict[str, Any]) -> None:
-        if key in table:
-            raise PluginConflict(
-                f"{kind} {key!r} is already registered by plugin {table[key].plugin!r}",
-                plugin=current["plugin"], hint="rename it, or disable one of the two plugins")
+    def claim(kind: str, key: str, value: Any) -> None:
+        """Put ``value`` under ``key``; a name another plugin claims too becomes contested."""
+        plugin = current["plugin"]
+        table: dict[str, Any] = (reg._industry_index if kind == "aliases"
+                                 else getattr(reg, kind))
+        rivals = reg.contested.get(kind, {}).get(key)
+        if kind == "aliases":
+            if table.get(key) == value or (rivals is not None and value in rivals.values()):
+                return  # the same industry under the same name: nothing to decide
+            owner = _alias_owner(reg, table[key]) if key in table else None
+        else:
+            owner = table[key].plugin if key in table else None
+        if plugin == owner or (rivals is not None and plugin in rivals):
+            raise PluginError(f"{CONFLICT_KINDS[kind]} {key!r} is declared twice", plugin=plugin)
+        if rivals is not None:
+            rivals[plugin] = value
+        elif owner is not None:
+            reg.contested.setdefault(kind, {})[key] = {owner: table.pop(key), plugin: value}
+        else:
+            table[key] = value
 
     def register_industry(name: str, *, aliases: Iterable[str] = (), description: str = "") -> None:
         key = normalize_name(name)
-        claim("industry", key, reg.industries)
-        reg.industries[key] = IndustryDef(key, tuple(aliases), description, current["plugin"])
+        claim("industries", key, IndustryDef(key, tuple(aliases), description, current["plugin"]))
         for alias in (key, *aliases):
-            reg._industry_index.setdefault(normalize_name(alias), key)
+            claim("aliases", normalize_name(alias), key)
 
     def register_fields(namespace: str, *, account: type[BaseModel] | None = None,
                         person: type[BaseModel] | None = None) -> None:
@@ -133,8 +220,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 raise PluginError(f"fields for {namespace!r} must be a pydantic model class, "
                                   f"got {model!r}", plugin=current["plugin"],
                                   hook="kam_register_fields")
-        claim("field namespace", namespace, reg.fields)
-        reg.fields[namespace] = FieldSet(namespace, current["plugin"], account, person)
+        claim("fields", namespace, FieldSet(namespace, current["plugin"], account, person))
 
     def register_metric(name: str, **options: Any) -> None:
         try:
@@ -142,8 +228,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         except (ValidationError, TypeError) as exc:
             raise PluginError(f"metric {name!r} is invalid: {exc}", plugin=current["plugin"],
                               hook="kam_register_metrics") from None
-        claim("metric", name, reg.metrics)
-        reg.metrics[name] = metric
+        claim("metrics", name, metric)
 
     def register_rule(code: str, name: str, check: Callable[[Any], Iterable[Violation]], *,
                       severity: str = "error", summary: str = "", form: str = "org",
@@ -168,12 +253,20 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             raise PluginError(f"rule {code!r}: fields and industries scope an org-form rule; "
                               "a table-form rule reads the columns it needs itself",
                               plugin=current["plugin"], hook="kam_register_rules")
-        claim("rule code", code, reg.rules)
-        reg.rules[code] = RuleDef(code, name, _guarded(check), Severity(severity), summary,
-                                  current["plugin"], form, namespaces,
-                                  tuple(dict.fromkeys(normalize_name(i) for i in kinds)))
+        claim("rules", code, RuleDef(code, name, _guarded(check), Severity(severity), summary,
+                                     current["plugin"], form, namespaces,
+                                     tuple(dict.fromkeys(normalize_name(i) for i in kinds))))
 
-    snapshots: dict[str, tuple[dict[str, Any], ...]] = {}
+    def register_settings(model: type[BaseModel]) -> None:
+        plugin = current["plugin"]
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise PluginError(f"settings must be a pydantic model class, got {model!r}",
+                              plugin=plugin)
+        if plugin in reg.settings:
+            raise PluginError("settings are declared twice", plugin=plugin)
+        reg.settings[plugin] = model
+
+    snapshots: dict[str, tuple[Any, ...]] = {}
 
     def begin(plugin: str) -> None:
         current["plugin"] = plugin
@@ -182,14 +275,26 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     def rollback(plugin: str) -> None:
         _restore(reg, snapshots.pop(plugin))
 
-    for hook, register in (("kam_register_industries", register_industry),
+    for hook, register in (("kam_register_settings", register_settings),
+                           ("kam_register_industries", register_industry),
                            ("kam_register_fields", register_fields),
                            ("kam_register_metrics", register_metric),
                            ("kam_register_rules", register_rule)):
         call_hook(pm, hook, problems=reg.problems, begin=begin, rollback=rollback,
                   register=register)
+    _index_industries(reg)
+    for kind, names in reg.contested.items():
+        for name, rivals in names.items():
+            problem = PluginConflict(
+                f"{CONFLICT_KINDS[kind]} {name!r} is declared by plugins {_both(rivals)}; none "
+                "of them is used until kam.yaml says which wins", plugin=",".join(sorted(rivals)),
+                hint=f"add to kam.yaml: conflicts: {{{kind}: {{{name!r}: "
+                f"{sorted(rivals)[0]}}}}} (or another of them)")
+            reg._conflict_problems[(kind, name)] = problem
+            reg.problems.append(problem)
     for metric in list(reg.metrics.values()):
-        if metric.weight and metric.weight not in reg.metrics:
+        if (metric.weight and metric.weight not in reg.metrics
+                and metric.weight not in reg.contested.get("metrics", {})):
             del reg.metrics[metric.name]
             reg.problems.append(PluginError(
                 f"metric {metric.name!r} is weighted by {metric.weight!r}, which no plugin "
@@ -222,15 +327,39 @@ def _guarded(check: Callable[[Any], Iterable[Violation]]) -> Callable[[Any], Ite
     return run
 
 
-def _snapshot(reg: Registry) -> tuple[dict[str, Any], ...]:
+def _index_industries(reg: Registry) -> None:
+    """Every industry is found by its name and aliases, except names still contested; no
+    name leads to an industry that is not (yet) settled."""
+    open_aliases = reg.contested.get("aliases", {})
+    for key, industry in reg.industries.items():
+        for alias in (key, *industry.aliases):
+            name = normalize_name(alias)
+            if name not in open_aliases:
+                reg._industry_index.setdefault(name, key)
+    for name, key in list(reg._industry_index.items()):
+        if key not in reg.industries:
+            del reg._industry_index[name]
+
+
+def _alias_owner(reg: Registry, industry: str) -> str | None:
+    owner = reg.industries.get(industry)
+    if owner is not None:
+        return owner.plugin
+    rivals = reg.contested.get("industries", {}).get(industry)
+    return sorted(rivals)[0] if rivals else None
+
+
+def _snapshot(reg: Registry) -> tuple[Any, ...]:
     return (dict(reg.industries), dict(reg.fields), dict(reg.metrics), dict(reg.rules),
-            dict(reg._industry_index))
+            dict(reg._industry_index), dict(reg.settings),
+            {kind: {name: dict(rivals) for name, rivals in names.items()}
+             for kind, names in reg.contested.items()})
 
 
-def _restore(reg: Registry, snap: tuple[dict[str, Any], ...]) -> None:
+def _restore(reg: Registry, snap: tuple[Any, ...]) -> None:
     """A plugin that fails half-way leaves nothing behind: all or none of its declarations."""
-    reg.industries, reg.fields, reg.metrics, reg.rules, reg._industry_index = (
-        dict(part) for part in snap)
+    (reg.industries, reg.fields, reg.metrics, reg.rules, reg._industry_index, reg.settings,
+     reg.contested) = snap
 
 
 def registry_for(pm: pluggy.PluginManager) -> Registry:

@@ -38,6 +38,22 @@ class WorkspaceMetric(BaseModel):
     description: str = ""
 
 
+class ConflictSettings(BaseModel):
+    """Which plugin wins a name two plugins claim: kind -> name -> plugin (never load order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    industries: dict[str, str] = Field(default_factory=dict)
+    aliases: dict[str, str] = Field(default_factory=dict)
+    fields: dict[str, str] = Field(default_factory=dict)
+    metrics: dict[str, str] = Field(default_factory=dict)
+    rules: dict[str, str] = Field(default_factory=dict)
+
+    def choices(self) -> dict[str, dict[str, str]]:
+        """The non-empty kinds, as :meth:`kamcore.registry.Registry.settle` takes them."""
+        return {kind: picks for kind, picks in self.model_dump().items() if picks}
+
+
 class Settings(BaseModel):
     """The settings part of ``kam.yaml``."""
 
@@ -49,6 +65,10 @@ class Settings(BaseModel):
     metrics: dict[str, WorkspaceMetric] = Field(default_factory=dict)
     plugins: dict[str, Any] = Field(default_factory=dict,
                                     description="Per-plugin settings, by plugin name.")
+    conflicts: ConflictSettings = Field(
+        default_factory=ConflictSettings,
+        description="Which plugin wins a metric, field namespace, industry, alias or rule "
+        "code that two plugins declare.")
     hook_timeout: float | None = Field(
         default=None, gt=0, description="Seconds one plugin hook call may run before it is "
         "named and its plugin skipped (default: KAM_HOOK_TIMEOUT, else 60).")

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from kamcore.errors import Location, WorkspaceError
 from kamcore.settings import CONFIG_FILE, Settings
 from kamcore.workspace.tables import ACCOUNT_COLUMNS, PERSON_COLUMNS
-from kamcore.workspace.yamlio import KEY_LINES, LINE_KEY, read_yaml, strip_lines
+from kamcore.workspace.yamlio import line_of as _line_of
+from kamcore.workspace.yamlio import read_yaml, strip_lines
 
 if TYPE_CHECKING:
     import pluggy
@@ -96,23 +97,6 @@ def check_weights(metrics: dict[str, Any], raw: dict[str, Any], path: Path) -> N
                 "metrics: entry declares", location=Location(
                     str(path), _line_of(raw, ("metrics", name))),
                 hint="declare the weight metric too, or load the plugin that does")
-
-
-def _line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:
-    line = raw.get(LINE_KEY) if isinstance(raw, dict) else None
-    node = raw
-    for part in loc:
-        if isinstance(node, dict) and part in node.get(KEY_LINES, {}):
-            line = node[KEY_LINES][part]
-        in_dict = isinstance(node, dict) and part in node
-        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
-        if in_dict or in_list:
-            node = node[part]
-        else:
-            break
-        if isinstance(node, dict) and LINE_KEY in node:
-            line = node[LINE_KEY]
-    return line
 
 
 def _settings_hint(key: object) -> str:

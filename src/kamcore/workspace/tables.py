@@ -196,6 +196,7 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
                     columns: Collection[str] | None) -> WorkspaceTables:
     from kamcore.perf import paused_gc
     from kamcore.workspace.loader import check_weights, load_settings
+    from kamcore.workspace.plugin_settings import check_plugin_settings, settle_conflicts
 
     settings, raw = load_settings(folder)
     if registry is None:
@@ -206,6 +207,8 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
 
             pm = get_plugin_manager()
         registry = registry_for(pm)
+    registry = settle_conflicts(registry, settings, raw, folder / CONFIG_FILE)
+    check_plugin_settings(registry, settings, raw, folder / CONFIG_FILE)
     metrics = metric_defs(settings, registry)
     check_weights(metrics, raw, folder / CONFIG_FILE)
     problems: list[KamError] = []

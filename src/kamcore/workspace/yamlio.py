@@ -108,3 +108,22 @@ def decode_text(raw: bytes, path: Path) -> str:
             f"byte {raw[exc.start]:#04x} is not valid UTF-8",
             location=Location(str(path), line),
             hint="save the file as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')") from None
+
+
+def line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:
+    """The line of ``loc`` (keys and indexes) in YAML read by :func:`read_yaml`; the nearest
+    enclosing line when ``loc`` itself has none."""
+    line = raw.get(LINE_KEY) if isinstance(raw, dict) else None
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and part in node.get(KEY_LINES, {}):
+            line = node[KEY_LINES][part]
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+        else:
+            break
+        if isinstance(node, dict) and LINE_KEY in node:
+            line = node[LINE_KEY]
+    return line
