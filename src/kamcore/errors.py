@@ -6,7 +6,7 @@ once (``kamcore.cli.errors``); library users catch ``KamError``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -134,6 +134,16 @@ class PluginError(KamError):
         super().__init__(f"{where}: {message}", hint=hint)
 
 
+class PluginExited(Exception):
+    """A plugin raised ``SystemExit`` (or another ``BaseException``): turned into an ordinary
+    exception so that every place that isolates plugin failures catches it."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.original = exc
+        super().__init__(f"{type(exc).__name__}({exc!s}) raised by a plugin; a plugin must "
+                         "not end the process")
+
+
 class PluginConflict(PluginError):
     """Two plugins claimed the same name (field namespace, metric, rule code, command)."""
 
@@ -155,6 +165,49 @@ class ChangeRefused(KamError):
     """A planned change would break the org; nothing was written."""
 
     code = "KAM-C001"
+
+
+class UnknownMetric(KamError):
+    """A metric nobody declared."""
+
+    code = "KAM-R004"
+
+class TotalOverflow(KamError):
+    """Values so large that a total would pass float64's limit (about 1.8e308)."""
+
+    code = "KAM-R005"
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 rows: Sequence[int] = ()) -> None:
+        super().__init__(message, hint=hint)
+        #: Account rows (in the accounts table) holding the largest values.
+        self.rows = list(rows)
+
+class MissingRate(WorkspaceError):
+    """No FX rate for a currency in a period."""
+
+    code = "KAM-R002"
+
+class BadTree(RecordErrors):
+    """Duplicate ids, unknown parents or cycles: a rollup over such a tree would be wrong."""
+
+    code = "KAM-R003"
+
+class BadFacts(RecordErrors):
+    """Fact rows that would make a total wrong; all are listed."""
+
+    code = "KAM-R001"
+
+    def __init__(self, problems: list[KamError]) -> None:
+        super().__init__(problems)
+        self.message = self.message.replace(
+            "record(s) could not be read",
+            "problem(s) in the facts; no total is shown (--skip-bad leaves those rows out)", 1)
+
+class ImportRefused(ValidationFailed):
+    """``--strict``: the import found problems, so nothing was written."""
+
+    code = "KAM-I001"
 
 
 class KamDeprecationWarning(DeprecationWarning):

@@ -33,7 +33,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kamcore.errors import PluginError
+from kamcore.errors import PluginError, PluginExited
 
 if TYPE_CHECKING:
     import pluggy
@@ -46,16 +46,6 @@ __all__ = ["DEFAULT_HOOK_TIMEOUT", "INTERRUPTS", "HookCall", "PluginExited", "as
 INTERRUPTS: tuple[type[BaseException], ...] = (KeyboardInterrupt,)
 #: Seconds a single hook call may run before the watchdog names it (kam.yaml ``hook_timeout``).
 DEFAULT_HOOK_TIMEOUT = 60.0
-
-
-class PluginExited(Exception):
-    """A plugin raised ``SystemExit`` (or another ``BaseException``): turned into an ordinary
-    exception so that every place that isolates plugin failures catches it."""
-
-    def __init__(self, exc: BaseException) -> None:
-        self.original = exc
-        super().__init__(f"{type(exc).__name__}({exc!s}) raised by a plugin; a plugin must "
-                         "not end the process")
 
 
 def as_plugin_fault(exc: BaseException) -> Exception:

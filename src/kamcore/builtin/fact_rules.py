@@ -70,7 +70,7 @@ def _own_values(tables: WorkspaceTables) -> _OwnValues:
     The rules below report what it finds: one implementation of "which FX rates does a
     rollup need" and "can its totals be held", so validate passing means rollup runs.
     """
-    from kamcore.rollup.values import TotalOverflow
+    from kamcore.errors import TotalOverflow
 
     if "_own_values" in tables.__dict__:
         found: _OwnValues = tables.__dict__["_own_values"]

@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
+from kamcore.errors import ImportRefused
 from kamcore.importers.engine import ImportOptions, ImportResult
 from kamcore.importers.generic import import_csv, suggest_map
 from kamcore.importers.hubspot import import_hubspot
-from kamcore.importers.output import ImportRefused, read_layout, refuse_problems, write_import
+from kamcore.importers.output import read_layout, refuse_problems, write_import
 from kamcore.importers.salesforce import id15, id18, import_salesforce
 
 __all__ = [

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING
 import yaml
 
 from kamcore.atomic import atomic_write_text
-from kamcore.errors import ValidationFailed, WorkspaceError
+from kamcore.errors import (
+    ImportRefused,  # their home since 1.0; kept importable here
+    WorkspaceError,
+)
 from kamcore.importers.engine import ImportResult
 from kamcore.perf import paused_gc
 
@@ -18,12 +21,6 @@ if TYPE_CHECKING:
 
 #: Where an import keeps the CRM's column layout, for ``kam export --format salesforce``.
 LAYOUT_FILE = "crm.yaml"
-
-
-class ImportRefused(ValidationFailed):
-    """``--strict``: the import found problems, so nothing was written."""
-
-    code = "KAM-I001"
 
 
 def refuse_problems(result: ImportResult | FactsImport) -> None:

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamcore.errors import KamError, Location, RecordErrors
+from kamcore.errors import (
+    BadTree,  # their home since 1.0; kept importable here
+    KamError,
+    Location,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,12 +26,6 @@ if TYPE_CHECKING:
     from kamcore.workspace.tables import RecordTable
 
 TEXT_COLUMNS = ("id", "name", "tier", "parent", "manager", "country", "industry", "currency")
-
-
-class BadTree(RecordErrors):
-    """Duplicate ids, unknown parents or cycles: a rollup over such a tree would be wrong."""
-
-    code = "KAM-R003"
 
 
 @dataclass

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kamcore.errors import KamError, Location, RecordErrors
+from kamcore.errors import (
+    BadFacts,  # their home since 1.0; kept importable here
+    KamError,
+    Location,
+)
 from kamcore.rollup.periods import Period, parse_period
 from kamcore.workspace.facts import FACT_COLUMNS, fact_lines, find_facts, read_facts_table
 
@@ -26,18 +30,6 @@ if TYPE_CHECKING:
 
 _NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _NONFINITE = r"^\s*[+-]?(nan|inf|infinity)\s*$"
-
-
-class BadFacts(RecordErrors):
-    """Fact rows that would make a total wrong; all are listed."""
-
-    code = "KAM-R001"
-
-    def __init__(self, problems: list[KamError]) -> None:
-        super().__init__(problems)
-        self.message = self.message.replace(
-            "record(s) could not be read",
-            "problem(s) in the facts; no total is shown (--skip-bad leaves those rows out)", 1)
 
 
 @dataclass

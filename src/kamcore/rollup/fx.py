@@ -11,14 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kamcore.errors import WorkspaceError
+from kamcore.errors import (
+    MissingRate,  # their home since 1.0; kept importable here
+    )
 from kamcore.rollup.periods import Period
-
-
-class MissingRate(WorkspaceError):
-    """No FX rate for a currency in a period."""
-
-    code = "KAM-R002"
 
 
 @dataclass

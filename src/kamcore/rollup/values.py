@@ -17,7 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kamcore.errors import KamError, WorkspaceError
+from kamcore.errors import (
+    KamError,
+    TotalOverflow,
+    UnknownMetric,
+    WorkspaceError,
+)
 from kamcore.rollup.periods import Period, latest
 
 if TYPE_CHECKING:
@@ -37,23 +42,6 @@ if TYPE_CHECKING:
 
 #: Plugins whose metrics every org has (the core's) or that the workspace declared itself.
 CORE_PLUGINS = ("core", "core_metrics", "kamcore.builtin.core_metrics", "workspace")
-
-
-class UnknownMetric(KamError):
-    """A metric nobody declared."""
-
-    code = "KAM-R004"
-
-
-class TotalOverflow(KamError):
-    """Values so large that a total would pass float64's limit (about 1.8e308)."""
-
-    code = "KAM-R005"
-
-    def __init__(self, message: str, *, hint: str | None = None, rows: Sequence[int] = ()) -> None:
-        super().__init__(message, hint=hint)
-        #: Account rows (in the accounts table) holding the largest values.
-        self.rows = list(rows)
 
 
 @dataclass
