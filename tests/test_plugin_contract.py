@@ -174,3 +174,13 @@ def test_deprecated_names_warn_and_still_work(kam_pm, org_builder):
     (warning,) = caught
     assert issubclass(warning.category, KamRemovedIn2Warning)
     assert "use kamcore.hookcall.call_hook" in str(warning.message)
+
+
+def test_every_deprecation_is_listed_in_the_docs():
+    from pathlib import Path
+
+    from kamcore.deprecated import DEPRECATED
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_text()
+    for old in DEPRECATED:
+        assert f"| `{old}` |" in docs, old

@@ -86,6 +86,22 @@ class Settings(BaseModel):
         return code
 
 
+def settings_data(settings: Settings) -> dict[str, Any]:
+    """The settings as kam.yaml writes them: records left out, and what is unset left unsaid
+    (no ``hook_timeout: null``, no empty ``conflicts:``; plugin sections as the user wrote
+    them, even once validated into their models)."""
+    data = settings.model_dump(mode="json", exclude={"accounts", "people", "plugins"})
+    if data.get("hook_timeout") is None:
+        data.pop("hook_timeout", None)
+    if not settings.conflicts.choices():
+        data.pop("conflicts", None)
+    data["plugins"] = {
+        name: value.model_dump(mode="json", exclude_unset=True)
+        if isinstance(value, BaseModel) else value for name, value in settings.plugins.items()}
+    order = list(Settings.model_fields)
+    return dict(sorted(data.items(), key=lambda item: order.index(item[0])))
+
+
 CONFIG_TEMPLATE = """\
 # kamcore workspace settings. Docs: docs/workspace.md
 name: {name}

@@ -1,8 +1,8 @@
-"""Fixtures and helpers for testing kamcore plugins (ours and yours): a pytest plugin.
+"""Helpers for testing kamcore plugins (ours and yours), and their pytest fixtures.
 
-Enable it in your plugin's ``tests/conftest.py``::
-
-    pytest_plugins = ["kamcore.testing"]
+The fixtures come with kamcore: it registers them as a pytest plugin through the ``pytest11``
+entry point (``kamcore.testing``, module :mod:`kamcore.pytest_plugin`), so every pytest run
+gets them with no conftest line. 0.1's ``pytest_plugins = ["kamcore.testing"]`` keeps working.
 
 Fixtures:
 
@@ -14,18 +14,16 @@ Fixtures:
 - ``org_builder``: makes an :class:`OrgBuilder` bound to ``kam_pm``'s registry.
 
 The plain helpers (:func:`make_plugin_manager`, :class:`OrgBuilder`, :func:`findings_for`,
-:func:`duties_for`) work without pytest too. Nothing here runs at import time.
+:func:`duties_for`) import and work without pytest. Nothing here runs at import time.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import pytest
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -40,11 +38,7 @@ __all__ = [
     "OrgBuilder",
     "duties_for",
     "findings_for",
-    "kam_cli",
-    "kam_env",
-    "kam_pm",
     "make_plugin_manager",
-    "org_builder",
 ]
 
 
@@ -97,8 +91,28 @@ class OrgBuilder:
     pm: Any = None
     name: str = "Test org"
     currency: str = "EUR"
+    #: Any other kam.yaml settings (``plugins``, ``conflicts``, ``rules``, ``metrics``, ...).
+    settings: Mapping[str, Any] = field(default_factory=dict)
     _accounts: list[dict[str, Any]] = field(default_factory=list)
     _people: list[dict[str, Any]] = field(default_factory=list)
+    _facts: list[tuple[str, str, str, float]] = field(default_factory=list)
+    _rates: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def fact(self, account_id: str, period: str, metric: str, value: float) -> OrgBuilder:
+        """Add a row of ``facts.csv`` (written by :meth:`write`).
+
+        :returns: the builder, for chaining.
+        """
+        self._facts.append((account_id, period, metric, value))
+        return self
+
+    def rate(self, currency: str, period: str, rate: float) -> OrgBuilder:
+        """Add an FX rate, a row of ``fx.csv`` (written by :meth:`write`).
+
+        :returns: the builder, for chaining.
+        """
+        self._rates.append((currency, period, rate))
+        return self
 
     def account(self, account_id: str, *, tier: str = "regular", **fields: Any) -> OrgBuilder:
         """Add an account (name defaults to the id).
@@ -131,7 +145,8 @@ class OrgBuilder:
                     for row in self._accounts]
         people = [Person.model_validate(_split_fields(Person, row, metrics=False))
                   for row in self._people]
-        settings = Settings(name=self.name, currency=self.currency)
+        settings = Settings.model_validate({"name": self.name, "currency": self.currency,
+                                            **self.settings})
         return Org.build(accounts, people, settings=settings, registry=registry_for(pm))
 
     def write(self, folder: str | Path) -> Path:
@@ -139,9 +154,19 @@ class OrgBuilder:
 
         :returns: the folder, ready for ``kam_cli.invoke("validate", str(folder))``.
         """
+        from kamcore.atomic import atomic_write_text
+        from kamcore.settings import FX_FILE
         from kamcore.workspace import save
+        from kamcore.workspace.csvio import render_csv
 
-        return save(self.build(), folder)
+        saved = save(self.build(), folder)
+        if self._facts:
+            atomic_write_text(saved / "facts.csv", render_csv(
+                ("account", "period", "metric", "value"), self._facts))
+        if self._rates:
+            atomic_write_text(saved / FX_FILE, render_csv(("currency", "period", "rate"),
+                                                          self._rates))
+        return saved
 
 
 def _split_fields(model: Any, row: Mapping[str, Any], *, metrics: bool) -> dict[str, Any]:
@@ -205,42 +230,18 @@ class KamCli:
         return runner.invoke(make_cli(self.pm), list(args), input=input, env=dict(env or {}))
 
 
-# -- pytest fixtures ------------------------------------------------------------------------
+def __getattr__(name: str) -> object:
+    # The fixtures live in kamcore.pytest_plugin (which needs pytest); they stay reachable
+    # here for 0.1's ``pytest_plugins = ["kamcore.testing"]`` when entry points are off.
+    if name in _FIXTURES:
+        from kamcore import pytest_plugin
+
+        return getattr(pytest_plugin, name)
+    raise AttributeError(f"module 'kamcore.testing' has no attribute {name!r}")
 
 
-@pytest.fixture(autouse=True)
-def kam_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No ``KAM_*`` variable from the developer's shell leaks into a test."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("KAM_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("KAM_HOME", str(tmp_path_factory.mktemp("kam_home")))
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_FIXTURES))
 
 
-@pytest.fixture
-def kam_pm() -> Iterator[KamPluginManager]:
-    """A fresh plugin manager: built-ins only, no entry points; emptied on teardown."""
-    pm = make_plugin_manager()
-    yield pm
-    for name, plugin in list(pm.list_name_plugin()):
-        if plugin is not None:
-            pm.unregister(name=name)
-
-
-@pytest.fixture
-def kam_cli(kam_pm: KamPluginManager) -> KamCli:
-    """``kam`` with exactly ``kam_pm``'s plugins: ``kam_cli.invoke("validate", path)``."""
-    return KamCli(kam_pm)
-
-
-@pytest.fixture
-def org_builder(kam_pm: KamPluginManager) -> Callable[..., OrgBuilder]:
-    """A factory of :class:`OrgBuilder` bound to ``kam_pm``: ``org_builder().account(...)``."""
-
-    def make(**options: Any) -> OrgBuilder:
-        return OrgBuilder(pm=kam_pm, **options)
-
-    return make
-
+_FIXTURES = ("kam_cli", "kam_env", "kam_pm", "org_builder")

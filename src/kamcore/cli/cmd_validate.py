@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kamcore.cli.options import format_option, workspace_argument
+from kamcore.cli.options import format_option
 
 if TYPE_CHECKING:
     from kamcore.models import Finding
@@ -16,7 +16,8 @@ _COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
 
 
 @click.command()
-@workspace_argument
+@click.argument("org", metavar="ORG", required=False,
+                type=click.Path(file_okay=True, dir_okay=True))
 @format_option("text", "json", default="text")
 @click.option("--group-by", type=click.Choice(["file", "code"]), default="file",
               show_default=True, help="How to group findings in text output.")
@@ -24,18 +25,19 @@ _COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
               help="Only these rule codes or prefixes (repeatable), e.g. --select KAM1.")
 @click.option("--list-rules", is_flag=True, help="List every rule with its code and exit.")
 @click.pass_obj
-def validate(kam: object, org: str, fmt: str, group_by: str, select: tuple[str, ...],
+def validate(kam: object, org: str | None, fmt: str, group_by: str, select: tuple[str, ...],
              list_rules: bool) -> None:
     """Check an org's accounts and people against every rule.
 
     Exit 0 when clean (warnings allowed), 1 when an error remains, 2 when the workspace
-    cannot be read.
+    cannot be read. ``--list-rules`` needs no ORG.
 
     \b
     Examples:
       kam validate examples/acme
       kam validate examples/acme --format json | jq '.findings[].code'
       kam validate examples/broken --select KAM10 --group-by code    # exit 1: errors found
+      kam validate --list-rules
     """
     from kamcore.cli.context import KamContext
     from kamcore.structure import account_index
@@ -45,6 +47,8 @@ def validate(kam: object, org: str, fmt: str, group_by: str, select: tuple[str, 
     if list_rules:
         _print_rules(kam)
         return
+    if org is None:
+        raise click.UsageError("Missing argument 'ORG' (only --list-rules runs without one).")
     tables = kam.read(org)
     findings = validate_tables(tables, select=list(select) or None)
     index = account_index(tables)

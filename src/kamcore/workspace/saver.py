@@ -17,6 +17,7 @@ from kamcore.settings import (
     CONFIG_TEMPLATE,
     PEOPLE_FILE,
     Settings,
+    settings_data,
 )
 from kamcore.workspace.csvio import render_csv
 from kamcore.workspace.loader import ACCOUNT_COLUMNS, PERSON_COLUMNS
@@ -111,7 +112,7 @@ def save(org: Org, path: str | Path | None = None) -> Path:
 
 
 def _settings_yaml(settings: Settings) -> str:
-    data = settings.model_dump(mode="json", exclude={"accounts", "people"})
+    data = settings_data(settings)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -127,7 +128,7 @@ def _record_mapping(record: Account | Person) -> dict[str, Any]:
 
 def render_inline_yaml(org: Org) -> str:
     """kam.yaml text holding the settings and every record (orgs kept inline)."""
-    data = org.settings.model_dump(mode="json", exclude={"accounts", "people"})
+    data = settings_data(org.settings)
     data["accounts"] = [_record_mapping(a) for a in org.accounts.values()]
     data["people"] = [_record_mapping(p) for p in org.people.values()]
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

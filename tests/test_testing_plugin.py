@@ -1,0 +1,72 @@
+"""kamcore.testing: its fixtures reach every pytest run through the pytest11 entry point (this
+module has no ``pytest_plugins`` line), its plain helpers import without pytest, and OrgBuilder
+takes settings, facts and FX rates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib import metadata
+
+from pydantic import BaseModel
+
+from kamcore import hookimpl, plugin_settings
+from kamcore.workspace import load
+
+
+def test_the_fixtures_come_from_the_pytest11_entry_point(kam_pm, monkeypatch):
+    (ep,) = metadata.entry_points(group="pytest11", name="kamcore.testing")
+    assert ep.value == "kamcore.pytest_plugin"
+    assert sorted(name for name, _ in kam_pm.list_name_plugin()) == [
+        "core_duties", "core_metrics", "core_rules"]
+    assert not [name for name in os.environ if name.startswith("KAM_") and name != "KAM_HOME"]
+
+
+def test_the_plain_helpers_import_without_pytest():
+    code = ("import sys; sys.modules['pytest'] = None\n"
+            "from kamcore.testing import OrgBuilder, make_plugin_manager\n"
+            "org = OrgBuilder(pm=make_plugin_manager()).person('P').account('A', manager='P')"
+            ".build()\n"
+            "print(sorted(org.accounts))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert (done.returncode, done.stdout) == (0, "['A']\n"), done.stderr
+
+
+class Sla(BaseModel):
+    hours: int = 24
+
+
+class SlaPlugin:
+    @hookimpl
+    def kam_register_settings(self, register):
+        register(Sla)
+
+
+def test_org_builder_takes_settings_facts_and_rates(kam_pm, org_builder, tmp_path):
+    kam_pm.register(SlaPlugin(), name="sla")
+    builder = (org_builder(settings={"plugins": {"sla": {"hours": 4}}, "currency": "USD"})
+               .person("P").account("A", manager="P", currency="EUR")
+               .fact("A", "2026-01", "revenue", 100).rate("EUR", "2026-01", 1.1))
+    assert plugin_settings(builder.build(), Sla).hours == 4
+    folder = builder.write(tmp_path / "org")
+    assert (folder / "facts.csv").read_text() == (
+        "account,period,metric,value\nA,2026-01,revenue,100\n")
+    assert (folder / "fx.csv").read_text() == "currency,period,rate\nEUR,2026-01,1.1\n"
+    org = load(folder, pm=kam_pm)
+    assert plugin_settings(org, Sla).hours == 4 and org.settings.currency == "USD"
+    assert "hook_timeout" not in (folder / "kam.yaml").read_text()
+
+
+def test_the_rollup_row_keys_are_as_documented(acme_path):
+    import kamcore
+    from kamcore.commands import ROLLUP_KEYS
+
+    org = kamcore.load(acme_path)
+    for view, by in (("account", "account"), ("manager", "manager"), ("group", "tier")):
+        fixed, per_metric = ROLLUP_KEYS[view]
+        fixed = tuple(by if key == "<the field>" else key for key in fixed)
+        result = kamcore.rollup(org, ["revenue", "orders"], by=by)
+        assert [c.key for c in result.columns] == [
+            *fixed, *(k.format(m=m) for m in ("revenue", "orders") for k in per_metric)]
