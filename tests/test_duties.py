@@ -117,7 +117,7 @@ def test_cli_json(kam_cli, workspace):
     bill = next(d for d in account["duties"] if d["id"] == "w.bill")
     assert bill == {"id": "w.bill", "title": "Bill widgets", "cadence": "monthly",
                     "who": "Billing", "delegate": "B1", "delegate_name": "Bo",
-                    "source": "widgets"}
+                    "source": "widgets", "due": None}
     assert data["problems"] == []
 
 

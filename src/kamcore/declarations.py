@@ -6,6 +6,7 @@ top without making ``kam --help`` pay for pydantic or networkx.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from kamcore.errors import Location
@@ -42,6 +43,9 @@ class Duty:
     :param cadence: one of daily, weekly, monthly, quarterly, yearly, as needed.
     :param who: ``manager``, or the support specialty it may be delegated to (``billing``).
     :param source: the plugin that defined the duty (kamcore fills it in).
+    :param due: when it is next due, for duties with a date (a renewal, a filing deadline).
+    :param replaces: ids of duties this one stands in for on this account (``core.returns``):
+        they are left out of the roster and the brief. (.. versionadded:: 1.0)
     """
 
     id: str
@@ -49,9 +53,16 @@ class Duty:
     cadence: str = "as needed"
     who: str = "manager"
     source: str = "core"
+    due: dt.date | None = None
+    replaces: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id or not self.title:
             raise ValueError("a duty needs an id and a title")
         if self.cadence not in CADENCES:
             raise ValueError(f"cadence {self.cadence!r} is not one of {', '.join(CADENCES)}")
+        if self.due is not None and not isinstance(self.due, dt.date):
+            raise ValueError(f"due must be a datetime.date, not {self.due!r}")
+        if isinstance(self.replaces, str) or not all(isinstance(r, str) for r in self.replaces):
+            raise ValueError(f"replaces must be a tuple of duty ids, not {self.replaces!r}")
+        object.__setattr__(self, "replaces", tuple(self.replaces))

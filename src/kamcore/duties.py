@@ -50,6 +50,8 @@ class RosterRow:
     delegate: str | None
     delegate_name: str | None
     source: str
+    #: When it is next due (ISO date), for duties with a date.
+    due: str | None = None
 
     @property
     def done_by(self) -> str:
@@ -113,7 +115,22 @@ def account_duties(org: Org, pm: pluggy.PluginManager, account: Account,
 
     results = call_hook(pm, HOOK, problems=problems, check=check,
                         subject=f"account {account.id!r}", account=account, org=org)
-    return [duty for result in results for duty in result]
+    duties: list[Duty] = []
+    for result in results:
+        if isinstance(result, list | tuple) and all(isinstance(d, Duty) for d in result):
+            duties.extend(result)
+        else:  # only a wrapper (wrapper=True) can hand back something unchecked
+            problems.append(PluginError(
+                f"account {account.id!r}: a wrapper of {HOOK} returned "
+                f"{type(result).__name__} among the results; it is left out",
+                plugin=_wrappers(pm), hook=HOOK))
+    replaced = {old for duty in duties for old in duty.replaces}
+    return [duty for duty in duties if duty.id not in replaced]
+
+
+def _wrappers(pm: pluggy.PluginManager) -> str:
+    return ",".join(impl.plugin_name for impl in getattr(pm.hook, HOOK).get_hookimpls()
+                    if impl.wrapper) or "?"
 
 
 def _is_builtin(plugin: object) -> bool:
@@ -206,7 +223,8 @@ def roster(org: OrgSource, pm: pluggy.PluginManager | None = None, *, person: st
                 account_name=acct.name, tier=acct.tier.value, industry=industry,
                 duty=duty.id, title=duty.title, cadence=duty.cadence, who=duty.who,
                 delegate=delegate.id if delegate else None,
-                delegate_name=delegate.name if delegate else None, source=duty.source)
+                delegate_name=delegate.name if delegate else None, source=duty.source,
+                due=duty.due.isoformat() if duty.due else None)
             if person is None or person in (row.person, row.delegate):
                 result.rows.append(row)
     return result

@@ -224,6 +224,31 @@ def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
     """
 
 
+@hookspec
+def kam_brief_section(account: Account, org: Org) -> str | None:
+    """Add a section about ``account`` to the hand-over brief its new manager receives.
+
+    Called for every account of a hand-over brief, after the duties and support staff. Results:
+    every plugin is called (not firstresult); the sections appear in pluggy's order. Return
+    ``None`` for accounts outside your industry. A plugin that raises or returns anything but
+    a string is named in the hand-over's warnings and its section is left out.
+
+    :param account: the account, as it is after the hand-over.
+    :param org: the org after the hand-over.
+    :returns: Markdown starting with a ``### Title`` line, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def kam_brief_section(account, org):
+            if not serves(org, account, "telecom"):
+                return None
+            return "### Network\n\n- SLA tier: gold"
+
+    .. versionadded:: 1.0
+    """
+
+
 # -------------------------------------------------------------------------------------------------
 # Command line: called when ``kam`` builds its command group.
 # -------------------------------------------------------------------------------------------------

@@ -46,8 +46,10 @@ class FieldSet:
 
 
 #: How a rule's ``check`` takes the org: ``"org"`` gets an :class:`~kamcore.Org` (records and
-#: graphs), ``"tables"`` gets the reader's :class:`~kamcore.workspace.tables.WorkspaceTables`.
-RULE_FORMS = ("org", "tables")
+#: graphs), ``"tables"`` gets the reader's :class:`~kamcore.workspace.tables.WorkspaceTables`,
+#: ``"plan"`` gets a :class:`~kamcore.changes.plan.Plan` (a change check: it runs when a change
+#: is planned, not in ``kam validate``).
+RULE_FORMS = ("org", "tables", "plan")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
+    from kamcore.changes.plan import Plan
     from kamcore.org import Org, OrgSource
     from kamcore.registry import Registry
     from kamcore.settings import Settings
@@ -184,8 +185,9 @@ def _validate(registry: Registry, settings: Settings, as_tables: Callable[[], Wo
                 f"{problem.plugin}", rule="plugin-failure", plugin=problem.plugin)
         for problem in registry.problems
     ]
-    running = [rule for rule in registry.rules.values() if rule.code not in disabled and not (
-        select and not any(rule.code.startswith(s) for s in select))]
+    running = [rule for rule in registry.rules.values() if rule.code not in disabled
+               and rule.form != "plan"
+               and not (select and not any(rule.code.startswith(s) for s in select))]
     # the last rule to need each org: past it, that org is let go (one scope's at a time)
     last = {rule.scope: i for i, rule in enumerate(running) if rule.form != "tables"}
     with paused_gc():
@@ -198,6 +200,26 @@ def _validate(registry: Registry, settings: Settings, as_tables: Callable[[], Wo
                 findings.extend(_run_rule(org, org, rule, severity))
                 del org
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.file or "", f.line or 0, f.code))
+    return findings
+
+
+def check_plan(plan: Plan) -> list[Finding]:
+    """The findings of the change checks (``form="plan"`` rules) for ``plan``.
+
+    They are added to the plan's findings after the change, so they show in the plan as
+    findings that appear, and an error among them refuses ``apply`` (unless forced), like any
+    error the change adds. kam.yaml's rule settings (disable, severity) apply to them.
+    """
+    org = plan.after
+    registry = org.registry
+    if registry is None:
+        return []
+    rules = org.settings.rules
+    findings: list[Finding] = []
+    for rule in registry.rules.values():
+        if rule.form == "plan" and rule.code not in rules.disable:
+            findings.extend(_run_rule(org, plan, rule, rules.severity.get(rule.code,
+                                                                          rule.severity)))
     return findings
 
 

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from kamcore.atomic import atomic_write_text
 from kamcore.duties import MANAGER, RosterRow, roster
 from kamcore.errors import PluginError
-from kamcore.models import Person
+from kamcore.hookcall import call_hook
+from kamcore.models import Account, Person
 from kamcore.paths import safe_file_name
 
 if TYPE_CHECKING:
@@ -213,17 +214,33 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
     if not duties.rows:
         lines.append("- none listed")
     for row in duties.rows:
-        lines.append(f"- [ ] {row.title} ({row.cadence}; {_delegate(row)}; {row.source})")
+        due = f"; due {row.due}" if row.due else ""
+        lines.append(f"- [ ] {row.title} ({row.cadence}{due}; {_delegate(row)}; {row.source})")
     lines += ["", "### Support staff", ""]
     if not support:
         lines.append("- none")
     for member in support:
         lines.append(f"- {member.name} ({member.id}): {member.specialty or 'support'}"
                      + (f", {member.email}" if member.email else ""))
+    for section in plugin_sections(pm, account, after, problems):
+        lines += ["", section.strip()]
     notes = [n for n in (note, account.extra.get("notes", "")) if n]
     lines += ["", "### Notes from your predecessor", ""]
     lines += ["\n\n".join(notes)] if notes else ["- none"]
     return lines
+
+
+def plugin_sections(pm: pluggy.PluginManager, account: Account, org: Org,
+                    problems: list[PluginError]) -> list[str]:
+    """The plugins' sections for ``account`` (``kam_brief_section``), each checked."""
+    def check(plugin: str, result: object) -> str:
+        if not isinstance(result, str):
+            raise ValueError(f"returned {type(result).__name__}, expected Markdown text")
+        text = result.strip()
+        return text if text.startswith("#") else f"### {plugin}\n\n{text}"
+
+    return call_hook(pm, "kam_brief_section", problems=problems, check=check,
+                     subject=f"account {account.id!r}", account=account, org=org)
 
 
 def _support(before: Org, after: Org, previous: str | None, current: str | None) -> list[Person]:

@@ -155,7 +155,7 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     :param people: the new people table (``None``: unchanged).
     :returns: the plan; nothing is written.
     """
-    from kamcore.validation import validate
+    from kamcore.validation import check_plan, validate
 
     if before.duplicates:
         dup = before.duplicates[0]
@@ -168,8 +168,11 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     changes = record_changes(before, after)
     findings_before = validate(before)
     findings_after = validate(after) if changes else list(findings_before)
-    return Plan(op=op, args=args, title=title, before=before, after=after, changes=changes,
+    plan = Plan(op=op, args=args, title=title, before=before, after=after, changes=changes,
                 findings_before=findings_before, findings_after=findings_after, **extra)
+    if changes:  # the plugins' change checks: findings that appear with the change
+        plan.findings_after = [*findings_after, *check_plan(plan)]
+    return plan
 
 
 def record_changes(before: Org, after: Org) -> list[RecordChange]:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from kamcore.org import Org
 
 CSV_COLUMNS = ("person", "person_name", "role", "account", "account_name", "tier", "industry",
-               "duty", "title", "cadence", "who", "delegate", "delegate_name", "source")
+               "duty", "title", "cadence", "who", "delegate", "delegate_name", "source", "due")
 #: Problems shown on stderr before "... and N more".
 SHOWN_PROBLEMS = 5
 
@@ -80,7 +80,7 @@ def _as_json(org: Org, result: Roster) -> dict[str, object]:
             duties[row.account].append({
                 "id": row.duty, "title": row.title, "cadence": row.cadence, "who": row.who,
                 "delegate": row.delegate, "delegate_name": row.delegate_name,
-                "source": row.source})
+                "source": row.source, "due": row.due})
         first = rows[0]
         people.append({"id": person_id, "name": first.person_name, "role": first.role,
                        "accounts": list(accounts.values())})
@@ -108,8 +108,10 @@ def _as_table(result: Roster) -> str:
             title = Role(first.role).title if first.role else "unknown person"
             head = f"{first.person_name or person_id} ({person_id}, {title})"
         plural = "account" if len(accounts) == 1 else "accounts"
+        dated = any(row.due for row in rows)
         table = render_table([
             {"account": row.account, "duty": row.title, "cadence": row.cadence,
+             **({"due": row.due or ""} if dated else {}),
              "done by": row.done_by, "source": row.source} for row in rows])
         blocks.append(f"{head}: {len(accounts)} {plural}, {len(rows)} duties\n{table}")
     return "\n\n".join(blocks)
