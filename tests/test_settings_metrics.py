@@ -12,7 +12,7 @@ from kamcore.plugins import get_plugin_manager
 
 
 @pytest.mark.parametrize(("spec", "message"), [
-    ("{aggregation: bogus}", "metric 'm4': Input should be 'sum', 'count'"),
+    ("{aggregation: bogus}", "metric 'm4': aggregation: Input should be 'sum', 'count'"),
     ("{aggregation: wmean}", "metric 'm4': aggregation 'wmean' needs a weight metric"),
     ("{aggregation: wmean, weight: nosuch}", "metric 'm4' is weighted by 'nosuch'"),
 ])

@@ -132,9 +132,11 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
     ``accounts.csv`` column of the same name, or from the facts table.
 
     :param register: ``register(name, *, label="", unit="", aggregation="sum", weight=None,
-        description="")`` where ``aggregation`` is one of sum, count, min, max, mean, wmean
-        (``wmean`` needs ``weight``, another metric's name) and ``unit="money"`` converts
-        with the workspace FX table.
+        description="", periods=None)`` where ``aggregation`` is one of sum, count, min, max,
+        mean, wmean (``wmean`` needs ``weight``, another metric's name), ``unit="money"``
+        converts with the workspace FX table, and ``periods`` says how an account's facts of
+        several periods combine: sum, last (point in time: MRR, headcount, backlog), mean, max
+        or min (default: as the aggregation; .. versionadded:: 1.0).
     :returns: nothing; results are collected through ``register``.
 
     Results: every plugin is called (not firstresult). A metric name declared twice is a

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kamcore.models.codes import currency_codes
 from kamcore.models.enums import Severity
+
+if TYPE_CHECKING:
+    from kamcore.models import MetricDef
 
 CONFIG_FILE = "kam.yaml"
 ACCOUNTS_FILE = "accounts.csv"
@@ -36,6 +39,17 @@ class WorkspaceMetric(BaseModel):
     aggregation: str = "sum"
     weight: str | None = None
     description: str = ""
+    periods: str | None = None
+
+    def definition(self, name: str) -> MetricDef:
+        """The metric as every command uses it (the one place kam.yaml's metrics are built).
+
+        :raises pydantic.ValidationError: a bogus aggregation or periods, or wmean without
+            weight.
+        """
+        from kamcore.models import MetricDef
+
+        return MetricDef(name=name, plugin="workspace", **self.model_dump())
 
 
 class ConflictSettings(BaseModel):

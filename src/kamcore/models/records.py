@@ -163,6 +163,10 @@ class Finding(BaseModel):
 Aggregation = Literal["sum", "count", "min", "max", "mean", "wmean"]
 
 
+#: How an account's facts over a period range combine into one value (``MetricDef.periods``).
+PeriodCombine = Literal["sum", "last", "mean", "max", "min"]
+
+
 class MetricDef(BaseModel):
     """How a metric rolls up. ``wmean`` needs ``weight``: another metric's name."""
 
@@ -175,6 +179,10 @@ class MetricDef(BaseModel):
     aggregation: Aggregation = "sum"
     weight: str | None = None
     description: str = ""
+    periods: PeriodCombine | None = Field(
+        default=None, description="How an account's facts of several periods combine: sum, "
+        "last (point-in-time: MRR, headcount, backlog), mean, max or min; by default as the "
+        "aggregation says.")
     plugin: str = Field(default="core", description="The plugin (or 'workspace') that declared it.")
 
     @model_validator(mode="after")

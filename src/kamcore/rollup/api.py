@@ -82,7 +82,8 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
     inputs = Inputs(accounts=accounts, metrics=metrics, currency=settings.currency,
                     fx=read_fx(folder, settings.currency) if folder else _no_fx(settings),
                     people=people_cols, folder=folder, name=settings.name,
-                    person_names=names)
+                    person_names=names, registry=source.registry if not isinstance(
+                        source, str | Path) else tables.registry)
     facts_path = find_facts(folder) if folder and facts is None else None
     inputs.facts = facts
     if facts_path is not None:

@@ -4,9 +4,10 @@ Where values come from: a metric that appears in the facts file takes its values
 of the selected period(s); any other metric from its accounts.csv column. Money (a metric whose
 unit is ``money``) is converted with :mod:`kamcore.rollup.fx`: facts at their period's rate,
 accounts.csv values at the undated (``*``) rate. Over a period range, an account's facts combine
-by the metric's aggregation: sum for ``sum``; min / max for ``min`` / ``max``; the mean of the
-periods for ``mean`` and ``count``; for ``wmean``, sum(w * x) / sum(w) with each period's own
-weight fact.
+as the metric's ``periods`` says (``last``: the latest period's value, for point-in-time
+metrics such as MRR or headcount; ``sum``, ``mean``, ``max``, ``min``), else by its
+aggregation: sum for ``sum``; min / max for ``min`` / ``max``; the mean of the periods for
+``mean`` and ``count``; for ``wmean``, sum(w * x) / sum(w) with each period's own weight fact.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from kamcore.models import MetricDef
+    from kamcore.registry import Registry
     from kamcore.rollup.columnar import Columns
     from kamcore.rollup.facts import Facts
     from kamcore.rollup.fx import FxTable, MissingRate
@@ -58,6 +60,8 @@ class Inputs:
     name: str = ""
     #: People's ids and names, for showing a manager's name beside the id (when known).
     person_names: tuple[pa.Array, pa.Array] | None = None
+    #: The plugins' declarations (field models normalise group keys).
+    registry: Registry | None = None
 
 
 @dataclass
@@ -276,8 +280,16 @@ def _from_facts(inputs: Inputs, facts: Facts, row: int, name: str, mdef: MetricD
             pick = per == facts.periods.index(period)
             block.values[row, acc[pick]] = val[pick]
         return
-    agg = mdef.aggregation
+    agg = mdef.periods or mdef.aggregation
     count = np.bincount(acc, minlength=n)
+    if agg == "last":  # point in time: each account's latest period in the range
+        order = np.lexsort((per, acc))
+        acc_s, val_s = acc[order], val[order]
+        last = np.r_[acc_s[1:] != acc_s[:-1], True] if len(acc_s) else np.zeros(0, bool)
+        out = np.full(n, np.nan)
+        out[acc_s[last]] = val_s[last]
+        blocks[0].values[row] = out
+        return
     if agg == "wmean" and mdef.weight in facts.metrics:
         blocks[0].values[row] = _weighted_over_periods(facts, mdef.weight, chosen, acc, per,
                                                        val, n)

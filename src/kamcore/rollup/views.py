@@ -226,6 +226,41 @@ def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     return result
 
 
+def _normalised_keys(inputs: Inputs, field: str, values: list[object]
+                     ) -> tuple[list[str], np.ndarray]:
+    """The group keys of a field's distinct values, and each value's group.
+
+    A plugin field's value is normalised by the plugin's field model (``Gold`` and ``gold``
+    are one group when the model makes them one value); a value the model refuses keeps its
+    text (``kam validate`` reports it as KAM140). The last group is ``(none)``.
+    """
+    import numpy as np
+
+    normal = [_normalise(inputs, field, value) for value in values]
+    keys = list(dict.fromkeys(normal))
+    index = {key: i for i, key in enumerate(keys)}
+    remap = np.array([index[key] for key in normal] + [len(keys)], dtype=np.intp)
+    return [*keys, "(none)"], remap
+
+
+def _normalise(inputs: Inputs, field: str, value: object) -> str:
+    namespace, _, name = field.partition(".")
+    fields = inputs.registry.fields.get(namespace) if inputs.registry and name else None
+    model = fields.account if fields is not None else None
+    if model is None or name not in model.model_fields:
+        return str(value)
+    try:
+        shell = model.model_construct()
+        model.__pydantic_validator__.validate_assignment(shell, name, value)
+        normal = getattr(shell, name)
+    except Exception:  # the model refuses it: KAM140's to report, the text stays
+        return str(value)
+    normal = getattr(normal, "value", normal)  # an enum member: its value
+    if isinstance(normal, list | tuple):
+        normal = ";".join(map(str, normal))
+    return str(normal)
+
+
 def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence[str],
                blocks: Sequence[PeriodValues], *, top: int | None = None) -> RollupResult:
     """Accounts grouped by a field (tier, country, industry, a plugin field ``ns.field``...)."""
@@ -242,8 +277,8 @@ def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence
         raise KamError(f"cannot group by {field!r}: accounts have no such field",
                        hint="use account, manager or one of: " + ", ".join(known))
     enc = column.dictionary_encode()
-    keys = [*(str(k) for k in enc.dictionary.to_pylist()), "(none)"]
-    codes = enc.indices.fill_null(len(keys) - 1).to_numpy(zero_copy_only=False)
+    keys, remap = _normalised_keys(inputs, field, enc.dictionary.to_pylist())
+    codes = remap[enc.indices.fill_null(len(remap) - 1).to_numpy(zero_copy_only=False)]
     g = len(keys)
     sums, extreme = group_fold(codes, g)
     folded = [aggregate(b.values, specs_for(inputs, names), sums, extreme) for b in blocks]

@@ -66,22 +66,25 @@ def load_settings(folder: Path) -> tuple[Settings, dict[str, Any]]:
 
 
 _AGGREGATION_HINT = ("aggregation is one of sum, count, min, max, mean, wmean; wmean also "
-                     "needs weight: OTHER_METRIC")
+                     "needs weight: OTHER_METRIC; periods (how periods combine) is one of "
+                     "sum, last, mean, max, min")
 
 
 def _check_metrics(settings: Settings, raw: dict[str, Any], path: Path) -> None:
     """The workspace's own metrics must be metric definitions every command can use."""
-    from kamcore.models import MetricDef
 
     for name, spec in settings.metrics.items():
         try:
-            MetricDef(name=name, plugin="workspace", **spec.model_dump())
+            spec.definition(name)
         except ValidationError as exc:
             err = exc.errors()[0]
             message = str(err["msg"]).removeprefix("Value error, ").removeprefix(
                 f"metric {name!r}: ")
-            raise WorkspaceError(f"metric {name!r}: {message}",
-                                 location=Location(str(path), _line_of(raw, ("metrics", name))),
+            key = ".".join(str(part) for part in err["loc"])
+            where = f"{key}: " if key else ""
+            raise WorkspaceError(f"metric {name!r}: {where}{message}",
+                                 location=Location(str(path), _line_of(
+                                     raw, ("metrics", name, *err["loc"]))),
                                  hint=_AGGREGATION_HINT) from None
 
 

@@ -62,11 +62,10 @@ _NUMBER_HINT = "write a plain number like 1250000.50, or leave the cell empty"
 
 def metric_defs(settings: Settings, registry: Registry | None) -> dict[str, MetricDef]:
     """Every metric known to a workspace: the plugins' (core included), then kam.yaml's own."""
-    from kamcore.models import MetricDef
 
     known = dict(registry.metrics) if registry is not None else {}
     for name, spec in settings.metrics.items():
-        known.setdefault(name, MetricDef(name=name, plugin="workspace", **spec.model_dump()))
+        known.setdefault(name, spec.definition(name))
     return known
 
 
