@@ -108,8 +108,11 @@ def kam_register_fields(register: Callable[..., None]) -> None:
     something that is not a pydantic model class, is reported (``kam plugins``, and ``kam
     validate`` as KAM900) and none of its declarations from this hook are kept.
 
-    :param register: ``register(namespace, *, account=Model | None, person=Model | None)``.
-        Two plugins registering one namespace is a :class:`~kamcore.errors.PluginConflict`.
+    :param register: ``register(namespace, *, account=Model | None, person=Model | None,
+        crm=None)``; ``crm`` maps account fields to the CRM columns they come from on import
+        (``{"sla_tier": ("SLA_Tier__c", "SLA Tier")}``): every importer maps those columns,
+        and ``--suggest-map`` proposes them (.. versionadded:: 1.0). A namespace two plugins
+        register is used by neither until kam.yaml's ``conflicts:`` picks one.
     :returns: nothing; results are collected through ``register``.
 
     Example::
@@ -188,6 +191,31 @@ def kam_register_rules(register: Callable[..., None]) -> None:
                      fields=("retail",))
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def kam_register_exporters(register: Callable[..., None]) -> None:
+    """Add export formats: ``kam export ORG --format NAME``.
+
+    Called once when the registry is built. ``render(tables)`` gets the reader's
+    :class:`~kamcore.workspace.tables.WorkspaceTables` and returns the whole export as text
+    (UTF-8) or bytes; kamcore writes it to stdout, or to ``-o FILE`` atomically. A render
+    that raises or returns something else is an error naming the plugin (exit 3).
+
+    Results: every plugin is called (not firstresult); a name two plugins declare is used by
+    neither until kam.yaml's ``conflicts: {exporters: ...}`` picks one.
+
+    :param register: ``register(name, render, *, description="")``.
+    :returns: nothing; results are collected through ``register``.
+
+    Example::
+
+        @hookimpl
+        def kam_register_exporters(register):
+            register("sla_sheet", render_sla_sheet, description="SLA tiers per account")
+
+    .. versionadded:: 1.0
     """
 
 

@@ -36,6 +36,16 @@ class IndustryDef:
 
 
 @dataclass(frozen=True)
+class ExporterDef:
+    """A plugin's ``kam export --format NAME``: ``render(tables)`` gives the text or bytes."""
+
+    name: str
+    render: Callable[[Any], str | bytes]
+    description: str
+    plugin: str
+
+
+@dataclass(frozen=True)
 class FieldSet:
     """A plugin's field models; values live under ``namespace`` in ``Account.ext``."""
 
@@ -43,6 +53,8 @@ class FieldSet:
     plugin: str
     account: type[BaseModel] | None = None
     person: type[BaseModel] | None = None
+    #: Account field -> the CRM columns it comes from on import (``SLA_Tier__c``).
+    crm: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 #: How a rule's ``check`` takes the org: ``"org"`` gets an :class:`~kamcore.Org` (records and
@@ -82,6 +94,7 @@ class Registry:
     fields: dict[str, FieldSet] = field(default_factory=dict)
     metrics: dict[str, MetricDef] = field(default_factory=dict)
     rules: dict[str, RuleDef] = field(default_factory=dict)
+    exporters: dict[str, ExporterDef] = field(default_factory=dict)
     #: Plugins that failed while declaring; shown by ``kam validate`` and ``kam plugins``.
     problems: list[PluginError] = field(default_factory=list)
     #: The name of every registered plugin (for kam.yaml's did-you-mean).
@@ -114,7 +127,7 @@ class Registry:
         settled = dataclasses.replace(
             self, industries=dict(self.industries), fields=dict(self.fields),
             metrics=dict(self.metrics), rules=dict(self.rules),
-            _industry_index=dict(self._industry_index))
+            exporters=dict(self.exporters), _industry_index=dict(self._industry_index))
         done: set[tuple[str, str]] = set()
         for kind, picks in choices.items():
             for name, plugin in picks.items():
@@ -148,7 +161,8 @@ def normalize_name(value: str) -> str:
 #: What two plugins may both claim, as kam.yaml's ``conflicts:`` names them, and how a
 #: message names one of them.
 CONFLICT_KINDS = {"industries": "industry", "aliases": "industry alias",
-                  "fields": "field namespace", "metrics": "metric", "rules": "rule code"}
+                  "fields": "field namespace", "metrics": "metric", "rules": "rule code",
+                  "exporters": "export format"}
 
 
 def _both(rivals: Mapping[str, object]) -> str:
@@ -213,7 +227,8 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             claim("aliases", normalize_name(alias), key)
 
     def register_fields(namespace: str, *, account: type[BaseModel] | None = None,
-                        person: type[BaseModel] | None = None) -> None:
+                        person: type[BaseModel] | None = None,
+                        crm: Mapping[str, Iterable[str] | str] | None = None) -> None:
         if not _NAMESPACE.match(namespace):
             raise PluginError(f"namespace {namespace!r} must be lower_snake_case",
                               plugin=current["plugin"], hook="kam_register_fields")
@@ -222,7 +237,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 raise PluginError(f"fields for {namespace!r} must be a pydantic model class, "
                                   f"got {model!r}", plugin=current["plugin"],
                                   hook="kam_register_fields")
-        claim("fields", namespace, FieldSet(namespace, current["plugin"], account, person))
+        columns = _crm_columns(namespace, account, crm or {}, current["plugin"])
+        claim("fields", namespace, FieldSet(namespace, current["plugin"], account, person,
+                                            columns))
 
     def register_metric(name: str, **options: Any) -> None:
         try:
@@ -259,6 +276,17 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                                      current["plugin"], form, namespaces,
                                      tuple(dict.fromkeys(normalize_name(i) for i in kinds))))
 
+    def register_exporter(name: str, render: Callable[[Any], str | bytes], *,
+                          description: str = "") -> None:
+        if not _NAMESPACE.match(name) or not callable(render):
+            raise PluginError(f"export format {name!r}: the name must be lower_snake_case and "
+                              "render callable", plugin=current["plugin"])
+        if name in ("csv", "json", "mermaid", "dot", "salesforce", "closure", "levels",
+                    "edges"):
+            raise PluginError(f"export format {name!r} is built in; choose another name",
+                              plugin=current["plugin"])
+        claim("exporters", name, ExporterDef(name, render, description, current["plugin"]))
+
     def register_settings(model: type[BaseModel]) -> None:
         plugin = current["plugin"]
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
@@ -281,7 +309,8 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                            ("kam_register_industries", register_industry),
                            ("kam_register_fields", register_fields),
                            ("kam_register_metrics", register_metric),
-                           ("kam_register_rules", register_rule)):
+                           ("kam_register_rules", register_rule),
+                           ("kam_register_exporters", register_exporter)):
         call_hook(pm, hook, problems=reg.problems, begin=begin, rollback=rollback,
                   register=register)
     _index_industries(reg)
@@ -302,6 +331,23 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"metric {metric.name!r} is weighted by {metric.weight!r}, which no plugin "
                 "declares", plugin=metric.plugin, hook="kam_register_metrics"))
     return reg
+
+
+def _crm_columns(namespace: str, account: type[BaseModel] | None,
+                 crm: Mapping[str, Iterable[str] | str], plugin: str) -> dict[str, tuple[str, ...]]:
+    """``crm=`` of ``kam_register_fields``: each key an account field, each value its CRM
+    column name(s)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, columns in crm.items():
+        if account is None or name not in account.model_fields:
+            raise PluginError(f"crm names {name!r}, which is not a field of {namespace!r}'s "
+                              "account model", plugin=plugin, hook="kam_register_fields")
+        names = _names(columns)
+        if not names:
+            raise PluginError(f"crm[{name!r}] must be CRM column names, not {columns!r}",
+                              plugin=plugin, hook="kam_register_fields")
+        out[name] = names
+    return out
 
 
 def _names(values: Iterable[str] | str) -> tuple[str, ...] | None:
@@ -353,15 +399,15 @@ def _alias_owner(reg: Registry, industry: str) -> str | None:
 
 def _snapshot(reg: Registry) -> tuple[Any, ...]:
     return (dict(reg.industries), dict(reg.fields), dict(reg.metrics), dict(reg.rules),
-            dict(reg._industry_index), dict(reg.settings),
+            dict(reg.exporters), dict(reg._industry_index), dict(reg.settings),
             {kind: {name: dict(rivals) for name, rivals in names.items()}
              for kind, names in reg.contested.items()})
 
 
 def _restore(reg: Registry, snap: tuple[Any, ...]) -> None:
     """A plugin that fails half-way leaves nothing behind: all or none of its declarations."""
-    (reg.industries, reg.fields, reg.metrics, reg.rules, reg._industry_index, reg.settings,
-     reg.contested) = snap
+    (reg.industries, reg.fields, reg.metrics, reg.rules, reg.exporters, reg._industry_index,
+     reg.settings, reg.contested) = snap
 
 
 def registry_for(pm: pluggy.PluginManager) -> Registry:

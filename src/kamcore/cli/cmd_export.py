@@ -16,11 +16,10 @@ if TYPE_CHECKING:
 
 @click.command()
 @workspace_argument
-@click.option("--format", "fmt", required=True,
-              type=click.Choice(["csv", "json", "mermaid", "dot", "salesforce", "closure",
-                                 "levels", "edges"]),
+@click.option("--format", "fmt", required=True, metavar="FORMAT",
               help="csv/json: every field; mermaid/dot: the tree; salesforce: Data Loader CSV; "
-                   "closure/levels/edges: the account tree for a warehouse (docs/warehouse.md).")
+                   "closure/levels/edges: the account tree for a warehouse (docs/warehouse.md); "
+                   "or a format a plugin adds (kam plugins --hook kam_register_exporters).")
 @click.option("--parquet", is_flag=True,
               help="closure, levels, edges: write Parquet (the default when -o ends in "
                    ".parquet).")
@@ -55,6 +54,10 @@ def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool
     from kamcore.importers import read_layout
 
     assert isinstance(kam, KamContext)
+    plugin_format = _check_format(kam, fmt)
+    if plugin_format is not None:
+        _plugin_export(kam, org, plugin_format, output)
+        return
     if people and fmt == "salesforce":
         raise click.UsageError("--people is not available for --format salesforce "
                                "(it writes the Account object)")
@@ -88,6 +91,57 @@ def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool
 
         sys.stdout.flush()
         _write(tables, fmt, sys.stdout.buffer, people, safe, layout, parquet)
+        sys.stdout.buffer.flush()
+
+
+BUILTIN_FORMATS = ("csv", "json", "mermaid", "dot", "salesforce", "closure", "levels", "edges")
+
+
+def _check_format(kam: Any, fmt: str) -> Any:
+    """``None`` for a built-in format, the plugin's exporter for a plugin's; else a usage
+    error with a did-you-mean."""
+    import difflib
+
+    if fmt in BUILTIN_FORMATS:
+        return None
+    exporters = kam.registry.exporters
+    if fmt in exporters:
+        return exporters[fmt]
+    known = [*BUILTIN_FORMATS, *sorted(exporters)]
+    close = difflib.get_close_matches(fmt, known, n=1)
+    raise click.BadParameter(
+        f"{fmt!r} is not a format" + (f"; did you mean {close[0]!r}?" if close else "")
+        + f" (formats: {', '.join(known)})", param_hint="'--format'")
+
+
+def _plugin_export(kam: Any, org: str, exporter: Any, output: str | None) -> None:
+    """A plugin's format: its ``render(tables)`` text or bytes, to stdout or ``-o``
+    atomically; a render that fails or returns something else is the plugin's error."""
+    import sys
+
+    from kamcore.errors import PluginError
+    from kamcore.hookcall import describe_fault
+
+    tables = kam.read(org)
+    try:
+        data = exporter.render(tables)
+    except BaseException as exc:  # SystemExit too: the plugin's fault; a Ctrl-C goes through
+        raise PluginError(f"export format {exporter.name!r}: {describe_fault(exc)}",
+                          plugin=exporter.plugin, hook="kam_register_exporters") from None
+    if not isinstance(data, str | bytes):
+        raise PluginError(f"export format {exporter.name!r} returned "
+                          f"{type(data).__name__}, expected text or bytes",
+                          plugin=exporter.plugin, hook="kam_register_exporters")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if output:
+        from kamcore.atomic import atomic_open
+
+        with atomic_open(output, "wb") as handle:
+            handle.write(payload)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(payload)
         sys.stdout.buffer.flush()
 
 

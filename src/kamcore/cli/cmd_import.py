@@ -136,7 +136,7 @@ def import_(ctx: click.Context, suggest: str | None, suggest_people: str | None)
     if suggest:
         from kamcore.importers import suggest_map
 
-        click.echo(suggest_map(suggest, suggest_people), nl=False)
+        click.echo(suggest_map(suggest, suggest_people, registry=ctx.obj.registry), nl=False)
         ctx.exit(0)
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -231,7 +231,7 @@ def csv_(kam: Any, accounts: str, people: str | None, map_file: str | None, sugg
     from kamcore.importers.mapping import read_map, updated
 
     if suggest:
-        click.echo(suggest_map(accounts, people), nl=False)
+        click.echo(suggest_map(accounts, people, registry=kam.registry), nl=False)
         return
     if not map_file:
         raise WorkspaceError("kam import csv needs a column mapping (--map MAP.yaml)",

@@ -160,6 +160,11 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
             if number is not None:
                 metrics[metric] = number
         record["metrics"] = metrics
+        for target, column in amap.fields.items():  # plugin fields: kept as written
+            text = cells[column].strip()
+            if text:
+                namespace, _, name = target.partition(".")
+                record["ext"].setdefault(namespace, {})[name] = text
         revenue[row.id] = metrics.get("revenue", 0.0)
         if amap.tier:
             text = cells[amap.tier]

@@ -104,6 +104,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
                              "'Phillippines=PH'") from None
     report = ImportReport(source=options.source)
     table, decimal = read_rows(accounts_path, report, "accounts")
+    amap = amap.with_plugin_columns(table.header, registry)
     cols = amap.columns()
     check_columns(table.header, cols, accounts_path)
     report.mapped_columns = dict(cols)

@@ -39,6 +39,9 @@ def import_csv(accounts: str, mapping: ImportMap | str | Path, *, people: str | 
                      people_path=people, pmap=imap.people if people else None)
 
 
-def suggest_map(accounts: str, people: str | None = None) -> str:
-    """A draft mapping file for these exports, from their headers."""
-    return suggest_mapping(read_header(accounts), read_header(people) if people else None)
+def suggest_map(accounts: str, people: str | None = None, *,
+                registry: Registry | None = None) -> str:
+    """A draft mapping file for these exports, from their headers (with the plugin fields
+    whose CRM columns ``registry``'s plugins declare)."""
+    return suggest_mapping(read_header(accounts), read_header(people) if people else None,
+                           registry)

@@ -11,12 +11,15 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kamcore.errors import Location, WorkspaceError
 from kamcore.models import Role, Tier
+
+if TYPE_CHECKING:
+    from kamcore.registry import Registry
 
 RefMode = Literal["id", "name", "auto"]
 
@@ -42,6 +45,29 @@ class AccountMap(BaseModel):
     tier: str | None = None
     tier_values: dict[str, Tier] = Field(default_factory=dict)
     metrics: dict[str, str] = Field(default_factory=dict)
+    #: Plugin fields: ``"<namespace>.<field>"`` -> CRM header. A map file may write them at
+    #: the top of ``accounts:`` too (``telecom.sla_tier: SLA Tier``).
+    fields: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dotted_fields(cls, value: object) -> object:
+        if isinstance(value, dict) and any("." in str(key) for key in value):
+            value = dict(value)
+            fields = dict(value.get("fields") or {})
+            for key in [k for k in value if "." in str(k)]:
+                fields[str(key)] = value.pop(key)
+            value["fields"] = fields
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _field_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not re.match(r"^[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$", name):
+                raise ValueError(f"plugin field {name!r} must be <namespace>.<field>, e.g. "
+                                 "telecom.sla_tier")
+        return value
 
     @field_validator("tier_values", mode="before")
     @classmethod
@@ -63,7 +89,20 @@ class AccountMap(BaseModel):
         """kamcore field (or metric) -> CRM header, for every mapped column."""
         out = {f: getattr(self, f) for f in ACCOUNT_FIELDS if getattr(self, f)}
         out.update(self.metrics)
+        out.update(self.fields)
         return out
+
+    def with_plugin_columns(self, header: Sequence[str], registry: Registry | None
+                            ) -> AccountMap:
+        """This map plus the plugin fields whose CRM columns (``crm=`` in
+        ``kam_register_fields``) are in ``header`` and that nothing maps yet."""
+        found = plugin_columns(header, registry)
+        taken = set(self.columns().values())
+        extra = {target: column for target, column in found.items()
+                 if target not in self.fields and column not in taken}
+        if not extra:
+            return self
+        return self.model_copy(update={"fields": {**self.fields, **extra}})
 
 
 class PersonMap(BaseModel):
@@ -279,8 +318,29 @@ def preset_person_map(header: Sequence[str]) -> PersonMap:
     return PersonMap.model_validate(found)
 
 
+def plugin_columns(header: Sequence[str], registry: Registry | None) -> dict[str, str]:
+    """``"<namespace>.<field>"`` -> the header that a plugin declares for it (first match;
+    case and spacing ignored)."""
+    if registry is None:
+        return {}
+    by_key = {_header_key(h): h for h in header}
+    found: dict[str, str] = {}
+    for namespace, fieldset in sorted(registry.fields.items()):
+        for name, columns in fieldset.crm.items():
+            for column in columns:
+                if _header_key(column) in by_key:
+                    found.setdefault(f"{namespace}.{name}", by_key[_header_key(column)])
+                    break
+    return found
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", text.strip().lower())
+
+
 def suggest_mapping(accounts_header: Sequence[str],
-                    people_header: Sequence[str] | None = None) -> str:
+                    people_header: Sequence[str] | None = None,
+                    registry: Registry | None = None) -> str:
     """A commented mapping file drafted from the headers, for the user to review."""
     found = match_headers(accounts_header, ACCOUNT_HEADERS, fuzzy=True)
     lines = ["# Drafted by `kam import csv --suggest-map`: check every line, then run",
@@ -298,7 +358,10 @@ def suggest_mapping(accounts_header: Sequence[str],
         lines += [f"    {m}: {_yaml(h)}" for m, h in metrics.items()]
     else:
         lines.append("  # metrics: {revenue: Annual Revenue}")
-    used = set(found.values())
+    plugin = plugin_columns(accounts_header, registry)
+    lines += [f"  {target}: {_yaml(column)}" for target, column in plugin.items()
+              if column not in found.values()]
+    used = set(found.values()) | set(plugin.values())
     rest = [h for h in accounts_header if h not in used]
     if rest:
         lines.append("  # kept as they are: " + ", ".join(rest))
