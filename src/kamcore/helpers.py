@@ -13,6 +13,10 @@ if TYPE_CHECKING:
 
     M = TypeVar("M", bound=BaseModel)
 
+    #: For type checkers: a ``SemicolonList`` field holds a ``list[str]`` (at run time it is
+    #: ``Annotated[list[str], BeforeValidator(...)]``, built on first use).
+    SemicolonList = list[str]
+
 
 def serves(org: OrgSource, account: Account, *industries: str) -> bool:
     """True when the account's industry (aliases resolved) is one of ``industries``.

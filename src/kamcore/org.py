@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 from kamcore.errors import Location, NotFound, did_you_mean
 from kamcore.models import Account, MetricDef, Person, Tier
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from kamcore.registry import Registry
+
+#: A plugin's field model (``org.valid_fields(account, RetailAccount)`` is typed by it).
+M = TypeVar("M", bound="BaseModel")
 
 
 @dataclass
@@ -276,40 +279,71 @@ class Org:
         known = self.registry.industry_of(account.industry) if self.registry else None
         return known or normalize_name(account.industry)
 
-    def fields(self, record: Account | Person, namespace: str) -> BaseModel | None:
+    @overload
+    def fields(self, record: Account | Person, namespace: str) -> BaseModel | None: ...
+
+    @overload
+    def fields(self, record: Account | Person, namespace: type[M]) -> M | None: ...
+
+    def fields(self, record: Account | Person, namespace: str | type[M]) -> BaseModel | None:
         """A plugin's fields of a record, validated by its model (``None`` when it has none).
 
+        :param namespace: the plugin's namespace, or its field model class (then the result
+            is typed as that model: ``org.fields(account, RetailAccount)``).
         :raises pydantic.ValidationError: the values do not fit the plugin's model.
         """
-        if self.registry is None or namespace not in self.registry.fields:
+        name = self._namespace(namespace)
+        if self.registry is None or name is None or name not in self.registry.fields:
             return None
-        fieldset = self.registry.fields[namespace]
+        fieldset = self.registry.fields[name]
         model = fieldset.account if isinstance(record, Account) else fieldset.person
         if model is None:
             return None
-        return model.model_validate(record.ext.get(namespace, {}))
+        return model.model_validate(record.ext.get(name, {}))
 
-    def valid_fields(self, record: Account | Person, namespace: str) -> BaseModel | None:
+    @overload
+    def valid_fields(self, record: Account | Person, namespace: str) -> BaseModel | None: ...
+
+    @overload
+    def valid_fields(self, record: Account | Person, namespace: type[M]) -> M | None: ...
+
+    def valid_fields(self, record: Account | Person,
+                     namespace: str | type[M]) -> BaseModel | None:
         """A plugin's fields of a record when it has some and they are valid, else ``None``.
 
         Plugin rules use this: invalid fields are already reported by KAM140, so a rule need
-        not report them again.
+        not report them again. Pass the model class for a typed result.
         """
         from pydantic import ValidationError
 
-        if namespace not in record.ext:
+        if self._namespace(namespace) not in record.ext:
             return None
         try:
             return self.fields(record, namespace)
         except ValidationError:
             return None
 
-    def with_fields(self, namespace: str) -> Iterator[tuple[Account, BaseModel]]:
-        """Accounts with valid fields of ``namespace``, each with its validated fields."""
+    @overload
+    def with_fields(self, namespace: str) -> Iterator[tuple[Account, BaseModel]]: ...
+
+    @overload
+    def with_fields(self, namespace: type[M]) -> Iterator[tuple[Account, M]]: ...
+
+    def with_fields(self, namespace: str | type[M]) -> Iterator[tuple[Account, BaseModel]]:
+        """Accounts with valid fields of ``namespace`` (or model), each with its fields."""
         for account in self.accounts.values():
             fields = self.valid_fields(account, namespace)
             if fields is not None:
                 yield account, fields
+
+    def _namespace(self, namespace: str | type[BaseModel]) -> str | None:
+        """The namespace a field model is registered under (a string is one already)."""
+        if isinstance(namespace, str):
+            return namespace
+        for fieldset in (self.registry.fields.values() if self.registry else ()):
+            if namespace in (fieldset.account, fieldset.person):
+                return fieldset.namespace
+        return None
 
     def iter_accounts(self) -> Iterator[Account]:
         """Accounts in file order."""

@@ -87,3 +87,35 @@ def test_kam_plugins_lists_it(pm, kam_cli):
     (info,) = [p for p in data["plugins"] if p["name"] == "government"]
     assert info["industries"] == ["government"]
     assert "kam_register_rules" in info["hooks"]
+
+
+@pytest.fixture
+def ws(pm, org_builder, tmp_path):
+    def make(settings=None):
+        return (org_builder(settings=settings or {}).person("NAM1", role="nam")
+                .person("NAM2", role="nam")
+                .account("G1", tier="national", manager="NAM1", country="FR",
+                         industry="Public Sector",
+                         government={"procurement": "open-tender", "contract_ref": "T-42"})
+                .write(tmp_path / "org"))
+    return make
+
+
+def test_a_contract_changing_hands_is_a_gov901_warning_in_the_plan(pm, ws):
+    from kamcore import changes, load
+
+    plan = changes.assign(load(ws(), pm=pm), "G1", manager="NAM2")
+    (finding,) = [f for f in plan.findings_added if f.code == "GOV901"]
+    assert finding.severity == "warning" and "T-42" in finding.message
+    assert not plan.refused_because and "GOV901" in plan.diff()
+
+
+def test_the_notice_is_a_typed_setting(pm, ws):
+    from kamcore_government.settings import GovernmentSettings
+
+    from kamcore import changes, load, plugin_settings
+
+    org = load(ws({"plugins": {"government": {"authority_notice": False}}}), pm=pm)
+    assert plugin_settings(org, GovernmentSettings).authority_notice is False
+    plan = changes.assign(org, "G1", manager="NAM2")
+    assert not [f for f in plan.findings_added if f.code == "GOV901"]

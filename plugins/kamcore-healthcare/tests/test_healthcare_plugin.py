@@ -113,3 +113,24 @@ def test_denial_rate_rolls_up_weighted_by_claims(pm, org_builder):
     totals = account_totals(org, ["claims", "claim_denial_rate"])
     assert totals["H"]["claims"] == 400
     assert totals["H"]["claim_denial_rate"] == pytest.approx((100 * 0.10 + 300 * 0.02) / 400)
+
+
+def test_payers_come_from_a_salesforce_column(pm, kam_cli, tmp_path):
+    (tmp_path / "Account.csv").write_text(
+        "Id,Name,OwnerId,Industry,Payers__c,NPI__c\n"
+        "001DnAbC0000001,St Mary,005Dn00000Ux001IAB,Hospital,Aetna;Cigna,1234567893\n")
+    result = kam_cli.invoke("import", "salesforce", str(tmp_path / "Account.csv"), "-o",
+                            str(tmp_path / "org"))
+    assert result.exit_code == 0, result.output
+    from kamcore import load
+
+    (account,) = load(tmp_path / "org", pm=pm).accounts.values()
+    assert account.ext["healthcare"] == {"payers": "Aetna;Cigna", "npi": "1234567893"}
+
+
+def test_the_brief_names_payers_and_billing(pm, build):
+    org = build(tier="key", healthcare={"payers": "Aetna;Cigna",
+                                        "billing_workflow": "Outsourced"})
+    section = healthcare.kam_brief_section(org.accounts["H1"], org)
+    assert section == ("### Payers and billing\n\n- Payers: Aetna, Cigna\n"
+                       "- Billing workflow: outsourced\n- Code sets: -")

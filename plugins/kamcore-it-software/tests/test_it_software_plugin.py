@@ -78,3 +78,13 @@ def test_duties_add_the_renewal_for_subscriptions(build, pm):
                      "it.account-details"]
     sub = duties_for(build(it_software={"contract": "subscription"}), pm, "S1").rows
     assert sub[-1].duty == "it.renewal"
+
+
+def test_the_renewal_is_due_on_the_renewal_date(build, pm):
+    rows = duties_for(build(it_software={"contract": "subscription",
+                                         "renewal_date": "2026-09-30"}), pm, "S1").rows
+    assert rows[-1].duty == "it.renewal" and rows[-1].due == "2026-09-30"
+
+
+def test_arr_is_point_in_time(pm):
+    assert registry_for(pm).metrics["arr"].periods == "last"

@@ -101,3 +101,15 @@ def test_supply_chain_goes_to_logistics_staff(build, pm):
     assert rows["manufacturing.supply-chain"].delegate == "LOG"
     assert len([r for r in duties_for(build(), pm, "M1").rows
                 if r.source == "manufacturing"]) == 7
+
+
+def test_the_order_backlog_is_point_in_time(pm, org_builder, tmp_path):
+    import kamcore
+
+    folder = (org_builder(currency="EUR").person("AM1")
+              .account("M1", manager="AM1", country="DE", industry="Industrial", currency="EUR")
+              .fact("M1", "2026-Q3", "order_backlog", 900)
+              .fact("M1", "2026-Q4", "order_backlog", 700)
+              .write(tmp_path / "org"))
+    (row,) = kamcore.rollup(folder, ["order_backlog"], period="2026", pm=pm).rows
+    assert row["order_backlog"] == 700  # the backlog at the end of the year, not 1600

@@ -15,6 +15,7 @@ from kamcore import Duty, Violation, hookimpl, serves
 
 if TYPE_CHECKING:
     from kamcore import Account, Org
+    from kamcore.commands import KamContext
     from kamcore.workspace.tables import WorkspaceTables
     from kamcore_logistics.fields import LogisticsAccount
 
@@ -24,7 +25,9 @@ INDUSTRY = "logistics"
 
 def fields_of(org: Org, account: Account) -> LogisticsAccount | None:
     """The account's logistics fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
+    from kamcore_logistics.fields import LogisticsAccount
+
+    return org.valid_fields(account, LogisticsAccount)
 
 
 def check_on_time_rate(tables: WorkspaceTables) -> Iterator[Violation]:
@@ -79,7 +82,7 @@ def carriers_index(org: Org) -> dict[str, list[str]]:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
 @click.pass_obj
-def carriers_command(kam: object, org: str, fmt: str) -> None:
+def carriers_command(kam: KamContext, org: str, fmt: str) -> None:
     """List each carrier with the accounts it serves.
 
     \b
@@ -89,7 +92,7 @@ def carriers_command(kam: object, org: str, fmt: str) -> None:
     """
     import json
 
-    index = carriers_index(kam.load(org))  # type: ignore[attr-defined]
+    index = carriers_index(kam.load(org))
     if fmt == "json":
         click.echo(json.dumps(index, indent=2))
     elif not index:

@@ -20,12 +20,16 @@ INDUSTRY = "advertising"
 
 def fields_of(org: Org, account: Account) -> AdvertisingAccount | None:
     """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
+    from kamcore_advertising.fields import AdvertisingAccount
+
+    return org.valid_fields(account, AdvertisingAccount)
 
 
 def advertising_accounts(org: Org) -> Iterator[tuple[Account, AdvertisingAccount]]:
     """Accounts with valid advertising fields."""
-    yield from org.with_fields(NAMESPACE)  # type: ignore[misc]
+    from kamcore_advertising.fields import AdvertisingAccount
+
+    yield from org.with_fields(AdvertisingAccount)
 
 
 def check_rate(org: Org) -> Iterator[Violation]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from kamcore import Duty, Violation, hookimpl, serves
 
 if TYPE_CHECKING:
-    from kamcore import Account, Org
+    from kamcore import Account, Org, Plan
     from kamcore_government.fields import GovernmentAccount
 
 NAMESPACE = "government"
@@ -20,12 +20,16 @@ INDUSTRY = "government"
 
 def fields_of(org: Org, account: Account) -> GovernmentAccount | None:
     """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
+    from kamcore_government.fields import GovernmentAccount
+
+    return org.valid_fields(account, GovernmentAccount)
 
 
 def government_accounts(org: Org) -> Iterator[tuple[Account, GovernmentAccount]]:
     """Accounts with valid government fields."""
-    yield from org.with_fields(NAMESPACE)  # type: ignore[misc]
+    from kamcore_government.fields import GovernmentAccount
+
+    yield from org.with_fields(GovernmentAccount)
 
 
 def check_budget(org: Org) -> Iterator[Violation]:
@@ -115,3 +119,46 @@ def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
         return None
     return [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE)
             for i, t, c, w in GOVERNMENT_DUTIES]
+
+
+# -- settings and change checks (hook API 1.0) ----------------------------------------------
+
+
+def _settings_model() -> type:
+    from kamcore_government.settings import GovernmentSettings
+
+    return GovernmentSettings
+
+
+def check_handover_of_contracts(plan: Plan) -> Iterator[Violation]:
+    """A public contract whose accountable manager changes: the contracting authority is told
+    (kam.yaml ``plugins: {government: {authority_notice: false}}`` turns the warning off)."""
+    from kamcore import plugin_settings
+
+    if not plugin_settings(plan.after, _settings_model()).authority_notice:
+        return
+    for change in plan.changes:
+        if change.kind != "account" or not change.before or not change.after:
+            continue
+        if change.before.get("manager") == change.after.get("manager"):
+            continue
+        account = plan.after.accounts.get(change.id)
+        if account is None or not serves(plan.after, account, INDUSTRY):
+            continue
+        fields = fields_of(plan.after, account)
+        if fields is not None and fields.contract_ref:
+            yield Violation(account.id, f"contract {fields.contract_ref} changes its "
+                            "accountable manager", "tell the contracting authority in writing "
+                            "before the hand-over takes effect")
+
+
+@hookimpl
+def kam_register_settings(register: Callable[..., None]) -> None:
+    register(_settings_model())
+
+
+@hookimpl(specname="kam_register_rules")
+def register_change_checks(register: Callable[..., None]) -> None:
+    register("GOV901", "contract-handover-notice", check_handover_of_contracts,
+             severity="warning", form="plan",
+             summary="A public contract changing hands is announced to the authority.")

@@ -24,7 +24,9 @@ INDUSTRY = "healthcare"
 
 def fields_of(org: Org, account: Account) -> HealthcareAccount | None:
     """The account's healthcare fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
+    from kamcore_healthcare.fields import HealthcareAccount
+
+    return org.valid_fields(account, HealthcareAccount)
 
 
 def check_npi(org: Org) -> Iterator[Violation]:
@@ -138,7 +140,10 @@ def kam_register_industries(register: Callable[..., None]) -> None:
 def kam_register_fields(register: Callable[..., None]) -> None:
     from kamcore_healthcare.fields import HealthcareAccount, HealthcarePerson
 
-    register(NAMESPACE, account=HealthcareAccount, person=HealthcarePerson)
+    # Salesforce custom fields (and plain CSV headers) map straight to these on import
+    register(NAMESPACE, account=HealthcareAccount, person=HealthcarePerson,
+             crm={"payers": ("Payers__c", "Payers"), "npi": ("NPI__c", "NPI"),
+                  "billing_workflow": ("Billing_Workflow__c", "Billing Workflow")})
 
 
 @hookimpl
@@ -163,6 +168,20 @@ def kam_register_rules(register: Callable[..., None]) -> None:
     register("HC104", "payers-named", check_payers, severity="info",
              summary="Healthcare accounts above regular name their payers.",
              industries=(INDUSTRY,))
+
+
+@hookimpl
+def kam_brief_section(account: Account, org: Org) -> str | None:
+    """What a new manager must know first about a provider: who pays and who bills."""
+    if not serves(org, account, INDUSTRY):
+        return None
+    fields = fields_of(org, account)
+    if fields is None:
+        return None
+    payers = ", ".join(fields.payers) or "none named (HC104)"
+    return (f"### Payers and billing\n\n- Payers: {payers}\n"
+            f"- Billing workflow: {fields.billing_workflow or 'not recorded'}\n"
+            f"- Code sets: {', '.join(fields.code_sets) or '-'}")
 
 
 @hookimpl

@@ -20,12 +20,16 @@ INDUSTRY = "it software"
 
 def fields_of(org: Org, account: Account) -> ITSoftwareAccount | None:
     """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
+    from kamcore_it_software.fields import ITSoftwareAccount
+
+    return org.valid_fields(account, ITSoftwareAccount)
 
 
 def it_accounts(org: Org) -> Iterator[tuple[Account, ITSoftwareAccount]]:
     """Accounts with valid IT/software fields."""
-    yield from org.with_fields(NAMESPACE)  # type: ignore[misc]
+    from kamcore_it_software.fields import ITSoftwareAccount
+
+    yield from org.with_fields(ITSoftwareAccount)
 
 
 def check_renewal_date(org: Org) -> Iterator[Violation]:
@@ -73,9 +77,12 @@ def duties_for(account: Account, org: Org) -> list[Duty]:
     """The IT duties; subscriptions add the renewal."""
     fields = fields_of(org, account)
     rows = list(IT_DUTIES)
+    duties = [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE) for i, t, c, w in rows]
     if fields is not None and fields.contract == "subscription":
-        rows.append(RENEWAL_DUTY)
-    return [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE) for i, t, c, w in rows]
+        i, t, c, w = RENEWAL_DUTY
+        duties.append(Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE,
+                           due=fields.renewal_date))  # the renewal is due on its date
+    return duties
 
 
 # -- hooks ----------------------------------------------------------------------------------
@@ -98,9 +105,10 @@ def kam_register_fields(register: Callable[..., None]) -> None:
 @hookimpl
 def kam_register_metrics(register: Callable[..., None]) -> None:
     register("open_tickets", label="Open tickets", unit="tickets", aggregation="sum",
-             description="Support tickets open at the end of the period.")
-    register("arr", label="ARR", unit="money", aggregation="sum",
-             description="Annual recurring revenue of subscription and support contracts.")
+             periods="last", description="Support tickets open at the end of the period.")
+    register("arr", label="ARR", unit="money", aggregation="sum", periods="last",
+             description="Annual recurring revenue of subscription and support contracts "
+             "(point in time: a year is its last period's ARR, not the sum).")
 
 
 @hookimpl

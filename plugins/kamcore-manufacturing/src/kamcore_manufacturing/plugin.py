@@ -21,12 +21,16 @@ INDUSTRY = "manufacturing"
 
 def fields_of(org: Org, account: Account) -> ManufacturingAccount | None:
     """The account's fields; ``None`` when absent or invalid (KAM140 reports those)."""
-    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
+    from kamcore_manufacturing.fields import ManufacturingAccount
+
+    return org.valid_fields(account, ManufacturingAccount)
 
 
 def manufacturing_accounts(org: Org) -> Iterator[tuple[Account, ManufacturingAccount]]:
     """Accounts with valid manufacturing fields."""
-    yield from org.with_fields(NAMESPACE)  # type: ignore[misc]
+    from kamcore_manufacturing.fields import ManufacturingAccount
+
+    yield from org.with_fields(ManufacturingAccount)
 
 
 def check_named_place(org: Org) -> Iterator[Violation]:
@@ -108,13 +112,16 @@ def kam_register_industries(register: Callable[..., None]) -> None:
 def kam_register_fields(register: Callable[..., None]) -> None:
     from kamcore_manufacturing.fields import ManufacturingAccount
 
-    register(NAMESPACE, account=ManufacturingAccount)
+    register(NAMESPACE, account=ManufacturingAccount,
+             crm={"incoterm": ("Incoterms__c", "Incoterm", "Incoterms"),
+                  "named_place": ("Incoterm_Place__c", "Named Place")})
 
 
 @hookimpl
 def kam_register_metrics(register: Callable[..., None]) -> None:
     register("order_backlog", label="Order backlog", unit="money", aggregation="sum",
-             description="Value of orders received and not yet delivered.")
+             periods="last", description="Value of orders received and not yet delivered "
+             "(point in time: a year's backlog is its last period's, not the sum).")
 
 
 @hookimpl

@@ -21,12 +21,16 @@ INDUSTRY = "retail"
 
 def fields_of(org: Org, account: Account) -> RetailAccount | None:
     """The account's retail fields, or ``None`` when it has none or they are invalid (KAM140)."""
-    return org.valid_fields(account, NAMESPACE)  # type: ignore[return-value]
+    from kamcore_retail.fields import RetailAccount
+
+    return org.valid_fields(account, RetailAccount)
 
 
 def retail_accounts(org: Org) -> Iterator[tuple[Account, RetailAccount]]:
     """Accounts with valid retail fields."""
-    yield from org.with_fields(NAMESPACE)  # type: ignore[misc]
+    from kamcore_retail.fields import RetailAccount
+
+    yield from org.with_fields(RetailAccount)
 
 
 def check_gln(org: Org) -> Iterator[Violation]:
@@ -108,13 +112,15 @@ def kam_register_industries(register: Callable[..., None]) -> None:
 def kam_register_fields(register: Callable[..., None]) -> None:
     from kamcore_retail.fields import RetailAccount
 
-    register(NAMESPACE, account=RetailAccount)
+    register(NAMESPACE, account=RetailAccount,
+             crm={"gln": ("GLN__c", "GLN"), "channels": ("Channels__c", "Sales Channels")})
 
 
 @hookimpl
 def kam_register_metrics(register: Callable[..., None]) -> None:
     register("store_count", label="Stores", unit="stores", aggregation="sum",
-             description="Number of the retailer's physical stores.")
+             periods="last", description="Number of the retailer's physical stores (point in "
+             "time: the latest count in a period range).")
 
 
 @hookimpl
