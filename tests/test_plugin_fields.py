@@ -118,3 +118,16 @@ def test_kam_schema_includes_plugin_fields(pm, kam_cli):
     assert shop["plugin"] == "shop"
     assert set(shop["account"]["properties"]) == {"gln", "channels"}
     assert shop["person"]["required"] == ["badge"]
+
+
+def test_kam130_says_installed_but_not_loaded_for_a_disabled_plugin(kam_pm, tmp_path):
+    pytest.importorskip("kamcore_retail")  # installed by scripts/install-dev.sh
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    (folder / "kam.yaml").write_text("name: T\n")
+    (folder / "accounts.csv").write_text("id,name,tier,retail.gln\nA,A,regular,4006381333931\n")
+    (folder / "people.csv").write_text("id,name,role\nP,P,am\n")
+    (finding,) = [f for f in validate(load(folder, pm=kam_pm)) if f.code == "KAM130"]
+    assert finding.message == ("columns 'retail.*' belong to plugin 'retail', which is "
+                               "installed but not loaded in this run; they are kept as they are")
+    assert "pip install" not in finding.hint and "KAM_DISABLE_PLUGINS" in finding.hint

@@ -334,10 +334,30 @@ def unknown_plugin_columns(tables: WorkspaceTables) -> Iterator[Violation]:
             reported.add(namespace)
             row = rows[0]
             column = next(c for c in columns if table.text(c)[row].is_valid)
-            yield _say(table, row, column, f"columns '{namespace}.*' belong to plugin "
-                       f"{namespace!r}, which is not installed; they are kept as they are",
-                       f"pip install kamcore-{namespace.replace('_', '-')} (or ignore: nothing "
-                       "is dropped on save)")
+            yield _say(table, row, column, *_why_unknown(tables, namespace))
+
+
+def _why_unknown(tables: WorkspaceTables, namespace: str) -> tuple[str, str]:
+    """Why a namespace's columns have no plugin in this run, and what to do: two plugins
+    claim it, its plugin is installed but not loaded, or it is not installed."""
+    contested = (tables.registry.contested.get("fields", {}).get(namespace)
+                 if tables.registry is not None else None)
+    kept = "; they are kept as they are"
+    if contested:
+        plugins = " and ".join(repr(p) for p in sorted(contested))
+        return (f"columns '{namespace}.*' are claimed by plugins {plugins}, so neither checks "
+                f"them{kept}", f"say which wins in kam.yaml: conflicts: {{fields: {{{namespace}: "
+                f"{sorted(contested)[0]}}}}}")
+    from kamcore.plugins import installed_entry_points
+
+    dist = f"kamcore-{namespace.replace('_', '-')}"
+    for ep in installed_entry_points():
+        if ep.name == namespace or (ep.dist is not None and ep.dist.metadata["Name"] == dist):
+            return (f"columns '{namespace}.*' belong to plugin {ep.name!r}, which is installed "
+                    f"but not loaded in this run{kept}", "it is left out by KAM_LOAD_PLUGINS, "
+                    "KAM_DISABLE_PLUGINS or --no-plugins; load it to check them")
+    return (f"columns '{namespace}.*' belong to plugin {namespace!r}, which is not installed"
+            f"{kept}", f"pip install {dist} (or ignore: nothing is dropped on save)")
 
 
 def plugin_fields_valid(tables: WorkspaceTables) -> Iterator[Violation]:
