@@ -63,6 +63,8 @@ class Duty:
             raise ValueError(f"cadence {self.cadence!r} is not one of {', '.join(CADENCES)}")
         if self.due is not None and not isinstance(self.due, dt.date):
             raise ValueError(f"due must be a datetime.date, not {self.due!r}")
-        if isinstance(self.replaces, str) or not all(isinstance(r, str) for r in self.replaces):
-            raise ValueError(f"replaces must be a tuple of duty ids, not {self.replaces!r}")
-        object.__setattr__(self, "replaces", tuple(self.replaces))
+        if self.replaces:  # most duties replace nothing: keep their construction cheap
+            if isinstance(self.replaces, str) or not all(isinstance(r, str)
+                                                         for r in self.replaces):
+                raise ValueError(f"replaces must be a tuple of duty ids, not {self.replaces!r}")
+            object.__setattr__(self, "replaces", tuple(self.replaces))
