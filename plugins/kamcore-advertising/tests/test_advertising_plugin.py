@@ -89,3 +89,15 @@ def test_duties_go_to_the_specialists(build, pm):
     assert rows["advertising.copy"].delegate == "COPY"
     assert rows["advertising.seo"].delegate == "SEO"
     assert rows["advertising.usability"].done_by == "manager (no usability staff)"
+
+
+def test_the_media_plan_export_format(pm, kam_cli, org_builder, tmp_path):
+    folder = (org_builder().person("AM1")
+              .account("AD1", manager="AM1", industry="Advertising",
+                       advertising={"campaigns": "=Brand;Spring", "channels": "search",
+                                    "billing_model": "cpc", "rate": 0.4})
+              .account("X1", manager="AM1").write(tmp_path / "org"))
+    result = kam_cli.invoke("export", str(folder), "--format", "media_plan")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ("id,name,campaigns,channels,billing_model,monthly_budget\n"
+                             "AD1,AD1,'=Brand;Spring,search,cpc,\n")

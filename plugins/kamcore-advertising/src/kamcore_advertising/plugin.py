@@ -12,6 +12,7 @@ from kamcore import Duty, Violation, hookimpl, serves
 
 if TYPE_CHECKING:
     from kamcore import Account, Org
+    from kamcore.workspace.tables import WorkspaceTables
     from kamcore_advertising.fields import AdvertisingAccount
 
 NAMESPACE = "advertising"
@@ -101,7 +102,9 @@ def kam_register_industries(register: Callable[..., None]) -> None:
 def kam_register_fields(register: Callable[..., None]) -> None:
     from kamcore_advertising.fields import AdvertisingAccount
 
-    register(NAMESPACE, account=AdvertisingAccount)
+    register(NAMESPACE, account=AdvertisingAccount,
+             crm={"billing_model": ("Billing_Model__c", "Billing Model"),
+                  "monthly_budget": ("Monthly_Budget__c", "Monthly Budget")})
 
 
 @hookimpl
@@ -129,3 +132,26 @@ def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
         return None
     return [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE)
             for i, t, c, w in ADVERTISING_DUTIES]
+
+
+def media_plan(tables: WorkspaceTables) -> str:
+    """``kam export ORG --format media_plan``: each advertiser's campaigns, channels and
+    budget, as CSV for the media team (formula cells neutralised)."""
+    from kamcore.commands import render_csv
+
+    accounts = tables.accounts
+    ids = accounts.ids.to_pylist()
+    names = accounts.text("name").to_pylist()
+    wanted = ("campaigns", "channels", "billing_model", "monthly_budget")
+    columns = {name: accounts.column(f"{NAMESPACE}.{name}") for name in wanted}
+    values = {name: col.to_pylist() if col is not None else [None] * len(ids)
+              for name, col in columns.items()}
+    rows = [{"id": ids[i], "name": names[i], **{n: values[n][i] for n in wanted}}
+            for i in range(len(ids)) if any(values[n][i] for n in wanted)]
+    return render_csv(rows, ("id", "name", *wanted))
+
+
+@hookimpl
+def kam_register_exporters(register: Callable[..., None]) -> None:
+    register("media_plan", media_plan, description="Campaigns, channels and budget per "
+             "advertiser (CSV)")
