@@ -14,7 +14,16 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from kamcore.hookspecs import HOOK_API_VERSION, hookimpl
+from kamcore.hookspecs import (
+    HOOK_API_VERSION,
+    RegisterExporter,
+    RegisterFields,
+    RegisterIndustry,
+    RegisterMetric,
+    RegisterRule,
+    RegisterSettings,
+    hookimpl,
+)
 
 __version__ = "0.1.0"
 
@@ -69,6 +78,12 @@ __all__ = [
     "PluginConflict",
     "PluginError",
     "RecordErrors",
+    "RegisterExporter",
+    "RegisterFields",
+    "RegisterIndustry",
+    "RegisterMetric",
+    "RegisterRule",
+    "RegisterSettings",
     "Registry",
     "Role",
     "SemicolonList",

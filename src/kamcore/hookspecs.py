@@ -19,13 +19,14 @@ The user-facing reference with examples is ``docs/hooks.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
 if TYPE_CHECKING:
     import click
+    from pydantic import BaseModel
 
     from kamcore.models import Account, Duty
     from kamcore.org import Org
@@ -41,12 +42,62 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 # -------------------------------------------------------------------------------------------------
+# The ``register`` callables, typed: annotate a hook's argument with one of these
+# (``def kam_register_metrics(register: RegisterMetric) -> None``) and mypy checks the calls.
+# -------------------------------------------------------------------------------------------------
+
+
+class RegisterSettings(Protocol):
+    """``register`` of :func:`kam_register_settings`."""
+
+    def __call__(self, model: type[BaseModel], /) -> None: ...
+
+
+class RegisterIndustry(Protocol):
+    """``register`` of :func:`kam_register_industries`."""
+
+    def __call__(self, name: str, /, *, aliases: Iterable[str] = (),
+                 description: str = "") -> None: ...
+
+
+class RegisterFields(Protocol):
+    """``register`` of :func:`kam_register_fields`."""
+
+    def __call__(self, namespace: str, /, *, account: type[BaseModel] | None = None,
+                 person: type[BaseModel] | None = None,
+                 crm: Mapping[str, Iterable[str] | str] | None = None) -> None: ...
+
+
+class RegisterMetric(Protocol):
+    """``register`` of :func:`kam_register_metrics`."""
+
+    def __call__(self, name: str, /, *, label: str = "", unit: str = "",
+                 aggregation: str = "sum", weight: str | None = None, description: str = "",
+                 periods: str | None = None) -> None: ...
+
+
+class RegisterRule(Protocol):
+    """``register`` of :func:`kam_register_rules`."""
+
+    def __call__(self, code: str, name: str, check: Callable[[Any], Iterable[Any]], /, *,
+                 severity: str = "error", summary: str = "", form: str = "org",
+                 fields: Iterable[str] = (), industries: Iterable[str] = ()) -> None: ...
+
+
+class RegisterExporter(Protocol):
+    """``register`` of :func:`kam_register_exporters`."""
+
+    def __call__(self, name: str, render: Callable[[Any], str | bytes], /, *,
+                 description: str = "") -> None: ...
+
+
+# -------------------------------------------------------------------------------------------------
 # Declarations: called once per plugin manager, when kamcore first needs the registry.
 # -------------------------------------------------------------------------------------------------
 
 
 @hookspec
-def kam_register_settings(register: Callable[..., None]) -> None:
+def kam_register_settings(register: RegisterSettings) -> None:
     """Declare the pydantic model of this plugin's settings (``plugins.<name>:`` in kam.yaml).
 
     Called once when the registry is built. kamcore validates the section when it reads a
@@ -72,7 +123,7 @@ def kam_register_settings(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def kam_register_industries(register: Callable[..., None]) -> None:
+def kam_register_industries(register: RegisterIndustry) -> None:
     """Declare the industries this plugin serves.
 
     Called once when the registry is built. An account belongs to an industry when its
@@ -96,7 +147,7 @@ def kam_register_industries(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def kam_register_fields(register: Callable[..., None]) -> None:
+def kam_register_fields(register: RegisterFields) -> None:
     """Declare the plugin's own fields on accounts and people, as pydantic models.
 
     Called once when the registry is built. The fields live under the namespace: CSV columns
@@ -128,7 +179,7 @@ def kam_register_fields(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def kam_register_metrics(register: Callable[..., None]) -> None:
+def kam_register_metrics(register: RegisterMetric) -> None:
     """Declare metrics: name, unit and how they aggregate up the trees.
 
     Called once when the registry is built. A metric's per-account value comes from the
@@ -158,7 +209,7 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def kam_register_rules(register: Callable[..., None]) -> None:
+def kam_register_rules(register: RegisterRule) -> None:
     """Declare validation rules.
 
     Called once when the registry is built. ``check(org)`` is called by ``kam validate`` and
@@ -195,7 +246,7 @@ def kam_register_rules(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def kam_register_exporters(register: Callable[..., None]) -> None:
+def kam_register_exporters(register: RegisterExporter) -> None:
     """Add export formats: ``kam export ORG --format NAME``.
 
     Called once when the registry is built. ``render(tables)`` gets the reader's
@@ -315,6 +366,8 @@ def all_spec_names() -> list[str]:
             if name.startswith("kam_") and callable(value)]
 
 
-__all__ = ["HOOK_API_VERSION", "PROJECT", "all_spec_names", "hookimpl", "hookspec"]
+__all__ = ["HOOK_API_VERSION", "PROJECT", "RegisterExporter", "RegisterFields", "RegisterIndustry",
+           "RegisterMetric", "RegisterRule", "RegisterSettings", "all_spec_names", "hookimpl",
+           "hookspec"]
 
 

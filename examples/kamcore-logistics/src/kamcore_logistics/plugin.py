@@ -6,12 +6,21 @@ when kamcore's internals change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import click
 
-from kamcore import Duty, Violation, hookimpl, serves
+from kamcore import (
+    Duty,
+    RegisterFields,
+    RegisterIndustry,
+    RegisterMetric,
+    RegisterRule,
+    Violation,
+    hookimpl,
+    serves,
+)
 
 if TYPE_CHECKING:
     from kamcore import Account, Org
@@ -116,27 +125,27 @@ HAZMAT_DUTY = ("logistics.hazmat", "Check the dangerous-goods paperwork", "month
 
 
 @hookimpl
-def kam_register_industries(register: Callable[..., None]) -> None:
+def kam_register_industries(register: RegisterIndustry) -> None:
     register(INDUSTRY, aliases=("freight", "shipping", "transport", "3pl"),
              description="Freight forwarders, carriers and third-party logistics.")
 
 
 @hookimpl
-def kam_register_fields(register: Callable[..., None]) -> None:
+def kam_register_fields(register: RegisterFields) -> None:
     from kamcore_logistics.fields import LogisticsAccount
 
     register(NAMESPACE, account=LogisticsAccount)
 
 
 @hookimpl
-def kam_register_metrics(register: Callable[..., None]) -> None:
+def kam_register_metrics(register: RegisterMetric) -> None:
     register("shipments", label="Shipments", unit="shipments", aggregation="sum")
     register("on_time_rate", label="On-time rate", unit="ratio", aggregation="wmean",
              weight="shipments", description="Share of shipments delivered within the SLA.")
 
 
 @hookimpl
-def kam_register_rules(register: Callable[..., None]) -> None:
+def kam_register_rules(register: RegisterRule) -> None:
     register("LOG101", "on-time-rate-range", check_on_time_rate, severity="error",
              summary="The on-time rate is between 0 and 1.", form="tables")
     register("LOG102", "hazmat-carrier", check_hazmat_carrier, severity="warning",

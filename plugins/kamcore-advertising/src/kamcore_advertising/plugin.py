@@ -5,10 +5,20 @@ Plain functions first; the hook implementations kamcore calls are at the bottom.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kamcore import Duty, Violation, hookimpl, serves
+from kamcore import (
+    Duty,
+    RegisterExporter,
+    RegisterFields,
+    RegisterIndustry,
+    RegisterMetric,
+    RegisterRule,
+    Violation,
+    hookimpl,
+    serves,
+)
 
 if TYPE_CHECKING:
     from kamcore import Account, Org
@@ -93,13 +103,13 @@ ADVERTISING_DUTIES: tuple[tuple[str, str, str, str], ...] = (
 
 
 @hookimpl
-def kam_register_industries(register: Callable[..., None]) -> None:
+def kam_register_industries(register: RegisterIndustry) -> None:
     register(INDUSTRY, aliases=("ads", "advertiser", "advertisers", "media", "marketing"),
              description="Businesses that buy, or may buy, advertising.")
 
 
 @hookimpl
-def kam_register_fields(register: Callable[..., None]) -> None:
+def kam_register_fields(register: RegisterFields) -> None:
     from kamcore_advertising.fields import AdvertisingAccount
 
     register(NAMESPACE, account=AdvertisingAccount,
@@ -108,13 +118,13 @@ def kam_register_fields(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def kam_register_metrics(register: Callable[..., None]) -> None:
+def kam_register_metrics(register: RegisterMetric) -> None:
     register("ad_spend", label="Ad spend", unit="money", aggregation="sum",
              description="The client's advertising spend in the month.")
 
 
 @hookimpl
-def kam_register_rules(register: Callable[..., None]) -> None:
+def kam_register_rules(register: RegisterRule) -> None:
     register("ADV101", "billing-rate", check_rate, severity="error",
              summary="A billing model comes with its rate.",
              fields=(NAMESPACE,))
@@ -152,6 +162,6 @@ def media_plan(tables: WorkspaceTables) -> str:
 
 
 @hookimpl
-def kam_register_exporters(register: Callable[..., None]) -> None:
+def kam_register_exporters(register: RegisterExporter) -> None:
     register("media_plan", media_plan, description="Campaigns, channels and budget per "
              "advertiser (CSV)")

@@ -5,10 +5,20 @@ Plain functions first; the hook implementations kamcore calls are at the bottom.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kamcore import Duty, Violation, hookimpl, serves
+from kamcore import (
+    Duty,
+    RegisterFields,
+    RegisterIndustry,
+    RegisterMetric,
+    RegisterRule,
+    RegisterSettings,
+    Violation,
+    hookimpl,
+    serves,
+)
 
 if TYPE_CHECKING:
     from kamcore import Account, Org, Plan
@@ -81,27 +91,27 @@ GOVERNMENT_DUTIES: tuple[tuple[str, str, str, str], ...] = (
 
 
 @hookimpl
-def kam_register_industries(register: Callable[..., None]) -> None:
+def kam_register_industries(register: RegisterIndustry) -> None:
     register(INDUSTRY, aliases=("public sector", "public administration", "gov", "govt",
                                 "agency"),
              description="Public bodies: budgets, negotiations and contractors.")
 
 
 @hookimpl
-def kam_register_fields(register: Callable[..., None]) -> None:
+def kam_register_fields(register: RegisterFields) -> None:
     from kamcore_government.fields import GovernmentAccount
 
     register(NAMESPACE, account=GovernmentAccount)
 
 
 @hookimpl
-def kam_register_metrics(register: Callable[..., None]) -> None:
+def kam_register_metrics(register: RegisterMetric) -> None:
     register("contract_value", label="Contract value", unit="money", aggregation="sum",
              description="Value of the public contracts held with the body.")
 
 
 @hookimpl
-def kam_register_rules(register: Callable[..., None]) -> None:
+def kam_register_rules(register: RegisterRule) -> None:
     register("GOV101", "within-budget", check_budget, severity="error",
              summary="Contract value stays within the budget ceiling.",
              fields=(NAMESPACE,))
@@ -153,12 +163,12 @@ def check_handover_of_contracts(plan: Plan) -> Iterator[Violation]:
 
 
 @hookimpl
-def kam_register_settings(register: Callable[..., None]) -> None:
+def kam_register_settings(register: RegisterSettings) -> None:
     register(_settings_model())
 
 
 @hookimpl(specname="kam_register_rules")
-def register_change_checks(register: Callable[..., None]) -> None:
+def register_change_checks(register: RegisterRule) -> None:
     register("GOV901", "contract-handover-notice", check_handover_of_contracts,
              severity="warning", form="plan",
              summary="A public contract changing hands is announced to the authority.")

@@ -5,10 +5,20 @@ Plain functions first; the hook implementations kamcore calls are at the bottom.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kamcore import Duty, Tier, Violation, hookimpl, serves
+from kamcore import (
+    Duty,
+    RegisterFields,
+    RegisterIndustry,
+    RegisterMetric,
+    RegisterRule,
+    Tier,
+    Violation,
+    hookimpl,
+    serves,
+)
 from kamcore_healthcare.checks import npi_problem
 
 if TYPE_CHECKING:
@@ -130,14 +140,14 @@ HEALTHCARE_DUTIES: tuple[tuple[str, str, str, str], ...] = (
 
 
 @hookimpl
-def kam_register_industries(register: Callable[..., None]) -> None:
+def kam_register_industries(register: RegisterIndustry) -> None:
     register(INDUSTRY, aliases=("health care", "health", "hospital", "hospitals", "clinic",
                                 "medical"),
              description="Hospitals, clinics and practices: coverage, billing and coding.")
 
 
 @hookimpl
-def kam_register_fields(register: Callable[..., None]) -> None:
+def kam_register_fields(register: RegisterFields) -> None:
     from kamcore_healthcare.fields import HealthcareAccount, HealthcarePerson
 
     # Salesforce custom fields (and plain CSV headers) map straight to these on import
@@ -147,7 +157,7 @@ def kam_register_fields(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def kam_register_metrics(register: Callable[..., None]) -> None:
+def kam_register_metrics(register: RegisterMetric) -> None:
     register("claims", label="Claims", unit="claims", aggregation="sum",
              description="Insurance claims submitted for the provider in the period.")
     register("claim_denial_rate", label="Claim denial rate", unit="ratio",
@@ -156,7 +166,7 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def kam_register_rules(register: Callable[..., None]) -> None:
+def kam_register_rules(register: RegisterRule) -> None:
     register("HC101", "npi-check-digit", check_npi, severity="error",
              summary="An NPI has a valid Luhn check digit (80840 prefix).",
              fields=(NAMESPACE,))

@@ -5,10 +5,19 @@ Plain functions first; the hook implementations kamcore calls are at the bottom.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kamcore import Duty, Violation, hookimpl, serves
+from kamcore import (
+    Duty,
+    RegisterFields,
+    RegisterIndustry,
+    RegisterMetric,
+    RegisterRule,
+    Violation,
+    hookimpl,
+    serves,
+)
 
 if TYPE_CHECKING:
     from kamcore import Account, Org
@@ -89,21 +98,21 @@ def duties_for(account: Account, org: Org) -> list[Duty]:
 
 
 @hookimpl
-def kam_register_industries(register: Callable[..., None]) -> None:
+def kam_register_industries(register: RegisterIndustry) -> None:
     register(INDUSTRY, aliases=("it", "software", "saas", "it services",
                                 "information technology"),
              description="Software and IT services clients.")
 
 
 @hookimpl
-def kam_register_fields(register: Callable[..., None]) -> None:
+def kam_register_fields(register: RegisterFields) -> None:
     from kamcore_it_software.fields import ITSoftwareAccount
 
     register(NAMESPACE, account=ITSoftwareAccount)
 
 
 @hookimpl
-def kam_register_metrics(register: Callable[..., None]) -> None:
+def kam_register_metrics(register: RegisterMetric) -> None:
     register("open_tickets", label="Open tickets", unit="tickets", aggregation="sum",
              periods="last", description="Support tickets open at the end of the period.")
     register("arr", label="ARR", unit="money", aggregation="sum", periods="last",
@@ -112,7 +121,7 @@ def kam_register_metrics(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def kam_register_rules(register: Callable[..., None]) -> None:
+def kam_register_rules(register: RegisterRule) -> None:
     register("ITS101", "subscription-renewal-date", check_renewal_date, severity="warning",
              summary="A subscription has a renewal date.",
              fields=(NAMESPACE,))

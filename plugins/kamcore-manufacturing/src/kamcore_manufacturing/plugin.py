@@ -5,10 +5,19 @@ Plain functions first; the hook implementations kamcore calls are at the bottom.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kamcore import Duty, Violation, hookimpl, serves
+from kamcore import (
+    Duty,
+    RegisterFields,
+    RegisterIndustry,
+    RegisterMetric,
+    RegisterRule,
+    Violation,
+    hookimpl,
+    serves,
+)
 from kamcore_manufacturing.incoterms import ANY_MODE_INSTEAD, INCOTERMS_2020, SEA_ONLY, WATERBORNE
 
 if TYPE_CHECKING:
@@ -102,14 +111,14 @@ def duties_for(account: Account, org: Org) -> list[Duty]:
 
 
 @hookimpl
-def kam_register_industries(register: Callable[..., None]) -> None:
+def kam_register_industries(register: RegisterIndustry) -> None:
     register(INDUSTRY, aliases=("manufacturer", "manufacturers", "industrial", "production",
                                 "factory"),
              description="Manufacturers, seen from the supplier or the client side.")
 
 
 @hookimpl
-def kam_register_fields(register: Callable[..., None]) -> None:
+def kam_register_fields(register: RegisterFields) -> None:
     from kamcore_manufacturing.fields import ManufacturingAccount
 
     register(NAMESPACE, account=ManufacturingAccount,
@@ -118,14 +127,14 @@ def kam_register_fields(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def kam_register_metrics(register: Callable[..., None]) -> None:
+def kam_register_metrics(register: RegisterMetric) -> None:
     register("order_backlog", label="Order backlog", unit="money", aggregation="sum",
              periods="last", description="Value of orders received and not yet delivered "
              "(point in time: a year's backlog is its last period's, not the sum).")
 
 
 @hookimpl
-def kam_register_rules(register: Callable[..., None]) -> None:
+def kam_register_rules(register: RegisterRule) -> None:
     register("MFG101", "incoterm-named-place", check_named_place, severity="error",
              summary="An Incoterm names its place.",
              fields=(NAMESPACE,))

@@ -5,10 +5,19 @@ Plain functions first; the hook implementations kamcore calls are at the bottom.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kamcore import Duty, Violation, hookimpl, serves
+from kamcore import (
+    Duty,
+    RegisterFields,
+    RegisterIndustry,
+    RegisterMetric,
+    RegisterRule,
+    Violation,
+    hookimpl,
+    serves,
+)
 from kamcore_retail.checks import gln_problem
 
 if TYPE_CHECKING:
@@ -101,7 +110,7 @@ def duties_for(account: Account, org: Org) -> list[Duty]:
 
 
 @hookimpl
-def kam_register_industries(register: Callable[..., None]) -> None:
+def kam_register_industries(register: RegisterIndustry) -> None:
     register(INDUSTRY, aliases=("retailer", "retailers", "retail trade", "stores",
                                 "e-commerce", "ecommerce"),
              description="Producers and wholesalers selling through retailers, online or in "
@@ -109,7 +118,7 @@ def kam_register_industries(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def kam_register_fields(register: Callable[..., None]) -> None:
+def kam_register_fields(register: RegisterFields) -> None:
     from kamcore_retail.fields import RetailAccount
 
     register(NAMESPACE, account=RetailAccount,
@@ -117,14 +126,14 @@ def kam_register_fields(register: Callable[..., None]) -> None:
 
 
 @hookimpl
-def kam_register_metrics(register: Callable[..., None]) -> None:
+def kam_register_metrics(register: RegisterMetric) -> None:
     register("store_count", label="Stores", unit="stores", aggregation="sum",
              periods="last", description="Number of the retailer's physical stores (point in "
              "time: the latest count in a period range).")
 
 
 @hookimpl
-def kam_register_rules(register: Callable[..., None]) -> None:
+def kam_register_rules(register: RegisterRule) -> None:
     register("RTL101", "gln-check-digit", check_gln, severity="error",
              summary="A retailer's GLN has a valid GS1 check digit.",
              fields=(NAMESPACE,))
