@@ -96,3 +96,56 @@ def test_a_failing_export_format_names_its_plugin(kam_pm, kam_cli, org_builder, 
     assert "plugin 'broken' in hook kam_register_exporters: export format 'broken': " \
         "ZeroDivisionError" in result.output
     assert not (tmp_path / "out.txt").exists()
+
+
+def read_billing(source):
+    """A billing system's export: semicolon-separated, its own column names."""
+    from pathlib import Path
+
+    lines = Path(source).read_text().splitlines()
+    return "".join(line.replace(";", ",") + "\n" for line in lines)
+
+
+class BillingSystem:
+    @hookimpl
+    def kam_register_importers(self, register):
+        register("billing_system", read_billing, description="A billing system's export.",
+                 mapping={"id": "CustomerNo", "name": "Customer", "parent": "Group",
+                          "metrics": {"revenue": "Billed"}, "telecom.sla_tier": "Tier"})
+
+    @hookimpl
+    def kam_register_fields(self, register):
+        register("telecom", account=TelecomAccount)
+
+
+def test_hook_kam_register_importers(kam_pm, kam_cli, tmp_path):
+    kam_pm.register(BillingSystem(), name="billing")
+    (tmp_path / "export.txt").write_text("CustomerNo;Customer;Group;Billed;Tier\n"
+                                         "G1;Globex;;100;gold\nG2;Globex DE;G1;40;\n")
+    help_text = kam_cli.invoke("import", "--help").output
+    assert "billing_system" in help_text
+    result = kam_cli.invoke("import", "billing_system", str(tmp_path / "export.txt"), "-o",
+                            str(tmp_path / "org"))
+    assert result.exit_code == 0, result.output
+    org = kamcore.load(tmp_path / "org", pm=kam_pm)
+    assert org.accounts["G2"].parent == "G1" and org.accounts["G1"].metrics["revenue"] == 100
+    assert org.accounts["G1"].ext == {"telecom": {"sla_tier": "gold"}}
+    assert (tmp_path / "org" / "import-report.md").exists()
+
+
+class BrokenSource:
+    @hookimpl
+    def kam_register_importers(self, register):
+        def convert(source):
+            raise SystemExit(4)
+
+        register("broken_source", convert, mapping={"name": "Name"})
+
+
+def test_a_failing_import_source_names_its_plugin(kam_pm, kam_cli, tmp_path):
+    kam_pm.register(BrokenSource(), name="brokensrc")
+    result = kam_cli.invoke("import", "broken_source", "x", "-o", str(tmp_path / "org"))
+    assert result.exit_code == 3
+    assert "plugin 'brokensrc' in hook kam_register_importers: import source " \
+        "'broken_source': SystemExit(4)" in result.output
+    assert not (tmp_path / "org").exists()

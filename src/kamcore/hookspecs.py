@@ -84,6 +84,13 @@ class RegisterRule(Protocol):
                  fields: Iterable[str] = (), industries: Iterable[str] = ()) -> None: ...
 
 
+class RegisterImporter(Protocol):
+    """``register`` of :func:`kam_register_importers`."""
+
+    def __call__(self, name: str, convert: Callable[[str], str], /, *,
+                 mapping: Mapping[str, Any], description: str = "") -> None: ...
+
+
 class RegisterExporter(Protocol):
     """``register`` of :func:`kam_register_exporters`."""
 
@@ -270,6 +277,35 @@ def kam_register_exporters(register: RegisterExporter) -> None:
     """
 
 
+@hookspec
+def kam_register_importers(register: RegisterImporter) -> None:
+    """Add an import source: ``kam import NAME SOURCE -o ORGDIR``.
+
+    Called once when the registry is built. ``convert(source)`` reads the source (a file, a
+    folder, a URL: whatever the plugin takes) and returns the accounts as CSV text with a
+    header; ``mapping`` is the ``accounts:`` section of a map file for those columns (``id``,
+    ``name``, ``parent``, ``metrics``, ``<namespace>.<field>``...). kamcore runs its one import
+    engine on it, with the same report and options as ``kam import csv``; ``--map FILE``
+    replaces the plugin's mapping. A convert that raises or returns something else is an error
+    naming the plugin (exit 3); nothing is written.
+
+    Results: every plugin is called (not firstresult); a name two plugins declare is used by
+    neither until kam.yaml's ``conflicts: {importers: ...}`` picks one.
+
+    :param register: ``register(name, convert, *, mapping, description="")``.
+    :returns: nothing; results are collected through ``register``.
+
+    Example::
+
+        @hookimpl
+        def kam_register_importers(register):
+            register("billing_system", read_billing_export,
+                     mapping={"id": "CustomerNo", "name": "Customer", "parent": "Group"})
+
+    .. versionadded:: 1.0
+    """
+
+
 # -------------------------------------------------------------------------------------------------
 # Per-account questions: called while commands run.
 # -------------------------------------------------------------------------------------------------
@@ -366,8 +402,8 @@ def all_spec_names() -> list[str]:
             if name.startswith("kam_") and callable(value)]
 
 
-__all__ = ["HOOK_API_VERSION", "PROJECT", "RegisterExporter", "RegisterFields", "RegisterIndustry",
-           "RegisterMetric", "RegisterRule", "RegisterSettings", "all_spec_names", "hookimpl",
-           "hookspec"]
+__all__ = ["HOOK_API_VERSION", "PROJECT", "RegisterExporter", "RegisterFields", "RegisterImporter",
+           "RegisterIndustry", "RegisterMetric", "RegisterRule", "RegisterSettings",
+           "all_spec_names", "hookimpl", "hookspec"]
 
 

@@ -46,6 +46,18 @@ class ExporterDef:
 
 
 @dataclass(frozen=True)
+class ImporterDef:
+    """A plugin's ``kam import NAME SOURCE``: ``convert(source)`` gives an accounts CSV that
+    ``mapping`` (an ``accounts:`` section of a map file) describes."""
+
+    name: str
+    convert: Callable[[str], str]
+    mapping: Mapping[str, Any]
+    description: str
+    plugin: str
+
+
+@dataclass(frozen=True)
 class FieldSet:
     """A plugin's field models; values live under ``namespace`` in ``Account.ext``."""
 
@@ -95,6 +107,7 @@ class Registry:
     metrics: dict[str, MetricDef] = field(default_factory=dict)
     rules: dict[str, RuleDef] = field(default_factory=dict)
     exporters: dict[str, ExporterDef] = field(default_factory=dict)
+    importers: dict[str, ImporterDef] = field(default_factory=dict)
     #: Plugins that failed while declaring; shown by ``kam validate`` and ``kam plugins``.
     problems: list[PluginError] = field(default_factory=list)
     #: The name of every registered plugin (for kam.yaml's did-you-mean).
@@ -127,7 +140,8 @@ class Registry:
         settled = dataclasses.replace(
             self, industries=dict(self.industries), fields=dict(self.fields),
             metrics=dict(self.metrics), rules=dict(self.rules),
-            exporters=dict(self.exporters), _industry_index=dict(self._industry_index))
+            exporters=dict(self.exporters), importers=dict(self.importers),
+            _industry_index=dict(self._industry_index))
         done: set[tuple[str, str]] = set()
         for kind, picks in choices.items():
             for name, plugin in picks.items():
@@ -162,7 +176,7 @@ def normalize_name(value: str) -> str:
 #: message names one of them.
 CONFLICT_KINDS = {"industries": "industry", "aliases": "industry alias",
                   "fields": "field namespace", "metrics": "metric", "rules": "rule code",
-                  "exporters": "export format"}
+                  "exporters": "export format", "importers": "import source"}
 
 
 def _both(rivals: Mapping[str, object]) -> str:
@@ -287,6 +301,24 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                               plugin=current["plugin"])
         claim("exporters", name, ExporterDef(name, render, description, current["plugin"]))
 
+    def register_importer(name: str, convert: Callable[[str], str], *,
+                          mapping: Mapping[str, Any], description: str = "") -> None:
+        from kamcore.importers.mapping import AccountMap
+
+        if not _NAMESPACE.match(name) or not callable(convert):
+            raise PluginError(f"import source {name!r}: the name must be lower_snake_case and "
+                              "convert callable", plugin=current["plugin"])
+        if name in ("salesforce", "hubspot", "csv", "facts"):
+            raise PluginError(f"import source {name!r} is built in; choose another name",
+                              plugin=current["plugin"])
+        try:
+            AccountMap.model_validate(dict(mapping))
+        except (ValidationError, TypeError, ValueError) as exc:
+            raise PluginError(f"import source {name!r}: mapping is not an accounts map: {exc}",
+                              plugin=current["plugin"]) from None
+        claim("importers", name, ImporterDef(name, convert, dict(mapping), description,
+                                             current["plugin"]))
+
     def register_settings(model: type[BaseModel]) -> None:
         plugin = current["plugin"]
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
@@ -310,7 +342,8 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                            ("kam_register_fields", register_fields),
                            ("kam_register_metrics", register_metric),
                            ("kam_register_rules", register_rule),
-                           ("kam_register_exporters", register_exporter)):
+                           ("kam_register_exporters", register_exporter),
+                           ("kam_register_importers", register_importer)):
         call_hook(pm, hook, problems=reg.problems, begin=begin, rollback=rollback,
                   register=register)
     _index_industries(reg)
@@ -399,15 +432,16 @@ def _alias_owner(reg: Registry, industry: str) -> str | None:
 
 def _snapshot(reg: Registry) -> tuple[Any, ...]:
     return (dict(reg.industries), dict(reg.fields), dict(reg.metrics), dict(reg.rules),
-            dict(reg.exporters), dict(reg._industry_index), dict(reg.settings),
+            dict(reg.exporters), dict(reg.importers), dict(reg._industry_index),
+            dict(reg.settings),
             {kind: {name: dict(rivals) for name, rivals in names.items()}
              for kind, names in reg.contested.items()})
 
 
 def _restore(reg: Registry, snap: tuple[Any, ...]) -> None:
     """A plugin that fails half-way leaves nothing behind: all or none of its declarations."""
-    (reg.industries, reg.fields, reg.metrics, reg.rules, reg.exporters, reg._industry_index,
-     reg.settings, reg.contested) = snap
+    (reg.industries, reg.fields, reg.metrics, reg.rules, reg.exporters, reg.importers,
+     reg._industry_index, reg.settings, reg.contested) = snap
 
 
 def registry_for(pm: pluggy.PluginManager) -> Registry:

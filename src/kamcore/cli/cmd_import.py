@@ -110,7 +110,73 @@ def _role_map(path: str | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-@click.group(name="import", invoke_without_command=True)
+class ImportGroup(click.Group):
+    """``kam import``: the built-in sources, then each plugin's (``kam_register_importers``),
+    looked up by name when no built-in matches."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *sorted(_plugin_importers(ctx))]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        importer = _plugin_importers(ctx).get(cmd_name)
+        return _plugin_import_command(importer) if importer is not None else None
+
+
+def _plugin_importers(ctx: click.Context) -> dict[str, Any]:
+    from kamcore.cli.context import KamContext
+
+    kam = ctx.find_object(KamContext)
+    return dict(kam.registry.importers) if kam is not None else {}
+
+
+def _plugin_import_command(importer: Any) -> click.Command:
+    """``kam import NAME SOURCE -o ORGDIR``: the plugin turns SOURCE into an accounts CSV,
+    which the one import engine maps with the plugin's mapping (or ``--map``)."""
+
+    @click.command(name=importer.name, help=(importer.description or
+                                             f"Import from {importer.name} (plugin "
+                                             f"{importer.plugin!r}).") + "\n\nSOURCE is "
+                   "what the plugin reads (a file, a folder, a URL).")
+    @click.argument("source")
+    @click.option("--map", "map_file", type=click.Path(dir_okay=False), metavar="MAP.yaml",
+                  help="Column mapping instead of the plugin's.")
+    @common_options
+    @click.pass_obj
+    def run(kam: Any, source: str, map_file: str | None, **kwargs: Any) -> None:
+        import tempfile
+        from pathlib import Path
+
+        from kamcore.errors import PluginError
+        from kamcore.hookcall import describe_fault
+        from kamcore.importers import import_csv
+        from kamcore.importers.mapping import ImportMap, read_map
+
+        _need_output(kwargs)
+        try:
+            text = importer.convert(source)
+        except BaseException as exc:  # SystemExit too: the plugin's fault; Ctrl-C goes through
+            raise PluginError(f"import source {importer.name!r}: {describe_fault(exc)}",
+                              plugin=importer.plugin, hook="kam_register_importers") from None
+        if not isinstance(text, str):
+            raise PluginError(f"import source {importer.name!r} returned "
+                              f"{type(text).__name__}, expected CSV text",
+                              plugin=importer.plugin, hook="kam_register_importers")
+        imap = (read_map(map_file) if map_file
+                else ImportMap.model_validate({"accounts": dict(importer.mapping)}))
+        with tempfile.TemporaryDirectory(prefix="kam-import-") as folder:
+            path = Path(folder) / f"{importer.name}.csv"
+            path.write_text(text, encoding="utf-8")
+            result = import_csv(str(path), imap, options=_options(kwargs),
+                                registry=kam.registry)
+        _finish(result, kwargs)
+
+    return run
+
+
+@click.group(name="import", cls=ImportGroup, invoke_without_command=True)
 @click.option("--suggest-map", "suggest", metavar="ACCOUNTS.csv",
               type=click.Path(dir_okay=False),
               help="Print a mapping file drafted from this CSV's headers and exit.")
