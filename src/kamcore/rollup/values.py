@@ -32,11 +32,12 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
+    from kamcore.errors import MissingRate
     from kamcore.models import MetricDef
     from kamcore.registry import Registry
     from kamcore.rollup.columnar import Columns
     from kamcore.rollup.facts import Facts
-    from kamcore.rollup.fx import FxTable, MissingRate
+    from kamcore.rollup.fx import FxTable
 
     #: Told of each missing FX rate and the first account row that needs it.
     MissingRateFn = Callable[[MissingRate, int], None]
@@ -221,7 +222,7 @@ def _currency_codes(accounts: Columns) -> tuple[np.ndarray, list[str | None]]:
 
 def _rate(inputs: Inputs, currency: str | None, period: Period | None, row: int,
           missing_rate: MissingRateFn | None) -> float:
-    from kamcore.rollup.fx import MissingRate
+    from kamcore.errors import MissingRate
 
     if missing_rate is None:
         return inputs.fx.rate(currency, period, needed_by=partial(_who, inputs, row))
