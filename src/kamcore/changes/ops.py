@@ -9,13 +9,42 @@ plan adds, and ``apply`` refuses those that add errors unless forced.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from kamcore.changes.plan import Plan, make_plan
+from kamcore.changes.plan import Plan, Unplaced, make_plan
 from kamcore.changes.spread import spread_book
 from kamcore.errors import ChangeRefused, KamError
-from kamcore.models import Person
+from kamcore.models import Account, Person, Tier
 from kamcore.org import Org, OrgSource
+
+
+@dataclass
+class Step:
+    """What one change does to the records, before any validation: the records it rewrites.
+
+    The single-change functions below wrap a step into a :class:`Plan` (validated before and
+    after); a plan file (:mod:`kamcore.changes.batch`) applies one step per line to a working
+    copy and validates once at the end.
+    """
+
+    op: str
+    args: dict[str, Any]
+    title: str
+    #: Account and person records the step rewrites (or adds), by id.
+    accounts: dict[str, Account] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    unplaced: list[Unplaced] = field(default_factory=list)
+    receivers: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_of(org: Org, step: Step) -> Plan:
+    """The validated plan of one ``step`` on ``org``."""
+    accounts = {**org.accounts, **step.accounts} if step.accounts else None
+    people = {**org.people, **step.people} if step.people else None
+    return make_plan(step.op, step.args, step.title, org, accounts=accounts, people=people,
+                     unplaced=step.unplaced, receivers=step.receivers, notes=step.notes)
 
 
 def move(org: OrgSource, account: str, *, to: str | None) -> Plan:
@@ -34,23 +63,26 @@ def move(org: OrgSource, account: str, *, to: str | None) -> Plan:
     from kamcore.workspace.loader import as_org
 
     org = as_org(org)
+    return plan_of(org, move_step(org, account, to=to))
+
+
+def move_step(org: Org, account: str, *, to: str | None) -> Step:
+    """The records :func:`move` rewrites. :raises: as :func:`move`."""
     record = org.account(account)
+    title = f"move {account} --to {to}" if to else f"move {account} --root"
+    args = {"account": account, "to": to}
     if to == record.parent:
-        return make_plan("move", {"account": account, "to": to},
-                         f"move {account} --to {to}" if to else f"move {account} --root", org)
+        return Step("move", args, title)
     if to is not None:
         org.account(to)
-        if to in org.subtree(account):
+        if account in org.path_to_root(to):
             raise ChangeRefused(f"cannot move {account!r} under {to!r}: {to!r} is "
                                 f"{'the account itself' if to == account else 'below it'}",
                                 hint="move it under an account outside its own subtree")
-    accounts = dict(org.accounts)
-    accounts[account] = record.model_copy(update={"parent": to})
-    size = len(org.subtree(account))
-    notes = [f"{size - 1} account(s) below {account} move with it"] if size > 1 else []
-    title = f"move {account} --to {to}" if to else f"move {account} --root"
-    return make_plan("move", {"account": account, "to": to}, title, org, accounts=accounts,
-                     notes=notes)
+    below = len(org.descendants(account))
+    notes = [f"{below} account(s) below {account} move with it"] if below else []
+    return Step("move", args, title, accounts={account: record.model_copy(update={"parent": to})},
+                notes=notes)
 
 
 def assign(org: OrgSource, account: str, *, manager: str | None) -> Plan:
@@ -61,14 +93,43 @@ def assign(org: OrgSource, account: str, *, manager: str | None) -> Plan:
     from kamcore.workspace.loader import as_org
 
     org = as_org(org)
+    return plan_of(org, assign_step(org, account, manager=manager))
+
+
+def assign_step(org: Org, account: str, *, manager: str | None) -> Step:
+    """The record :func:`assign` rewrites. :raises: as :func:`assign`."""
     record = org.account(account)
     if manager is not None:
         org.person(manager)
-    accounts = dict(org.accounts)
-    accounts[account] = record.model_copy(update={"manager": manager})
     title = f"assign {account} --manager {manager}" if manager else f"assign {account} --none"
-    return make_plan("assign", {"account": account, "manager": manager}, title, org,
-                     accounts=accounts)
+    changed = {account: record.model_copy(update={"manager": manager})}
+    return Step("assign", {"account": account, "manager": manager}, title,
+                accounts=changed if manager != record.manager else {})
+
+
+def set_tier(org: OrgSource, account: str, *, tier: str) -> Plan:
+    """Give ``account`` another tier (the rules then judge its manager and its tree).
+
+    :raises NotFound: the account does not exist.
+    :raises ChangeRefused: ``tier`` is not global, national, key or regular.
+    """
+    from kamcore.workspace.loader import as_org
+
+    org = as_org(org)
+    return plan_of(org, tier_step(org, account, tier=tier))
+
+
+def tier_step(org: Org, account: str, *, tier: str) -> Step:
+    """The record :func:`set_tier` rewrites. :raises: as :func:`set_tier`."""
+    record = org.account(account)
+    try:
+        new = Tier(str(tier).strip().lower())
+    except ValueError:
+        raise ChangeRefused(f"{tier!r} is not a tier",
+                            hint="use global, national, key or regular") from None
+    changed = {account: record.model_copy(update={"tier": new})} if new != record.tier else {}
+    return Step("tier", {"account": account, "tier": new.value},
+                f"tier {account} --to {new.value}", accounts=changed)
 
 
 def handover(org: OrgSource, person: str, *, to: Sequence[str] = (), spread: bool = False,
@@ -84,14 +145,19 @@ def handover(org: OrgSource, person: str, *, to: Sequence[str] = (), spread: boo
     from kamcore.workspace.loader import as_org
 
     org = as_org(org)
+    return plan_of(org, handover_step(org, person, to=to, spread=spread, balance=balance))
+
+
+def handover_step(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False,
+                  balance: str = "count") -> Step:
+    """The records :func:`handover` rewrites. :raises: as :func:`handover`."""
     org.person(person)
     to = list(dict.fromkeys(to))
     accounts, placed, unplaced = _hand_over(org, person, to, spread, balance)
-    return make_plan("handover", {"person": person, "to": to, "spread": spread,
-                                  "balance": balance},
-                     f"handover --from {person} {_target(to, spread, balance)}", org,
-                     accounts=accounts, unplaced=unplaced, receivers=_receivers(placed),
-                     notes=[f"{person} holds {len(org.book(person))} account(s)"])
+    return Step("handover", {"person": person, "to": to, "spread": spread, "balance": balance},
+                f"handover --from {person} {_target(to, spread, balance)}",
+                accounts=accounts, unplaced=unplaced, receivers=_receivers(placed),
+                notes=[f"{person} holds {len(org.book(person))} account(s)"])
 
 
 def leave(org: OrgSource, person: str, *, to: Sequence[str] = (), spread: bool = False,
@@ -107,6 +173,13 @@ def leave(org: OrgSource, person: str, *, to: Sequence[str] = (), spread: bool =
     from kamcore.workspace.loader import as_org
 
     org = as_org(org)
+    return plan_of(org, leave_step(org, person, to=to, spread=spread, balance=balance,
+                                   reports_to=reports_to))
+
+
+def leave_step(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False,
+               balance: str = "count", reports_to: str | None = None) -> Step:
+    """The records :func:`leave` rewrites. :raises: as :func:`leave`."""
     leaver = org.person(person)
     if not leaver.active:
         raise ChangeRefused(f"{person} is already inactive",
@@ -122,21 +195,19 @@ def leave(org: OrgSource, person: str, *, to: Sequence[str] = (), spread: bool =
                                             allow_empty=True)
     successor = _successor(org, leaver, placed, unplaced) if reports_to is None else None
     new_boss = reports_to or successor or leaver.reports_to
-    people = dict(org.people)
-    people[person] = leaver.model_copy(update={"active": False})
+    people = {person: leaver.model_copy(update={"active": False})}
     moved = org.reports(person)
     for report in moved:
-        people[report] = people[report].model_copy(update={"reports_to": new_boss})
+        people[report] = org.people[report].model_copy(update={"reports_to": new_boss})
     notes = [f"{person} holds {len(org.book(person))} account(s) and is marked inactive"]
     if moved:
         why = " (the successor)" if successor else ""
         notes.append(f"{len(moved)} direct report(s) now report to {new_boss or 'nobody'}{why}")
     target = _target(to, spread, balance) if org.book(person) else ""
     title = f"leave {person} {target}".rstrip()
-    return make_plan("leave", {"person": person, "to": to, "spread": spread,
-                               "balance": balance, "reports_to": reports_to},
-                     title, org, accounts=accounts, people=people, unplaced=unplaced,
-                     receivers=_receivers(placed), notes=notes)
+    return Step("leave", {"person": person, "to": to, "spread": spread, "balance": balance,
+                          "reports_to": reports_to}, title, accounts=accounts, people=people,
+                unplaced=unplaced, receivers=_receivers(placed), notes=notes)
 
 
 def hire(org: OrgSource, *, id: str, name: str, role: str, reports_to: str | None = None,
@@ -149,6 +220,14 @@ def hire(org: OrgSource, *, id: str, name: str, role: str, reports_to: str | Non
     from kamcore.workspace.loader import as_org
 
     org = as_org(org)
+    return plan_of(org, hire_step(org, id=id, name=name, role=role, reports_to=reports_to,
+                                  capacity=capacity, email=email, specialty=specialty))
+
+
+def hire_step(org: Org, *, id: str, name: str, role: str, reports_to: str | None = None,
+              capacity: int | None = None, email: str | None = None,
+              specialty: str | None = None) -> Step:
+    """The record :func:`hire` adds. :raises: as :func:`hire`."""
     from pydantic import ValidationError
 
     if id in org.people:
@@ -165,23 +244,21 @@ def hire(org: OrgSource, *, id: str, name: str, role: str, reports_to: str | Non
                             f"{str(err['msg']).removeprefix('Value error, ')}",
                             hint="role is one of vp, director, gam, nam, kam, am, support"
                             if field == "role" else None) from None
-    people = dict(org.people)
-    people[person.id] = person
     title = f"hire {id} --role {person.role.value}" + (f" --reports-to {reports_to}"
                                                         if reports_to else "")
-    return make_plan("hire", {k: v for k, v in data.items() if v is not None}, title, org,
-                     people=people)
+    return Step("hire", {k: v for k, v in data.items() if v is not None}, title,
+                people={person.id: person})
 
 
 def _hand_over(org: Org, person: str, to: list[str], spread: bool, balance: str, *,
-               allow_empty: bool = False) -> tuple[dict[str, Any] | None, dict[str, str],
+               allow_empty: bool = False) -> tuple[dict[str, Account], dict[str, str],
                                                    list[Any]]:
     book = org.book(person)
     if to and spread:
         raise ChangeRefused("use either --to or --spread, not both")
     if not to and not spread:
         if allow_empty and not book:
-            return None, {}, []
+            return {}, {}, []
         raise ChangeRefused(f"{person} holds {len(book)} account(s): say who takes them",
                             hint="pass --to PERSON (repeatable) or --spread")
     if len(to) == 1:
@@ -192,11 +269,8 @@ def _hand_over(org: Org, person: str, to: list[str], spread: bool, balance: str,
         unplaced: list[Any] = []
     else:
         placed, unplaced = spread_book(org, person, candidates=to or None, balance=balance)
-    if not placed:
-        return None, placed, unplaced
-    accounts = dict(org.accounts)
-    for aid, manager in placed.items():
-        accounts[aid] = accounts[aid].model_copy(update={"manager": manager})
+    accounts = {aid: org.accounts[aid].model_copy(update={"manager": manager})
+                for aid, manager in placed.items()}
     return accounts, placed, unplaced
 
 
@@ -225,18 +299,26 @@ def _target(to: list[str], spread: bool, balance: str) -> str:
     return " ".join(f"--to {p}" for p in to)
 
 
+#: op name -> function(org, **args) -> Step: the one implementation of each change, for
+#: single changes, re-planning under the lock, and the lines of a plan file.
+STEPS: dict[str, Callable[..., Step]] = {
+    "move": lambda org, **a: move_step(org, a["account"], to=a.get("to")),
+    "assign": lambda org, **a: assign_step(org, a["account"], manager=a.get("manager")),
+    "tier": lambda org, **a: tier_step(org, a["account"], tier=a["tier"]),
+    "handover": lambda org, **a: handover_step(org, a["person"], to=a.get("to", ()),
+                                               spread=a.get("spread", False),
+                                               balance=a.get("balance", "count")),
+    "leave": lambda org, **a: leave_step(org, a["person"], to=a.get("to", ()),
+                                         spread=a.get("spread", False),
+                                         balance=a.get("balance", "count"),
+                                         reports_to=a.get("reports_to")),
+    "hire": lambda org, **a: hire_step(org, **a),
+}
+
 #: op name -> function(org, **args) -> Plan, for re-planning under the lock and undo.
 OPS: dict[str, Callable[..., Plan]] = {
-    "move": lambda org, **a: move(org, a["account"], to=a.get("to")),
-    "assign": lambda org, **a: assign(org, a["account"], manager=a.get("manager")),
-    "handover": lambda org, **a: handover(org, a["person"], to=a.get("to", ()),
-                                          spread=a.get("spread", False),
-                                          balance=a.get("balance", "count")),
-    "leave": lambda org, **a: leave(org, a["person"], to=a.get("to", ()),
-                                    spread=a.get("spread", False),
-                                    balance=a.get("balance", "count"),
-                                    reports_to=a.get("reports_to")),
-    "hire": lambda org, **a: hire(org, **a),
+    name: (lambda step: lambda org, **a: plan_of(org, step(org, **a)))(step)
+    for name, step in STEPS.items()
 }
 
 
@@ -246,6 +328,10 @@ def replan(org: Org, op: str, args: dict[str, Any]) -> Plan:
         from kamcore.changes.journal import undo_plan
 
         return undo_plan(org, entry=args.get("entry"))
+    if op == "plan":
+        from kamcore.changes.batch import replan_file
+
+        return replan_file(org, args)
     try:
         return OPS[op](org, **args)
     except KeyError:

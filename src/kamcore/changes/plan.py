@@ -147,12 +147,18 @@ def render_plan(plan: Plan) -> str:
 
 def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
               accounts: dict[str, Account] | None = None,
-              people: dict[str, Person] | None = None, **extra: Any) -> Plan:
+              people: dict[str, Person] | None = None,
+              findings_before: list[Finding] | None = None,
+              touched: dict[str, set[str]] | None = None, **extra: Any) -> Plan:
     """Build the after-org, list the changed records and validate both sides.
 
     :param before: the org as it is.
     :param accounts: the new account table (``None``: unchanged).
     :param people: the new people table (``None``: unchanged).
+    :param findings_before: ``before``'s findings when the caller has them already (a plan
+        file validates the tables it read, without a second pass).
+    :param touched: the only ids that may differ, by kind (a plan file knows them: comparing
+        100,000 unchanged records would cost more than its lines).
     :returns: the plan; nothing is written.
     """
     from kamcore.validation import check_plan, validate
@@ -165,8 +171,9 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
             location=dup.location, hint="give every record its own id (kam validate lists "
             "them as KAM101), then make the change")
     after = before.replace(accounts=accounts, people=people)
-    changes = record_changes(before, after)
-    findings_before = validate(before)
+    changes = record_changes(before, after, touched)
+    if findings_before is None:
+        findings_before = validate(before)
     findings_after = validate(after) if changes else list(findings_before)
     plan = Plan(op=op, args=args, title=title, before=before, after=after, changes=changes,
                 findings_before=findings_before, findings_after=findings_after, **extra)
@@ -175,22 +182,56 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     return plan
 
 
-def record_changes(before: Org, after: Org) -> list[RecordChange]:
-    """Every record that differs between two orgs: accounts first, then people, in file order."""
+def record_changes(before: Org, after: Org,
+                   touched: dict[str, set[str]] | None = None) -> list[RecordChange]:
+    """Every record that differs between two orgs: accounts first, then people, in file order.
+
+    :param touched: when given, only these ids (by kind) are compared; the others are known
+        to be the same.
+    """
     out: list[RecordChange] = []
     for kind, old, new in (("account", before.accounts, after.accounts),
                            ("person", before.people, after.people)):
         if old is new:
             continue
-        for rid, record in old.items():
+        items: Any = old.items()
+        if touched is not None:
+            ids = touched.get(kind, set())
+            items = sorted(((rid, old[rid]) for rid in ids if rid in old),
+                           key=_position(old, len(ids)))
+        for rid, record in items:
             other = new.get(rid)
             if other is None:
                 out.append(RecordChange(kind, rid, dump(record), None))
             elif other != record:
                 out.append(RecordChange(kind, rid, dump(record), dump(other)))
-        out.extend(RecordChange(kind, rid, None, dump(record))
-                   for rid, record in new.items() if rid not in old)
+        if touched is None:
+            added = [rid for rid in new if rid not in old]
+        else:
+            added = _tail_order(new, {rid for rid in touched.get(kind, ())
+                                      if rid in new and rid not in old})
+        out.extend(RecordChange(kind, rid, None, dump(new[rid])) for rid in added)
     return out
+
+
+def _position(records: dict[str, Any], wanted: int) -> Any:
+    """A sort key giving file order (a pass over ``records`` only when there is more than one)."""
+    if wanted <= 1:
+        return lambda item: 0
+    order = {rid: i for i, rid in enumerate(records)}
+    return lambda item: order[item[0]]
+
+
+def _tail_order(records: dict[str, Any], wanted: set[str]) -> list[str]:
+    """``wanted`` ids in the order of ``records``, looked for from the end (new ones are last)."""
+    found: list[str] = []
+    if wanted:
+        for rid in reversed(records):
+            if rid in wanted:
+                found.append(rid)
+                if len(found) == len(wanted):
+                    break
+    return found[::-1]
 
 
 def dump(record: Account | Person) -> dict[str, Any]:

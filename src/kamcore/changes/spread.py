@@ -86,11 +86,13 @@ def spread_book(org: OrgSource, person_id: str, *, accounts: Sequence[str] | Non
     slots = {}
     for person in pool:
         own = org.book(person.id)
+        revenue = (sum(org.accounts[a].metrics.get(REVENUE, 0.0) for a in own)
+                   if balance == REVENUE else 0.0)  # a plan's many lines need not sum books
         slots[person.id] = _Slot(
-            person.id, person.role, groups[person.id], len(own),
-            sum(org.accounts[a].metrics.get(REVENUE, 0.0) for a in own),
+            person.id, person.role, groups[person.id], len(own), revenue,
             float("inf") if person.capacity is None else person.capacity)
-    position = {aid: i for i, aid in enumerate(org.accounts)}
+    # The book is in file order: its own order is the file's, without a pass over the org.
+    position = {aid: i for i, aid in enumerate(book)}
 
     def order(aid: str) -> tuple[int, float, int]:
         account = org.accounts[aid]

@@ -1,0 +1,152 @@
+"""A plan file as one change: every line run in order on a working copy, validated once.
+
+Each line runs the same step as the single change of its name (:data:`kamcore.changes.ops.STEPS`)
+on the org as the lines before it left it (:class:`~kamcore.changes.draft.Draft`). The result
+is one :class:`~kamcore.changes.plan.Plan` (op ``"plan"``), so ``apply`` writes it in one
+transaction with one journal entry, and one ``kam undo`` reverses it.
+
+A plan is refused before anything is planned, with the file and line of every problem, when a
+line names an unknown id or cannot run (a move into its own subtree, a loop created midway by
+an earlier line), when two lines set the same thing differently (an account moved, assigned or
+re-tiered twice to different values), or when someone who leaves still holds accounts at the
+end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kamcore.changes.draft import Draft
+from kamcore.changes.ops import STEPS
+from kamcore.changes.plan import Plan, Unplaced, make_plan
+from kamcore.changes.planfile import Line, PlanErrors, lines_from_json, read_plan
+from kamcore.errors import KamError, WorkspaceError
+
+if TYPE_CHECKING:
+    from kamcore.models import Finding
+    from kamcore.org import Org
+
+#: Ops whose line names one account and sets one of its fields: a second line setting it
+#: otherwise is a conflict.
+_EXPLICIT = {"move": "parent", "assign": "manager", "tier": "tier"}
+
+
+def plan_file(org: Org, path: str | Path, *,
+              findings_before: list[Finding] | None = None) -> Plan:
+    """The plan of the plan file at ``path`` on ``org``; nothing is written.
+
+    :raises PlanErrors: bad lines, all of them, each located in the plan file.
+    """
+    return plan_lines(org, read_plan(path), source=str(path), findings_before=findings_before)
+
+
+def replan_file(org: Org, args: dict[str, Any]) -> Plan:
+    """The same plan again from its JSON ``args`` (under the lock, on the files as they are)."""
+    return plan_lines(org, lines_from_json(args), source=str(args.get("file") or "plan"))
+
+
+def plan_lines(org: Org, lines: Sequence[Line], *, source: str,
+               findings_before: list[Finding] | None = None) -> Plan:
+    """Run ``lines`` in order on a copy of ``org`` and make one plan of the result.
+
+    :param source: the plan file's name (titles, locations, the journal).
+    :param findings_before: ``org``'s findings, when the caller has them already.
+    :raises PlanErrors: as :func:`plan_file`.
+    """
+    draft = Draft(org)
+    problems: list[KamError] = []
+    touched: dict[str, set[str]] = {"account": set(), "person": set()}
+    explicit: dict[tuple[str, str], tuple[Line, Any]] = {}
+    manager_set_by: dict[str, Line] = {}
+    leavers: dict[str, Line] = {}
+    unplaced: list[Unplaced] = []
+    dated = 0
+    for line in lines:
+        op, args = line.spec.step_args()
+        try:
+            step = STEPS[op](draft.org, **args)
+        except KamError as exc:
+            problems.append(_at(line, exc.message, exc.hint))
+            continue
+        field = _EXPLICIT.get(op)
+        if field is not None:
+            value = args.get("to", args.get("manager", args.get("tier")))
+            earlier = explicit.get((field, line.spec.id))
+            if earlier is not None and earlier[1] != value:
+                problems.append(_at(
+                    line, f"{line.spec.id}'s {field} is set twice: to {earlier[1]!r} at line "
+                    f"{earlier[0].number} and to {value!r} here",
+                    "keep one line per account and field (drop or merge one of them)"))
+                continue
+            explicit[(field, line.spec.id)] = (line, value)
+        for record in step.accounts.values():
+            draft.put_account(record)
+            touched["account"].add(record.id)
+            if record.manager is not None:
+                manager_set_by[record.id] = line
+        for person in step.people.values():
+            draft.put_person(person)
+            touched["person"].add(person.id)
+        unplaced += [Unplaced(u.account, f"line {line.number}: {u.reason}")
+                     for u in step.unplaced]
+        if op == "leave":
+            leavers[line.spec.id] = line
+        dated += line.spec.effective is not None
+    after = draft.org
+    for person, line in leavers.items():
+        book = after.book(person) if person in after.people else []
+        if book and not after.people[person].active:
+            problems.append(_left_holding(line, person, book, manager_set_by, unplaced))
+    if problems:
+        problems.sort(key=lambda p: p.location.line or 0 if p.location else 0)
+        raise PlanErrors(problems)
+    name = Path(source).name
+    notes = [f"{len(lines)} line(s) from {source}"]
+    if dated:
+        notes.append(f"{dated} line(s) carry an effective date: journalled with the line; "
+                     "the records change when the plan is applied")
+    receivers = _receivers(org, after, touched["account"])
+    args_json = {"file": source, "lines": [{"line": line.number, **line.spec.to_json()}
+                                           for line in lines]}
+    return make_plan("plan", args_json, f"plan {name}", org,
+                     accounts=after.accounts if touched["account"] else None,
+                     people=after.people if touched["person"] else None,
+                     findings_before=findings_before, touched=touched, unplaced=unplaced,
+                     receivers=receivers, notes=notes)
+
+
+def _receivers(before: Org, after: Org, accounts: set[str]) -> dict[str, list[str]]:
+    """Each manager who ends up with accounts they did not hold: their hand-over brief."""
+    gained: dict[str, list[tuple[int, str]]] = {}
+    order = {aid: i for i, aid in enumerate(before.accounts)} if len(accounts) > 1 else {}
+    for aid in accounts:
+        old = before.accounts.get(aid)
+        new = after.accounts[aid].manager
+        if new is not None and (old is None or old.manager != new):
+            gained.setdefault(new, []).append((order.get(aid, 0), aid))
+    return {person: [aid for _, aid in sorted(items)]
+            for person, items in sorted(gained.items())}
+
+
+def _left_holding(line: Line, person: str, book: list[str], set_by: dict[str, Line],
+                  unplaced: list[Unplaced]) -> WorkspaceError:
+    shown = ", ".join(book[:5]) + (f" and {len(book) - 5} more" if len(book) > 5 else "")
+    later = sorted({set_by[a].number for a in book if a in set_by
+                    and set_by[a].number > line.number})
+    could_not = [u for u in unplaced if u.account in book]
+    why = ""
+    if later:
+        why = "; given to them again at line(s) " + ", ".join(map(str, later))
+    elif could_not:
+        why = f"; not placed: {could_not[0].reason}"
+    return _at(line, f"{person} leaves but still holds {len(book)} account(s) at the end of "
+               f"the plan ({shown}){why}",
+               "hand every account over (to: PERSON or spread: true), hire or raise a "
+               "capacity for the accounts that fit nobody, and assign nothing to them later")
+
+
+def _at(line: Line, message: str, hint: str | None) -> WorkspaceError:
+    return WorkspaceError(f"{line.spec.op} {line.spec.id}: {message}", location=line.location,
+                          hint=hint)
