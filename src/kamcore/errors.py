@@ -97,11 +97,12 @@ class RecordErrors(WorkspaceError):
 
     code = "KAM-W002"
 
-    def __init__(self, problems: list[KamError]) -> None:
+    def __init__(self, problems: list[KamError], *, summary: str | None = None) -> None:
         self.problems = problems
         shown = "\n".join(f"- {p}" for p in problems[:50])
         more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"{len(problems)} record(s) could not be read:\n{shown}{more}")
+        head = summary or f"{len(problems)} record(s) could not be read"
+        super().__init__(f"{head}:\n{shown}{more}")
 
     def __str__(self) -> str:
         return self.message

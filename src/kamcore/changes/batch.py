@@ -23,23 +23,25 @@ from kamcore.changes.ops import STEPS
 from kamcore.changes.plan import Plan, Unplaced, make_plan
 from kamcore.changes.planfile import Line, PlanErrors, lines_from_json, read_plan
 from kamcore.errors import KamError, WorkspaceError
+from kamcore.workspace.objects import patch_tables
 
 if TYPE_CHECKING:
-    from kamcore.models import Finding
     from kamcore.org import Org
+    from kamcore.workspace.tables import WorkspaceTables
 
 #: Ops whose line names one account and sets one of its fields: a second line setting it
 #: otherwise is a conflict.
 _EXPLICIT = {"move": "parent", "assign": "manager", "tier": "tier"}
 
 
-def plan_file(org: Org, path: str | Path, *,
-              findings_before: list[Finding] | None = None) -> Plan:
+def plan_file(org: Org, path: str | Path, *, tables: WorkspaceTables | None = None) -> Plan:
     """The plan of the plan file at ``path`` on ``org``; nothing is written.
 
+    :param tables: the tables ``org`` was built from (``kam plan`` reads them once): both
+        sides are then validated on tables, the after-side patched for the records touched.
     :raises PlanErrors: bad lines, all of them, each located in the plan file.
     """
-    return plan_lines(org, read_plan(path), source=str(path), findings_before=findings_before)
+    return plan_lines(org, read_plan(path), source=str(path), tables=tables)
 
 
 def replan_file(org: Org, args: dict[str, Any]) -> Plan:
@@ -48,11 +50,11 @@ def replan_file(org: Org, args: dict[str, Any]) -> Plan:
 
 
 def plan_lines(org: Org, lines: Sequence[Line], *, source: str,
-               findings_before: list[Finding] | None = None) -> Plan:
+               tables: WorkspaceTables | None = None) -> Plan:
     """Run ``lines`` in order on a copy of ``org`` and make one plan of the result.
 
     :param source: the plan file's name (titles, locations, the journal).
-    :param findings_before: ``org``'s findings, when the caller has them already.
+    :param tables: as :func:`plan_file`.
     :raises PlanErrors: as :func:`plan_file`.
     """
     draft = Draft(org)
@@ -95,26 +97,27 @@ def plan_lines(org: Org, lines: Sequence[Line], *, source: str,
             leavers[line.spec.id] = line
         dated += line.spec.effective is not None
     after = draft.org
-    for person, line in leavers.items():
-        book = after.book(person) if person in after.people else []
-        if book and not after.people[person].active:
-            problems.append(_left_holding(line, person, book, manager_set_by, unplaced))
+    for leaver, line in leavers.items():
+        book = after.book(leaver) if leaver in after.people else []
+        if book and not after.people[leaver].active:
+            problems.append(_left_holding(line, leaver, book, manager_set_by, unplaced))
     if problems:
         problems.sort(key=lambda p: p.location.line or 0 if p.location else 0)
         raise PlanErrors(problems)
     name = Path(source).name
     notes = [f"{len(lines)} line(s) from {source}"]
     if dated:
-        notes.append(f"{dated} line(s) carry an effective date: journalled with the line; "
-                     "the records change when the plan is applied")
+        notes.append(f"{dated} line(s) carry an effective date: recorded with the line in "
+                     "the journal (records are not dated yet: they change when applied)")
     receivers = _receivers(org, after, touched["account"])
     args_json = {"file": source, "lines": [{"line": line.number, **line.spec.to_json()}
                                            for line in lines]}
     return make_plan("plan", args_json, f"plan {name}", org,
                      accounts=after.accounts if touched["account"] else None,
                      people=after.people if touched["person"] else None,
-                     findings_before=findings_before, touched=touched, unplaced=unplaced,
-                     receivers=receivers, notes=notes)
+                     touched=touched, tables=tables,
+                     patch=lambda before, now: patch_tables(before, now, touched),
+                     unplaced=unplaced, receivers=receivers, notes=notes)
 
 
 def _receivers(before: Org, after: Org, accounts: set[str]) -> dict[str, list[str]]:

@@ -32,10 +32,13 @@ _SECTION = re.compile(r"^##\s+(\S+)\s*$")
 
 
 def default_brief_dir(plan: Plan, *, today: str | None = None) -> Path:
-    """``<org>/handover/<date>-<from>/`` (the leaver's id made a safe file name)."""
+    """``<org>/handover/<date>-<from>/`` (the leaver's id, or ``plan-<file>`` for a plan file,
+    made a safe file name)."""
     assert plan.before.path is not None
     date = today or datetime.now(UTC).date().isoformat()
-    person = safe_file_name(str(plan.args.get("person", "change")))
+    source = (f"plan-{Path(str(plan.args.get('file') or 'plan')).stem}" if plan.op == "plan"
+              else plan.args.get("person", "change"))
+    person = safe_file_name(str(source))
     return plan.before.path / "handover" / f"{date}-{person}"
 
 
@@ -163,7 +166,9 @@ def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.P
     leaver_id = plan.args.get("person")
     leaver = before.people.get(leaver_id or "")
     lines = [f"# Hand-over brief for {person.name} ({person.role.title})", ""]
-    source = f"{leaver.name} ({leaver.id}, {leaver.role.title})" if leaver else "the previous"
+    source = (f"{leaver.name} ({leaver.id}, {leaver.role.title})" if leaver
+              else "several managers (each account names its previous one)"
+              if plan.op == "plan" else "the previous")
     lines.append(f"From {source}: {len(accounts)} account(s). Change: `{plan.title}`.")
     if reason:
         lines.append(f"Reason: {reason}")

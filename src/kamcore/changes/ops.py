@@ -63,7 +63,11 @@ def move(org: OrgSource, account: str, *, to: str | None) -> Plan:
     from kamcore.workspace.loader import as_org
 
     org = as_org(org)
-    return plan_of(org, move_step(org, account, to=to))
+    step = move_step(org, account, to=to)
+    below = len(org.descendants(account)) if step.accounts else 0
+    if below:  # for the reader of one move (a plan file's lines skip the walk)
+        step.notes.append(f"{below} account(s) below {account} move with it")
+    return plan_of(org, step)
 
 
 def move_step(org: Org, account: str, *, to: str | None) -> Step:
@@ -79,10 +83,7 @@ def move_step(org: Org, account: str, *, to: str | None) -> Step:
             raise ChangeRefused(f"cannot move {account!r} under {to!r}: {to!r} is "
                                 f"{'the account itself' if to == account else 'below it'}",
                                 hint="move it under an account outside its own subtree")
-    below = len(org.descendants(account))
-    notes = [f"{below} account(s) below {account} move with it"] if below else []
-    return Step("move", args, title, accounts={account: record.model_copy(update={"parent": to})},
-                notes=notes)
+    return Step("move", args, title, accounts={account: record.model_copy(update={"parent": to})})
 
 
 def assign(org: OrgSource, account: str, *, manager: str | None) -> Plan:
@@ -316,10 +317,11 @@ STEPS: dict[str, Callable[..., Step]] = {
 }
 
 #: op name -> function(org, **args) -> Plan, for re-planning under the lock and undo.
-OPS: dict[str, Callable[..., Plan]] = {
-    name: (lambda step: lambda org, **a: plan_of(org, step(org, **a)))(step)
-    for name, step in STEPS.items()
-}
+def _planned(step: Callable[..., Step]) -> Callable[..., Plan]:
+    return lambda org, **args: plan_of(org, step(org, **args))
+
+
+OPS: dict[str, Callable[..., Plan]] = {name: _planned(step) for name, step in STEPS.items()}
 
 
 def replan(org: Org, op: str, args: dict[str, Any]) -> Plan:

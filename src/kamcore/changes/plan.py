@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kamcore.errors import ChangeRefused
 from kamcore.models import Account, Finding, Person, Severity
 from kamcore.org import Org
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kamcore.workspace.tables import WorkspaceTables
 
 KINDS = ("account", "person")
 
@@ -84,6 +89,9 @@ class Plan:
     #: Undo plans: the hand-over briefs the undone entry wrote (``path``, ``sha256``), which
     #: applying the undo removes when they still hold what kam wrote.
     withdraws: list[dict[str, str]] = field(default_factory=list)
+    #: The records before and after as tables, when the plan was made from tables (a plan
+    #: file): what it was validated on, for reports that read the trees as columns.
+    tables: tuple[WorkspaceTables, WorkspaceTables] | None = field(default=None, repr=False)
 
     @property
     def findings_added(self) -> list[Finding]:
@@ -149,7 +157,10 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
               accounts: dict[str, Account] | None = None,
               people: dict[str, Person] | None = None,
               findings_before: list[Finding] | None = None,
-              touched: dict[str, set[str]] | None = None, **extra: Any) -> Plan:
+              touched: dict[str, set[str]] | None = None,
+              tables: WorkspaceTables | None = None,
+              patch: Callable[[WorkspaceTables, Org], WorkspaceTables] | None = None,
+              **extra: Any) -> Plan:
     """Build the after-org, list the changed records and validate both sides.
 
     :param before: the org as it is.
@@ -159,6 +170,8 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
         file validates the tables it read, without a second pass).
     :param touched: the only ids that may differ, by kind (a plan file knows them: comparing
         100,000 unchanged records would cost more than its lines).
+    :param tables: ``before`` as tables (as read), with ``patch`` making the after-tables
+        from them: both sides are then validated on tables without a pass per record.
     :returns: the plan; nothing is written.
     """
     from kamcore.validation import check_plan, validate
@@ -173,10 +186,15 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     after = before.replace(accounts=accounts, people=people)
     changes = record_changes(before, after, touched)
     if findings_before is None:
-        findings_before = validate(before)
-    findings_after = validate(after) if changes else list(findings_before)
+        findings_before = validate(before, tables=tables)
+    pair = None
+    if tables is not None and patch is not None:
+        pair = (tables, patch(tables, after) if changes else tables)
+    findings_after = (validate(after, tables=pair[1] if pair else None) if changes
+                      else list(findings_before))
     plan = Plan(op=op, args=args, title=title, before=before, after=after, changes=changes,
-                findings_before=findings_before, findings_after=findings_after, **extra)
+                findings_before=findings_before, findings_after=findings_after, tables=pair,
+                **extra)
     if changes:  # the plugins' change checks: findings that appear with the change
         plan.findings_after = [*findings_after, *check_plan(plan)]
     return plan

@@ -24,10 +24,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, \
-    model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kamcore.errors import KamError, Location, WorkspaceError
+from kamcore.errors import KamError, Location, RecordErrors, WorkspaceError
 
 OPS = ("move", "assign", "handover", "leave", "hire", "tier")
 #: The fields each op takes besides ``op``, ``id``, ``reason`` and ``effective``.
@@ -159,21 +158,15 @@ class Line:
         return self.location.line or 0
 
 
-class PlanErrors(WorkspaceError):
+class PlanErrors(RecordErrors):
     """A plan file has bad lines; every one is listed with its file and line. Nothing was
     planned or written."""
 
     code = "KAM-C002"
 
     def __init__(self, problems: list[KamError]) -> None:
-        self.problems = problems
-        shown = "\n".join(f"- {p}" for p in problems[:50])
-        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"the plan has {len(problems)} bad line(s); nothing was written:\n"
-                         f"{shown}{more}")
-
-    def __str__(self) -> str:
-        return self.message
+        super().__init__(problems, summary=f"the plan has {len(problems)} bad line(s); nothing "
+                         "was written")
 
 
 def read_plan(path: str | Path) -> list[Line]:

@@ -37,6 +37,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "hire": "kamcore.cli.cmd_changes:hire",
     "undo": "kamcore.cli.cmd_changes:undo",
     "log": "kamcore.cli.cmd_changes:log",
+    "plan": "kamcore.cli.cmd_plan:plan",
     "coverage": "kamcore.cli.cmd_coverage:coverage",
     "duties": "kamcore.cli.cmd_duties:duties",
     "rollup": "kamcore.cli.cmd_rollup:rollup",

@@ -60,7 +60,6 @@ def run_plan(kam: KamContext, plan: Plan, *, do_apply: bool, force: bool, by: st
              reason: str | None, fmt: str, briefs: str | None = None,
              notes: str | None = None) -> None:
     """Show ``plan``; refuse, stop at the dry run, or apply it."""
-    from kamcore.changes.apply import apply
     from kamcore.cli.output import render_json
     from kamcore.errors import ChangeRefused
 
@@ -78,17 +77,33 @@ def run_plan(kam: KamContext, plan: Plan, *, do_apply: bool, force: bool, by: st
         if not plan.is_empty:
             click.echo("Dry run: nothing written. Re-run with --apply to write it.", err=True)
         return
+    apply_and_report(kam, plan, force=force, by=by, reason=reason, fmt=fmt, briefs=briefs,
+                     notes=notes)
+
+
+def apply_and_report(kam: KamContext, plan: Plan, *, force: bool, by: str | None,
+                     reason: str | None, fmt: str, briefs: str | None = None,
+                     notes: str | None = None, show: Callable[[Plan], str] | None = None,
+                     extra: Callable[[Plan], dict[str, Any]] | None = None) -> None:
+    """Apply ``plan`` and say what was written (stderr), or print it as JSON (stdout).
+
+    :param show: how a re-made plan is shown (default: its diff).
+    :param extra: more JSON keys for the applied plan (``kam plan apply``: its impact).
+    """
+    from kamcore.changes.apply import apply
+    from kamcore.cli.output import render_json
+
     result = apply(plan, by=by, reason=reason, force=force, briefs=briefs, notes=notes,
                    pm=kam.pm)
     if result.replanned:
         click.secho("note: the workspace changed since this plan was made; applied instead:",
                     fg="yellow", err=True)
-        click.echo(result.plan.diff(), err=True)
+        click.echo((show or (lambda p: p.diff()))(result.plan), err=True)
     for warning in result.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     if fmt == "json":
         click.echo(render_json({
-            "plan": result.plan.to_json(),
+            "plan": result.plan.to_json(), **(extra(result.plan) if extra else {}),
             "applied": None if result.entry is None else {
                 "entry": result.entry["id"], "files": [str(f) for f in result.files],
                 "briefs": [str(b) for b in result.briefs],

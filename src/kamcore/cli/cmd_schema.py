@@ -11,19 +11,22 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option("--record", type=click.Choice(["all", "account", "person", "finding", "settings"]),
+@click.option("--record", type=click.Choice(["all", "account", "person", "finding", "settings",
+                                            "plan"]),
               default="all", show_default=True, help="Which record's schema to print.")
 @click.pass_obj
 def schema(kam: object, record: str) -> None:
-    """Print the JSON Schema of accounts, people, findings and kam.yaml settings.
+    """Print the JSON Schema of accounts, people, findings, kam.yaml settings and plan files.
 
     Plugin fields appear under ``plugins``: the schema of each plugin's namespace.
 
     \b
     Examples:
       kam schema --record account
+      kam schema --record plan > plan.schema.json
       kam schema > kamcore.schema.json
     """
+    from kamcore.changes.planfile import PlanFile
     from kamcore.cli.context import KamContext
     from kamcore.cli.output import render_json
     from kamcore.models import Account, Finding, Person
@@ -31,7 +34,8 @@ def schema(kam: object, record: str) -> None:
 
     assert isinstance(kam, KamContext)
     models: dict[str, type[BaseModel]] = {"account": Account, "person": Person,
-                                          "finding": Finding, "settings": Settings}
+                                          "finding": Finding, "settings": Settings,
+                                          "plan": PlanFile}
     if record != "all":
         click.echo(render_json(models[record].model_json_schema()))
         return

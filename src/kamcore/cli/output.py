@@ -47,6 +47,31 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def render_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
+                    headers: Mapping[str, str] | None = None) -> str:
+    """A Markdown table (for a pull request); cells escaped so that no id or name from a file
+    becomes markup, a link or HTML."""
+    if not rows:
+        return ""
+    columns = list(columns or rows[0].keys())
+    numeric = {c for c in columns if all(isinstance(r.get(c), (int, float)) or r.get(c) is None
+                                         for r in rows)}
+    out = ["| " + " | ".join(md_escape((headers or {}).get(c, c)) for c in columns) + " |",
+           "| " + " | ".join("---:" if c in numeric else "---" for c in columns) + " |"]
+    out += ["| " + " | ".join(md_escape(_cell(r.get(c))) for c in columns) + " |"
+            for r in rows]
+    return "\n".join(out)
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"} | {
+    "<": "&lt;", "&": "&amp;", "\n": " ", "\r": " "})
+
+
+def md_escape(text: str) -> str:
+    """``text`` as literal Markdown text: no emphasis, link, table cell break or HTML."""
+    return text.translate(_MD_SPECIAL)
+
+
 def render_json(data: Any) -> str:
     """Indented JSON that stays fast at any size.
 

@@ -139,6 +139,61 @@ def tables_from_org(org: Org) -> WorkspaceTables:
                            problems=problems)
 
 
+def patch_tables(tables: WorkspaceTables, org: Org, touched: dict[str, set[str]]
+                 ) -> WorkspaceTables:
+    """``tables`` with the records of ``org`` whose ids are in ``touched`` put in: a record
+    that was there replaces its row (and keeps its file line), a new one is appended.
+
+    The tables of an org that differs from a read workspace in a few records, for the cost of
+    those records: what a plan file's after-state is validated on.
+
+    :param tables: as read (no duplicate ids: an org with duplicates cannot be changed).
+    :param org: the org as it is now; ``touched`` lists the ids that differ, by kind.
+    """
+    import dataclasses
+
+
+    out = {}
+    for kind, table, records, core in (
+            ("account", tables.accounts, org.accounts, _ACCOUNT_CORE),
+            ("person", tables.people, org.people, _PERSON_CORE)):
+        ids = [rid for rid in touched.get(kind, ()) if rid in records]
+        out[kind] = table if not ids else _patched(kind, table, [records[i] for i in ids],
+                                                   core, org)
+    patched: WorkspaceTables = dataclasses.replace(
+        tables, accounts=out["account"], people=out["person"], problems=[])
+    patched.__dict__.pop("_index", None)
+    return patched
+
+
+def _patched(kind: str, table: RecordTable, records: list[Account | Person],
+             core: tuple[str, ...], org: Org) -> RecordTable:
+    """``table`` with ``records`` in place of the rows of their ids (new ones appended)."""
+    import dataclasses
+
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.structure import row_of
+    from kamcore.workspace.tables import normalise
+
+    metrics = set(table.metrics)
+    raw = _raw_from_records(kind, records, core, (table.path, lambda: []), table.header)
+    fresh = normalise(kind, raw, metrics, [])
+    n = len(table)
+    at = row_of(table.ids, fresh.ids)
+    take = np.arange(n, dtype=np.int64)
+    replaced = at >= 0
+    take[at[replaced]] = n + np.flatnonzero(replaced)
+    added = n + np.flatnonzero(~replaced)
+    take = np.concatenate([take, added])
+    joined = pa.concat_tables([table.table, fresh.table.select(
+        [c for c in fresh.table.column_names if c in table.table.column_names
+         or c in core])], promote_options="permissive")
+    rows = np.concatenate([table.rows, np.full(len(added), 1 << 40, dtype=table.rows.dtype)])
+    return dataclasses.replace(table, table=joined.take(pa.array(take)), rows=rows)
+
+
 _ACCOUNT_CORE = ("id", "name", "tier", "parent", "manager", "country", "industry", "currency")
 _PERSON_CORE = ("id", "name", "role", "reports_to", "capacity", "email", "active", "specialty")
 

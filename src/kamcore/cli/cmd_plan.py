@@ -1,0 +1,239 @@
+"""``kam plan check / apply / from-csv / balance``: reorganisations as plan files.
+
+A thin shell over :mod:`kamcore.changes.batch` (a plan file as one change),
+:mod:`kamcore.changes.impact` (what it does to each book) and :mod:`kamcore.changes.balance`
+(a solver's proposal). Applying goes through the same ``apply`` as every single change: one
+lock, one transaction, one journal entry, one ``kam undo``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kamcore.cli.options import output_option, workspace_argument
+
+if TYPE_CHECKING:
+    from kamcore.changes.impact import Impact
+    from kamcore.changes.plan import Plan
+    from kamcore.cli.context import KamContext
+
+plan_argument = click.argument("plan_path", metavar="PLAN",
+                               type=click.Path(dir_okay=False))
+
+
+@click.group()
+def plan() -> None:
+    """Reorganisations as plan files: many changes reviewed as one, applied as one.
+
+    \b
+    Examples:
+      kam plan check examples/acme examples/plans/acme-recut.yaml
+      kam plan check examples/acme examples/plans/acme-recut.yaml --format md -o review.md
+      kam plan apply examples/acme examples/plans/acme-recut.yaml --reason "2027 re-cut"
+      kam plan from-csv sheet.csv -o plan.yaml
+      kam plan balance examples/acme --role kam -o balance.yaml
+    """
+
+
+def make_file_plan(kam: KamContext, org: str, plan_path: str) -> Plan:
+    """The plan of a plan file, the workspace read once (its findings from its own tables)."""
+    from kamcore.changes.batch import plan_file
+    from kamcore.workspace.objects import org_from_tables
+
+    tables = kam.read(org)
+    return plan_file(org_from_tables(tables), plan_path, tables=tables)
+
+
+@plan.command()
+@workspace_argument
+@plan_argument
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text",
+              show_default=True, help="text for the terminal, md for a pull request, json for "
+              "machines.")
+@output_option
+@click.pass_obj
+def check(kam: KamContext, org: str, plan_path: str, fmt: str, output: str | None) -> None:
+    """Check a plan file as one change and show its impact; writes nothing.
+
+    Per person: accounts and revenue (reporting currency) before -> after and capacity used;
+    per global account: the managers it gains and loses; the findings that appear and
+    disappear. Exit 1 when the plan adds error findings, 2 when a line is bad (each named
+    with its file and line).
+
+    \b
+    Examples:
+      kam plan check examples/acme examples/plans/acme-recut.yaml
+      kam plan check examples/acme examples/plans/acme-recut.yaml --format md -o review.md
+      kam plan check examples/acme examples/plans/acme-recut.csv --format json
+    """
+    from kamcore.changes.impact import impact
+    from kamcore.cli.output import emit
+
+    made = make_file_plan(kam, org, plan_path)
+    effect = impact(made)
+    emit(render_check(made, effect, fmt), output)
+    if made.errors_added:
+        raise click.exceptions.Exit(1)
+
+
+@plan.command(name="apply")
+@workspace_argument
+@plan_argument
+@click.option("--force", is_flag=True, help="Write even if the plan adds error findings.")
+@click.option("--by", metavar="NAME", default=None,
+              help="Who makes the change, for the journal (default $KAM_ACTOR or $USER).")
+@click.option("--reason", metavar="TEXT", default=None,
+              help="Why, for the journal (default: the plan file's reason).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="How to show the result.")
+@click.option("--briefs", "briefs_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for the hand-over briefs [default: ORG/handover/DATE-plan-NAME].")
+@click.option("--no-briefs", is_flag=True, help="Write no hand-over briefs.")
+@click.pass_obj
+def apply_(kam: KamContext, org: str, plan_path: str, force: bool, by: str | None,
+           reason: str | None, fmt: str, briefs_dir: str | None, no_briefs: bool) -> None:
+    """Apply a plan file: one transaction, one journal entry, undone by one `kam undo`.
+
+    Every receiving manager gets one hand-over brief with every account they gain. A plan
+    that adds error findings is refused (exit 1) unless --force; a bad line is refused with
+    its file and line (exit 2). Nothing is written in either case.
+
+    \b
+    Examples:
+      kam plan apply examples/acme examples/plans/acme-recut.yaml --reason "2027 re-cut"
+      kam plan apply my-org plan.csv --no-briefs --format json
+    """
+    from kamcore.changes.brief import default_brief_dir
+    from kamcore.changes.impact import impact
+    from kamcore.cli.cmd_changes import apply_and_report
+    from kamcore.cli.output import render_json
+    from kamcore.errors import ChangeRefused
+
+    made = make_file_plan(kam, org, plan_path)
+    refused = made.refused_because
+    if fmt == "text":
+        click.echo(render_check(made, impact(made), "text", footer=False))
+    if refused and not force:
+        if fmt == "json":
+            click.echo(render_json({"plan": made.to_json(), "applied": None}))
+        raise ChangeRefused(f"{made.title}: refused, {refused}",
+                            hint="fix the plan (kam plan check shows why), or pass --force")
+    briefs = None if no_briefs or not made.receivers else (
+        briefs_dir or str(default_brief_dir(made)))
+    apply_and_report(kam, made, force=force, by=by, reason=reason or _plan_reason(made),
+                     fmt=fmt, briefs=briefs,
+                     show=lambda p: render_check(p, impact(p), "text", footer=False),
+                     extra=lambda p: {"impact": impact(p).to_json()})
+
+
+def _plan_reason(made: Plan) -> str | None:
+    """The plan's reason when every line gives the same one (the file's default)."""
+    reasons = {line.get("reason") for line in made.args.get("lines", [])}
+    return reasons.pop() if len(reasons) == 1 else None
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def render_check(made: Plan, effect: Impact, fmt: str, *, footer: bool = True) -> str:
+    """The check report: text, Markdown or JSON."""
+    if fmt == "json":
+        from kamcore.cli.output import render_json
+
+        return render_json({"plan": made.to_json(), "impact": effect.to_json(),
+                            "errors_added": len(made.errors_added)})
+    md = fmt == "md"
+    out = _head(made, md)
+    people = _people_rows(effect)
+    out += _section(f"People ({len(people)})", people, md,
+                    right=("accounts", "revenue", "capacity used"),
+                    headers={"revenue": f"revenue ({effect.currency})"})
+    rows = [{"global account": f"{g.name} ({g.id})", "gains": ", ".join(g.gains) or "-",
+             "loses": ", ".join(g.loses) or "-", "managers": f"{len(g.managers_before)} -> "
+             f"{len(g.managers_after)}"} for g in effect.globals]
+    out += _section(f"Global accounts ({len(rows)})", rows, md)
+    if effect.missing_rates:
+        out += ["", f"Revenue leaves out accounts in {', '.join(effect.missing_rates)}: fx.csv "
+                "has no undated (*) rate for them."]
+    if made.unplaced:
+        out += ["", f"Could not place {len(made.unplaced)} account(s):"]
+        out += [f"  ! {u.account}: {u.reason}" for u in made.unplaced]
+    out += ["", *_findings(made, md)]
+    refused = made.refused_because
+    if refused:
+        out += ["", f"Refused unless --force: {refused}."]
+    elif footer and not made.is_empty:
+        out += ["", "Nothing written. Apply it with: kam plan apply ORG PLAN"]
+    text = "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text) if md else text
+
+
+def _head(made: Plan, md: bool) -> list[str]:
+    from kamcore.cli.output import md_escape
+
+    accounts = sum(c.kind == "account" for c in made.changes)
+    people = len(made.changes) - accounts
+    title = md_escape(made.title) if md else made.title
+    out = [f"# Plan: {title}" if md else f"Plan: {made.title}"]
+    if md:
+        out.append("")
+    out += [f"{'- ' if md else '  '}{md_escape(n) if md else n}" for n in made.notes]
+    out.append(f"{'- ' if md else '  '}records changed: {accounts} account(s), "
+               f"{people} person(s)")
+    if made.receivers:
+        out.append(f"{'- ' if md else '  '}hand-over briefs on apply: "
+                   f"{len(made.receivers)} receiving manager(s)")
+    return out
+
+
+def _people_rows(effect: Impact) -> list[dict[str, Any]]:
+    rows = []
+    for p in effect.people:
+        used = p.capacity_used
+        rows.append({
+            "person": f"{p.name} ({p.id})" + ("" if p.active_after else " [leaves]"),
+            "role": p.role.upper(),
+            "accounts": f"{p.accounts_before} -> {p.accounts_after}",
+            "revenue": f"{_money(p.revenue_before)} -> {_money(p.revenue_after)}",
+            "capacity used": "-" if p.capacity is None else
+            f"{p.accounts_after}/{p.capacity}" + (
+                f" ({used:.0%})" if used is not None and used != float("inf") else "")
+            + (" OVER" if used is not None and used > 1 else ""),
+        })
+    return rows
+
+
+def _section(title: str, rows: list[dict[str, Any]], md: bool, *,
+             right: tuple[str, ...] = (), headers: dict[str, str] | None = None) -> list[str]:
+    from kamcore.cli.output import render_markdown, render_table
+
+    if not rows:
+        return ["", f"{'## ' if md else ''}{title.split(' (')[0]}: none"]
+    if md:
+        return ["", f"## {title}", "", render_markdown(rows, headers=headers)]
+    table = render_table(rows, align_right=right, headers=headers)
+    return ["", f"{title}:"] + ["  " + line for line in table.splitlines()]
+
+
+def _findings(made: Plan, md: bool) -> list[str]:
+    from kamcore.changes.render import render_findings
+
+    lines = render_findings(made.findings_added, made.findings_removed)
+    if not md:
+        return lines
+    from kamcore.cli.output import md_escape
+
+    out = []
+    for line in lines:
+        if line.startswith("  "):
+            out.append(f"- `{line.strip()[:1]}` {md_escape(line.strip()[2:])}")
+        else:
+            out += ["", f"## {md_escape(line.rstrip(':'))}", ""]
+    return out
+
+
+def _money(value: float | None) -> str:
+    return "?" if value is None else f"{value:,.0f}"
