@@ -33,8 +33,6 @@ def plan() -> None:
       kam plan check examples/acme examples/plans/acme-recut.yaml
       kam plan check examples/acme examples/plans/acme-recut.yaml --format md -o review.md
       kam plan apply examples/acme examples/plans/acme-recut.yaml --reason "2027 re-cut"
-      kam plan from-csv sheet.csv -o plan.yaml
-      kam plan balance examples/acme --role kam -o balance.yaml
     """
 
 
@@ -104,7 +102,8 @@ def apply_(kam: KamContext, org: str, plan_path: str, force: bool, by: str | Non
     \b
     Examples:
       kam plan apply examples/acme examples/plans/acme-recut.yaml --reason "2027 re-cut"
-      kam plan apply my-org plan.csv --no-briefs --format json
+      kam undo examples/acme --apply          undoes the whole plan, briefs withdrawn
+      kam plan apply examples/acme examples/plans/acme-recut.csv --no-briefs --format json
     """
     from kamcore.changes.brief import default_brief_dir
     from kamcore.changes.impact import impact
