@@ -277,3 +277,142 @@ def test_schema_describes_plan_files():
     assert line["properties"]["op"]["enum"] == ["move", "assign", "handover", "leave", "hire",
                                                 "tier"]
     assert "effective" in line["properties"]
+
+
+# -- from-csv ---------------------------------------------------------------------------------
+
+
+def test_from_csv_reads_an_excel_sheet_and_says_where_each_line_came_from(ws, tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_bytes("Account;New Manager\r\nK1;KAM3\r\n\r\nR3;AM1\r\n".encode("cp1252"))
+    result = run("plan", "from-csv", str(sheet))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "# Plan from sheet.csv: 2 line(s), the second column read as assign.\n"
+        "# Check it with: kam plan check ORG PLAN\n"
+        "lines:\n"
+        "  - {op: assign, id: K1, to: KAM3}  # sheet.csv:2\n"
+        "  - {op: assign, id: R3, to: AM1}  # sheet.csv:4\n")
+    plan_path = write(tmp_path, "p.yaml", result.stdout)
+    made = plan_file(load(ws), plan_path)
+    assert [(c.id, c.after["manager"]) for c in made.changes] == [("K1", "KAM3"), ("R3", "AM1")]
+
+
+def test_from_csv_tells_moves_from_assigns_by_header_or_by_the_org(ws, tmp_path):
+    by_header = write(tmp_path, "moves.csv", "account,new parent\nR2,K2\n")
+    assert "{op: move, id: R2, to: K2}" in run("plan", "from-csv", str(by_header)).stdout
+    mixed = write(tmp_path, "mixed.csv", "account,target\nR2,K2\nK1,KAM3\n")
+    unsure = run("plan", "from-csv", str(mixed))
+    assert unsure.exit_code == 2
+    assert "mixed.csv:2: R2: 'K2' is neither a person nor an account (no org given to tell)" \
+        in unsure.output
+    told = run("plan", "from-csv", str(mixed), "--org", str(ws), "-o",
+               str(tmp_path / "out.csv"))
+    assert told.exit_code == 0, told.output
+    assert (tmp_path / "out.csv").read_text() == "op,id,to\nmove,R2,K2\nassign,K1,KAM3\n"
+    forced = run("plan", "from-csv", str(mixed), "--as", "assign", "--reason", "re-cut")
+    assert "{op: assign, id: R2, to: K2, reason: re-cut}" in forced.stdout
+
+
+def test_from_csv_lists_every_bad_row_with_its_line(ws, tmp_path):
+    sheet = write(tmp_path, "s.csv", "account,manager\nK1,NOBODY\nK2,KAM3\nK2,KAM1\n,KAM1\n")
+    result = run("plan", "from-csv", str(sheet), "--org", str(ws), "-o", str(tmp_path / "p.yaml"))
+    assert result.exit_code == 2
+    assert "s.csv:2: K1: no person with id 'NOBODY'" in result.output
+    assert "s.csv:4: K2 is on line 3 with 'KAM3' and here with 'KAM1'" in result.output
+    assert "s.csv:5: row (no account): both cells are needed" in result.output
+    assert not (tmp_path / "p.yaml").exists()
+
+
+def test_from_csv_keeps_formula_cells_as_text(tmp_path):
+    sheet = write(tmp_path, "s.csv", 'account,manager\nK1,"=HYPERLINK(""http://x"")"\n')
+    out = run("plan", "from-csv", str(sheet), "-o", str(tmp_path / "p.csv"))
+    assert out.exit_code == 0, out.output
+    assert "'=HYPERLINK" in (tmp_path / "p.csv").read_text()  # neutralised for spreadsheets
+    lines = read_plan(tmp_path / "p.csv")
+    assert lines[0].spec.to == "'=HYPERLINK(\"http://x\")"
+
+
+# -- balance ----------------------------------------------------------------------------------
+
+
+def test_balance_evens_out_books_within_the_national_team(ws):
+    from kamcore.changes.balance import balance
+
+    proposal = balance(load(ws), role="kam")
+    # KAM1 holds K1 and K2, KAM3 (same NAM) none, KAM2 K3 in France: one German account moves
+    # to KAM3, never to KAM2, whose team is another national account's
+    assert [(m.account, m.source, m.target) for m in proposal.moves] == [("K2", "KAM1", "KAM3")]
+    assert (proposal.before.squares, proposal.after.squares) == (5, 3)
+    assert proposal.after.value < proposal.before.value
+
+
+def test_balance_honours_capacity_and_max_moves(tmp_path):
+    from kamcore.changes.balance import balance
+    from kamcore.models import Account, Person
+    from kamcore.org import Org
+
+    accounts = [Account(id=f"A{i}", name=f"A{i}", tier="key", manager="K1") for i in range(6)]
+    people = [Person(id="K1", name="K1", role="kam"), Person(id="K2", name="K2", role="kam",
+                                                            capacity=1),
+              Person(id="K3", name="K3", role="kam")]
+    org = Org.build(accounts, people)
+    free = balance(org, role="kam")
+    assert free.after.loads == {"K1": 3, "K2": 1, "K3": 2}  # K2 stops at its capacity
+    capped = balance(org, role="kam", max_moves=1)
+    assert len(capped.moves) == 1 and capped.solves > 1
+    assert capped.after.squares == 26  # 5,0,1 or 5,1,0: the best single move
+    assert balance(org, role="kam", max_moves=0).moves == []
+
+
+def test_balance_prefers_managers_already_in_the_global_account():
+    from kamcore.changes.balance import balance
+    from kamcore.models import Account, Person
+    from kamcore.org import Org
+
+    accounts = [Account(id="G", name="G", tier="global", manager="GAM"),
+                Account(id="H", name="H", tier="global", manager="GAM"),
+                *[Account(id=f"G{i}", name="x", tier="key", parent="G", manager="K1")
+                  for i in range(4)],
+                Account(id="H1", name="x", tier="key", parent="H", manager="K2")]
+    people = [Person(id="GAM", name="GAM", role="gam"),
+              *[Person(id=k, name=k, role="kam", reports_to="GAM") for k in ("K1", "K2", "K3")]]
+    org = Org.build(accounts, people)
+    proposal = balance(org, role="kam")
+    # 4,1,0 (17): two moves to 2,1,2 or 2,2,1 cost 9 + 2 newcomers = 11; one move to 3,1,1
+    # costs 11 + 1 = 12. Without the newcomer price, a third move would be free of it.
+    assert (proposal.after.squares, proposal.after.newcomers) == (9, 2)
+    assert proposal.after.value == 11.02
+    # K2 manages in H only: when H's account is the one to move, it may go to K3 but it does
+    # not move at all here, so H keeps its one manager besides the GAM
+    assert proposal.after.managers_per_global["H"] == 2
+
+
+def test_balance_within_global_keeps_accounts_in_the_gams_team(ws):
+    from kamcore.changes.balance import balance
+
+    proposal = balance(load(ws), role="am", within="global")
+    for move in proposal.moves:
+        assert move.target in ("AM1", "AM2")
+
+
+def test_balance_cli_writes_a_plan_that_checks_and_states_the_objective(ws, tmp_path):
+    out = tmp_path / "b.yaml"
+    result = run("plan", "balance", str(ws), "--role", "kam", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "# objective: minimise sum over people of (accounts held)^2" in text
+    assert "# before: 5 (books 0..2 accounts, 3 people)" in text
+    assert "# after:  4.01 (books 1..1 accounts, 3 people; 1 move(s)" in text
+    assert "  - {op: assign, id: K2, to: KAM3}  # from KAM1 (2 -> 1) to KAM3 (0 -> 1)" in text
+    checked = run("plan", "check", str(ws), str(out))
+    assert checked.exit_code == 0, checked.output
+    data = json.loads(run("plan", "balance", str(ws), "--role", "kam", "--format",
+                          "json").stdout)
+    assert data["after"]["sum_of_squares"] == 3
+
+
+def test_balance_refuses_unknown_roles(ws):
+    result = run("plan", "balance", str(ws), "--role", "wizard")
+    assert result.exit_code == 1
+    assert "'wizard' is not a role" in result.output

@@ -205,18 +205,21 @@ def lines_from_json(args: dict[str, Any]) -> list[Line]:
 
 
 def render_plan_yaml(lines: list[PlanLine], *, comment: str | None = None,
-                     reason: str | None = None) -> str:
-    """A YAML plan file, one line per change (so a review in git shows one change a line)."""
+                     sources: list[str] | None = None) -> str:
+    """A YAML plan file, one line per change (so a review in git shows one change a line).
+
+    :param comment: text for the ``#`` lines at the top.
+    :param sources: a note per line (where it came from), written as a comment after it.
+    """
     import yaml
 
-    out = [f"# {text}" for text in (comment or "").splitlines()]
-    if reason:
-        out.append(yaml.safe_dump({"reason": reason}, allow_unicode=True, width=10**9).strip())
+    out = [f"# {text}".rstrip() for text in (comment or "").splitlines()]
     out.append("lines:" if lines else "lines: []")
-    for line in lines:
+    for number, line in enumerate(lines):
         flow = yaml.safe_dump(line.to_json(), default_flow_style=True, sort_keys=False,
                               allow_unicode=True, width=10**9).strip()
-        out.append(f"  - {flow}")
+        note = sources[number] if sources else ""
+        out.append(f"  - {flow}" + (f"  # {' '.join(note.split())}" if note else ""))
     return "\n".join(out) + "\n"
 
 
@@ -232,7 +235,8 @@ def render_plan_csv(lines: list[PlanLine]) -> str:
         rows.append([data.get(c) for c in COLUMNS])
     used = [i for i, c in enumerate(COLUMNS) if c in ("op", "id") or any(r[i] is not None
                                                                       for r in rows)]
-    return render_csv([COLUMNS[i] for i in used], ([r[i] for i in used] for r in rows))
+    return render_csv([COLUMNS[i] for i in used], ([r[i] for i in used] for r in rows),
+                      safe=True)  # a plan sheet is opened in a spreadsheet: no formulas
 
 
 def _yaml_lines(path: Path) -> tuple[list[tuple[Location, dict[str, Any]]], list[KamError]]:

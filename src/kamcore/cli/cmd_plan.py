@@ -33,6 +33,8 @@ def plan() -> None:
       kam plan check examples/acme examples/plans/acme-recut.yaml
       kam plan check examples/acme examples/plans/acme-recut.yaml --format md -o review.md
       kam plan apply examples/acme examples/plans/acme-recut.yaml --reason "2027 re-cut"
+      kam plan from-csv examples/plans/new-managers.csv -o recut.yaml
+      kam plan balance examples/acme --role am -o balance.yaml
     """
 
 
@@ -126,6 +128,123 @@ def apply_(kam: KamContext, org: str, plan_path: str, force: bool, by: str | Non
                      fmt=fmt, briefs=briefs,
                      show=lambda p: render_check(p, impact(p), "text", footer=False),
                      extra=lambda p: {"impact": impact(p).to_json()})
+
+
+@plan.command(name="from-csv")
+@click.argument("sheet", type=click.Path(dir_okay=False))
+@click.option("--org", "org_path", type=click.Path(), default=None,
+              help="The org the plan is for: its ids are checked, and a second column that "
+              "does not say what it holds is read row by row (a person: assign; an account: "
+              "move).")
+@click.option("--as", "kind", type=click.Choice(["auto", "assign", "move"]), default="auto",
+              show_default=True, help="What the second column holds: new managers (assign) or "
+              "new parents (move); auto reads its header (manager, owner ... or parent).")
+@click.option("--reason", metavar="TEXT", default=None, help="The reason of every line.")
+@click.option("--effective", metavar="DATE", default=None,
+              help="The effective date of every line (YYYY-MM-DD).")
+@output_option
+@click.pass_obj
+def from_csv(kam: KamContext, sheet: str, org_path: str | None, kind: str,
+             reason: str | None, effective: str | None, output: str | None) -> None:
+    """Turn a two-column sheet (account, new manager or new parent) into a plan file.
+
+    The sheet is read as Excel saves it (UTF-8 or Windows-1252; comma, semicolon or tab).
+    The plan is YAML, one line per row with the sheet's line as a comment, or the CSV form
+    when -o names a .csv file. Bad rows are listed with their line (exit 2), nothing written.
+
+    \b
+    Examples:
+      kam plan from-csv examples/plans/new-managers.csv --org examples/acme
+      kam plan from-csv examples/plans/new-managers.csv --reason "2027 re-cut" -o recut.yaml
+      kam plan check examples/acme recut.yaml
+    """
+    from kamcore.changes.planfile import render_plan_csv, render_plan_yaml
+    from kamcore.changes.sheet import plan_from_sheet
+    from kamcore.cli.output import emit
+
+    org = kam.load(org_path) if org_path else None
+    made = plan_from_sheet(sheet, kind=kind, org=org, reason=reason, effective=effective)
+    if output and output.lower().endswith(".csv"):
+        text = render_plan_csv(made.lines)
+    else:
+        from pathlib import Path
+
+        name = Path(sheet).name
+        text = render_plan_yaml(
+            made.lines, sources=[f"{name}:{row}" for row in made.rows],
+            comment=f"Plan from {name}: {len(made.lines)} line(s), the second column read as "
+            f"{made.kind}.\nCheck it with: kam plan check ORG PLAN")
+    emit(text.rstrip("\n"), output)
+
+
+@plan.command(name="balance")
+@workspace_argument
+@click.option("--role", required=True, metavar="ROLE",
+              help="Whose books to even out: kam, am, nam, gam ...")
+@click.option("--within", type=click.Choice(["global", "national"]), default=None,
+              help="Keep every account inside the team of its global (or national) account's "
+              "manager.")
+@click.option("--max-moves", type=click.IntRange(min=0), default=None,
+              help="At most N accounts change hands.")
+@click.option("--reason", metavar="TEXT", default=None, help="The reason of every line.")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml",
+              show_default=True, help="yaml: the plan file; json: the proposal with its scores.")
+@output_option
+@click.pass_obj
+def balance_(kam: KamContext, org: str, role: str, within: str | None, max_moves: int | None,
+             reason: str | None, fmt: str, output: str | None) -> None:
+    """Propose a plan that evens out the books of one role, within capacity.
+
+    A min-cost flow (networkx) minimises the sum of squared book sizes, plus one unit per
+    account given to someone new to its global account, plus 0.01 per move; never over
+    capacity, never moving an account out of its national account's team. The plan file
+    states the objective and its value before and after; check and apply it like any plan.
+
+    \b
+    Examples:
+      kam plan balance examples/acme --role am
+      kam plan balance examples/acme --role kam --within global --max-moves 5 -o balance.yaml
+      kam plan check examples/acme balance.yaml
+    """
+    from kamcore.changes.balance import OBJECTIVE, balance
+    from kamcore.changes.planfile import PlanLine, render_plan_yaml
+    from kamcore.cli.output import emit, render_json
+
+    loaded = kam.load(org)
+    proposal = balance(loaded, role=role, within=within, max_moves=max_moves)
+    before, after = proposal.before, proposal.after
+    summary = [
+        f"kam plan balance --role {proposal.role}"
+        + (f" --within {within}" if within else "")
+        + (f" --max-moves {max_moves}" if max_moves is not None else ""),
+        f"objective: {OBJECTIVE}",
+        f"before: {before.value:g} (books {_spread(before.loads)})",
+        f"after:  {after.value:g} (books {_spread(after.loads)}; {after.moves} move(s), "
+        f"{after.newcomers} to someone new to the global account)",
+    ]
+    if proposal.solves > 1:
+        summary.append(f"--max-moves bound: a move priced at {proposal.move_price / 100:g} "
+                       f"({proposal.solves} solves)")
+    for line in summary[2:]:
+        click.echo(line, err=True)
+    if fmt == "json":
+        emit(render_json(proposal.to_json()), output)
+        return
+    lines = [PlanLine.model_validate({"op": "assign", "id": m.account, "to": m.target,
+                                     **({"reason": reason} if reason else {})})
+             for m in proposal.moves]
+    notes = [f"from {m.source} ({before.loads[m.source]} -> {after.loads[m.source]}) to "
+             f"{m.target} ({before.loads[m.target]} -> {after.loads[m.target]})"
+             for m in proposal.moves]
+    emit(render_plan_yaml(lines, sources=notes, comment="\n".join(summary)).rstrip("\n"),
+         output)
+
+
+def _spread(loads: dict[str, int]) -> str:
+    values = sorted(loads.values())
+    if not values:
+        return "none"
+    return f"{values[0]}..{values[-1]} accounts, {len(values)} people"
 
 
 def _plan_reason(made: Plan) -> str | None:
