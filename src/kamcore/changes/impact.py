@@ -138,7 +138,7 @@ def _books(tables: WorkspaceTables, fx: FxTable, missing: set[str]
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from kamcore.rollup.fx import MissingRate
+    from kamcore.errors import MissingRate
 
     accounts = tables.accounts
     n = len(accounts)
