@@ -174,7 +174,7 @@ def test_apply_writes_only_touched_files_and_journals_before_and_after(ws, monke
     monkeypatch.setenv("KAM_ACTOR", "ana")
     people_before = (ws / "people.csv").read_bytes()
     applied = changes.apply(changes.assign(load(ws), "K2", manager="KAM3"), reason="balance")
-    assert [f.name for f in applied.files] == ["accounts.csv"]
+    assert [f.name for f in applied.files] == ["accounts.csv", "history.csv"]
     assert (ws / "people.csv").read_bytes() == people_before
     assert "K2,Globex Hamburg,key,N-DE,KAM3,DE" in (ws / "accounts.csv").read_text()
     [entry] = changes.read_journal(ws)
@@ -276,7 +276,7 @@ def test_inline_workspaces_are_changed_in_kam_yaml(tmp_path):
         "  - {id: A, name: Alpha, tier: key, manager: K1, country: DE}\n"
         "people:\n  - {id: K1, name: Kim, role: kam}\n  - {id: K2, name: Kai, role: kam}\n")
     applied = changes.apply(changes.assign(load(folder), "A", manager="K2"))
-    assert [f.name for f in applied.files] == ["kam.yaml"]
+    assert [f.name for f in applied.files] == ["kam.yaml", "history.csv"]
     assert load(folder).accounts["A"].manager == "K2"
     changes.undo(folder, pm=get_plugin_manager(load_entrypoints=False))
     assert load(folder).accounts["A"].manager == "K1"
@@ -304,7 +304,7 @@ def test_cli_refuses_errors_with_exit_1_and_forces(ws):
     assert not (ws / "journal.jsonl").exists()
     result = run("move", str(ws), "K1", "--to", "N-FR", "--apply", "--force")
     assert result.exit_code == 0, result.output
-    assert result.stderr.startswith("Applied: wrote accounts.csv; journal entry ")
+    assert result.stderr.startswith("Applied: wrote accounts.csv, history.csv; journal entry ")
 
 
 def test_cli_apply_json_and_log(ws):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
@@ -66,6 +67,8 @@ class Org:
     layout: dict[str, list[str]] = field(default_factory=dict)
     #: Where records are stored: "csv" (accounts.csv, people.csv) or "inline" (kam.yaml).
     storage: str = "csv"
+    #: The day the records show (history.csv applied as of then); ``None``: built in Python.
+    as_of: date | None = None
 
     @classmethod
     def build(cls, accounts: Iterable[Account] = (), people: Iterable[Person] = (), *,
@@ -356,7 +359,8 @@ class Org:
                    accounts=self.accounts if accounts is None else accounts,
                    people=self.people if people is None else people,
                    locations=self.locations, duplicates=[], registry=self.registry,
-                   path=self.path, layout=self.layout, storage=self.storage)
+                   path=self.path, layout=self.layout, storage=self.storage,
+                   as_of=self.as_of)
 
 
 #: What a public function accepts for an org: the object, or the path of its workspace folder

@@ -465,5 +465,7 @@ CORE_RULES: tuple[tuple[str, str, TableCheck, str, str], ...] = (
 
 @hookimpl
 def kam_register_rules(register: Callable[..., None]) -> None:
-    for code, name, check, severity, summary in CORE_RULES:
+    from kamcore.builtin.history_rules import HISTORY_RULES
+
+    for code, name, check, severity, summary in CORE_RULES + HISTORY_RULES:
         register(code, name, check, severity=severity, summary=summary, form="tables")

@@ -37,9 +37,10 @@ def undo(path: str | Path, *, entry: str | None = None, by: str | None = None,
     :param path: the workspace folder.
     :raises ChangeRefused: nothing to undo; or records changed since and ``force`` is false.
     """
+    from kamcore.changes.dated import undo_day
     from kamcore.workspace import load
 
-    org = load(path, pm=pm)
+    org = load(path, pm=pm, as_of=undo_day(path, entry))  # as of the undone change's day
     return apply(undo_plan(org, entry=entry), by=by, reason=reason, force=force, **options)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamcore.atomic import atomic_write_text
+from kamcore.changes.dated import dated_files, undoes_history
 from kamcore.changes.journal import entry_line, make_entry
 from kamcore.changes.ops import replan
 from kamcore.changes.plan import Plan
@@ -78,10 +79,10 @@ def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
         if refused and not force:
             raise ChangeRefused(f"{fresh.title}: refused, {refused}",
                                 hint=_refusal_hint(fresh))
-        if fresh.is_empty:
+        if fresh.is_empty and not undoes_history(fresh):
             return Applied(fresh, None, replanned=replanned)
-        files = render_files(fresh)
         entry = make_entry(fresh, by=by, reason=reason)
+        files = dated_files(fresh, folder, entry)  # history.csv too, in the same commit
         texts: dict[Path, str] = {}
         warnings: list[str] = []
         if briefs is not None and fresh.receivers:
@@ -131,7 +132,7 @@ def render_files(plan: Plan) -> dict[str, bytes]:
 def _reload(before: Org, folder: Path) -> Org:
     from kamcore.workspace import load
 
-    return load(folder, registry=before.registry)
+    return load(folder, registry=before.registry, as_of=before.as_of)
 
 
 def _same_records(current: Org, before: Org) -> bool:

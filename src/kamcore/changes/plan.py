@@ -137,6 +137,7 @@ class Plan:
 
         return {
             "op": self.op, "args": self.args, "title": self.title,
+            "effective": self.before.as_of.isoformat() if self.before.as_of else None,
             "changes": [c.to_json() for c in self.changes],
             "findings_added": [finding_json(f) for f in self.findings_added],
             "findings_removed": [finding_json(f) for f in self.findings_removed],

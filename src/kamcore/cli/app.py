@@ -38,6 +38,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "undo": "kamcore.cli.cmd_changes:undo",
     "log": "kamcore.cli.cmd_changes:log",
     "plan": "kamcore.cli.cmd_plan:plan",
+    "history": "kamcore.cli.cmd_history:history",
     "coverage": "kamcore.cli.cmd_coverage:coverage",
     "duties": "kamcore.cli.cmd_duties:duties",
     "rollup": "kamcore.cli.cmd_rollup:rollup",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from kamcore.cli.options import workspace_argument
+from kamcore.cli.options import effective_option, workspace_argument
 
 if TYPE_CHECKING:
     from kamcore.changes.plan import Plan
@@ -66,6 +66,7 @@ def run_plan(kam: KamContext, plan: Plan, *, do_apply: bool, force: bool, by: st
     refused = plan.refused_because
     if fmt == "text":
         click.echo(plan.diff())
+        _say_effective(plan)
     if refused and not force:
         if fmt == "json":
             click.echo(render_json({"plan": plan.to_json(), "applied": None}))
@@ -124,6 +125,16 @@ def apply_and_report(kam: KamContext, plan: Plan, *, force: bool, by: str | None
         raise result.brief_error
 
 
+def _say_effective(plan: Plan) -> None:
+    """A change dated another day than today says so (a later day: it is pending)."""
+    from kamcore.workspace.history import today
+
+    day, now = plan.before.as_of, today()
+    if day is not None and day != now and not plan.is_empty:
+        when = "pending until then" if day > now else "back-dated"
+        click.echo(f"Effective {day.isoformat()} ({when}).")
+
+
 def _briefs(plan: Plan, briefs_dir: str | None, no_briefs: bool) -> str | None:
     from kamcore.changes.brief import default_brief_dir
 
@@ -152,9 +163,10 @@ def _notes(path: str | None) -> str | None:
 @click.option("--to", "to", metavar="PARENT", default=None, help="The new parent account.")
 @click.option("--root", is_flag=True, help="Make the account a root (no parent).")
 @change_options
+@effective_option
 @click.pass_obj
 def move(kam: KamContext, org: str, account: str, to: str | None, root: bool,
-         **opts: Any) -> None:
+         effective: str | None, **opts: Any) -> None:
     """Move ACCOUNT, with everything below it, under another parent account.
 
     \b
@@ -167,7 +179,7 @@ def move(kam: KamContext, org: str, account: str, to: str | None, root: bool,
 
     if (to is None) == (not root):
         raise click.UsageError("pass either --to PARENT or --root")
-    run_plan(kam, changes.move(kam.load(org), account, to=to), **opts)
+    run_plan(kam, changes.move(kam.load(org, effective), account, to=to), **opts)
 
 
 @click.command()
@@ -175,8 +187,10 @@ def move(kam: KamContext, org: str, account: str, to: str | None, root: bool,
 @click.argument("account")
 @click.option("--manager", required=True, metavar="PERSON", help="The new accountable manager.")
 @change_options
+@effective_option
 @click.pass_obj
-def assign(kam: KamContext, org: str, account: str, manager: str, **opts: Any) -> None:
+def assign(kam: KamContext, org: str, account: str, manager: str, effective: str | None,
+           **opts: Any) -> None:
     """Make PERSON the accountable manager of ACCOUNT.
 
     \b
@@ -186,7 +200,7 @@ def assign(kam: KamContext, org: str, account: str, manager: str, **opts: Any) -
     """
     from kamcore import changes
 
-    run_plan(kam, changes.assign(kam.load(org), account, manager=manager), **opts)
+    run_plan(kam, changes.assign(kam.load(org, effective), account, manager=manager), **opts)
 
 
 @click.command()
@@ -198,10 +212,11 @@ def assign(kam: KamContext, org: str, account: str, manager: str, **opts: Any) -
 @click.option("--spread", is_flag=True, help="Spread the book over fitting colleagues.")
 @brief_options
 @change_options
+@effective_option
 @click.pass_obj
 def handover(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread: bool,
              balance: str, briefs_dir: str | None, no_briefs: bool, notes_file: str | None,
-             **opts: Any) -> None:
+             effective: str | None, **opts: Any) -> None:
     """Hand a manager's book of accounts to successors, with a Markdown brief for each.
 
     \b
@@ -213,7 +228,7 @@ def handover(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread
     """
     from kamcore import changes
 
-    plan = changes.handover(kam.load(org), person, to=to, spread=spread, balance=balance)
+    plan = changes.handover(kam.load(org, effective), person, to=to, spread=spread, balance=balance)
     run_plan(kam, plan, briefs=_briefs(plan, briefs_dir, no_briefs), notes=_notes(notes_file),
              **opts)
 
@@ -228,10 +243,11 @@ def handover(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread
               help="Whom their direct reports report to now [default: the leaver's manager].")
 @brief_options
 @change_options
+@effective_option
 @click.pass_obj
 def leave(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread: bool,
           reports_to: str | None, balance: str, briefs_dir: str | None, no_briefs: bool,
-          notes_file: str | None, **opts: Any) -> None:
+          notes_file: str | None, effective: str | None, **opts: Any) -> None:
     """PERSON leaves: hand over their book and mark them inactive.
 
     \b
@@ -241,7 +257,7 @@ def leave(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread: b
     """
     from kamcore import changes
 
-    plan = changes.leave(kam.load(org), person, to=to, spread=spread, balance=balance,
+    plan = changes.leave(kam.load(org, effective), person, to=to, spread=spread, balance=balance,
                          reports_to=reports_to)
     run_plan(kam, plan, briefs=_briefs(plan, briefs_dir, no_briefs), notes=_notes(notes_file),
              **opts)
@@ -258,10 +274,11 @@ def leave(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread: b
 @click.option("--email", default=None)
 @click.option("--specialty", default=None, help="For support staff: billing, logistics, ...")
 @change_options
+@effective_option
 @click.pass_obj
 def hire(kam: KamContext, org: str, person_id: str, name: str, role: str,
          reports_to: str | None, capacity: int | None, email: str | None,
-         specialty: str | None, **opts: Any) -> None:
+         specialty: str | None, effective: str | None, **opts: Any) -> None:
     """Add a person to the people tree.
 
     \b
@@ -271,7 +288,7 @@ def hire(kam: KamContext, org: str, person_id: str, name: str, role: str,
     """
     from kamcore import changes
 
-    plan = changes.hire(kam.load(org), id=person_id, name=name, role=role.lower(),
+    plan = changes.hire(kam.load(org, effective), id=person_id, name=name, role=role.lower(),
                         reports_to=reports_to, capacity=capacity, email=email,
                         specialty=specialty)
     run_plan(kam, plan, **opts)
@@ -293,8 +310,11 @@ def undo(kam: KamContext, org: str, entry: str | None, **opts: Any) -> None:
       kam undo examples/acme --apply --reason "wrong person"
     """
     from kamcore import changes
+    from kamcore.changes.dated import undo_day
+    from kamcore.workspace import resolve_workspace
 
-    run_plan(kam, changes.undo_plan(kam.load(org), entry=entry), **opts)
+    day = undo_day(resolve_workspace(org), entry)  # the org as of the change being undone
+    run_plan(kam, changes.undo_plan(kam.load(org, day), entry=entry), **opts)
 
 
 @click.command()
@@ -303,21 +323,33 @@ def undo(kam: KamContext, org: str, entry: str | None, **opts: Any) -> None:
               show_default=True, help="Output format.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Only the last N entries.")
+@click.option("--pending", is_flag=True,
+              help="Only changes dated after today (planned, not in force yet).")
 @click.pass_obj
-def log(kam: KamContext, org: str, fmt: str, limit: int | None) -> None:
+def log(kam: KamContext, org: str, fmt: str, limit: int | None, pending: bool) -> None:
     """Show the journal of applied changes, oldest first.
 
     \b
     Examples:
       kam log examples/acme
       kam log examples/acme --limit 5 --format json
+      kam log examples/acme --pending
     """
     from kamcore.changes.journal import load_journal
     from kamcore.cli.errors import ExitCode
     from kamcore.workspace import resolve_workspace
 
     journal = load_journal(resolve_workspace(org))  # bad lines are set aside, not fatal
-    _log_entries(journal.entries, limit, fmt)
+    if pending:
+        from kamcore.changes.dated import pending as dated_later
+
+        later = dated_later(journal.entries)
+        if fmt == "text" and not later:
+            click.echo("No pending changes.")
+        else:
+            _log_entries(later, limit, fmt)
+    else:
+        _log_entries(journal.entries, limit, fmt)
     if journal.problems:
         for problem in journal.problems:
             click.secho(f"warning: {problem}", fg="yellow", err=True)
@@ -343,8 +375,10 @@ def _log_entries(entries: list[dict[str, Any]], limit: int | None, fmt: str) -> 
     undone = {e.get("undoes") for e in entries if e.get("undoes")}
     for number, entry in enumerate(shown, start=first + 1):
         mark = " (undone)" if entry["id"] in undone else ""
+        day = entry.get("effective")  # shown when the change is dated another day
+        effective = f"  effective {day}" if day and day != entry["time"][:10] else ""
         click.echo(f"#{number} {entry['id']}  {entry['time']}  {entry.get('actor') or '?'}  "
-                   f"{entry['command']}{mark}")
+                   f"{entry['command']}{mark}{effective}")
         if entry.get("reason"):
             click.echo(f"    reason: {entry['reason']}")
         for raw in entry["changes"]:

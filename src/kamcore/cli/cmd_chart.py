@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from kamcore.cli.options import workspace_argument
+from kamcore.cli.options import as_of_option, workspace_argument
 
 
 @click.command()
@@ -16,8 +16,10 @@ from kamcore.cli.options import workspace_argument
 @click.option("--metric", "metrics", multiple=True, metavar="NAME",
               help="Metric to total per account (repeatable); default up to three with values.")
 @click.option("--title", help="Page title (default: the org's name).")
+@as_of_option
 @click.pass_obj
-def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str | None) -> None:
+def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str | None,
+          as_of: str | None) -> None:
     """Write an org chart: one HTML file, no network, that opens in any browser.
 
     The account tree is coloured and collapsible by tier, shows each account's manager and
@@ -33,7 +35,7 @@ def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str 
     from kamcore.chart import chart_columns, write_chart
     from kamcore.errors import NotFound
 
-    tables = kam.read(org)  # the reader's tables: no object per account
+    tables = kam.read(org, as_of)  # the reader's tables: no object per account
     known = set(tables.metrics)
     for name in metrics:
         if name not in known:

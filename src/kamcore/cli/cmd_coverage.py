@@ -6,15 +6,16 @@ from collections.abc import Sequence
 
 import click
 
-from kamcore.cli.options import format_option, workspace_argument
+from kamcore.cli.options import as_of_option, format_option, workspace_argument
 
 
 @click.command()
 @workspace_argument
 @format_option("table", "json")
 @click.option("--strict", is_flag=True, help="Exit 1 when there is any gap.")
+@as_of_option
 @click.pass_obj
-def coverage(kam: object, org: str, fmt: str, strict: bool) -> None:
+def coverage(kam: object, org: str, fmt: str, strict: bool, as_of: str | None) -> None:
     """Report coverage gaps between the account tree and the people tree.
 
     Accounts without an active manager, managers over capacity, GAMs/NAMs/KAMs/AMs without
@@ -32,7 +33,7 @@ def coverage(kam: object, org: str, fmt: str, strict: bool) -> None:
     from kamcore.cli.output import render_json, render_table
 
     assert isinstance(kam, KamContext)
-    report = find_gaps(kam.read(org))
+    report = find_gaps(kam.read(org, as_of))
     if fmt == "json":
         click.echo(render_json(report.to_json()))
     else:

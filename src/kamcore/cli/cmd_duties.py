@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kamcore.cli.options import format_option, output_option, workspace_argument
+from kamcore.cli.options import as_of_option, format_option, output_option, workspace_argument
 
 if TYPE_CHECKING:
     from kamcore.duties import Roster
@@ -25,9 +25,10 @@ SHOWN_PROBLEMS = 5
 @click.option("--account", "account_id", metavar="ID", help="Only this account.")
 @format_option("table", "json", "csv")
 @output_option
+@as_of_option
 @click.pass_obj
 def duties(kam: object, org: str, person_id: str | None, account_id: str | None, fmt: str,
-           output: str | None) -> None:
+           output: str | None, as_of: str | None) -> None:
     """List, per person, the duties of every account they are accountable for.
 
     Duties come from the core (common to all account managers) and from the plugin of the
@@ -46,7 +47,7 @@ def duties(kam: object, org: str, person_id: str | None, account_id: str | None,
     from kamcore.duties import roster
 
     assert isinstance(kam, KamContext)
-    loaded = kam.load(org)
+    loaded = kam.load(org, as_of)
     result = roster(loaded, kam.pm, person=person_id, account=account_id)
     _warn(result)
     if fmt == "json":

@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from kamcore.cli.options import output_option, workspace_argument
+from kamcore.cli.options import as_of_option, output_option, workspace_argument
 
 if TYPE_CHECKING:
     from kamcore.workspace.tables import WorkspaceTables
@@ -30,9 +30,10 @@ if TYPE_CHECKING:
                    "the default. --verbatim writes them as they are (a Data Loader round "
                    "trip).")
 @output_option
+@as_of_option
 @click.pass_obj
 def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool | None,
-           output: str | None) -> None:
+           output: str | None, as_of: str | None) -> None:
     """Write an org's accounts or people in another format.
 
     CSV cells that a spreadsheet would execute are prefixed with ' (plain numbers such as -5
@@ -70,7 +71,7 @@ def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool
     if people and fmt in WAREHOUSE_FORMATS:
         raise click.UsageError(f"--people is not available for --format {fmt} (it writes the "
                                "account tree)")
-    tables = kam.read(org)  # no object per record: written from the reader's columns
+    tables = kam.read(org, as_of)  # no object per record: written from the reader's columns
     layout = read_layout(tables.folder) if fmt == "salesforce" and tables.folder else None
     if layout and layout.get("source") == "salesforce":
         from kamcore.exporters.salesforce import table_non_salesforce_ids

@@ -8,7 +8,7 @@ from typing import IO
 
 import click
 
-from kamcore.cli.options import format_option, output_option, workspace_argument
+from kamcore.cli.options import as_of_option, format_option, output_option, workspace_argument
 
 STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
 
@@ -38,10 +38,11 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
               help="Leave out bad fact rows (listed on stderr) instead of refusing.")
 @format_option("table", "csv", "json")
 @output_option
+@as_of_option
 @click.pass_obj
 def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str | None,
            by_period: bool, depth: int | None, top: int | None, own: bool, credit: str,
-           skip_bad: bool, fmt: str, output: str | None) -> None:
+           skip_bad: bool, fmt: str, output: str | None, as_of: str | None) -> None:
     """Roll metrics up the account tree (own value and subtree total), up the management
     chain (own book and team total), or group accounts by a field. Money is converted to the
     reporting currency with fx.csv; facts come from facts.csv or facts.parquet.
@@ -63,7 +64,8 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
         result = run(org, list(metrics) or None, by=by, period=period, by_period=by_period,
                      depth=depth, top=top, skip_bad=skip_bad, own=own or fmt != "table",
                      compact=fmt == "table" and by in ("account", "manager"),
-                     registry=kam.registry, step=progress.step, credit=credit)
+                     registry=kam.registry, step=progress.step, credit=credit,
+                     as_of=as_of)
         progress.step("writing")
         if fmt == "csv":
             from kamcore.rollup.render import write_csv

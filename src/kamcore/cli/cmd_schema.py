@@ -12,11 +12,12 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.option("--record", type=click.Choice(["all", "account", "person", "finding", "settings",
-                                            "plan"]),
+                                            "plan", "history"]),
               default="all", show_default=True, help="Which record's schema to print.")
 @click.pass_obj
 def schema(kam: object, record: str) -> None:
-    """Print the JSON Schema of accounts, people, findings, kam.yaml settings and plan files.
+    """Print the JSON Schema of accounts, people, findings, kam.yaml settings, plan files and
+    history.csv rows.
 
     Plugin fields appear under ``plugins``: the schema of each plugin's namespace.
 
@@ -30,12 +31,13 @@ def schema(kam: object, record: str) -> None:
     from kamcore.cli.context import KamContext
     from kamcore.cli.output import render_json
     from kamcore.models import Account, Finding, Person
+    from kamcore.models.history import HistoryRow
     from kamcore.settings import Settings
 
     assert isinstance(kam, KamContext)
     models: dict[str, type[BaseModel]] = {"account": Account, "person": Person,
                                           "finding": Finding, "settings": Settings,
-                                          "plan": PlanFile}
+                                          "plan": PlanFile, "history": HistoryRow}
     if record != "all":
         click.echo(render_json(models[record].model_json_schema()))
         return

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kamcore.cli.options import workspace_argument
+from kamcore.cli.options import as_of_option, workspace_argument
 
 if TYPE_CHECKING:
     import numpy as np
@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 @click.option("-m", "--metric", "metrics", multiple=True, metavar="NAME",
               help="Show this metric's subtree total in the reporting currency (repeatable; "
                    "latest period of facts.csv if there is one).")
+@as_of_option
 @click.pass_obj
 def tree(kam: object, org: str, account_id: str | None, depth: int | None,
-         people: bool, metrics: tuple[str, ...]) -> None:
+         people: bool, metrics: tuple[str, ...], as_of: str | None) -> None:
     """Draw the account tree: tier, country, name, id and accountable manager.
 
     \b
@@ -34,13 +35,14 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
       kam tree examples/acme --account NOVA --depth 1
       kam tree examples/acme --people
       kam tree examples/acme --metric revenue --depth 1
+      kam tree examples/acme --as-of 2025-12-31
     """
     from kamcore.cli.context import KamContext
     from kamcore.cli.treeview import TIER_STYLE, TableLabels, draw
     from kamcore.structure import children_of, roots_of
 
     assert isinstance(kam, KamContext)
-    tables = kam.read(org)  # no object per record: a million accounts draw in seconds
+    tables = kam.read(org, as_of)  # no object per record: a million accounts draw in seconds
     labels = TableLabels(tables)
     index = labels.index
     if people:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kamcore.cli.options import format_option
+from kamcore.cli.options import as_of_option, format_option
 
 if TYPE_CHECKING:
     from kamcore.models import Finding
@@ -24,9 +24,10 @@ _COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
 @click.option("--select", multiple=True, metavar="CODE",
               help="Only these rule codes or prefixes (repeatable), e.g. --select KAM1.")
 @click.option("--list-rules", is_flag=True, help="List every rule with its code and exit.")
+@as_of_option
 @click.pass_obj
 def validate(kam: object, org: str | None, fmt: str, group_by: str, select: tuple[str, ...],
-             list_rules: bool) -> None:
+             list_rules: bool, as_of: str | None) -> None:
     """Check an org's accounts and people against every rule.
 
     Exit 0 when clean (warnings allowed), 1 when an error remains, 2 when the workspace
@@ -49,7 +50,7 @@ def validate(kam: object, org: str | None, fmt: str, group_by: str, select: tupl
         return
     if org is None:
         raise click.UsageError("Missing argument 'ORG' (only --list-rules runs without one).")
-    tables = kam.read(org)
+    tables = kam.read(org, as_of, history=False)  # bad history rows are findings here
     findings = validate_tables(tables, select=list(select) or None)
     index = account_index(tables)
     counts = (tables.settings.name, int(index.first.sum()), int(index.person_first.sum()))

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import pluggy
 
     from kamcore.org import Org
@@ -34,25 +36,27 @@ class KamContext:
 
         return registry_for(self.pm)
 
-    def load(self, path: str | Path) -> Org:
-        """Load a workspace with this invocation's plugins."""
+    def load(self, path: str | Path, as_of: date | str | None = None) -> Org:
+        """Load a workspace with this invocation's plugins, as of a day (default today)."""
         from kamcore.hookcall import set_hook_timeout
         from kamcore.workspace import load
 
-        org = load(path, registry=self.registry)
+        org = load(path, registry=self.registry, as_of=as_of)
         set_hook_timeout(org.settings.hook_timeout)
         return org
 
-    def read(self, path: str | Path) -> WorkspaceTables:
-        """Read a workspace into the reader's tables (no object per record).
+    def read(self, path: str | Path, as_of: date | str | None = None, *,
+             history: bool = True) -> WorkspaceTables:
+        """Read a workspace into the reader's tables (no object per record), as of a day.
 
+        :param history: ``False`` lets bad history.csv rows through (kam validate lists them).
         :raises RecordErrors: records that cannot be read, all listed.
         """
         from kamcore.hookcall import set_hook_timeout
         from kamcore.workspace.tables import read_workspace
 
-        tables = read_workspace(path, registry=self.registry)
-        tables.require_readable()
+        tables = read_workspace(path, registry=self.registry, as_of=as_of)
+        tables.require_readable(history=history)
         set_hook_timeout(tables.settings.hook_timeout)
         return tables
 

@@ -23,3 +23,17 @@ def output_option(func: F) -> F:
     """``-o FILE``: write the result atomically instead of to stdout."""
     return click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
                         help="Write to FILE (atomically) instead of stdout.")(func)
+
+
+def as_of_option(func: F) -> F:
+    """``--as-of DATE``: the trees as they were (or will be) that day; see docs/time.md."""
+    return click.option("--as-of", "as_of", metavar="DATE", default=None,
+                        help="Show the org as it was (or will be) on DATE (YYYY-MM-DD), "
+                        "history.csv applied [default: today].")(func)
+
+
+def effective_option(func: F) -> F:
+    """``--effective DATE``: the day a change takes effect (history.csv dates it)."""
+    return click.option("--effective", metavar="DATE", default=None,
+                        help="The day the change takes effect (YYYY-MM-DD) [default: today]; "
+                        "a later day makes it pending (kam log --pending).")(func)

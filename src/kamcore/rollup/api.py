@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from kamcore.rollup.values import Inputs
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import pluggy
     import pyarrow as pa
 
@@ -32,7 +34,8 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
                 pm: pluggy.PluginManager | None = None, skip_bad: bool = False,
                 people: bool = False, step: Progress | None = None,
                 columns: Sequence[str] | None = None, linked: bool = True,
-                facts: Facts | None = None) -> Inputs:
+                facts: Facts | None = None,
+                as_of: date | str | None = None) -> Inputs:
     """Read what a rollup needs: account columns, metric definitions, FX, facts.
 
     :param source: an Org, the reader's tables, or a workspace folder (read by the reader).
@@ -43,6 +46,7 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
     :param linked: ``False``: the accounts are not linked into a tree (checks of values only;
         a broken tree is then no error).
     :param facts: facts already read for these accounts (else facts.csv is read here).
+    :param as_of: from a folder, the trees of that day (history.csv applied; default today).
     """
     import pyarrow as pa
 
@@ -72,7 +76,8 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
         if isinstance(source, WorkspaceTables):
             tables = source
         else:
-            tables = read_workspace(source, pm=pm, registry=registry, columns=columns)
+            tables = read_workspace(source, pm=pm, registry=registry, columns=columns,
+                                    as_of=as_of)
         tables.require_readable()
         settings, folder, metrics = tables.settings, tables.folder, tables.metrics
         accounts = columns_from_table(tables.accounts, linked=linked)
@@ -120,7 +125,7 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
            depth: int | None = None, top: int | None = None, skip_bad: bool = False,
            own: bool = True, compact: bool = False, pm: pluggy.PluginManager | None = None,
            registry: Registry | None = None, step: Progress | None = None,
-           credit: str = "account") -> RollupResult:
+           credit: str = "account", as_of: date | str | None = None) -> RollupResult:
     """Roll metrics up the account tree, the management chain, or by a field.
 
     :param source: an :class:`~kamcore.Org`, a workspace folder, or its tables as
@@ -144,6 +149,8 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
     :param credit: with ``by="manager"``: ``account`` (each person's book is the accounts
         they manage) or ``owner`` (the facts each person owns, see
         :mod:`kamcore.rollup.credit`).
+    :param as_of: from a folder, roll up the trees of that day (history.csv applied; default
+        today; see docs/time.md).
     :returns: a :class:`~kamcore.rollup.result.RollupResult`; ``.rows`` are dicts.
     :raises KamError: unreadable or inconsistent input, with file and line.
 
@@ -175,7 +182,7 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
                        "with --by manager")
     inputs = load_inputs(source, registry=registry, pm=pm, skip_bad=skip_bad,
                          people=by == "manager", step=step,
-                         columns=() if by in ("account", "manager") else (by,))
+                         columns=() if by in ("account", "manager") else (by,), as_of=as_of)
     if credit == "owner":
         inputs = owner_units(inputs)
     elif inputs.facts is not None:
@@ -203,6 +210,10 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
     result.skipped = skipped
     result.sources = sources
     result.title = inputs.name
+    if as_of is not None:
+        from kamcore.workspace.history import parse_date
+
+        result.hierarchy = f"tree as of {parse_date(as_of).isoformat()}"
     return result
 
 

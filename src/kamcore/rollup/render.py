@@ -111,7 +111,7 @@ def _title(result: RollupResult) -> str:
                        + (", credited to deal owners" if result.credit == "owner" else
                           ", credited to account managers")}.get(
         result.view, f"accounts by {result.view} (own values)")
-    parts = [result.title, what, f"money in {result.currency}"]
+    parts = [result.title, what, result.hierarchy or "", f"money in {result.currency}"]
     if result.periods:
         parts.append("periods " + ", ".join(result.periods))
     elif result.period:

@@ -53,6 +53,8 @@ class RollupResult:
     title: str = ""
     #: Manager view: whose the facts are, ``account`` (the accounts' managers) or ``owner``.
     credit: str | None = None
+    #: Which account tree the totals follow when it is not today's (``tree as of 2025-12-31``).
+    hierarchy: str | None = None
     #: Group views: the same aggregates over every account (the table's last line).
     total: dict[str, Any] | None = None
 
@@ -134,7 +136,7 @@ class RollupResult:
     def to_json_data(self) -> dict[str, Any]:
         """The JSON document: metadata plus ``rows``."""
         return {"view": self.view, "currency": self.currency, "period": self.period,
-                "periods": self.periods, "metrics": self.metrics,
+                "periods": self.periods, "metrics": self.metrics, "hierarchy": self.hierarchy,
                 "columns": [{"key": c.key, "label": c.header, "kind": c.kind}
                             for c in self.columns],
                 "skipped": [str(p) for p in self.skipped], "sources": self.sources,

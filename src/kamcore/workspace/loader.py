@@ -19,6 +19,8 @@ from kamcore.workspace.yamlio import line_of as _line_of
 from kamcore.workspace.yamlio import read_yaml, strip_lines
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import pluggy
 
     from kamcore.org import Org
@@ -110,7 +112,7 @@ def _settings_hint(key: object) -> str:
 
 
 def load(path: str | Path, *, pm: pluggy.PluginManager | None = None,
-         registry: Registry | None = None) -> Org:
+         registry: Registry | None = None, as_of: date | str | None = None) -> Org:
     """Load the workspace at ``path`` (a folder with kam.yaml, accounts.csv, people.csv).
 
     The records are read by the one reader (:func:`kamcore.workspace.tables.read_workspace`)
@@ -120,6 +122,8 @@ def load(path: str | Path, *, pm: pluggy.PluginManager | None = None,
     :param pm: the plugin manager whose plugins declare fields and metrics; by default
         :func:`kamcore.get_plugin_manager` with every installed plugin.
     :param registry: an already-built registry (overrides ``pm``).
+    :param as_of: the day the trees show (``"2025-12-31"`` or a ``date``): history.csv applied
+        as of then (default today; see docs/time.md). ``org.as_of`` says which day it is.
     :returns: the org, with every record's file and line.
     :raises WorkspaceError: a file is missing or unreadable.
     :raises RecordErrors: records could not be parsed (all of them are listed).
@@ -127,9 +131,11 @@ def load(path: str | Path, *, pm: pluggy.PluginManager | None = None,
     from kamcore.workspace.objects import org_from_tables
     from kamcore.workspace.tables import read_workspace
 
-    tables = read_workspace(path, pm=pm, registry=registry)
+    tables = read_workspace(path, pm=pm, registry=registry, as_of=as_of)
     tables.require_readable()
-    return org_from_tables(tables)
+    org = org_from_tables(tables)
+    org.as_of = tables.as_of
+    return org
 
 
 def as_org(source: Org | str | os.PathLike[str], *, pm: pluggy.PluginManager | None = None

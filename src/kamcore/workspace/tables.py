@@ -27,12 +27,15 @@ from kamcore.models.enums import Role, Tier
 from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE, Settings
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import numpy as np
     import pluggy
     import pyarrow as pa
 
     from kamcore.models import MetricDef
     from kamcore.registry import Registry
+    from kamcore.workspace.history import HistoryTable
 
 ACCOUNT_COLUMNS = ("id", "name", "tier", "parent", "manager", "country", "industry", "currency")
 PERSON_COLUMNS = ("id", "name", "role", "reports_to", "capacity", "email", "active", "specialty")
@@ -160,21 +163,32 @@ class WorkspaceTables:
     metrics: dict[str, MetricDef]
     registry: Registry | None
     problems: list[KamError] = field(default_factory=list)
+    #: history.csv as read (``None``: the workspace has none); see docs/time.md.
+    history: HistoryTable | None = None
+    #: The day the record tables show (history applied), or ``None`` for the files as written.
+    as_of: date | None = None
+    #: The record tables as the files hold them, before the history was applied.
+    as_written: tuple[RecordTable, RecordTable] | None = None
 
     def __repr__(self) -> str:
         return (f"WorkspaceTables({self.settings.name!r}, {len(self.accounts)} accounts, "
                 f"{len(self.people)} people, {len(self.problems)} problem(s), "
                 f"folder={str(self.folder) if self.folder else None!r})")
 
-    def require_readable(self) -> None:
-        """:raises RecordErrors: when any record could not be read (all are listed)."""
+    def require_readable(self, *, history: bool = True) -> None:
+        """:raises RecordErrors: when any record could not be read (all are listed).
+        :raises WorkspaceError: with ``history``, a history.csv row that cannot be read (kam
+            validate lists them all as findings instead)."""
         if self.problems:
             raise RecordErrors(self.problems)
+        if history and self.history is not None:
+            self.history.require_readable()
 
 
 def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
                    registry: Registry | None = None,
-                   columns: Collection[str] | None = None) -> WorkspaceTables:
+                   columns: Collection[str] | None = None,
+                   as_of: date | str | None = None, history: bool = True) -> WorkspaceTables:
     """Read a workspace's settings and records into normalised tables.
 
     :param path: the workspace folder, or its kam.yaml.
@@ -182,17 +196,23 @@ def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
     :param registry: an already-built registry (overrides ``pm``).
     :param columns: read only the core columns, the metrics and these (a rollup by country
         needs no phone numbers); ``None`` reads every column. The rules are the same.
-    :raises WorkspaceError: a file is missing or cannot be read at all.
+    :param as_of: the day the tables show (``2025-12-31``): history.csv applied as of then;
+        default today, so a change dated in the future is in force from its date on.
+    :param history: ``False`` reads the record files as written, history not applied.
+    :raises WorkspaceError: a file is missing or cannot be read at all; or ``as_of`` is given
+        and history.csv has a bad row.
     """
     from kamcore.workspace.loader import resolve_workspace
     from kamcore.workspace.snapshot import read_committed
 
     folder = resolve_workspace(path)
-    return read_committed(folder, lambda: _read_workspace(folder, pm, registry, columns))
+    return read_committed(folder, lambda: _read_workspace(folder, pm, registry, columns, as_of,
+                                                          history))
 
 
 def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Registry | None,
-                    columns: Collection[str] | None) -> WorkspaceTables:
+                    columns: Collection[str] | None, as_of: date | str | None = None,
+                    history: bool = True) -> WorkspaceTables:
     from kamcore.perf import paused_gc
     from kamcore.workspace.loader import check_weights, load_settings
     from kamcore.workspace.plugin_settings import check_plugin_settings, settle_conflicts
@@ -225,9 +245,14 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
                                        None if columns is None else {*PERSON_COLUMNS, *columns})
         accounts = normalise("account", raw_accounts, set(metrics), problems)
         people = normalise("person", raw_people, set(), problems)
-    return WorkspaceTables(folder=folder, settings=settings, raw_settings=raw, storage=storage,
-                           accounts=accounts, people=people, metrics=metrics, registry=registry,
-                           problems=problems)
+    tables = WorkspaceTables(folder=folder, settings=settings, raw_settings=raw,
+                             storage=storage, accounts=accounts, people=people, metrics=metrics,
+                             registry=registry, problems=problems)
+    if history:
+        from kamcore.workspace.history import read_as_of
+
+        tables = read_as_of(tables, as_of)
+    return tables
 
 
 # -- raw text tables ------------------------------------------------------------------------
