@@ -129,3 +129,12 @@ def test_validate_finds_a_missing_rate_exactly_when_a_rollup_stops(tmp_path_fact
         assert code in (0, 2), err
         stops.append(code == 2 and "KAM-R002" in err)
     assert bool(missing) == any(stops), (missing, stops)
+
+
+def test_unreadable_history_is_its_own_finding_not_an_fx_one(tmp_path):
+    ws = make_ws(tmp_path, facts=FACTS, fx=FX)
+    (ws / "history.csv").write_text("record,field,value,valid_from,valid_to,entry\n"
+                                    "K1,parent,N1,2026-13-01,,\n")
+    code, findings = validate(ws)
+    assert code == 1
+    assert [f["code"] for f in findings if f["severity"] == "error"] == ["KAM181"]

@@ -74,7 +74,7 @@ def _duplicate_header(ws: Path) -> None:
 
 def _directory(file: str) -> Case:
     def apply(ws: Path) -> None:
-        (ws / file).unlink()
+        (ws / file).unlink(missing_ok=True)
         (ws / file).mkdir()
         (ws / file / "x.csv").write_text("id\n")
     return apply
@@ -157,6 +157,15 @@ CASES: dict[str, Case] = {
     "journal corrupt": _journal(["{not json", [1, 2], {"id": 7, "changes": "oops"}]),
     "journal a symlink": _symlink_out("journal.jsonl"),
     "lock a symlink": _symlink_out(".kam.lock"),
+    "history with bad rows": _replace_text(
+        "history.csv", "record,field,value,valid_from,valid_to,entry\n"
+        "K1,parent,N-DE,2026-13-01,,\nNOPE,manager,KAM1,2026-01-01,,\n"
+        "K1,manager,KAM1,2026-03-01,2026-02-01,\nK1,planet,x,,,\n"
+        "K1,manager,../../x,2026-01-01,,\n"),
+    "history overlapping": _replace_text(
+        "history.csv", "record,field,value,valid_from,valid_to,entry\n"
+        "K1,manager,KAM1,2026-01-01,2026-06-01,\nK1,manager,KAM2,2026-03-01,,\n"),
+    "history.csv is a folder": _directory("history.csv"),
     "manifest of the wrong shape": _manifest('{"files": "oops"}'),
     "manifest pointing outside": _manifest(json.dumps({"files": ["../outside.txt"],
                                                        "backup": "../../x"})),

@@ -22,6 +22,7 @@ from tests.test_changes_support import save_small
 COMMANDS: dict[str, list[str]] = {
     "validate": ["validate", "{ws}", "--format", "json"],
     "tree": ["tree", "{ws}"],
+    "tree as of a date": ["tree", "{ws}", "--as-of", "2026-02-15"],
     "rollup json": ["rollup", "{ws}", "--format", "json"],
     "rollup by manager csv": ["rollup", "{ws}", "--by", "manager", "--format", "csv"],
     "rollup by country": ["rollup", "{ws}", "--by", "country"],

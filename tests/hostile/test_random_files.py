@@ -16,17 +16,19 @@ from kamcore.cli.app import make_cli
 from kamcore.plugins import get_plugin_manager
 from tests.test_changes_support import save_small
 
-FILES = ["kam.yaml", "accounts.csv", "people.csv", "facts.csv", "fx.csv"]
+FILES = ["kam.yaml", "accounts.csv", "people.csv", "facts.csv", "fx.csv", "history.csv"]
 HEADERS = {
     "accounts.csv": ["id", "name", "tier", "parent", "manager", "country", "currency", "revenue",
                      "x.y", " id", "REVENUE"],
     "people.csv": ["id", "name", "role", "reports_to", "capacity", "active", "email"],
     "facts.csv": ["account", "period", "metric", "value", "currency"],
     "fx.csv": ["currency", "period", "rate"],
+    "history.csv": ["record", "field", "value", "valid_from", "valid_to", "entry"],
     "kam.yaml": [],
 }
 CELLS = st.one_of(
     st.sampled_from(["G", "N-DE", "K1", "KAM1", "global", "key", "regular", "gam", "am", "DE",
+                     "parent", "manager", "exists", "2026-01-31", "2026-02-30", "1999-12-31",
                      "de ", "EUR", "USD", "2026Q1", "2026-13", "revenue", "1e308", "-0",
                      "nan", "1,000", "١٢٣", "true", "no", "=1+1", "", " ", '"', '""', "\r",
                      "\n", "\x00", "\ufeff", "a\"b"]),

@@ -82,12 +82,16 @@ def _own_values(tables: WorkspaceTables) -> _OwnValues:
     from kamcore.rollup.values import own_values
 
     try:
+        tables.require_readable()
+    except KamError:
+        return found  # records or history that do not read: the reader's findings say why
+    try:
         inputs = load_inputs(tables, linked=False, facts=_facts(tables))
     except WorkspaceError as exc:  # fx.csv that does not read
         found.unreadable = exc
         return found
     except KamError:
-        return found  # unreadable records: the reader's findings say why
+        return found
     periods = list(inputs.facts.periods) if inputs.facts is not None else []
 
     def missing_rate(exc: WorkspaceError, row: int) -> None:
