@@ -79,6 +79,19 @@ class WorkspaceError(KamError):
     code = "KAM-W001"
 
 
+class HistoryProblem(WorkspaceError):
+    """A history.csv row that breaks a reading rule; ``rule`` is the validate code it is
+    listed under (KAM180-182), ``record`` the id it is about."""
+
+    code = "KAM-W004"
+
+    def __init__(self, message: str, *, rule: str, record: str | None = None,
+                 hint: str | None = None, location: Location | None = None) -> None:
+        super().__init__(message, hint=hint, location=location)
+        self.rule = rule
+        self.record = record
+
+
 class WriteFailed(WorkspaceError):
     """The system refused a write (full disk, read-only folder or file); ``path`` is the file.
 

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kamcore.errors import KamError, Location, WorkspaceError
+from kamcore.errors import HistoryProblem, KamError, Location, WorkspaceError
 from kamcore.models.enums import Role, Tier
 
 if TYPE_CHECKING:
@@ -41,16 +41,6 @@ FIELDS = {"parent": "account", "manager": "account", "tier": "account",
 OPEN_START = -(2**31)
 OPEN_END = 2**31 - 1
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
-
-
-class HistoryProblem(KamError):
-    """A history row that breaks a reading rule; ``rule`` is the validate code it maps to."""
-
-    def __init__(self, message: str, *, rule: str, record: str | None = None,
-                 hint: str | None = None, location: Location | None = None) -> None:
-        super().__init__(message, hint=hint, location=location)
-        self.rule = rule
-        self.record = record
 
 
 @dataclass
