@@ -416,3 +416,58 @@ def test_balance_refuses_unknown_roles(ws):
     result = run("plan", "balance", str(ws), "--role", "wizard")
     assert result.exit_code == 1
     assert "'wizard' is not a role" in result.output
+
+
+def test_balance_is_optimal_on_random_small_orgs():
+    """The windowed flow against brute force over every assignment the rules allow."""
+    import itertools
+    import random
+
+    from kamcore.changes import balance as solver
+    from kamcore.models import Account, Person
+    from kamcore.org import Org
+
+    rng = random.Random(14)
+    for _ in range(25):
+        kams = [f"K{i}" for i in range(rng.randint(2, 4))]
+        people = [Person(id="N1", name="N1", role="nam"), Person(id="N2", name="N2", role="nam"),
+                  Person(id="G", name="G", role="gam")]
+        people += [Person(id=k, name=k, role="kam", reports_to=rng.choice(["N1", "N2"]),
+                          capacity=rng.choice([None, 2, 3, 5])) for k in kams]
+        accounts = [Account(id="GA", name="GA", tier="global", manager="G"),
+                    Account(id="NA", name="NA", tier="national", parent="GA", manager="N1",
+                            country="DE"),
+                    Account(id="GB", name="GB", tier="global", manager="G")]
+        for i in range(rng.randint(3, 7)):
+            parent = rng.choice(["NA", "GB", None])
+            accounts.append(Account(id=f"A{i}", name="a", tier="key", parent=parent,
+                                    manager=rng.choice(kams),
+                                    country="DE" if parent == "NA" else None))
+        org = Org.build(accounts, people)
+        proposal = solver.balance(org, role="kam")
+        problem = solver._problem(org, solver.Role("kam"), None)
+        choices = [[(aid, key[0], p) for p in (key[0], *key[1])]
+                   for key, ids in problem.classes.items() for aid in ids]
+        best = None
+        for pick in itertools.product(*choices):
+            moves = [solver.Move(a, h, p) for a, h, p in pick if p != h]
+            score = solver._score(org, problem, moves)
+            if all(score.loads[p] <= problem.cap[p] for p in problem.people):
+                best = score.value if best is None else min(best, score.value)
+        assert proposal.after.value == pytest.approx(best)
+
+
+def test_a_plan_made_from_tables_is_made_again_when_the_files_changed(ws, tmp_path):
+    from kamcore.workspace.objects import org_from_tables
+    from kamcore.workspace.tables import read_workspace
+
+    tables = read_workspace(ws, registry=load(ws).registry)
+    made = plan_file(org_from_tables(tables), write(tmp_path, "p.yaml", RECUT), tables=tables)
+    unchanged = changes.apply(made, by="ana")
+    assert unchanged.replanned is False and unchanged.plan is made
+    changes.undo(ws)
+    changes.apply(changes.assign(load(ws), "K2", manager="KAM3"))  # the plan's K2, meanwhile
+    again = changes.apply(made, by="ana")
+    assert again.plan is not made  # read again, compared as tables, made again
+    assert load(ws).accounts["K2"].manager == "KAM4"
+    assert [e["op"] for e in read_journal(ws)] == ["plan", "undo", "assign", "plan"]

@@ -21,9 +21,13 @@ account; supply = how many) -> each person they may go to (cost ``EPSILON`` when
 plus ``BETA`` for someone new to the global account) -> the person's unit arcs to the sink, the
 ``k``-th costing ``2k - 1`` (so the total is the sum of squares: convex, hence exact as a flow).
 Nobody's optimal load exceeds the largest load now (a unit above it could go back to where it
-came from, cheaper), so each person needs at most that many unit arcs. ``max_moves`` is a side
-constraint a flow cannot hold directly: it is met by raising the price of a move (Lagrangian
-relaxation, bisected over integers) until the optimum moves few enough accounts.
+came from, cheaper). Unit arcs for every size up to that would be thousands per person for
+large books, so sizes are solved in a window around a greedy start and the window widens until
+no size touches its edge, which proves the answer optimal for the whole problem (see
+:func:`_flow`). ``max_moves`` is a side constraint a flow cannot hold directly: it is met by
+raising the price of a move (Lagrangian relaxation, bisected over integers) until the optimum
+moves few enough accounts, then the moves left over (many moves often gain exactly the same,
+so no price lands on N) go to the best single moves, one at a time (:func:`_top_up`).
 
 The ``BETA`` term is the linear stand-in for "as few managers per global account" (the count of
 managers itself is not a flow cost): it stops the solver from adding managers to a global
@@ -235,17 +239,79 @@ def _solve(problem: _Problem, max_moves: int | None
             high, best = middle, trial
         else:
             low = middle
-    return best, high, solves
+    return _top_up(problem, best, max_moves), high, solves
+
+
+def _top_up(problem: _Problem, flows: dict[tuple[Any, ...], dict[str, int]],
+            max_moves: int) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Spend the moves the priced optimum left unused (ties: many moves gain exactly the same,
+    so no price moves exactly N) on the best single moves, one at a time."""
+    sizes = _sizes(problem, flows)
+    budget = max_moves - _moved(flows)
+    while budget > 0:
+        best: tuple[int, Any, str] | None = None
+        for key, targets in flows.items():
+            holder, others, top = key
+            if not targets.get(holder):
+                continue
+            known = problem.in_global.get(top, set())
+            for person in others:
+                if sizes[person] >= problem.cap[person]:
+                    continue
+                gain = SCALE * (2 * (sizes[holder] - sizes[person]) - 2) - EPSILON - (
+                    0 if person in known or top is None else BETA)
+                if gain > 0 and (best is None or gain > best[0]):
+                    best = (gain, key, person)
+        if best is None:
+            break
+        _, key, person = best
+        flows[key][key[0]] -= 1
+        flows[key][person] = flows[key].get(person, 0) + 1
+        sizes[key[0]] -= 1
+        sizes[person] += 1
+        budget -= 1
+    return flows
 
 
 def _flow(problem: _Problem, move_price: int) -> dict[tuple[Any, ...], dict[str, int]]:
+    """The optimal flows for this price of a move.
+
+    Book sizes are solved inside a window around a start (a greedy answer): each person gets
+    unit arcs only for the sizes in their window, and must take at least its lower end. When
+    no final size touches an edge of its window (other than a true bound: fixed accounts,
+    capacity, the largest book now), every residual cycle of the whole problem is one of the
+    window's, so the answer is optimal for the whole problem; else the window widens around the
+    new answer and the flow is solved again.
+    """
+    ceiling = max(problem.load.values(), default=0)
+    top = {p: min(problem.cap[p], ceiling) for p in problem.people}
+    start = _greedy(problem, move_price)
+    width = 4
+    while True:
+        low = {p: max(problem.fixed[p], start[p] - width) for p in problem.people}
+        high = {p: min(top[p], start[p] + width) for p in problem.people}
+        flows = _window_flow(problem, move_price, low, high)
+        sizes = _sizes(problem, flows)
+        edge = [p for p in problem.people
+                if (sizes[p] == low[p] > problem.fixed[p]) or (sizes[p] == high[p] < top[p])]
+        if not edge:
+            return flows
+        start, width = sizes, width * 4
+
+
+def _window_flow(problem: _Problem, move_price: int, low: dict[str, int],
+                 high: dict[str, int]) -> dict[tuple[Any, ...], dict[str, int]]:
     import networkx as nx
 
     graph: nx.MultiDiGraph[Any] = nx.MultiDiGraph()
     total = sum(len(a) for a in problem.classes.values())
+    forced = {p: low[p] - problem.fixed[p] for p in problem.people}
     graph.add_node("source", demand=-total)
-    graph.add_node("sink", demand=total)
-    ceiling = max(problem.load.values(), default=0)
+    graph.add_node("sink", demand=total - sum(forced.values()))
+    for person in problem.people:
+        graph.add_node(("person", person), demand=forced[person])
+        for k in range(low[person] + 1, high[person] + 1):
+            graph.add_edge(("person", person), "sink", capacity=1, weight=SCALE * (2 * k - 1))
     for key, accounts in problem.classes.items():
         holder, others, top = key
         node = ("class", key)
@@ -255,11 +321,6 @@ def _flow(problem: _Problem, move_price: int) -> dict[tuple[Any, ...], dict[str,
         for person in others:
             cost = move_price + (0 if person in known or top is None else BETA)
             graph.add_edge(node, ("person", person), capacity=len(accounts), weight=cost)
-    for person in problem.people:
-        start = problem.fixed[person]
-        for k in range(start + 1, min(problem.cap[person], ceiling) + 1):
-            graph.add_edge(("person", person), "sink", capacity=1,
-                           weight=SCALE * (2 * k - 1))
     _, flow = nx.network_simplex(graph)
     out: dict[tuple[Any, ...], dict[str, int]] = {}
     for key in problem.classes:
@@ -267,6 +328,57 @@ def _flow(problem: _Problem, move_price: int) -> dict[tuple[Any, ...], dict[str,
         out[key] = {target[1]: sum(arcs.values()) for target, arcs in sent.items()
                     if sum(arcs.values())}
     return out
+
+
+def _greedy(problem: _Problem, move_price: int) -> dict[str, int]:
+    """Book sizes of a quick feasible answer: from the most loaded holder to the least loaded
+    person allowed to take its accounts, as many as each still gains more than it costs."""
+    import heapq
+
+    sizes = dict(problem.load)
+    left = {key: len(accounts) for key, accounts in problem.classes.items()}
+    mine: dict[str, list[tuple[str, tuple[str, ...], str | None]]] = {}
+    for key in problem.classes:
+        mine.setdefault(key[0], []).append(key)
+    heap = [(-sizes[p], p) for p in mine]
+    heapq.heapify(heap)
+    while heap:
+        negative, holder = heapq.heappop(heap)
+        if -negative != sizes[holder]:
+            continue  # stale
+        moved = False
+        for key in mine[holder]:
+            if not left[key]:
+                continue
+            room = [q for q in key[1] if sizes[q] < problem.cap[q]]
+            if not room:
+                continue
+            target = min(room, key=lambda q: sizes[q])
+            known = problem.in_global.get(key[2], set())
+            price = move_price + (0 if target in known or key[2] is None else BETA)
+            # the k-th unit gains SCALE * (2 * gap - 4k + 2) - price
+            gap = sizes[holder] - sizes[target]
+            amount = min((2 * SCALE * gap + 2 * SCALE - price - 1) // (4 * SCALE), left[key],
+                         problem.cap[target] - sizes[target])
+            if amount <= 0:
+                continue
+            sizes[holder] -= amount
+            sizes[target] += amount
+            left[key] -= amount
+            moved = True
+            break
+        if moved:
+            heapq.heappush(heap, (-sizes[holder], holder))
+    return sizes
+
+
+def _sizes(problem: _Problem, flows: dict[tuple[Any, ...], dict[str, int]]) -> dict[str, int]:
+    """Each person's book size under ``flows``."""
+    sizes = dict(problem.fixed)
+    for targets in flows.values():
+        for person, count in targets.items():
+            sizes[person] += count
+    return sizes
 
 
 def _moved(flows: dict[tuple[Any, ...], dict[str, int]]) -> int:

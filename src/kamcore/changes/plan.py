@@ -222,6 +222,12 @@ def record_changes(before: Org, after: Org,
             other = new.get(rid)
             if other is None:
                 out.append(RecordChange(kind, rid, dump(record), None))
+            elif other is record:
+                continue
+            elif touched is not None:  # compared as dumps: pydantic's == costs ~10x a dump
+                was, now = dump(record), dump(other)
+                if was != now:
+                    out.append(RecordChange(kind, rid, was, now))
             elif other != record:
                 out.append(RecordChange(kind, rid, dump(record), dump(other)))
         if touched is None:
