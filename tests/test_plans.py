@@ -12,8 +12,9 @@ from kamcore import changes
 from kamcore.changes.batch import plan_file
 from kamcore.changes.impact import impact
 from kamcore.changes.journal import read_journal
-from kamcore.changes.planfile import PlanErrors, read_plan, render_plan_csv, render_plan_yaml
+from kamcore.changes.planfile import read_plan, render_plan_csv, render_plan_yaml
 from kamcore.cli.app import make_cli
+from kamcore.errors import PlanErrors
 from kamcore.plugins import get_plugin_manager
 from tests.test_changes_support import ROOT, load, save_small, snapshot
 

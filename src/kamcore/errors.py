@@ -121,6 +121,17 @@ class RecordErrors(WorkspaceError):
         return self.message
 
 
+class PlanErrors(RecordErrors):
+    """A plan file has bad lines; every one is listed with its file and line. Nothing was
+    planned or written."""
+
+    code = "KAM-C002"
+
+    def __init__(self, problems: list[KamError]) -> None:
+        super().__init__(problems, summary=f"the plan has {len(problems)} bad line(s); nothing "
+                         "was written")
+
+
 class ValidationFailed(KamError):
     """Raised by callers who want an exception when error findings remain."""
 

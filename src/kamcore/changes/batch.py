@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from kamcore.changes.draft import Draft
 from kamcore.changes.ops import STEPS
 from kamcore.changes.plan import Plan, Unplaced, make_plan
-from kamcore.changes.planfile import Line, PlanErrors, lines_from_json, read_plan
-from kamcore.errors import KamError, WorkspaceError
+from kamcore.changes.planfile import Line, lines_from_json, read_plan
+from kamcore.errors import KamError, PlanErrors, WorkspaceError
 from kamcore.workspace.objects import patch_tables
 
 if TYPE_CHECKING:

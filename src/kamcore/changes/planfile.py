@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kamcore.errors import KamError, Location, RecordErrors, WorkspaceError
+from kamcore.errors import KamError, Location, PlanErrors, WorkspaceError
 
 OPS = ("move", "assign", "handover", "leave", "hire", "tier")
 #: The fields each op takes besides ``op``, ``id``, ``reason`` and ``effective``.
@@ -156,17 +156,6 @@ class Line:
     @property
     def number(self) -> int:
         return self.location.line or 0
-
-
-class PlanErrors(RecordErrors):
-    """A plan file has bad lines; every one is listed with its file and line. Nothing was
-    planned or written."""
-
-    code = "KAM-C002"
-
-    def __init__(self, problems: list[KamError]) -> None:
-        super().__init__(problems, summary=f"the plan has {len(problems)} bad line(s); nothing "
-                         "was written")
 
 
 def read_plan(path: str | Path) -> list[Line]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kamcore.changes.planfile import PlanErrors, PlanLine
-from kamcore.errors import KamError, Location, WorkspaceError
+from kamcore.changes.planfile import PlanLine
+from kamcore.errors import KamError, Location, PlanErrors, WorkspaceError
 
 if TYPE_CHECKING:
     from kamcore.org import Org
