@@ -40,7 +40,7 @@ lines:
   - {op: hire, id: KAM4, name: Kit Key, role: kam, reports_to: NAM1, capacity: 4}
   - {op: assign, id: K2, to: KAM4}
   - {op: move, id: R2, to: K2}
-  - {op: leave, id: AM2, to: AM1, effective: 2027-01-01}
+  - {op: leave, id: AM2, to: AM1}
 """
 
 RECUT_CSV = """\
@@ -48,7 +48,7 @@ op,id,to,name,role,reports_to,capacity,reason,effective
 hire,KAM4,,Kit Key,kam,NAM1,4,re-cut,
 assign,K2,KAM4,,,,,re-cut,
 move,R2,K2,,,,,re-cut,
-leave,AM2,AM1,,,,,re-cut,2027-01-01
+leave,AM2,AM1,,,,,re-cut,
 """
 
 
@@ -221,7 +221,6 @@ def test_apply_is_one_journal_entry_and_one_undo_restores_every_byte(ws, tmp_pat
     assert (entry["op"], entry["actor"], entry["command"]) == ("plan", "ana", "plan p.yaml")
     assert entry["reason"] == "re-cut"
     assert [line["op"] for line in entry["args"]["lines"]] == ["hire", "assign", "move", "leave"]
-    assert entry["args"]["lines"][3]["effective"] == "2027-01-01"
     briefs = sorted(p.name for p in (ws / "handover").rglob("*.md"))
     assert briefs == ["AM1.md", "KAM4.md"]
     assert load(ws).accounts["R2"].parent == "K2"
@@ -472,3 +471,23 @@ def test_a_plan_made_from_tables_is_made_again_when_the_files_changed(ws, tmp_pa
     assert again.plan is not made  # read again, compared as tables, made again
     assert load(ws).accounts["K2"].manager == "KAM4"
     assert [e["op"] for e in read_journal(ws)] == ["plan", "undo", "assign", "plan"]
+
+
+def test_a_plan_takes_effect_on_its_one_day_through_history(ws, tmp_path):
+    dated = write(tmp_path, "p.yaml", "effective: 2026-01-05\nlines:\n"
+                  "  - {op: assign, id: K2, to: KAM3}\n  - {op: move, id: R2, to: K2}\n")
+    result = run("plan", "apply", str(ws), str(dated), "--no-briefs")
+    assert result.exit_code == 0, result.output
+    assert "effective 2026-01-05: the plan holds from that day" in result.output
+    [entry] = read_journal(ws)
+    assert entry["effective"] == "2026-01-05"
+    history = (ws / "history.csv").read_text()
+    assert "K2,manager,KAM3,2026-01-05" in history
+    assert "R2,parent,K2,2026-01-05" in history
+    assert load(ws).accounts["K2"].manager == "KAM3"  # back-dated: in force today
+    mixed = write(tmp_path, "q.yaml", "lines:\n  - {op: assign, id: K1, to: KAM3, "
+                  "effective: 2026-02-01}\n  - {op: assign, id: K3, to: KAM2}\n")
+    refused = run("plan", "check", str(ws), str(mixed))
+    assert refused.exit_code == 2
+    assert ("q.yaml:3: assign K3: effective today, but line 2 says 2026-02-01: a plan holds "
+            "from one day") in refused.output

@@ -144,12 +144,14 @@ def _current(plan: Plan, folder: Path) -> tuple[Org, bool]:
     from kamcore.workspace.tables import read_workspace
 
     before = plan.tables[0]
-    now = read_workspace(folder, registry=plan.before.registry)
+    now = read_workspace(folder, registry=plan.before.registry, as_of=plan.before.as_of)
     now.require_readable()
     if (now.settings == before.settings and _same_table(now.accounts.table, before.accounts.table)
             and _same_table(now.people.table, before.people.table)):
         return plan.before, True
-    return org_from_tables(now), False
+    current = org_from_tables(now)
+    current.as_of = now.as_of
+    return current, False
 
 
 def _same_table(left: pa.Table, right: pa.Table) -> bool:

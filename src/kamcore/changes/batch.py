@@ -15,6 +15,7 @@ end.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,11 +42,40 @@ def plan_file(org: Org, path: str | Path, *, tables: WorkspaceTables | None = No
         sides are then validated on tables, the after-side patched for the records touched.
     :raises PlanErrors: bad lines, all of them, each located in the plan file.
     """
+    return plan_lines(org, read_lines(path), source=str(path), tables=tables)
+
+
+def read_lines(path: str | Path) -> list[Line]:
+    """:func:`~kamcore.changes.planfile.read_plan` with the cyclic GC paused (10,000 lines of
+    small objects beside 100,000 records hold no cycles; the collector would rescan them all).
+    """
     from kamcore.perf import paused_gc
 
-    with paused_gc():  # 10,000 lines of small objects beside 100,000 records: no cycles
-        lines = read_plan(path)
-    return plan_lines(org, lines, source=str(path), tables=tables)
+    with paused_gc():
+        return read_plan(path)
+
+
+def effective_of(lines: Sequence[Line]) -> date | None:
+    """The one day every line of a plan takes effect (``None``: today, undated).
+
+    A plan is one change, and a change holds from one day (history.csv, see docs/time.md).
+
+    :raises PlanErrors: lines dated differently, each located; split such a plan by day.
+    """
+    days = {line.spec.effective for line in lines}
+    if len(days) <= 1:
+        return next(iter(days), None)
+    first = lines[0]
+    return _raise_mixed(first, [line for line in lines
+                                if line.spec.effective != first.spec.effective])
+
+
+def _raise_mixed(first: Line, others: list[Line]) -> date:
+    what = first.spec.effective.isoformat() if first.spec.effective else "no date (today)"
+    raise PlanErrors([_at(line, f"effective {line.spec.effective or 'today'}, but line "
+                          f"{first.number} says {what}: a plan holds from one day",
+                          "give every line the same effective date (the file's effective:), "
+                          "or split the plan into one file per day") for line in others[:50]])
 
 
 def replan_file(org: Org, args: dict[str, Any]) -> Plan:
@@ -76,7 +106,6 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
     manager_set_by: dict[str, Line] = {}
     leavers: dict[str, Line] = {}
     unplaced: list[Unplaced] = []
-    dated = 0
     for line in lines:
         op, args = line.spec.step_args()
         try:
@@ -107,7 +136,6 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
                      for u in step.unplaced]
         if op == "leave":
             leavers[line.spec.id] = line
-        dated += line.spec.effective is not None
     after = draft.org
     for leaver, line in leavers.items():
         book = after.book(leaver) if leaver in after.people else []
@@ -118,9 +146,9 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
         raise PlanErrors(problems)
     name = Path(source).name
     notes = [f"{len(lines)} line(s) from {source}"]
-    if dated:
-        notes.append(f"{dated} line(s) carry an effective date: recorded with the line in "
-                     "the journal (records are not dated yet: they change when applied)")
+    if org.as_of is not None and any(line.spec.effective for line in lines):
+        notes.append(f"effective {org.as_of.isoformat()}: the plan holds from that day "
+                     "(history.csv), as a single change with --effective does")
     receivers = _receivers(org, after, touched["account"])
     args_json = {"file": source, "lines": [{"line": line.number, **line.spec.to_json()}
                                            for line in lines]}

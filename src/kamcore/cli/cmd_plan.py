@@ -39,12 +39,16 @@ def plan() -> None:
 
 
 def make_file_plan(kam: KamContext, org: str, plan_path: str) -> Plan:
-    """The plan of a plan file, the workspace read once (its findings from its own tables)."""
-    from kamcore.changes.batch import plan_file
+    """The plan of a plan file, the workspace read once (its findings from its own tables),
+    as of the plan's effective day."""
+    from kamcore.changes.batch import effective_of, plan_lines, read_lines
     from kamcore.workspace.objects import org_from_tables
 
-    tables = kam.read(org)
-    return plan_file(org_from_tables(tables), plan_path, tables=tables)
+    lines = read_lines(plan_path)
+    tables = kam.read(org, as_of=effective_of(lines))  # the org as of the plan's day
+    before = org_from_tables(tables)
+    before.as_of = tables.as_of
+    return plan_lines(before, lines, source=plan_path, tables=tables)
 
 
 @plan.command()
