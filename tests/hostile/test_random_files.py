@@ -124,3 +124,44 @@ def test_an_import_of_any_bytes_writes_a_whole_workspace_or_nothing(tmp_path_fac
     if out.exists():  # what an import writes, kam reads back
         check = CliRunner().invoke(cli, ["validate", str(out), "--format", "json"])
         assert check.exit_code in (0, 1), check.output[-1500:]
+
+
+PLAN_CELLS = st.one_of(st.sampled_from(["move", "assign", "tier", "handover", "leave", "hire",
+                                        "G", "N-DE", "K1", "R1", "KAM1", "KAM2", "NEW", "key",
+                                        "true", "2026-13-01", "2026-01-01", "../x", ""]), CELLS)
+
+
+@st.composite
+def plan_text(draw: st.DrawFn) -> tuple[str, bytes]:
+    kind = draw(st.sampled_from(["csv", "yaml", "bytes"]))
+    if kind == "bytes":
+        return draw(st.sampled_from(["plan.csv", "plan.yaml"])), draw(st.binary(max_size=200))
+    header = "op,id,to,name,role,reports_to,capacity,reason,effective"
+    rows = draw(st.lists(st.lists(PLAN_CELLS, max_size=9), max_size=5))
+    if kind == "csv":
+        text = "\n".join([header, *(",".join(r) for r in rows)])
+        return "plan.csv", text.encode("utf-8", errors="replace")
+    keys = header.split(",")
+    lines = [dict(zip(keys, row, strict=False)) for row in rows]
+    return "plan.yaml", json.dumps({"changes": lines} if draw(st.booleans()) else lines,
+                                   default=str).encode()
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=plan_text())
+def test_a_plan_file_of_any_content_is_checked_or_refused_and_writes_nothing(
+        tmp_path_factory, pristine, plan):
+    name, content = plan
+    ws = tmp_path_factory.mktemp("plan") / "org"
+    shutil.copytree(pristine, ws)
+    (ws.parent / name).write_bytes(content)
+    before = {p.name: p.read_bytes() for p in ws.iterdir() if p.is_file()}
+    cli = make_cli(get_plugin_manager(load_entrypoints=False))
+    result = CliRunner().invoke(cli, ["plan", "check", str(ws), str(ws.parent / name),
+                                      "--format", "json"])
+    assert result.exit_code in (0, 1, 2), result.output[-1500:]
+    assert "Traceback" not in result.output, result.output[-1500:]
+    if result.exit_code == 0:
+        json.loads(result.stdout)
+    assert {p.name: p.read_bytes() for p in ws.iterdir() if p.is_file()} == before
