@@ -11,13 +11,14 @@ entry keeps the day (``effective``) and each touched pair's rows before and afte
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kamcore.changes.plan import Plan, load_record
-from kamcore.errors import ChangeRefused
+from kamcore.errors import ChangeRefused, KamError
 from kamcore.workspace.history import (
     FIELDS,
     HISTORY_COLUMNS,
@@ -332,8 +333,7 @@ def date_edits(folder: Path, effective: date | str | None, *, by: str | None = N
     :returns: the edits found, and the journal entry (``None`` when nothing was written).
     :raises ChangeRefused: ``effective`` is after today (an edit in the files is in force now).
     """
-    from kamcore.changes.journal import default_actor, entry_line
-    from kamcore.changes.txn import commit, workspace_lock
+    from kamcore.changes.txn import workspace_lock
     from kamcore.workspace.history import undated_edits
     from kamcore.workspace.tables import read_workspace
 
@@ -351,28 +351,91 @@ def date_edits(folder: Path, effective: date | str | None, *, by: str | None = N
         edits = undated_edits(tables, tables.history, files_day(folder))
         if not edits or not write:
             return edits, None
-        import uuid
-        from datetime import UTC, datetime
-
-        entry_id = uuid.uuid4().hex[:12]
         rows = history_rows(tables.history)
-        by_pair: dict[Pair, list[Row]] = {}
-        for row in rows:
-            by_pair.setdefault((row.record, row.field), []).append(row)
+        by_pair = _by_pair(rows)
         number = day_number(day)
-        changed = {(e.record, e.field): _set_from(by_pair.get((e.record, e.field), []), number,
-                                                  e.written, e.dated, e.record, e.field,
-                                                  entry_id, new_record=False) for e in edits}
-        entry: dict[str, Any] = {
-            "id": entry_id,
-            "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "actor": by or default_actor(), "command": f"history --date-edits --effective "
-            f"{day.isoformat()}", "op": "date-edits", "args": {"effective": day.isoformat()},
-            "reason": reason or "", "changes": [], "effective": day.isoformat(),
-            "files_as_of": max(day, files_day(folder)).isoformat(),
-            "history": [{"record": r, "field": f,
-                         "before": [x.to_json() for x in by_pair.get((r, f), [])],
-                         "after": [x.to_json() for x in new]} for (r, f), new in changed.items()]}
-        merged = merged_rows(rows, changed)
-        commit(folder, {HISTORY_FILE: render_history(merged).encode("utf-8")}, entry_line(entry))
+
+        def dated(entry_id: str) -> dict[Pair, list[Row]]:
+            return {(e.record, e.field): _set_from(by_pair.get((e.record, e.field), []), number,
+                                                   e.written, e.dated, e.record, e.field,
+                                                   entry_id, new_record=False) for e in edits}
+
+        entry = _commit_history(folder, rows, dated, {
+            "command": f"history --date-edits --effective {day.isoformat()}",
+            "op": "date-edits", "args": {"effective": day.isoformat()},
+            "effective": day.isoformat(),
+            "files_as_of": max(day, files_day(folder)).isoformat()}, by=by, reason=reason)
     return edits, entry
+
+
+def _by_pair(rows: list[Row]) -> dict[Pair, list[Row]]:
+    by_pair: dict[Pair, list[Row]] = {}
+    for row in rows:
+        by_pair.setdefault((row.record, row.field), []).append(row)
+    return by_pair
+
+
+def _commit_history(folder: Path, rows: list[Row],
+                    changed_for: Callable[[str], dict[Pair, list[Row]]], fields: dict[str, Any],
+                    *, by: str | None, reason: str | None) -> dict[str, Any]:
+    """Write history.csv with the pairs ``changed_for(entry_id)`` gives, and its journal entry
+    (record files untouched; call it holding the workspace lock). Undo puts the rows back."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from kamcore.changes.journal import default_actor, entry_line
+    from kamcore.changes.txn import commit
+
+    entry_id = uuid.uuid4().hex[:12]
+    changed = changed_for(entry_id)
+    by_pair = _by_pair(rows)
+    entry: dict[str, Any] = {
+        "id": entry_id,
+        "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "actor": by or default_actor(), "reason": reason or "", "changes": [],
+        "files_as_of": files_day(folder).isoformat(), **fields,
+        "history": [{"record": r, "field": f,
+                     "before": [x.to_json() for x in by_pair.get((r, f), [])],
+                     "after": [x.to_json() for x in new]} for (r, f), new in changed.items()]}
+    commit(folder, {HISTORY_FILE: render_history(merged_rows(rows, changed)).encode("utf-8")},
+           entry_line(entry))
+    return entry
+
+
+def seed_history(folder: Path, seeded: Any, *, by: str | None = None,
+                 reason: str | None = None, write: bool = True,
+                 registry: Any = None) -> tuple[list[Pair], dict[str, Any] | None]:
+    """Write the rows of an import (:mod:`kamcore.importers.history`) to history.csv, for the
+    (record, field) pairs that have no history yet; the others are left as they are.
+
+    :returns: the pairs left alone (they had rows), and the journal entry (``None``: nothing
+        written).
+    :raises KamError: the import has problems (the first is raised, located; nothing written).
+    """
+    from kamcore.changes.txn import workspace_lock
+
+    if seeded.problems:
+        first = seeded.problems[0]
+        more = len(seeded.problems) - 1
+        raise KamError(first.message + (f" (and {more} more problem(s) in this file)"
+                                        if more else "") + "; nothing was written",
+                       location=first.location, hint=first.hint)
+    with workspace_lock(folder):
+        history = read_history(folder)
+        if history is not None:
+            history.require_readable()
+        rows = history_rows(history)
+        present = set(_by_pair(rows))
+        kept = [pair for pair in seeded.pairs if pair in present]
+        new = {pair: r for pair, r in seeded.pairs.items() if pair not in present}
+        if not new or not write:
+            return kept, None
+
+        def stamped(entry_id: str) -> dict[Pair, list[Row]]:
+            return {pair: [replace(r, entry=entry_id) for r in rows_]
+                    for pair, rows_ in new.items()}
+
+        entry = _commit_history(folder, rows, stamped, {
+            "command": f"import history {Path(seeded.source).name}", "op": "import-history",
+            "args": {"source": Path(seeded.source).name}}, by=by, reason=reason)
+    return kept, entry

@@ -39,6 +39,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "log": "kamcore.cli.cmd_changes:log",
     "plan": "kamcore.cli.cmd_plan:plan",
     "history": "kamcore.cli.cmd_history:history",
+    "diff": "kamcore.cli.cmd_diff:diff",
     "coverage": "kamcore.cli.cmd_coverage:coverage",
     "duties": "kamcore.cli.cmd_duties:duties",
     "rollup": "kamcore.cli.cmd_rollup:rollup",

@@ -378,3 +378,66 @@ def facts(kam: Any, org: str, export: str, map_file: str | None, preset: str | N
     click.echo(result.report.summary(), err=True)
     click.echo(f"report: {path}", err=True)
     click.echo(f"next: kam rollup {org} -m {fmap.metric or 'revenue'} --by-period", err=True)
+
+
+@import_.command(name="history")
+@click.argument("org", type=click.Path(file_okay=False))
+@click.option("--salesforce", "account_history", type=click.Path(dir_okay=False),
+              metavar="AccountHistory.csv",
+              help="A Salesforce AccountHistory export (AccountId, Field, OldValue, NewValue, "
+                   "CreatedDate): ParentId and OwnerId changes.")
+@click.option("--links", type=click.Path(dir_okay=False), metavar="LINKS.csv",
+              help="Parent links with validity (KNVH style: KUNNR, HKUNNR, DATAB, DATBI; or "
+                   "account, parent, valid_from, valid_to).")
+@click.option("--skip-unknown", is_flag=True,
+              help="Leave out rows about records the workspace does not hold (reported).")
+@click.option("--dry-run", is_flag=True, help="Report what would be dated; write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="How to show the report.")
+@click.pass_obj
+def history(kam: Any, org: str, account_history: str | None, links: str | None,
+            skip_unknown: bool, dry_run: bool, fmt: str) -> None:
+    """Seed ORG's history.csv from a CRM: when each parent and owner held.
+
+    Rows go to the (account, field) pairs without history yet; pairs that have some are left
+    as they are and listed. A date that does not parse, or an account the workspace does not
+    hold, stops the import with its file and line (nothing written).
+
+    \b
+    Examples:
+      cd examples/crm/salesforce
+      kam import salesforce Account.csv --users User.csv -o my-org
+      kam import history my-org --salesforce AccountHistory.csv --skip-unknown
+    """
+    from kamcore.changes.dated import seed_history
+    from kamcore.cli.output import render_json
+    from kamcore.errors import WorkspaceError
+    from kamcore.importers.history import read_link_validity, read_salesforce_history
+    from kamcore.workspace import resolve_workspace
+
+    if bool(account_history) == bool(links):
+        raise WorkspaceError("kam import history needs one of --salesforce FILE or --links FILE",
+                             hint="see docs/time.md, History from CRMs")
+    folder = resolve_workspace(org)
+    tables = kam.read(folder)
+    read = read_salesforce_history if account_history else read_link_validity
+    seeded = read(str(account_history or links), tables, skip_unknown=skip_unknown)
+    kept, entry = seed_history(folder, seeded, write=not dry_run, registry=kam.registry)
+    summary = seeded.summary() | {"kept": [f"{r} {f}" for r, f in kept],
+                                  "entry": entry["id"] if entry else None}
+    if fmt == "json":
+        click.echo(render_json(summary))
+        return
+    fields = ", ".join(f"{n} {f}" for f, n in sorted(seeded.field_counts().items()))
+    click.echo(f"Dated {len(seeded.pairs) - len(kept)} record field(s) from {seeded.source}"
+               f" ({fields or 'none'}); {sum(len(r) for r in seeded.pairs.values())} row(s).")
+    for reason, count in sorted(seeded.ignored.items()):
+        click.echo(f"  ignored: {count} row(s): {reason}")
+    for problem in seeded.skipped:
+        click.echo(f"  skipped: {problem}")
+    if kept:
+        click.echo(f"  left as they were (history.csv has rows): {len(kept)}")
+    if dry_run:
+        click.echo("Dry run: nothing written.", err=True)
+    elif entry:
+        click.echo(f"Wrote history.csv; journal entry {entry['id']}.", err=True)

@@ -39,10 +39,17 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
 @format_option("table", "csv", "json")
 @output_option
 @as_of_option
+@click.option("--hierarchy", metavar="as-was|current|DATE", default=None,
+              help="Over several periods: as-was rolls each period up the tree in force at "
+              "its end; current (today's tree) or a DATE restates every period on one tree.")
+@click.option("--reconcile", is_flag=True,
+              help="With --hierarchy as-was: list what differs from the restated tree (each "
+              "account under another parent, per period, with its totals as it was).")
 @click.pass_obj
 def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str | None,
            by_period: bool, depth: int | None, top: int | None, own: bool, credit: str,
-           skip_bad: bool, fmt: str, output: str | None, as_of: str | None) -> None:
+           skip_bad: bool, fmt: str, output: str | None, as_of: str | None,
+           hierarchy: str | None, reconcile: bool) -> None:
     """Roll metrics up the account tree (own value and subtree total), up the management
     chain (own book and team total), or group accounts by a field. Money is converted to the
     reporting currency with fx.csv; facts come from facts.csv or facts.parquet.
@@ -54,6 +61,8 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
       kam rollup examples/acme --by country -m revenue --top 5
       kam rollup examples/acme --period 2026Q1..2026Q4 --by-period -m revenue --depth 1
       kam rollup examples/acme --format csv -o totals.csv
+      kam rollup examples/acme --period 2026Q1..2026Q4 --hierarchy as-was -m revenue
+      kam rollup examples/acme --period 2026Q1..2026Q4 --hierarchy as-was --reconcile
     """
     from kamcore.cli.context import KamContext
     from kamcore.rollup.api import rollup as run
@@ -65,7 +74,7 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
                      depth=depth, top=top, skip_bad=skip_bad, own=own or fmt != "table",
                      compact=fmt == "table" and by in ("account", "manager"),
                      registry=kam.registry, step=progress.step, credit=credit,
-                     as_of=as_of)
+                     as_of=as_of, hierarchy=hierarchy, reconcile=reconcile)
         progress.step("writing")
         if fmt == "csv":
             from kamcore.rollup.render import write_csv

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kamcore.registry import Registry
     from kamcore.rollup.facts import Facts
     from kamcore.rollup.fx import FxTable
+    from kamcore.rollup.restate import Hierarchy
     from kamcore.rollup.result import RollupResult
     from kamcore.settings import Settings
     from kamcore.workspace.tables import WorkspaceTables
@@ -125,7 +126,8 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
            depth: int | None = None, top: int | None = None, skip_bad: bool = False,
            own: bool = True, compact: bool = False, pm: pluggy.PluginManager | None = None,
            registry: Registry | None = None, step: Progress | None = None,
-           credit: str = "account", as_of: date | str | None = None) -> RollupResult:
+           credit: str = "account", as_of: date | str | None = None,
+           hierarchy: str | None = None, reconcile: bool = False) -> RollupResult:
     """Roll metrics up the account tree, the management chain, or by a field.
 
     :param source: an :class:`~kamcore.Org`, a workspace folder, or its tables as
@@ -151,6 +153,12 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
         :mod:`kamcore.rollup.credit`).
     :param as_of: from a folder, roll up the trees of that day (history.csv applied; default
         today; see docs/time.md).
+    :param hierarchy: over several periods, ``as-was`` rolls each period up the tree in force
+        at its end; ``current`` (today's tree) or a date restates them all on one tree (the
+        account view only).
+    :param reconcile: with ``hierarchy="as-was"``: instead of the totals, what differs between
+        the as-was trees and the restated one (``as_of``, default today): per period, each
+        account whose parent differs, from where, to where, and its totals as it was.
     :returns: a :class:`~kamcore.rollup.result.RollupResult`; ``.rows`` are dicts.
     :raises KamError: unreadable or inconsistent input, with file and line.
 
@@ -180,6 +188,15 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
         raise KamError(f"--credit {credit} works with --by manager only" if credit in CREDITS
                        else f"unknown credit {credit!r}", hint="--credit account or owner, "
                        "with --by manager")
+    plan = _hierarchy(hierarchy, by, reconcile, source)
+    if plan is not None:
+        by_period = True  # one column per period, whichever tree they follow
+        if plan.as_was:
+            source = _tables(source, pm, registry, as_of)
+        else:
+            as_of = plan.day or as_of
+        if reconcile:
+            depth = top = None
     inputs = load_inputs(source, registry=registry, pm=pm, skip_bad=skip_bad,
                          people=by == "manager", step=step,
                          columns=() if by in ("account", "manager") else (by,), as_of=as_of)
@@ -198,8 +215,16 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
     skipped = ([*inputs.facts.skipped, *inputs.facts.unknown_metrics] if inputs.facts
                else [])
     inputs.facts = None  # folded into the blocks: let millions of fact rows go
+    parents = None
+    if plan is not None and plan.as_was:
+        from kamcore.rollup.restate import period_parents
+
+        assert not isinstance(source, (str, Path))  # read once above
+        parents = period_parents(source, inputs.accounts.ids,  # type: ignore[arg-type]
+                                 [str(b.label) for b in blocks])
     if by == "account":
-        result = account_view(inputs, shown, names, blocks, depth=depth, top=top, own=own)
+        result = account_view(inputs, shown, names, blocks, depth=depth, top=top, own=own,
+                              parents=parents)
     elif by == "manager":
         result = manager_view(inputs, shown, names, blocks, depth=depth, top=top,
                               credit=credit)
@@ -210,11 +235,59 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
     result.skipped = skipped
     result.sources = sources
     result.title = inputs.name
-    if as_of is not None:
+    if plan is not None:
+        result.hierarchy = plan.label
+    elif as_of is not None:
         from kamcore.workspace.history import parse_date
 
         result.hierarchy = f"tree as of {parse_date(as_of).isoformat()}"
+    if reconcile and parents is not None:
+        from kamcore.rollup.restate import reconciliation
+        from kamcore.workspace.history import parse_date
+
+        result = reconciliation(result, parents, inputs.accounts.parent, inputs.accounts.ids)
+        result.hierarchy = "as was, against the tree of " + (
+            parse_date(as_of).isoformat() if as_of is not None else "today")
     return result
+
+
+def _hierarchy(text: str | None, by: str, reconcile: bool,
+               source: object) -> Hierarchy | None:
+    """The parsed ``hierarchy`` argument, checked against the rest of the call."""
+    from kamcore.errors import KamError
+    from kamcore.org import Org
+    from kamcore.rollup.restate import parse_hierarchy
+
+    if text is None:
+        if reconcile:
+            raise KamError("--reconcile compares --hierarchy as-was with the restated tree",
+                           hint="add --hierarchy as-was")
+        return None
+    plan = parse_hierarchy(text)
+    if by != "account":
+        raise KamError("--hierarchy works with the account tree (--by account)",
+                       hint="managers and groups follow each account's own records")
+    if plan.as_was and isinstance(source, Org):
+        raise KamError("--hierarchy as-was needs a workspace folder (its history.csv)",
+                       hint="pass the folder instead of an Org")
+    if reconcile and not plan.as_was:
+        raise KamError("--reconcile compares --hierarchy as-was with the restated tree",
+                       hint="use --hierarchy as-was --reconcile (and --as-of DATE to restate "
+                       "on another day's tree)")
+    return plan
+
+
+def _tables(source: Org | WorkspaceTables | str | Path, pm: pluggy.PluginManager | None,
+            registry: Registry | None, as_of: date | str | None) -> WorkspaceTables:
+    """The workspace's tables, read once (the as-was trees come from their history)."""
+    from kamcore.workspace.tables import WorkspaceTables, read_workspace
+
+    if isinstance(source, WorkspaceTables):
+        return source
+    assert isinstance(source, (str, Path))
+    tables = read_workspace(source, pm=pm, registry=registry, columns=(), as_of=as_of)
+    tables.require_readable()
+    return tables
 
 
 def account_totals(org: Org, metrics: Sequence[str] | None = None) -> dict[str, dict[str, float]]:

@@ -109,7 +109,8 @@ def _title(result: RollupResult) -> str:
     what = {"account": "account tree: subtree totals" + (" and own values" if own else ""),
             "manager": "management chain: own book and team total"
                        + (", credited to deal owners" if result.credit == "owner" else
-                          ", credited to account managers")}.get(
+                          ", credited to account managers"),
+            "reconciliation": "reconciliation: accounts under another parent"}.get(
         result.view, f"accounts by {result.view} (own values)")
     parts = [result.title, what, result.hierarchy or "", f"money in {result.currency}"]
     if result.periods:

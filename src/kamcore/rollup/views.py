@@ -9,6 +9,7 @@ everyone below them in the management tree. Groups (tier, country, ...) also sum
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from kamcore.errors import KamError
@@ -98,22 +99,29 @@ def _num(values: np.ndarray, kind: str = "number") -> pa.Array:
 
 def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
                  blocks: Sequence[PeriodValues], *, depth: int | None = None,
-                 top: int | None = None, own: bool = True) -> RollupResult:
-    """Own value and subtree total of each metric, per account, in tree (pre-)order."""
+                 top: int | None = None, own: bool = True,
+                 parents: Sequence[np.ndarray] | None = None) -> RollupResult:
+    """Own value and subtree total of each metric, per account, in tree (pre-)order.
+
+    :param parents: one parent array per block: each period's totals follow its own tree (the
+        rows, their order and depth follow the accounts' own tree).
+    """
     import pyarrow as pa
 
     from kamcore.rollup.engine import rollup
 
     acc = inputs.accounts
     tree = compiled(acc)
+    trees = [tree] * len(blocks) if parents is None else [
+        compiled(replace(acc, parent=parent)) for parent in parents]
     specs = specs_for(inputs, names)
     # totals stay in level order: gathering the output rows from there saves a permutation
-    totals = [rollup(tree, tree.to_level(b.values), specs, consume=True) for b in blocks]
+    totals = [rollup(t, t.to_level(b.values), specs, consume=True)
+              for t, b in zip(trees, blocks, strict=True)]
     order = tree.preorder()
     level = tree.depth[tree.position]
-    first = totals[0][0][tree.position] if len(shown) and top is not None else None
+    first = totals[0][0][trees[0].position] if len(shown) and top is not None else None
     order = _trim(order, level, first, depth, top)
-    at = tree.position[order]
     take = pa.array(order)
     data: dict[str, pa.Array] = {"id": acc.ids.take(take)}
     for name in ("name", "tier", "parent", "manager"):
@@ -134,7 +142,8 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     metric_cols = _metric_columns(inputs, shown, blocks, parts)
     for col, b, part in metric_cols:
         i = names.index(col.metric or "")
-        values = totals[b][i][at] if part == "_total" else blocks[b].values[i][order]
+        values = (totals[b][i][trees[b].position[order]] if part == "_total"
+                  else blocks[b].values[i][order])
         columns.append(_put(data, col, values))
     return RollupResult("account", columns,
                         pa.table(data), inputs.currency, list(shown))

@@ -17,6 +17,7 @@ they are fixed.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -153,13 +154,29 @@ def read_history(folder: Path) -> HistoryTable | None:
 
     :raises WorkspaceError: the file cannot be read at all, or lacks a required column.
     """
+    import pyarrow as pa
+
     from kamcore.workspace.tables import read_csv_file
 
     path = folder / HISTORY_FILE
     if not path.exists():
         return None
-    raw = read_csv_file(path, ("record", "field", "valid_from"))
+    raw = read_csv_file(path, ("record", "field", "valid_from"),
+                        types={"valid_from": pa.date32(), "valid_to": pa.date32()})
     return normalise_history(raw)
+
+
+def _bad_id(column: pa.Array) -> np.ndarray:
+    """Cells that are not ids: a comma or a line break inside (the cells are trimmed)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from kamcore.workspace.tables import _mask
+
+    bad = np.zeros(len(column), dtype=bool)
+    for char in (",", "\n", "\r"):
+        bad |= _mask(pc.match_substring(column, char))
+    return bad
 
 
 def normalise_history(raw: RawTable) -> HistoryTable:
@@ -168,7 +185,7 @@ def normalise_history(raw: RawTable) -> HistoryTable:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from kamcore.workspace.tables import ID_PATTERN, _mask, _trim
+    from kamcore.workspace.tables import _mask, _trim
 
     table = raw.table
     n = table.num_rows
@@ -179,7 +196,7 @@ def normalise_history(raw: RawTable) -> HistoryTable:
     for name in HISTORY_COLUMNS:
         if name in table.column_names:
             col = table.column(name).combine_chunks()
-            if col.null_count < n:
+            if pa.types.is_string(col.type) and col.null_count < n:
                 col = _trim(col)
                 col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
         else:
@@ -200,7 +217,8 @@ def normalise_history(raw: RawTable) -> HistoryTable:
         nonlocal bad
         rows = np.flatnonzero(mask & ~bad & filled)
         for row in rows[:200].tolist():
-            value = cols[column][row].as_py() if column in cols else None
+            value = raw.table.column(column)[row].as_py() if column in raw.table.column_names \
+                else None
             record = cols["record"][row].as_py()
             text = value if not isinstance(value, str) or len(value) <= 60 else \
                 value[:40] + f"... ({len(value):,} characters)"
@@ -216,138 +234,251 @@ def normalise_history(raw: RawTable) -> HistoryTable:
     record = cols["record"]
     report(~_mask(record.is_valid()), "record", "KAM180", "the record id is missing",
            "every history row names the account or person id it is about")
-    report(_mask(record.is_valid()) & ~_mask(pc.match_substring_regex(record, ID_PATTERN)),
-           "record", "KAM180", "{value!r} is not a valid id", "ids have no commas or line breaks")
-    fld = pc.utf8_lower(cols["field"])
-    cols["field"] = fld
-    known = _mask(pc.is_in(fld, pa.array(list(FIELDS), pa.string())))
-    report(~known, "field", "KAM180", "field {value!r} has no history",
+    report(_bad_id(record), "record", "KAM180", "{value!r} is not a valid id",
+           "ids have no commas or line breaks")
+    # the few distinct field names are checked once, rows carry their index into FIELDS
+    encoded = pc.dictionary_encode(pc.utf8_lower(cols["field"]))
+    names = encoded.dictionary.to_pylist()
+    lookup = np.array([list(FIELDS).index(f) if f in FIELDS else -1 for f in names] + [-1],
+                      dtype=np.int8)
+    indices = encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False)
+    field_code = lookup[indices]
+    report(field_code < 0, "field", "KAM180", "field {value!r} has no history",
            "field is one of " + ", ".join(FIELDS))
     days = {}
     for name in ("valid_from", "valid_to"):
         col = cols[name]
-        given = _mask(col.is_valid())
-        shaped = _mask(pc.match_substring_regex(col, _DATE))
-        parsed = pc.strptime(pc.if_else(pa.array(shaped), col, None), format="%Y-%m-%d",
-                             unit="s", error_is_null=True)
-        as_days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32())
-        ok = _mask(as_days.is_valid())
-        report(given & ~ok, name, "KAM181", "{value!r} is not a date",
-               "write an ISO date, YYYY-MM-DD (e.g. 2026-07-01), or leave valid_to empty for "
-               "'still in force'")
         sentinel = OPEN_START if name == "valid_from" else OPEN_END
+        if pa.types.is_date32(col.type):  # read as dates: every cell parsed
+            ok = _mask(col.is_valid())
+            as_days = col.cast(pa.int32())
+        else:
+            given = _mask(col.is_valid())
+            shaped = _mask(pc.match_substring_regex(col, _DATE))
+            parsed = pc.strptime(pc.if_else(pa.array(shaped), col, None), format="%Y-%m-%d",
+                                 unit="s", error_is_null=True)
+            as_days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32())
+            ok = _mask(as_days.is_valid())
+            report(given & ~ok, name, "KAM181", "{value!r} is not a date",
+                   "write an ISO date, YYYY-MM-DD (e.g. 2026-07-01), or leave valid_to empty "
+                   "for 'still in force'")
         days[name] = np.where(ok, as_days.fill_null(0).to_numpy(zero_copy_only=False),
                               sentinel).astype(np.int64)
     report(days["valid_to"] <= days["valid_from"], "valid_to", "KAM182",
            "valid_to {value} is not after valid_from",
            "a row holds from valid_from (included) to valid_to (excluded): valid_to must be "
            "later; swap them or fix the typo")
-    cols["value"] = _values(fld, cols["value"], report)
+    cols["value"] = _values(field_code, cols["value"], report)
     keep = filled & ~bad
     rows = np.flatnonzero(keep)
     problems.sort(key=lambda p: (p.location.line or 0) if p.location else 0)
+    fields = pa.DictionaryArray.from_arrays(pa.array(np.maximum(field_code, 0), pa.int8()),
+                                            pa.array(list(FIELDS), pa.string()))
     out = pa.table({
-        "record": cols["record"], "field": cols["field"], "value": cols["value"],
+        "record": cols["record"], "field": fields.cast(pa.string()), "value": cols["value"],
         "valid_from": pa.array(days["valid_from"].astype(np.int32)),
         "valid_to": pa.array(days["valid_to"].astype(np.int32)),
-        "entry": cols["entry"]})
+        "entry": cols["entry"].cast(pa.string())})
     if len(rows) != n:
         out = out.take(pa.array(rows))
     return HistoryTable(path=raw.path or Path(HISTORY_FILE), table=out, rows=rows,
                         line_of_row=raw.line_of_row, problems=problems)
 
 
-def _values(fields: pa.Array, values: pa.Array, report: object) -> pa.Array:
-    """Values normalised the way the accounts/people reader normalises each field."""
+def _values(field_code: np.ndarray, values: pa.Array, report: object) -> pa.Array:
+    """Values normalised the way the accounts/people reader normalises each field (only the
+    rows of a field are looked at for that field's rule)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from kamcore.workspace.tables import FALSE_WORDS, ID_PATTERN, TRUE_WORDS, _mask
+    from kamcore.workspace.tables import FALSE_WORDS, TRUE_WORDS, _mask
 
     assert callable(report)
+    codes = list(FIELDS)
     given = _mask(values.is_valid())
-    lower = pc.utf8_lower(values)
     out = values
 
-    def is_field(*names: str) -> np.ndarray:
-        return _mask(pc.is_in(fields, pa.array(list(names), pa.string())))
+    def rows_of(*names: str) -> np.ndarray:
+        return np.isin(field_code, [codes.index(name) for name in names])
+
+    def lowered(mask: np.ndarray) -> pa.Array:
+        """Lower case of the masked cells (null elsewhere): the few enum rows only."""
+        picked = np.flatnonzero(mask)
+        low = pa.nulls(len(values), pa.string())
+        if len(picked):
+            index = np.full(len(values), len(picked), dtype=np.int64)
+            index[picked] = np.arange(len(picked))
+            part = pc.utf8_lower(values.take(pa.array(picked)))
+            low = pa.concat_arrays([part, pa.nulls(1, pa.string())]).take(pa.array(index))
+        return low
 
     for name, allowed in (("tier", [t.value for t in Tier]), ("role", [r.value for r in Role])):
-        mask = is_field(name)
-        report(mask & ~_mask(pc.is_in(lower, pa.array(allowed))), "value", "KAM180",
-               f"{{value!r}} is not a {name}", f"{name} is one of " + ", ".join(allowed))
-        out = pc.if_else(pa.array(mask), lower, out)
-    links = is_field("parent", "manager", "reports_to")
-    report(links & given & ~_mask(pc.match_substring_regex(values, ID_PATTERN)), "value",
-           "KAM180", "{value!r} is not a valid id", "ids have no commas or line breaks")
-    flags = is_field("active", "exists")
-    yes = _mask(pc.is_in(lower, pa.array(TRUE_WORDS)))
-    no = _mask(pc.is_in(lower, pa.array(FALSE_WORDS)))
-    report(flags & ~yes & ~no, "value", "KAM180", "{value!r} is not true/false",
-           "active and exists are true or false")
-    out = pc.if_else(pa.array(flags & yes), "true", pc.if_else(pa.array(flags & no), "false",
-                                                               out))
-    capacity = is_field("capacity")
-    report(capacity & given & ~_mask(pc.match_substring_regex(values, r"^\d{1,15}$")), "value",
-           "KAM180", "{value!r} is not a whole number of accounts", "capacity is e.g. 12")
+        mask = rows_of(name)
+        if mask.any():
+            lower = lowered(mask)
+            report(mask & ~_mask(pc.is_in(lower, pa.array(allowed))), "value", "KAM180",
+                   f"{{value!r}} is not a {name}", f"{name} is one of " + ", ".join(allowed))
+            out = pc.if_else(pa.array(mask), lower, out)
+    links = rows_of("parent", "manager", "reports_to")
+    report(links & given & _bad_id(values), "value", "KAM180", "{value!r} is not a valid id",
+           "ids have no commas or line breaks")
+    flags = rows_of("active", "exists")
+    if flags.any():
+        lower = lowered(flags)
+        yes = _mask(pc.is_in(lower, pa.array(TRUE_WORDS)))
+        no = _mask(pc.is_in(lower, pa.array(FALSE_WORDS)))
+        report(flags & ~yes & ~no, "value", "KAM180", "{value!r} is not true/false",
+               "active and exists are true or false")
+        out = pc.if_else(pa.array(flags & yes), "true",
+                         pc.if_else(pa.array(flags & no), "false", out))
+    capacity = rows_of("capacity")
+    if capacity.any():
+        report(capacity & given & ~_mask(pc.match_substring_regex(values, r"^\d{1,15}$")),
+               "value", "KAM180", "{value!r} is not a whole number of accounts",
+               "capacity is e.g. 12")
     return out.cast(pa.string())
 
 
-# -- as of a date ---------------------------------------------------------------------------
+# -- as of a day ---------------------------------------------------------------------------
+
+
+def _keys(history: HistoryTable) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """Rows ordered by (record, field, valid_from); each row's record code; the records.
+
+    Worked out once per table: each day then costs a few passes of numpy over the rows.
+    """
+    cached = history.__dict__.get("_keys")
+    if cached is None:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        from kamcore.structure import codes
+
+        encoded = pc.dictionary_encode(history.table.column("record").combine_chunks())
+        record = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        field = codes(history.table.column("field").combine_chunks(), list(FIELDS))
+        key = record * len(FIELDS) + field
+        order = np.lexsort((history.days("valid_from"), key))
+        cached = history.__dict__["_keys"] = (order, record, encoded.dictionary)
+    return cached
 
 
 @dataclass
 class InForce:
     """The history rows in force on one day: one per (record, field), the latest start wins
-    where rows overlap (rule KAM164 reports the overlap)."""
+    where rows overlap (rule KAM184 reports the overlap)."""
 
-    record: pa.Array
-    field: pa.Array
-    value: pa.Array
+    history: HistoryTable
+    #: The rows in force (indexes into the history table).
+    rows: np.ndarray
     #: Records whose ``exists`` rows exist but none says true that day.
     absent: pa.Array
 
+    def _take(self, name: str) -> pa.Array:
+        import pyarrow as pa
 
-def in_force(history: HistoryTable, day: int) -> InForce:
-    """The value of every (record, field) the history covers on ``day`` (a day number)."""
+        return self.history.table.column(name).combine_chunks().take(pa.array(self.rows))
+
+    @property
+    def record(self) -> pa.Array:
+        return self._take("record")
+
+    @property
+    def field(self) -> pa.Array:
+        return self._take("field")
+
+    @property
+    def value(self) -> pa.Array:
+        return self._take("value")
+
+
+def in_force(history: HistoryTable, day: int, fields: Collection[str] | None = None
+             ) -> InForce:
+    """The value of every (record, field) the history covers on ``day`` (a day number).
+
+    :param fields: only these fields (``None``: all).
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    order, record, records = _keys(history)
     start, end = history.days("valid_from"), history.days("valid_to")
-    table = history.table
-    covering = np.flatnonzero((start <= day) & (day < end))
-    if len(covering):
-        # latest start last, then keep the last row of each (record, field)
-        order = covering[np.argsort(start[covering], kind="stable")]
-        picked = table.take(pa.array(order))
-        keys = pc.binary_join_element_wise(picked.column("record"), picked.column("field"),
-                                           "\x1f")
-        codes = pc.dictionary_encode(keys).combine_chunks().indices.to_numpy(
-            zero_copy_only=False)
-        last = len(codes) - 1 - np.unique(codes[::-1], return_index=True)[1]
-        picked = picked.take(pa.array(np.sort(last)))
-    else:
-        picked = table.slice(0, 0)
-    fields = picked.column("field").combine_chunks()
-    exists_rows = pc.equal(table.column("field"), "exists")
-    with_exists = pc.unique(table.filter(exists_rows).column("record").combine_chunks())
-    present = pc.filter(picked.column("record"), pc.and_(
-        pc.equal(fields, "exists"), pc.equal(picked.column("value"), "true"))).combine_chunks()
-    absent = pc.filter(with_exists, pc.invert(pc.is_in(with_exists, value_set=present)))
-    return InForce(record=picked.column("record").combine_chunks(), field=fields,
-                   value=picked.column("value").combine_chunks(), absent=absent)
+    covering = (start <= day) & (day < end)
+    if fields is not None:
+        covering &= np.isin(_field_codes(history), [list(FIELDS).index(f) for f in fields])
+    rows = order[covering[order]]  # by (record, field, start): the last of each pair wins
+    keys = record[rows] * len(FIELDS) + _field_codes(history)[rows]
+    last = np.ones(len(rows), dtype=bool)
+    last[:-1] = keys[1:] != keys[:-1]
+    rows = rows[last]
+    absent = pa.array([], pa.string())
+    if fields is None or "exists" in fields:
+        codes_ = _field_codes(history)
+        exists = codes_ == list(FIELDS).index("exists")
+        if exists.any():
+            value = history.table.column("value").combine_chunks()
+            born = np.zeros(len(records), dtype=bool)
+            born[record[exists]] = True
+            alive = np.zeros(len(records), dtype=bool)
+            live = rows[codes_[rows] == list(FIELDS).index("exists")]
+            live = live[pc.equal(value.take(pa.array(live)), "true").fill_null(False)
+                        .to_numpy(zero_copy_only=False)] if len(live) else live
+            alive[record[live]] = True
+            absent = records.filter(pa.array(born & ~alive))
+    return InForce(history=history, rows=rows, absent=absent)
+
+
+def _field_codes(history: HistoryTable) -> np.ndarray:
+    cached = history.__dict__.get("_field_codes")
+    if cached is None:
+        from kamcore.structure import codes
+
+        cached = history.__dict__["_field_codes"] = codes(
+            history.table.column("field").combine_chunks(), list(FIELDS))
+    return cached
+
+
+def links_in_force(history: HistoryTable, field: str, day: int, ids: pa.Array
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """For a link field (``parent``, ``manager``, ``reports_to``) on ``day``: the rows of
+    ``ids`` the history covers, and the row of ``ids`` each one's value names (-1: none, or
+    not among ``ids``). Ids are looked up once per history and ``ids``: each further day is
+    numpy alone (an as-was rollup asks for one tree per period)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    rows = in_force(history, day, (field,)).rows
+    _, record, records = _keys(history)
+    cache = history.__dict__.setdefault("_links", {})
+    entry = cache.get("ids")
+    if entry is None or entry[0] is not ids:
+        from kamcore.structure import row_of
+
+        values = pc.dictionary_encode(history.table.column("value").combine_chunks())
+        codes_ = values.indices.fill_null(len(values.dictionary)).to_numpy(
+            zero_copy_only=False).astype(np.int64)
+        to_row = np.append(row_of(ids, values.dictionary), -1)  # a null value: no link
+        entry = cache["ids"] = (ids, row_of(ids, records), to_row[codes_])
+    _, record_row, value_row = entry
+    at = record_row[record[rows]]
+    keep = at >= 0
+    return at[keep], value_row[rows][keep]
 
 
 def apply_history(tables: WorkspaceTables, history: HistoryTable, as_of: date, *,
-                  drop_absent: bool = True) -> WorkspaceTables:
+                  drop_absent: bool = True,
+                  fields: Collection[str] | None = None) -> WorkspaceTables:
     """``tables`` as they were (or will be) on ``as_of``: every history field in force then.
 
     Columns the history does not touch are shared, not copied. Records whose ``exists`` rows
     do not cover ``as_of`` are left out (with ``drop_absent``), so a person hired next month
     is not in today's tree.
+
+    :param fields: apply only these fields (``None``: all), e.g. ``["parent"]`` for a tree.
     """
-    force = in_force(history, day_number(as_of))
+    force = in_force(history, day_number(as_of), fields)
     accounts = _apply_to(tables.accounts, force, drop_absent)
     people = _apply_to(tables.people, force, drop_absent)
     return replace(tables, accounts=accounts, people=people)
@@ -363,29 +494,30 @@ def _apply_to(table: RecordTable, force: InForce, drop_absent: bool) -> RecordTa
     kind = table.kind
     data = table.table
     n = data.num_rows
-    ids = table.ids
+    history = force.history
+    _, record, records = _keys(history)
+    rows = force.rows
+    codes_ = _field_codes(history)[rows]
+    target = row_of(table.ids, records)  # record code -> row of this table (-1: none)
+    at = target[record[rows]]
+    value = history.table.column("value").combine_chunks()
     changed = False
-    for name, owner in FIELDS.items():
+    for code, (name, owner) in enumerate(FIELDS.items()):
         if owner != kind or name not in data.column_names:
             continue
-        mask = pc.equal(force.field, name)
-        records = pc.filter(force.record, mask)
-        if not len(records):
-            continue
-        values = pc.filter(force.value, mask)
-        rows = row_of(ids, records)
-        hit = rows >= 0
-        if not hit.any():
+        hit = np.flatnonzero((codes_ == code) & (at >= 0))
+        if not len(hit):
             continue
         index = np.arange(n, dtype=np.int64)
-        index[rows[hit]] = n + np.flatnonzero(hit)
+        index[at[hit]] = n + np.arange(len(hit))
         column = data.column(name).combine_chunks()
-        new = pa.concat_arrays([column, _typed(values, column.type)]).take(pa.array(index))
+        values = _typed(value.take(pa.array(rows[hit])), column.type)
+        new = pa.concat_arrays([column, values]).take(pa.array(index))
         data = data.set_column(data.column_names.index(name), name, new)
         changed = True
     keep = None
     if drop_absent and len(force.absent):
-        gone = pc.is_in(ids, value_set=force.absent).fill_null(False)
+        gone = pc.is_in(table.ids, value_set=force.absent).fill_null(False)
         if pc.any(gone).as_py():
             keep = ~gone.to_numpy(zero_copy_only=False)
     if keep is not None:
@@ -400,8 +532,6 @@ def _typed(values: pa.Array, to: pa.DataType) -> pa.Array:
 
     if pa.types.is_boolean(to):
         return pc.equal(values, "true")
-    if pa.types.is_integer(to):
-        return values.cast(to)
     return values.cast(to)
 
 

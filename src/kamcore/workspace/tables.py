@@ -270,9 +270,14 @@ class RawTable:
 
 
 def read_csv_file(path: Path, required: Sequence[str],
-                  wanted: Collection[str] | None = None) -> RawTable:
+                  wanted: Collection[str] | None = None,
+                  types: dict[str, pa.DataType] | None = None) -> RawTable:
     """A CSV file as text columns: pyarrow when it can read the file exactly, else Python's
     line-exact parser. :raises WorkspaceError: missing, unreadable, or a required column absent.
+
+    :param types: columns pyarrow may convert while reading (dates of a million history rows
+        parse in C++); when any cell does not convert, every column is read as text by the
+        exact parser instead, so the caller's reading rules locate the bad cells.
     """
     try:
         data = path.read_bytes()
@@ -283,7 +288,7 @@ def read_csv_file(path: Path, required: Sequence[str],
         raise WorkspaceError(f"{path} is a folder, not a CSV file") from None
     except OSError as exc:
         raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from None
-    raw = _fast_csv(path, data, wanted)
+    raw = _fast_csv(path, data, wanted, types)
     if raw is None:
         raw = _slow_csv(path, data)
         if wanted is not None:
@@ -302,7 +307,8 @@ def _header_line(data: bytes) -> int:
     return data[: len(data) - len(stripped)].count(b"\n") + 1
 
 
-def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None) -> RawTable | None:
+def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
+              types: dict[str, pa.DataType] | None = None) -> RawTable | None:
     """pyarrow's reader, or ``None`` when the file needs the exact parser."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
@@ -329,7 +335,8 @@ def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None) -> RawTab
             parse_options=pacsv.ParseOptions(newlines_in_values=True,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()), null_values=[""],
+                column_types=dict.fromkeys(header, pa.string()) | (types or {}),
+                null_values=[""],
                 include_columns=[c for c in header if wanted is None or c in wanted],
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
