@@ -211,12 +211,15 @@ def undated_changes(tables: WorkspaceTables) -> Iterator[Violation]:
     history = _history(tables)
     if history is None or tables.folder is None:
         return
-    for edit in undated_edits(tables, history, files_day(tables.folder))[:SHOWN]:
+    edits = undated_edits(tables, history, files_day(tables.folder))
+    hint = "date it: kam history ORG --date-edits --effective DATE --apply"
+    for edit in edits[:SHOWN]:
         yield Violation(
             edit.record, f"{edit.field} is {edit.written!r} in {edit.file} but history.csv "
-            f"says {edit.dated!r}: a change nobody dated",
-            "date it: kam history ORG --date-edits --effective DATE --apply",
+            f"says {edit.dated!r}: a change nobody dated", hint,
             column=edit.field, location=edit.location)
+    if len(edits) > SHOWN:
+        yield Violation(None, f"... and {len(edits) - SHOWN} more undated changes", hint)
 
 
 HISTORY_RULES = (

@@ -594,5 +594,6 @@ def undated_edits(tables: WorkspaceTables, history: HistoryTable, day: date
                 out.append(UndatedEdit(table.kind, table.ids[row].as_py(), name,
                                        found[i].as_py(), wanted[i].as_py(),
                                        table.path.name if table.path else "",
-                                       table.location(row, name)))
+                                       # lines only for the few a message shows
+                                       table.location(row, name) if len(out) < 1000 else None))
     return out
