@@ -92,3 +92,45 @@ def test_kam_yaml_metrics_take_periods_too(tmp_path, org_builder):
         "periods: last", "periods: first"))
     bad = CliRunner().invoke(make_cli(builder.pm), ["rollup", str(folder)])
     assert bad.exit_code == 2 and "kam.yaml:" in bad.output and "periods" in bad.output
+
+
+class Derived:
+    @hookimpl
+    def kam_register_metrics(self, register):
+        register("mrr", unit="count", periods="last")
+        register("lines", unit="count", periods="last")
+        register("arr", unit="count", derive="mrr * 12")
+        register("arpl", unit="count", aggregation="max", derive="mrr / lines")
+
+
+def test_derived_metrics_from_other_metrics(kam_pm, org_builder, tmp_path):
+    kam_pm.register(Derived(), name="derived")
+    folder = (org_builder().person("P")
+              .account("G", tier="key", manager="P")
+              .account("A", parent="G", manager="P", mrr=100, lines=4)
+              .account("B", parent="G", manager="P", mrr=30, lines=0)
+              .write(tmp_path / "org"))
+    rows = {row["id"]: row for row in kamcore.rollup(folder, ["arr", "arpl"], pm=kam_pm).rows}
+    assert rows["A"]["arr"] == 1200 and rows["G"]["arr_total"] == 1560
+    assert rows["A"]["arpl"] == 25 and rows["B"]["arpl"] is None  # 30 / 0: no value
+    assert rows["G"]["arpl_total"] == 25
+
+
+@pytest.mark.parametrize("derive, message", [
+    ("revenue * 2 + nosuch", "metric 'm' is derived from 'nosuch', which no plugin and no "
+                             "metrics: entry declares"),
+    ("__import__('os').system('x')", "only metric names, numbers, + - * / and parentheses"),
+    ("m + 1", "metric 'm' is derived from itself"),
+])
+def test_a_bad_derived_metric_is_located_in_kam_yaml(kam_pm, tmp_path, derive, message):
+    from kamcore.errors import WorkspaceError
+
+    folder = tmp_path / "org"
+    folder.mkdir()
+    (folder / "kam.yaml").write_text(f"name: T\nmetrics:\n  m:\n    derive: \"{derive}\"\n")
+    (folder / "accounts.csv").write_text("id,name,tier,revenue\nA,A,regular,5\n")
+    (folder / "people.csv").write_text("id,name,role\nP,P,am\n")
+    with pytest.raises(WorkspaceError) as info:
+        kamcore.load(folder, pm=kam_pm)
+    assert message in str(info.value)
+    assert (info.value.location.file, info.value.location.line) == (str(folder / "kam.yaml"), 4)

@@ -356,6 +356,12 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"{sorted(rivals)[0]}}}}} (or another of them)")
             reg._conflict_problems[(kind, name)] = problem
             reg.problems.append(problem)
+    from kamcore.models.formula import derive_problems
+
+    for name, message in derive_problems({n: m.derive for n, m in reg.metrics.items()},
+                                         set(reg.metrics)).items():
+        reg.problems.append(PluginError(message, plugin=reg.metrics.pop(name).plugin,
+                                        hook="kam_register_metrics"))
     for metric in list(reg.metrics.values()):
         if (metric.weight and metric.weight not in reg.metrics
                 and metric.weight not in reg.contested.get("metrics", {})):

@@ -40,6 +40,7 @@ class WorkspaceMetric(BaseModel):
     weight: str | None = None
     description: str = ""
     periods: str | None = None
+    derive: str | None = None
 
     def definition(self, name: str) -> MetricDef:
         """The metric as every command uses it (the one place kam.yaml's metrics are built).

@@ -179,11 +179,23 @@ class MetricDef(BaseModel):
     aggregation: Aggregation = "sum"
     weight: str | None = None
     description: str = ""
+    derive: str | None = Field(
+        default=None, description="A formula over other metrics (names, numbers, + - * /): "
+        "an account's own value is computed from its own values of those, e.g. 'mrr * 12'.")
     periods: PeriodCombine | None = Field(
         default=None, description="How an account's facts of several periods combine: sum, "
         "last (point-in-time: MRR, headcount, backlog), mean, max or min; by default as the "
         "aggregation says.")
     plugin: str = Field(default="core", description="The plugin (or 'workspace') that declared it.")
+
+    @field_validator("derive")
+    @classmethod
+    def _formula(cls, value: str | None) -> str | None:
+        if value is not None:
+            from kamcore.models.formula import parse_formula
+
+            parse_formula(value)
+        return value
 
     @model_validator(mode="after")
     def _weight_for_wmean(self) -> MetricDef:

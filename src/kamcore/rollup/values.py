@@ -94,7 +94,10 @@ def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None, *,
         import numpy as np
 
         have |= {inputs.facts.metrics[i] for i in np.unique(inputs.facts.metric).tolist()}
-    found = [m for m in inputs.metrics if m in have]
+    from kamcore.models.formula import formula_names
+
+    found = [m for m, mdef in inputs.metrics.items() if m in have or (
+        mdef.derive and all(n in have for n in formula_names(mdef.derive)))]
     if compact:
         own = [m for m in found if inputs.metrics[m].plugin in CORE_PLUGINS]
         return own or found
@@ -102,12 +105,17 @@ def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None, *,
 
 
 def with_weights(inputs: Inputs, names: list[str]) -> list[str]:
-    """``names`` plus the weight metrics their weighted means need (appended, hidden)."""
+    """``names`` plus the metrics they need (appended, hidden): the weights of weighted means
+    and the inputs of derived metrics, transitively."""
+    from kamcore.models.formula import formula_names
+
     out = list(names)
-    for name in names:
-        weight = inputs.metrics[name].weight
-        if inputs.metrics[name].aggregation == "wmean" and weight and weight not in out:
-            out.append(weight)
+    for name in out:  # grows while it runs: what an added metric needs is added too
+        mdef = inputs.metrics[name]
+        needs = formula_names(mdef.derive) if mdef.derive else []
+        if mdef.aggregation == "wmean" and mdef.weight:
+            needs.append(mdef.weight)
+        out.extend(need for need in needs if need not in out and need in inputs.metrics)
     return out
 
 
@@ -162,6 +170,8 @@ def own_values(inputs: Inputs, names: Sequence[str], columns: list[Period],
     with np.errstate(over="ignore"):  # an overflow is found and named by check_range
         for row, name in enumerate(names):
             mdef = inputs.metrics[name]
+            if mdef.derive:
+                continue  # computed below, from the other rows
             if name in fact_metrics and facts is not None:
                 _from_facts(inputs, facts, row, name, mdef, columns, by_period, blocks,
                             cur_codes, currencies, missing_rate)
@@ -172,8 +182,36 @@ def own_values(inputs: Inputs, names: Sequence[str], columns: list[Period],
                                                      missing_rate)
                 for block in blocks:
                     block.values[row] = values
+        _derive(inputs, names, blocks)
         check_range(inputs, names, blocks)
     return blocks
+
+
+def _derive(inputs: Inputs, names: Sequence[str], blocks: Sequence[PeriodValues]) -> None:
+    """Each derived metric's own values from its inputs' (in ``names`` by
+    :func:`with_weights`), inputs before the metrics that use them."""
+    import numpy as np
+
+    from kamcore.models.formula import evaluate, formula_names
+
+    pending = [n for n in names if inputs.metrics[n].derive]
+    while pending:
+        ready = [n for n in pending if not any(
+            u in pending for u in formula_names(inputs.metrics[n].derive or ""))]
+        if not ready:  # a loop; the registry and kam.yaml checks refuse these first
+            break
+        for name in ready:
+            formula = inputs.metrics[name].derive or ""
+            for block in blocks:
+                rows = {used: block.values[names.index(used)] for used in
+                        formula_names(formula) if used in names}
+                if len(rows) < len(formula_names(formula)):
+                    continue
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    result = np.asarray(evaluate(formula, rows), dtype=float)
+                block.values[names.index(name)] = np.where(np.isfinite(result), result,
+                                                           np.nan)
+            pending.remove(name)
 
 
 def check_range(inputs: Inputs, names: Sequence[str], blocks: Sequence[PeriodValues]) -> None:

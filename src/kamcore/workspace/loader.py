@@ -69,7 +69,8 @@ def load_settings(folder: Path) -> tuple[Settings, dict[str, Any]]:
 
 _AGGREGATION_HINT = ("aggregation is one of sum, count, min, max, mean, wmean; wmean also "
                      "needs weight: OTHER_METRIC; periods (how periods combine) is one of "
-                     "sum, last, mean, max, min")
+                     "sum, last, mean, max, min; derive is a formula over other metrics "
+                     "(names, numbers, + - * /)")
 
 
 def _check_metrics(settings: Settings, raw: dict[str, Any], path: Path) -> None:
@@ -102,6 +103,14 @@ def check_weights(metrics: dict[str, Any], raw: dict[str, Any], path: Path) -> N
                 "metrics: entry declares", location=Location(
                     str(path), _line_of(raw, ("metrics", name))),
                 hint="declare the weight metric too, or load the plugin that does")
+    from kamcore.models.formula import derive_problems
+
+    problems = derive_problems({name: m.derive for name, m in metrics.items()
+                                if m.plugin == "workspace"}, set(metrics))
+    for name, message in problems.items():
+        raise WorkspaceError(message, location=Location(str(path), _line_of(
+            raw, ("metrics", name, "derive"))), hint="derive from declared metrics only, "
+            "without a loop")
 
 
 def _settings_hint(key: object) -> str:
