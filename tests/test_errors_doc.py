@@ -53,4 +53,6 @@ def _instance(cls: type[errors.KamError]) -> errors.KamError:
         return cls("x", path="p")
     if issubclass(cls, errors.ConflictChoiceError):
         return cls("metrics", "m", "x")
+    if issubclass(cls, errors.HistoryProblem):
+        return cls("x", rule="KAM181")
     return cls("x")
