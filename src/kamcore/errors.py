@@ -85,7 +85,7 @@ class HistoryProblem(WorkspaceError):
 
     code = "KAM-W004"
 
-    def __init__(self, message: str, *, rule: str, record: str | None = None,
+    def __init__(self, message: str, *, rule: str = "KAM180", record: str | None = None,
                  hint: str | None = None, location: Location | None = None) -> None:
         super().__init__(message, hint=hint, location=location)
         self.rule = rule
