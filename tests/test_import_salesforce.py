@@ -104,7 +104,7 @@ def test_import_writes_workspace_and_report(imported: Path):
     assert "| 2 | 001DnAbC0000001IFA | Globex Corporation | global | root spanning 3 countries " \
            "(DE, GB, NL) |" in report
     assert "- healthcare: Health Care (1), Healthcare (1), Hospital & Health Care (1)" in report
-    assert "By tier: global 1, national 6, regular 12." in report
+    assert "By tier: global 1, national 7, regular 11." in report
     assert "title 'Chief Happiness Wizard' matches no role" in report
 
 

@@ -160,6 +160,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     pcols = pmap.columns() if pmap is not None else {}
     built = build_accounts(accounts, data, kept_as, raw_as, options.progress)
     people = _build_people(people_data, people_rows, pmap, people_kept, report, people_path)
+    _tier_role_conflicts(report, built, people, accounts_path)
 
     currency = (options.currency or _most_common(a.currency for a in built.values())
                 or "USD").strip().upper()
@@ -189,9 +190,47 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     if options.validate:
         from kamcore.validation import validate
 
-        counts = Counter(f.severity.value for f in validate(org))
+        found = validate(org)
+        counts = Counter(f.severity.value for f in found)
         report.findings = {k: counts.get(k, 0) for k in ("error", "warning", "info")}
+        report.finding_lines = [_named_finding(org, f) for f in found]
     return ImportResult(org, report, layout)
+
+
+def _tier_role_conflicts(report: ImportReport, accounts: dict[str, Any],
+                         people: dict[str, Person], path: str) -> None:
+    """An inferred tier whose owner's role cannot hold it (a national account owned by an
+    AM) is a problem the report explains now, rather than a bare KAM107 after the import."""
+    from kamcore.models import ROLES_FOR_TIER, Role
+
+    for guess in report.tiers:
+        account = accounts.get(guess.record)
+        if account is None or not account.manager:
+            continue
+        owner = people.get(account.manager)
+        if owner is None or owner.role is Role.SUPPORT:
+            continue
+        allowed = ROLES_FOR_TIER[account.tier]
+        if owner.role in allowed:
+            continue
+        needs = " or ".join(sorted(r.value.upper() for r in allowed))
+        report.problem(
+            "tier", f"tier {account.tier.value} inferred, but the owner is "
+            f"{owner.role.value.upper()}: rule KAM107 will flag it", file=path,
+            line=guess.line, record=f"{guess.record} ({guess.name}, owner {owner.name})",
+            hint=f"give tiers with --tier-from COLUMN (or a tier: column in the map), or "
+            f"make the owner a {needs}")
+
+
+def _named_finding(org: Org, finding: Any) -> str:
+    """A finding for the import report, with the account's or person's name beside its id
+    (CRM ids such as 001Dn000003IFA say nothing to a reader)."""
+    subject = finding.subject or ""
+    record = org.accounts.get(subject) or org.people.get(subject)
+    who = f"{subject} ({record.name})" if record is not None and record.name != subject else (
+        subject)
+    return f"{finding.code} {finding.severity.value} {who}: {finding.message}".replace(
+        "  ", " ")
 
 
 def _build_people(people_data: dict[str, dict[str, Any]], people_rows: Rows,
@@ -224,7 +263,8 @@ def _row_of(rows: Rows, pid: str) -> Row | None:
         row = rows.by_key.get(rows.id_key(pid))
     except ValueError:
         return None
-    return row if row is not None and row.id == pid else None
+    # Line 0: a placeholder the import made (a manager without a row), no cells of its own.
+    return row if row is not None and row.id == pid and row.line else None
 
 
 def _most_common(values: Iterable[str | None]) -> str | None:

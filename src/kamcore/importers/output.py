@@ -27,8 +27,10 @@ def refuse_problems(result: ImportResult | FactsImport) -> None:
     """:raises ImportRefused: listing every problem (for ``--strict``)."""
     problems = result.report.all_problems()
     if problems:
-        shown = "\n".join(f"- {p}" for p in problems[:50])
-        more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        groups = result.report.problem_lines()
+        shown = "\n".join(f"- {line}" for line in groups)
+        left = len(result.report.grouped_problems()) - len(groups)
+        more = f"\n... and {left} more" if left > 0 else ""
         raise ImportRefused(f"--strict: {len(problems)} problem(s), nothing written:\n"
                             f"{shown}{more}",
                             hint="fix them in the export, or import without --strict and "

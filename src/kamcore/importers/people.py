@@ -116,7 +116,7 @@ def read_people(path: str, pmap: PersonMap, report: ImportReport,
         if pmap.role and title.strip().lower() != role:
             report.roles.append((pid, title.strip(), role + (f" ({specialty})" if specialty
                                                              else "")))
-        if not matched:
+        if not matched and pmap.role:
             report.problem("role", f"title {title.strip()!r} matches no role; imported as am",
                            file=path, line=line, record=pid,
                            hint="map it with --role-map (title: role) or role_values:")
@@ -145,16 +145,26 @@ def read_people(path: str, pmap: PersonMap, report: ImportReport,
                 report.problem("value", f"capacity {cells[pmap.capacity]!r} is not a number",
                                file=path, line=line, record=pid)
         data[pid] = record
-    by_id = {r.id: r for r in people.rows}
-    for row in people.rows:
+    if not pmap.role and people.rows:
+        report.problem("role", f"no role column is mapped: all {len(people.rows)} people "
+                       "are imported as am", file=path,
+                       hint="map role: COLUMN (job titles are read as roles), or set the "
+                       "role column of people.csv after the import")
+    missing: dict[str, list[Row]] = {}
+    for row in list(people.rows):
         if not row.up_raw:
             continue
         target, why = people.resolve(row.up_raw, pmap.reports_to_by)
-        if target is None:
-            report.problem("manager", f"manager {row.up_raw!r} not found ({why}); imported "
-                           "without one", file=path, line=row.line, record=row.id)
+        if target is None and why is not None and "records have this name" in why:
+            report.problem("manager", f"manager {row.up_raw!r} is ambiguous ({why}); "
+                           "imported without one", file=path, line=row.line, record=row.id,
+                           hint="write the manager's id instead of the name")
+        elif target is None:
+            missing.setdefault(row.up_raw, []).append(row)
         else:
             row.up = target.id
+    _placeholder_managers(missing, pmap.reports_to_by, people, data, report, id_key)
+    by_id = {r.id: r for r in people.rows}
     for loop, cut in break_loops(people.rows, by_id):
         report.problem("loop", "management loop " + " -> ".join([*loop, loop[0]])
                        + f"; {cut} now reports to nobody", file=path, line=by_id[cut].line,
@@ -163,6 +173,31 @@ def read_people(path: str, pmap: PersonMap, report: ImportReport,
         if row.up is not None:
             data[row.id]["reports_to"] = row.up
     return people, data, list(table.header)
+
+
+#: The role a placeholder manager gets: one that may lead their highest-ranking report.
+_MANAGER_OF = {"vp": "vp", "director": "vp"}
+
+
+def _placeholder_managers(missing: dict[str, list[Row]], mode: str, people: Rows,
+                          data: dict[str, dict[str, Any]], report: ImportReport,
+                          id_key: Callable[[str], str]) -> None:
+    """Managers the people file names without a row of their own (a sales-team sheet of
+    agent, manager, office) become placeholder people, as owners do: their reports keep
+    their line of command, and the report lists each placeholder once."""
+    for text, reports in missing.items():
+        pid = _placeholder_id(text, mode, id_key, {}, people)
+        roles = {data[r.id]["role"] for r in reports}
+        role = next((_MANAGER_OF[r] for r in ("director", "vp") if r in roles), "director")
+        data[pid] = {"id": pid, "name": text, "role": role}
+        people.add(Row(0, pid, id_key(pid), text, {}))
+        for row in reports:
+            row.up = pid
+        lines = ", ".join(str(r.line) for r in reports[:5]) + (
+            f" and {len(reports) - 5} more" if len(reports) > 5 else "")
+        report.placeholders.append((pid, f"manager of {len(reports)} person(s) in the people "
+                                    f"file (lines {lines}) without a row of their own; role "
+                                    f"{role} (add their row to give their details)"))
 
 
 def _active(text: str, column: str) -> bool | None:

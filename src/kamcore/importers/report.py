@@ -8,6 +8,7 @@ industry spellings, placeholder people) are there to be read.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -72,6 +73,8 @@ class ImportReport:
     mapped_columns: dict[str, str] = field(default_factory=dict)
     kept_columns: list[str] = field(default_factory=list)
     findings: dict[str, int] = field(default_factory=dict)
+    #: Each finding of ``kam validate`` on the result, names beside ids.
+    finding_lines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def problem(self, kind: str, message: str, *, file: str | None = None,
@@ -130,18 +133,56 @@ class ImportReport:
         data["roles"] = [{"person": p, "title": t, "role": r} for p, t, r in self.roles]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
+    def grouped_problems(self) -> list[list[Problem]]:
+        """Problems of one kind said the same way (only ids, quoted values and numbers
+        differ), in first-seen order: thirty-five "title '' matches no role" are one group."""
+        groups: dict[tuple[str, str | None, str, str | None], list[Problem]] = {}
+        for p in self.all_problems():
+            key = (p.kind, p.file, _QUOTED.sub("…", _shape(p.message)), p.hint)
+            groups.setdefault(key, []).append(p)
+        return list(groups.values())
+
     def problems_section(self, intro: str) -> list[str]:
-        """The Markdown lines of the problems: a table with file and line, or "None."."""
+        """The Markdown lines of the problems: a table with file and line, or "None.";
+        problems of one kind said the same way share a row (count, first lines, the fix)."""
         problems = self.all_problems()
         out = [f"## Problems ({len(problems)})", ""]
         if not problems:
             return [*out, "None.", ""]
         out += [intro, "", "| kind | where | record | problem | hint |", "|---|---|---|---|---|"]
-        for p in problems:
-            where = f"{p.file}:{p.line}" if p.line else (p.file or "")
-            out.append(f"| {p.kind} | {_md(where)} | {_md(p.record or '')} | "
-                       f"{_md(p.message)} | {_md(p.hint or '')} |")
+        for group in self.grouped_problems():
+            p = group[0]
+            if len(group) == 1:
+                where = f"{p.file}:{p.line}" if p.line else (p.file or "")
+                out.append(f"| {p.kind} | {_md(where)} | {_md(p.record or '')} | "
+                           f"{_md(p.message)} | {_md(p.hint or '')} |")
+                continue
+            lines = [q.line for q in group if q.line]
+            where = f"{p.file}: lines {_lines(lines)}" if lines else (p.file or "")
+            records = [q.record for q in group if q.record]
+            shown = ", ".join(records[:3]) + (f" and {len(records) - 3} more"
+                                              if len(records) > 3 else "")
+            message = (p.message if all(q.message == p.message for q in group)
+                       else f"{p.message} (and {len(group) - 1} alike)")
+            out.append(f"| {p.kind} ({len(group)}×) | {_md(where)} | {_md(shown)} | "
+                       f"{_md(message)} | {_md(p.hint or '')} |")
         return [*out, ""]
+
+    def problem_lines(self, limit: int = 50) -> list[str]:
+        """One line per group of problems (see :meth:`grouped_problems`), for ``--strict``."""
+        out = []
+        for group in self.grouped_problems()[:limit]:
+            p = group[0]
+            if len(group) == 1:
+                out.append(str(p))
+                continue
+            lines = [q.line for q in group if q.line]
+            where = f"{p.file}: lines {_lines(lines)}: " if lines else ""
+            hint = f" ({p.hint})" if p.hint else ""
+            message = (p.message if all(q.message == p.message for q in group)
+                       else f"{p.message} (and {len(group) - 1} alike)")
+            out.append(f"{len(group)}× {where}{message}{hint}")
+        return out
 
     def to_markdown(self) -> str:
         out = [f"# Import report: {self.source}", ""]
@@ -158,6 +199,15 @@ class ImportReport:
             out += [f"`kam validate` on the result: {self.findings.get('error', 0)} error(s), "
                     f"{self.findings.get('warning', 0)} warning(s), "
                     f"{self.findings.get('info', 0)} info.", ""]
+        if self.finding_lines:
+            shown = self.finding_lines[:50]
+            out += [f"## Findings ({len(self.finding_lines)})", "",
+                    "What `kam validate` says about the result, errors first:", ""]
+            out += [f"- {_md(line)}" for line in shown]
+            if len(self.finding_lines) > len(shown):
+                out.append(f"- ... and {len(self.finding_lines) - len(shown)} more "
+                           "(`kam validate` lists them all)")
+            out.append("")
         out += self.problems_section("`--strict` turns each of these into an error.")
         out += [f"## Inferred tiers ({len(self.tiers)})", ""]
         if self.tiers:
@@ -199,6 +249,14 @@ class ImportReport:
                        + ", ".join(f"`{c}`" for c in self.kept_columns))
         out.append("")
         return "\n".join(out)
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _shape(message: str) -> str:
+    """A message with its particulars blurred, so that alike problems group."""
+    return re.sub(r"\d+", "#", message)
 
 
 def _lines(lines: list[int]) -> str:

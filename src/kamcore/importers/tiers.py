@@ -3,8 +3,10 @@
 Inference follows the domain's definitions and keeps tiers descending down every branch:
 
 - a root whose accounts span two or more countries is **global**;
-- a parent that is a root or sits directly under a global account is **national**;
-- below a national account (or under a global one, for a leaf), a parent or a *large* account
+- an account directly under a global account is **national** (the customer in one country:
+  siblings under one global account get one rule, whatever their size); a root with children
+  in one country is national too;
+- below a national account (or as a root), a parent or a *large* account
   (revenue at or above a threshold) is **key**;
 - everything else is **regular**.
 
@@ -108,19 +110,20 @@ def infer_tiers(order: Sequence[str], parent: Mapping[str, str | None],
         if above is None and len(countries) >= 2:
             guess = TierGuess(glob, f"root spanning {len(countries)} countries "
                                            f"({_few(countries)})")
-        elif above in (None, glob) and kids:
-            where = "root" if above is None else f"parent under global {up}"
+        elif above is glob or (above is None and kids):
             note = (f"; spans {len(countries)} countries ({_few(countries)}), check it"
                     if len(countries) >= 2 else "")
-            guess = TierGuess(national, f"one-country {where} with {kids} "
-                                             f"child account(s){note}")
-        elif above in (None, glob, national) and (kids or large):
+            where = (f"one-country root with {kids} child account(s)" if above is None else
+                     f"under global {up}: its part in one country" + (
+                         f", with {kids} child account(s)" if kids else ""))
+            guess = TierGuess(national, where + note)
+        elif above in (None, national) and (kids or large):
             guess = TierGuess(key, f"parent of {kids} account(s)" if kids else
                               f"large account: revenue {revenue.get(aid, 0.0):,.0f} >= "
                               f"{threshold:,.0f}")
         elif above is None:
             guess = TierGuess(regular, "standalone account")
-        elif above is glob or above is national:
+        elif above is national:
             guess = TierGuess(regular, f"small account under a {above} one")
         else:
             guess = TierGuess(regular, f"below {above} account {up}")
