@@ -34,6 +34,12 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
               show_default=True,
               help="With --by manager: each person's book is the accounts they manage "
                    "(account) or the facts they own, the facts' owner column (owner).")
+@click.option("--engine", type=click.Choice(["auto", "memory", "duckdb", "spark"]),
+              default=None, help="Who totals the facts per account: memory (numpy), duckdb "
+                                 "(out of core), spark; auto (default, or KAM_ENGINE): duckdb "
+                                 "for Parquet facts above 256 MB.")
+@click.option("--master", metavar="URL",
+              help="Spark master for --engine spark (default: SPARK_MASTER, else local[*]).")
 @click.option("--skip-bad", is_flag=True,
               help="Leave out bad fact rows (listed on stderr) instead of refusing.")
 @format_option("table", "csv", "json")
@@ -48,8 +54,9 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
 @click.pass_obj
 def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str | None,
            by_period: bool, depth: int | None, top: int | None, own: bool, credit: str,
-           skip_bad: bool, fmt: str, output: str | None, as_of: str | None,
-           hierarchy: str | None, reconcile: bool) -> None:
+           engine: str | None, master: str | None, skip_bad: bool, fmt: str,
+           output: str | None, as_of: str | None, hierarchy: str | None,
+           reconcile: bool) -> None:
     """Roll metrics up the account tree (own value and subtree total), up the management
     chain (own book and team total), or group accounts by a field. Money is converted to the
     reporting currency with fx.csv; facts come from facts.csv or facts.parquet.
@@ -63,6 +70,7 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
       kam rollup examples/acme --format csv -o totals.csv
       kam rollup examples/acme --period 2026Q1..2026Q4 --hierarchy as-was -m revenue
       kam rollup examples/acme --period 2026Q1..2026Q4 --hierarchy as-was --reconcile
+      kam rollup big-org --engine duckdb -m revenue --period 2026
     """
     from kamcore.cli.context import KamContext
     from kamcore.rollup.api import rollup as run
@@ -74,7 +82,8 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
                      depth=depth, top=top, skip_bad=skip_bad, own=own or fmt != "table",
                      compact=fmt == "table" and by in ("account", "manager"),
                      registry=kam.registry, step=progress.step, credit=credit,
-                     as_of=as_of, hierarchy=hierarchy, reconcile=reconcile)
+                     engine=engine, master=master, as_of=as_of, hierarchy=hierarchy,
+                     reconcile=reconcile)
         progress.step("writing")
         if fmt == "csv":
             from kamcore.rollup.render import write_csv

@@ -36,7 +36,8 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
                 people: bool = False, step: Progress | None = None,
                 columns: Sequence[str] | None = None, linked: bool = True,
                 facts: Facts | None = None,
-                as_of: date | str | None = None) -> Inputs:
+                as_of: date | str | None = None, engine: str | None = None,
+                master: str | None = None) -> Inputs:
     """Read what a rollup needs: account columns, metric definitions, FX, facts.
 
     :param source: an Org, the reader's tables, or a workspace folder (read by the reader).
@@ -53,6 +54,7 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
 
     from kamcore.org import Org
     from kamcore.rollup.columnar import columns_from_table, from_org
+    from kamcore.rollup.engines import choose_engine, open_engine
     from kamcore.rollup.facts import find_facts, read_facts
     from kamcore.rollup.fx import read_fx
 
@@ -92,9 +94,15 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
                         source, str | Path) else tables.registry)
     facts_path = find_facts(folder) if folder and facts is None else None
     inputs.facts = facts
-    if facts_path is not None:
+    chosen = choose_engine(engine, facts_path)
+    if facts_path is not None and chosen == "memory":
         step("reading facts")
         inputs.facts = read_facts(facts_path, accounts.ids, list(metrics), skip_bad=skip_bad)
+    elif facts_path is not None:
+        step(f"reading facts ({chosen})")
+        inputs.fact_source = open_engine(chosen, facts_path, accounts.ids, list(metrics),
+                                         skip_bad=skip_bad, master=master)
+        inputs.facts = inputs.fact_source.outline()
     return inputs
 
 
@@ -127,7 +135,8 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
            own: bool = True, compact: bool = False, pm: pluggy.PluginManager | None = None,
            registry: Registry | None = None, step: Progress | None = None,
            credit: str = "account", as_of: date | str | None = None,
-           hierarchy: str | None = None, reconcile: bool = False) -> RollupResult:
+           hierarchy: str | None = None, reconcile: bool = False,
+           engine: str | None = None, master: str | None = None) -> RollupResult:
     """Roll metrics up the account tree, the management chain, or by a field.
 
     :param source: an :class:`~kamcore.Org`, a workspace folder, or its tables as
@@ -159,6 +168,10 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
     :param reconcile: with ``hierarchy="as-was"``: instead of the totals, what differs between
         the as-was trees and the restated one (``as_of``, default today): per period, each
         account whose parent differs, from where, to where, and its totals as it was.
+    :param engine: who totals the facts per account: ``memory`` (numpy), ``duckdb``,
+        ``spark``, or ``auto`` (default: DuckDB for large Parquet facts); the tree rollup
+        runs in process on their totals, so every engine gives the same numbers.
+    :param master: Spark master URL (default ``SPARK_MASTER``, else ``local[*]``).
     :returns: a :class:`~kamcore.rollup.result.RollupResult`; ``.rows`` are dicts.
     :raises KamError: unreadable or inconsistent input, with file and line.
 
@@ -199,15 +212,21 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
             depth = top = None
     inputs = load_inputs(source, registry=registry, pm=pm, skip_bad=skip_bad,
                          people=by == "manager", step=step,
-                         columns=() if by in ("account", "manager") else (by,), as_of=as_of)
+                         columns=() if by in ("account", "manager") else (by,), as_of=as_of,
+                         engine=engine, master=master)
+    shown = None if credit == "owner" else resolve_metrics(inputs, metrics, compact=compact)
+    selection, columns = select_periods(inputs, selection, by_period)
+    if inputs.fact_source is not None:  # the engine totals the periods shown, nothing else
+        with inputs.fact_source as engine_facts:
+            inputs.facts = engine_facts.totals(columns)
     if credit == "owner":
-        inputs = owner_units(inputs)
+        inputs = owner_units(inputs, columns)
+        shown = resolve_metrics(inputs, metrics, compact=compact)
     elif inputs.facts is not None:
         inputs.facts = by_account(inputs.facts, {name: m.aggregation
                                                  for name, m in inputs.metrics.items()})
-    shown = resolve_metrics(inputs, metrics, compact=compact)
+    assert shown is not None
     names = with_weights(inputs, shown)
-    selection, columns = select_periods(inputs, selection, by_period)
     if step:
         step("rolling up")
     sources = _sources(inputs, shown)

@@ -16,13 +16,17 @@ from typing import TYPE_CHECKING
 from kamcore.errors import KamError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from kamcore.rollup.periods import Period
     from kamcore.rollup.values import Inputs
 
 CREDITS = ("account", "owner")
 
 
-def owner_units(inputs: Inputs) -> Inputs:
-    """``inputs`` with the (account, owner) pairs of the facts as its accounts.
+def owner_units(inputs: Inputs, periods: Sequence[Period]) -> Inputs:
+    """``inputs`` with the (account, owner) pairs of the facts of ``periods`` (the periods
+    the rollup shows: a person's accounts are those they own facts on there) as its accounts.
 
     :raises KamError: the workspace has no facts with an ``owner`` column.
     """
@@ -36,6 +40,12 @@ def owner_units(inputs: Inputs) -> Inputs:
         raise KamError("--credit owner needs facts with an owner column",
                        hint="kam import facts ORG FILE --map facts.yaml with owner: COLUMN "
                             "(docs/facts.md), or use --credit account")
+    if periods:  # no periods: facts without any period shown; keep the (empty) outline
+        keep = np.isin(facts.period, [facts.periods.index(p) for p in periods])
+        facts = replace(facts, account=facts.account[keep], period=facts.period[keep],
+                        metric=facts.metric[keep], value=facts.value[keep],
+                        owner=facts.owner[keep])
+    assert facts.owner is not None
     width = len(facts.owners) + 1
     key = facts.account.astype(np.int64) * width + facts.owner + 1
     pairs, inverse = np.unique(key, return_inverse=True)

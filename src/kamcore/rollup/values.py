@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from kamcore.models import MetricDef
     from kamcore.registry import Registry
     from kamcore.rollup.columnar import Columns
+    from kamcore.rollup.engines.sql import SqlFacts
     from kamcore.rollup.facts import Facts
     from kamcore.rollup.fx import FxTable
 
@@ -63,6 +64,8 @@ class Inputs:
     person_names: tuple[pa.Array, pa.Array] | None = None
     #: The plugins' declarations (field models normalise group keys).
     registry: Registry | None = None
+    #: An engine that totals the facts (``facts`` is then only their outline).
+    fact_source: SqlFacts | None = None
 
 
 @dataclass

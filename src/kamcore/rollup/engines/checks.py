@@ -1,0 +1,36 @@
+"""What every engine checks before it starts: Parquet facts, with the fact columns."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+from kamcore.errors import KamError
+from kamcore.workspace.facts import FACT_COLUMNS
+
+
+class EngineError(KamError):
+    """An engine cannot run: not installed, unreachable, or the facts are not in a form it
+    reads."""
+
+    code = "KAM-R006"
+
+
+def require_parquet(path: Path) -> None:
+    """:raises EngineError: the facts are not Parquet (the engines read nothing else)."""
+    if path.suffix != ".parquet":
+        raise EngineError(f"the duckdb and spark engines read Parquet facts; {path.name} is "
+                          "not", hint="write the facts as facts.parquet (a file, or a folder "
+                          "partitioned by period), or use --engine memory")
+
+
+def require_columns(names: Collection[str], path: Path) -> bool:
+    """Check the fact columns are there; ``True`` when an ``owner`` column is too.
+
+    :raises EngineError: naming the missing columns.
+    """
+    missing = [c for c in FACT_COLUMNS if c not in names]
+    if missing:
+        raise EngineError(f"missing column(s) {', '.join(missing)} in {path.name}",
+                          hint="facts need the columns account,period,metric,value")
+    return "owner" in names

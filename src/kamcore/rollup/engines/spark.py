@@ -1,0 +1,119 @@
+"""Spark (pyspark): the same per-account totals on a cluster, or in local mode.
+
+The master URL comes from ``--master``, else ``SPARK_MASTER``, else ``local[*]``. A standalone
+master (``spark://host:port``) is checked with a plain connection first, so an unreachable
+one is a clear error within seconds, not a minute of retries. One session per master is kept
+for the process (tests share it). The SQL is :mod:`.sql`'s, transpiled by sqlglot.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kamcore.rollup.engines.checks import EngineError, require_columns, require_parquet
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+_SESSIONS: dict[str, Any] = {}
+
+
+def check_master(master: str, timeout: float = 5.0) -> None:
+    """:raises EngineError: a ``spark://host:port`` master that does not answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not master.startswith("spark://"):
+        return
+    for hostport in master.removeprefix("spark://").split(","):
+        parts = urlsplit("//" + hostport)
+        try:
+            with socket.create_connection((parts.hostname or "", parts.port or 7077),
+                                          timeout=timeout):
+                return
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+    raise EngineError(f"cannot reach the Spark master {master}: {reason}",
+                      hint="check --master or SPARK_MASTER (spark://host:7077), or run "
+                           "without a cluster: --master 'local[*]'")
+
+
+def session(master: str) -> Any:
+    """The process's Spark session for ``master`` (started on first use).
+
+    :raises EngineError: pyspark or Java missing, or the master unreachable.
+    """
+    if master in _SESSIONS:
+        return _SESSIONS[master]
+    check_master(master)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError("the spark engine needs pyspark",
+                          hint="pip install 'kamcore[spark]' (and Java 17 or later)") from None
+    try:
+        spark = (SparkSession.builder.master(master).appName("kamcore")
+                 .config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false")
+                 .config("spark.sql.shuffle.partitions", os.environ.get(
+                     "KAM_SPARK_PARTITIONS", "8"))
+                 .getOrCreate())
+    except Exception as exc:  # pyspark raises its own errors for a JVM that cannot start
+        raise EngineError(f"Spark did not start ({master}): {str(exc).splitlines()[0]}",
+                          hint="Spark needs Java 17 or later (Debian: apt-get install "
+                               "openjdk-17-jre-headless) and a reachable master") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    _SESSIONS[master] = spark
+    return spark
+
+
+class SparkRunner:
+    """``kam_raw`` as a Spark temporary view over the Parquet facts."""
+
+    dialect = "spark"
+
+    def __init__(self, path: Path, master: str | None = None) -> None:
+        require_parquet(path)
+        try:
+            import sqlglot  # noqa: F401  (the dialect layer the queries go through)
+        except ImportError:
+            raise EngineError("the spark engine needs sqlglot",
+                              hint="pip install 'kamcore[spark]'") from None
+        self.spark = session(master or os.environ.get("SPARK_MASTER") or "local[*]")
+        from pyspark.sql import functions as F
+
+        try:
+            frame = self.spark.read.parquet(str(path.resolve()))
+        except Exception as exc:  # AnalysisException and friends: one line is enough
+            raise _failed(exc, path) from None
+        self.has_owner = require_columns(set(frame.columns), path)
+        columns = ["account", "period", "metric", "value"] + (["owner"] if self.has_owner
+                                                               else [])
+        try:
+            row_no = F.col("_metadata.row_index") + 1
+            frame.select(row_no).limit(0).collect()
+        except Exception:  # older Spark: locations name the file only
+            row_no = F.lit(None).cast("long")
+        frame.select(*columns, F.col("_metadata.file_path").alias("file"),
+                     row_no.alias("row_no")).createOrReplaceTempView("kam_raw")
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+
+    def query(self, sql: str) -> pa.Table:
+        try:
+            return self.spark.sql(sql).toArrow()
+        except Exception as exc:  # a failed job: say what Spark said, in one line
+            raise _failed(exc, None) from None
+
+    def close(self) -> None:
+        """The session stays for the process (starting a JVM is the slow part)."""
+
+
+def _failed(exc: Exception, path: Path | None) -> EngineError:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return EngineError(f"Spark could not {'read ' + str(path) if path else 'run the totals'}: "
+                       f"{first}", hint="check the facts (facts.parquet: account, period, "
+                       "metric, value) and the Spark master; or use --engine duckdb")
