@@ -8,8 +8,9 @@ Data: ``--accounts`` accounts in a random forest, one fact per account, month an
 metrics), months from 2022-01 on, written period by period to one Parquet file with 1M-row row
 groups under ``benchmarks/_data/``. Each measurement runs in a fresh child process and reports
 its wall time and peak RSS (``ru_maxrss``). The rollup shows the latest month (the default
-period): DuckDB reads and checks every row (unknown accounts, periods, values) and totals the
-rows of that month per account and metric; kamcore then converts and rolls them up the tree.
+period): DuckDB lists the period and metric labels, reads and checks the rows of that month
+(unknown accounts, periods, values) and totals them per account and metric; kamcore reads the
+accounts, converts and rolls the totals up the tree.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def main() -> None:
     same = abs(base["check"] - kam["check"]) <= 1e-9 * abs(base["check"])
     print("| run | period | wall | peak RSS |\n|---|---|---:|---:|")
     for name, m in (("DuckDB SQL alone: per-account totals of the month", base),
-                    ("kam rollup --engine duckdb: checks every row, totals, tree", kam)):
+                    ("kam rollup --engine duckdb: accounts, checks, totals, tree", kam)):
         print(f"| {name} | {m['period']} | {m['seconds']:.1f} s | {m['peak'] / 2**20:,.0f} MB |")
     print(f"ratio kam / DuckDB SQL: {kam['seconds'] / base['seconds']:.1f}x; "
           f"grand totals equal: {same}")

@@ -138,12 +138,16 @@ def test_duckdb_refusals_are_located_and_skip_bad_agrees(tmp_path: Path):
     folder = bad_workspace(tmp_path)
     runner = CliRunner()
     cli = make_cli(get_plugin_manager(load_entrypoints=False))
-    result = runner.invoke(cli, ["rollup", str(folder), "--engine", "duckdb", "-m", "orders"])
+    result = runner.invoke(cli, ["rollup", str(folder), "--engine", "duckdb", "-m", "orders",
+                                 "--period", "2026"])
     assert result.exit_code == 2, result.output
     assert "facts.parquet:3: fact: unknown account 'ZZ'" in result.output
     assert "facts.parquet:4: fact: 'Q9' is not a period" in result.output
     assert "facts.parquet:5: fact: value 'inf' is not finite" in result.output
     assert "Traceback" not in result.output
+    # the engines read (and check) the rows of the periods shown and every non-period cell
+    only_q2 = runner.invoke(cli, ["rollup", str(folder), "--engine", "duckdb", "-m", "orders"])
+    assert "'ZZ'" not in only_q2.output and "'Q9' is not a period" in only_q2.output
     for period in ("2026Q1", "2026Q2"):
         outs = [runner.invoke(cli, ["rollup", str(folder), "--engine", engine, "-m", "orders",
                                     "--skip-bad", "--period", period, "--format", "csv"])
@@ -229,33 +233,30 @@ def test_spark_gives_the_in_process_totals(tmp_path_factory: pytest.TempPathFact
         del os.environ["SPARK_MASTER"]
 
 
-def test_spark_docs_commands(spark_master: str, tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch):
-    """docs/warehouse.md's Spark line runs (in the shared session) and agrees with memory."""
+def test_spark_docs_command(spark_master: str, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch):
+    """docs/warehouse.md's Spark line runs (in the shared session) on the org its shell block
+    makes, and agrees with the in-process engine."""
     import re
     import shlex
 
-    import pyarrow.csv as pacsv
-
     root = Path(__file__).resolve().parent.parent
-    shutil.copytree(root / "examples" / "acme", tmp_path / "my-org")
-    facts = tmp_path / "my-org" / "facts.csv"
-    pq.write_table(pacsv.read_csv(facts), facts.with_suffix(".parquet"))
-    facts.unlink()
-    monkeypatch.chdir(tmp_path)
+    shutil.copytree(root / "examples" / "crm" / "salesforce", tmp_path / "sf")
+    monkeypatch.chdir(tmp_path / "sf")
     monkeypatch.setenv("SPARK_MASTER", spark_master)
-    text = (root / "docs" / "warehouse.md").read_text()
-    lines = [line for block in re.findall(r"```console\n(.*?)```", text, re.S)
-             for line in block.splitlines() if "--engine spark" in line]
-    assert lines
     cli = make_cli(get_plugin_manager(load_entrypoints=False))
-    for line in lines:
-        args = shlex.split(line)[1:]
-        spark = CliRunner().invoke(cli, [*args, "--format", "csv"])
-        memory = CliRunner().invoke(cli, [*[a if a != "spark" else "memory" for a in args],
-                                          "--format", "csv"])
-        assert spark.exit_code == 0, spark.output
-        assert spark.stdout == memory.stdout
+    text = (root / "docs" / "warehouse.md").read_text()
+    block = text.split("On Spark", 1)[0].rsplit("```console\n", 1)[1].split("```", 1)[0]
+    for line in block.splitlines()[1:3]:  # the two imports after `cd`
+        assert CliRunner().invoke(cli, shlex.split(line)[1:]).exit_code == 0, line
+    line = re.search(r"```text\n(kam rollup .*--engine spark.*)\n```", text)
+    assert line is not None
+    args = shlex.split(line[1])[1:]
+    spark = CliRunner().invoke(cli, [*args, "--format", "csv"])
+    memory = CliRunner().invoke(cli, [*[a if a != "spark" else "memory" for a in args],
+                                      "--format", "csv"])
+    assert spark.exit_code == 0, spark.output
+    assert spark.stdout == memory.stdout and "150000" in spark.stdout
 
 
 def test_dialect_layer_transpiles_for_warehouses():

@@ -148,20 +148,3 @@ def test_period_and_currency_helpers():
     assert period_of("soon", "month") is None
     assert currency_code("pound sterling") == "GBP"
 
-
-def test_docs_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Every `kam` line of docs/facts.md's first console block runs on the sample exports."""
-    import shlex
-    import shutil
-
-    text = (Path(__file__).parent.parent / "docs" / "facts.md").read_text()
-    block = text.split("```console\n", 1)[1].split("```", 1)[0]
-    for name in ("Account.csv", "User.csv", "Opportunity.csv"):
-        shutil.copy(CRM / "salesforce" / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    commands = [shlex.split(line)[1:] for line in block.splitlines() if line.startswith("kam ")]
-    assert len(commands) == 4
-    for args in commands:
-        result = run(*args)
-        assert result.exit_code == 0, (args, result.output)
-    assert "Jonas Weber" in result.output and "150,000" in result.output

@@ -333,14 +333,17 @@ def csv_(kam: Any, accounts: str, people: str | None, map_file: str | None, sugg
 @click.option("--source", metavar="NAME",
               help="Name of this source in the facts (default: the export's file name); "
                    "importing the same source again replaces its rows.")
+@click.option("--parquet", is_flag=True,
+              help="Start facts.parquet rather than facts.csv (an existing facts file keeps "
+                   "its format).")
 @click.option("--strict", is_flag=True,
               help="Treat every reported problem as an error; write nothing then.")
 @click.option("--report", "report_format", type=click.Choice(["md", "json"]),
               default="md", show_default=True, help="Format of the import report.")
 @click.pass_obj
 def facts(kam: Any, org: str, export: str, map_file: str | None, preset: str | None,
-          grain: str | None, metric: str | None, source: str | None, strict: bool,
-          report_format: str) -> None:
+          grain: str | None, metric: str | None, source: str | None, parquet: bool,
+          strict: bool, report_format: str) -> None:
     """Add the deals of a CRM export to an org's facts (summed per account, period, metric
     and owner), with a report of rows left out.
 
@@ -371,7 +374,8 @@ def facts(kam: Any, org: str, export: str, map_file: str | None, preset: str | N
         changes["metric"], changes["metric_column"] = metric, None
     if changes:
         fmap = updated(fmap, "--metric", **changes)
-    result = import_facts(org, export, fmap, source=source, registry=kam.registry)
+    result = import_facts(org, export, fmap, source=source, registry=kam.registry,
+                          parquet=parquet)
     if strict:
         refuse_problems(result)
     path = write_facts_import(result, report_format=report_format)

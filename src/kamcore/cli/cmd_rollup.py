@@ -70,7 +70,11 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
       kam rollup examples/acme --format csv -o totals.csv
       kam rollup examples/acme --period 2026Q1..2026Q4 --hierarchy as-was -m revenue
       kam rollup examples/acme --period 2026Q1..2026Q4 --hierarchy as-was --reconcile
-      kam rollup big-org --engine duckdb -m revenue --period 2026
+      cd examples/crm/salesforce
+      kam import salesforce Account.csv --users User.csv -o sf-org
+      kam import facts sf-org Opportunity.csv --preset salesforce --parquet
+      kam rollup sf-org -m revenue --period 2026 --by manager --credit owner
+      kam rollup sf-org -m revenue --period 2026 --engine duckdb --depth 1
     """
     from kamcore.cli.context import KamContext
     from kamcore.rollup.api import rollup as run

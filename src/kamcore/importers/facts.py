@@ -84,13 +84,14 @@ class FactsImport:
 
 
 def import_facts(folder: str | Path, export: str | Path, fmap: FactMap, *,
-                 source: str | None = None,
-                 registry: Registry | None = None) -> FactsImport:
+                 source: str | None = None, registry: Registry | None = None,
+                 parquet: bool = False) -> FactsImport:
     """Read a deal export against a workspace; nothing is written.
 
     :param folder: the workspace (its accounts, people, metrics and fx.csv).
     :param export: the CSV export (any separator and encoding ``kam import`` reads).
     :param source: the name this import's rows carry (default: the export's file name).
+    :param parquet: start ``facts.parquet`` when the workspace has no facts file yet.
     :raises WorkspaceError: the workspace or the export cannot be read, a mapped column is
         missing, or the metric is not declared.
     """
@@ -129,7 +130,8 @@ def import_facts(folder: str | Path, export: str | Path, fmap: FactMap, *,
         if fact is not None:
             key, value = fact
             totals[key] = totals.get(key, 0.0) + value
-    path = find_facts(tables.folder) or tables.folder / "facts.csv"
+    path = find_facts(tables.folder) or tables.folder / (
+        "facts.parquet" if parquet else "facts.csv")
     header, rows = _merge(path, name, totals, report)
     report.facts = len(totals)
     report.output = str(tables.folder)

@@ -10,8 +10,10 @@ Every engine exposes the facts as a view ``kam_raw`` (``account, period, metric,
 ``owner``, plus ``file`` and ``row_no`` for locations) and three small lookup tables:
 ``kam_accounts(id, idx)``, ``kam_metrics(name, code)``, ``kam_periods(label, code)``. The checks
 are the in-process reader's (:func:`kamcore.rollup.facts.read_facts`), in the same order, so a
-row is refused for the same reason. Duplicates are checked among the rows a rollup totals (the
-periods it shows); every other check covers the whole file.
+row is refused for the same reason. An engine reads only the rows of the periods a rollup shows
+(the filter is on the raw period column, so other row groups and partitions stay unread) plus
+the rows whose period cell is no period: those are the rows it checks. The in-process reader
+checks the whole file; ``kam validate`` does too.
 """
 
 from __future__ import annotations
@@ -45,9 +47,14 @@ def _text(column: str) -> str:
     return f"NULLIF(TRIM(CAST(r.{column} AS VARCHAR)), '')"
 
 
-def checked_sql(owner: bool) -> str:
+def checked_sql(owner: bool, labels: Sequence[str] | None = None) -> str:
     """Every fact row with its account row, period code, metric code, value and the reason it
-    is refused (0: fine), as the in-process reader decides."""
+    is refused (0: fine), as the in-process reader decides.
+
+    :param labels: read only the rows whose period cell is one of these (or empty): the filter
+        is on the raw column, so Parquet row groups and partitions of other periods are
+        skipped unread.
+    """
     own = f", {_text('owner')} AS own" if owner else ""
     return f"""
 SELECT a.idx AS acc, p.code AS per, m.code AS met, TRY_CAST(r.value AS DOUBLE) AS v{own},
@@ -64,25 +71,34 @@ SELECT a.idx AS acc, p.code AS per, m.code AS met, TRY_CAST(r.value AS DOUBLE) A
     WHEN NOT (TRY_CAST(r.value AS DOUBLE) BETWEEN -{_MAX} AND {_MAX}) THEN 5
     ELSE 0
   END AS reason
-FROM kam_raw AS r
+FROM {_rows(labels)} AS r
 LEFT JOIN kam_accounts AS a ON a.id = {_text('account')}
 LEFT JOIN kam_metrics AS m ON m.name = LOWER({_text('metric')})
 LEFT JOIN kam_periods AS p ON p.label = {_text('period')}"""
 
 
+def _rows(labels: Sequence[str] | None) -> str:
+    if labels is None:
+        return "kam_raw"
+    listed = ", ".join("'" + label.replace("'", "''") + "'" for label in labels) or "NULL"
+    return f"(SELECT * FROM kam_raw WHERE period IN ({listed}) OR period IS NULL)"
+
+
 def labels_sql() -> str:
-    """The distinct period and metric labels of the facts (a cheap first pass)."""
-    return ("SELECT DISTINCT NULLIF(TRIM(CAST(period AS VARCHAR)), '') AS period, "
+    """The distinct period cells (as written) and metrics of the facts (a cheap first pass:
+    two dictionary-encoded columns, or the partition folders' names)."""
+    return ("SELECT DISTINCT CAST(period AS VARCHAR) AS raw, "
             "LOWER(NULLIF(TRIM(CAST(metric AS VARCHAR)), '')) AS metric FROM kam_raw")
 
 
-def totals_sql(owner: bool, chosen: Sequence[int]) -> str:
+def totals_sql(owner: bool, chosen: Sequence[int], labels: Sequence[str] | None = None) -> str:
     """Totals per account, period, metric (and owner) of the chosen period codes, plus one
-    count per reason (and per unknown metric) for the refused rows: one pass."""
+    count per reason (and per unknown metric) for the refused rows: one pass over the rows of
+    the period cells ``labels`` (all rows when ``None``)."""
     good_own = ", CASE WHEN reason = 0 THEN own END AS own" if owner else ""
     periods = ", ".join(str(int(c)) for c in chosen) or "-1"
     return f"""
-WITH checked AS ({checked_sql(owner)})
+WITH checked AS ({checked_sql(owner, labels)})
 SELECT reason, CASE WHEN reason = 0 THEN acc END AS acc, CASE WHEN reason = 0 THEN per END AS per,
   CASE WHEN reason = 0 THEN met END AS met{good_own},
   CASE WHEN reason = 2 THEN metric_text END AS bad_metric,
@@ -92,10 +108,10 @@ WHERE reason <> 0 OR per IN ({periods})
 GROUP BY {", ".join(str(i) for i in range(1, 7 if owner else 6))}"""
 
 
-def problems_sql(owner: bool, limit: int = 200) -> str:
+def problems_sql(owner: bool, labels: Sequence[str] | None = None, limit: int = 200) -> str:
     """The first refused rows with their file and row (only run when there are some)."""
     return f"""
-WITH checked AS ({checked_sql(owner)})
+WITH checked AS ({checked_sql(owner, labels)})
 SELECT file, row_no, reason, account_text, period_text, metric_text, value_text
 FROM checked WHERE reason NOT IN (0, 2) ORDER BY file, row_no LIMIT {int(limit)}"""
 
@@ -159,7 +175,8 @@ class SqlFacts:
         from kamcore.rollup.facts import Facts
 
         labels = self._run(labels_sql())
-        raw = sorted({p for p in labels.column("period").to_pylist() if p is not None})
+        self.raw_labels = sorted({p for p in labels.column("raw").to_pylist() if p is not None})
+        raw = sorted({p.strip() for p in self.raw_labels if p.strip()})
         parsed = {label: parse_period(label) for label in raw}
         self.periods = sorted({p for p in parsed.values() if p is not None})
         rank = {p.label: i for i, p in enumerate(self.periods)}
@@ -186,7 +203,13 @@ class SqlFacts:
         from kamcore.rollup.facts import BadFacts, Facts
 
         owner = self.runner.has_owner
-        result = self._run(totals_sql(owner, [self.periods.index(p) for p in chosen]))
+        # the rows of the periods shown, and of every cell that is no period (to refuse them)
+        wanted = {p.label for p in chosen}
+        parsed = {raw: parse_period(raw) for raw in self.raw_labels}
+        self.labels = [raw for raw, period in parsed.items()
+                       if period is None or period.label in wanted]
+        result = self._run(totals_sql(owner, [self.periods.index(p) for p in chosen],
+                                      self.labels))
         reason = result.column("reason").to_numpy()
         n = result.column("n").to_numpy()
         ok = reason == 0
@@ -233,7 +256,7 @@ class SqlFacts:
     def _located(self, owner: bool) -> list[KamError]:
         """The first refused rows, each with its file and row."""
         out: list[KamError] = []
-        for rec in self._run(problems_sql(owner)).to_pylist():
+        for rec in self._run(problems_sql(owner, self.labels)).to_pylist():
             code = int(rec["reason"])
             message = _REASONS[code].format(account=rec["account_text"],
                                             metric=rec["metric_text"],
