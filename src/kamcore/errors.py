@@ -208,6 +208,12 @@ class TotalOverflow(KamError):
         #: Account rows (in the accounts table) holding the largest values.
         self.rows = list(rows)
 
+class EngineError(KamError):
+    """A fact engine (duckdb, spark) cannot run: not installed, unreachable, or the facts are
+    not in a form it reads."""
+
+    code = "KAM-R006"
+
 class MissingRate(WorkspaceError):
     """No FX rate for a currency in a period."""
 

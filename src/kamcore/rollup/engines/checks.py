@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from kamcore.errors import KamError
+from kamcore.errors import EngineError
 from kamcore.workspace.facts import FACT_COLUMNS
 
-
-class EngineError(KamError):
-    """An engine cannot run: not installed, unreachable, or the facts are not in a form it
-    reads."""
-
-    code = "KAM-R006"
+__all__ = ["EngineError", "require_columns", "require_parquet"]
 
 
 def require_parquet(path: Path) -> None:
