@@ -131,6 +131,7 @@ CASES: dict[str, Case] = {
     "bad bytes": _replace_text("accounts.csv", b"id,name\n\xff\xfe\xfa,x\n"),
     "empty accounts.csv": _replace_text("accounts.csv", ""),
     "header only": _replace_text("accounts.csv", "id,name,tier,parent,manager\n"),
+    "no people": _replace_text("people.csv", "id,name,role,reports_to\n"),
     "duplicated header": _duplicate_header,
     "accounts.csv is a folder": _directory("accounts.csv"),
     "people.csv is a folder": _directory("people.csv"),

@@ -143,6 +143,8 @@ def _manager_roles(index: AccountIndex) -> np.ndarray:
     """The role code of each account's manager (-1: no known manager)."""
     import numpy as np
 
+    if not len(index.role):  # no people: nobody manages anything
+        return np.full(len(index.manager), -1)
     return np.where(index.manager >= 0, index.role[index.manager], -1)
 
 
