@@ -65,7 +65,9 @@ class RegisterFields(Protocol):
 
     def __call__(self, namespace: str, /, *, account: type[BaseModel] | None = None,
                  person: type[BaseModel] | None = None,
-                 crm: Mapping[str, Iterable[str] | str] | None = None) -> None: ...
+                 crm: Mapping[str, Iterable[str] | str] | None = None,
+                 contact: type[BaseModel] | None = None,
+                 contact_roles: Iterable[str] = ()) -> None: ...
 
 
 class RegisterMetric(Protocol):
@@ -167,7 +169,10 @@ def kam_register_fields(register: RegisterFields) -> None:
     validate`` as KAM900) and none of its declarations from this hook are kept.
 
     :param register: ``register(namespace, *, account=Model | None, person=Model | None,
-        crm=None)``; ``crm`` maps account fields to the CRM columns they come from on import
+        crm=None, contact=Model | None, contact_roles=())``; ``contact`` validates the
+        namespace's columns of contacts.csv, ``contact_roles`` adds roles a contact may have
+        (a role two plugins declare is a :class:`~kamcore.errors.PluginConflict`); ``crm`` maps
+        account fields to the CRM columns they come from on import
         (``{"sla_tier": ("SLA_Tier__c", "SLA Tier")}``): every importer maps those columns,
         and ``--suggest-map`` proposes them (.. versionadded:: 1.0). A namespace two plugins
         register is used by neither until kam.yaml's ``conflicts:`` picks one.

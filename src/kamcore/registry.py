@@ -67,6 +67,8 @@ class FieldSet:
     person: type[BaseModel] | None = None
     #: Account field -> the CRM columns it comes from on import (``SLA_Tier__c``).
     crm: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Fields on contacts.csv rows (``<namespace>.<field>`` columns there).
+    contact: type[BaseModel] | None = None
 
 
 #: How a rule's ``check`` takes the org: ``"org"`` gets an :class:`~kamcore.Org` (records and
@@ -100,6 +102,12 @@ class RuleDef:
         return self.fields, self.industries
 
 
+def _core_contact_roles() -> dict[str, str]:
+    from kamcore.models.enums import CONTACT_ROLES
+
+    return dict.fromkeys(CONTACT_ROLES, "core")
+
+
 @dataclass
 class Registry:
     industries: dict[str, IndustryDef] = field(default_factory=dict)
@@ -117,6 +125,8 @@ class Registry:
     #: Names two or more plugins claim: kind (see :data:`CONFLICT_KINDS`) -> name -> plugin ->
     #: what it declared. None of them is used until kam.yaml's ``conflicts:`` names the winner.
     contested: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: Contact roles (``decision-maker`` ...) -> the plugin that declared it (``core``: built in).
+    contact_roles: dict[str, str] = field(default_factory=_core_contact_roles)
     _industry_index: dict[str, str] = field(default_factory=dict)
     _conflict_problems: dict[tuple[str, str], PluginError] = field(default_factory=dict)
 
@@ -186,6 +196,7 @@ def _both(rivals: Mapping[str, object]) -> str:
 
 _CODE = re.compile(r"^[A-Z]{2,6}\d{3}$")
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*$")
+_ROLE = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 
 def call_each(pm: pluggy.PluginManager, hook: str, problems: list[PluginError],
@@ -242,18 +253,31 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
 
     def register_fields(namespace: str, *, account: type[BaseModel] | None = None,
                         person: type[BaseModel] | None = None,
-                        crm: Mapping[str, Iterable[str] | str] | None = None) -> None:
+                        crm: Mapping[str, Iterable[str] | str] | None = None,
+                        contact: type[BaseModel] | None = None,
+                        contact_roles: Iterable[str] = ()) -> None:
         if not _NAMESPACE.match(namespace):
             raise PluginError(f"namespace {namespace!r} must be lower_snake_case",
                               plugin=current["plugin"], hook="kam_register_fields")
-        for model in (account, person):
+        roles = _names(contact_roles)
+        if roles is None or not all(_ROLE.match(r) for r in roles):
+            raise PluginError(f"contact_roles of {namespace!r} must be lower-case names such as "
+                              f"'clinical-lead', not {contact_roles!r}", plugin=current["plugin"],
+                              hook="kam_register_fields")
+        for role in roles:
+            if role in reg.contact_roles:
+                raise PluginConflict(f"contact role {role!r} is already declared by "
+                                     f"{reg.contact_roles[role]!r}", plugin=current["plugin"],
+                                     hint="use the existing role, or name yours differently")
+        for model in (account, person, contact):
             if model is not None and not (isinstance(model, type) and issubclass(model, BaseModel)):
                 raise PluginError(f"fields for {namespace!r} must be a pydantic model class, "
                                   f"got {model!r}", plugin=current["plugin"],
                                   hook="kam_register_fields")
         columns = _crm_columns(namespace, account, crm or {}, current["plugin"])
         claim("fields", namespace, FieldSet(namespace, current["plugin"], account, person,
-                                            columns))
+                                            columns, contact))
+        reg.contact_roles.update(dict.fromkeys(roles, current["plugin"]))
 
     def register_metric(name: str, **options: Any) -> None:
         try:
@@ -441,13 +465,13 @@ def _snapshot(reg: Registry) -> tuple[Any, ...]:
             dict(reg.exporters), dict(reg.importers), dict(reg._industry_index),
             dict(reg.settings),
             {kind: {name: dict(rivals) for name, rivals in names.items()}
-             for kind, names in reg.contested.items()})
+             for kind, names in reg.contested.items()}, dict(reg.contact_roles))
 
 
 def _restore(reg: Registry, snap: tuple[Any, ...]) -> None:
     """A plugin that fails half-way leaves nothing behind: all or none of its declarations."""
     (reg.industries, reg.fields, reg.metrics, reg.rules, reg.exporters, reg.importers,
-     reg._industry_index, reg.settings, reg.contested) = snap
+     reg._industry_index, reg.settings, reg.contested, reg.contact_roles) = snap
 
 
 def registry_for(pm: pluggy.PluginManager) -> Registry:

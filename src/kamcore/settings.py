@@ -17,6 +17,8 @@ ACCOUNTS_FILE = "accounts.csv"
 PEOPLE_FILE = "people.csv"
 FACTS_FILES = ("facts.csv", "facts.parquet")
 FX_FILE = "fx.csv"
+CONTACTS_FILE = "contacts.csv"
+TERRITORIES_FILE = "territories.csv"
 JOURNAL_FILE = "journal.jsonl"
 
 
@@ -69,6 +71,16 @@ class ConflictSettings(BaseModel):
         return {kind: picks for kind, picks in self.model_dump().items() if picks}
 
 
+class ContactSettings(BaseModel):
+    """How the contact rules judge the customer side (``contacts:`` in kam.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stale_after_days: int = Field(
+        default=180, ge=1, description="A relationship not touched for longer is a warning "
+        "(KAM168).")
+
+
 class Settings(BaseModel):
     """The settings part of ``kam.yaml``."""
 
@@ -87,6 +99,7 @@ class Settings(BaseModel):
     hook_timeout: float | None = Field(
         default=None, gt=0, description="Seconds one plugin hook call may run before it is "
         "named and its plugin skipped (default: KAM_HOOK_TIMEOUT, else 60).")
+    contacts: ContactSettings = Field(default_factory=ContactSettings)
     accounts: list[dict[str, Any]] | None = Field(
         default=None, description="Inline account records (small orgs); else accounts.csv.")
     people: list[dict[str, Any]] | None = Field(

@@ -34,6 +34,13 @@ def row_of(ids: pa.Array, wanted: pa.Array) -> np.ndarray:
     return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def first_rows(ids: pa.Array) -> np.ndarray:
+    """True for the first row of each id (later rows are duplicates, reported apart)."""
+    import numpy as np
+
+    return row_of(ids, ids) == np.arange(len(ids))
+
+
 def codes(column: pa.Array, values: list[str]) -> np.ndarray:
     """Each cell's index in ``values`` (-1: empty or not listed)."""
     import numpy as np
@@ -101,17 +108,11 @@ class AccountIndex:
     @cached_property
     def first(self) -> np.ndarray:
         """True for the first row of each account id (later rows are duplicates)."""
-        import numpy as np
-
-        ids = self.accounts.ids
-        return row_of(ids, ids) == np.arange(len(ids))
+        return first_rows(self.accounts.ids)
 
     @cached_property
     def person_first(self) -> np.ndarray:
-        import numpy as np
-
-        ids = self.people.ids
-        return row_of(ids, ids) == np.arange(len(ids))
+        return first_rows(self.people.ids)
 
     @cached_property
     def parent(self) -> np.ndarray:
@@ -206,3 +207,82 @@ def roots_of(parent: np.ndarray, keep: np.ndarray) -> list[int]:
     import numpy as np
 
     return [int(r) for r in np.flatnonzero(keep & (parent < 0))]
+
+
+@dataclass
+class ContactIndex:
+    """Rows of the contacts table linked to their account, their owner and their boss.
+
+    :ivar tables: tables whose ``contacts`` is not ``None``.
+    """
+
+    tables: WorkspaceTables
+
+    @property
+    def contacts(self) -> RecordTable:
+        assert self.tables.contacts is not None
+        return self.tables.contacts
+
+    @cached_property
+    def first(self) -> np.ndarray:
+        """True for the first row of each contact id (later rows are duplicates)."""
+        return first_rows(self.contacts.ids)
+
+    @cached_property
+    def account(self) -> np.ndarray:
+        """Row (in accounts) of each contact's account; -1 when unknown."""
+        return row_of(self.tables.accounts.ids, self.contacts.text("account"))
+
+    @cached_property
+    def owner(self) -> np.ndarray:
+        """Row (in people) of each contact's relationship owner; -1 when none or unknown."""
+        return row_of(self.tables.people.ids, self.contacts.text("owner"))
+
+    @cached_property
+    def boss(self) -> np.ndarray:
+        """Row of each contact's reports_to contact (-1: none or unknown)."""
+        import numpy as np
+
+        linked = row_of(self.contacts.ids, self.contacts.text("reports_to"))
+        return np.where(self.first, linked, -1)
+
+    @cached_property
+    def customer(self) -> np.ndarray:
+        """The root account (customer tree) of each contact's account (-1: unknown, a loop)."""
+        import numpy as np
+
+        root = account_roots(self.tables)
+        return np.where(self.account >= 0, root[np.maximum(self.account, 0)], -1)
+
+    @cached_property
+    def primary(self) -> np.ndarray:
+        column = self.contacts.column("primary")
+        if column is None:
+            import numpy as np
+
+            return np.zeros(len(self.contacts), dtype=bool)
+        return column.fill_null(False).to_numpy(zero_copy_only=False)
+
+    @cached_property
+    def loops(self) -> tuple[np.ndarray, list[list[int]]]:
+        return cycles(self.boss)
+
+
+def account_roots(tables: WorkspaceTables) -> np.ndarray:
+    """The root account at or above each account (-1: in a loop or a duplicate row)."""
+    import numpy as np
+
+    index = account_index(tables)
+    if "_roots" not in tables.__dict__:
+        found = jump_to(index.parent, index.parent < 0)
+        tables.__dict__["_roots"] = np.where(index.account_loops[0] | ~index.first, -1, found)
+    roots: np.ndarray = tables.__dict__["_roots"]
+    return roots
+
+
+def contact_index(tables: WorkspaceTables) -> ContactIndex:
+    """The contact index of ``tables`` (which must have contacts), built once per read."""
+    cached: ContactIndex | None = tables.__dict__.get("_contact_index")
+    if cached is None:
+        cached = tables.__dict__["_contact_index"] = ContactIndex(tables)
+    return cached

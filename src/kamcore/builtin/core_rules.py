@@ -74,20 +74,23 @@ def unknown_parents(tables: WorkspaceTables) -> Iterator[Violation]:
 
 
 def account_cycles(tables: WorkspaceTables) -> Iterator[Violation]:
-    table = tables.accounts
-    for loop in account_index(tables).account_loops[1]:
-        names, row = _rotate(table, loop)
-        yield _say(table, row, "parent", "accounts form a loop: " + " -> ".join(
-            [*names, names[0]]), "one of these accounts must get another parent (or none)")
+    yield from loop_violations(tables.accounts, account_index(tables).account_loops[1],
+                               "parent", "accounts form a loop: ",
+                               "one of these accounts must get another parent (or none)")
 
 
 def people_cycles(tables: WorkspaceTables) -> Iterator[Violation]:
-    table = tables.people
-    for loop in account_index(tables).people_loops[1]:
+    yield from loop_violations(tables.people, account_index(tables).people_loops[1],
+                               "reports_to", "people report to each other in a loop: ",
+                               "one of them must report to someone outside the loop (or nobody)")
+
+
+def loop_violations(table: RecordTable, loops: list[list[int]], column: str, message: str,
+                    hint: str) -> Iterator[Violation]:
+    """One violation per loop of a tree, its ids from the smallest round to it again."""
+    for loop in loops:
         names, row = _rotate(table, loop)
-        yield _say(table, row, "reports_to", "people report to each other in a loop: "
-                   + " -> ".join([*names, names[0]]),
-                   "one of them must report to someone outside the loop (or nobody)")
+        yield _say(table, row, column, message + " -> ".join([*names, names[0]]), hint)
 
 
 def _rotate(table: RecordTable, loop: list[int]) -> tuple[list[str], int]:
@@ -326,7 +329,7 @@ def _filled(table: RecordTable, columns: list[str]) -> np.ndarray:
 def unknown_plugin_columns(tables: WorkspaceTables) -> Iterator[Violation]:
     known = set(tables.registry.fields) if tables.registry is not None else set()
     reported: set[str] = set()
-    for table in (tables.accounts, tables.people):
+    for table in _record_tables(tables):
         for namespace, columns in _namespaced(table).items():
             if namespace in known or namespace in reported:
                 continue
@@ -370,12 +373,12 @@ def plugin_fields_valid(tables: WorkspaceTables) -> Iterator[Violation]:
         return
     for namespace, fieldset in tables.registry.fields.items():
         for table, model in ((tables.accounts, fieldset.account),
-                             (tables.people, fieldset.person)):
-            columns = _namespaced(table).get(namespace)
-            if model is None or not columns:
+                             (tables.people, fieldset.person),
+                             (tables.contacts, fieldset.contact)):
+            columns = _namespaced(table).get(namespace) if table is not None else None
+            if model is None or not columns or table is None:
                 continue
-            index = account_index(tables)
-            first = index.first if table.kind == "account" else index.person_first
+            first = _first_rows(tables, table)
             rows = _rows(_filled(table, columns) & first)
             if not rows:
                 continue
@@ -400,6 +403,21 @@ def plugin_fields_valid(tables: WorkspaceTables) -> Iterator[Violation]:
                                f"{fieldset.plugin!r} failed on '{namespace}.*': "
                                f"{type(exc).__name__}: {exc}", "report it to the plugin's "
                                "authors")
+
+
+def _record_tables(tables: WorkspaceTables) -> list[RecordTable]:
+    """The tables that may hold plugin fields: accounts, people and (when read) contacts."""
+    return [t for t in (tables.accounts, tables.people, tables.contacts) if t is not None]
+
+
+def _first_rows(tables: WorkspaceTables, table: RecordTable) -> np.ndarray:
+    """The first row of each id in ``table`` (later rows are duplicates, reported apart)."""
+    from kamcore.structure import contact_index
+
+    index = account_index(tables)
+    if table.kind == "contact":
+        return contact_index(tables).first
+    return index.first if table.kind == "account" else index.person_first
 
 
 def _valid(column: object) -> np.ndarray:
@@ -467,7 +485,9 @@ CORE_RULES: tuple[tuple[str, str, TableCheck, str, str], ...] = (
 
 @hookimpl
 def kam_register_rules(register: Callable[..., None]) -> None:
+    from kamcore.builtin.contact_rules import CONTACT_RULES
     from kamcore.builtin.history_rules import HISTORY_RULES
 
-    for code, name, check, severity, summary in CORE_RULES + HISTORY_RULES:
+    for code, name, check, severity, summary in (*CORE_RULES, *CONTACT_RULES,
+                                                 *HISTORY_RULES):
         register(code, name, check, severity=severity, summary=summary, form="tables")

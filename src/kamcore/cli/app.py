@@ -46,6 +46,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "import": "kamcore.cli.cmd_import:import_",
     "export": "kamcore.cli.cmd_export:export",
     "chart": "kamcore.cli.cmd_chart:chart",
+    "contacts": "kamcore.cli.cmd_contacts:contacts",
 }
 
 

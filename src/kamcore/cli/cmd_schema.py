@@ -11,15 +11,16 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.option("--record", type=click.Choice(["all", "account", "person", "finding", "settings",
-                                            "plan", "history"]),
+@click.option("--record", type=click.Choice(["all", "account", "person", "contact", "territory",
+                                             "finding", "settings", "plan", "history"]),
               default="all", show_default=True, help="Which record's schema to print.")
 @click.pass_obj
 def schema(kam: object, record: str) -> None:
-    """Print the JSON Schema of accounts, people, findings, kam.yaml settings, plan files and
-    history.csv rows.
+    """Print the JSON Schema of accounts, people, contacts, territories, findings, kam.yaml
+    settings, plan files and history.csv rows.
 
-    Plugin fields appear under ``plugins``: the schema of each plugin's namespace.
+    Plugin fields appear under ``plugins``: the schema of each plugin's namespace; every contact
+    role (the core's and the plugins') under ``contact_roles``.
 
     \b
     Examples:
@@ -30,12 +31,13 @@ def schema(kam: object, record: str) -> None:
     from kamcore.changes.planfile import PlanFile
     from kamcore.cli.context import KamContext
     from kamcore.cli.output import render_json
-    from kamcore.models import Account, Finding, Person
+    from kamcore.models import Account, Contact, Finding, Person, Territory
     from kamcore.models.history import HistoryRow
     from kamcore.settings import Settings
 
     assert isinstance(kam, KamContext)
     models: dict[str, type[BaseModel]] = {"account": Account, "person": Person,
+                                          "contact": Contact, "territory": Territory,
                                           "finding": Finding, "settings": Settings,
                                           "plan": PlanFile, "history": HistoryRow}
     if record != "all":
@@ -47,7 +49,9 @@ def schema(kam: object, record: str) -> None:
             "plugin": fieldset.plugin,
             "account": fieldset.account.model_json_schema() if fieldset.account else None,
             "person": fieldset.person.model_json_schema() if fieldset.person else None,
+            "contact": fieldset.contact.model_json_schema() if fieldset.contact else None,
         }
     metrics = {name: m.model_dump(mode="json") for name, m in kam.registry.metrics.items()}
     click.echo(render_json({name: model.model_json_schema() for name, model in models.items()}
-                           | {"plugins": plugins, "metrics": metrics}))
+                           | {"plugins": plugins, "metrics": metrics,
+                              "contact_roles": kam.registry.contact_roles}))

@@ -18,19 +18,25 @@ _LAZY = {
     "Finding": "kamcore.models.records",
     "MetricDef": "kamcore.models.records",
     "Person": "kamcore.models.records",
+    "Contact": "kamcore.models.records",
+    "Territory": "kamcore.models.records",
+    "CONTACT_ROLES": "kamcore.models.enums",
     "Duty": "kamcore.declarations",
 }
 
 __all__ = [
+    "CONTACT_ROLES",
     "ROLES_FOR_TIER",
     "Account",
     "Aggregation",
+    "Contact",
     "Duty",
     "Finding",
     "MetricDef",
     "Person",
     "Role",
     "Severity",
+    "Territory",
     "Tier",
 ]
 
@@ -46,5 +52,13 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from kamcore.declarations import Duty
-    from kamcore.models.enums import ROLES_FOR_TIER, Role, Severity, Tier
-    from kamcore.models.records import Account, Aggregation, Finding, MetricDef, Person
+    from kamcore.models.enums import CONTACT_ROLES, ROLES_FOR_TIER, Role, Severity, Tier
+    from kamcore.models.records import (
+        Account,
+        Aggregation,
+        Contact,
+        Finding,
+        MetricDef,
+        Person,
+        Territory,
+    )

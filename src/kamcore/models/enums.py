@@ -63,6 +63,19 @@ ROLES_FOR_TIER: dict[Tier, frozenset[Role]] = {
 }
 
 
+#: The roles a contact plays in the customer's buying decision (plugins add their own):
+#: role -> what it means.
+CONTACT_ROLES: dict[str, str] = {
+    "decision-maker": "signs off the business; every key-or-above account needs one",
+    "influencer": "shapes the decision without making it",
+    "champion": "argues our case inside the customer",
+    "user": "uses what we sell day to day",
+    "billing": "handles invoices and payments",
+    "procurement": "runs purchasing and negotiates terms",
+}
+DECISION_MAKER = "decision-maker"
+
+
 class Severity(StrEnum):
     """How much a finding matters; only ``error`` makes ``kam validate`` exit 1."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -91,7 +92,23 @@ class Account(_Record):
         return value
 
 
-class Person(_Record):
+class _Someone(_Record):
+    """A person, ours or the customer's: a role in any case, an email that is an address."""
+
+    @field_validator("role", mode="before", check_fields=False)
+    @classmethod
+    def _role(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("email", check_fields=False)
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
+class Person(_Someone):
     """Someone in the management tree: a manager of accounts or a supporting team member."""
 
     id: str = Field(pattern=_ID)
@@ -108,11 +125,6 @@ class Person(_Record):
     ext: dict[str, dict[str, Any]] = Field(default_factory=dict)
     extra: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("role", mode="before")
-    @classmethod
-    def _role(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
-
     @field_validator("active", mode="before")
     @classmethod
     def _active(cls, value: Any) -> Any:
@@ -127,12 +139,41 @@ class Person(_Record):
             raise ValueError(f"{value!r} is not true/false")
         return value
 
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an email address")
-        return value
+
+class Contact(_Someone):
+    """One of the customer's people (contacts.csv): personal data, left out of exports unless
+    asked for (``--with-personal-data``)."""
+
+    id: str = Field(pattern=_ID, description="Unique contact id, e.g. C-ACME-1.")
+    account: str = Field(description="The account (customer) the contact works for.")
+    name: str = Field(min_length=1)
+    title: str | None = Field(default=None, description="Job title at the customer.")
+    role: str | None = Field(
+        default=None, description="Role in the buying decision: decision-maker, influencer, "
+        "champion, user, billing, procurement, or a plugin's own.")
+    reports_to: str | None = Field(
+        default=None, description="Contact id of their manager at the customer (same customer "
+        "tree).")
+    email: str | None = Field(default=None, description="Personal data.")
+    phone: str | None = Field(default=None, description="Personal data.")
+    primary: bool = Field(default=False, description="The customer's one point of contact.")
+    owner: str | None = Field(
+        default=None, description="Person id of ours who owns the relationship.")
+    last_contact: date | None = Field(default=None, description="YYYY-MM-DD.")
+    ext: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Plugin fields, by plugin namespace.")
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
+class Territory(_Record):
+    """A node of the territory tree (territories.csv): Americas > Northwest, with a manager."""
+
+    id: str = Field(pattern=_ID, description="Unique territory id, e.g. AMER-NW.")
+    name: str = Field(min_length=1)
+    parent: str | None = Field(default=None, description="Parent territory id; empty: a root.")
+    manager: str | None = Field(default=None, description="Person id of the territory's "
+                                "manager.")
+    extra: dict[str, str] = Field(default_factory=dict)
 
 
 class Finding(BaseModel):

@@ -1,4 +1,5 @@
-"""The one reader: accounts.csv and people.csv (or inline records) as normalised Arrow tables.
+"""The one reader: accounts.csv and people.csv (or inline records), and the customer side's
+contacts.csv and territories.csv when a workspace has them, as normalised Arrow tables.
 
 Every command and API function reads records through :func:`read_workspace`, so every command
 sees the same values: cells trimmed, empty cells null, tiers and roles lower case, country and
@@ -24,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 from kamcore.errors import KamError, Location, RecordErrors, WorkspaceError
 from kamcore.models.codes import country_codes, currency_codes
 from kamcore.models.enums import Role, Tier
-from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE, Settings
+from kamcore.settings import (
+    ACCOUNTS_FILE,
+    CONFIG_FILE,
+    CONTACTS_FILE,
+    PEOPLE_FILE,
+    TERRITORIES_FILE,
+    Settings,
+)
 
 if TYPE_CHECKING:
     from datetime import date
@@ -39,7 +47,20 @@ if TYPE_CHECKING:
 
 ACCOUNT_COLUMNS = ("id", "name", "tier", "parent", "manager", "country", "industry", "currency")
 PERSON_COLUMNS = ("id", "name", "role", "reports_to", "capacity", "email", "active", "specialty")
-REQUIRED = {"account": ("id", "name", "tier"), "person": ("id", "name", "role")}
+CONTACT_COLUMNS = ("id", "account", "name", "title", "role", "reports_to", "email", "phone",
+                   "primary", "owner", "last_contact")
+TERRITORY_COLUMNS = ("id", "name", "parent", "manager")
+REQUIRED = {"account": ("id", "name", "tier"), "person": ("id", "name", "role"),
+            "contact": ("id", "account", "name"), "territory": ("id", "name")}
+#: Each kind's core columns (the rest are metrics, plugin fields or kept as they are).
+CORE_COLUMNS = {"account": ACCOUNT_COLUMNS, "person": PERSON_COLUMNS,
+                "contact": CONTACT_COLUMNS, "territory": TERRITORY_COLUMNS}
+#: The optional tables of the customer side: name in ``WorkspaceTables`` -> (kind, file).
+OPTIONAL_TABLES = {"contacts": ("contact", CONTACTS_FILE),
+                   "territories": ("territory", TERRITORIES_FILE)}
+#: Columns whose cells are ids of records (an id column keeps its case, a role is folded).
+LINK_COLUMNS = ("parent", "manager", "reports_to", "account", "owner")
+DATE_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 
 #: The reading rules, shared by the fast and the slow path.
 ID_PATTERN = r"^[^\s,]([^,\n\r]*[^\s,])?$"
@@ -59,7 +80,13 @@ _HINTS = {
     "id": "every record needs a unique id",
     "name": "every record needs a name",
     "email": "write an address like ana@example.com, or leave the cell empty",
+    "account": "every contact belongs to an account: its id from accounts.csv",
+    "primary": "primary is true or false (empty: false)",
+    "last_contact": "write the date as YYYY-MM-DD, e.g. 2026-03-31, or leave the cell empty",
 }
+#: How messages name a record of each kind.
+NOUNS = {"account": "account", "person": "person", "contact": "contact",
+         "territory": "territory"}
 _NUMBER_HINT = "write a plain number like 1250000.50, or leave the cell empty"
 
 
@@ -74,7 +101,7 @@ def metric_defs(settings: Settings, registry: Registry | None) -> dict[str, Metr
 
 @dataclass
 class RecordTable:
-    """One kind of record (accounts or people) as a normalised Arrow table.
+    """One kind of record (accounts, people, contacts, territories) as a normalised Arrow table.
 
     :ivar table: one row per usable record, file order; text columns are trimmed strings
         (null when empty), metric columns float64 (NaN when empty), ``capacity`` int64,
@@ -143,15 +170,17 @@ class RecordTable:
     @property
     def extra_columns(self) -> list[str]:
         """Columns that are neither core columns nor metrics (plugin fields and the rest)."""
-        core = ACCOUNT_COLUMNS if self.kind == "account" else PERSON_COLUMNS
+        core = CORE_COLUMNS[self.kind]
         return [c for c in self.table.column_names if c not in core and c not in self.metrics]
 
 
 @dataclass
 class WorkspaceTables:
-    """A workspace as read: settings and both record tables, with every reading problem.
+    """A workspace as read: settings and the record tables, with every reading problem.
 
     ``folder`` is ``None`` for tables made from an org built in Python (no facts, no FX).
+    ``contacts`` and ``territories`` are ``None`` when the workspace has no such file (or the
+    caller did not ask for them): the rules about them then have nothing to check.
     """
 
     folder: Path | None
@@ -169,6 +198,8 @@ class WorkspaceTables:
     as_of: date | None = None
     #: The record tables as the files hold them, before the history was applied.
     as_written: tuple[RecordTable, RecordTable] | None = None
+    contacts: RecordTable | None = None
+    territories: RecordTable | None = None
 
     def __repr__(self) -> str:
         return (f"WorkspaceTables({self.settings.name!r}, {len(self.accounts)} accounts, "
@@ -195,7 +226,9 @@ def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
     :param pm: plugin manager whose plugins declare metrics (default: every installed plugin).
     :param registry: an already-built registry (overrides ``pm``).
     :param columns: read only the core columns, the metrics and these (a rollup by country
-        needs no phone numbers); ``None`` reads every column. The rules are the same.
+        needs no phone numbers); ``None`` reads every column. The rules are the same. The
+        optional tables (``contacts``, ``territories``) are read when ``columns`` is ``None``
+        or names them, and only from a workspace that has the file.
     :param as_of: the day the tables show (``2025-12-31``): history.csv applied as of then;
         default today, so a change dated in the future is in force from its date on.
     :param history: ``False`` reads the record files as written, history not applied.
@@ -245,14 +278,26 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
                                        None if columns is None else {*PERSON_COLUMNS, *columns})
         accounts = normalise("account", raw_accounts, set(metrics), problems)
         people = normalise("person", raw_people, set(), problems)
+        optional = {name: read_optional(folder, name, problems)
+                    for name in OPTIONAL_TABLES if columns is None or name in columns}
     tables = WorkspaceTables(folder=folder, settings=settings, raw_settings=raw,
                              storage=storage, accounts=accounts, people=people, metrics=metrics,
-                             registry=registry, problems=problems)
+                             registry=registry, problems=problems, **optional)
     if history:
         from kamcore.workspace.history import read_as_of
 
         tables = read_as_of(tables, as_of)
     return tables
+
+
+def read_optional(folder: Path, name: str, problems: list[KamError]) -> RecordTable | None:
+    """``contacts`` or ``territories`` of a workspace folder, by the same reading rules; ``None``
+    when the file does not exist. Bad cells are added to ``problems``."""
+    kind, file_name = OPTIONAL_TABLES[name]
+    path = folder / file_name
+    if not path.exists():
+        return None
+    return normalise(kind, read_csv_file(path, REQUIRED[kind]), set(), problems)
 
 
 # -- raw text tables ------------------------------------------------------------------------
@@ -506,7 +551,7 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
     bad = np.zeros(n, dtype=bool)
     report = _Reporter(kind, raw, columns, problems)
     metrics = [m for m in raw.header if m in metric_names] if kind == "account" else []
-    core = ACCOUNT_COLUMNS if kind == "account" else PERSON_COLUMNS
+    core = CORE_COLUMNS[kind]
 
     def null() -> pa.Array:
         return pa.nulls(n, pa.string())
@@ -535,7 +580,7 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
             bad |= report(wrong_cells, name, "{value!r} is not a number", hint=_NUMBER_HINT)
             bad |= report(nonfinite, name, "{value!r} is not a finite number",
                           hint="use a finite number, or leave the cell empty")
-    else:
+    elif kind == "person":
         columns["role"], wrong = _enum(columns.get("role", null()), [r.value for r in Role],
                                        pc.utf8_lower)
         bad |= report(filled & wrong, "role", "{value!r} is not a role",
@@ -545,18 +590,22 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
         bad |= report(_mask(capacity.is_valid()) & ~digits, "capacity",
                       "{value!r} is not a whole number of accounts")
         columns["capacity"] = pc.if_else(pa.array(digits), capacity, None).cast(pa.int64())
-        email = columns.get("email", null())
-        bad |= report(_mask(email.is_valid())
-                      & ~_mask(pc.match_substring_regex(email, EMAIL_PATTERN)), "email",
-                      "{value!r} is not an email address")
-        active = pc.utf8_lower(columns.get("active", null()))
-        yes = _mask(pc.is_in(active, pa.array(TRUE_WORDS)))
-        no = _mask(pc.is_in(active, pa.array(FALSE_WORDS)))
-        bad |= report(_mask(active.is_valid()) & ~yes & ~no, "active",
-                      "{value!r} is not true/false")
-        columns["active"] = pa.array(~no)
+        bad |= _email(columns, report)
+        columns["active"], wrong = _flag(columns.get("active", null()), default=True)
+        bad |= report(wrong, "active", "{value!r} is not true/false")
+    elif kind == "contact":
+        bad |= report(filled & ~_mask(columns.get("account", null()).is_valid()), "account",
+                      "is missing a value")
+        if "role" in columns:  # plugins add roles: the rule KAM162 checks them
+            columns["role"] = pc.utf8_lower(columns["role"])
+        bad |= _email(columns, report)
+        columns["primary"], wrong = _flag(columns.get("primary", null()), default=False)
+        bad |= report(wrong, "primary", "{value!r} is not true/false")
+        if "last_contact" in columns:
+            columns["last_contact"], wrong = _dates(columns["last_contact"])
+            bad |= report(wrong, "last_contact", "{value!r} is not a date (YYYY-MM-DD)")
     keep = filled & ~bad
-    ordered = [c for c in core if c in columns or c in ("parent", "manager", "reports_to")]
+    ordered = [c for c in core if c in columns or c in LINK_COLUMNS]
     ordered += [c for c in raw.header if c not in ordered and c in columns]
     out = {c: columns.get(c, null()) for c in ordered}
     result = pa.table(out)
@@ -565,6 +614,45 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
         result = result.take(pa.array(rows))
     return RecordTable(kind=kind, table=result, rows=rows, header=list(raw.header),
                        metrics=metrics, path=raw.path, line_of_row=raw.line_of_row)
+
+
+def _email(columns: dict[str, pa.Array], report: _Reporter) -> np.ndarray:
+    """The mask of rows whose email cell is given but not an address (and reports them)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    email = columns.get("email")
+    if email is None:
+        email = pa.nulls(report.raw.table.num_rows, pa.string())
+    return report(_mask(email.is_valid()) & ~_mask(pc.match_substring_regex(email, EMAIL_PATTERN)),
+                  "email", "{value!r} is not an email address")
+
+
+def _flag(col: pa.Array, *, default: bool) -> tuple[pa.Array, np.ndarray]:
+    """A true/false column (``default`` when empty), and the mask of cells that are neither."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    folded = pc.utf8_lower(col)
+    yes = _mask(pc.is_in(folded, pa.array(TRUE_WORDS)))
+    no = _mask(pc.is_in(folded, pa.array(FALSE_WORDS)))
+    given = _mask(folded.is_valid())
+    return pa.array(yes | (default & ~no & ~given)), given & ~yes & ~no
+
+
+def _dates(col: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """ISO dates (YYYY-MM-DD) as date32, and the mask of cells that are not one (2026-02-30
+    too)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shaped = pc.if_else(pc.match_substring_regex(col, DATE_PATTERN), col,
+                        pa.scalar(None, pa.string()))
+    parsed = pc.strptime(shaped, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2026-02-30 over to March: a date is real when it prints back the same
+    real = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), shaped)
+    dates = pc.if_else(real, parsed, pa.scalar(None, parsed.type)).cast(pa.date32())
+    return dates, _mask(col.is_valid()) & ~_mask(dates.is_valid())
 
 
 def _trim(col: pa.Array) -> pa.Array:
@@ -638,7 +726,7 @@ class _Reporter:
                 text = text[:40] + f"... ({len(text):,} characters)"
             what = missing if (missing and not text) else message.format(value=text)
             record = ids[row].as_py() if ids is not None else None
-            noun = "account" if self.kind == "account" else "person"
+            noun = NOUNS[self.kind]
             who = f"{noun} {record!r}: " if record else f"{noun} without id: "
             line = self._lines[row] if row < len(self._lines) else None
             self.problems.append(KamError(

@@ -1,0 +1,102 @@
+"""The customer's people: contacts as rows for listings, briefs and the chart.
+
+Contacts are personal data. Everything that leaves kamcore (``kam contacts`` in any format,
+the chart, hand-over briefs) goes through :func:`contact_rows`, which leaves out
+:data:`PERSONAL_COLUMNS` unless the caller asks for them (``--with-personal-data``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kamcore.errors import NotFound
+
+if TYPE_CHECKING:
+    from kamcore.workspace.tables import WorkspaceTables
+
+#: Cells that identify a person outside the firm: only shown when asked for.
+PERSONAL_COLUMNS = ("email", "phone")
+#: The columns of a listing, personal data aside, in order.
+LISTING_COLUMNS = ("id", "account", "name", "title", "role", "primary", "reports_to", "owner",
+                   "owner_name", "last_contact")
+#: Roles in the order a successor should call them (whom to call first); others after.
+CALL_ORDER = ("decision-maker", "champion", "influencer", "procurement", "billing", "user")
+
+
+def contact_rows(tables: WorkspaceTables, *, accounts: list[str] | None = None,
+                 personal: bool = False) -> list[dict[str, Any]]:
+    """The contacts (first row of each id), in file order, as plain dicts.
+
+    :param accounts: only the contacts of these accounts (``None``: all).
+    :param personal: include :data:`PERSONAL_COLUMNS` (email, phone).
+    :raises NotFound: an account of ``accounts`` is not in the workspace.
+    :returns: one dict per contact: :data:`LISTING_COLUMNS` (plus email and phone when
+        ``personal``); ``last_contact`` as ``YYYY-MM-DD`` text.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.structure import contact_index
+
+    contacts = tables.contacts
+    if contacts is None:
+        return []
+    if accounts is not None:
+        _require_accounts(tables, accounts)
+    index = contact_index(tables)
+    keep = index.first.copy()
+    if accounts is not None:
+        keep &= pc.is_in(contacts.text("account"), value_set=pa.array(accounts, pa.string())
+                         ).fill_null(False).to_numpy(zero_copy_only=False)
+    rows = pa.array(np.flatnonzero(keep))
+    wanted = [c for c in LISTING_COLUMNS if c != "owner_name"]
+    wanted += list(PERSONAL_COLUMNS) if personal else []
+    data = {c: _column(contacts, c).take(rows).to_pylist() for c in wanted}
+    names = tables.people.text("name")
+    owner_rows = index.owner[np.flatnonzero(keep)]
+    data["owner_name"] = [names[int(r)].as_py() if r >= 0 else None for r in owner_rows]
+    order = list(LISTING_COLUMNS) + (list(PERSONAL_COLUMNS) if personal else [])
+    out = []
+    for i in range(len(rows)):
+        row = {c: data[c][i] for c in order}
+        if row["last_contact"] is not None:
+            row["last_contact"] = str(row["last_contact"])
+        out.append(row)
+    return out
+
+
+def _column(contacts: Any, name: str) -> Any:
+    if name == "primary":
+        column = contacts.column("primary")
+        if column is not None:
+            return column
+        import pyarrow as pa
+
+        return pa.array([False] * len(contacts))
+    return contacts.column(name) if contacts.column(name) is not None else contacts.text(name)
+
+
+def _require_accounts(tables: WorkspaceTables, accounts: list[str]) -> None:
+    import difflib
+
+    known = set(tables.accounts.ids.to_pylist())
+    for account in accounts:
+        if account not in known:
+            close = difflib.get_close_matches(account, [k for k in known if k], n=1)
+            raise NotFound(f"account {account!r} is not in this workspace",
+                           hint=f"did you mean {close[0]!r}?" if close else
+                           "list the accounts with kam tree ORG")
+
+
+def call_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` in the order to call them: the primary contact first, then by role
+    (:data:`CALL_ORDER`), then file order.
+
+    >>> [r["id"] for r in call_order([{"id": "u", "role": "user", "primary": False},
+    ...                               {"id": "p", "role": "billing", "primary": True}])]
+    ['p', 'u']
+    """
+    rank = {role: i for i, role in enumerate(CALL_ORDER)}
+    return sorted(rows, key=lambda r: (not r.get("primary"),
+                                       rank.get(r.get("role") or "", len(rank))))

@@ -1,0 +1,235 @@
+"""Contacts: read by the one reader, checked by table-form rules, listed without personal data."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pydantic import BaseModel, field_validator
+
+from kamcore import hookimpl
+from kamcore.cli.app import make_cli
+from kamcore.plugins import get_plugin_manager
+from kamcore.validation import validate_tables
+from kamcore.workspace.tables import read_workspace
+
+HEADER = "id,account,name,title,role,reports_to,email,phone,primary,owner,last_contact\n"
+
+
+@pytest.fixture
+def ws(tmp_path: Path, acme_path: Path) -> Path:
+    """A copy of the example org, contacts.csv included."""
+    folder = tmp_path / "org"
+    shutil.copytree(acme_path, folder)
+    return folder
+
+
+def invoke(*args: str, pm=None) -> object:
+    pm = pm or get_plugin_manager(load_entrypoints=False)
+    return CliRunner().invoke(make_cli(pm), list(args))
+
+
+def findings(folder: Path, prefix: str = "KAM16", pm=None) -> list[tuple[str, str | None]]:
+    pm = pm or get_plugin_manager(load_entrypoints=False)
+    tables = read_workspace(folder, pm=pm)
+    tables.require_readable()
+    found = validate_tables(tables, select=[prefix, "KAM17", "KAM140"])
+    return [(f.code, f.subject) for f in found]
+
+
+def add_contacts(folder: Path, rows: str) -> None:
+    with (folder / "contacts.csv").open("a", encoding="utf-8") as handle:
+        handle.write(rows)
+
+
+def test_the_reader_gives_contacts_as_a_table_with_the_same_rules(ws):
+    (ws / "contacts.csv").write_text(
+        HEADER + " C1 , ACME ,Ana, CPO ,Decision-Maker,,,, Yes ,GAM1, 2026-03-31 \n"
+        "C2,ACME,Bo,,user,C1,,,,GAM1,\n", encoding="utf-8")
+    tables = read_workspace(ws, pm=get_plugin_manager(load_entrypoints=False))
+    assert tables.problems == []
+    contacts = tables.contacts
+    assert contacts is not None
+    assert contacts.table.column("id").to_pylist() == ["C1", "C2"]
+    assert contacts.table.column("role").to_pylist() == ["decision-maker", "user"]
+    assert contacts.table.column("primary").to_pylist() == [True, False]
+    assert contacts.table.column("last_contact").to_pylist() == [datetime.date(2026, 3, 31), None]
+    assert contacts.line(1) == 3
+
+
+def test_bad_contact_cells_are_located_problems_and_refuse_the_workspace(ws):
+    (ws / "contacts.csv").write_text(
+        HEADER + "C1,ACME,Ana,,user,,not-an-email,,maybe,GAM1,2026-02-30\n"
+        ",ACME,No id,,,,,,,,\n", encoding="utf-8")
+    result = invoke("validate", str(ws))
+    assert result.exit_code == 2
+    out = result.output
+    assert f"{ws / 'contacts.csv'}:2 (column 'email'): contact 'C1': 'not-an-email' is not an " \
+           "email address" in out
+    assert "(column 'primary'): contact 'C1': 'maybe' is not true/false" in out
+    assert "(column 'last_contact'): contact 'C1': '2026-02-30' is not a date (YYYY-MM-DD)" in out
+    assert f"{ws / 'contacts.csv'}:3 (column 'id'): contact without id: is missing a value" in out
+    assert "Traceback" not in out
+
+
+def test_a_workspace_without_contacts_has_no_contact_findings(ws):
+    (ws / "contacts.csv").unlink()
+    assert findings(ws) == []
+    assert invoke("validate", str(ws)).exit_code == 0
+
+
+def test_the_example_org_is_clean(acme_path):
+    assert findings(acme_path) == []
+
+
+def test_contact_rules_fire_with_codes_and_locations(ws):
+    old = (datetime.date.today() - datetime.timedelta(days=400)).isoformat()
+    fresh = (datetime.date.today() - datetime.timedelta(days=10)).isoformat()
+    add_contacts(ws, "C-ACME-1,ACME,Again,,user,,,,,GAM1,\n"          # duplicate id
+                     "X1,NOPE,Lost,,user,,,,,GAM1,\n"                 # unknown account
+                     "X2,ORBIT-01,Odd,,wizard,,,,,KAM-DE,\n"          # unknown role
+                     "X3,ORBIT-01,Ghost owner,,user,,,,,GHOST,\n"     # unknown owner
+                     f"X4,ORBIT-01,Old,,user,,,,,KAM-DE,{old}\n"      # stale
+                     f"X5,ORBIT-01,Fresh,,user,,,,,KAM-DE,{fresh}\n"  # fine
+                     "X6,ORBIT-01,Cross,,user,C-NOVA-1,,,,KAM-DE,\n"  # other customer
+                     "X7,ORBIT-01,Nobody,,user,C-NOBODY,,,,KAM-DE,\n"  # unknown boss
+                     "X8,ORBIT-01,Loop a,,user,X9,,,,KAM-DE,\n"
+                     "X9,ORBIT-01,Loop b,,user,X8,,,,KAM-DE,\n"
+                     "X10,ACME-DE,Second primary,,user,,,,true,NAM-ACME-DE,\n")
+    found = findings(ws)
+    assert sorted(found) == sorted([
+        ("KAM160", "C-ACME-1"), ("KAM161", "X1"), ("KAM162", "X2"), ("KAM163", "X3"),
+        ("KAM168", "X4"), ("KAM169", "X6"), ("KAM169", "X7"), ("KAM170", "X8"),
+        ("KAM171", "ACME-DE")])
+    tables = read_workspace(ws, pm=get_plugin_manager(load_entrypoints=False))
+    by_code = {f.code: f for f in validate_tables(tables, select=["KAM16", "KAM17"])}
+    assert by_code["KAM161"].file == str(ws / "contacts.csv")
+    assert by_code["KAM161"].line == 89 and by_code["KAM161"].column == "account"
+    assert by_code["KAM169"].message in (
+        "reports to 'C-NOVA-1' of customer 'NOVA', outside its own customer 'ORBIT'",
+        "reports_to 'C-NOBODY' is not a contact here")
+    assert by_code["KAM171"].file == str(ws / "accounts.csv")
+
+
+def test_strategic_accounts_need_a_primary_contact_and_a_decision_maker(ws):
+    text = (ws / "contacts.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in text if not line.startswith(("C-ORBIT-", "C-MAPLE-TOR-1"))]
+    (ws / "contacts.csv").write_text("".join(kept), encoding="utf-8")
+    assert sorted(findings(ws)) == [("KAM165", "MAPLE-TOR"), ("KAM165", "ORBIT"),
+                                    ("KAM166", "MAPLE-TOR"), ("KAM166", "ORBIT"),
+                                    ("KAM169", "C-MAPLE-TOR-2")]  # its boss was removed
+
+
+def test_primary_contact_is_owned_by_the_accountable_manager_and_owners_are_active(ws):
+    text = (ws / "contacts.csv").read_text(encoding="utf-8")
+    text = text.replace("true,NAM-ACME-DE,", "true,KAM-ACME-DE,")
+    (ws / "contacts.csv").write_text(text, encoding="utf-8")
+    people = (ws / "people.csv").read_text(encoding="utf-8")
+    people = people.replace("SUP-CS,Lukas Martin,support,DIR1,,lukas.martin@kam-example.com,"
+                            "true", "SUP-CS,Lukas Martin,support,DIR1,,lukas.martin@kam-example"
+                            ".com,false")
+    (ws / "people.csv").write_text(people, encoding="utf-8")
+    add_contacts(ws, "X1,ORBIT,Owned by a leaver,,user,,,,,SUP-CS,\n")
+    found = findings(ws)
+    assert sorted(found) == [("KAM164", "X1"), ("KAM167", "C-ACME-DE-1")]
+
+
+def test_stale_after_days_comes_from_kam_yaml(ws):
+    day = (datetime.date.today() - datetime.timedelta(days=40)).isoformat()
+    add_contacts(ws, f"X1,ORBIT,Quiet,,user,,,,,KAM-DE,{day}\n")
+    assert findings(ws) == []
+    with (ws / "kam.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("contacts:\n  stale_after_days: 30\n")
+    assert findings(ws) == [("KAM168", "X1")]
+
+
+class ClinicalContact(BaseModel):
+    npi: str | None = None
+
+    @field_validator("npi")
+    @classmethod
+    def _ten_digits(cls, value: str | None) -> str | None:
+        if value is not None and not (value.isdigit() and len(value) == 10):
+            raise ValueError("an NPI has ten digits")
+        return value
+
+
+class ClinicalPlugin:
+    @hookimpl
+    def kam_register_fields(self, register):
+        register("clinic", contact=ClinicalContact, contact_roles=("clinical-lead",))
+
+
+def test_plugins_add_contact_fields_and_roles(ws):
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(ClinicalPlugin(), name="clinic")
+    (ws / "contacts.csv").write_text(
+        "id,account,name,role,primary,owner,clinic.npi\n"
+        "C1,ORBIT,Dr Ana,clinical-lead,true,KAM-DE,12345\n"
+        "C2,ORBIT,Dr Bo,decision-maker,,KAM-DE,1234567890\n", encoding="utf-8")
+    found = [f for f in findings(ws, pm=pm) if f[0] not in ("KAM165", "KAM166")]
+    assert found == [("KAM140", "C1")]
+    assert ("KAM162", "C1") in findings(ws)  # without the plugin the role is unknown
+    schema = json.loads(invoke("schema", pm=pm).output)
+    assert schema["contact_roles"]["clinical-lead"] == "clinic"
+    assert schema["plugins"]["clinic"]["contact"]["properties"]["npi"]
+
+
+def test_a_contact_role_claimed_twice_names_both_plugins():
+    class Again:
+        @hookimpl
+        def kam_register_fields(self, register):
+            register("again", contact_roles=("champion",))
+
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(Again(), name="again")
+    from kamcore.registry import registry_for
+
+    problems = [str(p) for p in registry_for(pm).problems]
+    assert any("contact role 'champion' is already declared by 'core'" in p and "again" in p
+               for p in problems), problems
+
+
+def test_kam_contacts_lists_an_account_without_personal_data(acme_path):
+    result = invoke("contacts", str(acme_path), "--account", "ACME-DE")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["id", "account", "name", "title", "role", "primary",
+                                "reports_to", "owner", "last_contact"]
+    assert [line.split()[0] for line in lines[2:]] == ["C-ACME-DE-1", "C-ACME-DE-2"]
+    assert "@" not in result.output and "+49" not in result.output
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_exports_leave_out_email_and_phone_unless_asked(acme_path, fmt):
+    plain = invoke("contacts", str(acme_path), "--format", fmt)
+    assert plain.exit_code == 0
+    assert "@acme.example" not in plain.output and "5550001" not in plain.output
+    personal = invoke("contacts", str(acme_path), "--format", fmt, "--with-personal-data")
+    assert "anna.albers@acme.example" in personal.output and "5550001" in personal.output
+
+
+def test_kam_contacts_json_is_the_machine_contract(acme_path):
+    rows = json.loads(invoke("contacts", str(acme_path), "--account", "ACME", "--format",
+                             "json").output)
+    assert rows[0] == {"id": "C-ACME-1", "account": "ACME", "name": "Anna Albers",
+                       "title": "Chief Procurement Officer", "role": "decision-maker",
+                       "primary": True, "reports_to": None, "owner": "GAM1",
+                       "owner_name": "Gabriela Ruiz", "last_contact": None}
+
+
+def test_kam_contacts_unknown_account_is_a_clear_error(acme_path):
+    result = invoke("contacts", str(acme_path), "--account", "ACME-DX")
+    assert result.exit_code == 2
+    assert "account 'ACME-DX' is not in this workspace" in result.output
+    assert "did you mean 'ACME-DE'?" in result.output
+
+
+def test_csv_export_neutralises_formula_cells(ws):
+    add_contacts(ws, 'X1,ORBIT,"=HYPERLINK(""http://evil"")",,user,,,,,KAM-DE,\n')
+    result = invoke("contacts", str(ws), "--account", "ORBIT", "--format", "csv")
+    assert "'=HYPERLINK" in result.output
