@@ -233,3 +233,77 @@ def test_csv_export_neutralises_formula_cells(ws):
     add_contacts(ws, 'X1,ORBIT,"=HYPERLINK(""http://evil"")",,user,,,,,KAM-DE,\n')
     result = invoke("contacts", str(ws), "--account", "ORBIT", "--format", "csv")
     assert "'=HYPERLINK" in result.output
+
+
+# -- hand-overs, briefs and coverage ----------------------------------------------------------
+
+
+def test_a_handover_moves_relationship_ownership_with_the_book_and_undo_puts_it_back(ws):
+    before = (ws / "contacts.csv").read_text(encoding="utf-8")
+    result = invoke("handover", str(ws), "--from", "KAM-ACME-DE", "--to", "KAM-DE", "--apply",
+                    "--force", "--by", "test")
+    assert result.exit_code == 0, result.output
+    assert "4 customer relationship(s) move with the book" in result.output
+    assert "~ contact C-ACME-DE-BER-1 (Eva Dubois)\n      owner: KAM-ACME-DE -> KAM-DE" \
+        in result.output
+    assert "Applied: wrote accounts.csv, contacts.csv" in result.output
+    after = (ws / "contacts.csv").read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True)
+               if a != b]
+    assert len(changed) == 4
+    assert all(a.replace(",KAM-ACME-DE,", ",KAM-DE,") == b for a, b in changed)
+    assert findings(ws) == []  # the primary contacts' owners are the new manager
+    entry = json.loads((ws / "journal.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert [c["kind"] for c in entry["changes"]].count("contact") == 4
+    brief = next((ws / "handover").glob("*/KAM-DE.md")).read_text(encoding="utf-8")
+    assert "### Contacts (whom to call first)" in brief
+    assert ("- Eva Dubois (C-ACME-DE-BER-1, Site Director): decision-maker, primary; "
+            "relationship: Marco Iyer (KAM-ACME-DE) -> you") in brief
+    assert "@acme.example" not in brief and "5550005" not in brief  # no personal data
+    undone = invoke("undo", str(ws), "--apply")
+    assert undone.exit_code == 0, undone.output
+    assert (ws / "contacts.csv").read_text(encoding="utf-8") == before
+
+
+def test_leaving_moves_every_relationship_the_leaver_owned(ws):
+    add_contacts(ws, "X1,ACME-DE-BER-01,Site clerk,,user,,,,,KAM-ACME-DE,\n")
+    result = invoke("leave", str(ws), "KAM-ACME-DE", "--to", "KAM-DE", "--apply", "--force")
+    assert result.exit_code == 0, result.output
+    text = (ws / "contacts.csv").read_text(encoding="utf-8")
+    assert ",KAM-ACME-DE," not in text
+    assert "X1,ACME-DE-BER-01,Site clerk,,user,,,,,AM-ACME-DE," in text  # its account's manager
+
+
+def test_a_handover_refuses_unreadable_contacts_and_writes_nothing(ws):
+    add_contacts(ws, "X1,ORBIT,Bad,,user,,not-mail,,,KAM-DE,\n")
+    accounts = (ws / "accounts.csv").read_bytes()
+    result = invoke("handover", str(ws), "--from", "KAM-ACME-DE", "--to", "KAM-DE", "--apply")
+    assert result.exit_code == 2
+    assert "contacts.csv:88 (column 'email')" in result.output
+    assert (ws / "accounts.csv").read_bytes() == accounts
+
+
+def test_coverage_lists_accounts_without_a_decision_maker_relationship(ws):
+    text = (ws / "contacts.csv").read_text(encoding="utf-8")
+    text = text.replace("C-ORBIT-1,ORBIT,", "C-ORBIT-1,ORBIT-X,")  # ORBIT loses its DM
+    (ws / "contacts.csv").write_text(text.replace(",true,KAM-DE,", ",true,,"), encoding="utf-8")
+    report = json.loads(invoke("coverage", str(ws), "--format", "json").output)
+    assert report["no_decision_maker"] == [
+        {"account": "ORBIT", "tier": "key", "manager": "KAM-DE",
+         "reason": "no decision-maker contact"}]
+    people = (ws / "people.csv").read_text(encoding="utf-8")
+    (ws / "people.csv").write_text(people.replace("NAM-CA,Kenji Popov,nam,DIR1,3,kenji.popov@"
+                                                  "kam-example.com,true", "NAM-CA,Kenji Popov,"
+                                                  "nam,DIR1,3,kenji.popov@kam-example.com,"
+                                                  "false"), encoding="utf-8")
+    table = invoke("coverage", str(ws)).output
+    assert "Accounts without a decision-maker relationship: 3" in table
+    rows = [line.split(None, 3) for line in table.split("relationship: 3")[1].splitlines()]
+    assert ["MAPLE-TOR", "key", "NAM-CA", "no active owner of the decision-maker contact"] \
+        in rows
+
+
+def test_coverage_without_contacts_has_no_decision_maker_section(ws):
+    (ws / "contacts.csv").unlink()
+    result = invoke("coverage", str(ws))
+    assert "decision-maker" not in result.output and result.exit_code == 0

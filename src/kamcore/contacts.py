@@ -100,3 +100,35 @@ def call_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rank = {role: i for i, role in enumerate(CALL_ORDER)}
     return sorted(rows, key=lambda r: (not r.get("primary"),
                                        rank.get(r.get("role") or "", len(rank))))
+
+
+def without_decision_maker(tables: WorkspaceTables) -> list[dict[str, Any]]:
+    """Key-or-above accounts with no decision-maker relationship: no decision-maker contact,
+    or none that an active person of ours owns. Empty when the workspace has no contacts.csv.
+
+    :returns: ``{"account", "tier", "manager", "reason"}`` per account, in file order.
+    """
+    import numpy as np
+
+    from kamcore.builtin.contact_rules import decision_makers, strategic_accounts
+    from kamcore.structure import account_index, contact_index
+
+    if tables.contacts is None:
+        return []
+    index = contact_index(tables)
+    active = account_index(tables).active
+    linked = index.first & (index.account >= 0) & decision_makers(index)
+    owned = linked & (index.owner >= 0)
+    owned &= active[np.maximum(index.owner, 0)] if len(active) else owned
+    n = len(tables.accounts)
+    any_dm = np.bincount(index.account[linked], minlength=n) > 0
+    kept = np.bincount(index.account[owned], minlength=n) > 0
+    accounts = tables.accounts
+    out = []
+    for row in np.flatnonzero(strategic_accounts(tables) & ~kept).tolist():
+        out.append({"account": accounts.ids[row].as_py(),
+                    "tier": accounts.text("tier")[row].as_py(),
+                    "manager": accounts.text("manager")[row].as_py(),
+                    "reason": "no active owner of the decision-maker contact" if any_dm[row]
+                    else "no decision-maker contact"})
+    return out

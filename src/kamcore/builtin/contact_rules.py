@@ -121,7 +121,7 @@ def _counts(index: ContactIndex, mask: np.ndarray) -> np.ndarray:
     return np.bincount(rows, minlength=len(index.tables.accounts))
 
 
-def _strategic(tables: WorkspaceTables) -> np.ndarray:
+def strategic_accounts(tables: WorkspaceTables) -> np.ndarray:
     """Key-or-above accounts (first rows only)."""
     index = account_index(tables)
     key = TIER_ORDER.index(Tier.KEY.value)
@@ -132,7 +132,7 @@ def missing_primary(tables: WorkspaceTables) -> Iterator[Violation]:
     if (index := _index(tables)) is None:
         return
     accounts = tables.accounts
-    for row in _rows(_strategic(tables) & (_counts(index, index.primary) == 0)):
+    for row in _rows(strategic_accounts(tables) & (_counts(index, index.primary) == 0)):
         yield _say(accounts, row, None, f"{accounts.text('tier')[row].as_py()} account has no "
                    "primary contact", "mark one of its contacts primary=true in contacts.csv")
 
@@ -160,7 +160,7 @@ def missing_decision_maker(tables: WorkspaceTables) -> Iterator[Violation]:
     if (index := _index(tables)) is None:
         return
     accounts = tables.accounts
-    for row in _rows(_strategic(tables) & (_counts(index, decision_makers(index)) == 0)):
+    for row in _rows(strategic_accounts(tables) & (_counts(index, decision_makers(index)) == 0)):
         yield _say(accounts, row, None, f"{accounts.text('tier')[row].as_py()} account has no "
                    "decision-maker contact", "add the contact who signs off, with "
                    "role=decision-maker, to contacts.csv")

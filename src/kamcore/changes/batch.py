@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from kamcore.changes.draft import Draft
 from kamcore.changes.ops import STEPS
-from kamcore.changes.plan import Plan, Unplaced, make_plan
+from kamcore.changes.plan import Plan, RecordChange, Unplaced, make_plan
 from kamcore.changes.planfile import Line, lines_from_json, read_plan
 from kamcore.errors import KamError, PlanErrors, WorkspaceError
 from kamcore.workspace.objects import patch_tables
@@ -106,6 +106,7 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
     manager_set_by: dict[str, Line] = {}
     leavers: dict[str, Line] = {}
     unplaced: list[Unplaced] = []
+    contacts: dict[str, RecordChange] = {}  # relationship owners moved by hand-overs
     for line in lines:
         op, args = line.spec.step_args()
         try:
@@ -134,6 +135,10 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
             touched["person"].add(person.id)
         unplaced += [Unplaced(u.account, f"line {line.number}: {u.reason}")
                      for u in step.unplaced]
+        for moved in step.contacts:  # a contact moved twice keeps its first owner as before
+            first = contacts.get(moved.id)
+            contacts[moved.id] = moved if first is None else RecordChange(
+                "contact", moved.id, first.before, moved.after)
         if op == "leave":
             leavers[line.spec.id] = line
     after = draft.org
@@ -157,7 +162,8 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
                      people=after.people if touched["person"] else None,
                      touched=touched, tables=tables,
                      patch=lambda before, now: patch_tables(before, now, touched),
-                     unplaced=unplaced, receivers=receivers, notes=notes)
+                     unplaced=unplaced, receivers=receivers, notes=notes,
+                     contacts=list(contacts.values()))
 
 
 def _receivers(before: Org, after: Org, accounts: set[str]) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kamcore.atomic import atomic_write_text
 from kamcore.duties import MANAGER, RosterRow, roster
@@ -77,10 +77,11 @@ def render_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | Non
     general, per_account = parse_notes(notes)
     problems: list[PluginError] = []
     texts: dict[Path, str] = {}
+    contacts = plan_contacts(plan)
     for receiver, accounts in plan.receivers.items():
         texts[directory / f"{safe_file_name(receiver)}.md"] = render_brief(
             plan, receiver, accounts, pm=pm, general=general, per_account=per_account,
-            reason=reason, problems=problems)
+            reason=reason, problems=problems, contacts=contacts)
     if warnings is not None:
         seen = set()
         for problem in problems:
@@ -159,8 +160,13 @@ def _digest(data: bytes) -> str:
 def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.PluginManager,
                  general: str = "", per_account: dict[str, str] | None = None,
                  reason: str | None = None,
-                 problems: list[PluginError] | None = None) -> str:
-    """The Markdown brief for one receiving manager."""
+                 problems: list[PluginError] | None = None,
+                 contacts: dict[str, list[dict[str, Any]]] | None = None) -> str:
+    """The Markdown brief for one receiving manager.
+
+    :param contacts: account id -> its contacts (:func:`plan_contacts`); ``None``: the
+        workspace has no contacts.csv, and the brief no contacts section.
+    """
     before, after = plan.before, plan.after
     person = after.people[receiver]
     leaver_id = plan.args.get("person")
@@ -178,7 +184,51 @@ def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.P
         lines.append("")
         lines += _account_section(before, after, aid, pm, (per_account or {}).get(aid, ""),
                                   problems if problems is not None else [])
+        if contacts is not None:
+            lines += _contacts_section(after, contacts.get(aid, []), receiver)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def plan_contacts(plan: Plan) -> dict[str, list[dict[str, Any]]] | None:
+    """The contacts of the plan's workspace by account, whom to call first first, each with
+    its relationship owner before and after the plan (``None``: no contacts.csv). No email or
+    phone: a brief is a file that travels."""
+    from kamcore.changes.contacts import read_contacts
+    from kamcore.contacts import call_order, contact_rows
+    from kamcore.workspace.objects import tables_from_org
+
+    contacts = read_contacts(plan.after.path)
+    if contacts is None:
+        return None
+    tables = tables_from_org(plan.after)
+    tables.contacts = contacts
+    moved = {c.id: c for c in plan.changes if c.kind == "contact"}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in call_order(contact_rows(tables)):
+        change = moved.get(row["id"])
+        row["owner_before"] = (change.before or {}).get("owner") if change else row["owner"]
+        row["owner_after"] = (change.after or {}).get("owner") if change else row["owner"]
+        out.setdefault(row["account"], []).append(row)
+    return out
+
+
+def _contacts_section(org: Org, contacts: list[dict[str, Any]], receiver: str) -> list[str]:
+    lines = ["", "### Contacts (whom to call first)", ""]
+    if not contacts:
+        return [*lines, "- none recorded: find the primary contact and the decision maker"]
+    for row in contacts:
+        what = ", ".join(x for x in (row["role"], "primary" if row["primary"] else None) if x)
+        title = f", {row['title']}" if row["title"] else ""
+        before, after = row["owner_before"], row["owner_after"]
+        owner = "you" if after == receiver else (_who(org, after) if after else "nobody")
+        moved = (f"{_who(org, before)} -> {owner}" if before != after and before
+                 else f"{owner}")
+        last = f"; last contact {row['last_contact']}" if row["last_contact"] else ""
+        lines.append(f"- {row['name']} ({row['id']}{title}): {what or 'no role'}; "
+                     f"relationship: {moved}{last}")
+    lines += ["", "Email and phone are personal data, left out of this brief: "
+              f"`kam contacts ORG --account {contacts[0]['account']} --with-personal-data`."]
+    return lines
 
 
 def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager, note: str,

@@ -1,12 +1,14 @@
 """Coverage: where the account tree and the people tree leave gaps.
 
-Four kinds of gap:
+Five kinds of gap:
 
 * **unmanaged**: accounts without an active accountable manager (none, unknown, departed, or
   support staff);
 * **over capacity**: managers carrying more accounts than their capacity;
 * **idle**: active GAMs, NAMs, KAMs and AMs without a single account (support staff, directors
   and VPs coordinate rather than hold books, so they are not listed);
+* **no decision maker**: key-or-above accounts without a decision-maker relationship (no
+  decision-maker contact in contacts.csv, or none owned by an active person of ours);
 * **line mismatches**: an account's manager does not report, directly or through their chain of
   command, to the manager of the nearest account above it held by someone else (the KAM of a key
   account under the NAM of its national account, the NAM under the GAM of the global account...).
@@ -66,24 +68,36 @@ class LineMismatch:
     message: str
 
 
+@dataclass(frozen=True)
+class NoDecisionMaker:
+    """A key-or-above account without a decision-maker relationship (contacts.csv)."""
+
+    account: str
+    tier: str
+    manager: str | None
+    reason: str
+
+
 @dataclass
 class Coverage:
     unmanaged: list[Unmanaged] = field(default_factory=list)
     over_capacity: list[OverCapacity] = field(default_factory=list)
     idle: list[Idle] = field(default_factory=list)
     line_mismatches: list[LineMismatch] = field(default_factory=list)
+    no_decision_maker: list[NoDecisionMaker] = field(default_factory=list)
 
     @property
     def gaps(self) -> int:
         return (len(self.unmanaged) + len(self.over_capacity) + len(self.idle)
-                + len(self.line_mismatches))
+                + len(self.line_mismatches) + len(self.no_decision_maker))
 
     def to_json(self) -> dict[str, Any]:
         return {"gaps": self.gaps,
                 "unmanaged": [asdict(x) for x in self.unmanaged],
                 "over_capacity": [asdict(x) for x in self.over_capacity],
                 "idle": [asdict(x) for x in self.idle],
-                "line_mismatches": [asdict(x) for x in self.line_mismatches]}
+                "line_mismatches": [asdict(x) for x in self.line_mismatches],
+                "no_decision_maker": [asdict(x) for x in self.no_decision_maker]}
 
 
 def coverage(source: OrgSource | WorkspaceTables) -> Coverage:
@@ -112,7 +126,12 @@ def coverage(source: OrgSource | WorkspaceTables) -> Coverage:
         from kamcore.workspace.loader import as_org
         from kamcore.workspace.objects import tables_from_org
 
-        source = tables_from_org(as_org(source))
+        org = as_org(source)
+        source = tables_from_org(org)
+        if org.path is not None:  # its contacts, for the decision-maker gaps
+            from kamcore.changes.contacts import read_contacts
+
+            source.contacts = read_contacts(org.path)
     index = account_index(source)
     accounts, people = source.accounts, source.people
     tiers, roles = accounts.text("tier"), people.text("role")
@@ -159,6 +178,9 @@ def coverage(source: OrgSource | WorkspaceTables) -> Coverage:
                    f"not report to {roles[boss_row].as_py().upper()} {boss}, who manages "
                    f"{up_tier} account {up_id}")
         result.line_mismatches.append(LineMismatch(account, tier, person, up_id, boss, message))
+    from kamcore.contacts import without_decision_maker
+
+    result.no_decision_maker = [NoDecisionMaker(**gap) for gap in without_decision_maker(source)]
     return result
 
 

@@ -117,8 +117,8 @@ def _check_line(line: str, *, last: bool) -> str | None:
         where = f"journal entry {entry['id']}, change {number}"
         if not isinstance(change, dict):
             return f"{where} is not a record change (an object with kind, id, before, after)"
-        if change.get("kind") not in ("account", "person"):
-            return f"{where}: kind {change.get('kind')!r} is not account or person"
+        if change.get("kind") not in ("account", "person", "contact"):
+            return f"{where}: kind {change.get('kind')!r} is not account, person or contact"
         if not isinstance(change.get("id"), str):
             return f"{where}: 'id' is missing or not text"
         for key in ("before", "after"):
@@ -254,6 +254,8 @@ def undo_plan(org: OrgSource, *, entry: str | None = None) -> Plan:
     conflicts: list[str] = []
     for raw in reversed(target["changes"]):
         change = RecordChange.from_json(raw)
+        if change.kind == "contact":
+            continue  # reversed below: only their owner cell changed
         table = tables.setdefault(change.kind, dict(org.accounts if change.kind == "account"
                                                     else org.people))
         current = table.get(change.id)
@@ -275,6 +277,9 @@ def undo_plan(org: OrgSource, *, entry: str | None = None) -> Plan:
     withdraws = list(target.get("briefs") or [])
     notes = [f"withdraws {len(withdraws)} hand-over brief(s) of that change: "
              + ", ".join(w["path"] for w in withdraws)] if withdraws else []
+    from kamcore.changes.contacts import reversed_changes
+
     return make_plan("undo", {"entry": target["id"]}, title, org,
                      accounts=tables.get("account"), people=tables.get("person"),
+                     contacts=reversed_changes(target["changes"]),
                      undoes=target["id"], conflicts=conflicts, withdraws=withdraws, notes=notes)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kamcore.changes.plan import Plan, Unplaced, make_plan
+from kamcore.changes.plan import Plan, RecordChange, Unplaced, make_plan
 from kamcore.changes.spread import spread_book
 from kamcore.errors import ChangeRefused, KamError
 from kamcore.models import Account, Person, Tier
@@ -37,6 +37,8 @@ class Step:
     unplaced: list[Unplaced] = field(default_factory=list)
     receivers: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Contacts whose relationship owner moves with the book (contacts.csv, same transaction).
+    contacts: list[RecordChange] = field(default_factory=list)
 
 
 def plan_of(org: Org, step: Step) -> Plan:
@@ -44,7 +46,8 @@ def plan_of(org: Org, step: Step) -> Plan:
     accounts = {**org.accounts, **step.accounts} if step.accounts else None
     people = {**org.people, **step.people} if step.people else None
     return make_plan(step.op, step.args, step.title, org, accounts=accounts, people=people,
-                     unplaced=step.unplaced, receivers=step.receivers, notes=step.notes)
+                     unplaced=step.unplaced, receivers=step.receivers, notes=step.notes,
+                     contacts=step.contacts)
 
 
 def move(org: OrgSource, account: str, *, to: str | None) -> Plan:
@@ -152,13 +155,17 @@ def handover(org: OrgSource, person: str, *, to: Sequence[str] = (), spread: boo
 def handover_step(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = False,
                   balance: str = "count") -> Step:
     """The records :func:`handover` rewrites. :raises: as :func:`handover`."""
+    from kamcore.changes.contacts import ownership_moves
+
     org.person(person)
     to = list(dict.fromkeys(to))
     accounts, placed, unplaced = _hand_over(org, person, to, spread, balance)
+    contacts = ownership_moves(org, person, placed)
     return Step("handover", {"person": person, "to": to, "spread": spread, "balance": balance},
                 f"handover --from {person} {_target(to, spread, balance)}",
                 accounts=accounts, unplaced=unplaced, receivers=_receivers(placed),
-                notes=[f"{person} holds {len(org.book(person))} account(s)"])
+                notes=[f"{person} holds {len(org.book(person))} account(s)",
+                       *_contact_note(contacts)], contacts=contacts)
 
 
 def leave(org: OrgSource, person: str, *, to: Sequence[str] = (), spread: bool = False,
@@ -200,7 +207,11 @@ def leave_step(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = 
     moved = org.reports(person)
     for report in moved:
         people[report] = org.people[report].model_copy(update={"reports_to": new_boss})
-    notes = [f"{person} holds {len(org.book(person))} account(s) and is marked inactive"]
+    from kamcore.changes.contacts import ownership_moves
+
+    contacts = ownership_moves(org, person, placed, leaving=True)
+    notes = [f"{person} holds {len(org.book(person))} account(s) and is marked inactive",
+             *_contact_note(contacts)]
     if moved:
         why = " (the successor)" if successor else ""
         notes.append(f"{len(moved)} direct report(s) now report to {new_boss or 'nobody'}{why}")
@@ -208,7 +219,7 @@ def leave_step(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = 
     title = f"leave {person} {target}".rstrip()
     return Step("leave", {"person": person, "to": to, "spread": spread, "balance": balance,
                           "reports_to": reports_to}, title, accounts=accounts, people=people,
-                unplaced=unplaced, receivers=_receivers(placed), notes=notes)
+                unplaced=unplaced, receivers=_receivers(placed), notes=notes, contacts=contacts)
 
 
 def hire(org: OrgSource, *, id: str, name: str, role: str, reports_to: str | None = None,
@@ -285,6 +296,12 @@ def _successor(org: Org, leaver: Person, placed: dict[str, str],
     if org.people[only].role != leaver.role or only in org.team(leaver.id):
         return None
     return only
+
+
+def _contact_note(contacts: list[RecordChange]) -> list[str]:
+    if not contacts:
+        return []
+    return [f"{len(contacts)} customer relationship(s) move with the book (contacts.csv owner)"]
 
 
 def _receivers(placed: dict[str, str]) -> dict[str, list[str]]:

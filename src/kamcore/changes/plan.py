@@ -161,7 +161,7 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
               touched: dict[str, set[str]] | None = None,
               tables: WorkspaceTables | None = None,
               patch: Callable[[WorkspaceTables, Org], WorkspaceTables] | None = None,
-              **extra: Any) -> Plan:
+              contacts: list[RecordChange] | None = None, **extra: Any) -> Plan:
     """Build the after-org, list the changed records and validate both sides.
 
     :param before: the org as it is.
@@ -173,6 +173,8 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
         100,000 unchanged records would cost more than its lines).
     :param tables: ``before`` as tables (as read), with ``patch`` making the after-tables
         from them: both sides are then validated on tables without a pass per record.
+    :param contacts: contact changes (relationship owners) that go with it, written to
+        contacts.csv in the same transaction (:mod:`kamcore.changes.contacts`).
     :returns: the plan; nothing is written.
     """
     from kamcore.validation import check_plan, validate
@@ -185,7 +187,7 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
             location=dup.location, hint="give every record its own id (kam validate lists "
             "them as KAM101), then make the change")
     after = before.replace(accounts=accounts, people=people)
-    changes = record_changes(before, after, touched)
+    changes = record_changes(before, after, touched) + list(contacts or [])
     if findings_before is None:
         findings_before = validate(before, tables=tables)
     pair = None

@@ -20,7 +20,8 @@ def coverage(kam: object, org: str, fmt: str, strict: bool, as_of: str | None) -
 
     Accounts without an active manager, managers over capacity, GAMs/NAMs/KAMs/AMs without
     accounts, and managers who do not report (through their chain) to the manager of the
-    account above theirs.
+    account above theirs. With contacts.csv: key-or-above accounts without a decision-maker
+    relationship (no decision-maker contact, or none owned by an active person of ours).
 
     \b
     Examples:
@@ -33,7 +34,8 @@ def coverage(kam: object, org: str, fmt: str, strict: bool, as_of: str | None) -
     from kamcore.cli.output import render_json, render_table
 
     assert isinstance(kam, KamContext)
-    report = find_gaps(kam.read(org, as_of))
+    tables = kam.read(org, as_of)
+    report = find_gaps(tables)
     if fmt == "json":
         click.echo(render_json(report.to_json()))
     else:
@@ -46,6 +48,10 @@ def coverage(kam: object, org: str, fmt: str, strict: bool, as_of: str | None) -
             ("Lines that do not match the account tree", report.line_mismatches,
              ["account", "tier", "manager", "above", "above_manager"]),
         ]
+        if tables.contacts is not None:
+            sections.append(("Accounts without a decision-maker relationship",
+                             report.no_decision_maker,
+                             ["account", "tier", "manager", "reason"]))
         for title, items, columns in sections:
             click.echo(f"{title}: {len(items) or 'none'}")
             if items:

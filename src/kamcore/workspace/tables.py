@@ -282,7 +282,9 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
                     for name in OPTIONAL_TABLES if columns is None or name in columns}
     tables = WorkspaceTables(folder=folder, settings=settings, raw_settings=raw,
                              storage=storage, accounts=accounts, people=people, metrics=metrics,
-                             registry=registry, problems=problems, **optional)
+                             registry=registry, problems=problems,
+                             contacts=optional.get("contacts"),
+                             territories=optional.get("territories"))
     if history:
         from kamcore.workspace.history import read_as_of
 

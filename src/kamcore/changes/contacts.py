@@ -1,0 +1,106 @@
+"""Relationship ownership moves with the book: the contact side of a hand-over.
+
+When an account changes hands, the contacts its old manager owned go to the new manager in
+the same plan (and the same transaction, journal entry and undo). Only the ``owner`` cell of
+contacts.csv changes; every other cell is written back as it was read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kamcore.changes.plan import RecordChange
+from kamcore.errors import RecordErrors
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from kamcore.org import Org
+    from kamcore.workspace.tables import RecordTable
+
+#: What a contact change keeps of the record (enough to read the diff and to undo it).
+KEPT = ("id", "account", "name", "role", "owner")
+
+
+def read_contacts(folder: Path | None) -> RecordTable | None:
+    """contacts.csv of ``folder`` through the one reader; ``None`` when there is none.
+
+    :raises RecordErrors: a cell breaks a reading rule (a change would rewrite the file).
+    """
+    from kamcore.errors import KamError
+    from kamcore.workspace.tables import read_optional
+
+    if folder is None:
+        return None
+    problems: list[KamError] = []
+    table = read_optional(folder, "contacts", problems)
+    if problems:
+        raise RecordErrors(problems)
+    return table
+
+
+def ownership_moves(org: Org, leaver: str, placed: dict[str, str], *,
+                    leaving: bool = False) -> list[RecordChange]:
+    """The contacts whose relationship owner changes when ``leaver`` hands over ``placed``.
+
+    A contact owned by ``leaver`` on an account of ``placed`` goes to that account's new
+    manager. When the leaver leaves altogether (``leaving``), the contacts they own on other
+    accounts go to those accounts' managers (unless that is the leaver again).
+
+    :param placed: account id -> its new manager.
+    :returns: one ``contact`` record change per contact, in file order.
+    """
+    table = read_contacts(org.path)
+    if table is None or not len(table):
+        return []
+    ids = table.ids.to_pylist()
+    accounts = table.text("account").to_pylist()
+    owners = table.text("owner").to_pylist()
+    names = table.text("name").to_pylist()
+    roles = table.text("role").to_pylist()
+    out: list[RecordChange] = []
+    seen: set[str] = set()
+    for i, owner in enumerate(owners):
+        if owner != leaver or ids[i] in seen:
+            continue
+        seen.add(ids[i])
+        new = placed.get(accounts[i])
+        if new is None and leaving and accounts[i] in org.accounts:
+            new = org.accounts[accounts[i]].manager
+        if new is None or new == leaver:
+            continue
+        before = {"id": ids[i], "account": accounts[i], "name": names[i], "role": roles[i],
+                  "owner": owner}
+        out.append(RecordChange("contact", ids[i], before, before | {"owner": new}))
+    return out
+
+
+def render_contacts(folder: Path, changes: list[RecordChange]) -> bytes:
+    """contacts.csv with the owners of ``changes`` set, every other cell as the file has it.
+
+    A contact whose owner is no longer the change's ``before`` (edited since) keeps its owner.
+    """
+    from kamcore.settings import CONTACTS_FILE
+    from kamcore.workspace.csvio import render_csv
+    from kamcore.workspace.tables import REQUIRED, read_csv_file
+
+    raw = read_csv_file(folder / CONTACTS_FILE, REQUIRED["contact"])
+    columns = {name: raw.table.column(name).to_pylist() for name in raw.header}
+    wanted = {c.id: c for c in changes if c.kind == "contact"}
+    if "owner" not in columns:
+        columns["owner"] = [None] * raw.table.num_rows
+        raw.header.append("owner")
+    for row, cell in enumerate(columns["id"]):
+        change = wanted.get((cell or "").strip())
+        if change is None or change.before is None or change.after is None:
+            continue
+        if (columns["owner"][row] or "").strip() == (change.before.get("owner") or ""):
+            columns["owner"][row] = change.after.get("owner")
+    rows = zip(*(columns[name] for name in raw.header), strict=True)
+    return render_csv(raw.header, rows).encode("utf-8")
+
+
+def reversed_changes(changes: list[dict[str, Any]]) -> list[RecordChange]:
+    """The contact changes of a journal entry, turned round (for undo)."""
+    return [RecordChange("contact", c["id"], c.get("after"), c.get("before"))
+            for c in reversed(changes) if c.get("kind") == "contact"]
