@@ -14,7 +14,7 @@ from kamcore.cli.app import make_cli
 from kamcore.plugins import get_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("contacts.md",)
+PAGES = ("contacts.md", "territories.md")
 
 
 def _commands() -> list[tuple[str, str]]:

@@ -81,6 +81,44 @@ class ContactSettings(BaseModel):
         "(KAM168).")
 
 
+def _as_list(value: Any) -> Any:
+    """One value or a list of them: ``country: DE`` is ``country: [DE]``."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, (str, int, float)) else value
+
+
+class AssignmentRule(BaseModel):
+    """One territory assignment rule: every criterion given must hold; the first rule that
+    matches an account wins. Lists mean "any of"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    territory: str = Field(description="The territory id the matching accounts go to.")
+    name: str | None = Field(default=None, description="A label; default 'rule N'.")
+    country: list[str] = Field(default_factory=list, description="ISO codes, any of.")
+    region: list[str] = Field(default_factory=list,
+                              description="Region or state: the accounts.csv column 'region'.")
+    industry: list[str] = Field(default_factory=list)
+    tier: list[str] = Field(default_factory=list)
+    revenue_min: float | None = Field(default=None, description="Revenue band: at least.")
+    revenue_max: float | None = Field(default=None, description="Revenue band: below.")
+    metric: str = Field(default="revenue", description="The accounts.csv metric of the band.")
+
+    @field_validator("country", "region", "industry", "tier", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return [str(v) for v in _as_list(value)]
+
+
+class TerritorySettings(BaseModel):
+    """Territory assignment (``territories:`` in kam.yaml): the rules, first match wins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[AssignmentRule] = Field(default_factory=list)
+
+
 class Settings(BaseModel):
     """The settings part of ``kam.yaml``."""
 
@@ -100,6 +138,7 @@ class Settings(BaseModel):
         default=None, gt=0, description="Seconds one plugin hook call may run before it is "
         "named and its plugin skipped (default: KAM_HOOK_TIMEOUT, else 60).")
     contacts: ContactSettings = Field(default_factory=ContactSettings)
+    territories: TerritorySettings = Field(default_factory=TerritorySettings)
     accounts: list[dict[str, Any]] | None = Field(
         default=None, description="Inline account records (small orgs); else accounts.csv.")
     people: list[dict[str, Any]] | None = Field(

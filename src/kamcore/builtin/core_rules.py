@@ -487,7 +487,8 @@ CORE_RULES: tuple[tuple[str, str, TableCheck, str, str], ...] = (
 def kam_register_rules(register: Callable[..., None]) -> None:
     from kamcore.builtin.contact_rules import CONTACT_RULES
     from kamcore.builtin.history_rules import HISTORY_RULES
+    from kamcore.builtin.territory_rules import TERRITORY_RULES
 
     for code, name, check, severity, summary in (*CORE_RULES, *CONTACT_RULES,
-                                                 *HISTORY_RULES):
+                                                 *HISTORY_RULES, *TERRITORY_RULES):
         register(code, name, check, severity=severity, summary=summary, form="tables")

@@ -47,6 +47,7 @@ BUILTIN_COMMANDS: dict[str, str] = {
     "export": "kamcore.cli.cmd_export:export",
     "chart": "kamcore.cli.cmd_chart:chart",
     "contacts": "kamcore.cli.cmd_contacts:contacts",
+    "territories": "kamcore.cli.cmd_territories:territories",
 }
 
 

@@ -19,8 +19,9 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
               help="Metric to roll up (repeatable). Default: every metric with values; the "
                    "account and manager tables show the core's and the workspace's own.")
 @click.option("--by", default="account", show_default=True, metavar="VIEW",
-              help="account (subtree totals), manager (book and team), or a field to group "
-                   "by: tier, country, industry, currency, a plugin field like retail.channels.")
+              help="account (subtree totals), manager (book and team), territory (own and "
+                   "total up the territory tree), or a field to group by: tier, country, "
+                   "industry, currency, a plugin field like retail.channels.")
 @click.option("--period", metavar="PERIOD",
               help="Facts of 2026Q3, 2026-07, 2026 or a range 2026Q1..2026Q4 "
                    "(default: the latest period).")
@@ -66,6 +67,7 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
       kam rollup examples/acme
       kam rollup examples/acme --by manager --depth 3
       kam rollup examples/acme --by country -m revenue --top 5
+      kam rollup examples/acme --by territory -m revenue
       kam rollup examples/acme --period 2026Q1..2026Q4 --by-period -m revenue --depth 1
       kam rollup examples/acme --format csv -o totals.csv
       kam rollup examples/acme --period 2026Q1..2026Q4 --hierarchy as-was -m revenue
@@ -84,7 +86,7 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
     with Progress(STAGES) as progress:
         result = run(org, list(metrics) or None, by=by, period=period, by_period=by_period,
                      depth=depth, top=top, skip_bad=skip_bad, own=own or fmt != "table",
-                     compact=fmt == "table" and by in ("account", "manager"),
+                     compact=fmt == "table" and by in ("account", "manager", "territory"),
                      registry=kam.registry, step=progress.step, credit=credit,
                      engine=engine, master=master, as_of=as_of, hierarchy=hierarchy,
                      reconcile=reconcile)

@@ -37,7 +37,7 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
                 columns: Sequence[str] | None = None, linked: bool = True,
                 facts: Facts | None = None,
                 as_of: date | str | None = None, engine: str | None = None,
-                master: str | None = None) -> Inputs:
+                master: str | None = None, territories: bool = False) -> Inputs:
     """Read what a rollup needs: account columns, metric definitions, FX, facts.
 
     :param source: an Org, the reader's tables, or a workspace folder (read by the reader).
@@ -49,6 +49,8 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
         a broken tree is then no error).
     :param facts: facts already read for these accounts (else facts.csv is read here).
     :param as_of: from a folder, the trees of that day (history.csv applied; default today).
+    :param territories: also read the territory tree and assign each account its territory
+        (a workspace folder or its tables only).
     """
     import pyarrow as pa
 
@@ -92,6 +94,14 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
                     people=people_cols, folder=folder, name=settings.name,
                     person_names=names, registry=source.registry if not isinstance(
                         source, str | Path) else tables.registry)
+    if territories and not isinstance(source, Org) and tables.territories is not None:
+        import numpy as np
+
+        from kamcore.territories import assign
+
+        inputs.territories = columns_from_table(tables.territories, link_to="parent")
+        placed = assign(tables).territory
+        inputs.territory_codes = np.where(placed >= 0, placed, len(tables.territories))
     facts_path = find_facts(folder) if folder and facts is None else None
     inputs.facts = facts
     chosen = choose_engine(engine, facts_path)
@@ -182,7 +192,7 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
     """
     from kamcore.rollup.periods import parse_selection
     from kamcore.rollup.values import own_values, resolve_metrics, select_periods, with_weights
-    from kamcore.rollup.views import account_view, group_view, manager_view
+    from kamcore.rollup.views import account_view, group_view, manager_view, territory_view
 
     selection = None
     if period is not None:
@@ -210,10 +220,13 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
             as_of = plan.day or as_of
         if reconcile:
             depth = top = None
+    from kamcore.territories import COLUMNS as TERRITORY_COLUMNS
+
     inputs = load_inputs(source, registry=registry, pm=pm, skip_bad=skip_bad,
                          people=by == "manager", step=step,
-                         columns=() if by in ("account", "manager") else (by,), as_of=as_of,
-                         engine=engine, master=master)
+                         columns=() if by in ("account", "manager") else
+                         TERRITORY_COLUMNS if by == "territory" else (by,), as_of=as_of,
+                         engine=engine, master=master, territories=by == "territory")
     shown = None if credit == "owner" else resolve_metrics(inputs, metrics, compact=compact)
     selection, columns = select_periods(inputs, selection, by_period)
     if inputs.fact_source is not None:  # the engine totals the periods shown, nothing else
@@ -247,6 +260,8 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
     elif by == "manager":
         result = manager_view(inputs, shown, names, blocks, depth=depth, top=top,
                               credit=credit)
+    elif by == "territory":
+        result = territory_view(inputs, shown, names, blocks, depth=depth, top=top)
     else:
         result = group_view(inputs, by, shown, names, blocks, top=top)
     result.period = selection.label if selection is not None else None

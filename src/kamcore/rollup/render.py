@@ -62,7 +62,7 @@ def render(result: RollupResult, *, title: bool = True) -> str:
                              if (c.key not in ("depth", "parent", "id", "manager")
                                  or (c.key == "id" and result.view != "account")
                                  or (c.key == "manager" and not named))]
-    tree = result.view in ("account", "manager") and _in_tree_order(records)
+    tree = result.view in ("account", "manager", "territory") and _in_tree_order(records)
     name_key = "name"
     if tree:
         prefixes = tree_prefixes([r["depth"] for r in records])
@@ -110,7 +110,9 @@ def _title(result: RollupResult) -> str:
             "manager": "management chain: own book and team total"
                        + (", credited to deal owners" if result.credit == "owner" else
                           ", credited to account managers"),
-            "reconciliation": "reconciliation: accounts under another parent"}.get(
+            "reconciliation": "reconciliation: accounts under another parent",
+            "territory": "territory tree: own accounts and totals with the territories "
+                         "below"}.get(
         result.view, f"accounts by {result.view} (own values)")
     parts = [result.title, what, result.hierarchy or "", f"money in {result.currency}"]
     if result.periods:

@@ -66,6 +66,10 @@ class Inputs:
     registry: Registry | None = None
     #: An engine that totals the facts (``facts`` is then only their outline).
     fact_source: SqlFacts | None = None
+    #: The territory tree and each account's territory row (``len(territories)``: none), for
+    #: a rollup by territory.
+    territories: Columns | None = None
+    territory_codes: np.ndarray | None = None
 
 
 @dataclass

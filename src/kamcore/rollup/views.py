@@ -173,22 +173,63 @@ def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     With ``credit="owner"`` the "accounts" are (account, owner) pairs of the facts
     (:func:`kamcore.rollup.credit.owner_units`) and a book is what a person owns.
     """
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from kamcore.rollup.compile import compile_tree
-    from kamcore.rollup.engine import aggregate, group_fold, rollup_extreme, rollup_sums
 
     people = inputs.people
     if people is None:
         raise KamError("a manager rollup needs people.csv")
-    p = len(people)
     codes = pc.index_in(inputs.accounts.column("manager") or pa.nulls(len(inputs.accounts),
                                                                       pa.string()),
-                        value_set=people.ids).fill_null(p).to_numpy(zero_copy_only=False)
-    compiled(people)  # a readable error for a cycle in the management tree
-    tree = compile_tree(np.append(people.parent, -1))
+                        value_set=people.ids).fill_null(len(people)).to_numpy(
+                            zero_copy_only=False)
+    last = f"no or unknown {'owner' if credit == 'owner' else 'manager'}"
+    result = tree_view(inputs, people, codes, shown, names, blocks, depth=depth, top=top,
+                       view="manager", text=(("name", "Person", last), ("role", "Role", "")),
+                       parts=(("_book", "Book "), ("_team", "Team ")),
+                       counts=("Own accts", "Team accts"))
+    result.credit = credit
+    return result
+
+
+def territory_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
+                   blocks: Sequence[PeriodValues], *, depth: int | None = None,
+                   top: int | None = None) -> RollupResult:
+    """Each territory's own accounts and the total of its subtree, in territory-tree order;
+    accounts in no territory in a last row, ``(unassigned)``."""
+    territories, codes = inputs.territories, inputs.territory_codes
+    if territories is None or codes is None:
+        raise KamError("a territory rollup needs territories.csv in the workspace",
+                       hint="see docs/territories.md")
+    return tree_view(inputs, territories, codes, shown, names, blocks, depth=depth, top=top,
+                     view="territory", text=(("name", "Territory", "in no territory"),
+                                             ("manager", "Manager", "")),
+                     parts=(("_own", "Own "), ("_total", "Total ")),
+                     counts=("Own accts", "Total accts"))
+
+
+def tree_view(inputs: Inputs, tree_cols: Columns, codes: np.ndarray, shown: Sequence[str],
+              names: Sequence[str], blocks: Sequence[PeriodValues], *, depth: int | None,
+              top: int | None, view: str, text: Sequence[tuple[str, str, str]],
+              parts: Sequence[tuple[str, str]], counts: tuple[str, str]) -> RollupResult:
+    """Accounts grouped on the nodes of another tree (people, territories): each node's own
+    group and its subtree's total, in tree order, and a last ``(unassigned)`` row for the
+    accounts of no node (``codes`` == the number of nodes).
+
+    :param codes: per account (or unit), the row of its node; ``len(tree_cols)``: none.
+    :param text: ``(column, header, value in the unassigned row)`` for each text column.
+    :param parts: the (key suffix, header prefix) of the own and the total metric columns.
+    :param counts: headers of the own and the total account counts.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.rollup.compile import compile_tree
+    from kamcore.rollup.engine import aggregate, group_fold, rollup_extreme, rollup_sums
+
+    p = len(tree_cols)
+    compiled(tree_cols)  # a readable error for a cycle in the tree
+    tree = compile_tree(np.append(tree_cols.parent, -1))
     specs = specs_for(inputs, names)
     group_sums, group_extreme = group_fold(codes, p + 1)
 
@@ -210,29 +251,27 @@ def manager_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     level = tree.depth[tree.position]
     order = _trim(order, level, teams[0][0] if len(shown) else None, depth, top)
     take = pa.array(order)
-    ids = pa.concat_arrays([people.ids, pa.array(["(unassigned)"])])
+    ids = pa.concat_arrays([tree_cols.ids, pa.array(["(unassigned)"])])
     data: dict[str, pa.Array] = {"id": ids.take(take)}
-    for name in ("name", "role"):
-        col = people.column(name)
+    columns = [Column("id", "Id")]
+    for name, header, last in text:
+        col = tree_cols.column(name)
         base = col if col is not None else pa.nulls(p, pa.string())
-        last = (f"no or unknown {'owner' if credit == 'owner' else 'manager'}"
-                if name == "name" else "")
         data[name] = pa.concat_arrays([base, pa.array([last])]).take(take)
+        columns.append(Column(name, header))
+    own_key, total_key = ("accounts", "team_accounts") if view == "manager" else (
+        "accounts", "total_accounts")
     data["depth"] = pa.array(level[order])
-    data["accounts"] = pa.array(count[order].astype(np.int64))
-    data["team_accounts"] = pa.array(team_count[order].astype(np.int64))
-    columns = [Column("id", "Id"), Column("name", "Person"), Column("role", "Role"),
-               Column("depth", "Depth", "int"), Column("accounts", "Own accts", "int"),
-               Column("team_accounts", "Team accts", "int")]
-    metric_cols = _metric_columns(inputs, shown, blocks, [("_book", "Book "),
-                                                          ("_team", "Team ")])
+    data[own_key] = pa.array(count[order].astype(np.int64))
+    data[total_key] = pa.array(team_count[order].astype(np.int64))
+    columns += [Column("depth", "Depth", "int"), Column(own_key, counts[0], "int"),
+                Column(total_key, counts[1], "int")]
+    metric_cols = _metric_columns(inputs, shown, blocks, parts)
     for col, b, part in metric_cols:
         i = names.index(col.metric or "")
-        source = teams[b] if part == "_team" else books[b]
+        source = teams[b] if part == parts[1][0] else books[b]
         columns.append(_put(data, col, source[i][order]))
-    result = RollupResult("manager", columns, pa.table(data), inputs.currency, list(shown))
-    result.credit = credit
-    return result
+    return RollupResult(view, columns, pa.table(data), inputs.currency, list(shown))
 
 
 def _normalised_keys(inputs: Inputs, field: str, values: list[object]
