@@ -188,13 +188,15 @@ def _chromium() -> str:
                 "chromium; .ci/run installs it)")
 
 
-def _browse(page: Path, query: str, tmp_path: Path, screenshot: Path | None = None) -> dict:
+def _browse(page: Path, query: str, tmp_path: Path, screenshot: Path | None = None, *,
+            fragment: str | None = None) -> dict:
+    """Open the page (``#selftest=QUERY``, or ``#FRAGMENT``) and return its self-test report."""
     browser = _chromium()
     flags = [browser, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
              "--virtual-time-budget=5000", "--window-size=1400,1000"]
-    url = f"{page.as_uri()}#selftest={query}"
+    url = f"{page.as_uri()}#{fragment or f'selftest={query}'}"
     dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True,
                          timeout=120)
     found = re.search(r'<pre id="selftest">(.*?)</pre>', dom.stdout, re.S)

@@ -122,16 +122,11 @@ def coverage(source: OrgSource | WorkspaceTables) -> Coverage:
     if isinstance(source, str | os.PathLike):
         source = read_workspace(os.fspath(source))
         source.require_readable()
-    if not isinstance(source, WorkspaceTables):
+    if not isinstance(source, WorkspaceTables):  # with its folder's contacts, if any
+        from kamcore.contacts import tables_with_contacts
         from kamcore.workspace.loader import as_org
-        from kamcore.workspace.objects import tables_from_org
 
-        org = as_org(source)
-        source = tables_from_org(org)
-        if org.path is not None:  # its contacts, for the decision-maker gaps
-            from kamcore.changes.contacts import read_contacts
-
-            source.contacts = read_contacts(org.path)
+        source = tables_with_contacts(as_org(source))
     index = account_index(source)
     accounts, people = source.accounts, source.people
     tiers, roles = accounts.text("tier"), people.text("role")

@@ -37,14 +37,14 @@ def as_tables(source: Org | WorkspaceTables) -> WorkspaceTables:
 
     if not isinstance(source, Org):
         return source
-    from kamcore.workspace.objects import tables_from_org
+    from kamcore.contacts import tables_with_contacts
 
     if source.registry is None:  # an Org built in Python: the built-in metrics at least
         from kamcore.plugins import get_plugin_manager
         from kamcore.registry import registry_for
 
         source.registry = registry_for(get_plugin_manager(load_entrypoints=False))
-    return tables_from_org(source)
+    return tables_with_contacts(source)
 
 
 def chart_metrics(source: Org | WorkspaceTables,
@@ -146,11 +146,14 @@ class ChartColumns:
     :ivar accounts: per key, a pyarrow string array (text), a numpy int64 array (tiers and
         indexes) or, for ``own`` and ``totals``, one float64 array per metric (NaN: none).
     :ivar people: the same for people.
+    :ivar contacts: the same for contacts (the relationship maps): ``account``, ``owner`` and
+        ``reportsTo`` are page indexes; no email or phone unless asked for.
     """
 
     header: dict[str, Any]
     accounts: dict[str, Any]
     people: dict[str, Any]
+    contacts: dict[str, Any]
 
     @property
     def problem(self) -> str | None:
@@ -162,14 +165,16 @@ class ChartColumns:
         """The blob as :func:`chart_data` returns it: plain lists."""
         return {**self.header,
                 "accounts": {k: _as_list(v) for k, v in self.accounts.items()},
-                "people": {k: _as_list(v) for k, v in self.people.items()}}
+                "people": {k: _as_list(v) for k, v in self.people.items()},
+                "contacts": {k: _as_list(v) for k, v in self.contacts.items()}}
 
     def json_pieces(self) -> Iterator[bytes]:
         """The blob as UTF-8 JSON, loops cut and ``<`` escaped, as the page embeds it."""
         head = json.dumps(self.header, ensure_ascii=False, separators=(",", ":"))
         yield _escape(head[:-1]).encode()
         for name, columns, up in (("accounts", self.accounts, "parent"),
-                                  ("people", self.people, "reportsTo")):
+                                  ("people", self.people, "reportsTo"),
+                                  ("contacts", self.contacts, "reportsTo")):
             yield f',"{name}":{{'.encode()
             for i, (key, value) in enumerate(columns.items()):
                 yield (("," if i else "") + json.dumps(key) + ":").encode()
@@ -188,9 +193,13 @@ class ChartColumns:
         yield b"}"
 
 
-def chart_columns(source: Org | WorkspaceTables,
-                  metrics: Sequence[str] | None = None) -> ChartColumns:
-    """The page's data as columns, from the reader's tables and one rollup over them."""
+def chart_columns(source: Org | WorkspaceTables, metrics: Sequence[str] | None = None, *,
+                  personal: bool = False) -> ChartColumns:
+    """The page's data as columns, from the reader's tables and one rollup over them.
+
+    :param personal: put the contacts' email and phone on the page (personal data: off by
+        default).
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -273,7 +282,42 @@ def chart_columns(source: Org | WorkspaceTables,
         "reportsTo": link(index.boss, pposition, prows),
         "active": index.active[prows].astype(np.int64),
         "specialty": text(people, "specialty", ""),
-    })
+    }, _contact_columns(tables, position, pposition, via, personal))
+
+
+def _contact_columns(tables: WorkspaceTables, position: np.ndarray, pposition: np.ndarray,
+                     via: Any, personal: bool) -> dict[str, Any]:
+    """The contacts for the relationship maps (the first row of each id), linked by page
+    index to their account, their owner and their boss; empty columns without contacts.csv."""
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.contacts import PERSONAL_COLUMNS
+    from kamcore.structure import contact_index
+
+    contacts = tables.contacts
+    keys = ["id", "name", "title", "role", "account", "owner", "primary", "reportsTo"]
+    keys += list(PERSONAL_COLUMNS) if personal else []
+    if contacts is None or not len(contacts):
+        return {k: np.zeros(0, dtype=np.int64) if k in ("account", "owner", "primary",
+                                                          "reportsTo")
+                else pa.array([], pa.string()) for k in keys}
+    index = contact_index(tables)
+    rows = np.flatnonzero(index.first)
+    cposition = np.full(len(contacts), -1, dtype=np.int64)
+    cposition[rows] = np.arange(len(rows))
+    picked = pa.array(rows)
+    out: dict[str, Any] = {
+        name: contacts.text(name).take(picked).fill_null("")
+        for name in ("id", "name", "title", "role")}
+    boss = index.boss[rows]
+    out["account"] = via(index.account[rows], position)
+    out["owner"] = via(index.owner[rows], pposition)
+    out["primary"] = index.primary[rows].astype(np.int64)
+    out["reportsTo"] = np.where(boss == rows, -1, via(boss, cposition))
+    for name in PERSONAL_COLUMNS if personal else ():
+        out[name] = contacts.text(name).take(picked).fill_null("")
+    return {k: out[k] for k in keys}
 
 
 def chart_data(source: Org | WorkspaceTables,
@@ -444,7 +488,10 @@ def _parents_acyclic(data: dict[str, Any]) -> dict[str, Any]:
 
     from kamcore.structure import cycles
 
-    for table, key in (("accounts", "parent"), ("people", "reportsTo")):
+    for table, key in (("accounts", "parent"), ("people", "reportsTo"),
+                       ("contacts", "reportsTo")):
+        if table not in data:
+            continue
         ups: list[int] = data[table][key]
         if cycles(np.asarray(ups, dtype=np.int64))[0].any():
             _cut_loops(ups)

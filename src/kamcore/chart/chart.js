@@ -4,8 +4,11 @@
   var DATA = JSON.parse(document.getElementById("kam-data").textContent);
   var TIERS = ["global", "national", "key", "regular"];
   var PAGE = 200;                       // children shown per "show more" step
-  var A = DATA.accounts, P = DATA.people, M = DATA.metrics;
-  var nA = A.id.length, nP = P.id.length;
+  var A = DATA.accounts, P = DATA.people, M = DATA.metrics, C = DATA.contacts;
+  var nA = A.id.length, nP = P.id.length, nC = C.id.length;
+  var contactsOf = new Array(nA);         // each account's contacts, file order
+  for (var ca = 0; ca < nA; ca++) contactsOf[ca] = [];
+  for (var cc = 0; cc < nC; cc++) if (C.account[cc] >= 0) contactsOf[C.account[cc]].push(cc);
 
   function kids(parents, n) {
     var out = new Array(n), roots = [];
@@ -64,6 +67,12 @@
         : "no manager"));
     }
     if (kidsOf.length) row.appendChild(el("span", "count", kidsOf.length + " below"));
+    if (contactsOf[i].length) {
+      var map = el("button", "relmap-toggle", contactsOf[i].length + " contacts");
+      map.title = "Relationship map: the customer's people by role, linked to our owners";
+      map.addEventListener("click", function (e) { e.stopPropagation(); toggleMap(i, row); });
+      row.appendChild(map);
+    }
     var figs = el("div", "figures");
     M.forEach(function (metric, k) {
       var f = el("div", "figure");
@@ -121,6 +130,91 @@
       li.appendChild(ul);
     }
     if (ul) ul.style.display = open ? "" : "none";
+  }
+
+  // -- relationship maps -----------------------------------------------------------------
+  // One per account: our people (relationship owners) on the left, the customer's contacts
+  // in columns by role on the right, a line from each owner to each contact they own.
+  var ROLE_ORDER = ["decision-maker", "champion", "influencer", "procurement", "billing", "user"];
+  function toggleMap(i, row) {
+    var next = row.nextElementSibling;
+    if (next && next.classList.contains("relmap")) { next.remove(); return null; }
+    var map = relationshipMap(i);
+    row.parentNode.insertBefore(map, row.nextSibling);
+    drawLinks(map);
+    return map;
+  }
+  function relationshipMap(i) {
+    var box = el("div", "relmap");
+    box.dataset.account = A.id[i];
+    box.appendChild(el("div", "relmap-title", "Relationship map · " + A.name[i]));
+    var grid = el("div", "relmap-grid");
+    var ours = el("div", "relmap-col ours");
+    ours.appendChild(el("div", "relmap-head", "Our side"));
+    var owners = [];
+    contactsOf[i].forEach(function (c) {
+      if (C.owner[c] >= 0 && owners.indexOf(C.owner[c]) < 0) owners.push(C.owner[c]); });
+    owners.forEach(function (p) {
+      var card = el("div", "card person" + (P.active[p] ? "" : " inactive"));
+      card.dataset.person = p;
+      card.appendChild(el("b", null, P.name[p]));
+      card.appendChild(el("span", null, P.role[p].toUpperCase() + (p === A.manager[i]
+        ? " · accountable manager" : "") + (P.active[p] ? "" : " · inactive")));
+      ours.appendChild(card);
+    });
+    grid.appendChild(ours);
+    var roles = ROLE_ORDER.slice();
+    contactsOf[i].forEach(function (c) {
+      var r = C.role[c] || "no role";
+      if (roles.indexOf(r) < 0) roles.push(r);
+    });
+    roles.forEach(function (r) {
+      var members = contactsOf[i].filter(function (c) { return (C.role[c] || "no role") === r; });
+      if (!members.length) return;
+      var col = el("div", "relmap-col role");
+      col.appendChild(el("div", "relmap-head", r));
+      members.forEach(function (c) {
+        var card = el("div", "card contact" + (C.primary[c] ? " primary" : ""));
+        card.dataset.contact = c;
+        card.dataset.owner = C.owner[c];
+        card.appendChild(el("b", null, (C.primary[c] ? "★ " : "") + C.name[c]));
+        card.appendChild(el("span", null, C.title[c] || ""));
+        if (C.reportsTo[c] >= 0) card.appendChild(el("span", "up", "reports to " + C.name[C.reportsTo[c]]));
+        if (C.email) card.appendChild(el("span", "personal", [C.email[c], C.phone[c]].filter(Boolean).join(" · ")));
+        card.appendChild(C.owner[c] >= 0 ? el("span", "owner", "owner: " + P.name[C.owner[c]])
+          : el("span", "orphan", "no owner of ours"));
+        col.appendChild(card);
+      });
+      grid.appendChild(col);
+    });
+    box.appendChild(grid);
+    return box;
+  }
+  function drawLinks(map) {
+    var old = map.querySelector("svg");
+    if (old) old.remove();
+    var ns = "http://www.w3.org/2000/svg", svg = document.createElementNS(ns, "svg");
+    var frame = map.getBoundingClientRect();
+    svg.setAttribute("width", frame.width);
+    svg.setAttribute("height", frame.height);
+    var links = 0;
+    map.querySelectorAll(".card.contact").forEach(function (card) {
+      var owner = map.querySelector('.card.person[data-person="' + card.dataset.owner + '"]');
+      if (!owner) return;
+      var a = owner.getBoundingClientRect(), b = card.getBoundingClientRect();
+      var x1 = a.right - frame.left, y1 = a.top + a.height / 2 - frame.top;
+      var x2 = b.left - frame.left, y2 = b.top + b.height / 2 - frame.top;
+      var path = document.createElementNS(ns, "path");
+      var mid = (x1 + x2) / 2;
+      path.setAttribute("d", "M" + x1 + "," + y1 + " C" + mid + "," + y1 + " " + mid + "," + y2
+        + " " + x2 + "," + y2);
+      path.setAttribute("class", card.classList.contains("primary") ? "link primary" : "link");
+      svg.appendChild(path);
+      links++;
+    });
+    map.insertBefore(svg, map.firstChild);
+    map.dataset.links = links;
+    return links;
   }
 
   // -- people rows -----------------------------------------------------------------------
@@ -305,6 +399,28 @@
 
   // -- self-test: chart.html#selftest=QUERY writes what it saw into #selftest ---------------
   var hash = decodeURIComponent(location.hash || "");
+  if (hash.indexOf("#relmap=") === 0) {   // open one account's relationship map, report it
+    var wanted = A.id.indexOf(hash.slice(8)), seenMap = { account: hash.slice(8), found: wanted >= 0 };
+    if (wanted >= 0 && reveal(wanted, false)) {
+      var mapped = toggleMap(wanted, accLi[wanted].querySelector(".row"));
+      if (mapped) {
+        seenMap.contacts = mapped.querySelectorAll(".card.contact").length;
+        seenMap.owners = mapped.querySelectorAll(".card.person").length;
+        seenMap.links = +mapped.dataset.links;
+        seenMap.roles = Array.prototype.map.call(mapped.querySelectorAll(".role .relmap-head"),
+          function (h) { return h.textContent; });
+        seenMap.primary = mapped.querySelectorAll(".card.primary").length;
+        seenMap.personal = mapped.querySelectorAll(".personal").length;
+        var topRow = wanted;
+        while (A.parent[topRow] >= 0) topRow = A.parent[topRow];
+        Array.prototype.forEach.call(accRoot.children, function (li) {
+          if (li.classList.contains("node") && +li.dataset.i !== topRow) li.style.display = "none"; });
+        mapped.scrollIntoView({ block: "start" });
+        drawLinks(mapped);
+      }
+    }
+    document.getElementById("selftest").textContent = JSON.stringify(seenMap);
+  }
   if (hash === "#view=people") showView("people");   // a link straight to the manager tree
   if (hash.indexOf("#selftest=") === 0) {
     var query = hash.slice(10);

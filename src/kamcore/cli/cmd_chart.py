@@ -16,15 +16,21 @@ from kamcore.cli.options import as_of_option, workspace_argument
 @click.option("--metric", "metrics", multiple=True, metavar="NAME",
               help="Metric to total per account (repeatable); default up to three with values.")
 @click.option("--title", help="Page title (default: the org's name).")
+@click.option("--with-personal-data", "personal", is_flag=True,
+              help="Show the contacts' email and phone in the relationship maps (personal "
+                   "data; left out by default).")
 @as_of_option
 @click.pass_obj
 def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str | None,
-          as_of: str | None) -> None:
+          personal: bool, as_of: str | None) -> None:
     """Write an org chart: one HTML file, no network, that opens in any browser.
 
     The account tree is coloured and collapsible by tier, shows each account's manager and
     rolled-up totals, and has a search box; the Managers tab shows the management tree with
-    each person's book. Branches are drawn when opened, so 10,000 accounts stay quick.
+    each person's book. Branches are drawn when opened, so 10,000 accounts stay quick. With
+    contacts.csv, each account's "contacts" button opens its relationship map: the customer's
+    people by role, linked to the people of ours who own each relationship (no email or phone
+    unless --with-personal-data).
 
     \b
     Examples:
@@ -41,7 +47,7 @@ def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str 
         if name not in known:
             raise NotFound(f"no metric {name!r} in this org",
                            hint="known: " + ", ".join(sorted(known)))
-    columns = chart_columns(tables, metrics or None)
+    columns = chart_columns(tables, metrics or None, personal=personal)
     if columns.problem:
         click.secho("warning: the chart shows no totals: the rollup cannot run: "
                     f"{columns.problem} (kam validate names the cause)", fg="yellow", err=True)

@@ -1,0 +1,143 @@
+"""Contacts at scale: validate and coverage of an org with 3 contacts per account, against the
+same org without contacts.csv (the baseline, measured in the same run).
+
+The org comes from ``orggen.py`` (valid under every core rule); contacts.csv gets a primary
+decision-maker, a champion and a user per account, owned by the account's manager (valid under
+every contact rule). Each size and each side runs in a fresh child process, so peak memory is
+its own. What is timed is what ``kam validate`` and ``kam coverage`` run: the one reader
+(``read_workspace``) and then the table-form rules, or the coverage over the same tables.
+
+    python benchmarks/contacts.py                      # 100k and 1M accounts
+    python benchmarks/contacts.py --sizes 100000       # one size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from machine import describe
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data"
+
+CHILD = r"""
+import json, resource, sys, time
+from kamcore.changes.coverage import coverage
+from kamcore.plugins import get_plugin_manager
+from kamcore.registry import registry_for
+from kamcore.validation import validate_tables
+from kamcore.workspace.tables import read_workspace
+
+registry = registry_for(get_plugin_manager(load_entrypoints=False))
+t0 = time.perf_counter()
+tables = read_workspace(sys.argv[1], registry=registry)
+tables.require_readable()
+t_read = time.perf_counter() - t0
+t0 = time.perf_counter()
+findings = validate_tables(tables)
+t_validate = time.perf_counter() - t0
+t0 = time.perf_counter()
+tables = read_workspace(sys.argv[1], registry=registry)
+gaps = coverage(tables)
+t_coverage = time.perf_counter() - t0
+print(json.dumps({"accounts": len(tables.accounts),
+                  "contacts": len(tables.contacts) if tables.contacts is not None else 0,
+                  "read": t_read, "validate": t_validate, "coverage": t_coverage,
+                  "findings": len(findings), "gaps": gaps.gaps,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def write_contacts(folder: Path, per_account: int = 3) -> int:
+    """contacts.csv for the org in ``folder``: ``per_account`` contacts per account, built
+    column by column with pyarrow (3M rows in seconds)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pacsv
+
+    accounts = pacsv.read_csv(folder / "accounts.csv", convert_options=pacsv.ConvertOptions(
+        include_columns=["id", "manager"], column_types={"id": pa.string(),
+                                                         "manager": pa.string()}))
+    ids, managers = accounts.column("id"), accounts.column("manager")
+    roles = ["decision-maker", "champion", "user", "influencer", "billing", "procurement"]
+    titles = ["Chief Procurement Officer", "Head of Operations", "Buyer", "Engineer",
+              "Finance Manager", "Purchasing Lead"]
+    parts = []
+    for k in range(per_account):
+        contact_id = pc.binary_join_element_wise("C", ids, f"-{k}", "")
+        boss = (pa.nulls(len(ids), pa.string()) if k == 0
+                else pc.binary_join_element_wise("C", ids, "-0", ""))
+        parts.append(pa.table({
+            "id": contact_id, "account": ids,
+            "name": pc.binary_join_element_wise("Contact ", contact_id, ""),
+            "title": pa.array(np.full(len(ids), titles[k % len(titles)]), pa.string()),
+            "role": pa.array(np.full(len(ids), roles[k % len(roles)]), pa.string()),
+            "reports_to": boss,
+            "email": pc.binary_join_element_wise(contact_id, "@customer.example", ""),
+            "phone": pa.array(np.full(len(ids), "+49 30 555000"), pa.string()),
+            "primary": pa.array(np.full(len(ids), "true" if k == 0 else "false"), pa.string()),
+            "owner": managers,
+            "last_contact": pa.nulls(len(ids), pa.string())}))
+    table = pa.concat_tables(parts)
+    pacsv.write_csv(table, folder / "contacts.csv",
+                    write_options=pacsv.WriteOptions(quoting_style="needed"))
+    return int(table.num_rows)
+
+
+def twin(source: Path, target: Path) -> None:
+    """``target``: the same workspace files as ``source`` (hard links), and contacts.csv."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("kam.yaml", "accounts.csv", "people.csv"):
+        link = target / name
+        if not link.exists():
+            os.link(source / name, link)
+
+
+def run(folder: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], check=True,
+                         capture_output=True, text=True).stdout
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    args = parser.parse_args()
+    sys.path.insert(0, str(HERE))
+    from orggen import generate
+
+    print(f"machine: {describe('kamcore', 'pyarrow')}")
+    print(f"{'accounts':>10} {'contacts':>10} {'side':>9} {'read':>7} {'validate':>9} "
+          f"{'read+val':>9} {'coverage':>9} {'peak RSS':>9}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        plain = DATA / f"org-{size}"
+        if not (plain / "accounts.csv").exists():
+            generate(plain, size)
+        with_contacts = DATA / f"org-{size}-contacts"
+        twin(plain, with_contacts)
+        if not (with_contacts / "contacts.csv").exists():
+            write_contacts(with_contacts)
+        sides = {"without": run(plain), "with": run(with_contacts)}
+        for side, r in sides.items():
+            print(f"{r['accounts']:>10,} {r['contacts']:>10,} {side:>9} {r['read']:>6.2f}s "
+                  f"{r['validate']:>8.2f}s {r['read'] + r['validate']:>8.2f}s "
+                  f"{r['coverage']:>8.2f}s {r['peak_rss_mb']:>7.0f} MB")
+            if r["findings"] or r["gaps"]:
+                print(f"  note: {r['findings']} findings, {r['gaps']} coverage gaps")
+        base, contacts = sides["without"], sides["with"]
+        ratio_validate = ((contacts["read"] + contacts["validate"])
+                          / (base["read"] + base["validate"]))
+        ratio_coverage = contacts["coverage"] / base["coverage"]
+        print(f"  ratio with/without contacts: validate (read + rules) {ratio_validate:.2f}x, "
+              f"coverage (read + gaps) {ratio_coverage:.2f}x  (target: within 2x)")
+
+
+if __name__ == "__main__":
+    main()
