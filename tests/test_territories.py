@@ -169,3 +169,10 @@ def test_bad_territory_cells_are_located_problems(ws):
     assert result.exit_code == 2
     assert "territories.csv:10 (column 'name'): territory 'BAD ID': is missing a value" \
         in result.output
+
+
+def test_plans_show_their_territory_impact(acme_path):
+    result = invoke("handover", str(acme_path), "--from", "KAM-ACME-DE", "--to", "KAM-DE")
+    assert "  territory impact: 2 account(s) in EMEA-DACH\n" in result.output
+    moved = invoke("assign", str(acme_path), "ZENITH-BR-SAO", "--manager", "KAM-ZENITH-NL")
+    assert "territory impact: 1 account(s) in AMER-LATAM" in moved.output

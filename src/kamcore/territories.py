@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
+    from kamcore.changes.plan import RecordChange
+    from kamcore.org import Org
     from kamcore.settings import AssignmentRule
     from kamcore.workspace.tables import RecordTable, WorkspaceTables
 
@@ -181,3 +183,32 @@ def account_rows(tables: WorkspaceTables) -> list[dict[str, Any]]:
     ids = accounts.ids.to_pylist()
     return [{"account": ids[row], "territory": territory_ids[t] if t >= 0 else None,
              "rule": found.how[row]} for row, t in enumerate(found.territory.tolist())]
+
+
+def territory_impact(before: Org, changes: list[RecordChange]) -> list[str]:
+    """What a plan does to the territories: how many accounts of each territory change
+    manager or tier (a plan check, shown with the plan's notes). Empty without
+    territories.csv, or when it cannot be read (``kam validate`` says why)."""
+    from collections import Counter
+
+    from kamcore.errors import KamError
+    from kamcore.workspace.objects import tables_from_org
+    from kamcore.workspace.tables import read_optional
+
+    touched = [c.id for c in changes if c.kind == "account" and c.before and c.after
+               and any(k in ("manager", "tier", "parent") for k, _, _ in c.fields())]
+    if not touched or before.path is None:
+        return []
+    problems: list[KamError] = []
+    territories = read_optional(before.path, "territories", problems)
+    if territories is None or problems:
+        return []
+    tables = tables_from_org(before)
+    tables.territories = territories
+    found = assign(tables)
+    row = {aid: i for i, aid in enumerate(tables.accounts.ids.to_pylist())}
+    names = territories.ids.to_pylist()
+    counts = Counter(names[t] if (t := int(found.territory[row[aid]])) >= 0 else "(none)"
+                     for aid in touched if aid in row)
+    return ["territory impact: " + ", ".join(f"{n} account(s) in {t}"
+                                             for t, n in sorted(counts.items()))]

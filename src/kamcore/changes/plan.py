@@ -188,6 +188,9 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
             "them as KAM101), then make the change")
     after = before.replace(accounts=accounts, people=people)
     changes = record_changes(before, after, touched) + list(contacts or [])
+    from kamcore.territories import territory_impact
+
+    extra["notes"] = [*extra.get("notes", []), *territory_impact(before, changes)]
     if findings_before is None:
         findings_before = validate(before, tables=tables)
     pair = None
