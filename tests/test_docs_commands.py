@@ -15,6 +15,19 @@ from kamcore.plugins import get_plugin_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("contacts.md", "territories.md")
+#: CRM exports the pages' import examples read (written into the folder the commands run in).
+EXPORTS = {
+    "Contact.csv": "Id,AccountId,FirstName,LastName,Title,ReportsToId,Email,Phone,OwnerId\n"
+                   "003A1,ACME-DE,Carla,Oliveira,Managing Director,,,,NAM-ACME-DE\n",
+    "contacts-dynamics.csv": "Full Name,Company Name,Job Title,Decision influence labels,Owner\n"
+                             "Greta Hahn,Acme Industrial Group,CPO,Decision Maker,GAM1\n",
+    "hubspot-contacts.csv": "Record ID,First Name,Last Name,Associated Company,Buying Role\n"
+                            "101,Ana,Silva,Orbit Klinikum,Budget Holder\n",
+    "territories-dynamics.csv": "Territory Name,Manager,Parent\nAmericas,DIR1,\n"
+                                "Northwest,Tom Berg,Americas\n",
+    "Territory2.csv": "Id,Name,DeveloperName,ParentTerritory2Id\n0MI1,Worldwide,WORLD,\n",
+    "ObjectTerritory2Association.csv": "ObjectId,Territory2Id\nORBIT,0MI1\n",
+}
 
 
 def _commands() -> list[tuple[str, str]]:
@@ -34,6 +47,8 @@ def test_the_pages_show_commands():
 @pytest.mark.parametrize(("page", "command"), _commands())
 def test_command_runs(page, command, tmp_path, monkeypatch):
     shutil.copytree(ROOT / "examples" / "acme", tmp_path / "examples" / "acme")
+    for name, text in EXPORTS.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)),
                                 shlex.split(command)[1:])

@@ -81,23 +81,13 @@ def render_contacts(folder: Path, changes: list[RecordChange]) -> bytes:
     A contact whose owner is no longer the change's ``before`` (edited since) keeps its owner.
     """
     from kamcore.settings import CONTACTS_FILE
-    from kamcore.workspace.csvio import render_csv
-    from kamcore.workspace.tables import REQUIRED, read_csv_file
+    from kamcore.workspace.patch import set_column
+    from kamcore.workspace.tables import REQUIRED
 
-    raw = read_csv_file(folder / CONTACTS_FILE, REQUIRED["contact"])
-    columns = {name: raw.table.column(name).to_pylist() for name in raw.header}
-    wanted = {c.id: c for c in changes if c.kind == "contact"}
-    if "owner" not in columns:
-        columns["owner"] = [None] * raw.table.num_rows
-        raw.header.append("owner")
-    for row, cell in enumerate(columns["id"]):
-        change = wanted.get((cell or "").strip())
-        if change is None or change.before is None or change.after is None:
-            continue
-        if (columns["owner"][row] or "").strip() == (change.before.get("owner") or ""):
-            columns["owner"][row] = change.after.get("owner")
-    rows = zip(*(columns[name] for name in raw.header), strict=True)
-    return render_csv(raw.header, rows).encode("utf-8")
+    moved = [c for c in changes if c.kind == "contact" and c.before and c.after]
+    return set_column(folder / CONTACTS_FILE, REQUIRED["contact"], "owner",
+                      {c.id: (c.after or {}).get("owner") for c in moved},
+                      only_if={c.id: (c.before or {}).get("owner") for c in moved})
 
 
 def reversed_changes(changes: list[dict[str, Any]]) -> list[RecordChange]:

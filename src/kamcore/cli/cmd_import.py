@@ -445,3 +445,75 @@ def history(kam: Any, org: str, account_history: str | None, links: str | None,
         click.echo("Dry run: nothing written.", err=True)
     elif entry:
         click.echo(f"Wrote history.csv; journal entry {entry['id']}.", err=True)
+
+
+@import_.command(name="contacts")
+@click.argument("org", type=click.Path(file_okay=False))
+@click.argument("export", type=click.Path(dir_okay=False))
+@click.option("--preset", type=click.Choice(["salesforce", "dynamics", "hubspot"]),
+              required=True, help="The CRM the export comes from (its column names).")
+@click.option("--strict", is_flag=True,
+              help="Treat every reported problem as an error; write nothing then.")
+@click.option("--report", "report_format", type=click.Choice(["md", "json"]),
+              default="md", show_default=True, help="Format of the import report.")
+@click.pass_obj
+def contacts(kam: Any, org: str, export: str, preset: str, strict: bool,
+             report_format: str) -> None:
+    """Write an org's contacts.csv from a CRM contact export, with a report: each contact
+    matched to an account (by id, kept CRM id or name) and to an owner among the people.
+    Contacts that match no account are listed in the report with file and line.
+
+    \b
+    Examples:
+      kam import contacts my-org Contact.csv --preset salesforce
+      kam import contacts my-org contacts.csv --preset dynamics --strict
+      kam import contacts my-org hubspot-contacts.csv --preset hubspot --report json
+    """
+    from kamcore.importers import refuse_problems
+    from kamcore.importers.contacts import import_contacts, write_contacts_import
+
+    result = import_contacts(org, export, preset, registry=kam.registry)
+    if strict:
+        refuse_problems(result)
+    path = write_contacts_import(result, report_format=report_format)
+    click.echo(result.report.summary(), err=True)
+    click.echo(f"report: {path}", err=True)
+    click.echo(f"next: kam validate {org}  (contact rules KAM160-KAM171)", err=True)
+
+
+@import_.command(name="territories")
+@click.argument("org", type=click.Path(file_okay=False))
+@click.argument("export", type=click.Path(dir_okay=False))
+@click.option("--preset", type=click.Choice(["dynamics", "salesforce"]), required=True,
+              help="Dynamics territories (Territory Name, Manager, Parent) or Salesforce "
+                   "Territory2 (Id, Name, DeveloperName, ParentTerritory2Id).")
+@click.option("--associations", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Salesforce ObjectTerritory2Association.csv: sets each account's territory "
+                   "column.")
+@click.option("--strict", is_flag=True,
+              help="Treat every reported problem as an error; write nothing then.")
+@click.option("--report", "report_format", type=click.Choice(["md", "json"]),
+              default="md", show_default=True, help="Format of the import report.")
+@click.pass_obj
+def territories(kam: Any, org: str, export: str, preset: str, associations: str | None,
+                strict: bool, report_format: str) -> None:
+    """Write an org's territories.csv from a CRM territory export, with a report; with
+    Salesforce's associations, each account's territory column too.
+
+    \b
+    Examples:
+      kam import territories my-org territories.csv --preset dynamics
+      kam import territories my-org Territory2.csv --preset salesforce \\
+          --associations ObjectTerritory2Association.csv
+    """
+    from kamcore.importers import refuse_problems
+    from kamcore.importers.territories import import_territories, write_territories_import
+
+    result = import_territories(org, export, preset, associations=associations,
+                                registry=kam.registry)
+    if strict:
+        refuse_problems(result)
+    path = write_territories_import(result, report_format=report_format)
+    click.echo(result.report.summary(), err=True)
+    click.echo(f"report: {path}", err=True)
+    click.echo(f"next: kam territories {org}", err=True)

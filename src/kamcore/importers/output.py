@@ -17,13 +17,16 @@ from kamcore.importers.engine import ImportResult
 from kamcore.perf import paused_gc
 
 if TYPE_CHECKING:
+    from kamcore.importers.contacts import ContactsImport
     from kamcore.importers.facts import FactsImport
+    from kamcore.importers.territories import TerritoriesImport
 
 #: Where an import keeps the CRM's column layout, for ``kam export --format salesforce``.
 LAYOUT_FILE = "crm.yaml"
 
 
-def refuse_problems(result: ImportResult | FactsImport) -> None:
+def refuse_problems(result: ImportResult | FactsImport | ContactsImport | TerritoriesImport
+                    ) -> None:
     """:raises ImportRefused: listing every problem (for ``--strict``)."""
     problems = result.report.all_problems()
     if problems:

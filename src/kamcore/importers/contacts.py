@@ -1,0 +1,192 @@
+"""``kam import contacts``: a CRM's contacts -> the workspace's contacts.csv, with a report.
+
+Salesforce Contact exports (AccountId, ReportsToId, Title, OwnerId), Dynamics contact exports
+(Company Name, Job Title, the role as decision influence) and HubSpot contacts (the associated
+company, Buying Role) are read by the importers' one CSV reader (any separator, encoding,
+located problems). Each contact is matched to an account of the workspace the way ``kam import
+facts`` matches deals (by id, by a CRM id an account import kept, or by name) and to an owner
+among the people (by id or name). A contact whose account cannot be matched is not written
+(contacts.csv would not validate) but listed in the report with its file and line, never
+dropped silently; ``--strict`` refuses the whole import instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kamcore.importers.report import ImportReport
+from kamcore.importers.rows import name_key
+
+if TYPE_CHECKING:
+    from kamcore.registry import Registry
+
+#: The contacts.csv columns an import writes.
+WRITTEN = ("id", "account", "name", "title", "role", "reports_to", "email", "phone", "primary",
+           "owner", "last_contact")
+#: Per preset: field -> the export's candidate headers (first present wins).
+PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "salesforce": {"id": ("Id",), "account": ("AccountId",), "name": ("Name",),
+                   "first": ("FirstName",), "last": ("LastName",), "title": ("Title",),
+                   "role": ("Role", "Contact_Role__c"), "reports_to": ("ReportsToId",),
+                   "email": ("Email",), "phone": ("Phone", "MobilePhone"),
+                   "owner": ("OwnerId",), "last_contact": ("LastActivityDate",)},
+    "dynamics": {"id": ("Contact", "(Do Not Modify) Contact", "contactid"),
+                 "account": ("Company Name", "Account Name", "parentcustomerid"),
+                 "name": ("Full Name", "fullname"), "first": ("First Name",),
+                 "last": ("Last Name",), "title": ("Job Title", "jobtitle"),
+                 "role": ("Decision influence labels", "Role", "accountrolecode"),
+                 "reports_to": ("Manager", "Reports To"),
+                 "email": ("Email", "emailaddress1"),
+                 "phone": ("Business Phone", "telephone1", "Mobile Phone"),
+                 "owner": ("Owner", "ownerid"),
+                 "last_contact": ("Last Contacted", "Last Activity Date")},
+    "hubspot": {"id": ("Record ID", "Contact ID"),
+                "account": ("Associated Company", "Company Name", "Associated Company IDs"),
+                "first": ("First Name",), "last": ("Last Name",), "name": ("Name",),
+                "title": ("Job Title",), "role": ("Buying Role",),
+                "email": ("Email",), "phone": ("Phone Number", "Mobile Phone Number"),
+                "owner": ("Contact owner", "HubSpot Owner"),
+                "last_contact": ("Last Contacted", "Last Activity Date")},
+}
+#: How each preset names the account cell: by the CRM's id, or by name.
+ACCOUNT_BY = {"salesforce": "auto", "dynamics": "auto", "hubspot": "auto"}
+#: CRM role labels (any case) -> kamcore contact roles; others are kept lower-cased.
+ROLE_WORDS = {"decision maker": "decision-maker", "economic buyer": "decision-maker",
+              "budget holder": "decision-maker", "executive sponsor": "decision-maker",
+              "influencer": "influencer", "champion": "champion", "end user": "user",
+              "employee": "user", "user": "user", "technical buyer": "influencer",
+              "billing": "billing", "finance": "billing", "procurement": "procurement",
+              "purchasing": "procurement", "purchase": "procurement", "blocker": "influencer",
+              "legal and compliance": "influencer", "other": "user"}
+
+
+@dataclass
+class ContactsReport(ImportReport):
+    """What a contacts import did: rows read, contacts written, and every row left out."""
+
+    rows_read: int = 0
+    written: int = 0
+    unmatched: list[dict[str, object]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"imported {self.written} contact(s) from {self.rows_read} row(s) of "
+                 f"{self.source} into {self.output}"]
+        if self.unmatched:
+            lines.append(f"  {len(self.unmatched)} contact(s) match no account: listed with "
+                         "file and line in the report, not written")
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        from kamcore.importers.onto import markdown
+
+        return markdown("Contacts import report", self, f"rows read: {self.rows_read}; "
+                        f"contacts written: {self.written}; unmatched: {len(self.unmatched)}",
+                        "These rows were not written to contacts.csv (`--strict` refuses "
+                        "instead).")
+
+
+@dataclass
+class ContactsImport:
+    """contacts.csv to write (the rows of this import) and the report."""
+
+    path: Path
+    rows: list[list[str]]
+    report: ContactsReport
+
+
+def contact_role(cell: str) -> str:
+    """A CRM's role label as a contact role (several labels: the first known one wins).
+
+    >>> contact_role("Decision Maker"), contact_role("Influencer;Champion"), contact_role("")
+    ('decision-maker', 'influencer', '')
+    """
+    labels = [part.strip() for part in cell.replace(";", ",").split(",") if part.strip()]
+    for label in labels:
+        known = ROLE_WORDS.get(name_key(label))
+        if known:
+            return known
+    return labels[0].lower().replace(" ", "-") if labels else ""
+
+
+def import_contacts(folder: str | Path, export: str | Path, preset: str, *,
+                    registry: Registry | None = None) -> ContactsImport:
+    """Read a CRM contact export against a workspace; nothing is written.
+
+    :param preset: ``salesforce``, ``dynamics`` or ``hubspot``.
+    :raises WorkspaceError: the workspace or the export cannot be read, or the export lacks
+        the columns the preset needs.
+    """
+    from kamcore.importers.facts import _resolve_account
+    from kamcore.importers.onto import read_export
+    from kamcore.settings import CONTACTS_FILE
+    from kamcore.workspace.csvio import format_cell
+
+    report = ContactsReport(source=preset)
+    source = read_export(folder, export, preset, PRESETS, report, kind="contacts",
+                         needs=lambda f: "account" in f and bool({"name", "first", "last"}
+                                                                 & set(f)),
+                         what="an account column and a name", registry=registry)
+    export, table, cell = source.path, source.table, source.cell
+    accounts, crm_keys, people = source.accounts, source.crm_keys, source.people
+
+    ids: dict[str, str] = {}  # the CRM's contact id -> ours (for reports_to)
+    rows: list[list[str]] = []
+    for line, cells in table.rows:
+        report.rows_read += 1
+        name = cell(cells, "name") or " ".join(
+            p for p in (cell(cells, "first"), cell(cells, "last")) if p)
+        crm_id = cell(cells, "id") or f"{Path(export).stem}-{line}"
+        account_cell = cell(cells, "account")
+        account = _resolve_account(account_cell, ACCOUNT_BY[preset], accounts, crm_keys)
+        if isinstance(account, str):
+            report.unmatched.append({"line": line, "id": crm_id, "name": name,
+                                     "account": account_cell})
+            report.problem("account", f"contact {name or crm_id!r}: account "
+                           f"{account_cell!r}: {account}; not written", file=export, line=line,
+                           record=crm_id, hint="import the account first, or fix the "
+                           "contact's account in the CRM")
+            continue
+        if not name:
+            report.problem("name", "contact without a name; not written", file=export,
+                           line=line, record=crm_id, hint="every contact needs a name")
+            continue
+        owner = ""
+        if cell(cells, "owner"):
+            person, why = people.resolve(cell(cells, "owner"), "auto")
+            if person is None:
+                report.problem("owner", f"owner {cell(cells, 'owner')!r}: {why}; the contact "
+                               "is kept without an owner", file=export, line=line,
+                               record=crm_id, hint="add the person to people.csv")
+            else:
+                owner = person.id
+        ours = ids.setdefault(accounts.id_key(crm_id), crm_id)
+        rows.append([ours, account.id, name, cell(cells, "title"),
+                     contact_role(cell(cells, "role")), cell(cells, "reports_to"),
+                     cell(cells, "email"), cell(cells, "phone"), format_cell(False), owner,
+                     cell(cells, "last_contact")[:10]])
+    at = WRITTEN.index("reports_to")
+    for row in rows:  # a boss named by the CRM's id becomes our id; others by name stay text
+        if row[at]:
+            row[at] = ids.get(accounts.id_key(row[at]), row[at] if row[at] in ids.values()
+                              else "")
+    report.written = len(rows)
+    return ContactsImport(source.folder / CONTACTS_FILE, rows, report)
+
+
+def write_contacts_import(result: ContactsImport, *, report_format: str = "md") -> Path:
+    """Write contacts.csv and the report beside it, each atomically.
+
+    :returns: the report's path.
+    """
+    from kamcore.atomic import atomic_write_text
+    from kamcore.importers.onto import write_report
+    from kamcore.workspace.csvio import render_csv
+
+    atomic_write_text(result.path, render_csv(WRITTEN, result.rows))
+    return write_report(result.path.parent, "contacts-import", result.report, report_format)
+
+
+__all__ = ["ContactsImport", "ContactsReport", "contact_role", "import_contacts",
+           "write_contacts_import"]

@@ -1,0 +1,179 @@
+"""``kam import territories``: a CRM's territory tree -> territories.csv, with a report.
+
+Dynamics territory exports (Territory Name, Manager, Parent) and Salesforce Territory2 exports
+(Id, Name, DeveloperName, ParentTerritory2Id), with Salesforce's ObjectTerritory2Association
+(ObjectId, Territory2Id) setting each account's ``territory`` column (the manual override).
+Read by the importers' CSV reader; managers matched among the people by id or name, accounts
+the way ``kam import facts`` matches them. Whatever does not match is listed in the report with
+its file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kamcore.errors import WorkspaceError
+from kamcore.importers.report import ImportReport
+from kamcore.importers.rows import make_id, name_key, read_rows
+
+if TYPE_CHECKING:
+    from kamcore.registry import Registry
+
+WRITTEN = ("id", "name", "parent", "manager")
+PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "dynamics": {"name": ("Territory Name", "Name", "name"),
+                 "manager": ("Manager", "managerid"),
+                 "parent": ("Parent", "Parent Territory", "parentterritoryid")},
+    "salesforce": {"crm_id": ("Id",), "name": ("Name",), "id": ("DeveloperName",),
+                   "parent": ("ParentTerritory2Id",)},
+}
+
+
+@dataclass
+class TerritoriesReport(ImportReport):
+    """What a territory import did."""
+
+    territories: int = 0
+    assigned: int = 0
+    unmatched: list[dict[str, object]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"imported {self.territories} territories from {self.source} into "
+                 f"{self.output}" + (f"; {self.assigned} account(s) assigned"
+                                     if self.assigned else "")]
+        if self.all_problems():
+            lines.append(f"  {len(self.all_problems())} problem(s): see the report")
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        from kamcore.importers.onto import markdown
+
+        return markdown("Territories import report", self, f"territories: {self.territories}; "
+                        f"accounts assigned: {self.assigned}",
+                        "What did not match (`--strict` refuses instead).")
+
+
+@dataclass
+class TerritoriesImport:
+    """territories.csv to write, the accounts' territory cells to set, and the report."""
+
+    folder: Path
+    rows: list[list[str]]
+    assignments: dict[str, str]
+    report: TerritoriesReport
+
+
+def import_territories(folder: str | Path, export: str | Path, preset: str, *,
+                       associations: str | Path | None = None,
+                       registry: Registry | None = None) -> TerritoriesImport:
+    """Read a territory export (and Salesforce's associations) against a workspace.
+
+    :raises WorkspaceError: unreadable files, or an export without the preset's columns.
+    """
+    from kamcore.importers.facts import _resolve_account
+    from kamcore.importers.mapping import match_headers
+    from kamcore.importers.onto import read_export
+
+    report = TerritoriesReport(source=preset)
+    source = read_export(folder, export, preset, PRESETS, report, kind="territories",
+                         needs=lambda f: "name" in f, what="a territory name column",
+                         registry=registry)
+    export, table, cell = source.path, source.table, source.cell
+    accounts, crm_keys, people = source.accounts, source.crm_keys, source.people
+
+    taken: set[str] = set()
+    rows: list[list[str]] = []
+    by_ref: dict[str, str] = {}  # a CRM id or a name -> our territory id
+    lines: list[int] = []
+    for line, cells in table.rows:
+        name = cell(cells, "name")
+        if not name:
+            report.problem("name", "territory without a name; left out", file=export,
+                           line=line, hint="every territory needs a name")
+            continue
+        tid = cell(cells, "id") or make_id(name, taken, "T", line)
+        taken.add(tid)
+        manager = ""
+        if cell(cells, "manager"):
+            person, why = people.resolve(cell(cells, "manager"), "auto")
+            if person is None:
+                report.problem("manager", f"manager {cell(cells, 'manager')!r}: {why}; the "
+                               "territory is kept without one", file=export, line=line,
+                               record=tid, hint="add the person to people.csv")
+            else:
+                manager = person.id
+        rows.append([tid, name, cell(cells, "parent"), manager])
+        lines.append(line)
+        by_ref.setdefault(name_key(name), tid)
+        if cell(cells, "crm_id"):
+            by_ref[cell(cells, "crm_id")] = tid
+    for row, line in zip(rows, lines, strict=True):
+        if row[2]:
+            parent = by_ref.get(row[2]) or by_ref.get(name_key(row[2]))
+            if parent is None:
+                report.problem("parent", f"parent {row[2]!r} is not a territory of the export; "
+                               "the territory becomes a root", file=export, line=line,
+                               record=row[0], hint="export the whole territory model")
+            row[2] = parent or ""
+    assignments: dict[str, str] = {}
+    if associations is not None:
+        assoc, _ = read_rows(str(associations), report, "associations")
+        spots = match_headers(assoc.header, {"account": ("ObjectId",),
+                                             "territory": ("Territory2Id",)})
+        if len(spots) < 2:
+            raise WorkspaceError(f"{associations} has no ObjectId and Territory2Id columns",
+                                 hint=f"the header is {','.join(assoc.header)}")
+        at = {h: i for i, h in enumerate(assoc.header)}
+        for line, cells in assoc.rows:
+            account_cell = cells[at[spots["account"]]].strip()
+            territory_cell = cells[at[spots["territory"]]].strip()
+            account = _resolve_account(account_cell, "auto", accounts, crm_keys)
+            territory = by_ref.get(territory_cell)
+            if isinstance(account, str) or territory is None:
+                why = (f"account {account_cell!r}: {account}" if isinstance(account, str)
+                       else f"territory {territory_cell!r} is not in the territory export")
+                report.unmatched.append({"file": str(associations), "line": line,
+                                         "account": account_cell,
+                                         "territory": territory_cell})
+                report.problem("association", f"{why}; not assigned", file=str(associations),
+                               line=line, record=account_cell, hint="import the account, or "
+                               "export the whole territory model")
+                continue
+            if account.id in assignments and assignments[account.id] != territory:
+                report.problem("association", f"account {account.id!r} is in two territories "
+                               f"({assignments[account.id]}, {territory}); the first is kept",
+                               file=str(associations), line=line, record=account.id,
+                               hint="every account is in exactly one territory")
+                continue
+            assignments[account.id] = territory
+    report.territories, report.assigned = len(rows), len(assignments)
+    return TerritoriesImport(source.folder, rows, assignments, report)
+
+
+def write_territories_import(result: TerritoriesImport, *, report_format: str = "md") -> Path:
+    """Write territories.csv, the accounts' territory column (when there are assignments) and
+    the report, each atomically.
+
+    :returns: the report's path.
+    """
+    from kamcore.atomic import atomic_write_bytes, atomic_write_text
+    from kamcore.importers.onto import write_report
+    from kamcore.settings import ACCOUNTS_FILE, TERRITORIES_FILE
+    from kamcore.territories import OVERRIDE_COLUMN
+    from kamcore.workspace.csvio import render_csv
+    from kamcore.workspace.patch import set_column
+    from kamcore.workspace.tables import REQUIRED
+
+    folder = result.folder
+    accounts = (set_column(folder / ACCOUNTS_FILE, REQUIRED["account"], OVERRIDE_COLUMN,
+                           result.assignments) if result.assignments else None)
+    atomic_write_text(folder / TERRITORIES_FILE, render_csv(WRITTEN, result.rows))
+    if accounts is not None:
+        atomic_write_bytes(folder / ACCOUNTS_FILE, accounts)
+    return write_report(folder, "territories-import", result.report, report_format)
+
+
+__all__ = ["TerritoriesImport", "TerritoriesReport", "import_territories",
+           "write_territories_import"]

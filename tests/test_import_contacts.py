@@ -1,0 +1,106 @@
+"""kam import contacts: Salesforce, Dynamics and HubSpot contact exports -> contacts.csv."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kamcore.cli.app import make_cli
+from kamcore.importers.contacts import contact_role
+from kamcore.plugins import get_plugin_manager
+
+
+@pytest.fixture
+def org(tmp_path: Path, acme_path: Path) -> Path:
+    folder = tmp_path / "org"
+    shutil.copytree(acme_path, folder)
+    (folder / "contacts.csv").unlink()
+    return folder
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)), list(args))
+
+
+def rows(folder: Path) -> list[list[str]]:
+    return [line.split(",") for line in
+            (folder / "contacts.csv").read_text(encoding="utf-8").splitlines()[1:]]
+
+
+def test_salesforce_contacts_match_accounts_owners_and_bosses(org, tmp_path):
+    export = tmp_path / "Contact.csv"
+    export.write_text(
+        "Id,AccountId,FirstName,LastName,Title,ReportsToId,Email,Phone,OwnerId\n"
+        "003A1,ACME-DE,Carla,Oliveira,Managing Director,,carla@acme.example,+49 30 1,"
+        "NAM-ACME-DE\n"
+        "003A2,ACME-DE,David,Vogel,Head of Purchasing,003A1,,,Lena Becker\n"
+        "003A3,NOPE,Lost,Soul,Clerk,,,,GAM1\n"
+        "003A4,Acme Berlin,Eva,Dubois,Site Director,,,,GHOST\n", encoding="utf-8")
+    result = invoke("import", "contacts", str(org), str(export), "--preset", "salesforce")
+    assert result.exit_code == 0, result.output
+    assert rows(org) == [
+        ["003A1", "ACME-DE", "Carla Oliveira", "Managing Director", "", "",
+         "carla@acme.example", "+49 30 1", "false", "NAM-ACME-DE", ""],
+        ["003A2", "ACME-DE", "David Vogel", "Head of Purchasing", "", "003A1", "", "", "false",
+         "NAM-ACME-DE", ""],
+        ["003A4", "ACME-DE-BER", "Eva Dubois", "Site Director", "", "", "", "", "false", "",
+         ""]]
+    assert "1 contact(s) match no account" in result.output
+    report = (org / "contacts-import-report.md").read_text(encoding="utf-8")
+    assert f"| account | {export}:4 | 003A3 | contact 'Lost Soul': account 'NOPE'" in report
+    assert f"{export}:5" in report and "owner 'GHOST'" in report
+    assert invoke("validate", str(org)).exit_code == 0  # what was written reads and validates
+
+
+def test_dynamics_contacts_by_company_name_with_decision_influence(org, tmp_path):
+    export = tmp_path / "contacts.csv"
+    export.write_text(
+        "Full Name;Company Name;Job Title;Decision influence labels;Email;Owner\n"
+        "Greta Hahn;Acme Industrial Group;CPO;Decision Maker;greta@acme.example;"
+        "Gabriela Ruiz\n"
+        "Otto Kern;Acme Industrial Group;Buyer;Influencer;;Gabriela Ruiz\n"
+        "Nobody;Unknown Corp;;;;\n", encoding="utf-8")
+    result = invoke("import", "contacts", str(org), str(export), "--preset", "dynamics",
+                    "--report", "json")
+    assert result.exit_code == 0, result.output
+    written = rows(org)
+    assert [(r[1], r[2], r[4], r[9]) for r in written] == [
+        ("ACME", "Greta Hahn", "decision-maker", "GAM1"),
+        ("ACME", "Otto Kern", "influencer", "GAM1")]
+    report = json.loads((org / "contacts-import-report.json").read_text(encoding="utf-8"))
+    assert report["unmatched"] == [{"line": 4, "id": "contacts-4", "name": "Nobody",
+                                    "account": "Unknown Corp"}]
+
+
+def test_hubspot_contacts_by_associated_company_and_strict_refuses(org, tmp_path):
+    export = tmp_path / "hubspot.csv"
+    export.write_text(
+        "Record ID,First Name,Last Name,Job Title,Associated Company,Buying Role,"
+        "Contact owner\n"
+        "101,Ana,Silva,COO,Orbit Klinikum,Budget Holder,Amara Lind\n"
+        "102,Bo,Berg,,Nowhere Inc,End User,\n", encoding="utf-8")
+    refused = invoke("import", "contacts", str(org), str(export), "--preset", "hubspot",
+                     "--strict")
+    assert refused.exit_code == 1 and "Nowhere Inc" in refused.output
+    assert not (org / "contacts.csv").exists()
+    result = invoke("import", "contacts", str(org), str(export), "--preset", "hubspot")
+    assert rows(org) == [["101", "ORBIT", "Ana Silva", "COO", "decision-maker", "", "", "",
+                          "false", "KAM-DE", ""]]
+    assert result.exit_code == 0
+
+
+def test_an_export_without_contact_columns_is_a_clear_error(org, tmp_path):
+    export = tmp_path / "x.csv"
+    export.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = invoke("import", "contacts", str(org), str(export), "--preset", "salesforce")
+    assert result.exit_code == 2 and "has no salesforce contacts columns" in result.output
+
+
+def test_crm_role_labels_become_contact_roles():
+    assert contact_role("Economic Buyer") == "decision-maker"
+    assert contact_role("End User") == "user"
+    assert contact_role("Clinical Lead") == "clinical-lead"

@@ -1,0 +1,78 @@
+"""kam import territories: Dynamics territories, Salesforce Territory2 and its associations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kamcore.cli.app import make_cli
+from kamcore.plugins import get_plugin_manager
+
+
+@pytest.fixture
+def org(tmp_path: Path, acme_path: Path) -> Path:
+    folder = tmp_path / "org"
+    shutil.copytree(acme_path, folder)
+    (folder / "territories.csv").unlink()
+    return folder
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)), list(args))
+
+
+def test_dynamics_territories_with_managers_and_parents_by_name(org, tmp_path):
+    export = tmp_path / "territories.csv"
+    export.write_text("Territory Name,Manager,Parent\n"
+                      "Americas,Daniel Okafor,\n"
+                      "Northwest,Tom Berg,Americas\n"
+                      "Nowhere,Nobody,Atlantis\n", encoding="utf-8")
+    result = invoke("import", "territories", str(org), str(export), "--preset", "dynamics")
+    assert result.exit_code == 0, result.output
+    assert (org / "territories.csv").read_text(encoding="utf-8").splitlines() == [
+        "id,name,parent,manager", "AMERICAS,Americas,,DIR1",
+        "NORTHWEST,Northwest,AMERICAS,NAM-ACME-US", "NOWHERE,Nowhere,,"]
+    report = (org / "territories-import-report.md").read_text(encoding="utf-8")
+    assert f"{export}:4" in report and "manager 'Nobody'" in report
+    assert "parent 'Atlantis' is not a territory of the export" in report
+
+
+def test_salesforce_territory2_and_associations_set_the_accounts_territory(org, tmp_path):
+    model = tmp_path / "Territory2.csv"
+    model.write_text("Id,Name,DeveloperName,ParentTerritory2Id\n"
+                     "0MI1,Worldwide,WORLD,\n0MI2,EMEA,EMEA,0MI1\n0MI3,DACH,EMEA-DACH,0MI2\n",
+                     encoding="utf-8")
+    links = tmp_path / "ObjectTerritory2Association.csv"
+    links.write_text("ObjectId,Territory2Id,AssociationCause\n"
+                     "ORBIT,0MI3,Territory2Manual\nNOPE,0MI3,Territory2Manual\n"
+                     "ACME,0MI9,Territory2Manual\n", encoding="utf-8")
+    before = (org / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    result = invoke("import", "territories", str(org), str(model), "--preset", "salesforce",
+                    "--associations", str(links), "--report", "json")
+    assert result.exit_code == 0, result.output
+    after = (org / "accounts.csv").read_text(encoding="utf-8").splitlines()
+    assert after[0] == before[0] + ",territory"
+    changed = [line for old, line in zip(before[1:], after[1:], strict=True)
+               if line != old + ","]
+    assert [line.split(",")[0] for line in changed] == ["ORBIT"]
+    assert changed[0].endswith(",EMEA-DACH")
+    report = json.loads((org / "territories-import-report.json").read_text(encoding="utf-8"))
+    assert [(u["line"], u["account"]) for u in report["unmatched"]] == [(3, "NOPE"),
+                                                                       (4, "ACME")]
+    listing = json.loads(invoke("territories", str(org), "--accounts", "--format",
+                                "json").stdout)
+    assert {r["account"]: (r["territory"], r["rule"]) for r in listing}["ORBIT"] == (
+        "EMEA-DACH", "override")
+
+
+def test_strict_writes_nothing_when_anything_did_not_match(org, tmp_path):
+    export = tmp_path / "territories.csv"
+    export.write_text("Territory Name,Manager,Parent\nX,Ghost,\n", encoding="utf-8")
+    result = invoke("import", "territories", str(org), str(export), "--preset", "dynamics",
+                    "--strict")
+    assert result.exit_code == 1 and "manager 'Ghost'" in result.output
+    assert not (org / "territories.csv").exists()
