@@ -465,9 +465,12 @@ def contacts(kam: Any, org: str, export: str, preset: str, strict: bool,
 
     \b
     Examples:
+      cd examples/crm/salesforce
+      kam import salesforce Account.csv --users User.csv -o my-org
       kam import contacts my-org Contact.csv --preset salesforce
-      kam import contacts my-org contacts.csv --preset dynamics --strict
-      kam import contacts my-org hubspot-contacts.csv --preset hubspot --report json
+      kam import contacts ../../acme ../dynamics/contacts.csv --preset dynamics --strict
+      kam import hubspot ../hubspot/companies.csv --owners ../hubspot/owners.csv -o hs-org
+      kam import contacts hs-org ../hubspot/contacts.csv --preset hubspot --report json
     """
     from kamcore.importers import refuse_problems
     from kamcore.importers.contacts import import_contacts, write_contacts_import
@@ -502,9 +505,11 @@ def territories(kam: Any, org: str, export: str, preset: str, associations: str 
 
     \b
     Examples:
-      kam import territories my-org territories.csv --preset dynamics
+      cd examples/crm/salesforce
+      kam import salesforce Account.csv --users User.csv -o my-org
       kam import territories my-org Territory2.csv --preset salesforce \\
           --associations ObjectTerritory2Association.csv
+      kam import territories ../../acme ../dynamics/territories.csv --preset dynamics
     """
     from kamcore.importers import refuse_problems
     from kamcore.importers.territories import import_territories, write_territories_import
