@@ -307,3 +307,15 @@ def test_coverage_without_contacts_has_no_decision_maker_section(ws):
     (ws / "contacts.csv").unlink()
     result = invoke("coverage", str(ws))
     assert "decision-maker" not in result.output and result.exit_code == 0
+
+
+def test_a_quoted_header_reads_like_a_plain_one(ws):
+    """Data Loader quotes every cell, the header too: same table, lines and problems."""
+    plain = read_workspace(ws, pm=get_plugin_manager(load_entrypoints=False)).contacts
+    text = (ws / "contacts.csv").read_text(encoding="utf-8").splitlines()
+    text[0] = ",".join(f'"{name}"' for name in text[0].split(","))
+    (ws / "contacts.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    quoted = read_workspace(ws, pm=get_plugin_manager(load_entrypoints=False)).contacts
+    assert plain is not None and quoted is not None
+    assert quoted.table.equals(plain.table) and quoted.header == plain.header
+    assert quoted.line(5) == plain.line(5) == 7

@@ -224,9 +224,16 @@ class ContactIndex:
         return self.tables.contacts
 
     @cached_property
+    def first_row(self) -> np.ndarray:
+        """For each row, the row where its id first occurs."""
+        return row_of(self.contacts.ids, self.contacts.ids)
+
+    @cached_property
     def first(self) -> np.ndarray:
         """True for the first row of each contact id (later rows are duplicates)."""
-        return first_rows(self.contacts.ids)
+        import numpy as np
+
+        return self.first_row == np.arange(len(self.first_row))
 
     @cached_property
     def account(self) -> np.ndarray:

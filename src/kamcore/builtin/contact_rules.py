@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kamcore.builtin.core_rules import _close_hint, _rows, _say, _valid
 from kamcore.models.enums import DECISION_MAKER, Tier
 from kamcore.registry import Violation
-from kamcore.structure import TIER_ORDER, account_index, contact_index, row_of
+from kamcore.structure import TIER_ORDER, account_index, contact_index
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,7 +34,7 @@ def duplicate_contacts(tables: WorkspaceTables) -> Iterator[Violation]:
     if (index := _index(tables)) is None:
         return
     table = index.contacts
-    first_row = row_of(table.ids, table.ids)
+    first_row = index.first_row
     for row in np.flatnonzero(~index.first).tolist():
         first = table.location(int(first_row[row]))
         where = f" (first at {first})" if first else ""
