@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -472,16 +473,24 @@ def contacts(kam: Any, org: str, export: str, preset: str, strict: bool,
       kam import hubspot ../hubspot/companies.csv --owners ../hubspot/owners.csv -o hs-org
       kam import contacts hs-org ../hubspot/contacts.csv --preset hubspot --report json
     """
-    from kamcore.importers import refuse_problems
     from kamcore.importers.contacts import import_contacts, write_contacts_import
 
-    result = import_contacts(org, export, preset, registry=kam.registry)
+    _write_onto(import_contacts(org, export, preset, registry=kam.registry),
+                write_contacts_import, strict, report_format,
+                f"kam validate {org}  (contact rules KAM160-KAM171)")
+
+
+def _write_onto(result: Any, write: Callable[..., Path], strict: bool, report_format: str,
+                next_step: str) -> None:
+    """Refuse (``--strict``) or write an import into a workspace, then say what it did."""
+    from kamcore.importers import refuse_problems
+
     if strict:
         refuse_problems(result)
-    path = write_contacts_import(result, report_format=report_format)
+    path = write(result, report_format=report_format)
     click.echo(result.report.summary(), err=True)
     click.echo(f"report: {path}", err=True)
-    click.echo(f"next: kam validate {org}  (contact rules KAM160-KAM171)", err=True)
+    click.echo(f"next: {next_step}", err=True)
 
 
 @import_.command(name="territories")
@@ -511,14 +520,8 @@ def territories(kam: Any, org: str, export: str, preset: str, associations: str 
           --associations ObjectTerritory2Association.csv
       kam import territories ../../acme ../dynamics/territories.csv --preset dynamics
     """
-    from kamcore.importers import refuse_problems
     from kamcore.importers.territories import import_territories, write_territories_import
 
-    result = import_territories(org, export, preset, associations=associations,
-                                registry=kam.registry)
-    if strict:
-        refuse_problems(result)
-    path = write_territories_import(result, report_format=report_format)
-    click.echo(result.report.summary(), err=True)
-    click.echo(f"report: {path}", err=True)
-    click.echo(f"next: kam territories {org}", err=True)
+    _write_onto(import_territories(org, export, preset, associations=associations,
+                                   registry=kam.registry),
+                write_territories_import, strict, report_format, f"kam territories {org}")
