@@ -246,7 +246,7 @@ def test_a_handover_moves_relationship_ownership_with_the_book_and_undo_puts_it_
     assert "4 customer relationship(s) move with the book" in result.output
     assert "~ contact C-ACME-DE-BER-1 (Eva Dubois)\n      owner: KAM-ACME-DE -> KAM-DE" \
         in result.output
-    assert "Applied: wrote accounts.csv, contacts.csv" in result.output
+    assert "Applied: wrote accounts.csv, history.csv, contacts.csv" in result.output
     after = (ws / "contacts.csv").read_text(encoding="utf-8")
     changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True)
                if a != b]

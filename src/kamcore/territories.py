@@ -51,7 +51,7 @@ def assign(tables: WorkspaceTables) -> Assignment:
     """Every account's territory: the override column first, then the first matching rule.
 
     An override or rule naming no territory of territories.csv assigns nothing (the rules
-    KAM185 and KAM186 report it).
+    KAM195 and KAM196 report it).
     """
     import numpy as np
 

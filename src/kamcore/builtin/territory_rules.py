@@ -167,20 +167,20 @@ TableCheck = Callable[["WorkspaceTables"], Iterator[Violation]]
 
 #: code, name, check, severity, summary. Codes are stable and never reused.
 TERRITORY_RULES: tuple[tuple[str, str, TableCheck, str, str], ...] = (
-    ("KAM180", "duplicate-territory-id", duplicate_territories, "error",
+    ("KAM190", "duplicate-territory-id", duplicate_territories, "error",
      "Every territory id is unique."),
-    ("KAM181", "unknown-territory-parent", unknown_parents, "error",
+    ("KAM191", "unknown-territory-parent", unknown_parents, "error",
      "A territory's parent exists."),
-    ("KAM182", "territory-cycle", territory_cycles, "error", "The territory tree has no loops."),
-    ("KAM183", "unknown-territory-manager", unknown_managers, "error",
+    ("KAM192", "territory-cycle", territory_cycles, "error", "The territory tree has no loops."),
+    ("KAM193", "unknown-territory-manager", unknown_managers, "error",
      "A territory's manager is a person in people.csv."),
-    ("KAM184", "account-without-territory", unplaced_accounts, "warning",
+    ("KAM194", "account-without-territory", unplaced_accounts, "warning",
      "Every account is in a territory (an override or a matching rule)."),
-    ("KAM185", "unknown-territory-override", unknown_overrides, "error",
+    ("KAM195", "unknown-territory-override", unknown_overrides, "error",
      "An account's territory column names a territory of territories.csv."),
-    ("KAM186", "unknown-rule-territory", unknown_rule_territories, "error",
+    ("KAM196", "unknown-rule-territory", unknown_rule_territories, "error",
      "Every assignment rule in kam.yaml names a territory of territories.csv."),
-    ("KAM187", "manager-outside-territory", manager_outside_territory, "warning",
+    ("KAM197", "manager-outside-territory", manager_outside_territory, "warning",
      "An account's manager works in its territory (people.csv territory at or above it), or "
      "the account records an exception (territory_exception)."),
 )

@@ -20,7 +20,7 @@ from kamcore.changes.ops import replan
 from kamcore.changes.plan import Plan
 from kamcore.changes.txn import commit, workspace_lock
 from kamcore.errors import ChangeRefused, WorkspaceError, WriteFailed
-from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, CONTACTS_FILE, PEOPLE_FILE
+from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE
 
 if TYPE_CHECKING:
     import pluggy
@@ -119,17 +119,13 @@ def render_files(plan: Plan) -> dict[str, bytes]:
 
     org = plan.after
     kinds = {c.kind for c in plan.changes}
-    files: dict[str, bytes] = {}
     if org.storage == "inline":
-        files[CONFIG_FILE] = saver.render_inline_yaml(org).encode("utf-8")
-    elif "account" in kinds:
+        return {CONFIG_FILE: saver.render_inline_yaml(org).encode("utf-8")}
+    files: dict[str, bytes] = {}
+    if "account" in kinds:
         files[ACCOUNTS_FILE] = saver.render_accounts(org).encode("utf-8")
-    if "person" in kinds and org.storage != "inline":
+    if "person" in kinds:
         files[PEOPLE_FILE] = saver.render_people(org).encode("utf-8")
-    if "contact" in kinds and org.path is not None:
-        from kamcore.changes.contacts import render_contacts
-
-        files[CONTACTS_FILE] = render_contacts(org.path, plan.changes)
     return files
 
 

@@ -252,6 +252,11 @@ def dated_files(plan: Plan, folder: Path, entry: dict[str, Any]) -> dict[str, by
         files[ACCOUNTS_FILE] = saver.render_accounts(org).encode("utf-8")
         files[PEOPLE_FILE] = saver.render_people(org).encode("utf-8")
     files[HISTORY_FILE] = render_history(merged).encode("utf-8")
+    if any(c.kind == "contact" for c in plan.changes):  # relationships move with the book
+        from kamcore.changes.contacts import render_contacts
+        from kamcore.settings import CONTACTS_FILE
+
+        files[CONTACTS_FILE] = render_contacts(folder, plan.changes)
     return {name: data for name, data in files.items() if not _holds(folder / name, data)}
 
 
@@ -271,6 +276,8 @@ def _with_changes(org: Org, plan: Plan) -> Org:
     tables: dict[str, dict[str, Any]] = {"account": dict(org.accounts),
                                          "person": dict(org.people)}
     for change in plan.changes:
+        if change.kind not in tables:
+            continue  # contacts: written apart (their owner cells), not dated
         table = tables[change.kind]
         if change.after is None:
             table.pop(change.id, None)
