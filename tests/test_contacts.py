@@ -319,3 +319,15 @@ def test_a_quoted_header_reads_like_a_plain_one(ws):
     assert plain is not None and quoted is not None
     assert quoted.table.equals(plain.table) and quoted.header == plain.header
     assert quoted.line(5) == plain.line(5) == 7
+
+
+def test_a_plan_file_moves_the_leavers_relationships_too(ws, acme_path):
+    plan = acme_path.parent / "plans" / "acme-recut.yaml"
+    checked = invoke("plan", "check", str(ws), str(plan))
+    assert checked.exit_code == 0, checked.output
+    assert "KAM164" not in checked.output  # the relationships do not stay with the leaver
+    applied = invoke("plan", "apply", str(ws), str(plan), "--reason", "re-cut")
+    assert applied.exit_code == 0, applied.output
+    text = (ws / "contacts.csv").read_text(encoding="utf-8")
+    assert ",KAM-ACME-DE," not in text
+    assert text.count(",KAM-ACME-DE-2,") == 4

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from kamcore.org import Org
-    from kamcore.workspace.tables import RecordTable
+    from kamcore.workspace.tables import RecordTable, WorkspaceTables
 
 #: What a contact change keeps of the record (enough to read the diff and to undo it).
 KEPT = ("id", "account", "name", "role", "owner")
@@ -94,3 +94,28 @@ def reversed_changes(changes: list[dict[str, Any]]) -> list[RecordChange]:
     """The contact changes of a journal entry, turned round (for undo)."""
     return [RecordChange("contact", c["id"], c.get("after"), c.get("before"))
             for c in reversed(changes) if c.get("kind") == "contact"]
+
+
+def with_owners(tables: WorkspaceTables, changes: list[RecordChange]) -> WorkspaceTables:
+    """``tables`` with the relationship owners of ``changes`` set in its contacts (the
+    after-side of a plan validated on tables sees the relationships moved)."""
+    import dataclasses
+
+    import pyarrow as pa
+
+    moved = {c.id: (c.after or {}).get("owner") for c in changes
+             if c.kind == "contact" and c.after is not None}
+    contacts = tables.contacts
+    if not moved or contacts is None:
+        return tables
+    ids = contacts.ids.to_pylist()
+    owners = contacts.text("owner").to_pylist()
+    column = pa.array([moved.get(i, o) if i in moved else o for i, o in zip(ids, owners,
+                                                                             strict=True)],
+                      pa.string())
+    data = contacts.table
+    if "owner" in data.column_names:
+        data = data.set_column(data.column_names.index("owner"), "owner", column)
+    else:
+        data = data.append_column("owner", column)
+    return dataclasses.replace(tables, contacts=dataclasses.replace(contacts, table=data))

@@ -196,6 +196,10 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     pair = None
     if tables is not None and patch is not None:
         pair = (tables, patch(tables, after) if changes else tables)
+        if contacts:  # the relationships moved with the book, in the after-tables too
+            from kamcore.changes.contacts import with_owners
+
+            pair = (tables, with_owners(pair[1], contacts))
     findings_after = (validate(after, tables=pair[1] if pair else None) if changes
                       else list(findings_before))
     plan = Plan(op=op, args=args, title=title, before=before, after=after, changes=changes,
