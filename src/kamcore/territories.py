@@ -196,7 +196,7 @@ def territory_impact(before: Org, changes: list[RecordChange]) -> list[str]:
     from kamcore.workspace.tables import read_optional
 
     touched = [c.id for c in changes if c.kind == "account" and c.before and c.after
-               and any(k in ("manager", "tier", "parent") for k, _, _ in c.fields())]
+               and any(k in ("manager", "tier") for k, _, _ in c.fields())]
     if not touched or before.path is None:
         return []
     problems: list[KamError] = []

@@ -190,7 +190,8 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     changes = record_changes(before, after, touched) + list(contacts or [])
     from kamcore.territories import territory_impact
 
-    extra["notes"] = [*extra.get("notes", []), *territory_impact(before, changes)]
+    if op in ("plan", "handover", "leave"):  # books change hands: say where
+        extra["notes"] = [*extra.get("notes", []), *territory_impact(before, changes)]
     if findings_before is None:
         findings_before = validate(before, tables=tables)
     pair = None

@@ -297,14 +297,16 @@ def _head(made: Plan, md: bool) -> list[str]:
     from kamcore.cli.output import md_escape
 
     accounts = sum(c.kind == "account" for c in made.changes)
-    people = len(made.changes) - accounts
+    people = sum(c.kind == "person" for c in made.changes)
+    contacts = len(made.changes) - accounts - people
     title = md_escape(made.title) if md else made.title
     out = [f"# Plan: {title}" if md else f"Plan: {made.title}"]
     if md:
         out.append("")
     out += [f"{'- ' if md else '  '}{md_escape(n) if md else n}" for n in made.notes]
     out.append(f"{'- ' if md else '  '}records changed: {accounts} account(s), "
-               f"{people} person(s)")
+               f"{people} person(s)" + (f", {contacts} contact(s) (relationship owners)"
+                                        if contacts else ""))
     if made.receivers:
         out.append(f"{'- ' if md else '  '}hand-over briefs on apply: "
                    f"{len(made.receivers)} receiving manager(s)")
