@@ -16,7 +16,8 @@ from kamcore.cli.app import make_cli
 from kamcore.plugins import get_plugin_manager
 from tests.test_changes_support import save_small
 
-FILES = ["kam.yaml", "accounts.csv", "people.csv", "facts.csv", "fx.csv", "history.csv"]
+FILES = ["kam.yaml", "accounts.csv", "people.csv", "facts.csv", "fx.csv", "history.csv",
+         "contacts.csv", "territories.csv"]
 HEADERS = {
     "accounts.csv": ["id", "name", "tier", "parent", "manager", "country", "currency", "revenue",
                      "x.y", " id", "REVENUE"],
@@ -24,6 +25,9 @@ HEADERS = {
     "facts.csv": ["account", "period", "metric", "value", "currency"],
     "fx.csv": ["currency", "period", "rate"],
     "history.csv": ["record", "field", "value", "valid_from", "valid_to", "entry"],
+    "contacts.csv": ["id", "account", "name", "title", "role", "reports_to", "email", "phone",
+                     "primary", "owner", "last_contact"],
+    "territories.csv": ["id", "name", "parent", "manager", "territory"],
     "kam.yaml": [],
 }
 CELLS = st.one_of(
