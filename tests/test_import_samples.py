@@ -94,3 +94,21 @@ def test_siblings_under_a_global_account_follow_one_rule():
         "G": "global", "DE": "national", "DE-1": "regular", "NL": "national",
         "NL-1": "regular", "UK": "national"}
     assert guesses["UK"].reason == "under global G: its part in one country"
+
+
+
+def test_a_map_scales_a_metric_given_in_millions(tmp_path):
+    mapping = (TEAM / "map.yaml").read_text() + "  scale: {revenue: millions}\n"
+    mapping = mapping.replace("people:", "  scale: {revenue: millions}\npeople:", 1).rsplit(
+        "  scale: {revenue: millions}\n", 1)[0]
+    (tmp_path / "map.yaml").write_text(mapping)
+    result = run("import", "csv", str(TEAM / "accounts.csv"), "--map", str(tmp_path / "map.yaml"),
+                 "-o", str(tmp_path / "org"), "--currency", "USD")
+    assert result.exit_code == 0, result.output
+    org = load(tmp_path / "org", pm=get_plugin_manager(load_entrypoints=False))
+    assert org.accounts["HOTTECHI"].metrics["revenue"] == 8170.38e6
+    (tmp_path / "bad.yaml").write_text("accounts:\n  name: account\n  scale: {revenue: 1000}\n")
+    bad = run("import", "csv", str(TEAM / "accounts.csv"), "--map", str(tmp_path / "bad.yaml"),
+              "-o", str(tmp_path / "org2"))
+    assert bad.exit_code == 2
+    assert "scale names 'revenue', which metrics: does not map" in bad.stderr

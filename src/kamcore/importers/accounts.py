@@ -158,7 +158,7 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
                                "empty", file=accounts.file, line=row.line, record=row.id)
                 continue
             if number is not None:
-                metrics[metric] = number
+                metrics[metric] = number * amap.scale.get(metric, 1.0)
         record["metrics"] = metrics
         for target, column in amap.fields.items():  # plugin fields: kept as written
             text = cells[column].strip()

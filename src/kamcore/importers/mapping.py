@@ -8,6 +8,7 @@ from a file's headers.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from kamcore.registry import Registry
 
 RefMode = Literal["id", "name", "auto"]
+
+#: Words a map may write for a scale.
+SCALE_WORDS = {"thousands": 1e3, "thousand": 1e3, "k": 1e3, "millions": 1e6, "million": 1e6,
+               "m": 1e6, "mn": 1e6, "billions": 1e9, "billion": 1e9, "bn": 1e9}
 
 ACCOUNT_FIELDS = ("id", "name", "parent", "manager", "country", "industry", "currency", "tier")
 PERSON_FIELDS = ("id", "name", "first_name", "last_name", "role", "reports_to", "email",
@@ -45,6 +50,9 @@ class AccountMap(BaseModel):
     tier: str | None = None
     tier_values: dict[str, Tier] = Field(default_factory=dict)
     metrics: dict[str, str] = Field(default_factory=dict)
+    #: Metric -> factor its cells are multiplied by: a column "in USD millions" is
+    #: ``revenue: 1000000`` (or ``millions``; also ``thousands``, ``billions``).
+    scale: dict[str, float] = Field(default_factory=dict)
     #: Plugin fields: ``"<namespace>.<field>"`` -> CRM header. A map file may write them at
     #: the top of ``accounts:`` too (``telecom.sla_tier: SLA Tier``).
     fields: dict[str, str] = Field(default_factory=dict)
@@ -68,6 +76,23 @@ class AccountMap(BaseModel):
                 raise ValueError(f"plugin field {name!r} must be <namespace>.<field>, e.g. "
                                  "telecom.sla_tier")
         return value
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _scale_words(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: SCALE_WORDS.get(str(v).strip().lower(), v) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _scaled_metrics_exist(self) -> AccountMap:
+        for name, factor in self.scale.items():
+            if name not in self.metrics:
+                raise ValueError(f"scale names {name!r}, which metrics: does not map")
+            if not math.isfinite(factor) or factor <= 0:
+                raise ValueError(f"scale of {name!r} must be a positive number, e.g. 1000000 "
+                                 "or millions")
+        return self
 
     @field_validator("tier_values", mode="before")
     @classmethod
