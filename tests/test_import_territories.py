@@ -76,3 +76,35 @@ def test_strict_writes_nothing_when_anything_did_not_match(org, tmp_path):
                     "--strict")
     assert result.exit_code == 1 and "manager 'Ghost'" in result.output
     assert not (org / "territories.csv").exists()
+
+
+def test_territories_and_the_accounts_column_are_written_as_one_transaction(org, tmp_path,
+                                                                            monkeypatch):
+    """A failure between the two renames leaves both files as they were (issue 10)."""
+    import os
+
+    from kamcore.changes import txn
+
+    model = tmp_path / "Territory2.csv"
+    model.write_text("Id,Name,DeveloperName,ParentTerritory2Id\n0MI1,Worldwide,WORLD,\n",
+                     encoding="utf-8")
+    links = tmp_path / "ObjectTerritory2Association.csv"
+    links.write_text("ObjectId,Territory2Id,AssociationCause\nORBIT,0MI1,Territory2Manual\n",
+                     encoding="utf-8")
+    before = {name: (org / name).read_bytes() for name in ("accounts.csv",)}
+    real_replace, renames = os.replace, []
+
+    def failing_replace(src, dst):
+        if str(src).endswith(".new"):
+            renames.append(dst)
+            if len(renames) == 2:
+                raise OSError(28, "No space left on device", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(txn.os, "replace", failing_replace)
+    result = invoke("import", "territories", str(org), str(model), "--preset", "salesforce",
+                    "--associations", str(links))
+    assert result.exit_code == 2 and "No space left on device" in result.output
+    assert len(renames) == 2
+    assert not (org / "territories.csv").exists()  # rolled back: it did not exist before
+    assert {name: (org / name).read_bytes() for name in before} == before

@@ -92,10 +92,11 @@ def workspace_lock(folder: str | Path, *, timeout: float = 30.0) -> Iterator[Non
         os.close(fd)
 
 
-def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> None:
+def commit(folder: str | Path, files: dict[str, bytes], journal_line: str | None) -> None:
     """Replace ``files`` (name -> content) in ``folder`` and append ``journal_line``, all or none.
 
-    Call it while holding :func:`workspace_lock`.
+    ``journal_line`` None: files only (an import into the workspace, which is no undoable
+    change). Call it while holding :func:`workspace_lock`.
     """
     folder = Path(folder)
     txn = folder / TXN_DIR
@@ -131,15 +132,8 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
         for entry in entries:
             os.replace(txn / f"{entry['name']}.new", folder / entry["name"])
         fsync_dir(folder)
-        line = journal_line.encode("utf-8")
-        if size and not _ends_with_newline(journal):
-            line = b"\n" + line  # a hand-edited journal without a final newline
-        fd = open_no_follow(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644,
-                            what="the journal")
-        with os.fdopen(fd, "ab") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if journal_line is not None:
+            _append(journal, journal_line, size)
         os.unlink(txn / MANIFEST)  # the commit point
         fsync_dir(txn)
     except BaseException as exc:
@@ -153,6 +147,18 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str) -> No
         raise
     with contextlib.suppress(OSError):
         clear(txn)
+
+
+def _append(journal: Path, journal_line: str, size: int | None) -> None:
+    line = journal_line.encode("utf-8")
+    if size and not _ends_with_newline(journal):
+        line = b"\n" + line  # a hand-edited journal without a final newline
+    fd = open_no_follow(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644,
+                        what="the journal")
+    with os.fdopen(fd, "ab") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _write_failed(folder: Path, exc: OSError | WriteFailed, state: str) -> WriteFailed:

@@ -153,12 +153,12 @@ def import_territories(folder: str | Path, export: str | Path, preset: str, *,
 
 
 def write_territories_import(result: TerritoriesImport, *, report_format: str = "md") -> Path:
-    """Write territories.csv, the accounts' territory column (when there are assignments) and
-    the report, each atomically.
+    """Write territories.csv and the accounts' territory column (when there are assignments)
+    as one transaction, so no reader sees one without the other, then the report.
 
     :returns: the report's path.
     """
-    from kamcore.atomic import atomic_write_bytes, atomic_write_text
+    from kamcore.changes.txn import commit, workspace_lock
     from kamcore.importers.onto import write_report
     from kamcore.settings import ACCOUNTS_FILE, TERRITORIES_FILE
     from kamcore.territories import OVERRIDE_COLUMN
@@ -167,11 +167,12 @@ def write_territories_import(result: TerritoriesImport, *, report_format: str = 
     from kamcore.workspace.tables import REQUIRED
 
     folder = result.folder
-    accounts = (set_column(folder / ACCOUNTS_FILE, REQUIRED["account"], OVERRIDE_COLUMN,
-                           result.assignments) if result.assignments else None)
-    atomic_write_text(folder / TERRITORIES_FILE, render_csv(WRITTEN, result.rows))
-    if accounts is not None:
-        atomic_write_bytes(folder / ACCOUNTS_FILE, accounts)
+    with workspace_lock(folder):
+        files = {TERRITORIES_FILE: render_csv(WRITTEN, result.rows).encode("utf-8")}
+        if result.assignments:  # read under the lock: a change meanwhile is not lost
+            files[ACCOUNTS_FILE] = set_column(folder / ACCOUNTS_FILE, REQUIRED["account"],
+                                              OVERRIDE_COLUMN, result.assignments)
+        commit(folder, files, None)
     return write_report(folder, "territories-import", result.report, report_format)
 
 
