@@ -85,16 +85,19 @@ def test_strict_writes_nothing(sf_org: Path):
 
 
 def test_dynamics_preset_matches_names_and_currency_names(generic_org: Path):
-    (generic_org / "fx.csv").write_text("currency,period,rate\nEUR,*,2\nGBP,*,1.5\n")
+    # The accounts' amounts are in EUR: their header says so ("Annual Revenue (EUR)"), so
+    # the org reports in EUR and fx.csv gives EUR per 1 unit.
+    assert "currency: EUR" in (generic_org / "kam.yaml").read_text()
+    (generic_org / "fx.csv").write_text("currency,period,rate\nUSD,*,0.9\nGBP,*,1.2\n")
     result = run("import", "facts", str(generic_org), str(CRM / "generic" / "opportunity.csv"),
                  "--preset", "dynamics", "--period", "month")
     assert result.exit_code == 0, result.output
     rows = {(r["account"], r["period"], r["owner"]): r["value"] for r in facts_rows(generic_org)}
-    # accounts and owners by name; euros and pounds converted to the accounts' currency
-    # (none given: the reporting one, USD) with fx.csv
-    assert rows[("ATLAS-LOGISTICS-NL", "2026-01", "INGRID-HOLM")] == "500000"
-    assert rows[("ATLAS-LOGISTICS-NL", "2026-02", "PIET-BAKKER")] == "100000"
-    assert rows[("FRESH-FOODS", "2026-04", "PIET-BAKKER")] == "15000"
+    # accounts and owners by name; euro deals land unchanged in the euro accounts, pounds are
+    # converted to the accounts' currency with fx.csv
+    assert rows[("ATLAS-LOGISTICS-NL", "2026-01", "INGRID-HOLM")] == "250000"
+    assert rows[("ATLAS-LOGISTICS-NL", "2026-02", "PIET-BAKKER")] == "50000"
+    assert rows[("FRESH-FOODS", "2026-04", "PIET-BAKKER")] == "12000"
     assert len(rows) == 3
     report = (generic_org / "facts-import-report.md").read_text()
     assert "currency 'Dragon Gold' is not an ISO 4217 code or name" in report

@@ -96,6 +96,29 @@ def test_siblings_under_a_global_account_follow_one_rule():
     assert guesses["UK"].reason == "under global G: its part in one country"
 
 
+GENERIC = Path(__file__).resolve().parent.parent / "tests" / "data" / "crm" / "generic"
+
+
+def test_currency_comes_from_the_header_and_is_said(tmp_path):
+    result = run("import", "csv", str(GENERIC / "accounts.csv"), "--people",
+                 str(GENERIC / "people.csv"), "--map", str(GENERIC / "map.yaml"), "-o",
+                 str(tmp_path / "org"))
+    assert result.exit_code == 0, result.output
+    assert ("currency: amounts are in EUR, as the header 'Annual Revenue (EUR)' says"
+            in result.stderr)
+    org = load(tmp_path / "org", pm=get_plugin_manager(load_entrypoints=False))
+    assert org.settings.currency == "EUR"
+    assert {a.currency for a in org.accounts.values()} == {"EUR"}
+
+
+def test_without_any_currency_the_usd_assumption_is_said(tmp_path):
+    result = run("import", "csv", str(TEAM / "accounts.csv"), "--map", str(TEAM / "map.yaml"),
+                 "-o", str(tmp_path / "org"))
+    assert result.exit_code == 0, result.output
+    assert "amounts are taken as USD (pass --currency CODE if they are not)" in result.stderr
+    report = (tmp_path / "org" / "import-report.md").read_text()
+    assert "- currency: no currency column" in report.split("## ")[0]
+
 
 def test_a_map_scales_a_metric_given_in_millions(tmp_path):
     mapping = (TEAM / "map.yaml").read_text() + "  scale: {revenue: millions}\n"
@@ -112,3 +135,18 @@ def test_a_map_scales_a_metric_given_in_millions(tmp_path):
               "-o", str(tmp_path / "org2"))
     assert bad.exit_code == 2
     assert "scale names 'revenue', which metrics: does not map" in bad.stderr
+
+
+def test_a_currency_option_that_contradicts_the_header_is_a_problem(tmp_path):
+    result = run("import", "csv", str(GENERIC / "accounts.csv"), "--map",
+                 str(GENERIC / "map.yaml"), "-o", str(tmp_path / "org"), "--currency", "GBP",
+                 "--report", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "org" / "import-report.json").read_text())
+    assert [p["message"] for p in report["problems"] if p["kind"] == "currency"] == [
+        "the header 'Annual Revenue (EUR)' names EUR, but --currency is GBP: amounts are "
+        "read as EUR and not converted"]
+    strict = run("import", "csv", str(GENERIC / "accounts.csv"), "--map",
+                 str(GENERIC / "map.yaml"), "-o", str(tmp_path / "strict"), "--currency", "GBP",
+                 "--strict")
+    assert strict.exit_code == 1 and not (tmp_path / "strict").exists()

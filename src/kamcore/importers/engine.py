@@ -9,6 +9,7 @@ while it still means the same thing.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -126,6 +127,10 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     # -- fields ---------------------------------------------------------------------------
     data, country, revenue, fixed = map_fields(accounts, amap, options.countries, registry,
                                                report, decimal, options.progress)
+    header_currency = _currency_of_amounts(amap, options, report)
+    if header_currency is not None:
+        for record in data.values():
+            record.setdefault("currency", header_currency)
 
     threshold = options.key_revenue
     if threshold is None:
@@ -163,7 +168,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     _tier_role_conflicts(report, built, people, accounts_path)
 
     currency = (options.currency or _most_common(a.currency for a in built.values())
-                or "USD").strip().upper()
+                or header_currency or "USD").strip().upper()
     known = set(registry.metrics) if registry is not None else {"revenue", "orders",
                                                                 "receivables"}
     settings = Settings(
@@ -195,6 +200,50 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         report.findings = {k: counts.get(k, 0) for k in ("error", "warning", "info")}
         report.finding_lines = [_named_finding(org, f) for f in found]
     return ImportResult(org, report, layout)
+
+
+#: Currency signs a header may use instead of a code.
+_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
+
+
+def _currency_of_amounts(amap: AccountMap, options: ImportOptions, report: ImportReport
+                         ) -> str | None:
+    """The currency the amounts are in when no currency column says it: the one code the
+    metric headers name ("Annual Revenue (EUR)", "revenue in USD millions"), else ``--currency``.
+    Said at the top of the report either way; with neither, the USD assumption is said there.
+    """
+    if amap.currency:
+        return None
+    codes = currency_codes()
+    named: dict[str, str] = {}
+    for column in amap.metrics.values():
+        words = re.findall(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])", column)
+        found = {w for w in words if w in codes} | {c for s, c in _SIGNS.items() if s in column}
+        if len(found) == 1:
+            named.setdefault(found.pop(), column)
+    given = options.currency.strip().upper() if options.currency else None
+    if len(named) == 1:
+        code, column = next(iter(named.items()))
+        if given and given != code:
+            report.problem("currency", f"the header {column!r} names {code}, but --currency "
+                           f"is {given}: amounts are read as {code} and not converted",
+                           file=report.files.get("accounts"),
+                           hint="check which is right; kam rollup converts with fx.csv")
+        report.notes.append(f"currency: amounts are in {code}, as the header {column!r} says")
+        return code
+    if len(named) > 1:
+        report.problem("currency", "the headers name several currencies ("
+                       + ", ".join(f"{c} in {h!r}" for c, h in named.items())
+                       + "); amounts are not converted", file=report.files.get("accounts"),
+                       hint="map a currency column, or import each currency's columns apart")
+    if given:
+        report.notes.append(f"currency: amounts are in {given} (--currency)")
+        return given
+    if amap.metrics:
+        report.notes.append("currency: no currency column, none named in the headers and no "
+                            "--currency: amounts are taken as USD (pass --currency CODE if "
+                            "they are not)")
+    return None
 
 
 def _tier_role_conflicts(report: ImportReport, accounts: dict[str, Any],

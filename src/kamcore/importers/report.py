@@ -123,6 +123,7 @@ class ImportReport:
                            f"{self.findings.get('warning', 0)} warning(s)")
         if details:
             lines.append("  " + "; ".join(details))
+        lines += [f"  {note}" for note in self.notes if note.startswith("currency:")]
         return "\n".join(lines)
 
     def to_json(self) -> str:
