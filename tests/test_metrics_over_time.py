@@ -1,8 +1,11 @@
 """Metrics over time: a metric says how an account's periods combine (MRR is point in time),
-and --by on a plugin field groups by the value the plugin's model makes of it."""
+and --by on a plugin field groups by the value the plugin's model makes of it; a derived
+metric computes with other metrics and with a plugin's number fields (``mrr / telecom.lines``)."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from enum import StrEnum
 
 import pytest
@@ -12,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 import kamcore
 from kamcore import hookimpl
 from kamcore.cli.app import make_cli
+from kamcore.errors import WorkspaceError
 
 pytest_plugins = ["kamcore.testing"]
 
@@ -26,6 +30,7 @@ class TelecomAccount(BaseModel):
 
     sla_tier: Tier | None = None
     lines: int | None = None
+    discount: Decimal | None = None
 
     @field_validator("sla_tier", mode="before")
     @classmethod
@@ -119,12 +124,11 @@ def test_derived_metrics_from_other_metrics(kam_pm, org_builder, tmp_path):
 @pytest.mark.parametrize("derive, message", [
     ("revenue * 2 + nosuch", "metric 'm' is derived from 'nosuch', which no plugin and no "
                              "metrics: entry declares"),
-    ("__import__('os').system('x')", "only metric names, numbers, + - * / and parentheses"),
+    ("__import__('os').system('x')", "only metric names, <namespace>.<field> names, numbers, "
+                                     "+ - * / and parentheses"),
     ("m + 1", "metric 'm' is derived from itself"),
 ])
 def test_a_bad_derived_metric_is_located_in_kam_yaml(kam_pm, tmp_path, derive, message):
-    from kamcore.errors import WorkspaceError
-
     folder = tmp_path / "org"
     folder.mkdir()
     (folder / "kam.yaml").write_text(f"name: T\nmetrics:\n  m:\n    derive: \"{derive}\"\n")
@@ -134,3 +138,97 @@ def test_a_bad_derived_metric_is_located_in_kam_yaml(kam_pm, tmp_path, derive, m
         kamcore.load(folder, pm=kam_pm)
     assert message in str(info.value)
     assert (info.value.location.file, info.value.location.line) == (str(folder / "kam.yaml"), 4)
+
+
+class FieldMetrics(Telecom):
+    """The telecom plugin with metrics derived from its number fields."""
+
+    @hookimpl
+    def kam_register_metrics(self, register):
+        register("mrr", unit="count")
+        register("arpl", label="MRR per line", unit="count", aggregation="max",
+                 derive="mrr / telecom.lines")
+        register("line_value", unit="count", derive="telecom.lines * (1 - telecom.discount)")
+
+
+@pytest.fixture
+def field_folder(kam_pm, org_builder, tmp_path):
+    kam_pm.register(FieldMetrics(), name="telecom")
+    return (org_builder(settings={"metrics": {"per_line": {"derive": "revenue / telecom.lines"}}})
+            .person("P")
+            .account("G", tier="key", manager="P")
+            .account("A", parent="G", manager="P", mrr=100, revenue=1000,
+                     telecom={"lines": "4", "discount": "0.25", "sla_tier": "gold"})
+            .account("B", parent="G", manager="P", mrr=90, revenue=300,
+                     telecom={"lines": "3"})
+            .account("C", parent="G", manager="P", mrr=50, telecom={"lines": "many"})
+            .write(tmp_path / "org"))
+
+
+def test_plugin_metric_derived_from_a_number_field(field_folder, kam_pm):
+    result = kamcore.rollup(field_folder, ["arpl", "line_value"], pm=kam_pm)
+    rows = {r["id"]: r for r in result.rows}
+    assert rows["A"]["arpl"] == 25 and rows["B"]["arpl"] == 30
+    assert rows["C"]["arpl"] is None  # "many" is no number of lines: no value (KAM140's)
+    assert rows["G"]["arpl_total"] == 30  # aggregation max
+    assert rows["A"]["line_value"] == 3 and rows["B"]["line_value"] is None  # no discount
+
+
+def test_kam_yaml_metric_derived_from_a_plugin_field_in_the_cli(field_folder, kam_cli):
+    result = kam_cli.invoke("rollup", str(field_folder), "--metric", "per_line", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in json.loads(result.stdout)["rows"]}
+    assert rows["A"]["per_line"] == 250 and rows["B"]["per_line"] == 100
+    assert rows["G"]["per_line_total"] == 350
+
+
+def test_without_metric_list_a_derived_field_metric_shows(field_folder, kam_pm):
+    result = kamcore.rollup(field_folder, pm=kam_pm)
+    assert {"arpl", "per_line", "line_value"} <= set(result.metrics)
+
+
+class Misderived:
+    """A second plugin deriving from the telecom plugin's fields, two of them wrongly."""
+
+    @hookimpl
+    def kam_register_metrics(self, register):
+        register("per_tier", derive="mrr * telecom.sla_tier")  # text
+        register("per_port", derive="mrr * telecom.ports")  # no such field
+
+
+def test_a_text_or_unknown_field_drops_the_metric_naming_the_plugin(kam_pm):
+    from kamcore.registry import build_registry
+
+    kam_pm.register(FieldMetrics(), name="telecom")
+    kam_pm.register(Misderived(), name="misderived")
+    reg = build_registry(kam_pm)
+    assert {"arpl", "line_value"} <= set(reg.metrics)  # another plugin's fields work too
+    assert "per_tier" not in reg.metrics and "per_port" not in reg.metrics
+    assert sorted((p.plugin, str(p).split(": ", 1)[-1]) for p in reg.problems) == [
+        ("misderived", "metric 'per_port' is derived from 'telecom.ports', which no plugin "
+                       "and no metrics: entry declares (a field needs a plugin whose account "
+                       "model has it)"),
+        ("misderived", "metric 'per_tier' is derived from 'telecom.sla_tier', which is not a "
+                       "number field (a formula takes int, float or Decimal fields)")]
+
+
+def test_kam_yaml_formula_over_a_field_nobody_declares_is_located(kam_pm, tmp_path):
+    folder = tmp_path / "org"
+    folder.mkdir()
+    (folder / "kam.yaml").write_text(
+        "name: T\nmetrics:\n  m:\n    derive: revenue / telecom.lines\n")
+    (folder / "accounts.csv").write_text("id,name,tier,revenue\nA,A,regular,5\n")
+    (folder / "people.csv").write_text("id,name,role\nP,P,am\n")
+    with pytest.raises(WorkspaceError) as info:
+        kamcore.load(folder, pm=kam_pm)
+    assert "derived from 'telecom.lines', which no plugin" in str(info.value)
+    assert info.value.location.line == 4
+
+
+@pytest.mark.parametrize("formula", ["telecom.lines.count", "telecom().lines",
+                                     "Telecom.lines", "telecom['lines']"])
+def test_only_plain_dotted_names(formula):
+    from kamcore.models.formula import parse_formula
+
+    with pytest.raises(ValueError, match=r"<namespace>\.<field>"):
+        parse_formula(formula)

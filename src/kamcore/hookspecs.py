@@ -75,7 +75,7 @@ class RegisterMetric(Protocol):
 
     def __call__(self, name: str, /, *, label: str = "", unit: str = "",
                  aggregation: str = "sum", weight: str | None = None, description: str = "",
-                 periods: str | None = None) -> None: ...
+                 periods: str | None = None, derive: str | None = None) -> None: ...
 
 
 class RegisterRule(Protocol):
@@ -198,16 +198,20 @@ def kam_register_metrics(register: RegisterMetric) -> None:
     ``accounts.csv`` column of the same name, or from the facts table.
 
     :param register: ``register(name, *, label="", unit="", aggregation="sum", weight=None,
-        description="", periods=None)`` where ``aggregation`` is one of sum, count, min, max,
-        mean, wmean (``wmean`` needs ``weight``, another metric's name), ``unit="money"``
-        converts with the workspace FX table, and ``periods`` says how an account's facts of
-        several periods combine: sum, last (point in time: MRR, headcount, backlog), mean, max
-        or min (default: as the aggregation; .. versionadded:: 1.0).
+        description="", periods=None, derive=None)`` where ``aggregation`` is one of sum,
+        count, min, max, mean, wmean (``wmean`` needs ``weight``, another metric's name),
+        ``unit="money"`` converts with the workspace FX table, and ``periods`` says how an
+        account's facts of several periods combine: sum, last (point in time: MRR, headcount,
+        backlog), mean, max or min (default: as the aggregation; .. versionadded:: 1.0).
+        ``derive`` computes the account's own value with a formula over other metrics and
+        plugins' number fields: ``"mrr * 12"``, ``"mrr / telecom.lines"`` (names, numbers,
+        ``+ - * /``; never run as Python; .. versionadded:: 1.0).
     :returns: nothing; results are collected through ``register``.
 
     Results: every plugin is called (not firstresult). A metric name declared twice is a
     :class:`~kamcore.errors.PluginConflict`; an invalid one (bad aggregation, ``wmean``
-    without weight, or weighted by an undeclared metric) is reported and dropped.
+    without weight, weighted by an undeclared metric, derived from an unknown name, a text
+    field or itself) is reported and dropped.
 
     Example::
 

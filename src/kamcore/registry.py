@@ -380,10 +380,12 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"{sorted(rivals)[0]}}}}} (or another of them)")
             reg._conflict_problems[(kind, name)] = problem
             reg.problems.append(problem)
+    from kamcore.fieldvalues import field_kinds
     from kamcore.models.formula import derive_problems
 
+    numbers, others = field_kinds(reg)
     for name, message in derive_problems({n: m.derive for n, m in reg.metrics.items()},
-                                         set(reg.metrics)).items():
+                                         {*reg.metrics, *numbers}, text_fields=others).items():
         reg.problems.append(PluginError(message, plugin=reg.metrics.pop(name).plugin,
                                         hook="kam_register_metrics"))
     for metric in list(reg.metrics.values()):

@@ -221,8 +221,9 @@ class MetricDef(BaseModel):
     weight: str | None = None
     description: str = ""
     derive: str | None = Field(
-        default=None, description="A formula over other metrics (names, numbers, + - * /): "
-        "an account's own value is computed from its own values of those, e.g. 'mrr * 12'.")
+        default=None, description="A formula over other metrics and plugins' number fields "
+        "(names, <namespace>.<field>, numbers, + - * /): an account's own value is computed "
+        "from its own values of those, e.g. 'mrr * 12' or 'mrr / telecom.lines'.")
     periods: PeriodCombine | None = Field(
         default=None, description="How an account's facts of several periods combine: sum, "
         "last (point-in-time: MRR, headcount, backlog), mean, max or min; by default as the "

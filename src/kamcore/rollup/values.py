@@ -104,7 +104,8 @@ def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None, *,
     from kamcore.models.formula import formula_names
 
     found = [m for m, mdef in inputs.metrics.items() if m in have or (
-        mdef.derive and all(n in have for n in formula_names(mdef.derive)))]
+        mdef.derive and all(n in have or inputs.accounts.column(n) is not None
+                            for n in formula_names(mdef.derive)))]
     if compact:
         own = [m for m in found if inputs.metrics[m].plugin in CORE_PLUGINS]
         return own or found
@@ -196,12 +197,19 @@ def own_values(inputs: Inputs, names: Sequence[str], columns: list[Period],
 
 def _derive(inputs: Inputs, names: Sequence[str], blocks: Sequence[PeriodValues]) -> None:
     """Each derived metric's own values from its inputs' (in ``names`` by
-    :func:`with_weights`), inputs before the metrics that use them."""
+    :func:`with_weights`), inputs before the metrics that use them. A field in a formula
+    (``telecom.lines``) takes each account's value as the plugin's model makes it, the same
+    in every period."""
     import numpy as np
 
-    from kamcore.models.formula import evaluate, formula_names
+    from kamcore.fieldvalues import field_numbers
+    from kamcore.models.formula import evaluate, field_names, formula_names
 
     pending = [n for n in names if inputs.metrics[n].derive]
+    fields = {name: field_numbers(inputs.registry, name, inputs.accounts.column(name),
+                                  len(inputs.accounts))
+              for name in dict.fromkeys(f for n in pending for f in field_names(
+                  formula_names(inputs.metrics[n].derive or "")))}
     while pending:
         ready = [n for n in pending if not any(
             u in pending for u in formula_names(inputs.metrics[n].derive or ""))]
@@ -210,8 +218,9 @@ def _derive(inputs: Inputs, names: Sequence[str], blocks: Sequence[PeriodValues]
         for name in ready:
             formula = inputs.metrics[name].derive or ""
             for block in blocks:
-                rows = {used: block.values[names.index(used)] for used in
-                        formula_names(formula) if used in names}
+                rows = {used: fields[used] if used in fields else block.values[
+                    names.index(used)] for used in formula_names(formula)
+                    if used in names or used in fields}
                 if len(rows) < len(formula_names(formula)):
                     continue
                 with np.errstate(divide="ignore", invalid="ignore"):

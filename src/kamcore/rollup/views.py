@@ -292,18 +292,15 @@ def _normalised_keys(inputs: Inputs, field: str, values: list[object]
 
 
 def _normalise(inputs: Inputs, field: str, value: object) -> str:
-    namespace, _, name = field.partition(".")
-    fields = inputs.registry.fields.get(namespace) if inputs.registry and name else None
-    model = fields.account if fields is not None else None
-    if model is None or name not in model.model_fields:
+    from kamcore.fieldvalues import field_of, normal_value
+
+    found = field_of(inputs.registry, field)
+    if found is None:
         return str(value)
     try:
-        shell = model.model_construct()
-        model.__pydantic_validator__.validate_assignment(shell, name, value)
-        normal = getattr(shell, name)
-    except Exception:  # the model refuses it: KAM140's to report, the text stays
+        normal = normal_value(*found, value)
+    except ValueError:  # the model refuses it: KAM140's to report, the text stays
         return str(value)
-    normal = getattr(normal, "value", normal)  # an enum member: its value
     if isinstance(normal, list | tuple):
         normal = ";".join(map(str, normal))
     return str(normal)

@@ -70,7 +70,8 @@ def load_settings(folder: Path) -> tuple[Settings, dict[str, Any]]:
 _AGGREGATION_HINT = ("aggregation is one of sum, count, min, max, mean, wmean; wmean also "
                      "needs weight: OTHER_METRIC; periods (how periods combine) is one of "
                      "sum, last, mean, max, min; derive is a formula over other metrics "
-                     "(names, numbers, + - * /)")
+                     "and plugins' number fields (names, <namespace>.<field>, numbers, "
+                     "+ - * /)")
 
 
 def _check_metrics(settings: Settings, raw: dict[str, Any], path: Path) -> None:
@@ -91,8 +92,10 @@ def _check_metrics(settings: Settings, raw: dict[str, Any], path: Path) -> None:
                                  hint=_AGGREGATION_HINT) from None
 
 
-def check_weights(metrics: dict[str, Any], raw: dict[str, Any], path: Path) -> None:
-    """A workspace metric weighted by a metric nobody declares is refused by every command.
+def check_weights(metrics: dict[str, Any], raw: dict[str, Any], path: Path,
+                  registry: Registry | None = None) -> None:
+    """A workspace metric weighted by a metric nobody declares, or derived from a name no
+    metric and no number field of ``registry``'s plugins has, is refused by every command.
 
     :raises WorkspaceError: naming the kam.yaml line.
     """
@@ -103,14 +106,17 @@ def check_weights(metrics: dict[str, Any], raw: dict[str, Any], path: Path) -> N
                 "metrics: entry declares", location=Location(
                     str(path), _line_of(raw, ("metrics", name))),
                 hint="declare the weight metric too, or load the plugin that does")
+    from kamcore.fieldvalues import field_kinds
     from kamcore.models.formula import derive_problems
 
+    numbers, others = field_kinds(registry) if registry is not None else (set(), set())
     problems = derive_problems({name: m.derive for name, m in metrics.items()
-                                if m.plugin == "workspace"}, set(metrics))
+                                if m.plugin == "workspace"}, {*metrics, *numbers},
+                               text_fields=others)
     for name, message in problems.items():
         raise WorkspaceError(message, location=Location(str(path), _line_of(
-            raw, ("metrics", name, "derive"))), hint="derive from declared metrics only, "
-            "without a loop")
+            raw, ("metrics", name, "derive"))), hint="derive from declared metrics and "
+            "plugins' number fields (<namespace>.<field>) only, without a loop")
 
 
 def _settings_hint(key: object) -> str:

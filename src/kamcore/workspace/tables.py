@@ -262,7 +262,7 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
     registry = settle_conflicts(registry, settings, raw, folder / CONFIG_FILE)
     check_plugin_settings(registry, settings, raw, folder / CONFIG_FILE)
     metrics = metric_defs(settings, registry)
-    check_weights(metrics, raw, folder / CONFIG_FILE)
+    check_weights(metrics, raw, folder / CONFIG_FILE, registry)
     problems: list[KamError] = []
     with paused_gc():
         if settings.accounts is not None or settings.people is not None:
@@ -272,7 +272,8 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
             raw_people = _inline_table(raw.get("people") or [], config)
         else:
             storage = "csv"
-            wanted = None if columns is None else {*ACCOUNT_COLUMNS, *metrics, *columns}
+            wanted = None if columns is None else {*ACCOUNT_COLUMNS, *metrics, *columns,
+                                                   *_formula_fields(metrics)}
             raw_accounts = read_csv_file(folder / ACCOUNTS_FILE, REQUIRED["account"], wanted)
             raw_people = read_csv_file(folder / PEOPLE_FILE, REQUIRED["person"],
                                        None if columns is None else {*PERSON_COLUMNS, *columns})
@@ -290,6 +291,14 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
 
         tables = read_as_of(tables, as_of)
     return tables
+
+
+def _formula_fields(metrics: dict[str, MetricDef]) -> list[str]:
+    """The plugin fields derived metrics compute with (read even when ``columns`` is narrow)."""
+    from kamcore.models.formula import field_names, formula_names
+
+    return field_names(n for m in metrics.values() if m.derive
+                       for n in formula_names(m.derive))
 
 
 def read_optional(folder: Path, name: str, problems: list[KamError]) -> RecordTable | None:
