@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,9 @@ from kamcore.plugins import get_plugin_manager
 
 
 @pytest.fixture
-def org(tmp_path: Path, acme_path: Path) -> Path:
-    folder = tmp_path / "org"
-    shutil.copytree(acme_path, folder)
-    (folder / "contacts.csv").unlink()
-    return folder
+def org(acme_copy: Path) -> Path:
+    (acme_copy / "contacts.csv").unlink()
+    return acme_copy
 
 
 def invoke(*args: str):

@@ -114,11 +114,20 @@ class RecordErrors(WorkspaceError):
         self.problems = problems
         shown = "\n".join(f"- {p}" for p in problems[:50])
         more = f"\n... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        head = summary or f"{len(problems)} record(s) could not be read"
-        super().__init__(f"{head}:\n{shown}{more}")
+        super().__init__(f"{summary or _records_head(problems)}:\n{shown}{more}")
 
     def __str__(self) -> str:
         return self.message
+
+
+def _records_head(problems: list[KamError]) -> str:
+    """"1 record could not be read (3 problems)": a record with several bad cells is one
+    record, each of its cells one problem (problems are counted apart from records)."""
+    places: set[object] = {(p.location.file, p.location.line) if p.location and p.location.line
+              else id(p) for p in problems}
+    if len(places) == len(problems):
+        return f"{len(problems)} record(s) could not be read"
+    return f"{len(places)} record(s) could not be read ({len(problems)} problems)"
 
 
 class PlanErrors(RecordErrors):
@@ -230,10 +239,8 @@ class BadFacts(RecordErrors):
     code = "KAM-R001"
 
     def __init__(self, problems: list[KamError]) -> None:
-        super().__init__(problems)
-        self.message = self.message.replace(
-            "record(s) could not be read",
-            "problem(s) in the facts; no total is shown (--skip-bad leaves those rows out)", 1)
+        super().__init__(problems, summary=f"{len(problems)} problem(s) in the facts; no total "
+                         "is shown (--skip-bad leaves those rows out)")
 
 class ImportRefused(ValidationFailed):
     """``--strict``: the import found problems, so nothing was written."""

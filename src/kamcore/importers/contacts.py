@@ -147,11 +147,9 @@ def import_contacts(folder: str | Path, export: str | Path, preset: str, *,
                            f"{account_cell!r}: {account}; not written", file=export, line=line,
                            record=crm_id, hint="import the account first, or fix the "
                            "contact's account in the CRM")
-            continue
-        if not name:
+        if not name:  # every bad cell of the row is reported, not only the first
             report.problem("name", "contact without a name; not written", file=export,
                            line=line, record=crm_id, hint="every contact needs a name")
-            continue
         owner = ""
         if cell(cells, "owner"):
             person, why = people.resolve(cell(cells, "owner"), "auto")
@@ -161,6 +159,8 @@ def import_contacts(folder: str | Path, export: str | Path, preset: str, *,
                                record=crm_id, hint="add the person to people.csv")
             else:
                 owner = person.id
+        if isinstance(account, str) or not name:
+            continue
         ours = ids.setdefault(accounts.id_key(crm_id), crm_id)
         rows.append([ours, account.id, name, cell(cells, "title"),
                      contact_role(cell(cells, "role")), cell(cells, "reports_to"),

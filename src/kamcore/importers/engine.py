@@ -300,10 +300,10 @@ def _build_people(people_data: dict[str, dict[str, Any]], people_rows: Rows,
         try:
             people[pid] = Person.model_validate(record)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            report.problem("unusable", f"{'.'.join(map(str, err['loc']))}: {err['msg']}; "
-                           "skipped", file=people_path, line=prow.line if prow else None,
-                           record=pid)
+            for err in exc.errors():  # every bad cell, not only the first
+                report.problem("unusable", f"{'.'.join(map(str, err['loc']))}: {err['msg']}; "
+                               "skipped", file=people_path, line=prow.line if prow else None,
+                               record=pid)
     return people
 
 

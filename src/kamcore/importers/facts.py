@@ -193,9 +193,14 @@ def _fact(cells: list[str], col: dict[str, int], line: int, fmap: FactMap,
           report: FactsReport, export: str, accounts: Rows, crm_keys: dict[str, Row],
           people: Rows, tables: WorkspaceTables, fx: FxTable,
           decimal: str) -> tuple[Key, float] | None:
-    """One kept row as a fact key and value, or ``None`` (the problem is in the report)."""
+    """One kept row as a fact key and value, or ``None``: every bad cell of the row is in the
+    report (a row with a bad account, date and value is three problems, not the first)."""
+    left_out = False
 
-    def problem(kind: str, message: str, hint: str, record: str | None = None) -> None:
+    def problem(kind: str, message: str, hint: str, record: str | None = None, *,
+                fatal: bool = True) -> None:
+        nonlocal left_out
+        left_out = left_out or fatal
         report.problem(kind, message, file=export, line=line, record=record, hint=hint)
 
     account_cell = cells[col[fmap.account]].strip()
@@ -203,13 +208,11 @@ def _fact(cells: list[str], col: dict[str, int], line: int, fmap: FactMap,
     if isinstance(account, str):
         problem("account", f"account {account_cell!r}: {account}; row left out",
                 "import the account first, or map the column that holds its id", account_cell)
-        return None
     date_cell = cells[col[fmap.date]].strip()
     period = period_of(date_cell, fmap.period, fmap.date_format)
     if period is None:
         problem("date", f"date {date_cell!r} does not parse; row left out",
                 "write 2026-07-15, or set date_format: in the facts map (e.g. '%d.%m.%Y')")
-        return None
     value_cell = cells[col[fmap.value]].strip()
     try:
         value = parse_number(value_cell, decimal)
@@ -218,7 +221,6 @@ def _fact(cells: list[str], col: dict[str, int], line: int, fmap: FactMap,
     if value is None:
         problem("number", f"value {value_cell!r} is not a number; row left out",
                 "write a plain number like 1250.50")
-        return None
     metric = fmap.metric or ""
     if fmap.metric_column:
         cell = cells[col[fmap.metric_column]].strip()
@@ -226,10 +228,7 @@ def _fact(cells: list[str], col: dict[str, int], line: int, fmap: FactMap,
         if metric not in tables.metrics:
             problem("metric", f"{cell!r} names no metric; row left out",
                     "map it with metric_values: in the facts map")
-            return None
-    # account rows carry their table row in ``line`` (see _account_rows)
-    acc_currency = (tables.accounts.text("currency")[account.line].as_py()
-                    or tables.settings.currency)
+    code = None
     if fmap.currency:
         cell = cells[col[fmap.currency]].strip()
         if cell:
@@ -237,13 +236,6 @@ def _fact(cells: list[str], col: dict[str, int], line: int, fmap: FactMap,
             if code is None:
                 problem("currency", f"currency {cell!r} is not an ISO 4217 code or name; row "
                         "left out", "write a code such as EUR or a name such as 'US Dollar'")
-                return None
-            if code != acc_currency.upper():
-                try:
-                    value *= (fx.rate(code, period) / fx.rate(acc_currency.upper(), period))
-                except KamError as exc:
-                    problem("currency", f"{exc.message}; row left out", exc.hint or "")
-                    return None
     owner = ""
     if fmap.owner:
         cell = cells[col[fmap.owner]].strip()
@@ -251,9 +243,21 @@ def _fact(cells: list[str], col: dict[str, int], line: int, fmap: FactMap,
             person, why = people.resolve(cell, fmap.owner_by)
             if person is None:
                 problem("owner", f"owner {cell!r}: {why}; the fact is kept without an owner",
-                        "add the person to people.csv, or map the column with their id")
+                        "add the person to people.csv, or map the column with their id",
+                        fatal=False)
             else:
                 owner = person.id
+    if left_out or isinstance(account, str) or period is None or value is None:
+        return None
+    # account rows carry their table row in ``line`` (see _account_rows)
+    acc_currency = (tables.accounts.text("currency")[account.line].as_py()
+                    or tables.settings.currency)
+    if code is not None and code != acc_currency.upper():
+        try:
+            value *= (fx.rate(code, period) / fx.rate(acc_currency.upper(), period))
+        except KamError as exc:
+            problem("currency", f"{exc.message}; row left out", exc.hint or "")
+            return None
     return (account.id, period.label, metric, owner), value
 
 
