@@ -78,10 +78,12 @@ def render_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | Non
     problems: list[PluginError] = []
     texts: dict[Path, str] = {}
     contacts = plan_contacts(plan)
+    duties = duties_by_account(plan.after, pm, [aid for accounts in plan.receivers.values()
+                                                for aid in accounts], problems)
     for receiver, accounts in plan.receivers.items():
         texts[directory / f"{safe_file_name(receiver)}.md"] = render_brief(
             plan, receiver, accounts, pm=pm, general=general, per_account=per_account,
-            reason=reason, problems=problems, contacts=contacts)
+            reason=reason, problems=problems, contacts=contacts, duties=duties)
     if warnings is not None:
         seen = set()
         for problem in problems:
@@ -89,6 +91,18 @@ def render_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | Non
                 seen.add(problem.message)
                 warnings.append(f"brief duties: {problem.message}")
     return texts
+
+
+def duties_by_account(org: Org, pm: pluggy.PluginManager, wanted: list[str],
+                      problems: list[PluginError]) -> dict[str, list[RosterRow]]:
+    """The duties of each of the ``wanted`` accounts, from one roster of them all (the same
+    rows as `kam duties --account`; the delegates looked up once per manager)."""
+    found = roster(org, pm, accounts=list(dict.fromkeys(wanted)))
+    problems.extend(found.problems)
+    out: dict[str, list[RosterRow]] = {aid: [] for aid in wanted}
+    for row in found.rows:
+        out[row.account].append(row)
+    return out
 
 
 def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None = None,
@@ -161,12 +175,19 @@ def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.P
                  general: str = "", per_account: dict[str, str] | None = None,
                  reason: str | None = None,
                  problems: list[PluginError] | None = None,
-                 contacts: dict[str, list[dict[str, Any]]] | None = None) -> str:
+                 contacts: dict[str, list[dict[str, Any]]] | None = None,
+                 duties: dict[str, list[RosterRow]] | None = None) -> str:
     """The Markdown brief for one receiving manager.
 
     :param contacts: account id -> its contacts (:func:`plan_contacts`); ``None``: the
         workspace has no contacts.csv, and the brief no contacts section.
+    :param duties: account id -> its duties (:func:`duties_by_account`); ``None``: asked
+        here, account by account.
     """
+    if problems is None:
+        problems = []
+    if duties is None:
+        duties = duties_by_account(plan.after, pm, accounts, problems)
     before, after = plan.before, plan.after
     person = after.people[receiver]
     leaver_id = plan.args.get("person")
@@ -183,7 +204,7 @@ def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.P
     for aid in accounts:
         lines.append("")
         lines += _account_section(before, after, aid, pm, (per_account or {}).get(aid, ""),
-                                  problems if problems is not None else [])
+                                  problems, duties[aid])
         if contacts is not None:
             lines += _contacts_section(after, contacts.get(aid, []), receiver)
     return "\n".join(lines).rstrip() + "\n"
@@ -232,7 +253,7 @@ def _contacts_section(org: Org, contacts: list[dict[str, Any]], receiver: str) -
 
 
 def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager, note: str,
-                     problems: list[PluginError]) -> list[str]:
+                     problems: list[PluginError], duties: list[RosterRow]) -> list[str]:
     from kamcore.models.codes import country_name
 
     account = after.accounts[aid]
@@ -240,7 +261,7 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
     lines = [f"## {account.name} ({aid})", ""]
     chain = " > ".join(f"{after.accounts[a].name} ({a})"
                        for a in reversed(after.path_to_root(aid)))
-    below = len(after.descendants(aid))
+    below = len(after.descendants(aid)) if after.children(aid) else 0  # most are leaves
     lines.append(f"- Tier: {account.tier.value}")
     lines.append(f"- Parent chain: {chain}")
     if below:
@@ -263,12 +284,10 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
             for key, value in values.items():
                 lines.append(f"- `{namespace}.{key}`: {value}")
     support = _support(before, after, previous, account.manager)
-    duties = roster(after, pm, account=aid)  # the same rows as `kam duties --account`
-    problems.extend(duties.problems)
     lines += ["", "### Open duties", ""]
-    if not duties.rows:
+    if not duties:
         lines.append("- none listed")
-    for row in duties.rows:
+    for row in duties:
         due = f"; due {row.due}" if row.due else ""
         lines.append(f"- [ ] {row.title} ({row.cadence}{due}; {_delegate(row)}; {row.source})")
     lines += ["", "### Support staff", ""]

@@ -34,7 +34,7 @@ from kamcore.workspace.history import (
 )
 
 if TYPE_CHECKING:
-    from kamcore.org import Org
+    from kamcore.workspace.tables import RecordTable, WorkspaceTables
 
 Pair = tuple[str, str]
 
@@ -218,7 +218,7 @@ def dated_files(plan: Plan, folder: Path, entry: dict[str, Any]) -> dict[str, by
     from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE
     from kamcore.workspace import saver
     from kamcore.workspace.history import apply_history
-    from kamcore.workspace.objects import org_from_tables, tables_from_org
+    from kamcore.workspace.objects import org_from_tables
     from kamcore.workspace.tables import read_workspace
 
     history = read_history(folder)
@@ -232,7 +232,7 @@ def dated_files(plan: Plan, folder: Path, entry: dict[str, Any]) -> dict[str, by
     merged = merged_rows(rows, changed)
     written = read_workspace(folder, registry=plan.before.registry, history=False)
     written.require_readable()
-    base = _with_changes(org_from_tables(written), plan)
+    base = _with_changes(written, plan)
     # the files follow the history for the pairs this plan touches and for those whose value
     # changed since the files were last written (a pending change now in force); a hand edit
     # elsewhere stays as it is (rule KAM186 reports it)
@@ -241,16 +241,15 @@ def dated_files(plan: Plan, folder: Path, entry: dict[str, Any]) -> dict[str, by
     follow |= {(r.record, r.field) for r in merged
                if since < r.valid_from <= now_day or since < r.valid_to <= now_day}
     rows_now = [r for r in merged if (r.record, r.field) in follow]
-    now = apply_history(tables_from_org(base), history_table(rows_now, folder / HISTORY_FILE),
-                        today(), drop_absent=False)
-    org = org_from_tables(now)
-    org.layout = base.layout
+    now = apply_history(base, history_table(rows_now, folder / HISTORY_FILE), today(),
+                        drop_absent=False)
     files: dict[str, bytes] = {}
-    if org.storage == "inline":
-        files[CONFIG_FILE] = saver.render_inline_yaml(org).encode("utf-8")
-    else:
-        files[ACCOUNTS_FILE] = saver.render_accounts(org).encode("utf-8")
-        files[PEOPLE_FILE] = saver.render_people(org).encode("utf-8")
+    if now.storage == "inline":
+        files[CONFIG_FILE] = saver.render_inline_yaml(org_from_tables(now)).encode("utf-8")
+    else:  # written from the tables: the layout they were read with, new columns after it
+        metrics = list(now.metrics)
+        files[ACCOUNTS_FILE] = saver.render_table(now.accounts, metrics).encode("utf-8")
+        files[PEOPLE_FILE] = saver.render_table(now.people).encode("utf-8")
     files[HISTORY_FILE] = render_history(merged).encode("utf-8")
     if any(c.kind == "contact" for c in plan.changes):  # relationships move with the book
         from kamcore.changes.contacts import render_contacts
@@ -268,28 +267,52 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def _with_changes(org: Org, plan: Plan) -> Org:
-    """The files' records with the plan's changes. A change dated after today keeps the dated
-    fields as the files hold them; the history as of today then decides every pair it covers.
+def _with_changes(written: WorkspaceTables, plan: Plan) -> WorkspaceTables:
+    """The files' tables with the plan's changes, for the cost of the records it changes. A
+    change dated after today keeps the dated fields as the files hold them; the history as of
+    today then decides every pair it covers.
     """
+    from kamcore.workspace.objects import patch_records, records_of
+
     later = effective_day(plan) > today()
-    tables: dict[str, dict[str, Any]] = {"account": dict(org.accounts),
-                                         "person": dict(org.people)}
+    after: dict[str, dict[str, Any]] = {"account": plan.after.accounts,
+                                        "person": plan.after.people}
+    records: dict[str, dict[str, Any]] = {"account": {}, "person": {}}
+    drop: dict[str, set[str]] = {"account": set(), "person": set()}
     for change in plan.changes:
-        if change.kind not in tables:
+        if change.kind not in records:
             continue  # contacts: written apart (their owner cells), not dated
-        table = tables[change.kind]
         if change.after is None:
-            table.pop(change.id, None)
+            records[change.kind].pop(change.id, None)
+            drop[change.kind].add(change.id)
             continue
-        record = load_record(change.kind, change.after)
-        current = table.get(change.id)
-        if current is not None and later:
-            keep = {name: getattr(current, name) for name, owner in FIELDS.items()
-                    if owner == change.kind}
-            record = record.model_copy(update=keep)
-        table[change.id] = record
-    return org.replace(accounts=tables["account"], people=tables["person"])
+        # the plan's after-org holds the record its change was dumped from
+        record = after[change.kind].get(change.id)
+        records[change.kind][change.id] = (record if record is not None
+                                           else load_record(change.kind, change.after))
+        drop[change.kind].discard(change.id)
+    if later:
+        for kind, table in (("account", written.accounts), ("person", written.people)):
+            for current in records_of(_rows_of(table, set(records[kind]))):
+                keep = {name: getattr(current, name) for name, owner in FIELDS.items()
+                        if owner == kind}
+                records[kind][current.id] = records[kind][current.id].model_copy(update=keep)
+    return patch_records(written, {k: list(v.values()) for k, v in records.items()},
+                         drop=drop, new_columns=True)
+
+
+def _rows_of(table: RecordTable, ids: set[str]) -> RecordTable:
+    """The rows of ``table`` whose id is in ``ids``."""
+    import dataclasses
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    hit = np.flatnonzero(pc.is_in(table.ids, pa.array(sorted(ids), pa.string()))
+                         .to_numpy(zero_copy_only=False))
+    return dataclasses.replace(table, table=table.table.take(pa.array(hit)),
+                               rows=table.rows[hit])
 
 
 def pending(entries: list[dict[str, Any]], day: date | None = None) -> list[dict[str, Any]]:

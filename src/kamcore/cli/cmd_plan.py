@@ -75,9 +75,11 @@ def check(kam: KamContext, org: str, plan_path: str, fmt: str, output: str | Non
     """
     from kamcore.changes.impact import impact
     from kamcore.cli.output import emit
+    from kamcore.perf import paused_gc
 
-    made = make_file_plan(kam, org, plan_path)
-    effect = impact(made)
+    with paused_gc():  # 100,000 records and a plan's thousands hold no cycles: no GC rescans
+        made = make_file_plan(kam, org, plan_path)
+        effect = impact(made)
     emit(render_check(made, effect, fmt), output)
     if made.errors_added:
         raise click.exceptions.Exit(1)
@@ -111,6 +113,16 @@ def apply_(kam: KamContext, org: str, plan_path: str, force: bool, by: str | Non
       kam undo examples/acme --apply          undoes the whole plan, briefs withdrawn
       kam plan apply examples/acme examples/plans/acme-recut.csv --no-briefs --format json
     """
+    from kamcore.perf import paused_gc
+
+    with paused_gc():  # as in check; the write too (the files' tables, the briefs)
+        _apply_file(kam, org, plan_path, force=force, by=by, reason=reason, fmt=fmt,
+                    briefs_dir=briefs_dir, no_briefs=no_briefs)
+
+
+def _apply_file(kam: KamContext, org: str, plan_path: str, *, force: bool, by: str | None,
+                reason: str | None, fmt: str, briefs_dir: str | None, no_briefs: bool) -> None:
+    """``kam plan apply``'s work (see there)."""
     from kamcore.changes.brief import default_brief_dir
     from kamcore.changes.impact import impact
     from kamcore.cli.cmd_changes import apply_and_report

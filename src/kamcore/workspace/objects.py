@@ -150,16 +150,30 @@ def patch_tables(tables: WorkspaceTables, org: Org, touched: dict[str, set[str]]
     :param tables: as read (no duplicate ids: an org with duplicates cannot be changed).
     :param org: the org as it is now; ``touched`` lists the ids that differ, by kind.
     """
+    records: dict[str, list[Account | Person]] = {
+        kind: [source[rid] for rid in touched.get(kind, ()) if rid in source]
+        for kind, source in (("account", org.accounts), ("person", org.people))}
+    return patch_records(tables, records)
+
+
+def patch_records(tables: WorkspaceTables, records: Mapping[str, list[Account | Person]], *,
+                  drop: Mapping[str, set[str]] | None = None,
+                  new_columns: bool = False) -> WorkspaceTables:
+    """``tables`` with ``records`` (by kind) in place of the rows of their ids (new ones
+    appended) and the rows of the ``drop`` ids left out: the cost of those records, not of
+    the whole table.
+
+    :param new_columns: keep columns only the new records have (a write must not lose them;
+        a validation of the after-side needs only the columns the rules know).
+    """
     import dataclasses
 
-
     out = {}
-    for kind, table, records, core in (
-            ("account", tables.accounts, org.accounts, _ACCOUNT_CORE),
-            ("person", tables.people, org.people, _PERSON_CORE)):
-        ids = [rid for rid in touched.get(kind, ()) if rid in records]
-        out[kind] = table if not ids else _patched(kind, table, [records[i] for i in ids],
-                                                   core, org)
+    for kind, table, core in (("account", tables.accounts, _ACCOUNT_CORE),
+                              ("person", tables.people, _PERSON_CORE)):
+        given, gone = list(records.get(kind, ())), (drop or {}).get(kind, set())
+        out[kind] = table if not given and not gone else _patched(
+            kind, table, given, core, gone, new_columns)
     patched: WorkspaceTables = dataclasses.replace(
         tables, accounts=out["account"], people=out["person"], problems=[])
     patched.__dict__.pop("_index", None)
@@ -167,8 +181,9 @@ def patch_tables(tables: WorkspaceTables, org: Org, touched: dict[str, set[str]]
 
 
 def _patched(kind: str, table: RecordTable, records: list[Account | Person],
-             core: tuple[str, ...], org: Org) -> RecordTable:
-    """``table`` with ``records`` in place of the rows of their ids (new ones appended)."""
+             core: tuple[str, ...], drop: set[str], new_columns: bool) -> RecordTable:
+    """``table`` with ``records`` in place of the rows of their ids (new ones appended) and
+    the rows of the ``drop`` ids left out."""
     import dataclasses
 
     import numpy as np
@@ -187,10 +202,17 @@ def _patched(kind: str, table: RecordTable, records: list[Account | Person],
     take[at[replaced]] = n + np.flatnonzero(replaced)
     added = n + np.flatnonzero(~replaced)
     take = np.concatenate([take, added])
-    joined = pa.concat_tables([table.table, fresh.table.select(
-        [c for c in fresh.table.column_names if c in table.table.column_names
-         or c in core])], promote_options="permissive")
     rows = np.concatenate([table.rows, np.full(len(added), 1 << 40, dtype=table.rows.dtype)])
+    if drop:
+        import pyarrow.compute as pc
+
+        keep = ~pc.is_in(table.ids, pa.array(sorted(drop), pa.string())).to_numpy(
+            zero_copy_only=False)
+        keep = np.concatenate([keep, np.ones(len(added), dtype=bool)])
+        take, rows = take[keep], rows[keep]
+    joined = pa.concat_tables([table.table, fresh.table.select(
+        [c for c in fresh.table.column_names if new_columns or c in table.table.column_names
+         or c in core])], promote_options="permissive")
     return dataclasses.replace(table, table=joined.take(pa.array(take)), rows=rows)
 
 

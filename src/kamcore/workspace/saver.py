@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -19,8 +20,14 @@ from kamcore.settings import (
     Settings,
     settings_data,
 )
-from kamcore.workspace.csvio import render_csv
+from kamcore.workspace.csvio import _NEEDS_QUOTES, format_cell, render_csv
 from kamcore.workspace.loader import ACCOUNT_COLUMNS, PERSON_COLUMNS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.workspace.tables import RecordTable
 
 
 def account_header(org: Org) -> list[str]:
@@ -88,6 +95,88 @@ def render_accounts(org: Org) -> str:
 def render_people(org: Org) -> str:
     header = people_header(org)
     return render_csv(header, (person_cells(p, header) for p in org.people.values()))
+
+
+def render_table(table: RecordTable, metric_order: Iterable[str] = ()) -> str:
+    """accounts.csv or people.csv text from the reader's table, column by column: the same
+    text :func:`render_accounts` / :func:`render_people` write for the org built from it
+    (same header, same cells, same quoting), for a fraction of the cost of 100,000 records.
+
+    :param metric_order: the workspace's metrics in declaration order (``Org.metrics``): the
+        order of metric columns the file did not list yet.
+    """
+    import pyarrow as pa
+
+    kind = table.kind
+    core = ACCOUNT_COLUMNS if kind == "account" else PERSON_COLUMNS
+    data = _first_of_each_id(table)
+    n = data.num_rows
+    cells: dict[str, list[str]] = {}
+    for name in data.column_names:
+        column = data.column(name)
+        if name in table.metrics and name not in core:
+            cells[name] = _number_cells(column.to_numpy(zero_copy_only=False))
+        elif kind == "person" and name == "active":  # an empty cell is read as active
+            cells[name] = ["false" if v is False else "true" for v in column.to_pylist()]
+        elif pa.types.is_string(column.type):  # text as it is: format_cell(text) is text
+            cells[name] = [v or "" for v in column.to_pylist()]
+        else:
+            cells[name] = [format_cell(v) for v in column.to_pylist()]
+    used = {name for name, values in cells.items()
+            if name not in core and any(values)}
+    wanted = list(core)
+    if kind == "account":
+        metrics = [m for m in table.metrics if m in used and m not in core]
+        order = list(metric_order)
+        wanted += [m for m in order if m in metrics]
+        wanted += sorted(set(metrics) - set(order))
+    others = [c for c in used if c not in table.metrics or kind != "account"]
+    wanted += sorted(c for c in others if "." in c)
+    wanted += sorted(c for c in others if "." not in c)
+    header = _merge_layout(table.header, wanted)
+    blank = [""] * n
+    if kind == "person" and "active" not in cells:
+        cells["active"] = ["true"] * n  # no column: everyone is active
+    columns = [_quoted(cells.get(c, blank)) for c in header]
+    lines = [",".join(_quoted([format_cell(c) for c in header]))]
+    lines += map(",".join, zip(*columns, strict=True))
+    return "\n".join(lines) + "\n"
+
+
+def _number_cells(values: np.ndarray) -> list[str]:
+    """:func:`~kamcore.workspace.csvio.format_cell` of each float, vectorised ('' for NaN)."""
+    import numpy as np
+
+    out = np.full(len(values), "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 1e15)
+    out[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
+    rest = ~whole & ~np.isnan(values)
+    out[rest] = list(map(repr, values[rest].tolist()))
+    result: list[str] = out.tolist()
+    return result
+
+
+def _first_of_each_id(table: RecordTable) -> pa.Table:
+    """The table without the later rows of a repeated id (the org keeps the first only)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = table.ids
+    if pc.count_distinct(ids, mode="all").as_py() == len(ids):
+        return table.table
+    first = pa.table({"id": ids, "row": np.arange(len(ids))}).group_by(
+        "id", use_threads=False).aggregate([("row", "min")]).column("row_min")
+    return table.table.take(pa.array(np.sort(first.to_numpy())))
+
+
+def _quoted(cells: list[str]) -> list[str]:
+    """CSV cells quoted as :func:`~kamcore.workspace.csvio.render_csv` quotes them."""
+    search = _NEEDS_QUOTES.search
+    if not search("".join(cells)):  # one scan of the column; most need no quotes
+        return cells
+    return [f'"{c.replace(chr(34), chr(34) * 2)}"' if c and search(c) else c for c in cells]
 
 
 def save(org: Org, path: str | Path | None = None) -> Path:
