@@ -26,6 +26,11 @@ unreadable input; 3 a plugin failed; 70 a bug (re-run with `KAM_DEBUG=1` for the
 
 Environment: `KAM_LOAD_PLUGINS=a,b` loads only those plugins (empty: none), `KAM_DISABLE_PLUGINS=x`
 blocks one, `KAM_TRACE_PLUGINS=1` prints hook calls, `KAM_DEBUG=1` shows tracebacks.
+
+Tables fit the terminal: `COLUMNS` when set, else the terminal's width. Headers wrap, long names
+are cut with `…` (an id in brackets is kept), and number columns that still do not fit continue
+in a second block that repeats the row labels; a number is never cut. Piped without `COLUMNS`, or
+written with `-o FILE`, a table is left whole; `--format csv` or `json` is the form for scripts.
 """
 
 

@@ -78,7 +78,7 @@ def test_init_rejects_bad_currency_and_writes_nothing(tmp_path, kam):
 def test_validate_clean(small, kam):
     result = kam("validate", str(small))
     assert result.exit_code == 0
-    assert result.output.strip() == ("OK: 0 error(s), 0 warning(s), 0 info in 'org': "
+    assert result.output.strip() == ("OK: 0 errors, 0 warnings, 0 info in 'org': "
                                      "4 accounts, 2 people")
 
 
@@ -126,7 +126,7 @@ def test_tree_unknown_account_suggests(small, kam):
 
 def test_tree_people(small, kam):
     result = kam("tree", str(small), "--people")
-    assert result.output == ("Ada Lovelace [GAM] P1 · 1 accounts\n"
+    assert result.output == ("Ada Lovelace [GAM] P1 · 1 account\n"
                              "└── Bob Byte [NAM] P2 · 3 accounts\n")
 
 

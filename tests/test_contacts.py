@@ -243,7 +243,7 @@ def test_a_handover_moves_relationship_ownership_with_the_book_and_undo_puts_it_
     result = invoke("handover", str(ws), "--from", "KAM-ACME-DE", "--to", "KAM-DE", "--apply",
                     "--force", "--by", "test")
     assert result.exit_code == 0, result.output
-    assert "4 customer relationship(s) move with the book" in result.output
+    assert "4 customer relationships move with the book" in result.output
     assert "~ contact C-ACME-DE-BER-1 (Eva Dubois)\n      owner: KAM-ACME-DE -> KAM-DE" \
         in result.output
     assert "Applied: wrote accounts.csv, history.csv, contacts.csv" in result.output

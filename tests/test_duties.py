@@ -103,9 +103,31 @@ def test_cli_table(kam_cli, workspace):
     result = kam_cli.invoke("duties", str(workspace), "--account", "K")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "Kim (KAM1, Key Account Manager): 1 account, 20 duties"
-    assert lines[1].split() == ["account", "duty", "cadence", "done", "by", "source"]
+    assert lines[0] == "Kim (KAM1, Key Account Manager): 1 account (K), 20 duties"
+    assert lines[1].split() == ["accounts", "duty", "cadence", "done", "by", "source"]
     assert "Bill widgets" in result.stdout and "Bo (B1, Billing)" in result.stdout
+
+
+def test_cli_table_lists_a_duty_shared_by_several_accounts_once(kam_cli, org_builder,
+                                                                 tmp_path, kam_pm):
+    """Issue 11: ``--person`` repeated every duty for each account; a duty shared by all of a
+    person's accounts is one line (``all 3``), one of some of them names those."""
+    kam_pm.register(Billing(), name="widgets")
+    (org_builder().person("KAM1", role="kam", name="Kim")
+     .account("K1", tier="key", manager="KAM1", industry="widgets")
+     .account("K2", tier="key", manager="KAM1", industry="widgets")
+     .account("K3", tier="key", manager="KAM1", industry="other")
+     .write(tmp_path))
+    result = kam_cli.invoke("duties", str(tmp_path), "--person", "KAM1")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    common = len(lines) - 3 - 2  # heading, header, rule; the two widget duties
+    assert lines[0] == (f"Kim (KAM1, Key Account Manager): 3 accounts (K1, K2, K3), "
+                        f"{3 * common + 2 * 2} duties ({common + 2} different)")
+    bill = [line for line in lines if "Bill widgets" in line]
+    assert len(bill) == 1 and bill[0].startswith("K1, K2  ")
+    assert all(line.startswith("all 3  ") for line in lines[3:] if "widgets" not in line)
+    assert sum("Fill sales orders" in line for line in lines) == 1
 
 
 def test_cli_json(kam_cli, workspace):

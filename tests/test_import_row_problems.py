@@ -24,7 +24,7 @@ def test_workspace_reader_counts_one_record_with_each_bad_cell(tmp_path: Path):
         "A,Acme,platinum,,P1,Atlantis,,ZZZ,lots\n")
     result = run("validate", str(tmp_path))
     assert result.exit_code == 2
-    assert "1 record(s) could not be read (4 problems):" in result.output
+    assert "1 record could not be read (4 problems):" in result.output
     for column in ("tier", "country", "currency", "revenue"):
         assert f"accounts.csv:2 (column '{column}')" in result.output
 

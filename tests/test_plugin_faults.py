@@ -149,7 +149,7 @@ class BadDuties:
 @pytest.mark.parametrize(("result", "message"), [
     (KeyError("ext"), "account 'W1': KeyError: 'ext'"),
     ("a string", "account 'W1': returned str, expected a list of kamcore.Duty"),
-    ([{"id": "x"}], "account 'W1': returned 1 item(s) that are not kamcore.Duty "
+    ([{"id": "x"}], "account 'W1': returned 1 item that is not kamcore.Duty "
                     "(first: dict); none of its duties are kept"),
 ])
 def test_bad_duties_are_named_with_the_account(pm, org_for, result, message):

@@ -103,7 +103,7 @@ def test_skip_bad_prints_totals_and_says_what_it_skipped(tmp_path):
     data = json.loads(out)
     assert data["rows"][0]["revenue_total"] == 17
     assert len(data["skipped"]) == 7
-    assert "warning: skipped 7 bad fact row(s)" in err
+    assert "warning: skipped 7 bad fact rows" in err
     assert "facts.csv:14: fact: duplicate of line 2" in err
 
 

@@ -173,9 +173,9 @@ def test_bad_territory_cells_are_located_problems(ws):
 
 def test_plans_show_their_territory_impact(acme_path):
     result = invoke("handover", str(acme_path), "--from", "KAM-ACME-DE", "--to", "KAM-DE")
-    assert "  territory impact: 2 account(s) in EMEA-DACH\n" in result.output
+    assert "  territory impact: 2 accounts in EMEA-DACH\n" in result.output
     spread = invoke("handover", str(acme_path), "--from", "KAM-ZENITH-BR", "--to",
                     "KAM-ZENITH-NL")
-    assert "territory impact: 2 account(s) in AMER-LATAM" in spread.output
+    assert "territory impact: 2 accounts in AMER-LATAM" in spread.output
     moved = invoke("move", str(acme_path), "ORBIT-01", "--to", "ORBIT-02")
     assert "territory impact" not in moved.output  # a single move or assign says nothing

@@ -21,6 +21,7 @@ from kamcore.errors import PluginError
 from kamcore.hookcall import call_hook
 from kamcore.models import Account, Duty, Person, Role
 from kamcore.registry import normalize_name
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -78,7 +79,7 @@ class Roster:
 
     def __repr__(self) -> str:
         return (f"Roster({len(self.rows)} duties, {len(self.by_person())} people, "
-                f"{len(self.problems)} plugin problem(s))")
+                f"{plural(len(self.problems), 'plugin problem')})")
 
     def by_person(self) -> dict[str | None, list[RosterRow]]:
         """Rows grouped by accountable person, in first-seen order (``None``: no manager)."""
@@ -109,7 +110,8 @@ def account_duties(org: Org, pm: pluggy.PluginManager, account: Account,
                              "kamcore.Duty")
         bad = [item for item in result if not isinstance(item, Duty)]
         if bad:
-            raise ValueError(f"returned {len(bad)} item(s) that are not kamcore.Duty (first: "
+            what = "that is not" if len(bad) == 1 else "that are not"
+            raise ValueError(f"returned {plural(len(bad), 'item')} {what} kamcore.Duty (first: "
                              f"{type(bad[0]).__name__}); none of its duties are kept")
         builtin = _is_builtin(pm.get_plugin(plugin))
         return [duty if builtin or duty.source != "core"

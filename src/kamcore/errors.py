@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from kamcore.wording import plural
+
 
 @dataclass(frozen=True)
 class Location:
@@ -126,8 +128,9 @@ def _records_head(problems: list[KamError]) -> str:
     places: set[object] = {(p.location.file, p.location.line) if p.location and p.location.line
               else id(p) for p in problems}
     if len(places) == len(problems):
-        return f"{len(problems)} record(s) could not be read"
-    return f"{len(places)} record(s) could not be read ({len(problems)} problems)"
+        return f"{plural(len(problems), 'record')} could not be read"
+    return (f"{plural(len(places), 'record')} could not be read "
+            f"({plural(len(problems), 'problem')})")
 
 
 class PlanErrors(RecordErrors):
@@ -137,8 +140,8 @@ class PlanErrors(RecordErrors):
     code = "KAM-C002"
 
     def __init__(self, problems: list[KamError]) -> None:
-        super().__init__(problems, summary=f"the plan has {len(problems)} bad line(s); nothing "
-                         "was written")
+        super().__init__(problems, summary=f"the plan has {plural(len(problems), 'bad line')}; "
+                         "nothing was written")
 
 
 class ValidationFailed(KamError):
@@ -239,8 +242,8 @@ class BadFacts(RecordErrors):
     code = "KAM-R001"
 
     def __init__(self, problems: list[KamError]) -> None:
-        super().__init__(problems, summary=f"{len(problems)} problem(s) in the facts; no total "
-                         "is shown (--skip-bad leaves those rows out)")
+        super().__init__(problems, summary=f"{plural(len(problems), 'problem')} in the facts; "
+                         "no total is shown (--skip-bad leaves those rows out)")
 
 class ImportRefused(ValidationFailed):
     """``--strict``: the import found problems, so nothing was written."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kamcore.wording import plural
+
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
@@ -210,5 +212,5 @@ def territory_impact(before: Org, changes: list[RecordChange]) -> list[str]:
     names = territories.ids.to_pylist()
     counts = Counter(names[t] if (t := int(found.territory[row[aid]])) >= 0 else "(none)"
                      for aid in touched if aid in row)
-    return ["territory impact: " + ", ".join(f"{n} account(s) in {t}"
+    return ["territory impact: " + ", ".join(f"{plural(n, 'account')} in {t}"
                                              for t, n in sorted(counts.items()))]

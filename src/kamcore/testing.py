@@ -6,8 +6,9 @@ gets them with no conftest line. 0.1's ``pytest_plugins = ["kamcore.testing"]`` 
 
 Fixtures:
 
-- ``kam_env`` (autouse): removes every ``KAM_*`` variable and points ``KAM_HOME`` at a temporary
-  folder, so that a developer's shell (``KAM_LOAD_PLUGINS=...``) never changes a test's result.
+- ``kam_env`` (autouse): removes every ``KAM_*`` variable and ``COLUMNS``, and points
+  ``KAM_HOME`` at a temporary folder, so that a developer's shell (``KAM_LOAD_PLUGINS=...``,
+  a narrow terminal) never changes a test's result.
 - ``kam_pm``: a fresh plugin manager with the built-in plugins only (no entry points). Register
   the plugin under test with ``kam_pm.register(module, name="retail")``.
 - ``kam_cli``: a :class:`KamCli` that runs ``kam`` with exactly ``kam_pm``'s plugins.

@@ -22,6 +22,7 @@ from kamcore.hookspecs import hookimpl
 from kamcore.models import ROLES_FOR_TIER, Role, Tier
 from kamcore.registry import Violation
 from kamcore.structure import ROLE_ORDER, TIER_ORDER, AccountIndex, account_index
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     import numpy as np
@@ -270,9 +271,9 @@ def over_capacity(tables: WorkspaceTables) -> Iterator[Violation]:
     cap = capacity.fill_null(-1).to_numpy(zero_copy_only=False)
     for row in _rows(index.person_first & (cap >= 0) & (load > cap)):
         person_id = people.ids[row].as_py()
-        yield _say(people, row, "capacity", f"carries {load[row]} accounts, over a capacity "
-                   f"of {cap[row]}", f"hand some over: kam handover ORG --from {person_id} "
-                   "--spread")
+        carries = plural(int(load[row]), "account")
+        yield _say(people, row, "capacity", f"carries {carries}, over a capacity of {cap[row]}",
+                   f"hand some over: kam handover ORG --from {person_id} --spread")
 
 
 def support_not_accountable(tables: WorkspaceTables) -> Iterator[Violation]:

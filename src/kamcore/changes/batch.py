@@ -24,6 +24,7 @@ from kamcore.changes.ops import STEPS
 from kamcore.changes.plan import Plan, RecordChange, Unplaced, make_plan
 from kamcore.changes.planfile import Line, lines_from_json, read_plan
 from kamcore.errors import KamError, PlanErrors, WorkspaceError
+from kamcore.wording import noun, plural
 from kamcore.workspace.objects import patch_tables
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
         problems.sort(key=lambda p: p.location.line or 0 if p.location else 0)
         raise PlanErrors(problems)
     name = Path(source).name
-    notes = [f"{len(lines)} line(s) from {source}"]
+    notes = [f"{plural(len(lines), 'line')} from {source}"]
     if org.as_of is not None and any(line.spec.effective for line in lines):
         notes.append(f"effective {org.as_of.isoformat()}: the plan holds from that day "
                      "(history.csv), as a single change with --effective does")
@@ -187,11 +188,12 @@ def _left_holding(line: Line, person: str, book: list[str], set_by: dict[str, Li
     could_not = [u for u in unplaced if u.account in book]
     why = ""
     if later:
-        why = "; given to them again at line(s) " + ", ".join(map(str, later))
+        why = f"; given to them again at {noun(len(later), 'line')} " + ", ".join(map(str, later))
     elif could_not:
         why = f"; not placed: {could_not[0].reason}"
-    return _at(line, f"{person} leaves but still holds {len(book)} account(s) at the end of "
-               f"the plan ({shown}){why}",
+    holds = plural(len(book), "account")
+    return _at(line, f"{person} leaves but still holds {holds} at the end of the plan "
+               f"({shown}){why}",
                "hand every account over (to: PERSON or spread: true), hire or raise a "
                "capacity for the accounts that fit nobody, and assign nothing to them later")
 

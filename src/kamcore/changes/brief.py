@@ -21,6 +21,7 @@ from kamcore.errors import PluginError
 from kamcore.hookcall import call_hook
 from kamcore.models import Account, Person
 from kamcore.paths import safe_file_name
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     import pluggy
@@ -196,7 +197,7 @@ def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.P
     source = (f"{leaver.name} ({leaver.id}, {leaver.role.title})" if leaver
               else "several managers (each account names its previous one)"
               if plan.op == "plan" else "the previous")
-    lines.append(f"From {source}: {len(accounts)} account(s). Change: `{plan.title}`.")
+    lines.append(f"From {source}: {plural(len(accounts), 'account')}. Change: `{plan.title}`.")
     if reason:
         lines.append(f"Reason: {reason}")
     if general:

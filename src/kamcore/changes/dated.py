@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kamcore.changes.plan import Plan, load_record
 from kamcore.errors import ChangeRefused, KamError
+from kamcore.wording import plural
 from kamcore.workspace.history import (
     FIELDS,
     HISTORY_COLUMNS,
@@ -447,7 +448,7 @@ def seed_history(folder: Path, seeded: Any, *, by: str | None = None,
     if seeded.problems:
         first = seeded.problems[0]
         more = len(seeded.problems) - 1
-        raise KamError(first.message + (f" (and {more} more problem(s) in this file)"
+        raise KamError(first.message + (f" (and {plural(more, 'more problem')} in this file)"
                                         if more else "") + "; nothing was written",
                        location=first.location, hint=first.hint)
     with workspace_lock(folder):

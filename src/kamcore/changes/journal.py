@@ -22,6 +22,7 @@ from kamcore.changes.plan import Plan, RecordChange, load_record, make_plan
 from kamcore.errors import ChangeRefused, Location, WorkspaceError
 from kamcore.paths import open_no_follow
 from kamcore.settings import JOURNAL_FILE
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.org import OrgSource
@@ -275,7 +276,7 @@ def undo_plan(org: OrgSource, *, entry: str | None = None) -> Plan:
                 ) from None
     title = f"undo {target['id']} ({target['command']})"
     withdraws = list(target.get("briefs") or [])
-    notes = [f"withdraws {len(withdraws)} hand-over brief(s) of that change: "
+    notes = [f"withdraws {plural(len(withdraws), 'hand-over brief')} of that change: "
              + ", ".join(w["path"] for w in withdraws)] if withdraws else []
     from kamcore.changes.contacts import reversed_changes
 

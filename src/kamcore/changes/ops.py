@@ -17,6 +17,7 @@ from kamcore.changes.spread import spread_book
 from kamcore.errors import ChangeRefused, KamError
 from kamcore.models import Account, Person, Tier
 from kamcore.org import Org, OrgSource
+from kamcore.wording import plural
 
 
 @dataclass
@@ -69,7 +70,8 @@ def move(org: OrgSource, account: str, *, to: str | None) -> Plan:
     step = move_step(org, account, to=to)
     below = len(org.descendants(account)) if step.accounts else 0
     if below:  # for the reader of one move (a plan file's lines skip the walk)
-        step.notes.append(f"{below} account(s) below {account} move with it")
+        verb = "moves" if below == 1 else "move"
+        step.notes.append(f"{plural(below, 'account')} below {account} {verb} with it")
     return plan_of(org, step)
 
 
@@ -164,7 +166,7 @@ def handover_step(org: Org, person: str, *, to: Sequence[str] = (), spread: bool
     return Step("handover", {"person": person, "to": to, "spread": spread, "balance": balance},
                 f"handover --from {person} {_target(to, spread, balance)}",
                 accounts=accounts, unplaced=unplaced, receivers=_receivers(placed),
-                notes=[f"{person} holds {len(org.book(person))} account(s)",
+                notes=[f"{person} holds {plural(len(org.book(person)), 'account')}",
                        *_contact_note(contacts)], contacts=contacts)
 
 
@@ -210,11 +212,13 @@ def leave_step(org: Org, person: str, *, to: Sequence[str] = (), spread: bool = 
     from kamcore.changes.contacts import ownership_moves
 
     contacts = ownership_moves(org, person, placed, leaving=True)
-    notes = [f"{person} holds {len(org.book(person))} account(s) and is marked inactive",
+    notes = [f"{person} holds {plural(len(org.book(person)), 'account')} and is marked inactive",
              *_contact_note(contacts)]
     if moved:
         why = " (the successor)" if successor else ""
-        notes.append(f"{len(moved)} direct report(s) now report to {new_boss or 'nobody'}{why}")
+        verb = "reports" if len(moved) == 1 else "report"
+        notes.append(f"{plural(len(moved), 'direct report')} now {verb} to "
+                     f"{new_boss or 'nobody'}{why}")
     target = _target(to, spread, balance) if org.book(person) else ""
     title = f"leave {person} {target}".rstrip()
     return Step("leave", {"person": person, "to": to, "spread": spread, "balance": balance,
@@ -271,7 +275,7 @@ def _hand_over(org: Org, person: str, to: list[str], spread: bool, balance: str,
     if not to and not spread:
         if allow_empty and not book:
             return {}, {}, []
-        raise ChangeRefused(f"{person} holds {len(book)} account(s): say who takes them",
+        raise ChangeRefused(f"{person} holds {plural(len(book), 'account')}: say who takes them",
                             hint="pass --to PERSON (repeatable) or --spread")
     if len(to) == 1:
         successor = org.person(to[0])
@@ -301,7 +305,9 @@ def _successor(org: Org, leaver: Person, placed: dict[str, str],
 def _contact_note(contacts: list[RecordChange]) -> list[str]:
     if not contacts:
         return []
-    return [f"{len(contacts)} customer relationship(s) move with the book (contacts.csv owner)"]
+    verb = "moves" if len(contacts) == 1 else "move"
+    return [f"{plural(len(contacts), 'customer relationship')} {verb} with the book "
+            "(contacts.csv owner)"]
 
 
 def _receivers(placed: dict[str, str]) -> dict[str, list[str]]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kamcore.errors import ChangeRefused
 from kamcore.models import Account, Finding, Person, Severity
 from kamcore.org import Org
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -116,15 +117,15 @@ class Plan:
         """Why ``apply`` refuses this plan without ``force`` (``None`` when it would not)."""
         reasons = []
         if self.errors_added:
-            reasons.append(f"it adds {len(self.errors_added)} error finding(s)")
+            reasons.append(f"it adds {plural(len(self.errors_added), 'error finding')}")
         if self.conflicts:
             reasons.append("records changed since that entry: " + ", ".join(self.conflicts))
         return "; ".join(reasons) or None
 
     def __repr__(self) -> str:
         """One line: the change and its size (the orgs before and after are not shown)."""
-        return (f"Plan({self.title!r}, {len(self.changes)} record(s) changed, "
-                f"{len(self.findings_added)} finding(s) added, "
+        return (f"Plan({self.title!r}, {plural(len(self.changes), 'record')} changed, "
+                f"{plural(len(self.findings_added), 'finding')} added, "
                 f"{len(self.findings_removed)} removed)")
 
     def diff(self) -> str:
@@ -182,7 +183,8 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     if before.duplicates:
         dup = before.duplicates[0]
         raise ChangeRefused(
-            f"{len(before.duplicates)} record id(s) are used twice (first: {dup.kind} "
+            f"{plural(len(before.duplicates), 'record id')} "
+            f"{'is' if len(before.duplicates) == 1 else 'are'} used twice (first: {dup.kind} "
             f"{dup.record.id!r}); a change would keep only one of each",
             location=dup.location, hint="give every record its own id (kam validate lists "
             "them as KAM101), then make the change")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kamcore.models import Finding
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.changes.plan import Plan, RecordChange
@@ -25,7 +26,8 @@ def render_plan(plan: Plan) -> str:
                          + ", ".join(accounts))
     if plan.unplaced:
         lines.append("")
-        lines.append(f"Could not place {len(plan.unplaced)} account(s) (they stay as they are):")
+        lines.append(f"Could not place {plural(len(plan.unplaced), 'account')} (they stay as "
+                     "they are):")
         lines += [f"  ! {u.account}: {u.reason}" for u in plan.unplaced]
     if plan.changes:
         lines.append("")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from kamcore.changes.planfile import PlanLine
 from kamcore.errors import KamError, Location, PlanErrors, WorkspaceError
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.org import Org
@@ -50,8 +51,8 @@ def plan_from_sheet(path: str | Path, *, kind: str = "auto", org: Org | None = N
     table, problems, _ = read_export(path)
     found: list[KamError] = list(problems)
     if len(table.header) < 2:
-        raise WorkspaceError(f"{path} has {len(table.header)} column(s); the sheet needs two: "
-                             "account, then its new manager or new parent",
+        raise WorkspaceError(f"{path} has {plural(len(table.header), 'column')}; the sheet "
+                             "needs two: account, then its new manager or new parent",
                              location=Location(str(path), table.header_line),
                              hint="put the account ids in the first column and where each "
                              "goes in the second")

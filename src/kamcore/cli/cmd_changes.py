@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from kamcore.cli.options import effective_option, workspace_argument
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.changes.plan import Plan
@@ -353,8 +354,9 @@ def log(kam: KamContext, org: str, fmt: str, limit: int | None, pending: bool) -
     if journal.problems:
         for problem in journal.problems:
             click.secho(f"warning: {problem}", fg="yellow", err=True)
-        click.echo(f"{len(journal.problems)} journal line(s) could not be read and are not "
-                   "shown; `kam undo` refuses to undo across them.", err=True)
+        they = "it is" if len(journal.problems) == 1 else "they are"
+        click.echo(f"{plural(len(journal.problems), 'journal line')} could not be read and "
+                   f"{they} not shown; `kam undo` refuses to undo across them.", err=True)
         raise click.exceptions.Exit(ExitCode.FINDINGS)
 
 

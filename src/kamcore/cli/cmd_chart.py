@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from kamcore.cli.options import as_of_option, workspace_argument
+from kamcore.wording import plural
 
 
 @click.command()
@@ -53,5 +54,5 @@ def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str 
                     f"{columns.problem} (kam validate names the cause)", fg="yellow", err=True)
     with atomic_open(output, "wb") as stream:
         write_chart(stream, tables.settings, columns, title)
-    click.echo(f"wrote {output} ({len(columns.accounts['id'])} accounts, "
-               f"{len(columns.people['id'])} people)", err=True)
+    click.echo(f"wrote {output} ({plural(len(columns.accounts['id']), 'account')}, "
+               f"{plural(len(columns.people['id']), 'person')})", err=True)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import click
 
 from kamcore.cli.options import as_of_option, format_option, workspace_argument
+from kamcore.wording import plural
 
 
 @click.command()
@@ -58,6 +59,6 @@ def coverage(kam: object, org: str, fmt: str, strict: bool, as_of: str | None) -
                 rows = [{c: getattr(item, c) for c in columns} for item in items]
                 click.echo(render_table(rows, columns))
             click.echo("")
-        click.echo(f"{report.gaps} gap(s).")
+        click.echo(f"{plural(report.gaps, 'gap')}.")
     if strict and report.gaps:
         raise click.exceptions.Exit(1)

@@ -16,6 +16,8 @@ CSV_COLUMNS = ("person", "person_name", "role", "account", "account_name", "tier
                "duty", "title", "cadence", "who", "delegate", "delegate_name", "source", "due")
 #: Problems shown on stderr before "... and N more".
 SHOWN_PROBLEMS = 5
+#: Accounts named in a person's heading before "and N more".
+NAMED_ACCOUNTS = 5
 
 
 @click.command()
@@ -63,8 +65,11 @@ def _warn(result: Roster) -> None:
     for problem in result.problems[:SHOWN_PROBLEMS]:
         click.secho(f"warning: {problem.message}", fg="yellow", err=True)
     if len(result.problems) > SHOWN_PROBLEMS:
-        click.secho(f"warning: ... and {len(result.problems) - SHOWN_PROBLEMS} more plugin "
-                    "problem(s) (--format json lists them all)", fg="yellow", err=True)
+        from kamcore.wording import plural
+
+        more = plural(len(result.problems) - SHOWN_PROBLEMS, "more plugin problem")
+        click.secho(f"warning: ... and {more} (--format json lists them all)", fg="yellow",
+                    err=True)
 
 
 def _as_json(org: Org, result: Roster) -> dict[str, object]:
@@ -94,8 +99,11 @@ def _as_json(org: Org, result: Roster) -> dict[str, object]:
 
 
 def _as_table(result: Roster) -> str:
+    """Per person, each duty once with the accounts it is for (``all 4`` when it is for every
+    one of them): a duty shared by several accounts is not repeated per account."""
     from kamcore.cli.output import render_table
     from kamcore.models import Role
+    from kamcore.wording import plural
 
     if not result.rows:
         return "No duties: no account matches."
@@ -108,11 +116,24 @@ def _as_table(result: Roster) -> str:
         else:
             title = Role(first.role).title if first.role else "unknown person"
             head = f"{first.person_name or person_id} ({person_id}, {title})"
-        plural = "account" if len(accounts) == 1 else "accounts"
         dated = any(row.due for row in rows)
-        table = render_table([
-            {"account": row.account, "duty": row.title, "cadence": row.cadence,
-             **({"due": row.due or ""} if dated else {}),
-             "done by": row.done_by, "source": row.source} for row in rows])
-        blocks.append(f"{head}: {len(accounts)} {plural}, {len(rows)} duties\n{table}")
+        groups: dict[tuple[object, ...], list[str]] = {}
+        shown: dict[tuple[object, ...], dict[str, object]] = {}
+        for row in rows:
+            key = (row.duty, row.title, row.cadence, row.due, row.done_by, row.source)
+            groups.setdefault(key, []).append(row.account)
+            shown.setdefault(key, {
+                "accounts": "", "duty": row.title, "cadence": row.cadence,
+                **({"due": row.due or ""} if dated else {}),
+                "done by": row.done_by, "source": row.source})
+        for shared, line in shown.items():
+            line["accounts"] = (f"all {len(accounts)}" if len(groups[shared]) == len(accounts) > 1
+                                else ", ".join(groups[shared]))
+        table = render_table(list(shown.values()))
+        kinds = f" ({len(shown)} different)" if len(shown) < len(rows) else ""
+        named = ", ".join(accounts[:NAMED_ACCOUNTS]) + (
+            f" and {len(accounts) - NAMED_ACCOUNTS} more" if len(accounts) > NAMED_ACCOUNTS
+            else "")
+        blocks.append(f"{head}: {plural(len(accounts), 'account')} ({named}), "
+                      f"{plural(len(rows), 'duty')}{kinds}\n{table}")
     return "\n\n".join(blocks)

@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from kamcore.cli.options import as_of_option, output_option, workspace_argument
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.workspace.tables import WorkspaceTables
@@ -78,9 +79,10 @@ def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool
 
         new = table_non_salesforce_ids(tables)
         if new:
-            click.secho(f"warning: {len(new)} account(s) have no Salesforce Id (e.g. {new[0]}): "
-                        "Data Loader cannot update them; insert them first", fg="yellow",
-                        err=True)
+            have = "has" if len(new) == 1 else "have"
+            click.secho(f"warning: {plural(len(new), 'account')} {have} no Salesforce Id (e.g. "
+                        f"{new[0]}): Data Loader cannot update them; insert them first",
+                        fg="yellow", err=True)
     if output:
         from kamcore.atomic import atomic_open
 

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from kamcore.cli.options import format_option, workspace_argument
+from kamcore.wording import plural
 
 
 @click.command()
@@ -57,8 +58,8 @@ def history(kam: Any, org: str, record: str | None, date_edits: bool, effective:
         if not rows:
             click.echo("No undated edits.", err=True)
         elif entry is not None:
-            click.echo(f"Dated {len(rows)} edit(s) from {entry['effective']}; journal entry "
-                       f"{entry['id']}.", err=True)
+            click.echo(f"Dated {plural(len(rows), 'edit')} from {entry['effective']}; "
+                       f"journal entry {entry['id']}.", err=True)
         else:
             click.echo("Dry run: nothing written. Re-run with --apply to date them.", err=True)
         return

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kamcore.cli.options import output_option, workspace_argument
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.changes.impact import Impact
@@ -188,8 +189,8 @@ def from_csv(kam: KamContext, sheet: str, org_path: str | None, kind: str,
         name = Path(sheet).name
         text = render_plan_yaml(
             made.lines, sources=[f"{name}:{row}" for row in made.rows],
-            comment=f"Plan from {name}: {len(made.lines)} line(s), the second column read as "
-            f"{made.kind}.\nCheck it with: kam plan check ORG PLAN")
+            comment=f"Plan from {name}: {plural(len(made.lines), 'line')}, the second column "
+            f"read as {made.kind}.\nCheck it with: kam plan check ORG PLAN")
     emit(text.rstrip("\n"), output)
 
 
@@ -235,7 +236,7 @@ def balance_(kam: KamContext, org: str, role: str, within: str | None, max_moves
         + (f" --max-moves {max_moves}" if max_moves is not None else ""),
         f"objective: {OBJECTIVE}",
         f"before: {before.value:g} (books {_spread(before.loads)})",
-        f"after:  {after.value:g} (books {_spread(after.loads)}; {after.moves} move(s), "
+        f"after:  {after.value:g} (books {_spread(after.loads)}; {plural(after.moves, 'move')}, "
         f"{after.newcomers} to someone new to the global account)",
     ]
     if proposal.solves > 1:
@@ -260,7 +261,7 @@ def _spread(loads: dict[str, int]) -> str:
     values = sorted(loads.values())
     if not values:
         return "none"
-    return f"{values[0]}..{values[-1]} accounts, {len(values)} people"
+    return f"{values[0]}..{values[-1]} accounts, {plural(len(values), 'person')}"
 
 
 def _plan_reason(made: Plan) -> str | None:
@@ -293,7 +294,7 @@ def render_check(made: Plan, effect: Impact, fmt: str, *, footer: bool = True) -
         out += ["", f"Revenue leaves out accounts in {', '.join(effect.missing_rates)}: fx.csv "
                 "has no undated (*) rate for them."]
     if made.unplaced:
-        out += ["", f"Could not place {len(made.unplaced)} account(s):"]
+        out += ["", f"Could not place {plural(len(made.unplaced), 'account')}:"]
         out += [f"  ! {u.account}: {u.reason}" for u in made.unplaced]
     out += ["", *_findings(made, md)]
     refused = made.refused_because
@@ -316,12 +317,12 @@ def _head(made: Plan, md: bool) -> list[str]:
     if md:
         out.append("")
     out += [f"{'- ' if md else '  '}{md_escape(n) if md else n}" for n in made.notes]
-    out.append(f"{'- ' if md else '  '}records changed: {accounts} account(s), "
-               f"{people} person(s)" + (f", {contacts} contact(s) (relationship owners)"
-                                        if contacts else ""))
+    out.append(f"{'- ' if md else '  '}records changed: {plural(accounts, 'account')}, "
+               f"{plural(people, 'person')}"
+               + (f", {plural(contacts, 'contact')} (relationship owners)" if contacts else ""))
     if made.receivers:
         out.append(f"{'- ' if md else '  '}hand-over briefs on apply: "
-                   f"{len(made.receivers)} receiving manager(s)")
+                   f"{plural(len(made.receivers), 'receiving manager')}")
     return out
 
 
@@ -344,13 +345,16 @@ def _people_rows(effect: Impact) -> list[dict[str, Any]]:
 
 def _section(title: str, rows: list[dict[str, Any]], md: bool, *,
              right: tuple[str, ...] = (), headers: dict[str, str] | None = None) -> list[str]:
+    from kamcore.cli.layout import terminal_width
     from kamcore.cli.output import render_markdown, render_table
 
     if not rows:
         return ["", f"{'## ' if md else ''}{title.split(' (')[0]}: none"]
     if md:
         return ["", f"## {title}", "", render_markdown(rows, headers=headers)]
-    table = render_table(rows, align_right=right, headers=headers)
+    width = terminal_width()
+    table = render_table(rows, align_right=right, headers=headers,
+                         width=None if width is None else width - 2)
     return ["", f"{title}:"] + ["  " + line for line in table.splitlines()]
 
 

@@ -9,6 +9,7 @@ from typing import IO
 import click
 
 from kamcore.cli.options import as_of_option, format_option, output_option, workspace_argument
+from kamcore.wording import plural
 
 STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
 
@@ -28,7 +29,8 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
 @click.option("--by-period", is_flag=True, help="One column per period.")
 @click.option("--depth", type=click.IntRange(min=0), help="Only rows this deep (0: roots).")
 @click.option("--top", type=click.IntRange(min=1), help="The N rows with the largest first "
-                                                           "metric, largest first.")
+              "metric, largest first; a grouping ends with the total of the rows shown "
+              "(shown) and of every account (all).")
 @click.option("--own", is_flag=True, help="Show each account's own value beside its total "
                                           "(always in csv and json).")
 @click.option("--credit", type=click.Choice(["account", "owner"]), default="account",
@@ -107,12 +109,12 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
             data = (text + "\n").encode()
             _write(lambda stream: stream.write(data), output)
     if result.skipped:
-        click.secho(f"warning: skipped {len(result.skipped)} bad fact row(s); the totals "
+        click.secho(f"warning: skipped {plural(len(result.skipped), 'bad fact row')}; the totals "
                     "leave them out:", fg="yellow", err=True)
         for problem in result.skipped:
             click.echo(f"  - {problem}", err=True)
     if output:
-        click.echo(f"wrote {len(result):,} rows to {output}", err=True)
+        click.echo(f"wrote {plural(len(result), 'row')} to {output}", err=True)
 
 
 def _write(writer: Callable[[IO[bytes]], object], output: str | None) -> None:

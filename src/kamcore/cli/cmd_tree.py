@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kamcore.cli.options import as_of_option, workspace_argument
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,6 +55,13 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
         roots = [start]
     else:
         roots = roots_of(parent, keep)
+    if not roots:  # nothing to draw: say so rather than print nothing
+        kind, where = ("people", "people.csv") if people else ("accounts", "accounts.csv")
+        click.echo(f"The org {org} is empty: {where} has no {kind} (add some, or kam import)."
+                   if not len(table) else
+                   f"No {kind} to draw in {org}" + (f" on {as_of}" if as_of else "")
+                   + " (kam validate says why).")
+        return
     children = children_of(parent, keep)
 
     def name(row: int) -> str:
@@ -71,7 +79,7 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
             specialty = cell("person", "specialty", row)
             spec = f" {specialty}" if specialty else ""
             return (f"{cell('person', 'name', row)} [{str(cell('person', 'role', row)).upper()}"
-                    f"{spec}] {name(row)} · {books[row]} accounts{inactive}")
+                    f"{spec}] {name(row)} · {plural(int(books[row]), 'account')}{inactive}")
 
         for line in draw(roots, children, person_label, depth=depth, name=name):
             click.echo(line)

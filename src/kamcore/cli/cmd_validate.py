@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kamcore.cli.options import as_of_option, format_option
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.models import Finding
@@ -107,8 +108,9 @@ def _print_text(org: tuple[str, int, int], findings: list[Finding], group_by: st
     if lines:
         click.echo("\n".join(lines))
     counts = _counts(findings)
-    summary = (f"{counts['error']} error(s), {counts['warning']} warning(s), "
-               f"{counts['info']} info in {org[0]!r}: {org[1]} accounts, {org[2]} people")
+    summary = (f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, "
+               f"{counts['info']} info in {org[0]!r}: {plural(org[1], 'account')}, "
+               f"{plural(org[2], 'person')}")
     colour = "red" if counts["error"] else "yellow" if counts["warning"] else "green"
     prefix = "OK: " if not counts["error"] else ""
     click.secho(prefix + summary, fg=colour, bold=True)

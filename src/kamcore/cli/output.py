@@ -8,29 +8,25 @@ from typing import Any
 
 import click
 
+from kamcore.cli.layout import Width, layout
+
 
 def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
-                 align_right: Iterable[str] = (), headers: Mapping[str, str] | None = None) -> str:
-    """An aligned text table; numbers right-aligned."""
+                 align_right: Iterable[str] = (), headers: Mapping[str, str] | None = None,
+                 width: Width = "terminal") -> str:
+    """An aligned text table; numbers right-aligned, fitted to ``width`` (see :func:`layout`;
+    pass ``terminal_width(output)`` when the table may go to a file)."""
     if not rows:
         return ""
     columns = list(columns or rows[0].keys())
     right = set(align_right)
     names = [(headers or {}).get(c, c) for c in columns]
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(n), *(len(r[i]) for r in cells)) for i, n in enumerate(names)]
-    for _i, column in enumerate(columns):
+    for column in columns:
         if all(isinstance(row.get(column), (int, float)) or row.get(column) is None
                for row in rows):
             right.add(column)
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if c in right else v.ljust(w)
-                         for v, w, c in zip(values, widths, columns, strict=True)).rstrip()
-
-    out = [line(names), line(["-" * w for w in widths])]
-    out += [line(r) for r in cells]
-    return "\n".join(out)
+    return layout(names, cells, [c in right for c in columns], width=width)
 
 
 def _cell(value: Any) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kamcore.wording import plural
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -25,7 +27,7 @@ class CycleFound(Exception):
     """Some nodes never reach a root: ``nodes`` holds the original indexes of one cycle."""
 
     def __init__(self, nodes: list[int]) -> None:
-        super().__init__(f"cycle through {len(nodes)} node(s)")
+        super().__init__(f"cycle through {plural(len(nodes), 'node')}")
         self.nodes = nodes
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kamcore.rollup.result import Column, RollupResult
+
+if TYPE_CHECKING:
+    from kamcore.cli.layout import Width
 
 
 def format_number(value: Any, kind: str) -> str:
@@ -54,8 +57,11 @@ def tree_prefixes(depths: Sequence[int]) -> list[str]:
     return out
 
 
-def render(result: RollupResult, *, title: bool = True) -> str:
-    """The aligned text table of ``result`` (with a one-line title)."""
+def render(result: RollupResult, *, title: bool = True, width: Width = "terminal") -> str:
+    """The aligned text table of ``result`` (with a one-line title), fitted to ``width`` by
+    :func:`kamcore.cli.layout.layout`."""
+    from kamcore.cli.layout import layout, terminal_width, wrap
+
     records = result.to_records()
     named = any(c.key == "manager_name" for c in result.columns)
     columns: list[Column] = [c for c in result.columns
@@ -72,24 +78,17 @@ def render(result: RollupResult, *, title: bool = True) -> str:
                 label = f"{label} ({record['id']})"
             record[name_key] = prefix + label
     headers = [c.header for c in columns]
-    footer = [result.total] if result.total is not None and records else []
+    footer = [t for t in (result.shown_total, result.total) if t is not None] if records else []
     cells = [[format_number(r.get(c.key), c.kind) if c.kind != "text" else (r.get(c.key) or "")
               for c in columns] for r in [*records, *footer]]
-    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if c.kind != "text" else v.ljust(w)
-                         for v, w, c in zip(values, widths, columns, strict=True)).rstrip()
-
+    limit = terminal_width() if width == "terminal" else width
     out = []
     if title:
-        out.append(_title(result))
+        text = _title(result)
+        out.append(text if limit is None else "\n".join(wrap(text, limit, " · ")))
         out.append("")
-    rule = line(["-" * w for w in widths])
-    body = [line(r) for r in cells]
-    if footer:
-        body.insert(len(body) - 1, rule)
-    out += [line(headers), rule, *body]
+    out.append(layout(headers, cells, [c.kind != "text" for c in columns], width=limit,
+                      footer=len(footer)))
     if not records:
         out.append("(no rows)")
     return "\n".join(out)

@@ -39,6 +39,8 @@ class RollupResult:
     :ivar sources: where each metric's values came from: ``facts.csv`` (or ``.parquet``) or
         ``accounts.csv``; facts win when both give a metric.
     :ivar total: for group views, the aggregates over all accounts.
+    :ivar shown_total: for group views cut by ``top``, the aggregates over the accounts of the
+        groups shown (``None`` when every group is shown).
     """
 
     view: str
@@ -57,6 +59,8 @@ class RollupResult:
     hierarchy: str | None = None
     #: Group views: the same aggregates over every account (the table's last line).
     total: dict[str, Any] | None = None
+    #: Group views under ``top``: the same aggregates over the groups shown (the line above).
+    shown_total: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -141,4 +145,5 @@ class RollupResult:
                             for c in self.columns],
                 "skipped": [str(p) for p in self.skipped], "sources": self.sources,
                 "credit": self.credit,
-                "rows": self.to_records(), "total": self.total}
+                "rows": self.to_records(), "total": self.total,
+                "shown_total": self.shown_total}

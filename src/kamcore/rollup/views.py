@@ -337,6 +337,7 @@ def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence
         first = np.nan_to_num(folded[0][0][order], nan=-np.inf)
         order = order[np.lexsort((np.array(keys, dtype=object)[order].astype(str), -first,
                                   order == g - 1))]
+    cut = top is not None and top < len(order)
     if top is not None:
         order = order[:top]
     data: dict[str, pa.Array] = {
@@ -344,15 +345,32 @@ def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence
         "accounts": pa.array(count[order])}
     columns = [Column(field, field.capitalize()), Column("accounts", "Accounts", "int")]
     metric_cols = _metric_columns(inputs, shown, blocks, [("", "")])
+    # one fold, two groups: 0 the accounts of the groups shown (under --top), 1 the others
+    part = np.isin(codes, order, invert=True).astype(np.intp) if cut else \
+        np.zeros(len(codes), dtype=np.intp)
+    parts = group_fold(part, 2)
+    overall = [aggregate(b.values, specs_for(inputs, names), *parts) for b in blocks]
     everyone = group_fold(np.zeros(len(codes), dtype=np.intp), 1)
-    overall = [aggregate(b.values, specs_for(inputs, names), *everyone) for b in blocks]
+    whole = [aggregate(b.values, specs_for(inputs, names), *everyone) for b in blocks] if cut \
+        else [o[:, :1] for o in overall]
     total: dict[str, object] = {field: "(all)", "accounts": int(count.sum())}
+    shown_total: dict[str, object] = {field: "(shown)", "accounts": int(count[order].sum())}
     for col, b, _ in metric_cols:
         row = names.index(col.metric or "")
         columns.append(_put(data, col, folded[b][row][order]))
-        value = float(overall[b][row][0])
-        whole = value.is_integer() and abs(value) < 2 ** 53 and col.kind != "number"
-        total[col.key] = None if np.isnan(value) else int(value) if whole else value
+        total[col.key] = _total_cell(float(whole[b][row][0]), col.kind)
+        shown_total[col.key] = _total_cell(float(overall[b][row][0]), col.kind)
     result = RollupResult(field, columns, pa.table(data), inputs.currency, list(shown))
     result.total = total
+    result.shown_total = shown_total if cut else None
     return result
+
+
+def _total_cell(value: float, kind: str) -> int | float | None:
+    """A total as the records show it: ``None`` for missing, whole numbers as ``int``."""
+    import math
+
+    if math.isnan(value):
+        return None
+    whole = value.is_integer() and abs(value) < 2 ** 53 and kind != "number"
+    return int(value) if whole else value

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from kamcore.errors import HistoryProblem, KamError, Location, WorkspaceError
 from kamcore.models.enums import Role, Tier
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     import numpy as np
@@ -96,8 +97,8 @@ class HistoryTable:
         if self.problems:
             first = self.problems[0]
             more = len(self.problems) - 1
-            extra = f" (and {more} more bad history row(s); kam validate lists them)" if more \
-                else ""
+            extra = (f" (and {plural(more, 'more bad history row')}; kam validate lists them)"
+                     if more else "")
             raise WorkspaceError(first.message + extra, location=first.location,
                                  hint=first.hint)
 

@@ -33,6 +33,7 @@ from kamcore.settings import (
     TERRITORIES_FILE,
     Settings,
 )
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from datetime import date
@@ -202,8 +203,9 @@ class WorkspaceTables:
     territories: RecordTable | None = None
 
     def __repr__(self) -> str:
-        return (f"WorkspaceTables({self.settings.name!r}, {len(self.accounts)} accounts, "
-                f"{len(self.people)} people, {len(self.problems)} problem(s), "
+        return (f"WorkspaceTables({self.settings.name!r}, "
+                f"{plural(len(self.accounts), 'account')}, "
+                f"{plural(len(self.people), 'person')}, {plural(len(self.problems), 'problem')}, "
                 f"folder={str(self.folder) if self.folder else None!r})")
 
     def require_readable(self, *, history: bool = True) -> None:
