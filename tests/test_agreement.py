@@ -483,8 +483,9 @@ def test_tree_agrees(ws: MessyWorkspace) -> None:
                 d.check(who, "role", head["role"], want_p.role.upper())
                 d.check(who, "specialty", head["spec"], want_p.specialty)
                 d.check(who, "reports to (drawn above)", boss, want_p.reports_to)
+                books = len(truth.book(pid))
                 d.check(who, "accounts",
-                        rest, f"{len(truth.book(pid))} accounts"
+                        rest, f"{books} account{'' if books == 1 else 's'}"
                         + ("" if want_p.active else " (inactive)"))
             check_ids(d, "kam tree --people", seen, list(truth.people))
         d.done()

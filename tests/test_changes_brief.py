@@ -60,7 +60,7 @@ def test_each_receiver_gets_a_brief_with_everything_a_predecessor_would_say(ws, 
     head, k1, k2 = text.split("\n## Globex")
     assert head == (
         "# Hand-over brief for Kai Key (Key Account Manager)\n\n"
-        "From Kim Key (KAM1, Key Account Manager): 2 account(s). Change: "
+        "From Kim Key (KAM1, Key Account Manager): 2 accounts. Change: "
         "`leave KAM1 --to KAM3`.\nReason: moved to Paris\n\n"
         "## General notes from your predecessor\n\nQuiet quarter overall.\n")
     assert k1.startswith(
@@ -134,7 +134,7 @@ def test_undo_withdraws_the_briefs_of_the_change_it_reverses(ws, pm):
     assert {p.name for p in applied.briefs} == {"KAM3.md", "NAM1.md"}
     (briefs / "NAM1.md").write_text("my own notes on top of the brief\n")  # edited: kept
     plan = changes.undo_plan(load(ws))
-    assert plan.notes == ["withdraws 2 hand-over brief(s) of that change: "
+    assert plan.notes == ["withdraws 2 hand-over briefs of that change: "
                           "handover/kam1/KAM3.md, handover/kam1/NAM1.md"]
     undone = changes.apply(plan)
     assert undone.withdrawn == [briefs / "KAM3.md"]
@@ -150,7 +150,7 @@ def test_cli_undo_withdraws_briefs_and_removes_their_empty_folder(ws):
     assert done.exit_code == 0, done.output
     (folder,) = (ws / "handover").iterdir()
     dry = CliRunner().invoke(cli, ["undo", str(ws)])
-    assert f"withdraws 1 hand-over brief(s) of that change: handover/{folder.name}/KAM3.md" \
+    assert f"withdraws 1 hand-over brief of that change: handover/{folder.name}/KAM3.md" \
         in dry.output
     assert (folder / "KAM3.md").exists()
     undone = CliRunner().invoke(cli, ["undo", str(ws), "--yes"])

@@ -86,7 +86,7 @@ def test_cli_table_json_and_strict(cli, tmp_path):
         "K3       key      SUP1     'SUP1' is support staff",
         "R3       regular           no manager",
     ]
-    assert result.stdout.endswith("8 gap(s).\n")
+    assert result.stdout.endswith("8 gaps.\n")
     data = json.loads(CliRunner().invoke(
         cli, ["coverage", str(tmp_path / "org"), "--format", "json"]).stdout)
     assert data["gaps"] == 8 and data["over_capacity"][0]["person"] == "NAM1"
@@ -97,5 +97,5 @@ def test_cli_table_json_and_strict(cli, tmp_path):
 def test_the_example_org_has_no_gaps(cli, acme_path):
     result = CliRunner().invoke(cli, ["coverage", str(acme_path), "--strict"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith("0 gap(s).\n")
+    assert result.stdout.endswith("0 gaps.\n")
     assert "Accounts without an active manager: none" in result.stdout

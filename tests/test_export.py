@@ -123,7 +123,7 @@ def test_salesforce_export_warns_about_accounts_made_in_kamcore(tmp_path: Path):
     save(org.replace(accounts={**org.accounts, "NEW-1": added}))
     result = run("export", str(out), "--format", "salesforce")
     assert result.exit_code == 0
-    assert "warning: 1 account(s) have no Salesforce Id (e.g. NEW-1)" in result.output
+    assert "warning: 1 account has no Salesforce Id (e.g. NEW-1)" in result.output
 
 
 def test_export_errors(tmp_path: Path, acme_path: Path):

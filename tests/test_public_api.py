@@ -64,8 +64,8 @@ def test_reprs_are_one_short_line():
     assert repr(org) == "Org('Acme KAM Example', 94 accounts, 54 people, path='" \
         + str(ACME) + "')"
     plan = changes.move(org, "NOVA-US-CHI", to=None)
-    assert repr(plan) == ("Plan('move NOVA-US-CHI --root', 1 record(s) changed, "
-                          "0 finding(s) added, 0 removed)")
+    assert repr(plan) == ("Plan('move NOVA-US-CHI --root', 1 record changed, "
+                          "0 findings added, 0 removed)")
     from kamcore.workspace.tables import read_workspace
 
     for value in (read_workspace(ACME), kamcore.roster(org), kamcore.Org.build()):

@@ -10,4 +10,4 @@ def test_example_org_validates_clean(acme_path):
     result = CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)),
                                 ["validate", str(acme_path)])
     assert result.exit_code == 0, result.output
-    assert "0 error(s)" in result.output
+    assert "0 errors" in result.output
