@@ -58,7 +58,8 @@ def test_a_bad_date_or_an_unknown_account_stops_the_import(sf_org, tmp_path):
     result = run("import", "history", str(sf_org), "--salesforce", str(bad))
     assert result.exit_code == 2
     assert f"{bad}:2" in result.stderr and "'yesterday' is not a date" in result.stderr
-    assert "and 1 more problem in this file" in result.stderr and "nothing was written" in result.stderr
+    assert "and 1 more problem in this file" in result.stderr
+    assert "nothing was written" in result.stderr
     assert snapshot(sf_org) == before
     bad.write_text("AccountId,Field,OldValue,NewValue,CreatedDate\n"
                    "001DnAbC0000099,Owner,005Dn00000Ux003IAB,005Dn00000Ux001IAB,2025-01-01\n")
