@@ -19,13 +19,12 @@ from kamcore.importers.rows import (
     Row,
     Rows,
     break_loops,
-    canonical_text,
     make_id,
     parse_number,
     with_progress,
 )
 from kamcore.importers.tiers import tier_from_value
-from kamcore.models import Account, Tier
+from kamcore.models import Tier
 from kamcore.models.codes import currency_codes
 from kamcore.workspace.csvio import Table
 
@@ -177,25 +176,3 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
                                hint=f"add --tier-map '{text.strip()}=TIER'")
         data[row.id] = record
     return data, country, revenue, fixed
-
-
-def build_accounts(accounts: Rows, data: dict[str, dict[str, Any]],
-                   kept_as: list[tuple[str, str]], raw_as: list[tuple[str, str, str]],
-                   progress: Progress | None) -> dict[str, Account]:
-    """Account records: mapped fields, kept columns, and the original text of mapped cells
-    that kamcore stores differently (``crm:<column>``)."""
-    built: dict[str, Account] = {}
-    for row in with_progress(accounts.rows, "building accounts", progress):
-        record = data[row.id]
-        cells = row.cells
-        extra = {name: value for h, name in kept_as if (value := cells[h].strip())}
-        for target, column, name in raw_as:
-            raw = cells[column].strip()
-            if raw and raw != canonical_text(record, target):
-                extra[name] = raw
-        record["extra"] = extra
-        # Every field was checked above (id pattern, ISO codes, finite numbers, tier), so the
-        # record is built without a second validation: a third of the time at 100k accounts.
-        # kamcore.load validates the written workspace in full (tested to give equal records).
-        built[row.id] = Account.model_construct(**record)
-    return built

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from kamcore.errors import WorkspaceError
-from kamcore.importers.accounts import build_accounts, map_fields, read_accounts
+from kamcore.importers.accounts import map_fields, read_accounts
+from kamcore.importers.finish import (
+    AccountColumns,
+    account_columns,
+    extend_layout,
+    import_tables,
+    people_org,
+)
 from kamcore.importers.mapping import AccountMap, PersonMap, TeamMap, check_country_codes
 from kamcore.importers.people import add_team, assign_owners, read_people
 from kamcore.importers.report import ImportReport, InferredTier
@@ -36,11 +43,12 @@ from kamcore.importers.tiers import default_threshold, infer_tiers
 from kamcore.models import Person
 from kamcore.models.codes import currency_codes
 from kamcore.perf import paused_gc
-from kamcore.workspace.loader import ACCOUNT_COLUMNS, PERSON_COLUMNS
+from kamcore.workspace.loader import PERSON_COLUMNS
 
 if TYPE_CHECKING:
     from kamcore.org import Org
     from kamcore.registry import Registry
+    from kamcore.workspace.tables import WorkspaceTables
 
 
 
@@ -69,10 +77,41 @@ class ImportOptions:
 
 @dataclass
 class ImportResult:
-    org: Org
+    """What an import made, nothing written yet.
+
+    The accounts are kept as columns (:attr:`accounts`) and as the tables ``kam validate``
+    reads (:attr:`tables`); :attr:`org` builds the object model from those tables on first
+    use. Once it is built, :func:`~kamcore.importers.write_import` writes the org (with any
+    change a caller made to it); until then it writes the columns.
+    """
+
     report: ImportReport
     #: The CRM's column layout, written to crm.yaml so an export can restore it.
     layout: dict[str, Any]
+    #: The accounts and people as the reader gives them from the files to be written.
+    tables: WorkspaceTables
+    #: The accounts' cells as accounts.csv will hold them.
+    accounts: AccountColumns
+    #: The people, as records (few), with their layout.
+    people: Org
+    _org: Org | None = field(default=None, repr=False)
+
+    @property
+    def org(self) -> Org:
+        """The imported org as objects (built from :attr:`tables` the first time)."""
+        if self._org is None:
+            from kamcore.workspace.objects import org_from_tables
+
+            org = org_from_tables(self.tables)
+            org.layout["accounts"] = list(self.accounts.layout)
+            org.layout["people"] = list(self.people.layout["people"])
+            self._org = org
+        return self._org
+
+    @property
+    def org_built(self) -> bool:
+        """Whether :attr:`org` was asked for (and so may have been changed)."""
+        return self._org is not None
 
 
 def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
@@ -92,7 +131,6 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
 def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
            registry: Registry | None, people_path: str | None, pmap: PersonMap | None,
            team_path: str | None, team_map: TeamMap | None) -> ImportResult:
-    from kamcore.org import Org
     from kamcore.settings import Settings, WorkspaceMetric
 
     if options.currency and options.currency.strip().upper() not in currency_codes():
@@ -163,11 +201,12 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     raw_as = [(target, column, RAW_PREFIX + column.replace(".", "_"))
               for target, column in cols.items()]
     pcols = pmap.columns() if pmap is not None else {}
-    built = build_accounts(accounts, data, kept_as, raw_as, options.progress)
+    columns = account_columns(accounts, data, kept_as, raw_as, metric_names, kept, cols,
+                              reserved)
     people = _build_people(people_data, people_rows, pmap, people_kept, report, people_path)
-    _tier_role_conflicts(report, built, people, accounts_path)
+    _tier_role_conflicts(report, data, people, accounts_path)
 
-    currency = (options.currency or _most_common(a.currency for a in built.values())
+    currency = (options.currency or _most_common(columns.cells["currency"])
                 or header_currency or "USD").strip().upper()
     known = set(registry.metrics) if registry is not None else {"revenue", "orders",
                                                                 "receivables"}
@@ -175,11 +214,11 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         name=options.name or f"Imported from {options.source}", currency=currency,
         metrics={m: WorkspaceMetric(label=m.replace("_", " ").capitalize(), aggregation="sum")
                  for m in metric_names if m not in known})
-    org = Org(settings=settings, accounts=built, people=people, registry=registry)
-    org.layout["accounts"] = _layout(ACCOUNT_COLUMNS, metric_names, kept, cols, built,
-                                     reserved)
-    org.layout["people"] = _layout(PERSON_COLUMNS, [], people_kept, pcols, people)
-    report.accounts, report.people = len(built), len(people)
+    used = {k for p in people.values() for k in p.extra}
+    staff = people_org(settings, people, extend_layout(PERSON_COLUMNS, [], people_kept, pcols,
+                                                       used), registry)
+    tables = import_tables(settings, columns, staff, registry)
+    report.accounts, report.people = len(columns), len(people)
     layout = {
         "source": options.source,
         "accounts": {"file": accounts_path, "columns": _crm_columns(table.header, cols,
@@ -193,13 +232,15 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         layout["people"] = {"file": people_path,
                             "columns": _crm_columns(people_header, pcols, [])}
     if options.validate:
-        from kamcore.validation import validate
+        from kamcore.validation import validate_tables
 
-        found = validate(org)
+        found = validate_tables(tables)
         counts = Counter(f.severity.value for f in found)
         report.findings = {k: counts.get(k, 0) for k in ("error", "warning", "info")}
-        report.finding_lines = [_named_finding(org, f) for f in found]
-    return ImportResult(org, report, layout)
+        names = {pid: p.name for pid, p in people.items()}
+        names.update((r.id, r.name) for r in accounts.rows)
+        report.finding_lines = [_named_finding(names, f) for f in found]
+    return ImportResult(report, layout, tables, columns, staff)
 
 
 #: Currency signs a header may use instead of a code.
@@ -246,7 +287,7 @@ def _currency_of_amounts(amap: AccountMap, options: ImportOptions, report: Impor
     return None
 
 
-def _tier_role_conflicts(report: ImportReport, accounts: dict[str, Any],
+def _tier_role_conflicts(report: ImportReport, accounts: dict[str, dict[str, Any]],
                          people: dict[str, Person], path: str) -> None:
     """An inferred tier whose owner's role cannot hold it (a national account owned by an
     AM) is a problem the report explains now, rather than a bare KAM107 after the import."""
@@ -254,30 +295,30 @@ def _tier_role_conflicts(report: ImportReport, accounts: dict[str, Any],
 
     for guess in report.tiers:
         account = accounts.get(guess.record)
-        if account is None or not account.manager:
+        if account is None or not account.get("manager"):
             continue
-        owner = people.get(account.manager)
+        owner = people.get(account["manager"])
         if owner is None or owner.role is Role.SUPPORT:
             continue
-        allowed = ROLES_FOR_TIER[account.tier]
+        tier = account["tier"]
+        allowed = ROLES_FOR_TIER[tier]
         if owner.role in allowed:
             continue
         needs = " or ".join(sorted(r.value.upper() for r in allowed))
         report.problem(
-            "tier", f"tier {account.tier.value} inferred, but the owner is "
+            "tier", f"tier {tier.value} inferred, but the owner is "
             f"{owner.role.value.upper()}: rule KAM107 will flag it", file=path,
             line=guess.line, record=f"{guess.record} ({guess.name}, owner {owner.name})",
             hint=f"give tiers with --tier-from COLUMN (or a tier: column in the map), or "
             f"make the owner a {needs}")
 
 
-def _named_finding(org: Org, finding: Any) -> str:
+def _named_finding(names: dict[str, str], finding: Any) -> str:
     """A finding for the import report, with the account's or person's name beside its id
     (CRM ids such as 001Dn000003IFA say nothing to a reader)."""
     subject = finding.subject or ""
-    record = org.accounts.get(subject) or org.people.get(subject)
-    who = f"{subject} ({record.name})" if record is not None and record.name != subject else (
-        subject)
+    name = names.get(subject)
+    who = f"{subject} ({name})" if name is not None and name != subject else subject
     return f"{finding.code} {finding.severity.value} {who}: {finding.message}".replace(
         "  ", " ")
 
@@ -319,15 +360,6 @@ def _row_of(rows: Rows, pid: str) -> Row | None:
 def _most_common(values: Iterable[str | None]) -> str | None:
     counts = Counter(v for v in values if v)
     return counts.most_common(1)[0][0] if counts else None
-
-
-def _layout(core: tuple[str, ...], metrics: list[str], kept: list[str], cols: dict[str, str],
-            records: dict[str, Any], reserved: Iterable[str] = ()) -> list[str]:
-    reserved = set(reserved) | set(metrics)
-    out = list(core) + metrics + [kept_column(h, reserved) for h in kept]
-    raw = [RAW_PREFIX + c.replace(".", "_") for c in cols.values()]
-    used = {k for r in records.values() for k in r.extra}
-    return out + [c for c in raw if c in used]
 
 
 def _crm_columns(header: list[str], cols: dict[str, str], metrics: Iterable[str]) -> list[

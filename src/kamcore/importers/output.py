@@ -56,9 +56,9 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
     if target.exists() and not target.is_dir():
         raise WorkspaceError(f"{target} is not a folder")
     result.report.output = str(target)
-    result.org.path = target
     # Every text is made before the first file is written: a failure leaves nothing behind.
-    settings = result.org.settings.model_dump(mode="json", exclude={"accounts", "people"})
+    settings = (result.org if result.org_built else result.tables).settings.model_dump(
+        mode="json", exclude={"accounts", "people"})
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     files = ", ".join(result.report.files.values())
     config = (f"# Imported from {result.report.source} ({files}) by `kam import`, {stamp}.\n"
@@ -70,8 +70,17 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
     text = result.report.to_json() if report_format == "json" else result.report.to_markdown()
     target.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target / "kam.yaml", config)
-    with paused_gc():
-        save(result.org, target)
+    if result.org_built:  # the caller has the objects, maybe changed: write those
+        result.org.path = target
+        with paused_gc():
+            save(result.org, target)
+    else:
+        from kamcore.importers.finish import write_accounts_csv
+        from kamcore.settings import ACCOUNTS_FILE, PEOPLE_FILE
+        from kamcore.workspace.saver import render_people
+
+        write_accounts_csv(target / ACCOUNTS_FILE, result.accounts)
+        atomic_write_text(target / PEOPLE_FILE, render_people(result.people))
     atomic_write_text(target / LAYOUT_FILE, layout)
     atomic_write_text(target / name, text)
     return target / name

@@ -1,0 +1,159 @@
+"""The end of an import in columns: the accounts as accounts.csv will hold them, the tables
+``kam validate`` reads, and the files written from those columns.
+
+An import used to build a pydantic record per account, turn the records into the reader's
+tables to run the rules, and write the files from the records again: three passes of Python
+objects over every account. Here the accounts become text columns once; the rules run on the
+tables made from them (the same reading rules as files), the files are written from the same
+columns, and an :class:`~kamcore.org.Org` is built only when a caller asks for one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kamcore.importers.rows import RAW_PREFIX, Rows, canonical_text, kept_column
+from kamcore.workspace.csvio import format_cell
+from kamcore.workspace.loader import ACCOUNT_COLUMNS
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from kamcore.models import Person
+    from kamcore.org import Org
+    from kamcore.registry import Registry
+    from kamcore.settings import Settings
+    from kamcore.workspace.tables import WorkspaceTables
+
+
+@dataclass
+class AccountColumns:
+    """Every account's cells as text (``None``: empty), by column, in file order.
+
+    :ivar header: the columns of accounts.csv, in order (the layout, then plugin fields).
+    :ivar layout: what :attr:`Org.layout` keeps for accounts (the header without plugin
+        fields, which a save appends sorted).
+    """
+
+    header: list[str]
+    layout: list[str]
+    cells: dict[str, list[str | None]]
+
+    def __len__(self) -> int:
+        return len(self.cells["id"])
+
+    def arrow(self) -> pa.Table:
+        """The cells as an Arrow table of strings (null for empty), in header order."""
+        import pyarrow as pa
+
+        return pa.table({c: pa.array(self.cells[c], pa.string()) for c in self.header})
+
+
+def account_columns(accounts: Rows, data: Mapping[str, dict[str, Any]],
+                    kept_as: Sequence[tuple[str, str]],
+                    raw_as: Sequence[tuple[str, str, str]], metric_names: Sequence[str],
+                    kept: Sequence[str], cols: Mapping[str, str],
+                    reserved: Iterable[str]) -> AccountColumns:
+    """The accounts' cells, column by column (a record object per account would cost 3x).
+
+    :param data: each account's field values by id (as the engine mapped them).
+    :param kept_as: (CRM header, workspace column) of the columns no field uses.
+    :param raw_as: (field, CRM header, ``crm:`` column): the CRM's text is kept where it
+        differs from what kamcore stores.
+    """
+    rows = accounts.rows
+    records = [data[r.id] for r in rows]
+    cells: dict[str, list[str | None]] = {}
+    cells["id"] = [r.id for r in rows]
+    cells["name"] = [r.name for r in rows]
+    cells["tier"] = [rec["tier"].value for rec in records]
+    for column in ("parent", "manager", "country", "industry", "currency"):
+        cells[column] = [rec.get(column) or None for rec in records]
+    for metric in metric_names:
+        values = [rec["metrics"].get(metric) for rec in records]
+        cells[metric] = [None if v is None else format_cell(v) for v in values]
+    for crm_header, name in kept_as:
+        cells[name] = [(r.cells[crm_header].strip() or None) for r in rows]
+    used = {name for _h, name in kept_as if any(v is not None for v in cells[name])}
+    for target, column, name in raw_as:
+        out: list[str | None] = []
+        for row, rec in zip(rows, records, strict=True):
+            raw = row.cells[column].strip()
+            out.append(raw if raw and raw != canonical_text(rec, target) else None)
+        cells[name] = out
+        if any(v is not None for v in out):
+            used.add(name)
+    spaced = sorted(dict.fromkeys(f"{ns}.{k}" for rec in records
+                                  for ns, values in rec["ext"].items() for k in values))
+    for column in spaced:
+        ns, _, key = column.partition(".")
+        cells[column] = [rec["ext"].get(ns, {}).get(key) for rec in records]
+    layout = extend_layout(ACCOUNT_COLUMNS, metric_names, kept, cols, used, reserved)
+    header = layout + [c for c in spaced if c not in layout]
+    return AccountColumns(header, layout, cells)
+
+
+def extend_layout(core: Sequence[str], metrics: Sequence[str], kept: Sequence[str],
+                  cols: Mapping[str, str], used: set[str],
+                  reserved: Iterable[str] = ()) -> list[str]:
+    """A workspace file's columns: the core ones, the metrics, the kept CRM columns, and the
+    ``crm:`` columns some record uses (``used``: the columns with a value somewhere)."""
+    reserved = set(reserved) | set(metrics)
+    out = list(core) + list(metrics) + [kept_column(h, reserved) for h in kept]
+    raw = [RAW_PREFIX + c.replace(".", "_") for c in cols.values()]
+    return out + [c for c in raw if c in used]
+
+
+def people_org(settings: Settings, people: dict[str, Person], layout: list[str],
+               registry: Registry | None) -> Org:
+    """An org of the people alone (few, kept as records): their file and tables come from it."""
+    from kamcore.org import Org
+
+    org = Org(settings=settings, accounts={}, people=people, registry=registry)
+    org.layout["people"] = layout
+    return org
+
+
+def import_tables(settings: Settings, accounts: AccountColumns, people: Org,
+                  registry: Registry | None) -> WorkspaceTables:
+    """The tables ``kam validate`` would read from the written files (same reading rules).
+
+    Only columns with a value somewhere are given, as for an org's records.
+    """
+    import pyarrow as pa
+
+    from kamcore.workspace.objects import tables_from_org
+    from kamcore.workspace.tables import RawTable, WorkspaceTables, metric_defs, normalise
+
+    metrics = metric_defs(settings, registry)
+    given = [c for c in accounts.header if c in _ACCOUNT_CORE
+             or any(v is not None for v in accounts.cells[c])]
+    n = len(accounts)
+    raw = RawTable(None, given, pa.table({c: pa.array(accounts.cells[c], pa.string())
+                                          for c in given}), lambda: [None] * n)
+    problems: list[Any] = []
+    table = normalise("account", raw, set(metrics), problems)
+    table.header = list(accounts.header)
+    person_table = tables_from_org(people).people
+    return WorkspaceTables(folder=None, settings=settings, raw_settings={}, storage="csv",
+                           accounts=table, people=person_table, metrics=metrics,
+                           registry=registry, problems=problems)
+
+
+_ACCOUNT_CORE = frozenset(ACCOUNT_COLUMNS)
+
+
+def write_accounts_csv(path: Path, accounts: AccountColumns) -> None:
+    """accounts.csv from the columns, atomically: the bytes :func:`kamcore.save` writes."""
+    import pyarrow as pa
+
+    from kamcore.atomic import atomic_open
+    from kamcore.exporters.columns import write_csv
+
+    cells = [pa.array(accounts.cells[c], pa.string()).fill_null("") for c in accounts.header]
+    with atomic_open(path, "wb") as stream:
+        write_csv(stream, accounts.header, cells, safe=False)
