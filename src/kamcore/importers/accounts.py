@@ -6,7 +6,7 @@ Split from :mod:`.engine`, which runs the whole import; this module knows one ac
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kamcore.importers.countries import resolve_country
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 
 def read_accounts(table: Table, amap: AccountMap, report: ImportReport,
-                  id_key: Callable[[str], str], progress: Progress | None) -> Rows:
+                  id_key: Callable[[str], str], progress: Progress | None,
+                  id_keys: Callable[[Sequence[str]], list[str | None]] | None = None) -> Rows:
     """The usable account rows, with parents resolved (by id, name or both) and loops cut.
 
     Rows without an id (or a name, when ids come from names), with an invalid or duplicate id
@@ -43,7 +44,12 @@ def read_accounts(table: Table, amap: AccountMap, report: ImportReport,
     file = str(table.path)
     accounts = Rows(file=file, id_key=id_key)
     taken: set[str] = set()
-    for line, values in with_progress(table.rows, "reading accounts", progress):
+    keys: list[str | None] = []
+    if amap.id and id_keys is not None:
+        at = table.header.index(amap.id)
+        keys = id_keys([values[at].strip() for _line, values in table.rows])
+    for number, (line, values) in enumerate(with_progress(table.rows, "reading accounts",
+                                                          progress)):
         cells = dict(zip(table.header, values, strict=True))
         name = cells[amap.name].strip() if amap.name else ""
         if amap.id:
@@ -52,13 +58,15 @@ def read_accounts(table: Table, amap: AccountMap, report: ImportReport,
                 report.problem("unusable", "account without an id; skipped", file=file,
                                line=line, record=name or None, hint="give it an id in the CRM")
                 continue
+            found = keys[number] if keys else None
             try:
-                key = id_key(aid)
+                key = found if found is not None else id_key(aid)
             except ValueError as exc:
                 report.problem("unusable", f"{aid!r} is not a valid id ({exc}); skipped",
                                file=file, line=line, record=name or None)
                 continue
-            if not ID_OK.match(aid):
+            # ID_OK on a stripped cell: no comma, no line break (a quick test first)
+            if ("," in aid or "\n" in aid or "\r" in aid) and not ID_OK.match(aid):
                 report.problem("unusable", f"{aid!r} cannot be an id (commas, line breaks); "
                                "skipped", file=file, line=line)
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +71,8 @@ class ImportOptions:
     key_revenue: float | None = None
     countries: dict[str, str] = field(default_factory=dict)
     id_key: Callable[[str], str] = str.strip
+    #: ``id_key`` of many stripped cells at once, ``None`` where it raises (optional: speed).
+    id_keys: Callable[[Sequence[str]], list[str | None]] | None = None
     validate: bool = True
     progress: Progress | None = None
 
@@ -150,7 +152,8 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     metric_names = list(amap.metrics)
     kept = [h for h in table.header if h not in cols.values()]
     report.kept_columns = kept
-    accounts = read_accounts(table, amap, report, options.id_key, options.progress)
+    accounts = read_accounts(table, amap, report, options.id_key, options.progress,
+                             options.id_keys)
 
     # -- people ---------------------------------------------------------------------------
     people_rows = Rows(file=people_path or "", id_key=options.id_key)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kamcore.importers.rows import RAW_PREFIX, Rows, canonical_text, kept_column
+from kamcore.importers.rows import RAW_PREFIX, Rows, kept_column
 from kamcore.workspace.csvio import format_cell
 from kamcore.workspace.loader import ACCOUNT_COLUMNS
 
@@ -80,10 +80,11 @@ def account_columns(accounts: Rows, data: Mapping[str, dict[str, Any]],
         cells[name] = [(r.cells[crm_header].strip() or None) for r in rows]
     used = {name for _h, name in kept_as if any(v is not None for v in cells[name])}
     for target, column, name in raw_as:
-        out: list[str | None] = []
-        for row, rec in zip(rows, records, strict=True):
-            raw = row.cells[column].strip()
-            out.append(raw if raw and raw != canonical_text(rec, target) else None)
+        raw = [r.cells[column].strip() for r in rows]
+        # what kamcore stores for the field, as text (plugin fields store nothing here)
+        stored = cells[target] if target in _ACCOUNT_CORE or target in metric_names else None
+        out = ([v or None for v in raw] if stored is None else
+               [v if v and v != c else None for v, c in zip(raw, stored, strict=True)])
         cells[name] = out
         if any(v is not None for v in out):
             used.add(name)

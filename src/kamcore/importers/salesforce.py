@@ -9,10 +9,10 @@ the suffix, so a ParentId in one form finds an Id in the other, and ``001a...`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from kamcore.errors import Location, WorkspaceError
 from kamcore.importers.engine import ImportOptions, ImportResult, build_org
@@ -74,6 +74,62 @@ def id15(value: str) -> str:
     return "".join(chars)
 
 
+def id15_many(values: Sequence[str]) -> list[str | None]:
+    """:func:`id15` of many stripped cells at once (numpy over the bytes): ``None`` where
+    :func:`id15` raises, so the caller asks it again for the message.
+
+    >>> id15_many(["001a0000006vm9riac", "001A0000006Vm9r", "nope"])
+    ['001A0000006Vm9r', '001A0000006Vm9r', None]
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.exporters.columns import mask, text_buffer
+
+    texts = pa.array(values, pa.string())
+    out: list[str | None] = [None] * len(values)
+    short = np.flatnonzero(mask(pc.match_substring_regex(texts, "^[A-Za-z0-9]{15}$")))
+    for i in short.tolist():
+        out[i] = values[i]
+    long = np.flatnonzero(mask(pc.match_substring_regex(texts, "^[A-Za-z0-9]{18}$")))
+    if not len(long):
+        return out
+    raw = np.frombuffer(text_buffer(texts.take(pa.array(long))), dtype=np.uint8)
+    chars = raw.reshape(len(long), 18)
+    body = chars[:, :15].copy()
+    body[(body >= 65) & (body <= 90)] += 32  # the case-insensitive form: all lower case
+    fits = np.ones(len(long), dtype=bool)
+    letter = (body >= 97) & (body <= 122)
+    for chunk in range(3):
+        bits = _suffix_bits()[chars[:, 15 + chunk]]
+        fits &= bits >= 0
+        for i in range(5):
+            upper = fits & ((bits >> i) & 1 == 1)
+            pos = chunk * 5 + i
+            fits &= ~upper | letter[:, pos]
+            body[upper & letter[:, pos], pos] -= 32
+    good = np.flatnonzero(fits)
+    offsets = pa.py_buffer((np.arange(len(good) + 1, dtype=np.int32) * 15).tobytes())
+    keys = pa.Array.from_buffers(pa.string(), len(good),
+                                 [None, offsets, pa.py_buffer(body[good].tobytes())])
+    for i, key in zip(long[good].tolist(), keys.to_pylist(), strict=True):
+        out[i] = key
+    return out
+
+
+@cache
+def _suffix_bits() -> Any:
+    """Suffix byte -> the 5-bit number it encodes (upper or lower case), -1 if none."""
+    import numpy as np
+
+    table = np.full(256, -1, dtype=np.int16)
+    for n, code in enumerate(_ALPHABET):
+        table[ord(code)] = n
+        table[ord(code.lower())] = n
+    return table
+
+
 def import_salesforce(accounts: str, *, users: str | None = None, team: str | None = None,
                       tier_from: str | None = None, tier_map: Mapping[str, str] | None = None,
                       role_from: str | None = None, role_map: Mapping[str, str] | None = None,
@@ -90,7 +146,8 @@ def import_salesforce(accounts: str, *, users: str | None = None, team: str | No
     """
     from kamcore.importers.rows import check_columns
 
-    opts = replace(options or ImportOptions(), source="salesforce", id_key=id15)
+    opts = replace(options or ImportOptions(), source="salesforce", id_key=id15,
+                   id_keys=id15_many)
     header = read_header(accounts)
     amap = preset_account_map(header)
     if amap.id != "Id" and amap.id != "Account ID":

@@ -16,11 +16,13 @@ Every inferred tier comes with the reason, so the import report can list it for 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from kamcore.models import Tier
 
 _TIER_WORDS = {t.value: t for t in Tier}
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,23 @@ def infer_tiers(order: Sequence[str], parent: Mapping[str, str | None],
     top_down: list[str] = list(roots)
     for aid in top_down:  # grows while iterating: breadth first
         top_down.extend(children.get(aid, ()))
+    # The countries of each parent's subtree (a leaf's are its own: no set for it).
     spans: dict[str, set[str]] = {}
     for aid in reversed(top_down):
-        seen = spans.setdefault(aid, set())
         own = country.get(aid)
-        if own:
+        seen = spans.get(aid)
+        if seen is not None and own:
             seen.add(own)
         up = parent.get(aid)
-        if up is not None:
-            spans.setdefault(up, set()).update(seen)
+        if up is None:
+            continue
+        target = spans.get(up)
+        if target is None:
+            target = spans[up] = set()
+        if seen is not None:
+            target.update(seen)
+        elif own:
+            target.add(own)
 
     guesses: dict[str, TierGuess] = {}
     fixed = fixed or {}
@@ -106,7 +116,10 @@ def infer_tiers(order: Sequence[str], parent: Mapping[str, str | None],
         up = parent.get(aid)
         above = guesses[up].tier if up is not None else None
         large = threshold is not None and revenue.get(aid, 0.0) >= threshold
-        countries = spans[aid]
+        countries: AbstractSet[str] = _NONE
+        if above is None or above is glob:  # the only cases that look at the countries
+            own = country.get(aid)
+            countries = spans.get(aid) or (frozenset((own,)) if own else _NONE)
         if above is None and len(countries) >= 2:
             guess = TierGuess(glob, f"root spanning {len(countries)} countries "
                                            f"({_few(countries)})")
@@ -131,6 +144,6 @@ def infer_tiers(order: Sequence[str], parent: Mapping[str, str | None],
     return guesses
 
 
-def _few(codes: set[str]) -> str:
+def _few(codes: AbstractSet[str]) -> str:
     ordered = sorted(codes)
     return ", ".join(ordered[:5]) + (", ..." if len(ordered) > 5 else "")
