@@ -3,10 +3,10 @@
 Each case runs ``kam import`` in a scratch folder with its inputs copied under fixed names (the
 paths in the report and crm.yaml are then the same on every machine) and collects every file
 of the workspace, the report in both formats, the summary on stderr and the exit code. The
-outputs of the importer as it was before the columnar rewrite (commit 2e285e5) are stored in
+outputs of the importer as it was before the columnar rewrite (main at d12cea7) are stored in
 ``tests/data/import_golden/``; a large case is stored as SHA-256 digests.
 
-    python tests/import_golden.py --write    # record the current importer's outputs
+    PYTHONPATH=<old checkout>/src python tests/import_golden.py --write    # record them
 """
 
 from __future__ import annotations
