@@ -626,6 +626,9 @@ def main() -> None:
 
     extra_env, code, examples = code_under_test(args.commit)
     user_env = {**os.environ, **extra_env}
+    # a user's install has compiled bytecode (pip writes it, or the first run does): a
+    # PYTHONDONTWRITEBYTECODE from the developer's shell would time the compiler on every run
+    user_env.pop("PYTHONDONTWRITEBYTECODE", None)
     big_env = dict(user_env)
     if args.plugins:
         big_env.pop("KAM_LOAD_PLUGINS", None)
