@@ -138,3 +138,14 @@ def test_unreadable_history_is_its_own_finding_not_an_fx_one(tmp_path):
     code, findings = validate(ws)
     assert code == 1
     assert [f["code"] for f in findings if f["severity"] == "error"] == ["KAM181"]
+
+
+def test_a_facts_header_naming_a_column_twice_is_refused_with_the_file(tmp_path):
+    ws = make_ws(tmp_path, facts="account,account,period,metric,value\nA,A,2026-Q1,revenue,1\n",
+                 fx=FX)
+    result = CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)),
+                                ["validate", str(ws)])
+    assert result.exit_code in (1, 2), result.output
+    assert "facts.csv" in result.output and "account" in result.output
+    assert "more than once" in result.output
+    assert run(str(ws))[0] == 2

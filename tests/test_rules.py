@@ -97,3 +97,39 @@ def test_findings_are_sorted_errors_first():
     org = make_org(change={"AM": {"capacity": 1}, "G-FR": {"manager": None}})
     severities = [f.severity.value for f in validate(org)]
     assert severities == sorted(severities, key=["error", "warning", "info"].index)
+
+
+def _core_rule(code: str):
+    from kamcore.plugins import get_plugin_manager
+    from kamcore.registry import registry_for
+
+    return registry_for(get_plugin_manager(load_entrypoints=False)).rules[code]
+
+
+def test_findings_built_without_validation_equal_validated_ones():
+    from kamcore.declarations import Violation
+    from kamcore.errors import Location
+    from kamcore.models import Finding, Severity
+    from kamcore.validation import _to_finding
+
+    rule = _core_rule("KAM102")
+    plain = Violation("ACC-1", "it is wrong", "fix it", column="parent",
+                      location=Location("accounts.csv", 7, "parent"))
+    built = _to_finding(None, rule, Severity.ERROR, plain)
+    fields = built.model_dump()
+    assert built == Finding(**fields)
+    assert Finding.model_validate(fields).model_dump() == fields
+    assert (built.subject, built.file, built.line, built.column) == (
+        "ACC-1", "accounts.csv", 7, "parent")
+
+
+def test_a_violation_of_the_wrong_types_is_still_validated():
+    from pydantic import ValidationError
+
+    from kamcore.declarations import Violation
+    from kamcore.models import Severity
+    from kamcore.validation import _to_finding
+
+    rule = _core_rule("KAM102")
+    with pytest.raises(ValidationError):
+        _to_finding(None, rule, Severity.ERROR, Violation(42, "a number as subject"))  # type: ignore[arg-type]

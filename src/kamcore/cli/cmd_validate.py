@@ -86,14 +86,17 @@ def _print_text(org: tuple[str, int, int], findings: list[Finding], group_by: st
         groups[key].append(finding)
     # one echo per few thousand lines: click.echo per line (and the plugin-output guard on
     # every write) took 26 of 60 s for 200,000 findings
+    from kamcore.models import Severity
+
     lines: list[str] = []
+    labels = {sev: click.style(f"{sev.value:<7}", fg=_COLOURS[sev.value]) for sev in Severity}
     for key, items in groups.items():
         lines.append(click.style(key, bold=True))
         digits = max(len(str(f.line or "")) for f in items)
         for f in items:
             where = (f"line {f.line:>{digits}}" if (group_by == "file" and f.line)
                      else (f.where or ""))
-            sev = click.style(f"{f.severity.value:<7}", fg=_COLOURS[f.severity.value])
+            sev = labels[f.severity]
             code = f.code if group_by == "file" else ""
             subject = f"{f.subject}: " if f.subject else ""
             column = f" [{f.column}]" if f.column else ""

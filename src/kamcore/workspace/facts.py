@@ -81,6 +81,12 @@ def read_facts_table(path: Path) -> pa.Table:
     except (pa.ArrowInvalid, OSError) as exc:
         raise WorkspaceError(f"cannot read {path}: {exc}", location=Location(str(path)),
                              hint="facts need the columns account,period,metric,value") from None
+    names = table.column_names
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise WorkspaceError(f"column(s) {', '.join(twice)} appear more than once in the header "
+                             f"of {path.name}", location=Location(str(path), 1),
+                             hint="keep one column of each name: account,period,metric,value")
     missing = [c for c in FACT_COLUMNS if c not in table.column_names]
     if missing:
         raise WorkspaceError(f"missing column(s) {', '.join(missing)} in {path.name}",

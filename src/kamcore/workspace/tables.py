@@ -360,9 +360,12 @@ def read_csv_file(path: Path, required: Sequence[str],
     return raw
 
 
-def _header_line(data: bytes) -> int:
-    stripped = data.lstrip(b"\r\n\t ")
-    return data[: len(data) - len(stripped)].count(b"\n") + 1
+def _header_line(data: bytes, start: int = 0) -> int:
+    """The line the header is on: after any blank lines (from ``start``, past a BOM)."""
+    import re
+
+    blank = re.compile(rb"[\r\n\t ]*").match(data, start)
+    return data.count(b"\n", start, blank.end() if blank else start) + 1
 
 
 #: pyarrow's block size; tests shrink it so that blocks split inside quoted values
@@ -377,12 +380,7 @@ def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
 
     if not data or data.isspace() or b"\x00" in data or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return None
-    invalid: list[object] = []
-
-    def on_invalid(row: object) -> str:
-        invalid.append(row)
-        return "skip"
-
+    scan = _LineScan(data)
     try:
         header = _fast_header(data)
         if header is None:
@@ -396,8 +394,10 @@ def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
                                            use_threads=len(data) > BLOCK_SIZE),
             # a reader that allows line breaks in values cannot split the file into blocks at
             # any line end: 2-3x slower than finding out first that no value spans lines
-            parse_options=pacsv.ParseOptions(newlines_in_values=_values_span_lines(data),
-                                             invalid_row_handler=on_invalid),
+            # a row of the wrong width raises (no handler: pyarrow would decode the row for it
+            # and print an "exception ignored" for one that is not UTF-8): the exact parser
+            # then reads the file and locates the row
+            parse_options=pacsv.ParseOptions(newlines_in_values=scan.values_span_lines),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()) | (types or {}),
                 null_values=[""],
@@ -405,33 +405,60 @@ def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
         return None
-    if invalid:
-        return None
-    return RawTable(path, header, table, lambda: data_row_lines(path, data))
+    return RawTable(path, header, table, lambda: data_row_lines(path, data, scan))
 
 
-def _values_span_lines(data: bytes) -> bool:
-    """Whether a quoted value may hold a line break: a line with an odd number of quotes, or a
-    lone CR anywhere (one numpy pass per byte value; no false "no")."""
-    import numpy as np
+class _LineScan:
+    """Where a file's lines end, found once with numpy and shared by the reader's two questions:
+    may a quoted value span lines (pyarrow's slower mode), and on which line does each row start
+    (for messages)."""
 
-    if b'"' not in data:
-        return False
-    raw = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(raw == 10)
-    return _lone_cr(data) or _odd_quotes(raw, ends)
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.bom = 3 if data[:3] == b"\xef\xbb\xbf" else 0
 
+    @cached_property
+    def raw(self) -> np.ndarray:
+        import numpy as np
 
-def _lone_cr(data: bytes) -> bool:
-    """A CR not followed by LF: a line end of its own to some readers, not to others."""
-    return data.count(b"\r") > data.count(b"\r\n")
+        return np.frombuffer(self.data, dtype=np.uint8, offset=self.bom)
+
+    @cached_property
+    def ends(self) -> np.ndarray:
+        import numpy as np
+
+        return np.flatnonzero(self.raw == 10)
+
+    @cached_property
+    def lone_cr(self) -> bool:
+        """A CR not followed by LF: a line end of its own to some readers, not to others."""
+        data = self.data
+        return b"\r" in data and data.count(b"\r") > data.count(b"\r\n")
+
+    @cached_property
+    def odd_quotes(self) -> bool:
+        """Some line holds an odd number of quotes: a quoted value goes on past its end."""
+        import numpy as np
+
+        if b'"' not in self.data:
+            return False
+        quotes = np.flatnonzero(self.raw == 34)
+        per_line = np.bincount(np.searchsorted(self.ends, quotes), minlength=len(self.ends) + 1)
+        return bool((per_line % 2).any())
+
+    @property
+    def values_span_lines(self) -> bool:
+        """Whether a quoted value may hold a line break (never a false "no")."""
+        return b'"' in self.data and (self.lone_cr or self.odd_quotes)
 
 
 def _fast_header(data: bytes) -> list[str] | None:
     """The header's names (trimmed), or ``None`` when it is not a plain single line."""
     import csv
+    import re
 
-    start = len(data) - len(data.lstrip(b"\r\n\t "))
+    blank = re.compile(rb"[\r\n\t ]*").match(data)
+    start = blank.end() if blank else 0
     end = data.find(b"\n", start)
     line = data[start: end if end >= 0 else len(data)]
     # a quoted header ("id","name": Data Loader quotes every cell) reads here too; an odd
@@ -445,45 +472,33 @@ def _fast_header(data: bytes) -> list[str] | None:
     return header
 
 
-def data_row_lines(path: Path | None, data: bytes) -> Sequence[int]:
+def data_row_lines(path: Path | None, data: bytes,
+                   scan: _LineScan | None = None) -> Sequence[int]:
     """The line each data row starts on, as the exact parser counts them (only for messages).
 
     When no quoted cell spans lines (every line holds an even number of quotes) and lines end
     in LF or CRLF, the rows are the non-empty lines after the header: found with numpy in one
     pass over the bytes. Anything else asks the exact parser.
     """
-    lines = _plain_row_lines(data)
+    lines = _plain_row_lines(scan or _LineScan(data))
     if lines is not None:
         return lines
     table, _ = _parse_exact(path or Path("?"), data)
     return [line for line, _ in table.rows]
 
 
-def _odd_quotes(raw: np.ndarray, ends: np.ndarray) -> bool:
+def _plain_row_lines(scan: _LineScan) -> Sequence[int] | None:
     import numpy as np
 
-    quotes = np.flatnonzero(raw == 34)
-    per_line = np.bincount(np.searchsorted(ends, quotes), minlength=len(ends) + 1)
-    return bool((per_line % 2).any())
-
-
-def _plain_row_lines(data: bytes) -> Sequence[int] | None:
-    import numpy as np
-
-    if data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    raw = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(raw == 10)
-    if _lone_cr(data):
-        return None
-    if b'"' in data and _odd_quotes(raw, ends):
-        return None  # a quoted cell holds a line break
+    if scan.lone_cr or scan.odd_quotes:
+        return None  # a quoted cell holds a line break, or some lines end in a lone CR
+    raw, ends = scan.raw, scan.ends
     starts = np.concatenate(([0], ends + 1))
     stops = np.concatenate((ends, [len(raw)]))
     length = stops - starts
     crlf = (length > 0) & (raw[np.maximum(stops - 1, 0)] == 13)
     filled = np.flatnonzero((length - crlf) > 0) + 1  # 1-based numbers of non-empty lines
-    return filled[filled > _header_line(data)].tolist()
+    return filled[filled > _header_line(scan.data, scan.bom)].tolist()
 
 
 def _parse_exact(path: Path, data: bytes) -> tuple[Any, list[WorkspaceError]]:
