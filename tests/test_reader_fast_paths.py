@@ -117,3 +117,24 @@ def test_a_column_is_left_untrimmed_only_when_trimming_changes_nothing(
     column = pa.array(cells, pa.string())[start:]  # a slice: offsets start mid-buffer
     if not tables._may_need_trim(column):
         assert tables._trim(column).to_pylist() == column.to_pylist()
+
+
+TEXT = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list('a=+-"\n,é ')),
+                                             max_size=5)), max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=TEXT, start=st.integers(min_value=0, max_value=3), chunked=st.booleans())
+def test_byte_questions_answer_what_the_cells_say(cells: list[str | None], start: int,
+                                                  chunked: bool) -> None:
+    from kamcore.textcolumns import any_byte_of, starts_with_any
+
+    column: pa.Array | pa.ChunkedArray = pa.array(cells, pa.string())[start:]
+    shown = cells[start:]
+    if chunked:
+        column = pa.chunked_array([column[:2], column[2:]], pa.string())
+    texts = [cell for cell in shown if cell]
+    # "yes" may be needless only for bytes outside a slice; a "no" is always right
+    if not any_byte_of(column, b'",\n'):
+        assert not any(mark in cell for cell in texts for mark in '",\n')
+    assert starts_with_any(column, b"=+-") == any(cell[0] in "=+-" for cell in texts)

@@ -138,7 +138,8 @@ def neutralised(result: RollupResult) -> RollupResult:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from kamcore.workspace.csvio import FORMULA_START, PLAIN_NUMBER
+    from kamcore.textcolumns import starts_with_any
+    from kamcore.workspace.csvio import FORMULA_FIRST_BYTES, FORMULA_START, PLAIN_NUMBER
 
     table = result.table
     for column in result.columns:
@@ -150,6 +151,8 @@ def neutralised(result: RollupResult) -> RollupResult:
             values = values.cast(pa.string())
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             continue
+        if not starts_with_any(values, FORMULA_FIRST_BYTES):
+            continue  # no cell starts like a formula: the regexes would find nothing
         risky = pc.and_(pc.match_substring_regex(values, FORMULA_START),
                         pc.invert(pc.match_substring_regex(values, f"^(?:{PLAIN_NUMBER})$")))
         if not pc.any(risky).as_py():

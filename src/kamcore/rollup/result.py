@@ -104,12 +104,13 @@ class RollupResult:
         from concurrent.futures import Future, ThreadPoolExecutor
 
         import pyarrow as pa
-        import pyarrow.compute as pc
         from pyarrow import csv as pacsv
+
+        from kamcore.textcolumns import any_byte_of
 
         table = self.table.select([c.key for c in self.columns])
         needs_quotes = any(
-            pc.any(pc.match_substring_regex(table.column(c.key), r'[",\r\n]')).as_py()
+            any_byte_of(table.column(c.key), b'",\r\n')
             for c in self.columns if c.kind == "text" and table.column(c.key).null_count
             < len(table))
         style = "needed" if needs_quotes else "none"

@@ -186,6 +186,8 @@ def format_cell(value: object) -> str:
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: The same, as a regular expression (for vectorised writers, RE2 syntax too).
 FORMULA_START = r"^[=+\-@\t\r]"
+#: The bytes FORMULA_START matches first (kept beside it: a cell starting otherwise is safe).
+FORMULA_FIRST_BYTES = b"=+-@\t\r"
 #: A plain number (``-5``, ``+3.5``, ``-1e3``): a spreadsheet reads it as that number, nothing
 #: runs, and a quote would turn a negative value into text. Whole-cell match; ASCII digits.
 PLAIN_NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"

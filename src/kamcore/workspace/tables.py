@@ -425,9 +425,28 @@ class _LineScan:
 
     @cached_property
     def ends(self) -> np.ndarray:
+        return self._positions(10)[0]
+
+    @cached_property
+    def quotes(self) -> np.ndarray:
+        return self._positions(34)[0]
+
+    def _positions(self, *values: int) -> list[np.ndarray]:
+        """Offsets of each byte value, found a megabyte at a time (the comparisons stay in
+        cache: a file-sized temporary costs more than the comparing), all in one pass."""
         import numpy as np
 
-        return np.flatnonzero(self.raw == 10)
+        raw, step = self.raw, 1 << 20
+        found: list[list[np.ndarray]] = [[] for _ in values]
+        for start in range(0, len(raw), step):
+            piece = raw[start: start + step]
+            for out, value in zip(found, values, strict=True):
+                out.append(np.flatnonzero(piece == value) + start)
+        joined = [np.concatenate(parts) if parts else np.zeros(0, np.intp) for parts in found]
+        if len(values) > 1:  # what one pass found for the others, kept for later
+            for value, positions in zip(values, joined, strict=True):
+                self.__dict__.setdefault({10: "ends", 34: "quotes"}[value], positions)
+        return joined
 
     @cached_property
     def lone_cr(self) -> bool:
@@ -442,8 +461,10 @@ class _LineScan:
 
         if b'"' not in self.data:
             return False
-        quotes = np.flatnonzero(self.raw == 34)
-        per_line = np.bincount(np.searchsorted(self.ends, quotes), minlength=len(self.ends) + 1)
+        if "ends" not in self.__dict__:
+            self._positions(10, 34)
+        per_line = np.bincount(np.searchsorted(self.ends, self.quotes),
+                               minlength=len(self.ends) + 1)
         return bool((per_line % 2).any())
 
     @property
@@ -726,24 +747,13 @@ def _may_need_trim(col: pa.Array) -> bool:
     when its first byte is whitespace or starts a multi-byte space, or its last byte is
     whitespace or ends any non-ASCII character: never a false "no".
     """
-    import numpy as np
-    import pyarrow as pa
+    from kamcore.textcolumns import edge_bytes, table_of
 
-    if not pa.types.is_string(col.type):
+    edges = edge_bytes(col)
+    if edges is None:
         return True
-    _, offsets_buffer, data_buffer = col.buffers()
-    if data_buffer is None or offsets_buffer is None:
-        return True
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[col.offset: col.offset + len(col) + 1]
-    data = np.frombuffer(data_buffer, dtype=np.uint8)
-    starts, stops = offsets[:-1], offsets[1:]
-    filled = stops > starts  # null and empty cells hold no bytes
-    if not filled.any():
-        return False
-    first = data[starts[filled]]
-    last = data[stops[filled] - 1]
-    space = np.zeros(256, dtype=bool)
-    space[list(_SPACE_FIRST)] = True
+    first, last = edges
+    space = table_of(_SPACE_FIRST)
     return bool(space[first].any() or space[last].any() or (last >= 0x80).any())
 
 
