@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kamcore.models import Finding, Severity
+from kamcore.models.quick import new_record
 from kamcore.perf import paused_gc
 from kamcore.registry import RuleDef, Violation
 
@@ -257,21 +258,22 @@ def _to_finding(org: Org | None, rule: RuleDef, severity: Severity,
         "file": location.file if location else None,
         "line": location.line if location else None,
         "column": violation.column, "rule": rule.name, "plugin": rule.plugin}
-    if _plain(fields):  # what the model would check, checked directly (200,000 findings: 1 s)
-        return Finding.model_construct(**fields)
+    if _plain(fields):  # what the model would check, checked directly (200,000 findings: 2 s)
+        return new_record(Finding, fields)
     return Finding(**fields)
 
 
-_TEXT_FIELDS = ("code", "message", "hint", "subject", "file", "column", "rule", "plugin")
+_STR, _STR_OR_NONE, _INT_OR_NONE = {str}, {str, type(None)}, {int, type(None)}
 
 
 def _plain(fields: dict[str, Any]) -> bool:
-    """Every field already of the model's exact type (so validating would change nothing)."""
-    line = fields["line"]
+    """Every field already of the model's exact type (so validating would change nothing);
+    the rule's code and plugin are text by the registry's checks, its name is checked here."""
     return (type(fields["severity"]) is Severity
-            and (line is None or type(line) is int)
-            and type(fields["code"]) is str and type(fields["message"]) is str
-            and all(fields[name] is None or type(fields[name]) is str for name in _TEXT_FIELDS))
+            and type(fields["message"]) in _STR
+            and {type(fields["hint"]), type(fields["subject"]), type(fields["file"]),
+                 type(fields["column"]), type(fields["rule"])} <= _STR_OR_NONE
+            and type(fields["line"]) in _INT_OR_NONE)
 
 
 def has_errors(findings: list[Finding]) -> bool:

@@ -13,14 +13,14 @@ from typing import Any, TypeVar
 
 from kamcore.models.codes import country_codes, currency_codes
 from kamcore.models.enums import Role, Tier
-from kamcore.models.records import _EMAIL, _ID, Account, Person
+from kamcore.models.records import _EMAIL, _ID, Account, Finding, Person
 
 _ID_RE = re.compile(_ID)
 _TIERS = {t.value: t for t in Tier}
 _ROLES = {r.value: r for r in Role}
 _TRUE = {"true", "yes", "1", "y"}
 _FALSE = {"false", "no", "0", "n"}
-_Record = TypeVar("_Record", Account, Person)
+_Record = TypeVar("_Record", Account, Person, Finding)
 
 
 def new_record(cls: type[_Record], values: dict[str, Any]) -> _Record:
