@@ -163,6 +163,7 @@ class Run:
     label: str
     wall: float | None = None  # best of the runs (seconds)
     rss_mb: float | None = None  # largest peak RSS of the runs (MB = 10^6 bytes)
+    cpu: float | None = None  # user + system CPU of the fastest run (seconds, all threads)
     status: str = "ok"  # ok | exit N: ... | timeout | memory limit
     finished: bool = False  # the process ran to the end with an accepted exit code
     runs: int = 0
@@ -190,7 +191,8 @@ RUSAGE_WRAPPER = """
 import resource, subprocess, sys
 code = subprocess.run(sys.argv[2:]).returncode
 with open(sys.argv[1], "w") as out:
-    out.write(f"0 {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out.write(f"0 {usage.ru_utime} {usage.ru_stime} {usage.ru_maxrss}")
 sys.exit(code)
 """
 
@@ -202,6 +204,7 @@ class Once:
     returncode: int | None  # None: killed
     killed: str = ""  # "timeout" | "memory limit"
     stderr: str = ""
+    cpu: float | None = None
 
 
 def run_once(cmd: list[str], *, env: dict[str, str], stdout: Path | None, kill_after: float,
@@ -211,7 +214,7 @@ def run_once(cmd: list[str], *, env: dict[str, str], stdout: Path | None, kill_a
     with tempfile.NamedTemporaryFile("r", suffix=".time", dir=DATA, delete=False) as handle:
         time_file = Path(handle.name)
     if TIME:
-        wrapped = [TIME, "-f", "%e %M", "-o", str(time_file), *cmd]
+        wrapped = [TIME, "-f", "%e %U %S %M", "-o", str(time_file), *cmd]
     else:
         wrapped = [sys.executable, "-c", RUSAGE_WRAPPER, str(time_file), *cmd]
     killed, peak_seen = "", 0
@@ -239,13 +242,16 @@ def run_once(cmd: list[str], *, env: dict[str, str], stdout: Path | None, kill_a
         wall = time.perf_counter() - t0
         err_file.seek(0)
         err = err_file.read().decode(errors="replace")
-    rss_mb = None
+    rss_mb = cpu = None
     with contextlib.suppress(OSError, ValueError, IndexError):
-        rss_mb = int(time_file.read_text().split()[-1]) * 1024 / 1e6
+        # the last line: GNU time writes "Command exited with non-zero status N" before it
+        fields = time_file.read_text().strip().splitlines()[-1].split()
+        rss_mb = int(fields[-1]) * 1024 / 1e6
+        cpu = float(fields[-3]) + float(fields[-2])
     time_file.unlink(missing_ok=True)
     if killed:
         return Once(wall, max(rss_mb or 0, peak_seen * 1024 / 1e6), None, killed, err)
-    return Once(wall, rss_mb, proc.returncode, "", err)
+    return Once(wall, rss_mb, proc.returncode, "", err, cpu)
 
 
 def measure(label: str, cmd: list[str], *, env: dict[str, str], repeat: int, timeout: float,
@@ -279,12 +285,14 @@ def measure(label: str, cmd: list[str], *, env: dict[str, str], repeat: int, tim
             result.status, result.wall = "timeout", once.wall
             result.note = f"finished in {once.wall:.0f} s"
             break
-        result.wall = once.wall if result.wall is None else min(result.wall, once.wall)
+        if result.wall is None or once.wall < result.wall:
+            result.wall, result.cpu = once.wall, once.cpu
         if once.wall > NO_REPEAT_AFTER:
             break
     shown = f"{result.wall:.2f} s" if result.wall is not None else "-"
     rss_shown = f"{result.rss_mb:,.0f} MB" if result.rss_mb else "-"
-    print(f"  {label:52} {shown:>10} {rss_shown:>10}  {result.status}"
+    cpu_shown = f"{result.cpu:.2f} s cpu" if result.cpu is not None else "-"
+    print(f"  {label:52} {shown:>10} {cpu_shown:>12} {rss_shown:>10}  {result.status}"
           f"{'  (' + result.note + ')' if result.note else ''}  [{result.runs} run(s)]",
           flush=True)
     return result
@@ -479,7 +487,8 @@ def verdict(row: Row, base: dict[str, Run]) -> tuple[str, str]:
 
 def time_cell(run: Run, timeout: float) -> str:
     if run.status == "ok" and run.wall is not None:
-        return f"{run.wall:.2f} s"
+        cpu = f" ({run.cpu:.2f} s CPU)" if run.cpu is not None else ""
+        return f"{run.wall:.2f} s{cpu}"
     if run.status == "timeout":
         return (f"> {timeout:.0f} s (finished in {run.wall:.0f} s)" if run.finished
                 else f"> {timeout:.0f} s (killed)")
@@ -639,8 +648,8 @@ def main() -> None:
         capture_output=True, text=True, check=True).stdout.strip()
     plugins = ("every installed plugin loaded" if args.plugins
                else 'KAM_LOAD_PLUGINS="" (built-in rules only)')
-    measurer = ("/usr/bin/time -f '%e %M' (peak RSS)" if TIME
-                else "getrusage(RUSAGE_CHILDREN) of a fresh wrapper (peak RSS)")
+    measurer = ("/usr/bin/time -f '%e %U %S %M' (CPU: user + system, all threads; peak RSS)"
+                if TIME else "getrusage(RUSAGE_CHILDREN) of a fresh wrapper (CPU, peak RSS)")
     print(f"machine: {describe('duckdb', 'pyarrow')}")
     print(f"code: {code}; kamcore imported from {imported_from}")
     print(f"load average before: {loadavg()} (the cores are shared with other jobs)")
