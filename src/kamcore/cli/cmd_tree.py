@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kamcore.cli.options import as_of_option, workspace_argument
+from kamcore.cli.output import echo_lines
 from kamcore.wording import plural
 
 if TYPE_CHECKING:
@@ -81,8 +82,7 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
             return (f"{cell('person', 'name', row)} [{str(cell('person', 'role', row)).upper()}"
                     f"{spec}] {name(row)} · {plural(int(books[row]), 'account')}{inactive}")
 
-        for line in draw(roots, children, person_label, depth=depth, name=name):
-            click.echo(line)
+        echo_lines(draw(roots, children, person_label, depth=depth, name=name))
         return
     totals_text = _totals(tables, metrics) if metrics else {}
 
@@ -92,8 +92,7 @@ def tree(kam: object, org: str, account_id: str | None, depth: int | None,
                            bold=tier in ("global", "national"))
         return text + totals_text.get(name(row), "")
 
-    for line in draw(roots, children, label, depth=depth, name=name):
-        click.echo(line)
+    echo_lines(draw(roots, children, label, depth=depth, name=name))
 
 
 def _row_of(table: RecordTable, keep: np.ndarray, record_id: str) -> int:

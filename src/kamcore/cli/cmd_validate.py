@@ -11,6 +11,8 @@ from kamcore.cli.options import as_of_option, format_option
 from kamcore.wording import plural
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from kamcore.models import Finding
 
 _COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
@@ -84,32 +86,28 @@ def _print_text(org: tuple[str, int, int], findings: list[Finding], group_by: st
         key = (finding.file or "(plugins)") if group_by == "file" else (
             f"{finding.code} {finding.rule or ''}".strip())
         groups[key].append(finding)
-    # one echo per few thousand lines: click.echo per line (and the plugin-output guard on
-    # every write) took 26 of 60 s for 200,000 findings
+    from kamcore.cli.output import echo_lines
     from kamcore.models import Severity
 
-    lines: list[str] = []
     labels = {sev: click.style(f"{sev.value:<7}", fg=_COLOURS[sev.value]) for sev in Severity}
-    for key, items in groups.items():
-        lines.append(click.style(key, bold=True))
-        digits = max(len(str(f.line or "")) for f in items)
-        for f in items:
-            where = (f"line {f.line:>{digits}}" if (group_by == "file" and f.line)
-                     else (f.where or ""))
-            sev = labels[f.severity]
-            code = f.code if group_by == "file" else ""
-            subject = f"{f.subject}: " if f.subject else ""
-            column = f" [{f.column}]" if f.column else ""
-            head = f"{'  '.join(part for part in (where, code) if part):<14}"
-            lines.append(f"  {head} {sev} {subject}{f.message}{column}")
-            if f.hint:
-                lines.append(f"  {'':<{len(head)}} {'':<7} hint: {f.hint}")
-            if len(lines) >= 5000:
-                click.echo("\n".join(lines))
-                lines.clear()
-        lines.append("")
-    if lines:
-        click.echo("\n".join(lines))
+
+    def lines() -> Iterator[str]:
+        for key, items in groups.items():
+            yield click.style(key, bold=True)
+            digits = max(len(str(f.line or "")) for f in items)
+            for f in items:
+                where = (f"line {f.line:>{digits}}" if (group_by == "file" and f.line)
+                         else (f.where or ""))
+                code = f.code if group_by == "file" else ""
+                subject = f"{f.subject}: " if f.subject else ""
+                column = f" [{f.column}]" if f.column else ""
+                head = f"{'  '.join(part for part in (where, code) if part):<14}"
+                yield f"  {head} {labels[f.severity]} {subject}{f.message}{column}"
+                if f.hint:
+                    yield f"  {'':<{len(head)}} {'':<7} hint: {f.hint}"
+            yield ""
+
+    echo_lines(lines())
     counts = _counts(findings)
     summary = (f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, "
                f"{counts['info']} info in {org[0]!r}: {plural(org[1], 'account')}, "
