@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -63,7 +64,7 @@ def test_chart_is_self_contained(acme_path: Path, tmp_path: Path):
     data = json.loads(re.search(r'<script type="application/json" id="kam-data">(.*?)</script>',
                                 page, re.S).group(1))
     assert len(data["accounts"]["id"]) == 94 and len(data["people"]["id"]) == 54
-    assert [m["name"] for m in data["metrics"]] == ["revenue", "receivables", "orders"]
+    assert [m["name"] for m in data["metrics"]] == ["revenue", "orders", "receivables"]
     acme = data["accounts"]["id"].index("ACME")
     assert data["accounts"]["totals"][0][acme] > 0  # rolled up from the subtree
 
@@ -189,8 +190,9 @@ def _chromium() -> str:
 
 
 def _browse(page: Path, query: str, tmp_path: Path, screenshot: Path | None = None, *,
-            fragment: str | None = None) -> dict:
-    """Open the page (``#selftest=QUERY``, or ``#FRAGMENT``) and return its self-test report."""
+            fragment: str | None = None, keep_dom: dict[str, str] | None = None) -> dict:
+    """Open the page (``#selftest=QUERY``, or ``#FRAGMENT``) and return its self-test report
+    (``keep_dom["text"]``: the page's DOM as Chromium dumped it)."""
     browser = _chromium()
     flags = [browser, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -199,13 +201,15 @@ def _browse(page: Path, query: str, tmp_path: Path, screenshot: Path | None = No
     url = f"{page.as_uri()}#{fragment or f'selftest={query}'}"
     dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True,
                          timeout=120)
+    if keep_dom is not None:
+        keep_dom["text"] = dom.stdout
     found = re.search(r'<pre id="selftest">(.*?)</pre>', dom.stdout, re.S)
     assert found and found.group(1), f"no self-test result; stderr: {dom.stderr[-2000:]}"
     if screenshot is not None:
         screenshot.parent.mkdir(exist_ok=True)
         subprocess.run([*flags, f"--screenshot={screenshot}", url], capture_output=True,
                        timeout=120)
-    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    return json.loads(html.unescape(found.group(1)))
 
 
 def test_chart_in_headless_chromium(acme_path: Path, tmp_path: Path):

@@ -49,7 +49,8 @@ def as_tables(source: Org | WorkspaceTables) -> WorkspaceTables:
 
 def chart_metrics(source: Org | WorkspaceTables,
                   wanted: Sequence[str] | None = None) -> list[str]:
-    """The metrics to show: those asked for, else up to three that have values (money first)."""
+    """The metrics to show: those asked for, else the first three that have values in the
+    order ``kam rollup`` shows them (the core's and the workspace's own first)."""
     if wanted:
         return list(wanted)
     return _default_metrics(as_tables(source))
@@ -58,6 +59,7 @@ def chart_metrics(source: Org | WorkspaceTables,
 def _default_metrics(tables: WorkspaceTables) -> list[str]:
     import numpy as np
 
+    from kamcore.rollup.values import CORE_PLUGINS
     from kamcore.structure import account_index
 
     first = account_index(tables).first
@@ -69,8 +71,9 @@ def _default_metrics(tables: WorkspaceTables) -> list[str]:
             used.add(name)
     known = tables.metrics
     order = list(known)
-    ordered = sorted(used, key=lambda m: (not (m in known and known[m].is_money),
-                                          order.index(m) if m in known else 99, m))
+    ordered = sorted(used, key=lambda m: (
+        not (m in known and known[m].plugin in CORE_PLUGINS),
+        order.index(m) if m in known else len(order), m))
     return ordered[:3]
 
 
@@ -204,6 +207,7 @@ def chart_columns(source: Org | WorkspaceTables, metrics: Sequence[str] | None =
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from kamcore.rollup.views import metric_kind, metric_label
     from kamcore.structure import account_index
 
     tables = as_tables(source)
@@ -260,8 +264,8 @@ def chart_columns(source: Org | WorkspaceTables, metrics: Sequence[str] | None =
         "currency": tables.settings.currency,
         "totalsFrom": "rollup" if problem is None and names else "none",
         "totalsProblem": problem,
-        "metrics": [{"name": m, "label": (known[m].label if m in known and known[m].label
-                                          else m.replace("_", " ").capitalize()),
+        "metrics": [{"name": m, "label": metric_label(m, known.get(m)),
+                     "kind": metric_kind(known.get(m)),
                      "money": bool(m in known and known[m].is_money)} for m in names],
     }
     return ChartColumns(header, {

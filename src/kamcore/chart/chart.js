@@ -40,10 +40,43 @@
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
   }
-  var nf = new Intl.NumberFormat("en", { maximumFractionDigits: 1, notation: "compact" });
+  // Numbers are written as `kam rollup` and `kam tree` write them
+  // (kamcore.rollup.render.format_number): money and counts in whole units with thousands
+  // separators, ratios as a percentage with one decimal, other numbers with two decimals.
+  // Rounding is Python's: the exact binary value, an exact tie to the even digit (Intl and
+  // toFixed round 2.5 up and 12.345 down, where Python writes 2 and 12.35).
+  function fixed(v, digits) {
+    var negative = v < 0 || Object.is(v, -0), exact = Math.abs(v).toFixed(100);
+    var point = exact.indexOf("."), whole = exact.slice(0, point), tail = exact.slice(point + 1);
+    var kept = whole + tail.slice(0, digits), next = tail.charAt(digits);
+    var rest = tail.slice(digits + 1).replace(/0+$/, "");
+    var up = next > "5" || (next === "5" && (rest !== "" || +kept.charAt(kept.length - 1) % 2));
+    if (up) {                             // add one in the last kept digit, carrying
+      var chars = kept.split(""), k = chars.length - 1;
+      while (k >= 0 && chars[k] === "9") { chars[k] = "0"; k--; }
+      if (k >= 0) chars[k] = String(+chars[k] + 1); else chars.unshift("1");
+      kept = chars.join("");
+    }
+    var intPart = kept.slice(0, kept.length - digits) || "0";
+    return { sign: negative ? "-" : "", whole: intPart,
+      fraction: digits ? kept.slice(kept.length - digits) : "" };
+  }
+  function grouped(parts, comma) {
+    var whole = comma ? parts.whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") : parts.whole;
+    return parts.sign + whole + (parts.fraction ? "." + parts.fraction : "");
+  }
+  function formatNumber(v, kind) {
+    if (v === null || v === undefined || isNaN(v)) return "-";
+    if (kind === "ratio") return grouped(fixed(v * 100, 1), false) + "%";
+    if (kind === "money" || kind === "int" || Number.isInteger(v)) return grouped(fixed(v, 0), true);
+    return grouped(fixed(v, 2), true);
+  }
   function money(v, metric) {
-    if (v === null || v === undefined) return "–";
-    return nf.format(v) + (metric.money ? " " + DATA.currency : "");
+    var text = formatNumber(v, metric.kind || (metric.money ? "money" : "number"));
+    return text + (metric.money && text !== "-" ? " " + DATA.currency : "");
+  }
+  function plural(n, word, many) {
+    return n.toLocaleString("en-US") + " " + (n === 1 ? word : many || word + "s");
   }
 
   // -- account rows ----------------------------------------------------------------------
@@ -53,7 +86,7 @@
     var row = el("div", "row " + tier);
     var kidsOf = accTree.children[i];
     var t = el("button", "toggle" + (kidsOf.length ? "" : " leaf"), "▸");
-    t.title = kidsOf.length + " account(s) below";
+    t.title = plural(kidsOf.length, "account") + " below";
     row.appendChild(t);
     row.appendChild(el("span", "badge " + tier, tier));
     row.appendChild(el("span", "name", A.name[i]));
@@ -68,7 +101,7 @@
     }
     if (kidsOf.length) row.appendChild(el("span", "count", kidsOf.length + " below"));
     if (contactsOf[i].length) {
-      var map = el("button", "relmap-toggle", contactsOf[i].length + " contacts");
+      var map = el("button", "relmap-toggle", plural(contactsOf[i].length, "contact"));
       map.title = "Relationship map: the customer's people by role, linked to our owners";
       map.addEventListener("click", function (e) { e.stopPropagation(); toggleMap(i, row); });
       row.appendChild(map);
@@ -227,7 +260,8 @@
     row.appendChild(el("span", "name", P.name[i]));
     row.appendChild(el("span", "id", P.id[i] + (P.specialty[i] ? " · " + P.specialty[i] : "")
       + (P.active[i] ? "" : " · inactive")));
-    row.appendChild(el("span", "count", book[i].length + " account(s) · team book " + teamSize[i]));
+    row.appendChild(el("span", "count", plural(book[i].length, "account") + " · team book "
+      + teamSize[i].toLocaleString("en-US")));
     return row;
   }
   function fillBook(ul, accounts) {
@@ -268,11 +302,15 @@
           if (c.querySelector(".badge.role")) queue.push(c); });
       }
     }
-    search.placeholder = name === "accounts" ? "Search accounts: name, id, country, manager"
-      : "Search people: name, id, role";
+    search.placeholder = PLACEHOLDER[name];
+    search.title = HINT[name];
     current = name;
   }
   var current = "accounts";
+  // Short enough to show whole in the box; what a search matches is in its tooltip.
+  var PLACEHOLDER = { accounts: "Search accounts", people: "Search people" };
+  var HINT = { accounts: "Matches an account's name, id, country or manager",
+    people: "Matches a person's name, id or role" };
   document.querySelectorAll(".tabs button").forEach(function (b) {
     b.addEventListener("click", function () { showView(b.dataset.view); runSearch(); });
   });
@@ -340,7 +378,7 @@
       r.appendChild(el("div", "name", people ? P.name[i] + " (" + P.role[i].toUpperCase() + ")"
         : A.name[i] + " · " + TIERS[A.tier[i]]));
       r.appendChild(el("div", "path", (people ? P.id[i] : A.id[i]) + "  " + pathOf(i, people)));
-      r.addEventListener("click", function () { reveal(i, people); close(); });
+      r.addEventListener("click", function () { reveal(i, people, true); close(); });
       results.appendChild(r);
     });
     results.classList.add("open");
@@ -356,7 +394,7 @@
       items.forEach(function (x, k) { x.classList.toggle("active", k === active); });
     } else if (e.key === "Enter") {
       runSearch();
-      if (hits.length) { reveal(hits[Math.max(active, 0)], current === "people"); close(); }
+      if (hits.length) { reveal(hits[Math.max(active, 0)], current === "people", true); close(); }
     } else if (e.key === "Escape") { close(); }
   });
   document.addEventListener("click", function (e) {
@@ -382,25 +420,95 @@
   }
 
   // Open the branch down to an account (or person), then highlight it and scroll to it.
-  function reveal(i, people) {
+  // ``remember``: put it in the address (#account=ID), so the link opens it again.
+  function reveal(i, people, remember) {
+    if (people && current !== "people") showView("people");
+    if (!people && current !== "accounts") showView("accounts");
     var target = ensure(i, people, 0);
     document.querySelectorAll(".row.hit").forEach(function (r) { r.classList.remove("hit"); });
     if (!target) return false;
     var row = target.querySelector(".row");
     row.classList.add("hit");
     row.scrollIntoView({ block: "center" });
+    if (remember && window.history && history.replaceState) {
+      try {
+        history.replaceState(null, "", "#" + (people ? "person=" : "account=")
+          + encodeURIComponent(people ? P.id[i] : A.id[i]));
+      } catch (e) { /* a file: URL some browsers will not rewrite: the chart still works */ }
+    }
     return true;
   }
   document.getElementById("totals-note").textContent = DATA.totalsFrom === "rollup"
     ? "totals rolled up with facts and FX" : DATA.totalsFrom === "none" ? "no metrics"
     : "totals are sums of accounts.csv (no FX)";
-  document.getElementById("count-accounts").textContent = nA.toLocaleString("en");
-  document.getElementById("count-people").textContent = nP.toLocaleString("en");
+  document.getElementById("count-accounts").textContent = plural(nA, "account");
+  document.getElementById("count-people").textContent = plural(nP, "person", "people");
+
+  // -- links: #account=ID, #person=ID, #q=TEXT, #view=people ------------------------------
+  // The part after "=" is percent-decoded once; anything (quotes, markup, a broken escape)
+  // is only ever compared with ids or put in the search box as text, never into markup.
+  function fragment() {
+    var raw = (location.hash || "").slice(1), at = raw.indexOf("=");
+    var key = at < 0 ? raw : raw.slice(0, at), value = at < 0 ? "" : raw.slice(at + 1);
+    try { value = decodeURIComponent(value); } catch (e) { /* a broken escape: as typed */ }
+    return { key: key, value: value };
+  }
+  function openFragment() {
+    var f = fragment(), seen = { fragment: f.key, value: f.value };
+    if (f.key === "account" || f.key === "person") {
+      var people = f.key === "person", i = (people ? P.id : A.id).indexOf(f.value);
+      seen.found = i >= 0;
+      if (i >= 0) {
+        seen.revealed = reveal(i, people, false);
+      } else {             // no such id: search for it instead, which says "no match" or lists
+        if (people) showView("people");
+        search.value = f.value;
+        runSearch();
+      }
+    } else if (f.key === "q") {
+      search.value = f.value;
+      runSearch();
+      search.focus();
+    } else if (f.key === "view" && (f.value === "people" || f.value === "accounts")) {
+      showView(f.value);
+    } else if (f.key === "formats") {    // self-test: these numbers as each kind writes them
+      seen.formats = {};
+      ["money", "int", "ratio", "number"].forEach(function (kind) {
+        seen.formats[kind] = f.value.split(";").map(function (v) {
+          return formatNumber(v === "null" ? null : Number(v), kind); });
+      });
+    } else {
+      return;
+    }
+    seen.view = current;
+    seen.results = results.classList.contains("open") ? hits.length : null;
+    seen.highlighted = Array.prototype.map.call(document.querySelectorAll(".row.hit .name"),
+      function (n) { return n.textContent; });
+    seen.search = search.value;
+    seen.placeholderFits = placeholderFits();
+    var firstRow = document.querySelector(".row.hit")
+      || document.querySelector(".view.on li.node .row");
+    seen.figures = firstRow ? Array.prototype.map.call(firstRow.querySelectorAll(".figure"),
+      function (fig) { return [fig.querySelector("span").textContent,
+        fig.querySelector("b").textContent]; }) : [];
+    document.getElementById("selftest").textContent = JSON.stringify(seen);
+  }
+  // Whether the box shows its placeholder whole (text width within the box's inner width).
+  function placeholderFits() {
+    var style = getComputedStyle(search), canvas = document.createElement("canvas");
+    var ctx = canvas.getContext("2d");
+    ctx.font = style.fontStyle + " " + style.fontWeight + " " + style.fontSize + " "
+      + style.fontFamily;
+    var inner = search.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return ctx.measureText(search.placeholder).width <= inner;
+  }
+  openFragment();
+  window.addEventListener("hashchange", openFragment);
 
   // -- self-test: chart.html#selftest=QUERY writes what it saw into #selftest ---------------
-  var hash = decodeURIComponent(location.hash || "");
-  if (hash.indexOf("#relmap=") === 0) {   // open one account's relationship map, report it
-    var wanted = A.id.indexOf(hash.slice(8)), seenMap = { account: hash.slice(8), found: wanted >= 0 };
+  var hash = fragment().key + (location.hash.indexOf("=") >= 0 ? "=" + fragment().value : "");
+  if (hash.indexOf("relmap=") === 0) {   // open one account's relationship map, report it
+    var wanted = A.id.indexOf(hash.slice(7)), seenMap = { account: hash.slice(7), found: wanted >= 0 };
     if (wanted >= 0 && reveal(wanted, false)) {
       var mapped = toggleMap(wanted, accLi[wanted].querySelector(".row"));
       if (mapped) {
@@ -421,9 +529,8 @@
     }
     document.getElementById("selftest").textContent = JSON.stringify(seenMap);
   }
-  if (hash === "#view=people") showView("people");   // a link straight to the manager tree
-  if (hash.indexOf("#selftest=") === 0) {
-    var query = hash.slice(10);
+  if (hash.indexOf("selftest=") === 0) {
+    var query = hash.slice(9);
     var report = { accounts: nA, people: nP, rootsRendered: accRoot.querySelectorAll(":scope > li.node").length };
     search.value = query;
     runSearch();

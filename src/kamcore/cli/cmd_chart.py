@@ -31,7 +31,8 @@ def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str 
     each person's book. Branches are drawn when opened, so 10,000 accounts stay quick. With
     contacts.csv, each account's "contacts" button opens its relationship map: the customer's
     people by role, linked to the people of ours who own each relationship (no email or phone
-    unless --with-personal-data).
+    unless --with-personal-data). A link opens it on an account, a person or a search:
+    chart.html#account=ID, #person=ID, #q=TEXT.
 
     \b
     Examples:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
+    from kamcore.models.records import MetricDef
     from kamcore.rollup.columnar import Columns
     from kamcore.rollup.compile import CompiledTree
     from kamcore.rollup.engine import Spec
@@ -53,15 +54,28 @@ def compiled(cols: Columns) -> CompiledTree:
         raise cycle_error(cols, exc.nodes) from None
 
 
+def metric_label(name: str, mdef: MetricDef | None) -> str:
+    """A metric's label in headers: its own, else its name (``claim_rate`` -> ``Claim rate``)."""
+    return (mdef.label if mdef is not None and mdef.label else None) or \
+        name.replace("_", " ").capitalize()
+
+
+def metric_kind(mdef: MetricDef | None) -> str:
+    """How a metric's values are written (:func:`kamcore.rollup.render.format_number`):
+    ``money``, ``ratio``, ``number`` (means) or ``int`` (counts and sums)."""
+    if mdef is None:
+        return "number"
+    return "money" if mdef.is_money else "ratio" if mdef.unit in RATIO_UNITS else (
+        "number" if mdef.aggregation in ("mean", "wmean") else "int")
+
+
 def _metric_columns(inputs: Inputs, shown: Sequence[str], blocks: Sequence[PeriodValues],
                     parts: Sequence[tuple[str, str]]) -> list[tuple[Column, int, str]]:
     """Metric columns with the block (period) and part (suffix) each one shows."""
     cols = []
     for name in shown:
         mdef = inputs.metrics[name]
-        label = mdef.label or name.replace("_", " ").capitalize()
-        kind = "money" if mdef.is_money else "ratio" if mdef.unit in RATIO_UNITS else (
-            "number" if mdef.aggregation in ("mean", "wmean") else "int")
+        label, kind = metric_label(name, mdef), metric_kind(mdef)
         for b, block in enumerate(blocks):
             for suffix, prefix in parts:
                 key = name + suffix + (f"_{block.label}" if block.label else "")
