@@ -115,72 +115,122 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
     """Each account's record data (country, industry, currency, metrics), and the tiers a
     column gives; every value that cannot be used is reported.
 
+    Column by column (a cell's meaning is worked out once per distinct text); the problems
+    are reported in row order, as a row-by-row pass would.
+
     :returns: ``(data, country, revenue, fixed tiers)`` by account id.
     """
-    overrides = {k.strip().lower(): v.strip().upper() for k, v in countries.items()}
-    industry_of = industry_normalizer(registry)
-    currencies = currency_codes()
-    fixed: dict[str, Tier] = {}
-    data: dict[str, dict[str, Any]] = {}
-    country: dict[str, str | None] = {}
-    revenue: dict[str, float] = {}
-    for row in with_progress(accounts.rows, "mapping accounts", progress):
-        cells = row.cells
-        record: dict[str, Any] = {"id": row.id, "name": row.name, "parent": row.up, "ext": {}}
-        code = None
-        if amap.country:
-            text = cells[amap.country].strip()
-            if text:
-                code = overrides.get(text.lower())
-                if code is not None:
-                    report.country(text, code, "mapped", None, row.line)
-                else:
-                    match = resolve_country(text)
-                    code = match.code
-                    if match.status != "code":
-                        report.country(text, code, match.status, match.hint, row.line)
-        record["country"] = country[row.id] = code
-        if amap.industry:
-            text = cells[amap.industry].strip()
-            canonical = industry_of(text)
-            if canonical:
-                spellings = report.industries.get(canonical)
-                if spellings is None:
-                    spellings = report.industries[canonical] = Counter()
-                spellings[text] += 1
+    rows = accounts.rows
+    n = len(rows)
+    file = accounts.file
+    later: list[tuple[int, int, str, str, str | None]] = []  # row, slot, kind, message, hint
+    records: list[dict[str, Any]] = [
+        {"id": row.id, "name": row.name, "parent": row.up, "ext": {}}
+        for row in with_progress(rows, "mapping accounts", progress)]
+    codes = _countries(rows, amap.country, countries, report) if amap.country else [None] * n
+    for record, code in zip(records, codes, strict=True):
+        record["country"] = code
+    if amap.industry:
+        for record, canonical in zip(records, _industries(rows, amap.industry, registry, report),
+                                     strict=True):
             record["industry"] = canonical
-        if amap.currency:
-            text = cells[amap.currency].strip().upper()
+    if amap.currency:
+        currencies = currency_codes()
+        column = amap.currency
+        for i, (row, record) in enumerate(zip(rows, records, strict=True)):
+            text = row.cells[column].strip().upper()
             if text and text not in currencies:
-                report.problem("value", f"currency {text!r} is not an ISO 4217 code; left "
-                               "empty", file=accounts.file, line=row.line, record=row.id)
+                later.append((i, 0, "value", f"currency {text!r} is not an ISO 4217 code; "
+                              "left empty", None))
                 text = ""
             record["currency"] = text or None
-        metrics: dict[str, float] = {}
-        for metric, column in amap.metrics.items():
+    metrics: list[dict[str, float]] = [{} for _ in range(n)]
+    for slot, (metric, column) in enumerate(amap.metrics.items(), start=1):
+        factor = amap.scale.get(metric, 1.0)
+        for i, row in enumerate(rows):
+            cell = row.cells[column]
             try:
-                number = parse_number(cells[column], decimal)
+                number = parse_number(cell, decimal)
             except ValueError:
-                report.problem("value", f"{column} {cells[column]!r} is not a number; left "
-                               "empty", file=accounts.file, line=row.line, record=row.id)
+                later.append((i, slot, "value", f"{column} {cell!r} is not a number; left "
+                              "empty", None))
                 continue
             if number is not None:
-                metrics[metric] = number * amap.scale.get(metric, 1.0)
-        record["metrics"] = metrics
-        for target, column in amap.fields.items():  # plugin fields: kept as written
-            text = cells[column].strip()
+                metrics[i][metric] = number * factor
+    for record, values in zip(records, metrics, strict=True):
+        record["metrics"] = values
+    for target, column in amap.fields.items():  # plugin fields: kept as written
+        namespace, _, name = target.partition(".")
+        for row, record in zip(rows, records, strict=True):
+            text = row.cells[column].strip()
             if text:
-                namespace, _, name = target.partition(".")
                 record["ext"].setdefault(namespace, {})[name] = text
-        revenue[row.id] = metrics.get("revenue", 0.0)
-        if amap.tier:
-            text = cells[amap.tier]
-            tier = tier_from_value(text, amap.tier_values)
+    revenue = {row.id: values.get("revenue", 0.0) for row, values in zip(rows, metrics,
+                                                                            strict=True)}
+    fixed: dict[str, Tier] = {}
+    if amap.tier:
+        tiers: dict[str, Tier | None] = {}
+        for i, row in enumerate(rows):
+            text = row.cells[amap.tier]
+            if text not in tiers:
+                tiers[text] = tier_from_value(text, amap.tier_values)
+            tier = tiers[text]
             if tier is not None:
                 fixed[row.id] = tier
             elif text.strip():
-                report.problem("tier", f"{amap.tier} {text.strip()!r} maps to no tier; "
-                               "inferred instead", file=accounts.file, line=row.line, record=row.id,
-                               hint=f"add --tier-map '{text.strip()}=TIER'")
-        data[row.id] = record
+                later.append((i, len(amap.metrics) + 1, "tier",
+                              f"{amap.tier} {text.strip()!r} maps to no tier; inferred instead",
+                              f"add --tier-map '{text.strip()}=TIER'"))
+    later.sort(key=lambda p: (p[0], p[1]))
+    for i, _slot, kind, message, hint in later:
+        report.problem(kind, message, file=file, line=rows[i].line, record=rows[i].id,
+                       hint=hint)
+    data = {row.id: record for row, record in zip(rows, records, strict=True)}
+    country = {row.id: code for row, code in zip(rows, codes, strict=True)}
     return data, country, revenue, fixed
+
+
+def _countries(rows: list[Row], column: str, countries: Mapping[str, str],
+               report: ImportReport) -> list[str | None]:
+    """Each row's country code; every cell that is not already a code is noted (with its
+    lines) for the report, in the order the cells first appear."""
+    overrides = {k.strip().lower(): v.strip().upper() for k, v in countries.items()}
+    seen: dict[str, tuple[str | None, str, str | None, list[int] | None]] = {}
+    out: list[str | None] = []
+    for row in rows:
+        text = row.cells[column].strip()
+        if not text:
+            out.append(None)
+            continue
+        hit = seen.get(text)
+        if hit is None:
+            code = overrides.get(text.lower())
+            if code is not None:
+                hit = (code, "mapped", None, [])
+            else:
+                match = resolve_country(text)
+                hit = (match.code, match.status, match.hint,
+                       [] if match.status != "code" else None)
+            seen[text] = hit
+        if hit[3] is not None:
+            hit[3].append(row.line)
+        out.append(hit[0])
+    for text, (code, status, hint, lines) in seen.items():
+        if lines:
+            report.country(text, code, status, hint, *lines)
+    return out
+
+
+def _industries(rows: list[Row], column: str, registry: Registry | None,
+                report: ImportReport) -> list[str | None]:
+    """Each row's canonical industry; the spellings of each are counted for the report."""
+    industry_of = industry_normalizer(registry)
+    texts = [row.cells[column].strip() for row in rows]
+    out = [industry_of(text) for text in texts]
+    for (canonical, text), count in Counter(zip(out, texts, strict=True)).items():
+        if canonical:
+            spellings = report.industries.get(canonical)
+            if spellings is None:
+                spellings = report.industries[canonical] = Counter()
+            spellings[text] += count
+    return out

@@ -83,11 +83,12 @@ class ImportReport:
         self.problems.append(Problem(kind, message, file, line, record, hint))
 
     def country(self, value: str, code: str | None, status: str, hint: str | None,
-                line: int) -> None:
+                *lines: int) -> None:
+        """Note what became of a country cell, on each of ``lines``."""
         note = self.countries.get(value)
         if note is None:
             note = self.countries[value] = CountryNote(value, code, status, hint)
-        note.lines.append(line)
+        note.lines.extend(lines)
 
     @property
     def unmapped_countries(self) -> list[CountryNote]:
