@@ -42,18 +42,20 @@ def read_accounts(table: Table, amap: AccountMap, report: ImportReport,
     loop is reported and the account becomes a top-level one.
     """
     file = str(table.path)
-    accounts = Rows(file=file, id_key=id_key)
+    accounts = Rows(file=file, id_key=id_key, header=list(table.header))
     taken: set[str] = set()
     keys: list[str | None] = []
+    index = {h: i for i, h in enumerate(table.header)}
+    id_at = index[amap.id] if amap.id else -1
+    name_at = index[amap.name] if amap.name else -1
+    parent_at = index[amap.parent] if amap.parent else -1
     if amap.id and id_keys is not None:
-        at = table.header.index(amap.id)
-        keys = id_keys([values[at].strip() for _line, values in table.rows])
+        keys = id_keys([values[id_at].strip() for _line, values in table.rows])
     for number, (line, values) in enumerate(with_progress(table.rows, "reading accounts",
                                                           progress)):
-        cells = dict(zip(table.header, values, strict=True))
-        name = cells[amap.name].strip() if amap.name else ""
+        name = values[name_at].strip() if name_at >= 0 else ""
         if amap.id:
-            aid = cells[amap.id].strip()
+            aid = values[id_at].strip()
             if not aid:
                 report.problem("unusable", "account without an id; skipped", file=file,
                                line=line, record=name or None, hint="give it an id in the CRM")
@@ -85,8 +87,8 @@ def read_accounts(table: Table, amap: AccountMap, report: ImportReport,
         if not name:
             report.problem("value", "no name; the id is used as its name", file=file,
                            line=line, record=aid)
-        row = Row(line, aid, key, name or aid, cells)
-        row.up_raw = cells[amap.parent].strip() if amap.parent else ""
+        row = Row(line, aid, key, name or aid, {}, values=values)
+        row.up_raw = values[parent_at].strip() if parent_at >= 0 else ""
         accounts.add(row)
 
     by_id = {r.id: r for r in accounts.rows}
@@ -127,18 +129,19 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
     records: list[dict[str, Any]] = [
         {"id": row.id, "name": row.name, "parent": row.up, "ext": {}}
         for row in with_progress(rows, "mapping accounts", progress)]
-    codes = _countries(rows, amap.country, countries, report) if amap.country else [None] * n
+    codes = (_countries(accounts, amap.country, countries, report) if amap.country
+             else [None] * n)
     for record, code in zip(records, codes, strict=True):
         record["country"] = code
     if amap.industry:
-        for record, canonical in zip(records, _industries(rows, amap.industry, registry, report),
-                                     strict=True):
+        for record, canonical in zip(records, _industries(accounts, amap.industry, registry,
+                                                          report), strict=True):
             record["industry"] = canonical
     if amap.currency:
         currencies = currency_codes()
-        column = amap.currency
-        for i, (row, record) in enumerate(zip(rows, records, strict=True)):
-            text = row.cells[column].strip().upper()
+        for i, (cell, record) in enumerate(zip(accounts.column(amap.currency), records,
+                                               strict=True)):
+            text = cell.strip().upper()
             if text and text not in currencies:
                 later.append((i, 0, "value", f"currency {text!r} is not an ISO 4217 code; "
                               "left empty", None))
@@ -147,8 +150,7 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
     metrics: list[dict[str, float]] = [{} for _ in range(n)]
     for slot, (metric, column) in enumerate(amap.metrics.items(), start=1):
         factor = amap.scale.get(metric, 1.0)
-        for i, row in enumerate(rows):
-            cell = row.cells[column]
+        for i, cell in enumerate(accounts.column(column)):
             try:
                 number = parse_number(cell, decimal)
             except ValueError:
@@ -161,8 +163,8 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
         record["metrics"] = values
     for target, column in amap.fields.items():  # plugin fields: kept as written
         namespace, _, name = target.partition(".")
-        for row, record in zip(rows, records, strict=True):
-            text = row.cells[column].strip()
+        for cell, record in zip(accounts.column(column), records, strict=True):
+            text = cell.strip()
             if text:
                 record["ext"].setdefault(namespace, {})[name] = text
     revenue = {row.id: values.get("revenue", 0.0) for row, values in zip(rows, metrics,
@@ -170,8 +172,7 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
     fixed: dict[str, Tier] = {}
     if amap.tier:
         tiers: dict[str, Tier | None] = {}
-        for i, row in enumerate(rows):
-            text = row.cells[amap.tier]
+        for i, (row, text) in enumerate(zip(rows, accounts.column(amap.tier), strict=True)):
             if text not in tiers:
                 tiers[text] = tier_from_value(text, amap.tier_values)
             tier = tiers[text]
@@ -190,15 +191,15 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
     return data, country, revenue, fixed
 
 
-def _countries(rows: list[Row], column: str, countries: Mapping[str, str],
+def _countries(accounts: Rows, column: str, countries: Mapping[str, str],
                report: ImportReport) -> list[str | None]:
     """Each row's country code; every cell that is not already a code is noted (with its
     lines) for the report, in the order the cells first appear."""
     overrides = {k.strip().lower(): v.strip().upper() for k, v in countries.items()}
     seen: dict[str, tuple[str | None, str, str | None, list[int] | None]] = {}
     out: list[str | None] = []
-    for row in rows:
-        text = row.cells[column].strip()
+    for row, cell in zip(accounts.rows, accounts.column(column), strict=True):
+        text = cell.strip()
         if not text:
             out.append(None)
             continue
@@ -221,11 +222,11 @@ def _countries(rows: list[Row], column: str, countries: Mapping[str, str],
     return out
 
 
-def _industries(rows: list[Row], column: str, registry: Registry | None,
+def _industries(accounts: Rows, column: str, registry: Registry | None,
                 report: ImportReport) -> list[str | None]:
     """Each row's canonical industry; the spellings of each are counted for the report."""
     industry_of = industry_normalizer(registry)
-    texts = [row.cells[column].strip() for row in rows]
+    texts = [cell.strip() for cell in accounts.column(column)]
     out = [industry_of(text) for text in texts]
     for (canonical, text), count in Counter(zip(out, texts, strict=True)).items():
         if canonical:

@@ -189,8 +189,9 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
                                              row.line))
 
     # -- owners ---------------------------------------------------------------------------
-    owners = [(row.id, row.line, row.cells[amap.manager].strip() if amap.manager else "")
-              for row in accounts.rows]
+    cells = accounts.column(amap.manager) if amap.manager else [""] * len(accounts.rows)
+    owners = [(row.id, row.line, cell.strip()) for row, cell in zip(accounts.rows, cells,
+                                                                     strict=True)]
     assign_owners(owners, amap.manager_by, data, people_rows, people_data, report,
                   options.id_key, has_people_file=bool(people_path))
 

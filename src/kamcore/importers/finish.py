@@ -77,10 +77,10 @@ def account_columns(accounts: Rows, data: Mapping[str, dict[str, Any]],
         values = [rec["metrics"].get(metric) for rec in records]
         cells[metric] = [None if v is None else format_cell(v) for v in values]
     for crm_header, name in kept_as:
-        cells[name] = [(r.cells[crm_header].strip() or None) for r in rows]
+        cells[name] = [(v.strip() or None) for v in accounts.column(crm_header)]
     used = {name for _h, name in kept_as if any(v is not None for v in cells[name])}
     for target, column, name in raw_as:
-        raw = [r.cells[column].strip() for r in rows]
+        raw = [v.strip() for v in accounts.column(column)]
         # what kamcore stores for the field, as text (plugin fields store nothing here)
         stored = cells[target] if target in _ACCOUNT_CORE or target in metric_names else None
         out = ([v or None for v in raw] if stored is None else

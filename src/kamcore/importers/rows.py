@@ -40,6 +40,9 @@ class Row:
     cells: dict[str, str]
     up: str | None = None
     up_raw: str = ""
+    #: The row's cells in header order, when the rows keep no dict of cells
+    #: (:meth:`Rows.column` reads them).
+    values: Sequence[str] = ()
 
 
 @dataclass
@@ -51,6 +54,14 @@ class Rows:
     by_key: dict[str, Row] = field(default_factory=dict)
     id_key: Callable[[str], str] = str
     _by_name: dict[str, list[Row]] | None = None
+    #: The table's header, for :meth:`column` (rows that keep ``values``).
+    header: Sequence[str] = ()
+
+    def column(self, name: str) -> list[str]:
+        """One column's cells, a cell per usable row in order (from each row's ``values``:
+        a million rows then need no dict of cells each)."""
+        at = list(self.header).index(name)
+        return [row.values[at] for row in self.rows]
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
