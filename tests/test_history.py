@@ -167,9 +167,11 @@ def test_python_api_as_of(ws):
         kamcore.load(ws, as_of="9/1/2026")
 
 
-def test_as_of_vectorised_matches_a_plain_reading(tmp_path, monkeypatch):
+@pytest.mark.parametrize("messy", [False, True])
+def test_as_of_vectorised_matches_a_plain_reading(tmp_path, monkeypatch, messy):
     """Random histories, overlaps included: the tables as of a day hold, for every record and
-    field, the value of the covering row that starts last, else the file's value."""
+    field, the value of the covering row that starts last, else the file's value. Messy cells
+    (spaces around, field names in capitals) read as the clean ones."""
     monkeypatch.setenv("KAM_TODAY", "2026-06-15")
     ws = save_small(tmp_path / "org")
     rng = random.Random(13)
@@ -187,8 +189,13 @@ def test_as_of_vectorised_matches_a_plain_reading(tmp_path, monkeypatch):
             value = str(rng.randrange(10))
         rows.append((record, field, value, start.isoformat(),
                      "" if rng.random() < 0.2 else end.isoformat()))
+
+    def cell(text: str) -> str:
+        return f" {text}\t" if messy and rng.random() < 0.5 else text
+
     (ws / "history.csv").write_text(HEADER + "".join(
-        f"{r},{f},{v},{s},{e},\n" for r, f, v, s, e in rows))
+        f"{cell(r)},{cell(f.upper() if messy and rng.random() < 0.3 else f)},{cell(v)},{s},"
+        f"{e},\n" for r, f, v, s, e in rows))
     files = read_workspace(ws, history=False)
     for day in [date(2025, 1, 1) + timedelta(days=d) for d in range(0, 800, 37)]:
         tables = read_workspace(ws, as_of=day)

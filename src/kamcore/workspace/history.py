@@ -194,15 +194,23 @@ def normalise_history(raw: RawTable) -> HistoryTable:
         HistoryProblem(p.message, rule="KAM180", hint=p.hint, location=p.location)
         for p in raw.problems]
     cols: dict[str, pa.Array] = {}
+    coded: dict[str, tuple[np.ndarray, pa.Array]] = {}
     for name in HISTORY_COLUMNS:
         if name in table.column_names:
             col = table.column(name).combine_chunks()
-            if pa.types.is_string(col.type) and col.null_count < n:
+            if name in ("record", "field", "value") and pa.types.is_string(col.type):
+                col, *pair = _clean(col)  # a million cells, a few thousand distinct ones
+                coded[name] = (pair[0], pair[1])
+            elif pa.types.is_string(col.type) and col.null_count < n:
                 col = _trim(col)
-                col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+                empty = pc.equal(pc.binary_length(col), 0)  # offsets only: no string compare
+                if pc.any(empty).as_py():
+                    col = pc.if_else(empty, pa.scalar(None, pa.string()), col)
         else:
             col = pa.nulls(n, pa.string())
         cols[name] = col
+        if name in ("record", "field", "value") and name not in coded:
+            coded[name] = _encode(col)
     filled = np.zeros(n, dtype=bool)
     for col in cols.values():
         filled |= _mask(col.is_valid())
@@ -232,18 +240,17 @@ def normalise_history(raw: RawTable) -> HistoryTable:
                                            "cells", rule=rule, location=Location(str(raw.path))))
         bad |= mask & filled
 
-    record = cols["record"]
-    report(~_mask(record.is_valid()), "record", "KAM180", "the record id is missing",
+    record_code, records = coded["record"]
+    report(record_code < 0, "record", "KAM180", "the record id is missing",
            "every history row names the account or person id it is about")
-    report(_bad_id(record), "record", "KAM180", "{value!r} is not a valid id",
+    report(_bad_code(record_code, records), "record", "KAM180", "{value!r} is not a valid id",
            "ids have no commas or line breaks")
     # the few distinct field names are checked once, rows carry their index into FIELDS
-    encoded = pc.dictionary_encode(pc.utf8_lower(cols["field"]))
-    names = encoded.dictionary.to_pylist()
+    written_code, written = coded["field"]
+    names = [name.lower() for name in written.to_pylist()]
     lookup = np.array([list(FIELDS).index(f) if f in FIELDS else -1 for f in names] + [-1],
                       dtype=np.int8)
-    indices = encoded.indices.fill_null(len(names)).to_numpy(zero_copy_only=False)
-    field_code = lookup[indices]
+    field_code = lookup[written_code]  # code -1 (no field) picks the last: -1
     report(field_code < 0, "field", "KAM180", "field {value!r} has no history",
            "field is one of " + ", ".join(FIELDS))
     days = {}
@@ -251,7 +258,6 @@ def normalise_history(raw: RawTable) -> HistoryTable:
         col = cols[name]
         sentinel = OPEN_START if name == "valid_from" else OPEN_END
         if pa.types.is_date32(col.type):  # read as dates: every cell parsed
-            ok = _mask(col.is_valid())
             as_days = col.cast(pa.int32())
         else:
             given = _mask(col.is_valid())
@@ -263,30 +269,80 @@ def normalise_history(raw: RawTable) -> HistoryTable:
             report(given & ~ok, name, "KAM181", "{value!r} is not a date",
                    "write an ISO date, YYYY-MM-DD (e.g. 2026-07-01), or leave valid_to empty "
                    "for 'still in force'")
-        days[name] = np.where(ok, as_days.fill_null(0).to_numpy(zero_copy_only=False),
-                              sentinel).astype(np.int64)
+        # an empty cell is an open end; a bad one is reported above and its row left out
+        days[name] = as_days.fill_null(sentinel).to_numpy(zero_copy_only=False)  # int32
     report(days["valid_to"] <= days["valid_from"], "valid_to", "KAM182",
            "valid_to {value} is not after valid_from",
            "a row holds from valid_from (included) to valid_to (excluded): valid_to must be "
            "later; swap them or fix the typo")
-    cols["value"] = _values(field_code, cols["value"], report)
+    value_code, value_dict = coded["value"]
+    cols["value"] = _values(field_code, cols["value"], (value_code, value_dict), report)
     keep = filled & ~bad
     rows = np.flatnonzero(keep)
     problems.sort(key=lambda p: (p.location.line or 0) if p.location else 0)
-    fields = pa.DictionaryArray.from_arrays(pa.array(np.maximum(field_code, 0), pa.int8()),
-                                            pa.array(list(FIELDS), pa.string()))
+    if names == written.to_pylist() and set(names) <= set(FIELDS):
+        field_column = cols["field"]  # written as kam writes them: nothing to rewrite
+    else:
+        field_column = pa.array(list(FIELDS), pa.string()).take(
+            pa.array(np.maximum(field_code, 0)))
     out = pa.table({
-        "record": cols["record"], "field": fields.cast(pa.string()), "value": cols["value"],
-        "valid_from": pa.array(days["valid_from"].astype(np.int32)),
-        "valid_to": pa.array(days["valid_to"].astype(np.int32)),
+        "record": cols["record"], "field": field_column, "value": cols["value"],
+        "valid_from": pa.array(days["valid_from"], pa.int32()),
+        "valid_to": pa.array(days["valid_to"], pa.int32()),
         "entry": cols["entry"].cast(pa.string())})
     if len(rows) != n:
         out = out.take(pa.array(rows))
-    return HistoryTable(path=raw.path or Path(HISTORY_FILE), table=out, rows=rows,
-                        line_of_row=raw.line_of_row, problems=problems)
+        field_code, record_code = field_code[rows], record_code[rows]
+    history = HistoryTable(path=raw.path or Path(HISTORY_FILE), table=out, rows=rows,
+                           line_of_row=raw.line_of_row, problems=problems)
+    # worked out here already: kept for the day lookups (:func:`_keys`, :func:`_field_codes`)
+    history.__dict__["_field_codes"] = field_code
+    history.__dict__["_record_codes"] = (record_code, records)
+    # the link fields' values are ids as read (only tiers, roles and flags are rewritten)
+    history.__dict__["_link_codes"] = (value_code[rows] if len(rows) != n else value_code,
+                                       value_dict)
+    return history
 
 
-def _values(field_code: np.ndarray, values: pa.Array, report: object) -> pa.Array:
+def _encode(column: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Each cell's code in the distinct values (-1: null), and the distinct values: checks of
+    ids run once per distinct id, not once per row."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(column)
+    code = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return code, encoded.dictionary
+
+
+def _clean(column: pa.Array) -> tuple[pa.Array, np.ndarray, pa.Array]:
+    """A text column trimmed, empty cells null (the reading rules), with :func:`_encode`'s
+    codes. The rules run on the distinct values first: a column that is clean already (as kam
+    writes it) is kept as it is, not copied cell by cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.workspace.tables import _trim
+
+    code, values = _encode(column)
+    if len(values) and (pc.any(pc.equal(pc.binary_length(values), 0)).as_py()
+                        or not pc.all(pc.equal(_trim(values), values)).as_py()):
+        column = _trim(column)
+        empty = pc.equal(pc.binary_length(column), 0)
+        column = pc.if_else(empty, pa.scalar(None, pa.string()), column)
+        code, values = _encode(column)
+    return column, code, values
+
+
+def _bad_code(code: np.ndarray, values: pa.Array) -> np.ndarray:
+    """Rows whose coded value is not an id (:func:`_bad_id` over the distinct values)."""
+    import numpy as np
+
+    return np.append(_bad_id(values), False)[code]
+
+
+def _values(field_code: np.ndarray, values: pa.Array,
+            coded: tuple[np.ndarray, pa.Array], report: object) -> pa.Array:
     """Values normalised the way the accounts/people reader normalises each field (only the
     rows of a field are looked at for that field's rule)."""
     import numpy as np
@@ -301,7 +357,10 @@ def _values(field_code: np.ndarray, values: pa.Array, report: object) -> pa.Arra
     out = values
 
     def rows_of(*names: str) -> np.ndarray:
-        return np.isin(field_code, [codes.index(name) for name in names])
+        pick = np.zeros(len(codes) + 1, dtype=bool)  # the last stands for no field (-1)
+        pick[[codes.index(name) for name in names]] = True
+        picked: np.ndarray = pick[field_code]
+        return picked
 
     def lowered(mask: np.ndarray) -> pa.Array:
         """Lower case of the masked cells (null elsewhere): the few enum rows only."""
@@ -322,7 +381,7 @@ def _values(field_code: np.ndarray, values: pa.Array, report: object) -> pa.Arra
                    f"{{value!r}} is not a {name}", f"{name} is one of " + ", ".join(allowed))
             out = pc.if_else(pa.array(mask), lower, out)
     links = rows_of("parent", "manager", "reports_to")
-    report(links & given & _bad_id(values), "value", "KAM180", "{value!r} is not a valid id",
+    report(links & given & _bad_code(*coded), "value", "KAM180", "{value!r} is not a valid id",
            "ids have no commas or line breaks")
     flags = rows_of("active", "exists")
     if flags.any():
@@ -345,23 +404,43 @@ def _values(field_code: np.ndarray, values: pa.Array, report: object) -> pa.Arra
 
 
 def _keys(history: HistoryTable) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-    """Rows ordered by (record, field, valid_from); each row's record code; the records.
+    """Rows ordered by (record, field, valid_from, row); each row's record code; the records.
 
-    Worked out once per table: each day then costs a few passes of numpy over the rows.
+    Worked out once per table: each day then costs a few passes of numpy over the rows. The
+    four keys are packed into one int64 where they fit (one argsort: several times faster than
+    a lexsort of a million rows), a lexsort otherwise.
     """
     cached = history.__dict__.get("_keys")
     if cached is None:
         import numpy as np
-        import pyarrow.compute as pc
 
-        from kamcore.structure import codes
+        record, records = _record_codes(history)
+        field = _field_codes(history)
+        start = history.days("valid_from")
+        n = len(record)
+        dated = start != OPEN_START
+        low = int(start[dated].min()) if dated.any() else 0
+        step = np.where(dated, start - low + 1, 0)  # an open start first
+        bits = [max(1, int(x).bit_length()) for x in
+                (len(records), len(FIELDS), int(step.max()) if n else 0, n)]
+        if sum(bits) <= 63:
+            key = record
+            for part, width in ((field, bits[1]), (step, bits[2]),
+                                (np.arange(n, dtype=np.int64), bits[3])):
+                key = (key << width) | part
+            order = np.argsort(key)
+        else:  # pragma: no cover - dates millennia apart over billions of rows
+            order = np.lexsort((np.arange(n), start, field, record))
+        cached = history.__dict__["_keys"] = (order, record, records)
+    return cached
 
-        encoded = pc.dictionary_encode(history.table.column("record").combine_chunks())
-        record = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        field = codes(history.table.column("field").combine_chunks(), list(FIELDS))
-        key = record * len(FIELDS) + field
-        order = np.lexsort((history.days("valid_from"), key))
-        cached = history.__dict__["_keys"] = (order, record, encoded.dictionary)
+
+def _record_codes(history: HistoryTable) -> tuple[np.ndarray, pa.Array]:
+    """Each row's record code, and the distinct records (from the reader when it ran)."""
+    cached = history.__dict__.get("_record_codes")
+    if cached is None:
+        cached = history.__dict__["_record_codes"] = _encode(
+            history.table.column("record").combine_chunks())
     return cached
 
 
@@ -404,13 +483,12 @@ def in_force(history: HistoryTable, day: int, fields: Collection[str] | None = N
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    order, record, records = _keys(history)
-    start, end = history.days("valid_from"), history.days("valid_to")
+    _, record, records = _keys(history)
+    # each field's rows are one run of the order, kept with their dates: scan only those
+    runs = [_field_run(history, name) for name in (FIELDS if fields is None else fields)]
+    order, start, end, key = (np.concatenate(part) for part in zip(*runs, strict=True))
     covering = (start <= day) & (day < end)
-    if fields is not None:
-        covering &= np.isin(_field_codes(history), [list(FIELDS).index(f) for f in fields])
-    rows = order[covering[order]]  # by (record, field, start): the last of each pair wins
-    keys = record[rows] * len(FIELDS) + _field_codes(history)[rows]
+    rows, keys = order[covering], key[covering]  # by (record, field, start): the last wins
     last = np.ones(len(rows), dtype=bool)
     last[:-1] = keys[1:] != keys[:-1]
     rows = rows[last]
@@ -431,6 +509,23 @@ def in_force(history: HistoryTable, day: int, fields: Collection[str] | None = N
     return InForce(history=history, rows=rows, absent=absent)
 
 
+def _field_run(history: HistoryTable, name: str
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One field's rows in the order of :func:`_keys`, with their starts, ends and (record,
+    field) keys in that order: found once per field, so a day is a scan of plain arrays."""
+    cache = history.__dict__.setdefault("_field_runs", {})
+    if name not in cache:
+        import numpy as np
+
+        order, record, _ = _keys(history)
+        code = list(FIELDS).index(name)
+        rows = order[_field_codes(history)[order] == code]
+        cache[name] = (rows, history.days("valid_from")[rows], history.days("valid_to")[rows],
+                       record[rows] * len(FIELDS) + np.int64(code))
+    run: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = cache[name]
+    return run
+
+
 def _field_codes(history: HistoryTable) -> np.ndarray:
     cached = history.__dict__.get("_field_codes")
     if cached is None:
@@ -448,7 +543,6 @@ def links_in_force(history: HistoryTable, field: str, day: int, ids: pa.Array
     not among ``ids``). Ids are looked up once per history and ``ids``: each further day is
     numpy alone (an as-was rollup asks for one tree per period)."""
     import numpy as np
-    import pyarrow.compute as pc
 
     rows = in_force(history, day, (field,)).rows
     _, record, records = _keys(history)
@@ -457,10 +551,9 @@ def links_in_force(history: HistoryTable, field: str, day: int, ids: pa.Array
     if entry is None or entry[0] is not ids:
         from kamcore.structure import row_of
 
-        values = pc.dictionary_encode(history.table.column("value").combine_chunks())
-        codes_ = values.indices.fill_null(len(values.dictionary)).to_numpy(
-            zero_copy_only=False).astype(np.int64)
-        to_row = np.append(row_of(ids, values.dictionary), -1)  # a null value: no link
+        codes_, values = history.__dict__.get("_link_codes") or _encode(
+            history.table.column("value").combine_chunks())
+        to_row = np.append(row_of(ids, values), -1)  # a null value (code -1): no link
         entry = cache["ids"] = (ids, row_of(ids, records), to_row[codes_])
     _, record_row, value_row = entry
     at = record_row[record[rows]]
