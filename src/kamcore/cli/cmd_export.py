@@ -12,6 +12,8 @@ from kamcore.cli.options import as_of_option, output_option, workspace_argument
 from kamcore.wording import plural
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from kamcore.workspace.tables import WorkspaceTables
 
 
@@ -19,7 +21,8 @@ if TYPE_CHECKING:
 @workspace_argument
 @click.option("--format", "fmt", required=True, metavar="FORMAT",
               help="csv/json: every field; mermaid/dot: the tree; salesforce: Data Loader CSV; "
-                   "closure/levels/edges: the account tree for a warehouse (docs/warehouse.md); "
+                   "closure/levels/edges: the account tree for a warehouse (edges with validity "
+                   "dates; docs/warehouse.md); "
                    "or a format a plugin adds (kam plugins --hook kam_register_exporters).")
 @click.option("--parquet", is_flag=True,
               help="closure, levels, edges: write Parquet (the default when -o ends in "
@@ -73,6 +76,7 @@ def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool
         raise click.UsageError(f"--people is not available for --format {fmt} (it writes the "
                                "account tree)")
     tables = kam.read(org, as_of)  # no object per record: written from the reader's columns
+    day = tables.as_of if as_of is not None else None  # edges: every dated link without one
     layout = read_layout(tables.folder) if fmt == "salesforce" and tables.folder else None
     if layout and layout.get("source") == "salesforce":
         from kamcore.exporters.salesforce import table_non_salesforce_ids
@@ -87,13 +91,13 @@ def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool
         from kamcore.atomic import atomic_open
 
         with atomic_open(output, "wb") as handle:
-            _write(tables, fmt, handle, people, safe, layout, parquet)
+            _write(tables, fmt, handle, people, safe, layout, parquet, day)
         click.echo(f"wrote {output}", err=True)
     else:
         import sys
 
         sys.stdout.flush()
-        _write(tables, fmt, sys.stdout.buffer, people, safe, layout, parquet)
+        _write(tables, fmt, sys.stdout.buffer, people, safe, layout, parquet, day)
         sys.stdout.buffer.flush()
 
 
@@ -149,7 +153,8 @@ def _plugin_export(kam: Any, org: str, exporter: Any, output: str | None) -> Non
 
 
 def _write(tables: WorkspaceTables, fmt: str, stream: IO[bytes], people: bool,
-           safe: bool | None, layout: Mapping[str, Any] | None, parquet: bool) -> None:
+           safe: bool | None, layout: Mapping[str, Any] | None, parquet: bool,
+           as_of: date | None = None) -> None:
     """The export, ending in exactly one line feed (as every kam output does)."""
     import io
 
@@ -160,4 +165,5 @@ def _write(tables: WorkspaceTables, fmt: str, stream: IO[bytes], people: bool,
         write_export(tables, fmt, buffer, people=people, safe=safe, layout=layout)
         stream.write(buffer.getvalue().rstrip(b"\n") + b"\n")
         return
-    write_export(tables, fmt, stream, people=people, safe=safe, layout=layout, parquet=parquet)
+    write_export(tables, fmt, stream, people=people, safe=safe, layout=layout, parquet=parquet,
+                 as_of=as_of)

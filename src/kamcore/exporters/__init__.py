@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import date
 
     from kamcore.org import Org
     from kamcore.workspace.tables import WorkspaceTables
@@ -56,12 +57,14 @@ def export_tables(tables: WorkspaceTables, fmt: str, *, people: bool = False,
 
 def write_export(tables: WorkspaceTables, fmt: str, stream: IO[bytes], *, people: bool = False,
                  safe: bool | None = None, layout: Mapping[str, Any] | None = None,
-                 header: Sequence[str] | None = None, parquet: bool = False) -> None:
+                 header: Sequence[str] | None = None, parquet: bool = False,
+                 as_of: date | None = None) -> None:
     """Write :func:`export` of the reader's tables to a binary stream, in chunks: a million
     accounts as CSV, JSON or Salesforce CSV without a record object per account.
 
     :param header: csv only: the columns (default: the file's, then missing core columns).
     :param parquet: closure, levels, edges: Parquet instead of CSV.
+    :param as_of: edges: only the links in force that day (default: every dated link).
     :raises ValueError: unknown format, or ``parquet`` for a format that has no Parquet form.
     """
     _check(fmt)
@@ -69,7 +72,7 @@ def write_export(tables: WorkspaceTables, fmt: str, stream: IO[bytes], *, people
     from kamcore.exporters.warehouse import WAREHOUSE_FORMATS, write_warehouse
 
     if fmt in WAREHOUSE_FORMATS:
-        write_warehouse(tables, fmt, stream, safe=safe, parquet=parquet)
+        write_warehouse(tables, fmt, stream, safe=safe, parquet=parquet, as_of=as_of)
         return
     if parquet:
         raise ValueError(f"--format {fmt} has no Parquet form; Parquet is for "

@@ -76,7 +76,7 @@ def cell_text(column: pa.Array | None, n: int) -> pa.Array:
         return column.cast(pa.string()).fill_null("")
     if pa.types.is_boolean(kind):
         return pc.if_else(column, "true", "false").fill_null("")
-    if pa.types.is_integer(kind):
+    if pa.types.is_integer(kind) or pa.types.is_date32(kind):  # dates as ISO text
         return column.cast(pa.string()).fill_null("")
     if pa.types.is_floating(kind):
         return _float_text(column.cast(pa.float64()), json_form=False)

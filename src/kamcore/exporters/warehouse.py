@@ -7,10 +7,16 @@ A SQL warehouse cannot walk a tree; these tables let it join facts to the hierar
   every account's subtree total.
 - ``levels``: per account its ``depth`` and ``level_1`` (its root) ... ``level_N`` (itself at
   ``level_{depth+1}``; deeper levels empty), like Salesforce's flattened hierarchy.
-- ``edges``: ``child,parent`` for every account that has a parent.
+- ``edges``: ``child,parent,valid_from,valid_to``: one row per parent link per stretch of
+  time it held (history.csv's links, the files' parent in the days no row covers, within the
+  account's life), like SAP's KNVH. ``valid_from`` is the first day (empty: always),
+  ``valid_to`` the day it stopped (excluded; empty: still). Without history.csv every link is
+  open at both ends. With a day (``--as-of``), only the links in force that day, each with its
+  whole validity.
 
 The tree is linked and checked by the rollup's code (:func:`kamcore.rollup.views.compiled`), so
-duplicate ids, unknown parents and cycles are the same located errors as in ``kam rollup``.
+duplicate ids, unknown parents and cycles are the same located errors as in ``kam rollup``; a
+history row naming a parent that is no account is a located error too.
 """
 
 from __future__ import annotations
@@ -18,10 +24,14 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import numpy as np
     import pyarrow as pa
 
-    from kamcore.workspace.tables import WorkspaceTables
+    from kamcore.workspace.history import HistoryTable
+    from kamcore.workspace.tables import RecordTable, WorkspaceTables
+    from kamcore.workspace.timeline import Timeline
 
 WAREHOUSE_FORMATS = ("closure", "levels", "edges")
 
@@ -45,10 +55,13 @@ def _paths(parent: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         current = step
 
 
-def warehouse_table(tables: WorkspaceTables, fmt: str) -> pa.Table:
+def warehouse_table(tables: WorkspaceTables, fmt: str, as_of: date | None = None) -> pa.Table:
     """The ``closure``, ``levels`` or ``edges`` table of the accounts.
 
+    :param as_of: edges: only the links in force that day (``None``: every link of the
+        history). closure and levels show the tree the tables were read as of.
     :raises BadTree: duplicate ids, unknown parents or a cycle (with file and line).
+    :raises WorkspaceError: edges: a history row names a parent that is no account.
     """
     import numpy as np
     import pyarrow as pa
@@ -60,9 +73,7 @@ def warehouse_table(tables: WorkspaceTables, fmt: str) -> pa.Table:
     compiled(cols)  # a cycle is a located error, not an endless walk
     ids, parent = cols.ids, cols.parent
     if fmt == "edges":
-        child = np.flatnonzero(parent >= 0)
-        return pa.table({"child": ids.take(pa.array(child)),
-                         "parent": ids.take(pa.array(parent[child]))})
+        return dated_edges(tables, as_of)
     depth, up = _paths(parent)
     if fmt == "closure":
         anc, desc, dist = [], [], []
@@ -86,11 +97,67 @@ def warehouse_table(tables: WorkspaceTables, fmt: str) -> pa.Table:
     return pa.table(data)
 
 
+def dated_edges(tables: WorkspaceTables, as_of: date | None = None) -> pa.Table:
+    """``child, parent, valid_from, valid_to`` of every parent link over time (see the module
+    docstring), ordered as accounts.csv, then by ``valid_from``."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.workspace.history import OPEN_END, OPEN_START, day_number
+    from kamcore.workspace.timeline import Timeline, merged, overlay, timeline
+
+    accounts = (tables.as_written or (tables.accounts, tables.people))[0]
+    history = tables.history
+    links, life = timeline(accounts, history, "parent"), timeline(accounts, history, "exists")
+    cut = overlay(links, life)
+    parent = links.value.take(pa.array(cut.a))
+    alive = pc.equal(life.value.take(pa.array(cut.b)), "true").fill_null(False)
+    keep = np.flatnonzero(pc.and_(alive, parent.is_valid()).to_numpy(zero_copy_only=False))
+    line = merged(Timeline(cut.row[keep], cut.start[keep], cut.end[keep],
+                           parent.take(pa.array(keep)), links.source[cut.a][keep]))
+    if as_of is not None:
+        day = day_number(as_of)
+        line = line.take(np.flatnonzero((line.start <= day) & (day < line.end)))
+    _check_parents(accounts, line, history)
+    ids = accounts.ids
+
+    def dates(days: np.ndarray) -> pa.Array:
+        open_ = (days == OPEN_START) | (days == OPEN_END)
+        return pa.array(np.where(open_, 0, days).astype(np.int32), pa.int32(),
+                        mask=open_).cast(pa.date32())
+
+    return pa.table({"child": ids.take(pa.array(line.row)), "parent": line.value,
+                     "valid_from": dates(line.start), "valid_to": dates(line.end)})
+
+
+def _check_parents(accounts: RecordTable, line: Timeline, history: HistoryTable | None
+                   ) -> None:
+    """:raises WorkspaceError: the first link whose parent is no account (the files' unknown
+    parents are the tree check's errors already), located on its history row."""
+    import numpy as np
+
+    from kamcore.errors import WorkspaceError
+    from kamcore.structure import row_of
+
+    unknown = np.flatnonzero((row_of(accounts.ids, line.value) < 0) & (line.source >= 0))
+    if not len(unknown) or history is None:
+        return
+    first = int(unknown[0])
+    source = int(line.source[first])
+    more = f" (and {len(unknown) - 1} more such links)" if len(unknown) > 1 else ""
+    raise WorkspaceError(
+        f"history of {accounts.ids[int(line.row[first])].as_py()!r}: parent "
+        f"{line.value[first].as_py()!r} is no account of the workspace{more}",
+        location=history.location(source, "value"),
+        hint="fix the id in history.csv, or add the account (kam validate lists every row)")
+
+
 def write_warehouse(tables: WorkspaceTables, fmt: str, stream: IO[bytes], *, safe: bool,
-                    parquet: bool) -> None:
+                    parquet: bool, as_of: date | None = None) -> None:
     """Write a warehouse table as CSV (the exporters' CSV writer, cells neutralised when
     ``safe``) or as Parquet."""
-    table = warehouse_table(tables, fmt)
+    table = warehouse_table(tables, fmt, as_of)
     if parquet:
         import pyarrow.parquet as pq
 
