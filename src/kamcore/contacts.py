@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from kamcore.errors import NotFound
 
 if TYPE_CHECKING:
-    from kamcore.org import Org
     from kamcore.workspace.tables import WorkspaceTables
 
 #: Cells that identify a person outside the firm: only shown when asked for.
@@ -133,15 +132,3 @@ def without_decision_maker(tables: WorkspaceTables) -> list[dict[str, Any]]:
                     "reason": "no active owner of the decision-maker contact" if any_dm[row]
                     else "no decision-maker contact"})
     return out
-
-
-def tables_with_contacts(org: Org) -> WorkspaceTables:
-    """The reader's tables of ``org`` (:func:`kamcore.workspace.objects.tables_from_org`) with
-    the contacts of its folder, so an Org and its workspace give the same coverage and chart.
-    """
-    from kamcore.changes.contacts import read_contacts
-    from kamcore.workspace.objects import tables_from_org
-
-    tables = tables_from_org(org)
-    tables.contacts = read_contacts(org.path)
-    return tables

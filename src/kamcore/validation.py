@@ -67,7 +67,7 @@ def validate(org: OrgSource | WorkspaceTables, *, select: list[str] | None = Non
 
     def as_tables() -> WorkspaceTables:
         if not made:
-            made.append(tables_from_org(org))
+            made.append(tables_from_org(org, customer_side=True))
         return made[0]
 
     return _validate(org.registry, org.settings, as_tables, lambda rule, last: org, select)

@@ -123,10 +123,10 @@ def coverage(source: OrgSource | WorkspaceTables) -> Coverage:
         source = read_workspace(os.fspath(source))
         source.require_readable()
     if not isinstance(source, WorkspaceTables):  # with its folder's contacts, if any
-        from kamcore.contacts import tables_with_contacts
         from kamcore.workspace.loader import as_org
+        from kamcore.workspace.objects import tables_from_org
 
-        source = tables_with_contacts(as_org(source))
+        source = tables_from_org(as_org(source), customer_side=True)
     index = account_index(source)
     accounts, people = source.accounts, source.people
     tiers, roles = accounts.text("tier"), people.text("role")

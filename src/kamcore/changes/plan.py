@@ -203,7 +203,13 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
             from kamcore.changes.contacts import with_owners
 
             pair = (tables, with_owners(pair[1], contacts))
-    findings_after = (validate(after, tables=pair[1] if pair else None) if changes
+    after_tables = pair[1] if pair else None
+    if after_tables is None and contacts:  # the contact rules see the relationships moved
+        from kamcore.changes.contacts import with_owners
+        from kamcore.workspace.objects import tables_from_org
+
+        after_tables = with_owners(tables_from_org(after, customer_side=True), contacts)
+    findings_after = (validate(after, tables=after_tables) if changes
                       else list(findings_before))
     plan = Plan(op=op, args=args, title=title, before=before, after=after, changes=changes,
                 findings_before=findings_before, findings_after=findings_after, tables=pair,

@@ -37,14 +37,14 @@ def as_tables(source: Org | WorkspaceTables) -> WorkspaceTables:
 
     if not isinstance(source, Org):
         return source
-    from kamcore.contacts import tables_with_contacts
+    from kamcore.workspace.objects import tables_from_org
 
     if source.registry is None:  # an Org built in Python: the built-in metrics at least
         from kamcore.plugins import get_plugin_manager
         from kamcore.registry import registry_for
 
         source.registry = registry_for(get_plugin_manager(load_entrypoints=False))
-    return tables_with_contacts(source)
+    return tables_from_org(source, customer_side=True)
 
 
 def chart_metrics(source: Org | WorkspaceTables,

@@ -112,11 +112,17 @@ def records_of(table: RecordTable) -> Iterator[Account | Person]:
                else new_record(Person, record))
 
 
-def tables_from_org(org: Org) -> WorkspaceTables:
+def tables_from_org(org: Org, *, customer_side: bool = False) -> WorkspaceTables:
     """The tables of an org's records (built in Python, or edited): the other direction.
 
     Cells go through the same reading rules as files do, so a rule sees one form whichever
     way the org arrived; lines come from where the records were read, when they were.
+
+    :param customer_side: also read contacts.csv and territories.csv of the org's folder (an
+        :class:`Org` holds accounts and people only), so an Org and the path of its workspace
+        give every command and API function the same findings, coverage and chart.
+    :raises RecordErrors: with ``customer_side``, a cell of those files breaks a reading rule
+        (as :func:`kamcore.load` and ``kam validate`` refuse the workspace).
     """
 
     from kamcore.workspace.tables import WorkspaceTables, metric_defs, normalise
@@ -133,10 +139,20 @@ def tables_from_org(org: Org) -> WorkspaceTables:
                                 org.layout.get("accounts" if kind == "account" else "people"))
         tables[kind] = normalise(kind, raw, set(metrics) if kind == "account" else set(),
                                  problems)
-    return WorkspaceTables(folder=org.path, settings=org.settings, raw_settings={},
-                           storage=org.storage, accounts=tables["account"],
-                           people=tables["person"], metrics=metrics, registry=org.registry,
-                           problems=problems)
+    result = WorkspaceTables(folder=org.path, settings=org.settings, raw_settings={},
+                             storage=org.storage, accounts=tables["account"],
+                             people=tables["person"], metrics=metrics, registry=org.registry,
+                             problems=problems)
+    if customer_side and org.path is not None:
+        from kamcore.errors import KamError, RecordErrors
+        from kamcore.workspace.tables import OPTIONAL_TABLES, read_optional
+
+        unreadable: list[KamError] = []
+        for name in OPTIONAL_TABLES:
+            setattr(result, name, read_optional(org.path, name, unreadable))
+        if unreadable:
+            raise RecordErrors(unreadable)
+    return result
 
 
 def patch_tables(tables: WorkspaceTables, org: Org, touched: dict[str, set[str]]
