@@ -265,6 +265,24 @@ def test_a_handover_moves_relationship_ownership_with_the_book_and_undo_puts_it_
     assert (ws / "contacts.csv").read_text(encoding="utf-8") == before
 
 
+def test_assigning_one_account_moves_its_relationships_and_only_its_own(ws):
+    add_contacts(ws, "X1,ACME-DE-BER,Other owner,,user,,,,,KAM-DE,\n")
+    before = (ws / "contacts.csv").read_text(encoding="utf-8")
+    result = invoke("assign", str(ws), "ACME-DE-BER", "--manager", "NAM-ACME-DE", "--apply",
+                    "--by", "test")
+    assert result.exit_code == 0, result.output
+    assert "2 customer relationship(s) move with the book" in result.output
+    assert "Findings that appear: none" in result.output  # no KAM167: the primary moved too
+    after = (ws / "contacts.csv").read_text(encoding="utf-8")
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True)
+               if a != b]
+    assert [b.split(",")[0] for _, b in changed] == ["C-ACME-DE-BER-1", "C-ACME-DE-BER-2"]
+    assert all(a.replace(",KAM-ACME-DE,", ",NAM-ACME-DE,") == b for a, b in changed)
+    undone = invoke("undo", str(ws), "--apply")
+    assert undone.exit_code == 0, undone.output
+    assert (ws / "contacts.csv").read_text(encoding="utf-8") == before
+
+
 def test_leaving_moves_every_relationship_the_leaver_owned(ws):
     add_contacts(ws, "X1,ACME-DE-BER-01,Site clerk,,user,,,,,KAM-ACME-DE,\n")
     result = invoke("leave", str(ws), "KAM-ACME-DE", "--to", "KAM-DE", "--apply", "--force")

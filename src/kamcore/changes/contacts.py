@@ -50,18 +50,18 @@ def ownership_moves(org: Org, leaver: str, placed: dict[str, str], *,
     :param placed: account id -> its new manager.
     :returns: one ``contact`` record change per contact, in file order.
     """
-    table = read_contacts(org.path)
-    if table is None or not len(table):
+    owned = _owned_by(org)
+    rows = owned.get(leaver)
+    if not rows:
         return []
-    ids = table.ids.to_pylist()
-    accounts = table.text("account").to_pylist()
-    owners = table.text("owner").to_pylist()
-    names = table.text("name").to_pylist()
-    roles = table.text("role").to_pylist()
+    table = org.__dict__["_contacts"]
+    ids, accounts, names, roles = (
+        [table.text(c)[i].as_py() for i in rows] for c in ("id", "account", "name", "role"))
     out: list[RecordChange] = []
     seen: set[str] = set()
-    for i, owner in enumerate(owners):
-        if owner != leaver or ids[i] in seen:
+    for i in range(len(rows)):
+        owner = leaver
+        if ids[i] in seen:
             continue
         seen.add(ids[i])
         new = placed.get(accounts[i])
@@ -73,6 +73,29 @@ def ownership_moves(org: Org, leaver: str, placed: dict[str, str], *,
                   "owner": owner}
         out.append(RecordChange("contact", ids[i], before, before | {"owner": new}))
     return out
+
+
+def _owned_by(org: Org) -> dict[str, list[int]]:
+    """Rows of contacts.csv by relationship owner, read once per org and file version (a plan
+    file of 5,000 assign lines asks 5,000 times, on one org)."""
+    from kamcore.settings import CONTACTS_FILE
+
+    try:
+        stat = (org.path / CONTACTS_FILE).stat() if org.path is not None else None
+    except OSError:
+        stat = None
+    version = (stat.st_mtime_ns, stat.st_size) if stat is not None else None
+    cached: tuple[object, dict[str, list[int]]] | None = org.__dict__.get("_owned_by")
+    if cached is None or cached[0] != version:
+        table = read_contacts(org.path) if version is not None else None
+        rows: dict[str, list[int]] = {}
+        if table is not None:
+            for row, owner in enumerate(table.text("owner").to_pylist()):
+                if owner is not None:
+                    rows.setdefault(owner, []).append(row)
+        cached = org.__dict__["_owned_by"] = (version, rows)
+        org.__dict__["_contacts"] = table
+    return cached[1]
 
 
 def render_contacts(folder: Path, changes: list[RecordChange]) -> bytes:

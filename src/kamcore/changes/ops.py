@@ -103,14 +103,23 @@ def assign(org: OrgSource, account: str, *, manager: str | None) -> Plan:
 
 
 def assign_step(org: Org, account: str, *, manager: str | None) -> Step:
-    """The record :func:`assign` rewrites. :raises: as :func:`assign`."""
+    """The record :func:`assign` rewrites, and the relationships of the account that its
+    old manager owned, which go to the new one (a hand-over of one account).
+    :raises: as :func:`assign`."""
+    from kamcore.changes.contacts import ownership_moves
+
     record = org.account(account)
     if manager is not None:
         org.person(manager)
     title = f"assign {account} --manager {manager}" if manager else f"assign {account} --none"
-    changed = {account: record.model_copy(update={"manager": manager})}
-    return Step("assign", {"account": account, "manager": manager}, title,
-                accounts=changed if manager != record.manager else {})
+    args = {"account": account, "manager": manager}
+    if manager == record.manager:
+        return Step("assign", args, title)
+    contacts = (ownership_moves(org, record.manager, {account: manager})
+                if record.manager and manager else [])
+    return Step("assign", args, title,
+                accounts={account: record.model_copy(update={"manager": manager})},
+                notes=_contact_note(contacts), contacts=contacts)
 
 
 def set_tier(org: OrgSource, account: str, *, tier: str) -> Plan:
