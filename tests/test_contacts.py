@@ -226,7 +226,10 @@ def test_kam_contacts_unknown_account_is_a_clear_error(acme_path):
     result = invoke("contacts", str(acme_path), "--account", "ACME-DX")
     assert result.exit_code == 2
     assert "account 'ACME-DX' is not in this workspace" in result.output
-    assert "did you mean 'ACME-DE'?" in result.output
+    assert "did you mean 'ACME-DE'" in result.output
+    wrong_case = invoke("contacts", str(acme_path), "--account", "acme-de")
+    assert wrong_case.exit_code == 2
+    assert "did you mean 'ACME-DE'" in wrong_case.output
 
 
 def test_csv_export_neutralises_formula_cells(ws):
@@ -319,6 +322,24 @@ def test_coverage_lists_accounts_without_a_decision_maker_relationship(ws):
     rows = [line.split(None, 3) for line in table.split("relationship: 3")[1].splitlines()]
     assert ["MAPLE-TOR", "key", "NAM-CA", "no active owner of the decision-maker contact"] \
         in rows
+
+
+def test_coverage_reads_only_the_contact_columns_it_looks_at(ws):
+    add_contacts(ws, "X1,ORBIT,,,user,,not-an-address,,maybe,KAM-DE,\n")  # bad name, mail, flag
+    from kamcore.changes.coverage import coverage
+    from kamcore.contacts import COVERAGE_COLUMNS
+
+    tables = read_workspace(ws, pm=get_plugin_manager(load_entrypoints=False),
+                            contact_columns=COVERAGE_COLUMNS)
+    assert tables.problems == []
+    assert tables.contacts is not None
+    assert not {"name", "email", "phone", "title"} & set(tables.contacts.table.column_names)
+    result = invoke("coverage", str(ws), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == coverage(ws).to_json()
+    refused = invoke("validate", str(ws))  # validate reads and checks every cell
+    assert refused.exit_code == 2
+    assert "not-an-address" in refused.output and "'maybe' is not true/false" in refused.output
 
 
 def test_coverage_without_contacts_has_no_decision_maker_section(ws):

@@ -19,6 +19,8 @@ PERSONAL_COLUMNS = ("email", "phone")
 #: The columns of a listing, personal data aside, in order.
 LISTING_COLUMNS = ("id", "account", "name", "title", "role", "primary", "reports_to", "owner",
                    "owner_name", "last_contact")
+#: The columns :func:`without_decision_maker` (coverage) reads: no personal data.
+COVERAGE_COLUMNS = ("id", "account", "role", "owner")
 #: Roles in the order a successor should call them (whom to call first); others after.
 CALL_ORDER = ("decision-maker", "champion", "influencer", "procurement", "billing", "user")
 
@@ -78,14 +80,14 @@ def _column(contacts: Any, name: str) -> Any:
 
 
 def _require_accounts(tables: WorkspaceTables, accounts: list[str]) -> None:
-    import difflib
+    from kamcore.errors import did_you_mean
 
-    known = set(tables.accounts.ids.to_pylist())
+    ids = tables.accounts.ids.to_pylist()
+    known = set(ids)
     for account in accounts:
         if account not in known:
-            close = difflib.get_close_matches(account, [k for k in known if k], n=1)
             raise NotFound(f"account {account!r} is not in this workspace",
-                           hint=f"did you mean {close[0]!r}?" if close else
+                           hint=did_you_mean(account, ids) or
                            "list the accounts with kam tree ORG")
 
 

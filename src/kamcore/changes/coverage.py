@@ -119,8 +119,10 @@ def coverage(source: OrgSource | WorkspaceTables) -> Coverage:
     from kamcore.structure import account_index
     from kamcore.workspace.tables import WorkspaceTables, read_workspace
 
-    if isinstance(source, str | os.PathLike):
-        source = read_workspace(os.fspath(source))
+    if isinstance(source, str | os.PathLike):  # the contacts' columns coverage looks at
+        from kamcore.contacts import COVERAGE_COLUMNS
+
+        source = read_workspace(os.fspath(source), contact_columns=COVERAGE_COLUMNS)
         source.require_readable()
     if not isinstance(source, WorkspaceTables):  # with its folder's contacts, if any
         from kamcore.workspace.loader import as_org

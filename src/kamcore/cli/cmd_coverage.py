@@ -35,7 +35,9 @@ def coverage(kam: object, org: str, fmt: str, strict: bool, as_of: str | None) -
     from kamcore.cli.output import render_json, render_table
 
     assert isinstance(kam, KamContext)
-    tables = kam.read(org, as_of)
+    from kamcore.contacts import COVERAGE_COLUMNS
+
+    tables = kam.read(org, as_of, contact_columns=COVERAGE_COLUMNS)
     report = find_gaps(tables)
     if fmt == "json":
         click.echo(render_json(report.to_json()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,16 +46,19 @@ class KamContext:
         return org
 
     def read(self, path: str | Path, as_of: date | str | None = None, *,
-             history: bool = True) -> WorkspaceTables:
+             history: bool = True, contact_columns: Collection[str] | None = None
+             ) -> WorkspaceTables:
         """Read a workspace into the reader's tables (no object per record), as of a day.
 
         :param history: ``False`` lets bad history.csv rows through (kam validate lists them).
+        :param contact_columns: as :func:`~kamcore.workspace.tables.read_workspace`.
         :raises RecordErrors: records that cannot be read, all listed.
         """
         from kamcore.hookcall import set_hook_timeout
         from kamcore.workspace.tables import read_workspace
 
-        tables = read_workspace(path, registry=self.registry, as_of=as_of)
+        tables = read_workspace(path, registry=self.registry, as_of=as_of,
+                                contact_columns=contact_columns)
         tables.require_readable(history=history)
         set_hook_timeout(tables.settings.hook_timeout)
         return tables

@@ -1,0 +1,31 @@
+"""The index arrays of kamcore.structure: one hash pass gives what one lookup per column gave."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kamcore.structure import linked_rows, row_of
+
+IDS = st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=12)
+LINKS = st.lists(st.sampled_from(["a", "b", "c", "d", "zz", None]), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)  # a shared machine: no timing in tests
+@given(IDS, st.lists(LINKS, max_size=3))
+def test_linked_rows_agrees_with_one_lookup_per_column(ids: list[str],
+                                                       links: list[list[str | None]]) -> None:
+    column = pa.array(ids, pa.string())
+    arrays = [pa.array(link, pa.string()) for link in links]
+    first, linked = linked_rows(column, *arrays)
+    assert first.tolist() == row_of(column, column).tolist()
+    assert [rows.tolist() for rows in linked] == [row_of(column, a).tolist() for a in arrays]
+
+
+def test_linked_rows_names_the_first_of_duplicate_ids() -> None:
+    first, (bosses,) = linked_rows(pa.array(["x", "y", "x"]), pa.array(["x", None, "q"]))
+    assert first.tolist() == [0, 1, 0]
+    assert bosses.tolist() == [0, -1, -1]
+    assert isinstance(first, np.ndarray)
