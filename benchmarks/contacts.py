@@ -10,6 +10,7 @@ the columns coverage does not look at) and the coverage over those tables.
 
     python benchmarks/contacts.py                      # 100k and 1M accounts
     python benchmarks/contacts.py --sizes 100000       # one size
+    python benchmarks/contacts.py --sizes 1000000 --repeat 3   # medians of 3 alternating runs
 """
 
 from __future__ import annotations
@@ -120,9 +121,19 @@ def run(folder: Path) -> dict[str, float]:
     return result
 
 
+def median_of(results: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over the runs of one side."""
+    import statistics
+
+    return {key: statistics.median(r[key] for r in results) for key in results[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each side this many times, alternating, and report the "
+                             "median of each figure (a shared machine's load drifts)")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     from orggen import generate
@@ -140,7 +151,11 @@ def main() -> None:
         twin(plain, with_contacts)
         if not (with_contacts / "contacts.csv").exists():
             write_contacts(with_contacts)
-        sides = {"without": run(plain), "with": run(with_contacts)}
+        runs: dict[str, list[dict[str, float]]] = {"without": [], "with": []}
+        for _ in range(args.repeat):  # alternating, so both sides see the same drift
+            runs["without"].append(run(plain))
+            runs["with"].append(run(with_contacts))
+        sides = {side: median_of(results) for side, results in runs.items()}
         for side, r in sides.items():
             def cell(wall: float, cpu: float) -> str:
                 return f"{wall:5.1f}s ({cpu:4.1f}s)"
