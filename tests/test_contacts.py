@@ -274,7 +274,7 @@ def test_assigning_one_account_moves_its_relationships_and_only_its_own(ws):
     result = invoke("assign", str(ws), "ACME-DE-BER", "--manager", "NAM-ACME-DE", "--apply",
                     "--by", "test")
     assert result.exit_code == 0, result.output
-    assert "2 customer relationship(s) move with the book" in result.output
+    assert "2 customer relationships move with the book" in result.output
     assert "Findings that appear: none" in result.output  # no KAM167: the primary moved too
     after = (ws / "contacts.csv").read_text(encoding="utf-8")
     changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True)

@@ -227,27 +227,45 @@
     var old = map.querySelector("svg");
     if (old) old.remove();
     var ns = "http://www.w3.org/2000/svg", svg = document.createElementNS(ns, "svg");
-    var frame = map.getBoundingClientRect();
-    svg.setAttribute("width", frame.width);
-    svg.setAttribute("height", frame.height);
-    var links = 0;
+    // a link to a contact beyond the first contact column would pass behind the cards between:
+    // it runs below all cards instead, in a lane of its own, and rises in the gap before its card
+    var firstLeft = Infinity, bottom = 0, routed = 0, pairs = [];
+    map.querySelectorAll(".card").forEach(function (c) {
+      var r = c.getBoundingClientRect();
+      bottom = Math.max(bottom, r.bottom);
+      if (c.classList.contains("contact")) firstLeft = Math.min(firstLeft, r.left);
+    });
     map.querySelectorAll(".card.contact").forEach(function (card) {
       var owner = map.querySelector('.card.person[data-person="' + card.dataset.owner + '"]');
       if (!owner) return;
-      var a = owner.getBoundingClientRect(), b = card.getBoundingClientRect();
+      var far = card.getBoundingClientRect().left > firstLeft + 1;
+      pairs.push([owner, card, far ? routed++ : -1]);
+    });
+    map.style.paddingBottom = (12 + 8 * routed) + "px";
+    var frame = map.getBoundingClientRect();
+    svg.setAttribute("width", frame.width);
+    svg.setAttribute("height", frame.height);
+    pairs.forEach(function (pair) {
+      var a = pair[0].getBoundingClientRect(), b = pair[1].getBoundingClientRect();
       var x1 = a.right - frame.left, y1 = a.top + a.height / 2 - frame.top;
       var x2 = b.left - frame.left, y2 = b.top + b.height / 2 - frame.top;
+      var d, mid = (x1 + x2) / 2;
+      if (pair[2] < 0) {
+        d = "M" + x1 + "," + y1 + " C" + mid + "," + y1 + " " + mid + "," + y2 + " " + x2 + "," + y2;
+      } else {
+        var lane = bottom - frame.top + 8 + 8 * pair[2];
+        d = "M" + x1 + "," + y1 + " C" + (x1 + 24) + "," + y1 + " " + (x1 + 24) + "," + lane
+          + " " + (x1 + 40) + "," + lane + " L" + (x2 - 40) + "," + lane + " C" + (x2 - 24) + ","
+          + lane + " " + (x2 - 24) + "," + y2 + " " + x2 + "," + y2;
+      }
       var path = document.createElementNS(ns, "path");
-      var mid = (x1 + x2) / 2;
-      path.setAttribute("d", "M" + x1 + "," + y1 + " C" + mid + "," + y1 + " " + mid + "," + y2
-        + " " + x2 + "," + y2);
-      path.setAttribute("class", card.classList.contains("primary") ? "link primary" : "link");
+      path.setAttribute("d", d);
+      path.setAttribute("class", pair[1].classList.contains("primary") ? "link primary" : "link");
       svg.appendChild(path);
-      links++;
     });
     map.insertBefore(svg, map.firstChild);
-    map.dataset.links = links;
-    return links;
+    map.dataset.links = pairs.length;
+    return pairs.length;
   }
 
   // -- people rows -----------------------------------------------------------------------
