@@ -297,16 +297,19 @@ def _tier_role_conflicts(report: ImportReport, accounts: dict[str, dict[str, Any
     AM) is a problem the report explains now, rather than a bare KAM107 after the import."""
     from kamcore.models import ROLES_FOR_TIER, Role
 
+    fits: dict[tuple[str, Any], bool] = {}  # (owner, tier) -> no conflict
     for guess in report.tiers:
         account = accounts.get(guess.record)
         if account is None or not account.get("manager"):
             continue
-        owner = people.get(account["manager"])
-        if owner is None or owner.role is Role.SUPPORT:
+        manager, tier = account["manager"], account["tier"]
+        if fits.get((manager, tier)):
             continue
-        tier = account["tier"]
+        owner = people.get(manager)
         allowed = ROLES_FOR_TIER[tier]
-        if owner.role in allowed:
+        fits[manager, tier] = owner is None or owner.role is Role.SUPPORT or (
+            owner.role in allowed)
+        if owner is None or fits[manager, tier]:
             continue
         needs = " or ".join(sorted(r.value.upper() for r in allowed))
         report.problem(

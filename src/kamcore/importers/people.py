@@ -223,10 +223,14 @@ def assign_owners(owners: list[tuple[str, int, str]], mode: str,
     :param owners: ``(account id, line, owner cell)`` per account.
     """
     placeholders: dict[str, dict[str, Any]] = {}
+    found: dict[str, Row | None] = {}  # owner cell -> person (cells repeat: one look-up each)
     for account_id, line, text in owners:
         if not text:
             continue
-        target, _why = people.resolve(text, mode)
+        if text in found:
+            target = found[text]
+        else:
+            target = found[text] = people.resolve(text, mode)[0]
         if target is not None:
             data[account_id]["manager"] = target.id
             continue
