@@ -69,6 +69,7 @@ def layout(headers: Sequence[str], cells: Sequence[Sequence[str]], right: Sequen
     heads = [[h] for h in headers]
     widths = list(natural)
     blocks = [list(range(n))]
+    cut: set[int] = set()  # the columns with a cell to shorten (none unless fitting)
     if limit is not None and _span(widths) > limit:
         heads = [wrap(h, max([0, *(len(row[i]) for row in cells)]))
                  for i, h in enumerate(headers)]
@@ -85,9 +86,12 @@ def layout(headers: Sequence[str], cells: Sequence[Sequence[str]], right: Sequen
             _shrink(widths, floor, range(key), limit // 2)
             blocks = _blocks(widths, floor, key, limit)
         cells = _narrow_trees(cells, widths, right)
-        widths = [min(w, max([*(len(line) for line in heads[i]), *(len(r[i]) for r in cells)]))
+        longest = [max([0, *(len(r[i]) for r in cells)]) for i in range(n)]
+        cut = {i for i in range(n) if longest[i] > widths[i]}
+        widths = [min(w, max([*(len(line) for line in heads[i]), longest[i]]))
                   for i, w in enumerate(widths)]  # no wider than what is left to show
-    return "\n\n".join(_block(cols, heads, cells, widths, right, footer) for cols in blocks)
+    return "\n\n".join(_block(cols, heads, cells, widths, right, footer, cut)
+                       for cols in blocks)
 
 
 def _span(widths: Sequence[int]) -> int:
@@ -144,7 +148,7 @@ def _blocks(widths: list[int], floor: Sequence[int], key: int, limit: int) -> li
 
 
 def _block(cols: Sequence[int], heads: Sequence[Sequence[str]], cells: Sequence[Sequence[str]],
-           widths: Sequence[int], right: Sequence[bool], footer: int) -> str:
+           widths: Sequence[int], right: Sequence[bool], footer: int, cut: set[int]) -> str:
     depth = max(len(heads[c]) for c in cols)
 
     def line(values: Sequence[str]) -> str:
@@ -155,7 +159,11 @@ def _block(cols: Sequence[int], heads: Sequence[Sequence[str]], cells: Sequence[
     out = [line([([""] * (depth - len(heads[c])) + list(heads[c]))[k] for c in cols])
            for k in range(depth)]
     out.append(rule)
-    body = [line([shorten(row[c], widths[c]) for c in cols]) for row in cells]
+    if cut & set(cols):
+        body = [line([shorten(row[c], widths[c]) if c in cut else row[c] for c in cols])
+                for row in cells]
+    else:  # nothing to shorten: the common case, and the only one when piped
+        body = [line([row[c] for c in cols]) for row in cells]
     if footer and len(body) > footer:
         body.insert(len(body) - footer, rule)
     return "\n".join(out + body)
