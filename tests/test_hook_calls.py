@@ -244,3 +244,67 @@ def test_plugin_commands_keep_fd_1(tmp_path):
                           capture_output=True, cwd=tmp_path, timeout=120,
                           env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert (done.returncode, done.stdout) == (0, b"said\n"), done.stderr
+
+
+class SlowDeclarations:
+    """Slow where a command starts: its declarations and its commands."""
+
+    @hookimpl
+    def kam_register_metrics(self, register):
+        time.sleep(0.3)
+        register("slow_metric")
+
+    @hookimpl
+    def kam_add_commands(self, cli):
+        time.sleep(0.3)
+
+
+def _slow_workspace(org_builder, tmp_path, hook_timeout):
+    settings = {} if hook_timeout is None else {"hook_timeout": hook_timeout}
+    return (org_builder(settings=settings).person("P").account("A", manager="P")
+            .write(tmp_path / "org"))
+
+
+@pytest.mark.parametrize("command", [("validate",), ("rollup",), ("slowcmd",)])
+def test_kam_yaml_hook_timeout_applies_from_the_first_hook(kam_pm, kam_cli, org_builder,
+                                                           tmp_path, command):
+    folder = _slow_workspace(org_builder, tmp_path, 0.05)
+    kam_pm.register(SlowDeclarations(), name="slow")
+    result = kam_cli.invoke(*command, str(folder), env={"KAM_HOOK_TIMEOUT": "30"})
+    # a built-in command needs no plugin commands; an unknown name looks for them first
+    hook = "kam_add_commands" if command == ("slowcmd",) else "kam_register_metrics"
+    assert (f"warning: plugin 'slow' in hook {hook} has run for" in result.stderr
+            and "past the 0.05 s limit (hook_timeout in kam.yaml)" in result.stderr)
+    if command == ("validate",):
+        assert ("KAM900         error   plugin 'slow' in hook kam_register_metrics: ran longer "
+                "than 0.05 s (hook_timeout in kam.yaml)") in result.stdout
+
+
+def test_without_kam_yaml_hook_timeout_the_variable_applies(kam_pm, kam_cli, org_builder,
+                                                            tmp_path):
+    folder = _slow_workspace(org_builder, tmp_path, None)
+    kam_pm.register(SlowDeclarations(), name="slow")
+    assert "ran longer" not in kam_cli.invoke("validate", str(folder)).stderr  # 60 s
+    kam_pm.unregister(name="slow")
+    kam_pm.register(SlowDeclarations(), name="slow2")
+    result = kam_cli.invoke("validate", str(folder), env={"KAM_HOOK_TIMEOUT": "0.05"})
+    assert ("plugin 'slow2' in hook kam_register_metrics: ran longer than 0.05 s "
+            "(KAM_HOOK_TIMEOUT)") in result.output
+
+
+def test_the_current_folders_kam_yaml_when_no_argument_names_a_workspace(
+        kam_pm, kam_cli, org_builder, tmp_path, monkeypatch):
+    monkeypatch.chdir(_slow_workspace(org_builder, tmp_path, 0.05))
+    kam_pm.register(SlowDeclarations(), name="slow")
+    result = kam_cli.invoke("plugins", "--format", "json")
+    assert "plugin 'slow' in hook kam_register_metrics: ran longer than 0.05 s" in result.output
+
+
+def test_reading_a_workspace_in_python_applies_its_hook_timeout(kam_pm, org_builder,
+                                                                tmp_path):
+    folder = _slow_workspace(org_builder, tmp_path, 0.05)
+    kam_pm.register(SlowDeclarations(), name="slow")
+    org = load(folder, pm=kam_pm)
+    assert "slow_metric" not in org.metrics
+    assert any(p.plugin == "slow" and "ran longer than 0.05 s" in p.message
+               for p in org.registry.problems)

@@ -14,9 +14,10 @@ each hook implementation when the plugin is registered (:func:`guard_plugin`). D
   contributes **nothing** from that call (its result is dropped, and for the ``register`` hooks
   the declarations it made during the call are rolled back); the other plugins are unaffected;
 - times the call: a watchdog thread reports on stderr, by name, a plugin whose call runs past
-  the limit (``hook_timeout`` in kam.yaml, ``KAM_HOOK_TIMEOUT``, default 60 s). The process is
-  never killed: when the call comes back its result is dropped, the overrun is recorded like
-  any other fault, and that plugin's hooks are skipped for the rest of the run.
+  the limit (``hook_timeout`` in the kam.yaml of the workspace being read or named on the
+  command line, else ``KAM_HOOK_TIMEOUT``, default 60 s; :func:`set_hook_timeout`). The
+  process is never killed: when the call comes back its result is dropped, the overrun is
+  recorded like any other fault, and that plugin's hooks are skipped for the rest of the run.
 
 Outside :func:`call_hook` (a plugin's own test calling ``pm.hook.x(...)``) the guard is
 transparent: the implementation runs as written and its exceptions propagate.
@@ -209,18 +210,26 @@ def _guard_wrapper(function: Callable[..., Any], plugin: str,
 def _overran(call: HookCall, plugin: str, disabled: set[str]) -> None:
     disabled.add(plugin)
     limit = _WATCHDOG.limit
-    call.fail(plugin, f"ran longer than {limit:g} s (hook_timeout in kam.yaml); its result is "
+    call.fail(plugin, f"ran longer than {limit:g} s ({_WATCHDOG.source}); its result is "
               "dropped and its hooks are skipped for the rest of this run")
 
 
-def set_hook_timeout(seconds: float | None) -> None:
-    """Set the watchdog's limit (``None``: ``KAM_HOOK_TIMEOUT`` or the default, 60 s)."""
+def set_hook_timeout(seconds: float | None, *, source: str = "hook_timeout in kam.yaml"
+                     ) -> None:
+    """Set the watchdog's limit (``None``: ``KAM_HOOK_TIMEOUT`` or the default, 60 s).
+
+    :param source: where the limit comes from, as messages name it (a user who sees the
+        limit must find where to change it).
+    """
     if seconds is None:
         raw = os.environ.get("KAM_HOOK_TIMEOUT", "")
         try:
             seconds = float(raw) if raw else DEFAULT_HOOK_TIMEOUT
+            source = "KAM_HOOK_TIMEOUT" if raw else "the default; hook_timeout in kam.yaml"
         except ValueError:
             seconds = DEFAULT_HOOK_TIMEOUT
+            source = "the default: KAM_HOOK_TIMEOUT is not a number"
+    _WATCHDOG.source = source
     _WATCHDOG.limit = max(float(seconds), 0.001)
 
 
@@ -233,6 +242,8 @@ class _Watchdog:
     """
 
     _limit: float | None = None
+    #: Where the limit comes from (see :func:`set_hook_timeout`).
+    source: str = "the default; hook_timeout in kam.yaml"
     _running: list[tuple[str, str, float]] = field(default_factory=list)
     _thread: threading.Thread | None = None
     _reported: set[tuple[str, str, float]] = field(default_factory=set)
@@ -280,8 +291,8 @@ class _Watchdog:
 def _report_overrun(plugin: str, hook: str, seconds: float) -> None:
     try:
         sys.stderr.write(
-            f"warning: plugin {plugin!r} in hook {hook} has run for {seconds:.0f} s, past the "
-            f"{_WATCHDOG.limit:g} s limit (hook_timeout in kam.yaml); it is still running. "
+            f"warning: plugin {plugin!r} in hook {hook} has run for {seconds:.3g} s, past the "
+            f"{_WATCHDOG.limit:g} s limit ({_WATCHDOG.source}); it is still running. "
             f"Press Ctrl-C to stop, or set KAM_DISABLE_PLUGINS={plugin}\n")
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):

@@ -21,15 +21,21 @@ __all__ = ["kam_cli", "kam_env", "kam_pm", "org_builder"]
 
 
 @pytest.fixture(autouse=True)
-def kam_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def kam_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[None]:
     """No ``KAM_*`` variable from the developer's shell leaks into a test, nor ``COLUMNS``
-    (tables are not fitted to the developer's terminal unless a test sets it)."""
+    (tables are not fitted to the developer's terminal unless a test sets it), and no hook
+    time limit from one test's workspace (``hook_timeout``) into the next."""
     import os
+
+    from kamcore.hookcall import set_hook_timeout
 
     for name in list(os.environ):
         if name.startswith("KAM_") or name == "COLUMNS":
             monkeypatch.delenv(name)
     monkeypatch.setenv("KAM_HOME", str(tmp_path_factory.mktemp("kam_home")))
+    yield
+    set_hook_timeout(None)
 
 
 @pytest.fixture

@@ -113,6 +113,13 @@ class KamGroup(click.Group):
         for problem in problems:
             click.secho(f"warning: {problem}", fg="yellow", err=True)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        kam = self.make_kam_context(ctx)
+        if not self._plugin_commands_loaded and kam._pm is None:
+            kam.use_workspace(args[1:])  # before any hook: its hook_timeout applies to all
+        return super().resolve_command(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands(ctx)
         return sorted(set(BUILTIN_COMMANDS) | set(self.commands))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import contextlib
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +15,31 @@ if TYPE_CHECKING:
 
     from kamcore.org import Org
     from kamcore.registry import Registry
+    from kamcore.settings import Settings
     from kamcore.workspace.tables import WorkspaceTables
+
+
+def workspace_of(args: Sequence[str]) -> Path | None:
+    """The workspace a command line is about, found before any plugin hook runs.
+
+    The first argument that is a workspace folder (one holding kam.yaml) or a kam.yaml file;
+    else the current folder when it holds kam.yaml; else ``None``. Its kam.yaml's
+    ``hook_timeout`` and ``conflicts.commands`` apply to the whole invocation.
+    """
+    from kamcore.settings import CONFIG_FILE
+
+    for arg in args:
+        if not arg or arg.startswith("-"):
+            continue
+        path = Path(arg)
+        try:
+            if path.is_dir() and (path / CONFIG_FILE).is_file():
+                return path
+            if path.name == CONFIG_FILE and path.is_file():
+                return path.parent
+        except (OSError, ValueError):  # a name too long for the system, a NUL: no workspace
+            continue
+    return Path(".") if Path(CONFIG_FILE).is_file() else None
 
 
 @dataclass
@@ -23,6 +48,26 @@ class KamContext:
 
     pm_factory: Callable[[], pluggy.PluginManager]
     _pm: pluggy.PluginManager | None = field(default=None, repr=False)
+    #: The workspace the command line names (:func:`workspace_of`), and its settings when
+    #: its kam.yaml reads cleanly (the command's own read reports a broken one).
+    workspace: Path | None = None
+    workspace_settings: Settings | None = field(default=None, repr=False)
+
+    def use_workspace(self, args: Sequence[str]) -> None:
+        """Find the invocation's workspace in ``args`` and apply its ``hook_timeout`` before
+        any hook runs (the declarations and ``kam_add_commands`` included)."""
+        from kamcore.errors import KamError
+        from kamcore.hookcall import set_hook_timeout
+        from kamcore.workspace.loader import load_settings_only
+
+        self.workspace = workspace_of(args)
+        self.workspace_settings = None
+        if self.workspace is not None:
+            # a broken kam.yaml: the command reads the workspace itself and reports why
+            with contextlib.suppress(KamError):
+                self.workspace_settings = load_settings_only(self.workspace)
+        set_hook_timeout(self.workspace_settings.hook_timeout if self.workspace_settings
+                         else None)
 
     @property
     def pm(self) -> pluggy.PluginManager:
@@ -38,12 +83,9 @@ class KamContext:
 
     def load(self, path: str | Path, as_of: date | str | None = None) -> Org:
         """Load a workspace with this invocation's plugins, as of a day (default today)."""
-        from kamcore.hookcall import set_hook_timeout
         from kamcore.workspace import load
 
-        org = load(path, registry=self.registry, as_of=as_of)
-        set_hook_timeout(org.settings.hook_timeout)
-        return org
+        return load(path, registry=self.registry, as_of=as_of)
 
     def read(self, path: str | Path, as_of: date | str | None = None, *,
              history: bool = True, contact_columns: Collection[str] | None = None
@@ -54,13 +96,11 @@ class KamContext:
         :param contact_columns: as :func:`~kamcore.workspace.tables.read_workspace`.
         :raises RecordErrors: records that cannot be read, all listed.
         """
-        from kamcore.hookcall import set_hook_timeout
         from kamcore.workspace.tables import read_workspace
 
         tables = read_workspace(path, registry=self.registry, as_of=as_of,
                                 contact_columns=contact_columns)
         tables.require_readable(history=history)
-        set_hook_timeout(tables.settings.hook_timeout)
         return tables
 
     def warn_plugin_problems(self) -> None:

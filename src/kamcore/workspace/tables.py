@@ -253,11 +253,13 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
                     columns: Collection[str] | None, as_of: date | str | None = None,
                     history: bool = True,
                     contact_columns: Collection[str] | None = None) -> WorkspaceTables:
+    from kamcore.hookcall import set_hook_timeout
     from kamcore.perf import paused_gc
     from kamcore.workspace.loader import check_weights, load_settings
     from kamcore.workspace.plugin_settings import check_plugin_settings, settle_conflicts
 
     settings, raw = load_settings(folder)
+    set_hook_timeout(settings.hook_timeout)  # before this workspace's hooks run, its own
     if registry is None:
         from kamcore.registry import registry_for
 
