@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import click
 import pytest
 from pydantic import BaseModel
 
@@ -26,6 +27,11 @@ class Telecom:
         register("mrr", unit="money")
         register("lines", unit="lines")
 
+    @hookimpl
+    def kam_add_commands(self, cli):
+        add_echo(cli, "report", "telecom report")
+        add_echo(cli, "lines", "telecom lines")
+
 
 class Billing:
     @hookimpl
@@ -36,6 +42,18 @@ class Billing:
     def kam_register_metrics(self, register):
         register("mrr", unit="money", aggregation="max")
         register("invoices")
+
+    @hookimpl
+    def kam_add_commands(self, cli):
+        add_echo(cli, "report", "billing report")
+        add_echo(cli, "invoices", "billing invoices")
+
+
+def add_echo(cli, name, text):
+    @cli.command(name=name)
+    @click.argument("org", required=False)
+    def command(org):
+        click.echo(text)
 
 
 @pytest.fixture
@@ -67,10 +85,11 @@ def test_a_contested_name_is_used_by_nobody_and_both_are_named(pm):
     assert hint == "add to kam.yaml: conflicts: {metrics: {'mrr': billing}} (or another of them)"
 
 
-def test_registration_order_does_not_decide(kam_pm):
+def test_registration_order_does_not_decide(kam_pm, kam_cli):
     kam_pm.register(Telecom(), name="telecom")
     kam_pm.register(Billing(), name="billing")
     assert "mrr" not in registry_for(kam_pm).metrics
+    assert kam_cli.invoke("report").exit_code == 3
 
 
 def test_kam_yaml_says_who_wins(pm, tmp_path):
@@ -92,6 +111,53 @@ def test_a_choice_of_a_plugin_that_does_not_claim_the_name_is_located(pm, tmp_pa
     assert info.value.location.line == 4
     assert "plugin 'telcom' does not declare metric 'mrr'" in info.value.message
     assert info.value.hint == "write one of: billing, telecom"
+
+
+def test_a_command_two_plugins_add_runs_neither_and_names_both(pm, kam_cli, tmp_path):
+    folder = write(tmp_path / "org", "name: T\n")
+    result = kam_cli.invoke("report", str(folder))
+    assert result.exit_code == 3 and result.stdout == ""
+    assert result.stderr == (
+        "Error: [KAM-P002] plugin 'billing,telecom' in hook kam_add_commands: command 'report' "
+        "is added by plugins 'billing' and 'telecom'; none of them runs until kam.yaml says "
+        "which wins\n  hint: add to the kam.yaml of the workspace you run it on: conflicts: "
+        "{commands: {report: billing}} (or another of them)\n")
+    assert kam_cli.invoke("lines").stdout == "telecom lines\n"  # the rest keeps working
+    assert kam_cli.invoke("invoices").stdout == "billing invoices\n"
+    listing = kam_cli.invoke("--help")
+    assert "report       (contested: see kam.yaml conflicts)" in listing.stdout
+
+
+@pytest.mark.parametrize("where", ["argument", "kam.yaml argument", "current folder"])
+def test_the_workspaces_kam_yaml_says_which_command_wins(pm, kam_cli, tmp_path, monkeypatch,
+                                                          where):
+    folder = write(tmp_path / "org", "name: T\nconflicts:\n  commands: {report: telecom}\n")
+    args = {"argument": [str(folder)], "kam.yaml argument": [str(folder / "kam.yaml")],
+            "current folder": []}[where]
+    if where == "current folder":
+        monkeypatch.chdir(folder)
+    result = kam_cli.invoke("report", *args)
+    assert (result.exit_code, result.stdout) == (0, "telecom report\n"), result.output
+    assert "report" not in result.stderr  # settled: no warning
+
+
+def test_a_command_choice_naming_another_plugin_is_refused(pm, kam_cli, tmp_path):
+    folder = write(tmp_path / "org", "name: T\nconflicts:\n  commands: {report: telcom}\n")
+    result = kam_cli.invoke("report", str(folder))
+    assert result.exit_code == 3
+    assert (f"{folder / 'kam.yaml'}: conflicts.commands.report names 'telcom'; write one "
+            "of: billing, telecom") in result.stderr
+
+
+@pytest.mark.parametrize("kind, name", [("exporters", "sheet"), ("importers", "billing_csv"),
+                                        ("commands", "report")])
+def test_every_kind_of_choice_is_a_kam_yaml_setting_kept_on_save(kind, name):
+    from kamcore.settings import Settings, settings_data
+
+    settings = Settings.model_validate({"conflicts": {kind: {name: "telecom"}}})
+    assert settings_data(settings)["conflicts"] == {kind: {name: "telecom"}}
+    assert settings.conflicts.choices() == ({} if kind == "commands" else
+                                            {kind: {name: "telecom"}})
 
 
 class TelecomSettings(BaseModel):

@@ -65,10 +65,17 @@ class ConflictSettings(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
     metrics: dict[str, str] = Field(default_factory=dict)
     rules: dict[str, str] = Field(default_factory=dict)
+    exporters: dict[str, str] = Field(default_factory=dict)
+    importers: dict[str, str] = Field(default_factory=dict)
+    commands: dict[str, str] = Field(
+        default_factory=dict, description="A command two plugins add (kam_add_commands): the "
+        "kam.yaml of the workspace a command line names decides.")
 
     def choices(self) -> dict[str, dict[str, str]]:
-        """The non-empty kinds, as :meth:`kamcore.registry.Registry.settle` takes them."""
-        return {kind: picks for kind, picks in self.model_dump().items() if picks}
+        """The non-empty kinds the registry settles (:meth:`kamcore.registry.Registry.settle`);
+        ``commands`` are settled when kam's commands are built."""
+        return {kind: picks for kind, picks in self.model_dump().items()
+                if picks and kind != "commands"}
 
 
 class ContactSettings(BaseModel):
@@ -132,8 +139,8 @@ class Settings(BaseModel):
                                     description="Per-plugin settings, by plugin name.")
     conflicts: ConflictSettings = Field(
         default_factory=ConflictSettings,
-        description="Which plugin wins a metric, field namespace, industry, alias or rule "
-        "code that two plugins declare.")
+        description="Which plugin wins a metric, field namespace, industry, alias, rule "
+        "code, export format, import source or command that two plugins declare.")
     hook_timeout: float | None = Field(
         default=None, gt=0, description="Seconds one plugin hook call may run before it is "
         "named and its plugin skipped (default: KAM_HOOK_TIMEOUT, else 60).")
@@ -160,8 +167,9 @@ def settings_data(settings: Settings) -> dict[str, Any]:
     data = settings.model_dump(mode="json", exclude={"accounts", "people", "plugins"})
     if data.get("hook_timeout") is None:
         data.pop("hook_timeout", None)
-    if not settings.conflicts.choices():
-        data.pop("conflicts", None)
+    data["conflicts"] = {kind: picks for kind, picks in data["conflicts"].items() if picks}
+    if not data["conflicts"]:
+        del data["conflicts"]
     data["plugins"] = {
         name: value.model_dump(mode="json", exclude_unset=True)
         if isinstance(value, BaseModel) else value for name, value in settings.plugins.items()}

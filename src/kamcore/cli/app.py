@@ -21,7 +21,12 @@ from kamcore.cli.context import KamContext
 from kamcore.cli.errors import ExitCode, to_cli_error
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pluggy
+
+    from kamcore.errors import PluginError
+    from kamcore.settings import Settings
 
 #: Built-in commands: name -> "module:attribute", imported only when used.
 BUILTIN_COMMANDS: dict[str, str] = {
@@ -77,7 +82,7 @@ class KamGroup(click.Group):
         if self._plugin_commands_loaded:
             return
         self._plugin_commands_loaded = True
-        from kamcore.errors import KamError, PluginError
+        from kamcore.errors import KamError
 
         kam = self.make_kam_context(ctx)
         pm: pluggy.PluginManager
@@ -99,17 +104,21 @@ class KamGroup(click.Group):
         from kamcore.hookcall import call_hook
 
         problems: list[PluginError] = []
-        before: dict[str, set[str]] = {}
+        cli = _PluginCli(self)
+        before: dict[str, PluginCommands] = {}
 
         def begin(plugin: str) -> None:
-            before[plugin] = set(self.commands)
+            before[plugin] = cli.added.copy()
+            cli.plugin = plugin
 
         def rollback(plugin: str) -> None:  # all of the plugin's commands, or none
-            for name in set(self.commands) - before.pop(plugin, set(self.commands)):
-                del self.commands[name]
+            cli.added = before.pop(plugin, cli.added)
 
         call_hook(pm, "kam_add_commands", problems=problems, begin=begin, rollback=rollback,
-                  cli=_PluginCli(self))
+                  cli=cli)
+        # a contested name is not warned about here: its stand-in says it when run, and
+        # `kam --help` marks it
+        settle_commands(self, cli.added, kam.workspace_settings, kam.workspace)
         for problem in problems:
             click.secho(f"warning: {problem}", fg="yellow", err=True)
 
@@ -309,20 +318,37 @@ class _BufferGuard:
         return getattr(self._guard.real.buffer, name)
 
 
+#: The commands plugins add: name -> plugin -> command (two plugins under one name: contested).
+PluginCommands = dict[str, dict[str, click.Command]]
+
+
 class _PluginCli:
-    """What ``kam_add_commands`` receives: the group, minus the power to replace built-ins."""
+    """What ``kam_add_commands`` receives: the group, minus the power to replace built-ins.
+
+    Commands are collected per plugin (``added``) and put on the group once every plugin has
+    had its turn (:func:`settle_commands`), so that a name two plugins add is decided by
+    kam.yaml, never by which plugin came first.
+    """
 
     def __init__(self, group: KamGroup) -> None:
         self._group = group
+        self.plugin = ""
+        self.added: PluginCommands = {}
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        from kamcore.errors import PluginConflict
+        from kamcore.errors import PluginConflict, PluginError
 
         name = name or cmd.name
-        if name in BUILTIN_COMMANDS or name in self._group.commands:
-            raise PluginConflict(f"command {name!r} is already taken", plugin="",
+        if not name:
+            raise PluginError("a command needs a name", plugin=self.plugin)
+        if name in BUILTIN_COMMANDS:
+            raise PluginConflict(f"command {name!r} is already taken by a built-in command",
+                                 plugin=self.plugin,
                                  hint="choose another command name")
-        self._group.add_command(cmd, name)
+        claims = self.added.get(name, {})
+        if self.plugin in claims:
+            raise PluginError(f"command {name!r} is added twice", plugin=self.plugin)
+        self.added = {**self.added, name: {**claims, self.plugin: cmd}}
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], click.Command]:
         def decorator(func: Callable[..., Any]) -> click.Command:
@@ -342,6 +368,53 @@ class _PluginCli:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._group, name)
+
+
+def settle_commands(group: click.Group, added: PluginCommands, settings: Settings | None,
+                    workspace: Path | None) -> list[PluginError]:
+    """Put the plugins' commands on ``group``; a name two plugins add runs the one kam.yaml's
+    ``conflicts: {commands: {NAME: PLUGIN}}`` picks (the kam.yaml of the command's workspace,
+    see :func:`kamcore.cli.context.workspace_of`), else neither: it fails naming both.
+
+    :returns: the problems (a contested name, a choice of a plugin that does not add it).
+    """
+    from kamcore.errors import PluginConflict
+
+    picks = settings.conflicts.commands if settings is not None else {}
+    problems: list[PluginError] = []
+    for name, claims in sorted(added.items()):
+        if len(claims) == 1:
+            group.add_command(next(iter(claims.values())), name)
+            continue
+        rivals = sorted(claims)
+        both = ", ".join(map(repr, rivals[:-1])) + f" and {rivals[-1]!r}"
+        pick = picks.get(name)
+        if pick in claims:
+            group.add_command(claims[pick], name)
+            continue
+        where = f"{workspace / 'kam.yaml'}: " if workspace is not None else ""
+        hint = (f"add to the kam.yaml of the workspace you run it on: conflicts: {{commands: "
+                f"{{{name}: {rivals[0]}}}}} (or another of them)")
+        if pick is not None:
+            hint = f"{where}conflicts.commands.{name} names {pick!r}; write one of: " + \
+                ", ".join(rivals)
+        problem = PluginConflict(f"command {name!r} is added by plugins {both}; none of them "
+                                 "runs until kam.yaml says which wins",
+                                 plugin=",".join(rivals), hook="kam_add_commands", hint=hint)
+        problems.append(problem)
+        group.add_command(_contested(name, problem), name)
+    return problems
+
+
+def _contested(name: str, problem: PluginError) -> click.Command:
+    """A stand-in for a contested command: listed in ``kam --help``, fails naming both."""
+    def refuse() -> None:
+        raise problem
+
+    return click.Command(name, callback=refuse, help=f"(contested) {problem.detail}.",
+                         short_help="(contested: see kam.yaml conflicts)",
+                         context_settings={"ignore_unknown_options": True,
+                                           "allow_extra_args": True})
 
 
 HELP = """Key, national and global account hierarchies: validate, roll up, hand over.
