@@ -131,6 +131,8 @@ def test_hook_kam_register_importers(kam_pm, kam_cli, tmp_path):
     assert org.accounts["G2"].parent == "G1" and org.accounts["G1"].metrics["revenue"] == 100
     assert org.accounts["G1"].ext == {"telecom": {"sla_tier": "gold"}}
     assert (tmp_path / "org" / "import-report.md").exists()
+    assert result.stderr.startswith("imported 2 accounts and 0 people from billing_system into")
+    assert org.settings.name == "Imported from billing_system"
 
 
 class BrokenSource:

@@ -229,7 +229,45 @@ def test_kam_plugins_reports_problems(pm, kam_cli):
     assert json.loads(result.stdout)["problems"] == [{
         "plugin": "broken", "hook": "kam_register_metrics",
         "error": "plugin 'broken' in hook kam_register_metrics: RuntimeError: boom in "
-                 "kam_register_metrics"}]
+                 "kam_register_metrics",
+        "hint": "report it to the plugin's authors, or set KAM_DISABLE_PLUGINS=broken"}]
+    assert result.stderr == ("problem: plugin 'broken' in hook kam_register_metrics: "
+                             "RuntimeError: boom in kam_register_metrics\n  hint: report it "
+                             "to the plugin's authors, or set KAM_DISABLE_PLUGINS=broken\n")
+
+
+@pytest.mark.parametrize("command", [("rollup", "--format", "json"), ("tree",),
+                                     ("export", "--format", "json"), ("duties",)])
+def test_every_command_names_a_plugin_whose_declarations_failed(pm, kam_cli, org_builder,
+                                                                 tmp_path, command):
+    folder = org_builder().person("P").account("A", manager="P").write(tmp_path / "org")
+    pm.register(raising("kam_register_metrics"), name="broken")
+    result = kam_cli.invoke(command[0], str(folder), *command[1:])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith(
+        "warning: plugin 'broken' in hook kam_register_metrics: RuntimeError: boom in "
+        "kam_register_metrics\n  hint: report it to the plugin's authors, or set "
+        "KAM_DISABLE_PLUGINS=broken\n")
+    if "json" in command:
+        json.loads(result.stdout)
+
+
+def test_a_conflict_kam_yaml_settles_is_no_warning(pm, kam_cli, org_builder, tmp_path):
+    class Rival:
+        @hookimpl
+        def kam_register_metrics(self, register):
+            register("widgets_sold", aggregation="max")
+
+    pm.register(Rival(), name="rival")
+    builder = org_builder(settings={"conflicts": {"metrics": {"widgets_sold": "rival"}}})
+    folder = builder.person("P").account("A", manager="P", widgets_sold=3).write(
+        tmp_path / "org")
+    result = kam_cli.invoke("rollup", str(folder), "--format", "json")
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    (tmp_path / "org" / "kam.yaml").write_text("name: T\n")
+    unsettled = kam_cli.invoke("rollup", str(folder), "--format", "json")
+    assert ("warning: plugin 'good,rival': metric 'widgets_sold' is declared by plugins 'good' "
+            "and 'rival'") in unsettled.stderr
 
 
 def test_a_command_hook_that_raises_is_a_warning_and_other_commands_work(pm, kam_cli):

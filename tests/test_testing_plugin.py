@@ -80,3 +80,33 @@ def test_the_rollup_row_keys_are_as_documented(acme_path):
         result = kamcore.rollup(org, ["revenue", "orders"], by=by)
         assert [c.key for c in result.columns] == [
             *fixed, *(k.format(m=m) for m in ("revenue", "orders") for k in per_metric)]
+
+
+class RowsCommand:
+    """A plugin command written with kamcore.commands, as docs/plugins.md shows."""
+
+    @hookimpl
+    def kam_add_commands(self, cli):
+        from kamcore.commands import emit, format_option, output_option, render
+
+        @cli.command(name="rows")
+        @format_option("table", "json", "csv")
+        @output_option
+        def rows(fmt, output):
+            emit(render([{"carrier": "DHL", "accounts": 2}, {"carrier": "=1+1", "accounts": 0}],
+                        fmt), output)
+
+
+@pytest.mark.parametrize("fmt, expected", [
+    ("csv", "carrier,accounts\nDHL,2\n'=1+1,0\n"),
+    ("json", '[\n  {\n    "carrier": "DHL",\n    "accounts": 2\n  },\n  {\n    "carrier": "=1+1",'
+             '\n    "accounts": 0\n  }\n]\n'),
+    ("table", "carrier  accounts\n-------  --------\nDHL             2\n=1+1            0\n"),
+])
+def test_a_plugin_command_renders_and_emits_like_the_built_ins(kam_pm, kam_cli, tmp_path, fmt,
+                                                               expected):
+    kam_pm.register(RowsCommand(), name="rowsplugin")
+    result = kam_cli.invoke("rows", "--format", fmt)
+    assert (result.exit_code, result.stdout) == (0, expected)
+    written = kam_cli.invoke("rows", "--format", fmt, "-o", str(tmp_path / "out"))
+    assert (tmp_path / "out").read_text() == expected and written.stdout == ""

@@ -159,6 +159,7 @@ class KamGroup(click.Group):
             guard.release()
             if sys.stdout is guard:
                 sys.stdout = guard.real
+            self.make_kam_context(ctx).warn_plugin_problems()
 
     def _invoke(self, ctx: click.Context) -> Any:
         from kamcore.errors import KamError

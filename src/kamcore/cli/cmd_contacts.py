@@ -43,7 +43,7 @@ def contacts(kam: object, org: str, account_ids: tuple[str, ...], personal: bool
     if fmt == "json":
         emit(render_json(rows), output)
     elif fmt == "csv":
-        emit(render_csv(rows, columns).rstrip("\n"), output)
+        emit(render_csv(rows, columns), output)
     else:
         shown = [c for c in columns if c != "owner_name"]
         emit(render_table(rows, shown) if rows else "no contacts", output)

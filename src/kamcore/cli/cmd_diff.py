@@ -46,7 +46,7 @@ def diff(kam: Any, org: str, start: str, end: str | None, metric: str, period: s
         emit(render_json({"from": start, "to": str(end or today()), "metric": metric,
                           "currency": currency, "changes": rows}), output)
     elif fmt == "csv":
-        emit(render_csv(rows, COLUMNS).rstrip("\n"), output)
+        emit(render_csv(rows, COLUMNS), output)
     elif rows:
         emit(render_table(rows, COLUMNS, headers={"amount": f"{metric} ({currency})"}), output)
     else:

@@ -55,8 +55,7 @@ def duties(kam: object, org: str, person_id: str | None, account_id: str | None,
     if fmt == "json":
         emit(render_json(_as_json(loaded, result)), output)
     elif fmt == "csv":
-        emit(render_csv([row.as_dict() for row in result.rows], CSV_COLUMNS).rstrip("\n"),
-             output)
+        emit(render_csv([row.as_dict() for row in result.rows], CSV_COLUMNS), output)
     else:
         emit(_as_table(result), output)
 

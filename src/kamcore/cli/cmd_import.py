@@ -148,6 +148,7 @@ def _plugin_import_command(importer: Any) -> click.Command:
     @click.pass_obj
     def run(kam: Any, source: str, map_file: str | None, **kwargs: Any) -> None:
         import tempfile
+        from dataclasses import replace
         from pathlib import Path
 
         from kamcore.errors import PluginError
@@ -170,8 +171,8 @@ def _plugin_import_command(importer: Any) -> click.Command:
         with tempfile.TemporaryDirectory(prefix="kam-import-") as folder:
             path = Path(folder) / f"{importer.name}.csv"
             path.write_text(text, encoding="utf-8")
-            result = import_csv(str(path), imap, options=_options(kwargs),
-                                registry=kam.registry)
+            result = import_csv(str(path), imap, options=replace(
+                _options(kwargs), source=importer.name), registry=kam.registry)
         _finish(result, kwargs)
 
     return run

@@ -28,14 +28,14 @@ def plugins(kam: object, include_builtin: bool, hook: str | None, fmt: str) -> N
     from kamcore.plugins import list_plugins
 
     assert isinstance(kam, KamContext)
+    kam.warn_problems = False  # listed below, as problems
     infos = list_plugins(kam.pm, include_builtin=include_builtin)
     if hook:
         infos = [i for i in infos if hook in i.hooks]
-    problems = [{"plugin": p.plugin, "hook": p.hook, "error": p.message}
+    problems = [{"plugin": p.plugin, "hook": p.hook, "error": p.message, "hint": p.hint}
                 for p in kam.registry.problems]
-    for problem in problems:  # on stderr in every format: stdout stays machine-readable
-        click.secho(f"problem: plugin {problem['plugin']!r} ({problem['hook']}): "
-                    f"{problem['error']}", fg="red", err=True)
+    for problem in kam.registry.problems:  # on stderr in every format: stdout stays parseable
+        click.secho(f"problem: {problem}", fg="red", err=True)  # with its hint
     if fmt == "json":
         click.echo(render_json({"plugins": [asdict(i) for i in infos], "problems": problems}))
         return

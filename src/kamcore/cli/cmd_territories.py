@@ -39,7 +39,7 @@ def territories(kam: object, org: str, per_account: bool, fmt: str, output: str 
     if fmt == "json":
         emit(render_json(rows), output)
     elif fmt == "csv":
-        emit(render_csv(rows, list(rows[0]) if rows else ["id"]).rstrip("\n"), output)
+        emit(render_csv(rows, list(rows[0]) if rows else ["id"]), output)
     elif per_account:
         emit(render_table(rows) if rows else "no accounts", output)
     else:

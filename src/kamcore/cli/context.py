@@ -75,10 +75,16 @@ class KamContext:
             self._pm = self.pm_factory()
         return self._pm
 
+    #: Whether the plugins' problems are shown as warnings when the command ends (``kam
+    #: validate`` and ``kam plugins`` show them in their own output instead).
+    warn_problems: bool = True
+    _registry_used: bool = field(default=False, repr=False)
+
     @property
     def registry(self) -> Registry:
         from kamcore.registry import registry_for
 
+        self._registry_used = True
         return registry_for(self.pm)
 
     def load(self, path: str | Path, as_of: date | str | None = None) -> Org:
@@ -104,8 +110,20 @@ class KamContext:
         return tables
 
     def warn_plugin_problems(self) -> None:
-        """Plugins that failed to load or declare are shown on stderr, once."""
+        """Plugins that failed to load or declare are shown on stderr: called once, when a
+        command that used the plugins' declarations ends.
+
+        A name two plugins claim that the workspace's kam.yaml settles is no problem here.
+        """
         import click
 
-        for problem in self.registry.problems:
+        from kamcore.errors import ConflictChoiceError
+
+        if not (self._registry_used and self.warn_problems):
+            return
+        registry = self.registry
+        if self.workspace_settings is not None:
+            with contextlib.suppress(ConflictChoiceError):  # the command reported it
+                registry = registry.settle(self.workspace_settings.conflicts.choices())
+        for problem in registry.problems:
             click.secho(f"warning: {problem}", fg="yellow", err=True)

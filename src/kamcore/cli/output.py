@@ -104,15 +104,38 @@ def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None 
     return _render(columns, ([row.get(c) for c in columns] for row in rows), safe=safe)
 
 
+#: The formats :func:`render` knows, as ``--format`` offers them.
+FORMATS = ("table", "json", "csv")
+
+
+def render(rows: Sequence[Mapping[str, Any]], fmt: str) -> str:
+    """``rows`` as ``fmt`` says: ``table`` (:func:`render_table`), ``json`` or ``csv``.
+
+    One typed call for a command's ``--format`` (a dict of the three renderers has no type a
+    checker can call).
+
+    :raises ValueError: an unknown format.
+    """
+    if fmt == "table":
+        return render_table(rows)
+    if fmt == "json":
+        return render_json(list(rows))
+    if fmt == "csv":
+        return render_csv(rows)
+    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
 def emit(text: str, output: str | None = None) -> None:
-    """Print to stdout, or write ``output`` atomically."""
+    """Print to stdout, or write ``output`` atomically, ending in exactly one newline
+    (``render_csv`` ends its last line; a table does not: both come out the same)."""
+    text = text if text.endswith("\n") else text + "\n"
     if output:
         from kamcore.atomic import atomic_write_text
 
-        atomic_write_text(output, text if text.endswith("\n") else text + "\n")
+        atomic_write_text(output, text)
         click.echo(f"wrote {output}", err=True)
     else:
-        click.echo(text)
+        click.echo(text, nl=False)
 
 
 def echo_lines(lines: Iterable[str], *, batch: int = 5000) -> None:
