@@ -15,7 +15,8 @@ Fixtures:
 - ``org_builder``: makes an :class:`OrgBuilder` bound to ``kam_pm``'s registry.
 
 The plain helpers (:func:`make_plugin_manager`, :class:`OrgBuilder`, :func:`findings_for`,
-:func:`duties_for`) import and work without pytest. Nothing here runs at import time.
+:func:`duties_for`, :func:`imported_org`) import and work without pytest. Nothing here runs
+at import time.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "OrgBuilder",
     "duties_for",
     "findings_for",
+    "imported_org",
     "make_plugin_manager",
 ]
 
@@ -208,6 +210,26 @@ def duties_for(org: Org, pm: Any, account_id: str) -> Roster:
     from kamcore.duties import roster
 
     return roster(org, pm, account=account_id)
+
+
+def imported_org(pm: Any, export: str, folder: str | Path, *, source: str = "salesforce"
+                 ) -> Org:
+    """``kam import SOURCE EXPORT -o FOLDER`` with ``pm``'s plugins, loaded: how a plugin tests
+    the CRM columns its ``kam_register_fields(crm=...)`` maps.
+
+    :param export: the export's CSV text (``Id,Name,OwnerId,Payers__c`` and rows), written
+        next to ``folder`` as ``<folder>.csv``.
+    :raises AssertionError: the import did not exit 0 (with what it printed).
+    """
+    from kamcore.workspace import load
+
+    folder = Path(folder)
+    path = folder.with_suffix(".csv")
+    path.write_text(export, encoding="utf-8")
+    result = KamCli(pm).invoke("import", source, str(path), "-o", str(folder))
+    if result.exit_code != 0:
+        raise AssertionError(f"kam import {source} exited {result.exit_code}:\n{result.output}")
+    return load(folder, pm=pm)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import kamcore_government.plugin as government
 import pytest
 
 from kamcore import registry_for
-from kamcore.testing import duties_for, findings_for, make_plugin_manager
+from kamcore.testing import duties_for, findings_for, imported_org, make_plugin_manager
 
 
 @pytest.fixture
@@ -80,6 +80,26 @@ def test_duties(build, pm):
     assert [r.duty for r in rows] == ["gov.budget", "gov.negotiate", "gov.requirements",
                                       "gov.quality", "gov.tender"]
     assert rows[3].done_by == "manager (no compliance staff)"
+
+
+def test_a_public_body_has_no_loyalty_programme_or_brand_campaigns(pm, org_builder):
+    org = (org_builder().person("NAM1", role="nam")
+           .account("G1", tier="national", manager="NAM1", country="FR", industry="Govt")
+           .account("C1", tier="national", manager="NAM1", country="FR", industry="retail")
+           .build())
+    dropped = {"core.loyalty", "core.brand-campaigns"}
+    government_duties = {r.duty for r in duties_for(org, pm, "G1").rows}
+    assert not dropped & government_duties and "core.invoicing" in government_duties
+    assert dropped <= {r.duty for r in duties_for(org, pm, "C1").rows}
+
+
+def test_contract_fields_come_from_the_crm(pm, tmp_path):
+    org = imported_org(pm, "Id,Name,OwnerId,Industry,Contract_Reference__c,"
+                       "Procurement_Procedure__c\n001DnAbC0000001,Ministry,005Dn00000Ux001IAB,"
+                       "Government,2026/S 012-034567,Open tender\n", tmp_path / "org")
+    (account,) = org.accounts.values()
+    assert account.ext["government"] == {"contract_ref": "2026/S 012-034567",
+                                         "procurement": "Open tender"}
 
 
 def test_kam_plugins_lists_it(pm, kam_cli):

@@ -7,7 +7,7 @@ import kamcore_healthcare.plugin as healthcare
 import pytest
 
 from kamcore import registry_for
-from kamcore.testing import duties_for, findings_for, make_plugin_manager
+from kamcore.testing import duties_for, findings_for, imported_org, make_plugin_manager
 
 
 @pytest.fixture
@@ -115,16 +115,11 @@ def test_denial_rate_rolls_up_weighted_by_claims(pm, org_builder):
     assert totals["H"]["claim_denial_rate"] == pytest.approx((100 * 0.10 + 300 * 0.02) / 400)
 
 
-def test_payers_come_from_a_salesforce_column(pm, kam_cli, tmp_path):
-    (tmp_path / "Account.csv").write_text(
-        "Id,Name,OwnerId,Industry,Payers__c,NPI__c\n"
-        "001DnAbC0000001,St Mary,005Dn00000Ux001IAB,Hospital,Aetna;Cigna,1234567893\n")
-    result = kam_cli.invoke("import", "salesforce", str(tmp_path / "Account.csv"), "-o",
-                            str(tmp_path / "org"))
-    assert result.exit_code == 0, result.output
-    from kamcore import load
-
-    (account,) = load(tmp_path / "org", pm=pm).accounts.values()
+def test_payers_come_from_a_salesforce_column(pm, tmp_path):
+    org = imported_org(pm, "Id,Name,OwnerId,Industry,Payers__c,NPI__c\n"
+                       "001DnAbC0000001,St Mary,005Dn00000Ux001IAB,Hospital,Aetna;Cigna,"
+                       "1234567893\n", tmp_path / "org")
+    (account,) = org.accounts.values()
     assert account.ext["healthcare"] == {"payers": "Aetna;Cigna", "npi": "1234567893"}
 
 

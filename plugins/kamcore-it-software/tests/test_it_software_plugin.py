@@ -6,7 +6,7 @@ import kamcore_it_software.plugin as it_software
 import pytest
 
 from kamcore import registry_for
-from kamcore.testing import duties_for, findings_for, make_plugin_manager
+from kamcore.testing import duties_for, findings_for, imported_org, make_plugin_manager
 
 
 @pytest.fixture
@@ -88,3 +88,11 @@ def test_the_renewal_is_due_on_the_renewal_date(build, pm):
 
 def test_arr_is_point_in_time(pm):
     assert registry_for(pm).metrics["arr"].periods == "last"
+
+
+def test_the_renewal_date_and_products_come_from_the_crm(pm, tmp_path):
+    org = imported_org(pm, "Id,Name,OwnerId,Industry,Renewal_Date__c,Products__c\n"
+                       "001DnAbC0000001,Initech,005Dn00000Ux001IAB,Software,2027-03-31,"
+                       "CRM;ERP\n", tmp_path / "org")
+    (account,) = org.accounts.values()
+    assert account.ext["it_software"] == {"renewal_date": "2027-03-31", "products": "CRM;ERP"}

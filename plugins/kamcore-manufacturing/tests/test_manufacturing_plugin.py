@@ -7,7 +7,7 @@ import pytest
 from kamcore_manufacturing.incoterms import ANY_MODE_INSTEAD, INCOTERMS_2020, SEA_ONLY
 
 from kamcore import registry_for
-from kamcore.testing import duties_for, findings_for, make_plugin_manager
+from kamcore.testing import duties_for, findings_for, imported_org, make_plugin_manager
 
 
 @pytest.fixture
@@ -113,3 +113,29 @@ def test_the_order_backlog_is_point_in_time(pm, org_builder, tmp_path):
               .write(tmp_path / "org"))
     (row,) = kamcore.rollup(folder, ["order_backlog"], period="2026", pm=pm).rows
     assert row["order_backlog"] == 700  # the backlog at the end of the year, not 1600
+
+
+def test_backlog_per_lead_time_day_is_derived_from_the_lead_time_field(pm, org_builder,
+                                                                       tmp_path):
+    import kamcore
+
+    folder = (org_builder(currency="EUR").person("AM1")
+              .account("M1", manager="AM1", industry="Industrial", currency="EUR",
+                       order_backlog=9000, manufacturing={"lead_time_days": "30"})
+              .account("M2", manager="AM1", industry="Industrial", currency="EUR",
+                       order_backlog=500, manufacturing={"lead_time_days": "0"})
+              .write(tmp_path / "org"))
+    result = kamcore.rollup(folder, ["backlog_per_day"], by="manager", pm=pm)
+    (row,) = result.rows
+    assert row["backlog_per_day_book"] == 300  # M2: no lead time, no daily rate
+    (m1,) = [r for r in kamcore.rollup(folder, ["backlog_per_day"], pm=pm).rows
+             if r["id"] == "M1"]
+    assert m1["backlog_per_day"] == 300
+
+
+def test_the_lead_time_comes_from_the_crm(pm, tmp_path):
+    org = imported_org(pm, "Id,Name,OwnerId,Industry,Lead_Time_Days__c\n"
+                       "001DnAbC0000001,Steelworks,005Dn00000Ux001IAB,Industrial,45\n",
+                       tmp_path / "org")
+    (account,) = org.accounts.values()
+    assert account.ext["manufacturing"] == {"lead_time_days": "45"}

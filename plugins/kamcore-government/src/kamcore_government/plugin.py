@@ -5,7 +5,7 @@ Plain functions first; the hook implementations kamcore calls are at the bottom.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 from kamcore import (
@@ -85,6 +85,8 @@ GOVERNMENT_DUTIES: tuple[tuple[str, str, str, str], ...] = (
      "monthly", "compliance"),
     ("gov.tender", "Prepare tender and framework documents", "as needed", "bid-management"),
 )
+#: Common duties a public body's account has not: procurement rules leave no room for them.
+NOT_FOR_PUBLIC_BODIES = frozenset({"core.loyalty", "core.brand-campaigns"})
 
 
 # -- hooks ----------------------------------------------------------------------------------
@@ -101,7 +103,10 @@ def kam_register_industries(register: RegisterIndustry) -> None:
 def kam_register_fields(register: RegisterFields) -> None:
     from kamcore_government.fields import GovernmentAccount
 
-    register(NAMESPACE, account=GovernmentAccount)
+    register(NAMESPACE, account=GovernmentAccount,
+             crm={"contract_ref": ("Contract_Reference__c", "Contract Reference",
+                                   "Tender Reference"),
+                  "procurement": ("Procurement_Procedure__c", "Procurement Procedure")})
 
 
 @hookimpl
@@ -129,6 +134,17 @@ def kam_account_duties(account: Account, org: Org) -> list[Duty] | None:
         return None
     return [Duty(id=i, title=t, cadence=c, who=w, source=NAMESPACE)
             for i, t, c, w in GOVERNMENT_DUTIES]
+
+
+@hookimpl(wrapper=True, specname="kam_account_duties")
+def drop_core_duties(account: Account, org: Org
+                     ) -> Generator[None, list[list[Duty]], list[list[Duty]]]:
+    """A public body buys by procurement rules: no loyalty programme, no brand campaigns."""
+    results = yield
+    if not serves(org, account, INDUSTRY):
+        return results
+    return [[duty for duty in result if duty.id not in NOT_FOR_PUBLIC_BODIES]
+            for result in results]
 
 
 # -- settings and change checks (hook API 1.0) ----------------------------------------------

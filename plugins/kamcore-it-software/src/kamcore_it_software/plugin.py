@@ -108,7 +108,9 @@ def kam_register_industries(register: RegisterIndustry) -> None:
 def kam_register_fields(register: RegisterFields) -> None:
     from kamcore_it_software.fields import ITSoftwareAccount
 
-    register(NAMESPACE, account=ITSoftwareAccount)
+    register(NAMESPACE, account=ITSoftwareAccount,
+             crm={"renewal_date": ("Renewal_Date__c", "Renewal Date", "Contract End Date"),
+                  "products": ("Products__c", "Products")})
 
 
 @hookimpl

@@ -123,7 +123,8 @@ def kam_register_fields(register: RegisterFields) -> None:
 
     register(NAMESPACE, account=ManufacturingAccount,
              crm={"incoterm": ("Incoterms__c", "Incoterm", "Incoterms"),
-                  "named_place": ("Incoterm_Place__c", "Named Place")})
+                  "named_place": ("Incoterm_Place__c", "Named Place"),
+                  "lead_time_days": ("Lead_Time_Days__c", "Lead Time (days)")})
 
 
 @hookimpl
@@ -131,6 +132,10 @@ def kam_register_metrics(register: RegisterMetric) -> None:
     register("order_backlog", label="Order backlog", unit="money", aggregation="sum",
              periods="last", description="Value of orders received and not yet delivered "
              "(point in time: a year's backlog is its last period's, not the sum).")
+    register("backlog_per_day", label="Backlog per lead-time day", unit="money",
+             aggregation="sum", derive="order_backlog / manufacturing.lead_time_days",
+             description="What the plants must ship each day to clear the backlog within the "
+             "client's lead time (summed: the daily output a manager's clients need).")
 
 
 @hookimpl
