@@ -17,7 +17,30 @@ from kamcore.workspace import load
 pytest_plugins = ["kamcore.testing"]
 
 
-class Telecom:
+class Rival:
+    """What both rival plugins add under the same names: an export format, an import source
+    and a command (``report``), plus a command of its own (``own``)."""
+
+    name = own = ""
+
+    @hookimpl
+    def kam_register_exporters(self, register):
+        register("sheet", lambda tables: f"{self.name} sheet\n")
+
+    @hookimpl
+    def kam_register_importers(self, register):
+        register("crm_dump", lambda source: f"Id,Name\n{self.name[0].upper()}1,{self.name} one\n",
+                 mapping={"id": "Id", "name": "Name"})
+
+    @hookimpl
+    def kam_add_commands(self, cli):
+        add_echo(cli, "report", f"{self.name} report")
+        add_echo(cli, self.own, f"{self.name} {self.own}")
+
+
+class Telecom(Rival):
+    name, own = "telecom", "lines"
+
     @hookimpl
     def kam_register_industries(self, register):
         register("telecom", aliases=("telco",))
@@ -27,13 +50,10 @@ class Telecom:
         register("mrr", unit="money")
         register("lines", unit="lines")
 
-    @hookimpl
-    def kam_add_commands(self, cli):
-        add_echo(cli, "report", "telecom report")
-        add_echo(cli, "lines", "telecom lines")
 
+class Billing(Rival):
+    name, own = "billing", "invoices"
 
-class Billing:
     @hookimpl
     def kam_register_industries(self, register):
         register("telco")  # named like telecom's alias
@@ -42,11 +62,6 @@ class Billing:
     def kam_register_metrics(self, register):
         register("mrr", unit="money", aggregation="max")
         register("invoices")
-
-    @hookimpl
-    def kam_add_commands(self, cli):
-        add_echo(cli, "report", "billing report")
-        add_echo(cli, "invoices", "billing invoices")
 
 
 def add_echo(cli, name, text):
@@ -94,7 +109,8 @@ def test_registration_order_does_not_decide(kam_pm, kam_cli):
 
 def test_kam_yaml_says_who_wins(pm, tmp_path):
     folder = write(tmp_path / "org", "name: T\nconflicts:\n  metrics: {mrr: telecom}\n"
-                   "  aliases: {telco: billing}\n")
+                   "  aliases: {telco: billing}\n  exporters: {sheet: telecom}\n"
+                   "  importers: {crm_dump: telecom}\n")
     org = load(folder, registry=registry_for(pm))
     assert org.metrics["mrr"].plugin == "telecom" and org.metrics["mrr"].aggregation == "sum"
     assert org.industry_of(org.accounts["A"]) == "telco"
@@ -147,6 +163,31 @@ def test_a_command_choice_naming_another_plugin_is_refused(pm, kam_cli, tmp_path
     assert result.exit_code == 3
     assert (f"{folder / 'kam.yaml'}: conflicts.commands.report names 'telcom'; write one "
             "of: billing, telecom") in result.stderr
+
+
+def test_an_export_format_two_plugins_add_is_settled_by_kam_yaml(pm, kam_cli, tmp_path):
+    folder = write(tmp_path / "org", "name: T\n")
+    contested = kam_cli.invoke("export", str(folder), "--format", "sheet")
+    assert contested.exit_code == 3 and contested.stdout == ""
+    assert "export format 'sheet' is declared by plugins 'billing' and 'telecom'" in \
+        contested.stderr
+    write(folder, "name: T\nconflicts:\n  exporters: {sheet: billing}\n")
+    settled = kam_cli.invoke("export", str(folder), "--format", "sheet")
+    assert (settled.exit_code, settled.stdout) == (0, "billing sheet\n"), settled.output
+
+
+def test_an_import_source_two_plugins_add_is_settled_by_kam_yaml(pm, kam_cli, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    contested = kam_cli.invoke("import", "crm_dump", "dump.txt", "-o", "org")
+    assert contested.exit_code == 3
+    assert "import source 'crm_dump' is declared by plugins 'billing' and 'telecom'" in \
+        contested.stderr
+    (tmp_path / "kam.yaml").write_text("name: here\nconflicts:\n  importers: {crm_dump: "
+                                       "telecom}\n")  # the folder kam runs in settles it
+    settled = kam_cli.invoke("import", "crm_dump", "dump.txt", "-o", "org")
+    assert settled.exit_code == 0, settled.output
+    assert "T1,telecom one" in (tmp_path / "org" / "accounts.csv").read_text()
 
 
 @pytest.mark.parametrize("kind, name", [("exporters", "sheet"), ("importers", "billing_csv"),

@@ -130,6 +130,15 @@ class Registry:
     _industry_index: dict[str, str] = field(default_factory=dict)
     _conflict_problems: dict[tuple[str, str], PluginError] = field(default_factory=dict)
 
+    def conflict(self, kind: str, name: str) -> PluginError | None:
+        """The problem of a name two plugins claim and kam.yaml left open, else ``None``.
+
+        :param kind: one of :data:`CONFLICT_KINDS` (``"exporters"``, ``"metrics"``, ...).
+        """
+        if name not in self.contested.get(kind, {}):
+            return None
+        return self._conflict_problems.get((kind, name))
+
     def industry_of(self, value: str | None) -> str | None:
         """The registered industry an ``industry`` cell names, or ``None``."""
         if not value:

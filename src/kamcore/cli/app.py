@@ -403,12 +403,12 @@ def settle_commands(group: click.Group, added: PluginCommands, settings: Setting
                                  "runs until kam.yaml says which wins",
                                  plugin=",".join(rivals), hook="kam_add_commands", hint=hint)
         problems.append(problem)
-        group.add_command(_contested(name, problem), name)
+        group.add_command(contested_command(name, problem), name)
     return problems
 
 
-def _contested(name: str, problem: PluginError) -> click.Command:
-    """A stand-in for a contested command: listed in ``kam --help``, fails naming both."""
+def contested_command(name: str, problem: PluginError) -> click.Command:
+    """A stand-in for a name two plugins claim: listed in ``--help``, fails naming both."""
     def refuse() -> None:
         raise problem
 

@@ -111,9 +111,13 @@ def _check_format(kam: Any, fmt: str) -> Any:
 
     if fmt in BUILTIN_FORMATS:
         return None
-    exporters = kam.registry.exporters
+    registry = kam.settled
+    exporters = registry.exporters
     if fmt in exporters:
         return exporters[fmt]
+    contested = registry.conflict("exporters", fmt)
+    if contested is not None:
+        raise contested  # both plugins named; kam.yaml's conflicts: settles it
     known = [*BUILTIN_FORMATS, *sorted(exporters)]
     close = difflib.get_close_matches(fmt, known, n=1)
     raise click.BadParameter(

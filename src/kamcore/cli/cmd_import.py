@@ -123,14 +123,21 @@ class ImportGroup(click.Group):
         if command is not None:
             return command
         importer = _plugin_importers(ctx).get(cmd_name)
-        return _plugin_import_command(importer) if importer is not None else None
+        if importer is not None:
+            return _plugin_import_command(importer)
+        from kamcore.cli.app import contested_command
+        from kamcore.cli.context import KamContext
+
+        kam = ctx.find_object(KamContext)
+        problem = kam.settled.conflict("importers", cmd_name) if kam is not None else None
+        return contested_command(cmd_name, problem) if problem is not None else None
 
 
 def _plugin_importers(ctx: click.Context) -> dict[str, Any]:
     from kamcore.cli.context import KamContext
 
     kam = ctx.find_object(KamContext)
-    return dict(kam.registry.importers) if kam is not None else {}
+    return dict(kam.settled.importers) if kam is not None else {}
 
 
 def _plugin_import_command(importer: Any) -> click.Command:

@@ -109,6 +109,19 @@ class KamContext:
         tables.require_readable(history=history)
         return tables
 
+    @property
+    def settled(self) -> Registry:
+        """The registry as the kam.yaml of the invocation's workspace settles it
+        (``conflicts:``): what a command that picks a plugin's declaration by name before
+        reading the workspace (an export format, an import source) must look in."""
+        from kamcore.errors import ConflictChoiceError
+
+        registry = self.registry
+        if self.workspace_settings is not None:
+            with contextlib.suppress(ConflictChoiceError):  # the workspace's read reports it
+                registry = registry.settle(self.workspace_settings.conflicts.choices())
+        return registry
+
     def warn_plugin_problems(self) -> None:
         """Plugins that failed to load or declare are shown on stderr: called once, when a
         command that used the plugins' declarations ends.
@@ -117,13 +130,7 @@ class KamContext:
         """
         import click
 
-        from kamcore.errors import ConflictChoiceError
-
         if not (self._registry_used and self.warn_problems):
             return
-        registry = self.registry
-        if self.workspace_settings is not None:
-            with contextlib.suppress(ConflictChoiceError):  # the command reported it
-                registry = registry.settle(self.workspace_settings.conflicts.choices())
-        for problem in registry.problems:
+        for problem in self.settled.problems:
             click.secho(f"warning: {problem}", fg="yellow", err=True)
