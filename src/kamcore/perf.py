@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 
 @contextlib.contextmanager
@@ -21,3 +24,33 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of each run of ``size`` rows out of ``n``."""
+    for start in range(0, n, size):
+        yield start, min(n, start + size)
+
+
+def in_order(render: Callable[[int, int], _T], n: int, *, size: int, threads: bool = True
+             ) -> Iterator[_T]:
+    """``render(start, stop)`` of each chunk of ``n`` rows, in order, computed on a thread per
+    core (Arrow's kernels release the GIL); a window of chunks in flight keeps memory flat."""
+    import os
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    spans = list(chunks(n, size))
+    workers = max(1, min(os.cpu_count() or 1, 8)) if threads else 1
+    if workers == 1 or len(spans) < 2:
+        for start, stop in spans:
+            yield render(start, stop)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[_T]] = deque()
+        for start, stop in spans:
+            pending.append(pool.submit(render, start, stop))
+            if len(pending) > workers + 1:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -36,18 +36,21 @@ def edge_bytes(column: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def any_byte_of(column: pa.Array | pa.ChunkedArray, values: bytes) -> bool:
-    """Whether some cell holds one of the bytes ``values`` (a byte search of each chunk's value
-    buffer; bytes outside a chunk's slice can only give a needless "yes")."""
+    """Whether some cell holds one of the bytes ``values``: a byte search of the part of each
+    chunk's value buffer that its cells use."""
+    import numpy as np
     import pyarrow as pa
 
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     for chunk in chunks:
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        if not pa.types.is_string(chunk.type):
             return True
-        data_buffer = chunk.buffers()[2]
-        if data_buffer is None:
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        if data_buffer is None or offsets_buffer is None or not len(chunk):
             continue
-        data = data_buffer.to_pybytes()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int32)
+        start, stop = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        data = data_buffer.slice(start, stop - start).to_pybytes()
         if any(bytes([value]) in data for value in values):
             return True
     return False

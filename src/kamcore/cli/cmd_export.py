@@ -56,7 +56,6 @@ def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool
       kam export examples/acme --format closure -o closure.parquet
     """
     from kamcore.cli.context import KamContext
-    from kamcore.importers import read_layout
 
     assert isinstance(kam, KamContext)
     plugin_format = _check_format(kam, fmt)
@@ -77,7 +76,11 @@ def export(kam: Any, org: str, fmt: str, parquet: bool, people: bool, safe: bool
                                "account tree)")
     tables = kam.read(org, as_of)  # no object per record: written from the reader's columns
     day = tables.as_of if as_of is not None else None  # edges: every dated link without one
-    layout = read_layout(tables.folder) if fmt == "salesforce" and tables.folder else None
+    layout = None
+    if fmt == "salesforce" and tables.folder:
+        from kamcore.importers import read_layout  # the importers load only for this format
+
+        layout = read_layout(tables.folder)
     if layout and layout.get("source") == "salesforce":
         from kamcore.exporters.salesforce import table_non_salesforce_ids
 

@@ -124,8 +124,11 @@ def neutralised(cells: pa.Array) -> pa.Array:
     """:func:`~kamcore.workspace.csvio.neutralise` of every cell (the rule as patterns)."""
     import pyarrow.compute as pc
 
-    from kamcore.workspace.csvio import FORMULA_START, PLAIN_NUMBER
+    from kamcore.textcolumns import starts_with_any
+    from kamcore.workspace.csvio import FORMULA_FIRST_BYTES, FORMULA_START, PLAIN_NUMBER
 
+    if not starts_with_any(cells, FORMULA_FIRST_BYTES):
+        return cells  # no cell starts like a formula: the patterns would find nothing
     risky = pc.and_(pc.match_substring_regex(cells, FORMULA_START),
                     pc.invert(pc.match_substring_regex(cells, f"^(?:{PLAIN_NUMBER})$")))
     if not pc.any(risky).as_py():
@@ -138,6 +141,10 @@ def quoted(cells: pa.Array) -> pa.Array:
     doubled) when they hold a comma, a quote, a CR or a LF."""
     import pyarrow.compute as pc
 
+    from kamcore.textcolumns import any_byte_of
+
+    if not any_byte_of(cells, b',"\r\n'):
+        return cells
     needs = pc.match_substring_regex(cells, '[,"\r\n]')
     if not pc.any(needs).as_py():
         return cells
@@ -198,26 +205,10 @@ def write_csv(stream: IO[bytes], header: Sequence[str], cells: Sequence[pa.Array
 
 def in_order(render: Callable[[int, int], _T], n: int, *, threads: bool = True,
              size: int | None = None) -> Iterator[_T]:
-    """``render(start, stop)`` of each chunk of ``n`` rows, in order, computed on a thread per
-    core (Arrow's kernels release the GIL); a window of chunks in flight keeps memory flat."""
-    import os
-    from collections import deque
-    from concurrent.futures import Future, ThreadPoolExecutor
+    """:func:`kamcore.perf.in_order` in chunks of :data:`CHUNK` rows unless told."""
+    from kamcore.perf import in_order as ordered
 
-    spans = list(chunks(n, size or CHUNK))
-    workers = max(1, min(os.cpu_count() or 1, 8)) if threads else 1
-    if workers == 1 or len(spans) < 2:
-        for start, stop in spans:
-            yield render(start, stop)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        pending: deque[Future[_T]] = deque()
-        for start, stop in spans:
-            pending.append(pool.submit(render, start, stop))
-            if len(pending) > workers + 1:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    return ordered(render, n, size=size or CHUNK, threads=threads)
 
 
 # -- JSON ----------------------------------------------------------------------------------------
@@ -296,8 +287,3 @@ def write_json_list(stream: IO[bytes], n: int,
         stream.write(head)
         stream.write(last)
     stream.write(b"\n  ]")
-
-
-def chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
-    for start in range(0, n, size):
-        yield start, min(n, start + size)

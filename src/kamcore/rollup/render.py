@@ -136,10 +136,8 @@ def neutralised(result: RollupResult) -> RollupResult:
     """``result`` with every formula-like text cell prefixed with ``'`` (a copy; the same
     result when there is none)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from kamcore.textcolumns import starts_with_any
-    from kamcore.workspace.csvio import FORMULA_FIRST_BYTES, FORMULA_START, PLAIN_NUMBER
+    from kamcore.exporters.columns import neutralised as neutralised_cells
 
     table = result.table
     for column in result.columns:
@@ -149,14 +147,10 @@ def neutralised(result: RollupResult) -> RollupResult:
         values = table.column(index)
         if pa.types.is_dictionary(values.type):
             values = values.cast(pa.string())
-        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        if not pa.types.is_string(values.type):
             continue
-        if not starts_with_any(values, FORMULA_FIRST_BYTES):
-            continue  # no cell starts like a formula: the regexes would find nothing
-        risky = pc.and_(pc.match_substring_regex(values, FORMULA_START),
-                        pc.invert(pc.match_substring_regex(values, f"^(?:{PLAIN_NUMBER})$")))
-        if not pc.any(risky).as_py():
-            continue
-        fixed = pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
-        table = table.set_column(index, table.field(index).with_type(fixed.type), fixed)
+        cells = values.combine_chunks()
+        fixed = neutralised_cells(cells)
+        if fixed is not cells:
+            table = table.set_column(index, table.field(index).with_type(fixed.type), fixed)
     return result if table is result.table else dataclasses.replace(result, table=table)

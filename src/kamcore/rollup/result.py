@@ -99,13 +99,10 @@ class RollupResult:
         call, so chunks are formatted on a thread each (pyarrow releases the GIL) and written
         in order. Text is quoted only when some cell needs it.
         """
-        import os
-        from collections import deque
-        from concurrent.futures import Future, ThreadPoolExecutor
-
         import pyarrow as pa
         from pyarrow import csv as pacsv
 
+        from kamcore.perf import in_order
         from kamcore.textcolumns import any_byte_of
 
         table = self.table.select([c.key for c in self.columns])
@@ -114,29 +111,15 @@ class RollupResult:
             for c in self.columns if c.kind == "text" and table.column(c.key).null_count
             < len(table))
         style = "needed" if needs_quotes else "none"
-        workers = max(1, min(os.cpu_count() or 1, 8))
-        step = 65_536
-        chunks = max(1, -(-table.num_rows // step))
 
-        def render(i: int) -> pa.Buffer:
+        def render(start: int, stop: int) -> pa.Buffer:
             sink = pa.BufferOutputStream()
-            pacsv.write_csv(table.slice(i * step, step), sink, pacsv.WriteOptions(
-                include_header=i == 0, quoting_style=style))
+            pacsv.write_csv(table.slice(start, stop - start), sink, pacsv.WriteOptions(
+                include_header=start == 0, quoting_style=style))
             return sink.getvalue()
 
-        if workers == 1 or chunks == 1:
-            for i in range(chunks):
-                stream.write(render(i))
-            return
-        # a window of chunks in flight keeps memory flat (a whole copy would not be)
-        with ThreadPoolExecutor(workers) as pool:
-            pending: deque[Future[pa.Buffer]] = deque()
-            for i in range(chunks):
-                pending.append(pool.submit(render, i))
-                if len(pending) > 2 * workers:
-                    stream.write(pending.popleft().result())
-            while pending:
-                stream.write(pending.popleft().result())
+        for text in in_order(render, max(table.num_rows, 1), size=65_536):
+            stream.write(text)
 
     def to_json_data(self) -> dict[str, Any]:
         """The JSON document: metadata plus ``rows``."""
