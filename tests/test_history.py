@@ -296,3 +296,30 @@ def test_today_can_be_pinned_and_a_bad_pin_is_an_error(ws, monkeypatch):
     monkeypatch.setenv("KAM_TODAY", "soon")
     with pytest.raises(ChangeRefused.__mro__[1], match="KAM_TODAY 'soon' is not a date"):
         kamcore.load(ws)
+
+
+def test_manager_gaps_follow_tier_life_and_people_over_time(ws):
+    """KAM185 reads tier, manager, the account's life and the manager's over time: a regular
+    account made key for a while needs a manager then; one that was regular then does not; a
+    manager who is in no people file, not hired yet, or away leaves a gap, located on the row
+    that makes it."""
+    (ws / "history.csv").write_text(
+        HEADER
+        + "R2,tier,key,2026-01-01,2026-03-01,\n"          # 2: R2 key for two months...
+        "R2,manager,,2026-01-01,2026-02-01,\n"            # 3: ...without manager in January
+        "K1,tier,regular,2025-01-01,2025-06-01,\n"        # 4: K1 regular then...
+        "K1,manager,,2025-01-01,2025-06-01,\n"            # 5: ...so no manager is fine
+        "K2,manager,GHOST,2026-01-01,2026-02-01,\n"       # 6: nobody of ours
+        "K2,manager,KAM3,2026-02-01,,\n"                  # 7: KAM3, hired in March
+        "KAM3,exists,true,2026-03-01,,\n"                 # 8
+        "KAM2,active,false,2026-04-01,2026-05-01,\n")     # 9: K3's manager (files) away
+    result = run("validate", str(ws), "--format", "json", "--select", "KAM185")
+    found = sorted((f["subject"], f["line"], f["message"]) for f in json.loads(result.stdout)[
+        "findings"])
+    assert found == [
+        ("K2", 6, "no active manager from 2026-01-01 to 2026-02-01: 'GHOST' is in no people "
+                  "file"),
+        ("K2", 7, "no active manager from 2026-02-01 to 2026-03-01: 'KAM3' is not in the org "
+                  "then (history.csv: exists)"),
+        ("K3", 9, "no active manager from 2026-04-01 to 2026-05-01: 'KAM2' is inactive then"),
+        ("R2", 3, "no active manager from 2026-01-01 to 2026-02-01: no manager is named")]

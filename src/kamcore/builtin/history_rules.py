@@ -16,6 +16,7 @@ from kamcore.registry import Violation
 
 if TYPE_CHECKING:
     import numpy as np
+    import pyarrow as pa
 
     from kamcore.workspace.history import HistoryTable
     from kamcore.workspace.tables import RecordTable, WorkspaceTables
@@ -156,50 +157,101 @@ def before_existence(tables: WorkspaceTables) -> Iterator[Violation]:
 
 
 def manager_gaps(tables: WorkspaceTables) -> Iterator[Violation]:
-    """Manager rows of key-or-above accounts that name nobody, or a person inactive then."""
+    """Stretches of time in which an account that was key or above (and existed) had no
+    active manager: none named, someone who is in no people file, or someone inactive or not
+    yet (no longer) there. Tier, manager, the account's life and the person's are each read
+    over all time (:mod:`kamcore.workspace.timeline`: history rows, the files' values in the
+    gaps); stretches that only the record files make are KAM105's and KAM113's."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from kamcore.structure import row_of
-    from kamcore.workspace.history import day_text
+    from kamcore.workspace.history import OPEN_END, OPEN_START, day_text
+    from kamcore.workspace.timeline import overlay, timeline
 
     history = _history(tables)
     if history is None:
         return
-    accounts, _ = _written(tables)
-    t = history.table.append_column("row", pa.array(np.arange(len(history))))
-    managers = t.filter(pc.equal(t.column("field"), "manager"))
-    at = row_of(accounts.ids, managers.column("record").combine_chunks())
-    tier = accounts.text("tier").to_numpy(zero_copy_only=False)
-    important = np.isin(np.where(at >= 0, tier[np.maximum(at, 0)], "regular"),
-                        ["global", "national", "key"]) & (at >= 0)
-    managers = managers.filter(pa.array(important))
-    empty = managers.filter(pc.is_null(managers.column("value")))
-    rows = sorted(empty.column("row").to_pylist())
-    inactive = t.filter(pc.and_(pc.equal(t.column("field"), "active"),
-                                pc.equal(t.column("value"), "false")))
-    joined = managers.filter(pc.is_valid(managers.column("value"))).join(
-        inactive.select(["record", "valid_from", "valid_to"]).rename_columns(
-            ["value", "off_from", "off_to"]), keys="value", join_type="inner")
-    clash = pc.and_(pc.less(joined.column("valid_from"), joined.column("off_to")),
-                    pc.less(joined.column("off_from"), joined.column("valid_to")))
-    departed = joined.filter(clash)
-    gone = dict(zip(departed.column("row").to_pylist(),
-                    departed.column("off_from").to_pylist(), strict=False))
-    rows = sorted(set(rows) | set(gone))
-    start = history.days("valid_from")
-    value = history.table.column("value")
+    accounts, people = _written(tables)
+    tier, manager, life = (timeline(accounts, history, f) for f in ("tier", "manager", "exists"))
+    cut = overlay(tier, manager, life)
+    tiers = tier.value.take(pa.array(cut.at[0]))
+    named = manager.value.take(pa.array(cut.at[1]))
+    alive = pc.equal(life.value.take(pa.array(cut.at[2])), "true").fill_null(False)
+    dated = (tier.source[cut.at[0]] >= 0) | (manager.source[cut.at[1]] >= 0) | (
+        life.source[cut.at[2]] >= 0)
+    counts = pc.and_(pc.is_in(tiers, pa.array(["global", "national", "key"])).fill_null(False),
+                     alive).to_numpy(zero_copy_only=False)
+    person = row_of(people.ids, named)
+    # when each person is away: inactive, or not (yet, any more) in the files' history
+    active, there = timeline(people, history, "active"), timeline(people, history, "exists")
+    when = overlay(active, there)
+    off = pc.equal(active.value.take(pa.array(when.at[0])), "false").fill_null(False)
+    gone = pc.equal(there.value.take(pa.array(when.at[1])), "false").fill_null(False)
+    away = np.flatnonzero(pc.or_(off, gone).to_numpy(zero_copy_only=False))
+    # the stretches away, ordered by person and start, with one sentinel after the last
+    # (person -2 matches nobody, not even an unknown manager's -1)
+    m = len(away)
+    a_row = np.append(when.row[away], -2)
+    a_start = np.append(when.start[away], OPEN_END)
+    a_end = np.append(when.end[away], OPEN_START)
+    a_off = np.append(off.to_numpy(zero_copy_only=False)[away], False)
+    by_active = active.source[when.at[0][away]]
+    a_source = np.append(np.where(by_active >= 0, by_active, there.source[when.at[1][away]]),
+                         -1)
+    span = np.int64(1) << np.int64(33)
+    start, end = cut.start, cut.end
+    j = np.searchsorted(a_row[:m] * span + (a_start[:m] - OPEN_START),
+                        person * span + (start - OPEN_START), side="right") - 1
+    jj, k = np.where(j >= 0, j, m), j + 1
+    at_start = (a_row[jj] == person) & (a_end[jj] > start)
+    later = ~at_start & (a_row[k] == person) & (a_start[k] < end)
+    leave = np.where(at_start, jj, k)  # the first stretch away within the piece
+    nobody = ~_mask(named.is_valid())
+    unknown = ~nobody & (person < 0)
+    inactive = (person >= 0) & (at_start | later)
+    hit = np.flatnonzero(counts & (nobody | unknown | inactive)
+                         & (dated | (inactive & (a_source[leave] >= 0))))
+    if not len(hit):
+        return
+    first = np.where(inactive[hit] & later[hit], a_start[leave[hit]], start[hit])
+    last = np.where(inactive[hit], np.minimum(end[hit], a_end[leave[hit]]), end[hit])
+    sources = a_source[leave[hit]]
+    source = np.where(manager.source[cut.at[1][hit]] >= 0, manager.source[cut.at[1][hit]],
+                      np.where(inactive[hit] & (sources >= 0), sources,
+                               np.where(tier.source[cut.at[0][hit]] >= 0,
+                                        tier.source[cut.at[0][hit]],
+                                        life.source[cut.at[2][hit]])))
+    records, names = accounts.ids, named.to_pylist()
+    gaps: list[tuple[int, int, int, str, int]] = []  # account row, from, to, why, source
+    for i, h in enumerate(hit.tolist()):
+        who = names[h]
+        why = ("no manager is named" if nobody[h] else f"{who!r} is in no people file"
+               if unknown[h] else f"{who!r} is " + (
+                   "inactive then" if a_off[leave[h]] else
+                   "not in the org then (history.csv: exists)"))
+        row = int(cut.row[h])
+        if gaps and gaps[-1][0] == row and gaps[-1][2] == first[i] and gaps[-1][3] == why:
+            gaps[-1] = (row, gaps[-1][1], int(last[i]), why, gaps[-1][4])  # one stretch
+        else:
+            gaps.append((row, int(first[i]), int(last[i]), why, int(source[i])))
+    hint = "date the hand-over to a successor with kam assign --effective DATE"
+    for row, since, until, why, src in gaps[:SHOWN]:
+        span_text = (f"from {day_text(since) or 'the start'}"
+                     + (f" to {day_text(until)}" if until != OPEN_END else " on"))
+        yield Violation(records[row].as_py(), f"no active manager {span_text}: {why}", hint,
+                        column="value" if src >= 0 else None,
+                        location=history.location(src, "value") if src >= 0
+                        else accounts.location(row, "manager"))
+    if len(gaps) > SHOWN:
+        yield Violation(None, f"... and {len(gaps) - SHOWN} more stretches without an active "
+                        "manager", hint)
 
-    def message(row: int) -> str:
-        since = day_text(int(start[row])) or "the start"
-        if row in gone:
-            return (f"managed by {value[row].as_py()!r} from {since}, who is inactive from "
-                    f"{day_text(int(gone[row])) or 'the start'}: no active manager then")
-        return f"no manager from {since}: a key-or-above account needs an active manager"
 
-    yield from _say(history, rows, message, "date the hand-over to a successor with "
-                    "kam assign --effective DATE", "value")
+def _mask(arr: pa.Array) -> np.ndarray:
+    found: np.ndarray = arr.to_numpy(zero_copy_only=False)
+    return found
 
 
 def undated_changes(tables: WorkspaceTables) -> Iterator[Violation]:
@@ -234,7 +286,7 @@ HISTORY_RULES = (
     ("KAM184", "history-overlap", overlaps, "error",
      "A record's field holds one value at a time: history rows do not overlap."),
     ("KAM185", "history-manager-gap", manager_gaps, "warning",
-     "A key-or-above account always has an active manager, in the history too."),
+     "A key-or-above account has an active manager every day, in the history too."),
     ("KAM186", "undated-change", undated_changes, "warning",
      "accounts.csv and people.csv agree with history.csv (no hand edit left undated)."),
     ("KAM187", "history-before-record", before_existence, "error",

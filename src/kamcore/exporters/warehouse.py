@@ -111,11 +111,11 @@ def dated_edges(tables: WorkspaceTables, as_of: date | None = None) -> pa.Table:
     history = tables.history
     links, life = timeline(accounts, history, "parent"), timeline(accounts, history, "exists")
     cut = overlay(links, life)
-    parent = links.value.take(pa.array(cut.a))
-    alive = pc.equal(life.value.take(pa.array(cut.b)), "true").fill_null(False)
+    parent = links.value.take(pa.array(cut.at[0]))
+    alive = pc.equal(life.value.take(pa.array(cut.at[1])), "true").fill_null(False)
     keep = np.flatnonzero(pc.and_(alive, parent.is_valid()).to_numpy(zero_copy_only=False))
     line = merged(Timeline(cut.row[keep], cut.start[keep], cut.end[keep],
-                           parent.take(pa.array(keep)), links.source[cut.a][keep]))
+                           parent.take(pa.array(keep)), links.source[cut.at[0]][keep]))
     if as_of is not None:
         day = day_number(as_of)
         line = line.take(np.flatnonzero((line.start <= day) & (day < line.end)))
