@@ -25,7 +25,9 @@ Exit codes: 0 OK; 1 the command ran and found errors (or refused a change); 2 us
 unreadable input; 3 a plugin failed; 70 a bug (re-run with `KAM_DEBUG=1` for the traceback).
 
 Environment: `KAM_LOAD_PLUGINS=a,b` loads only those plugins (empty: none), `KAM_DISABLE_PLUGINS=x`
-blocks one, `KAM_TRACE_PLUGINS=1` prints hook calls, `KAM_DEBUG=1` shows tracebacks.
+blocks one, `KAM_TRACE_PLUGINS=1` prints hook calls, `KAM_DEBUG=1` shows tracebacks,
+`KAM_TODAY=YYYY-MM-DD` sets the day kam takes as today: every `[default: today]` below, which
+changes are pending, which contacts are stale (see [time.md](time.md#today)).
 
 Tables fit the terminal: `COLUMNS` when set, else the terminal's width. Headers wrap, long names
 are cut with `…` (an id in brackets is kept), and number columns that still do not fit continue

@@ -370,3 +370,12 @@ def test_a_plan_file_moves_the_leavers_relationships_too(ws, acme_path):
     text = (ws / "contacts.csv").read_text(encoding="utf-8")
     assert ",KAM-ACME-DE," not in text
     assert text.count(",KAM-ACME-DE-2,") == 4
+
+
+def test_stale_is_measured_from_kam_today(ws, monkeypatch: pytest.MonkeyPatch):
+    """KAM168 counts days from the day kam takes as today: $KAM_TODAY when set (docs/time.md)."""
+    add_contacts(ws, "X1,ORBIT,Quiet,,user,,,,,KAM-DE,2026-01-10\n")
+    monkeypatch.setenv("KAM_TODAY", "2026-07-08")  # 179 days later: within 180
+    assert findings(ws) == []
+    monkeypatch.setenv("KAM_TODAY", "2026-07-10")  # 181 days
+    assert findings(ws) == [("KAM168", "X1")]

@@ -323,3 +323,14 @@ def test_manager_gaps_follow_tier_life_and_people_over_time(ws):
                   "then (history.csv: exists)"),
         ("K3", 9, "no active manager from 2026-04-01 to 2026-05-01: 'KAM2' is inactive then"),
         ("R2", 3, "no active manager from 2026-01-01 to 2026-02-01: no manager is named")]
+
+
+def test_kam_today_is_documented_and_a_bad_one_stops_the_cli(ws, monkeypatch):
+    """KAM_TODAY is a user setting: kam --help names it, and a bad value is a usage error with
+    the value and an example, not a traceback."""
+    assert "KAM_TODAY=YYYY-MM-DD" in run("--help").output
+    monkeypatch.setenv("KAM_TODAY", "2026-02-30")
+    result = run("tree", str(ws))
+    assert result.exit_code == 2
+    assert "KAM_TODAY '2026-02-30' is not a date" in result.output
+    assert "YYYY-MM-DD" in result.output

@@ -189,9 +189,10 @@ def primary_owned_by_manager(tables: WorkspaceTables) -> Iterator[Violation]:
 
 
 def stale_relationships(tables: WorkspaceTables) -> Iterator[Violation]:
-    import datetime
-
     import numpy as np
+
+    from kamcore.workspace.history import day_number
+    from kamcore.workspace.history import today as today_date
 
     if (index := _index(tables)) is None:
         return
@@ -202,7 +203,7 @@ def stale_relationships(tables: WorkspaceTables) -> Iterator[Violation]:
     days = tables.settings.contacts.stale_after_days
     epoch_days = column.cast("int32").fill_null(np.iinfo(np.int32).max).to_numpy(
         zero_copy_only=False)
-    today = (datetime.date.today() - datetime.date(1970, 1, 1)).days
+    today = day_number(today_date())  # $KAM_TODAY when set, like every other "today"
     for row in _rows(index.first & (epoch_days < today - days)):
         last = column[row].as_py()
         yield _say(table, row, "last_contact", f"relationship not touched since {last} "

@@ -428,7 +428,8 @@ Examples:
   kam plugins                          list installed industry plugins
 
 Set KAM_LOAD_PLUGINS=a,b to load only some plugins (empty: none), KAM_DISABLE_PLUGINS=x to
-block one, KAM_DEBUG=1 for tracebacks.
+block one, KAM_DEBUG=1 for tracebacks, KAM_TODAY=YYYY-MM-DD to fix the day kam takes as today
+(reproducible reports and tests).
 """
 
 

@@ -109,8 +109,9 @@ class HistoryTable:
 def today() -> date:
     """The date kam takes as today: ``$KAM_TODAY`` (ISO) when set, else the local date.
 
-    ``KAM_TODAY`` exists for reproducible runs (docs, CI): a pending change is in force from
-    its date on, whatever day the run happens.
+    ``KAM_TODAY`` is for users (docs/time.md, "Today"): reproducible reports and tests. Every
+    business "today" goes through here (as-of reads, effective dates, pending changes, stale
+    contacts); clock times (journal entries, reports) do not.
     """
     given = os.environ.get("KAM_TODAY")
     if given:
