@@ -229,7 +229,8 @@ def import_(ctx: click.Context, suggest: str | None, suggest_people: str | None)
 @click.pass_obj
 def salesforce(kam: Any, accounts: str, users: str | None, team: str | None,
                role_from: str | None, role_map: str | None, **kwargs: Any) -> None:
-    """Import a Salesforce Account export (Data Loader or report).
+    """Import a Salesforce Account export (Data Loader or report), or a Salesforce CLI data
+    tree (`sf data export tree`: its JSON file, or the plan file of --plan).
 
     Ids may be 15 or 18 characters; they are matched across both forms. OwnerIds missing from
     --users become placeholder people.
@@ -239,6 +240,7 @@ def salesforce(kam: Any, accounts: str, users: str | None, team: str | None,
       cd examples/crm/salesforce
       kam import salesforce Account.csv -o my-org
       kam import salesforce Account.csv --users User.csv --team AccountTeamMember.csv -o org2
+      kam import salesforce tree/Account.json --users User.csv -o tree-org
       kam import salesforce Account.csv --tier-from Type --tier-map 'Customer - Direct=key' \\
           --country 'Phillippines=PH' --strict -o org3    # exit 1: the sample has problems
     """

@@ -96,6 +96,8 @@ def read_accounts(table: Table, amap: AccountMap, report: ImportReport,
         if not row.up_raw:
             continue
         target, why = accounts.resolve(row.up_raw, amap.parent_by)
+        if target is None and row.up_raw.startswith("@"):  # a data tree's "@AccountRef9"
+            why = "a dangling reference: no record of the tree has this referenceId"
         if target is None:
             report.problem("parent", f"parent {row.up_raw!r} not found ({why}); imported as a "
                            "top-level account", file=file, line=row.line, record=row.id,

@@ -1,5 +1,6 @@
 """Reading CRM exports as they come: UTF-8 with or without BOM (else Windows-1252, reported),
-comma, semicolon (European Excel), tab or pipe separated, CRLF or LF, spaces around headers.
+comma, semicolon (European Excel), tab or pipe separated, CRLF or LF, spaces around headers;
+a Salesforce CLI data tree (JSON, :mod:`.sftree`) gives the same kind of table.
 
 Like the workspace reader, every row keeps the line it started on, and rows with the wrong number
 of cells are returned as problems rather than dropped silently.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kamcore.errors import Location, WorkspaceError
+from kamcore.importers.sftree import looks_like_tree, read_tree
 from kamcore.workspace.csvio import Table, parse_table
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -25,6 +27,8 @@ class Dialect:
 
     encoding: str
     delimiter: str
+    #: What the report should say about how the file was read (a JSON data tree).
+    notes: tuple[str, ...] = ()
 
     @property
     def delimiter_name(self) -> str:
@@ -78,7 +82,11 @@ def read_export(path: str | Path) -> tuple[Table, list[WorkspaceError], Dialect]
     :raises WorkspaceError: the file is missing, empty, or its header names a column twice.
     """
     target = Path(path)
-    text, encoding = decode(_read_bytes(target))
+    raw = _read_bytes(target)
+    text, encoding = decode(raw)
+    if looks_like_tree(target, raw[:64]):
+        table, tree_problems, notes = read_tree(target, text)
+        return table, tree_problems, Dialect(encoding, ",", tuple(notes))
     delimiter = sniff_delimiter(text)
     table, problems = parse_table(
         text, target, delimiter=delimiter, strict=False,
@@ -92,6 +100,8 @@ def read_export_header(path: str | Path) -> list[str]:
     """Just the header (to choose a mapping)."""
     target = Path(path)
     raw = _read_bytes(target)
+    if looks_like_tree(target, raw[:64]):  # a JSON tree has no header line: read it all
+        return read_export(target)[0].header
     if len(raw) > 1 << 16:  # cut at a line end, never inside a UTF-8 character
         raw = raw[: raw.rfind(b"\n", 0, 1 << 16) + 1] or raw
     text, _ = decode(raw)

@@ -117,6 +117,7 @@ def read_rows(path: str | Path, report: ImportReport, kind: str) -> tuple[Table,
         report.problem("encoding", "not UTF-8: read as Windows-1252", file=str(path),
                        hint="check accented names; export as 'CSV UTF-8' to be sure")
     report.files[kind] = str(path)
+    report.notes += dialect.notes
     if dialect.delimiter != ",":
         report.notes.append(f"{path} is {dialect.delimiter_name}-separated")
     decimal = "," if dialect.delimiter == ";" else "."

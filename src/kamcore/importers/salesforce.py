@@ -1,4 +1,5 @@
-"""Salesforce Data Loader / report exports: Account, User and AccountTeamMember CSVs.
+"""Salesforce Data Loader / report exports: Account, User and AccountTeamMember CSVs, and
+Salesforce CLI data trees of accounts (read by :mod:`.sftree`).
 
 Salesforce Ids come in two forms: 15 characters, case-sensitive (``001A0000006Vm9r``), and
 18 characters, case-insensitive (``001A0000006Vm9rIAC``), whose last three characters encode
@@ -137,7 +138,8 @@ def import_salesforce(accounts: str, *, users: str | None = None, team: str | No
                       registry: Registry | None = None) -> ImportResult:
     """Build an org from a Salesforce Account export (and optionally User, AccountTeamMember).
 
-    :param accounts: Account.csv (Data Loader API names or report labels).
+    :param accounts: Account.csv (Data Loader API names or report labels), or a Salesforce CLI
+        data tree (``sf data export tree``: Account.json, or its plan file).
     :param users: User.csv; ``ManagerId`` becomes ``reports_to``, ``Title`` the role.
     :param team: AccountTeamMember.csv (AccountId, UserId, TeamMemberRole).
     :param tier_from: column holding the tier (e.g. ``Type``), read through ``tier_map``.
@@ -145,9 +147,12 @@ def import_salesforce(accounts: str, *, users: str | None = None, team: str | No
     :returns: the org, the report and the CRM layout; nothing is written.
     """
     from kamcore.importers.rows import check_columns
+    from kamcore.importers.sftree import is_tree_file, tree_key
 
-    opts = replace(options or ImportOptions(), source="salesforce", id_key=id15,
-                   id_keys=id15_many)
+    # A CLI data tree has no Ids: its accounts get ids made from names (OwnerIds stay Ids);
+    # id15_many leaves those made ids to tree_key (None where id15 would raise).
+    opts = replace(options or ImportOptions(), source="salesforce",
+                   id_key=tree_key if is_tree_file(accounts) else id15, id_keys=id15_many)
     header = read_header(accounts)
     amap = preset_account_map(header)
     if amap.id != "Id" and amap.id != "Account ID":
