@@ -82,3 +82,37 @@ def test_valid_changes_keep_the_org_valid_and_undo_restores_every_byte(steps):
         entries = changes.read_journal(folder)
         assert len(entries) == 2 * applied
         assert changes.journal.undoable(entries) == []
+
+
+_leaf = st.one_of(st.none(), st.integers(-3, 3), st.floats(allow_nan=False), st.text(max_size=2))
+_record = st.recursive(_leaf, lambda inner: st.dictionaries(st.sampled_from("abcd"), inner,
+                                                              max_size=4), max_leaves=12)
+
+
+@given(st.dictionaries(st.sampled_from("abcde"), _record, max_size=5),
+       st.dictionaries(st.sampled_from("abcde"), _record, max_size=5))
+def test_changed_fields_quick_path_is_the_flattened_diff(before, after) -> None:
+    """RecordChange.fields skips equal subtrees when both sides have the same keys; it gives
+    exactly what comparing both records flattened gives (same fields, same order)."""
+    from kamcore.changes.plan import RecordChange, _flatten
+
+    old, new = _flatten(before), _flatten(after)
+    keys = list(old) + [k for k in new if k not in old]
+    want = [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
+    assert RecordChange("account", "A", before, after).fields() == want
+
+
+@given(st.dictionaries(st.sampled_from("abcde"), _record, max_size=5), st.data())
+def test_changed_fields_of_records_with_the_same_keys(before, data) -> None:
+    """The quick path itself: the same keys at every level, some leaves changed."""
+    from kamcore.changes.plan import RecordChange, _flatten
+
+    def edit(value):
+        if isinstance(value, dict):
+            return {k: edit(v) for k, v in value.items()}
+        return data.draw(_leaf) if data.draw(st.booleans()) else value
+
+    after = edit(before)
+    old, new = _flatten(before), _flatten(after)
+    assert RecordChange("account", "A", before, after).fields() == [
+        (k, old[k], new[k]) for k in old if old[k] != new[k]]

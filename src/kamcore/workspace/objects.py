@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +262,8 @@ def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[st
     from kamcore.workspace.tables import RawTable
 
     columns: dict[str, list[str | None]] = {
-        c: [_text(getattr(r, c)) for r in records] for c in core}
+        c: [v or None for v in map(attrgetter(c), records)] if c in _TEXT_FIELDS
+        else [_text(v) for v in map(attrgetter(c), records)] for c in core}
     if kind == "account":
         names = dict.fromkeys(m for r in records if isinstance(r, Account) for m in r.metrics)
         for m in names:
@@ -278,6 +280,11 @@ def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[st
     table = pa.table({c: pa.array(columns[c], pa.string()) for c in header})
     path, lines = where
     return RawTable(path, header, table, lines)
+
+
+#: Record fields the models type as ``str | None``: their text is the value itself.
+_TEXT_FIELDS = frozenset({"id", "name", "parent", "manager", "country", "industry", "currency",
+                          "reports_to", "email", "specialty"})
 
 
 def _text(value: object) -> str | None:
