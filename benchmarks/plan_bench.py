@@ -7,10 +7,11 @@ another key account of the same national account (`move`), and ends with the 50 
 (each book to the new KAM). Every line is valid, so the plan adds no error and `apply` writes
 it.
 
-Each command runs as a fresh `kam` process (`--no-plugins`); the figure is the best wall time of
-`--repeat` runs. Baseline in the same run: `kam validate` on the same org. `kam plan apply` runs
-on a fresh copy of the org each time (it writes), and its time includes the hand-over briefs
-(`--no-briefs` is measured too).
+Each command runs as a fresh `kam` process (`--no-plugins`); the figures are the best wall time
+and the best CPU time (user + system) of `--repeat` runs, and the verdict is judged on the CPU
+ratio (on a shared machine wall times move by 2x between runs). Baseline in the same run:
+`kam validate` on the same org. `kam plan apply` runs on a fresh copy of the org each time (it
+writes), and its time includes the hand-over briefs (`--no-briefs` is measured too).
 
     python benchmarks/plan_bench.py                 # 100k accounts, 10k lines, best of 3
     python benchmarks/plan_bench.py --size 10000 --lines 1000 --repeat 1
@@ -130,7 +131,7 @@ def main() -> None:
                 shutil.copytree(folder, work)
                 target = work
             times.append(timed(make_cmd(target), ok=ok))  # type: ignore[operator]
-        return min(times)
+        return min(t[0] for t in times), min(t[1] for t in times)
 
     base = best("validate", lambda ws: [*KAM, "validate", str(ws)], ok=(0, 1))
     rows = [
@@ -150,11 +151,12 @@ def main() -> None:
          best("apply", lambda ws: [*KAM, "plan", "apply", str(ws), str(plan)], fresh=True), 5.0),
     ]
     print()
-    print("| command | best wall | x validate | CPU | x validate | target | |")
+    print("| command | best wall | x validate | CPU | x validate | target | on CPU |")
     print("|---|---:|---:|---:|---:|---|---|")
     for label, (seconds, cpu), target in rows:
         ratio, cpu_ratio = seconds / base[0], cpu / base[1]
-        verdict = "" if target is None else ("met" if ratio <= target else "**not met**")
+        # judged on CPU: on a shared machine the wall times move by 2x between runs
+        verdict = "" if target is None else ("met" if cpu_ratio <= target else "**not met**")
         shown = "" if target is None else f"<= {target:g}x"
         print(f"| {label} | {seconds:.2f} s | {ratio:.2f}x | {cpu:.2f} s | {cpu_ratio:.2f}x | "
               f"{shown} | {verdict} |")
