@@ -81,8 +81,9 @@ def test_alike_problems_share_one_row_with_count_lines_and_fix(tmp_path):
 
 def test_findings_in_the_report_name_the_accounts(tmp_path):
     _out, report = import_team(tmp_path)
+    # the ids a message quotes are named too
     assert ("KAM107 error HOTTECHI-KOREA (Hottechi Korea): national account is managed by "
-            "'VICKI-HULME', an AM; it needs one of DIRECTOR, GAM, NAM, VP"
+            "'VICKI-HULME' (Vicki Hulme), an AM; it needs one of DIRECTOR, GAM, NAM, VP"
             in report["finding_lines"])
 
 

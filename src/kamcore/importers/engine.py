@@ -326,8 +326,19 @@ def _named_finding(names: dict[str, str], finding: Any) -> str:
     subject = finding.subject or ""
     name = names.get(subject)
     who = f"{subject} ({name})" if name is not None and name != subject else subject
-    return f"{finding.code} {finding.severity.value} {who}: {finding.message}".replace(
-        "  ", " ")
+    message = finding.message
+    if "'" in message:  # ids the message quotes ('005Dn00000Ux013IAB') get their names too
+        message = _QUOTED_ID.sub(lambda m: _with_name(names, m), message)
+    return f"{finding.code} {finding.severity.value} {who}: {message}".replace("  ", " ")
+
+
+_QUOTED_ID = re.compile(r"'([^'\s]+)'")
+
+
+def _with_name(names: dict[str, str], match: re.Match[str]) -> str:
+    name = names.get(match.group(1))
+    return f"{match.group(0)} ({name})" if name is not None and name != match.group(1) \
+        else match.group(0)
 
 
 def _build_people(people_data: dict[str, dict[str, Any]], people_rows: Rows,
