@@ -268,3 +268,49 @@ def test_dialect_layer_transpiles_for_warehouses():
         out = transpile(sql, dialect)
         assert "kam_raw" in out and "GROUP BY" in out.upper(), dialect
     assert transpile(sql, "duckdb") == sql
+
+
+def huge_workspace(tmp_path: Path, values: list[object]) -> Path:
+    """A parent and a child with revenue facts of two quarters: ``values`` are A0's 2026Q1,
+    A1's 2026Q1 and A0's 2026Q2 cells (numbers, or text as a Parquet string column)."""
+    ws = {"parents": [None, 0], "currencies": ["EUR", "EUR"], "owners": False,
+          "facts": [], "period": None, "by": "account"}
+    write(tmp_path / "ws", ws)
+    pq.write_table(pa.table({"account": ["A0", "A1", "A0"],
+                             "period": ["2026Q1", "2026Q1", "2026Q2"],
+                             "metric": ["revenue"] * 3, "value": values}),
+                   tmp_path / "ws" / "facts.parquet")
+    return tmp_path / "ws"
+
+
+@pytest.mark.parametrize("engine", ["memory", "duckdb", "spark"])
+def test_totals_past_float64_are_refused_alike(engine: str, tmp_path: Path,
+                                              request: pytest.FixtureRequest,
+                                              monkeypatch: pytest.MonkeyPatch):
+    """1e308 twice: under one parent (a subtree total), and in two periods of one account
+    (its own value over 2026): every engine refuses with KAM-R005 naming the accounts, and
+    no ``inf`` reaches the output; a cell past float64 is a located fact error in each."""
+    if engine == "spark":
+        monkeypatch.setenv("SPARK_MASTER", request.getfixturevalue("spark_master"))
+    cli = make_cli(get_plugin_manager(load_entrypoints=False))
+    folder = huge_workspace(tmp_path, [1e308, 1e308, 1e308])
+    runner = CliRunner()
+    subtree = runner.invoke(cli, ["rollup", str(folder), "--engine", engine, "--period",
+                                  "2026Q1", "--format", "json"])
+    assert subtree.exit_code == 2 and "Traceback" not in subtree.output
+    message = " ".join(subtree.output.split())
+    assert ("[KAM-R005] revenue: the values add up past the largest number a total can hold "
+            "(about 1.8e308); the largest: account 'A0' at ") in message
+    assert "accounts.csv:2: 1e+308; account 'A1' at " in message
+    periods = runner.invoke(cli, ["rollup", str(folder), "--engine", engine, "--period",
+                                  "2026", "-m", "revenue", "--format", "csv"])
+    assert periods.exit_code == 2 and "[KAM-R005]" in periods.output
+    assert "accounts.csv:2: past 1.8e308 on its own;" in " ".join(periods.output.split())
+    assert "inf" not in periods.output.replace("info", "")
+    alone = runner.invoke(cli, ["rollup", str(folder), "--engine", engine, "--period",
+                                "2026Q2", "--format", "csv"])
+    assert alone.exit_code == 0 and "1e+308" in alone.stdout  # one 1e308 is a fine total
+    text = huge_workspace(tmp_path / "t", ["1e309", "-1e308", "2"])
+    cell = runner.invoke(cli, ["rollup", str(text), "--engine", engine, "--period", "2026"])
+    assert cell.exit_code == 2 and "[KAM-R001]" in cell.output
+    assert "facts.parquet:1: fact: value '1e309' is not finite" in cell.output

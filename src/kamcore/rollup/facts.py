@@ -157,6 +157,7 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
         flag(~numeric & arr(val_col.is_valid()), 4)
         clean = pc.if_else(pa.array(numeric), pc.utf8_trim_whitespace(val_col), None)
         values = clean.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+        flag(numeric & np.isinf(values), 5)  # '1e999' parses to inf: refused as the engines do
 
     def text(codes: np.ndarray, dictionary: pa.Array, row: int) -> str | None:
         return dictionary[int(codes[row])].as_py() if codes[row] >= 0 else None

@@ -252,7 +252,7 @@ def check_range(inputs: Inputs, names: Sequence[str], blocks: Sequence[PeriodVal
             magnitude = np.nan_to_num(magnitude, nan=0.0)
             worst = np.argsort(-magnitude, kind="stable")[:3]
             worst = worst[magnitude[worst] >= magnitude[worst[0]] / 1e3]
-            shown = "; ".join(f"{_who(inputs, int(i))}: {block.values[row][i]:g}"
+            shown = "; ".join(f"{_who(inputs, int(i))}: {_magnitude(block.values[row][i])}"
                               for i in worst.tolist())
             period = f" in {block.label}" if block.label else ""
             raise TotalOverflow(
@@ -260,6 +260,16 @@ def check_range(inputs: Inputs, names: Sequence[str], blocks: Sequence[PeriodVal
                 f"(about 1.8e308); the largest: {shown}",
                 hint="check those cells for a typo or a wrong unit; no total is shown",
                 rows=worst.tolist())
+
+
+def _magnitude(value: float) -> str:
+    """A value for the overflow message: an own value that already overflowed (its periods or
+    owners added up) is shown as past the limit, not as ``inf``."""
+    import math
+
+    if math.isinf(value):
+        return ("-" if value < 0 else "") + "past 1.8e308 on its own"
+    return f"{value:g}"
 
 
 def _currency_codes(accounts: Columns) -> tuple[np.ndarray, list[str | None]]:
