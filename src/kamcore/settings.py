@@ -126,6 +126,19 @@ class TerritorySettings(BaseModel):
     rules: list[AssignmentRule] = Field(default_factory=list)
 
 
+class WarehouseSettings(BaseModel):
+    """Facts kept as a table of a SQL database (``warehouse:`` in kam.yaml): ``kam rollup``
+    totals them there per account (the ``sql`` engine) and rolls the totals up in process."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    database: str | None = Field(
+        default=None, description="sqlite:///FILE or duckdb:///FILE, relative to the "
+        "workspace (four slashes for an absolute path).")
+    table: str = Field(default="facts", description="The facts table: account, period, "
+                       "metric, value (and owner).")
+
+
 class Settings(BaseModel):
     """The settings part of ``kam.yaml``."""
 
@@ -146,6 +159,7 @@ class Settings(BaseModel):
         "named and its plugin skipped (default: KAM_HOOK_TIMEOUT, else 60).")
     contacts: ContactSettings = Field(default_factory=ContactSettings)
     territories: TerritorySettings = Field(default_factory=TerritorySettings)
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
     accounts: list[dict[str, Any]] | None = Field(
         default=None, description="Inline account records (small orgs); else accounts.csv.")
     people: list[dict[str, Any]] | None = Field(
@@ -170,6 +184,8 @@ def settings_data(settings: Settings) -> dict[str, Any]:
     data["conflicts"] = {kind: picks for kind, picks in data["conflicts"].items() if picks}
     if not data["conflicts"]:
         del data["conflicts"]
+    if settings.warehouse.database is None:
+        data.pop("warehouse", None)
     data["plugins"] = {
         name: value.model_dump(mode="json", exclude_unset=True)
         if isinstance(value, BaseModel) else value for name, value in settings.plugins.items()}

@@ -37,12 +37,18 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
               show_default=True,
               help="With --by manager: each person's book is the accounts they manage "
                    "(account) or the facts they own, the facts' owner column (owner).")
-@click.option("--engine", type=click.Choice(["auto", "memory", "duckdb", "spark"]),
+@click.option("--engine", type=click.Choice(["auto", "memory", "duckdb", "spark", "sql"]),
               default=None, help="Who totals the facts per account: memory (numpy), duckdb "
-                                 "(out of core), spark; auto (default, or KAM_ENGINE): duckdb "
-                                 "for Parquet facts above 256 MB.")
+                                 "(out of core), spark, sql (a database's facts table); auto "
+                                 "(default, or KAM_ENGINE): sql when a database is named, "
+                                 "duckdb for Parquet facts above 256 MB.")
 @click.option("--master", metavar="URL",
               help="Spark master for --engine spark (default: SPARK_MASTER, else local[*]).")
+@click.option("--database", metavar="URL",
+              help="The facts are a table of this database: sqlite:///FILE or "
+                   "duckdb:///FILE (default: warehouse.database in kam.yaml).")
+@click.option("--facts-table", metavar="NAME",
+              help="The facts table of --database (default: warehouse.table, else facts).")
 @click.option("--skip-bad", is_flag=True,
               help="Leave out bad fact rows (listed on stderr) instead of refusing.")
 @format_option("table", "csv", "json")
@@ -57,7 +63,8 @@ STAGES = ("reading accounts", "reading facts", "rolling up", "writing")
 @click.pass_obj
 def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str | None,
            by_period: bool, depth: int | None, top: int | None, own: bool, credit: str,
-           engine: str | None, master: str | None, skip_bad: bool, fmt: str,
+           engine: str | None, master: str | None, database: str | None,
+           facts_table: str | None, skip_bad: bool, fmt: str,
            output: str | None, as_of: str | None, hierarchy: str | None,
            reconcile: bool) -> None:
     """Roll metrics up the account tree (own value and subtree total), up the management
@@ -91,7 +98,7 @@ def rollup(kam: object, org: str, metrics: tuple[str, ...], by: str, period: str
                      compact=fmt == "table" and by in ("account", "manager", "territory"),
                      registry=kam.registry, step=progress.step, credit=credit,
                      engine=engine, master=master, as_of=as_of, hierarchy=hierarchy,
-                     reconcile=reconcile)
+                     reconcile=reconcile, database=database, facts_table=facts_table)
         progress.step("writing")
         if fmt == "csv":
             from kamcore.rollup.render import write_csv

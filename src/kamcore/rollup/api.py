@@ -37,7 +37,9 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
                 columns: Sequence[str] | None = None, linked: bool = True,
                 facts: Facts | None = None,
                 as_of: date | str | None = None, engine: str | None = None,
-                master: str | None = None, territories: bool = False) -> Inputs:
+                master: str | None = None, territories: bool = False,
+                database: object = None, facts_table: str | None = None,
+                dialect: str | None = None) -> Inputs:
     """Read what a rollup needs: account columns, metric definitions, FX, facts.
 
     :param source: an Org, the reader's tables, or a workspace folder (read by the reader).
@@ -51,6 +53,9 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
     :param as_of: from a folder, the trees of that day (history.csv applied; default today).
     :param territories: also read the territory tree and assign each account its territory
         (a workspace folder or its tables only).
+    :param database: the facts are the table ``facts_table`` (default ``facts``) of this
+        database: a ``sqlite:///`` or ``duckdb:///`` URL, or a DB-API connection with its
+        sqlglot ``dialect``; default ``warehouse:`` in kam.yaml (see docs/warehouse.md).
     """
     import pyarrow as pa
 
@@ -104,14 +109,26 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
         inputs.territory_codes = np.where(placed >= 0, placed, len(tables.territories))
     facts_path = find_facts(folder) if folder and facts is None else None
     inputs.facts = facts
-    chosen = choose_engine(engine, facts_path)
+    base = folder
+    if database is None and facts is None and settings.warehouse.database:
+        database, base = settings.warehouse.database, folder
+        facts_table = facts_table or settings.warehouse.table
+    elif isinstance(database, str):
+        base = Path.cwd()  # a URL typed on the command line: relative to where it was typed
+    chosen = choose_engine(engine, facts_path, database is not None)
+    if chosen == "memory" and database is not None:
+        from kamcore.errors import EngineError
+
+        raise EngineError("--database is read by --engine sql, not memory",
+                          hint="use --engine sql (or auto), or leave out --database")
     if facts_path is not None and chosen == "memory":
         step("reading facts")
         inputs.facts = read_facts(facts_path, accounts.ids, list(metrics), skip_bad=skip_bad)
-    elif facts_path is not None:
+    elif facts_path is not None or chosen == "sql":
         step(f"reading facts ({chosen})")
         inputs.fact_source = open_engine(chosen, facts_path, accounts.ids, list(metrics),
-                                         skip_bad=skip_bad, master=master)
+                                         skip_bad=skip_bad, master=master, database=database,
+                                         table=facts_table, dialect=dialect, base=base)
         inputs.facts = inputs.fact_source.outline()
     return inputs
 
@@ -146,7 +163,8 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
            registry: Registry | None = None, step: Progress | None = None,
            credit: str = "account", as_of: date | str | None = None,
            hierarchy: str | None = None, reconcile: bool = False,
-           engine: str | None = None, master: str | None = None) -> RollupResult:
+           engine: str | None = None, master: str | None = None, database: object = None,
+           facts_table: str | None = None, dialect: str | None = None) -> RollupResult:
     """Roll metrics up the account tree, the management chain, or by a field.
 
     :param source: an :class:`~kamcore.Org`, a workspace folder, or its tables as
@@ -179,9 +197,15 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
         the as-was trees and the restated one (``as_of``, default today): per period, each
         account whose parent differs, from where, to where, and its totals as it was.
     :param engine: who totals the facts per account: ``memory`` (numpy), ``duckdb``,
-        ``spark``, or ``auto`` (default: DuckDB for large Parquet facts); the tree rollup
-        runs in process on their totals, so every engine gives the same numbers.
+        ``spark``, ``sql`` (a database's facts table) or ``auto`` (default: ``sql`` when a
+        database is named, DuckDB for large Parquet facts); the tree rollup runs in process
+        on their totals, so every engine gives the same numbers.
     :param master: Spark master URL (default ``SPARK_MASTER``, else ``local[*]``).
+    :param database: with ``sql``: a ``sqlite:///FILE`` or ``duckdb:///FILE`` URL, or a DB-API
+        connection of any database (then name its sqlglot ``dialect``: ``postgres``,
+        ``snowflake``, ``bigquery``, ...); default ``warehouse.database`` in kam.yaml.
+    :param facts_table: the facts table there (default ``warehouse.table``, else ``facts``).
+    :param dialect: the SQL dialect of a ``database`` connection.
     :returns: a :class:`~kamcore.rollup.result.RollupResult`; ``.rows`` are dicts.
     :raises KamError: unreadable or inconsistent input, with file and line.
 
@@ -226,7 +250,8 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
                          people=by == "manager", step=step,
                          columns=() if by in ("account", "manager") else
                          TERRITORY_COLUMNS if by == "territory" else (by,), as_of=as_of,
-                         engine=engine, master=master, territories=by == "territory")
+                         engine=engine, master=master, territories=by == "territory",
+                         database=database, facts_table=facts_table, dialect=dialect)
     shown = None if credit == "owner" else resolve_metrics(inputs, metrics, compact=compact)
     selection, columns = select_periods(inputs, selection, by_period)
     if inputs.fact_source is not None:  # the engine totals the periods shown, nothing else

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-_NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
-_NONFINITE = r"^\s*[+-]?(nan|inf|infinity)\s*$"
+#: A number as the fact readers take it (text cells); the SQLite engine uses it too.
+NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+NONFINITE = r"^\s*[+-]?(nan|inf|infinity)\s*$"
 
 
 @dataclass
@@ -151,8 +152,8 @@ def read_facts(path: Path, account_ids: pa.Array, metric_names: Sequence[str], *
         flag(~np.isfinite(values) & arr(val_col.is_valid()), 5)
     else:
         val_col = val_col.cast(pa.string())
-        nonfinite = arr(pc.match_substring_regex(val_col, _NONFINITE, ignore_case=True))
-        numeric = arr(pc.match_substring_regex(val_col, _NUMBER))
+        nonfinite = arr(pc.match_substring_regex(val_col, NONFINITE, ignore_case=True))
+        numeric = arr(pc.match_substring_regex(val_col, NUMBER))
         flag(nonfinite, 5)
         flag(~numeric & arr(val_col.is_valid()), 4)
         clean = pc.if_else(pa.array(numeric), pc.utf8_trim_whitespace(val_col), None)

@@ -8,7 +8,7 @@ from pathlib import Path
 from kamcore.errors import EngineError
 from kamcore.workspace.facts import FACT_COLUMNS
 
-__all__ = ["EngineError", "require_columns", "require_parquet"]
+__all__ = ["EngineError", "first_line", "require_columns", "require_parquet"]
 
 
 def require_parquet(path: Path) -> None:
@@ -19,13 +19,20 @@ def require_parquet(path: Path) -> None:
                           "partitioned by period), or use --engine memory")
 
 
-def require_columns(names: Collection[str], path: Path) -> bool:
-    """Check the fact columns are there; ``True`` when an ``owner`` column is too.
+def require_columns(names: Collection[str], where: Path | str) -> bool:
+    """Check the fact columns are there (``where``: the facts file, or words for a database
+    table); ``True`` when an ``owner`` column is too.
 
     :raises EngineError: naming the missing columns.
     """
     missing = [c for c in FACT_COLUMNS if c not in names]
     if missing:
-        raise EngineError(f"missing column(s) {', '.join(missing)} in {path.name}",
+        name = where.name if isinstance(where, Path) else where
+        raise EngineError(f"missing column(s) {', '.join(missing)} in {name}",
                           hint="facts need the columns account,period,metric,value")
     return "owner" in names
+
+
+def first_line(exc: BaseException) -> str:
+    """An engine's or driver's error in one line (they run to pages of plan and stack)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

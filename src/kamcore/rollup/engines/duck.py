@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamcore.rollup.engines.checks import EngineError, require_columns, require_parquet
+from kamcore.rollup.engines.checks import EngineError, first_line, require_columns, require_parquet
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -33,6 +33,7 @@ class DuckRunner:
     """A DuckDB connection holding ``kam_raw`` over the facts."""
 
     dialect = "duckdb"
+    source: str | None = None  # kam_raw is a view of the Parquet facts
 
     def __init__(self, path: Path) -> None:
         require_parquet(path)
@@ -52,7 +53,7 @@ class DuckRunner:
             columns = self.con.execute(
                 f"SELECT name FROM parquet_schema({_string(source)})").fetchall()
         except duckdb.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc)
             raise EngineError(f"DuckDB cannot read {path}: {first}",
                               hint="facts.parquet must be Parquet (a file, or a folder of "
                                    "them)") from None
@@ -79,7 +80,7 @@ class DuckRunner:
             fetch = getattr(result, "to_arrow_table", None) or result.arrow
             return fetch()
         except duckdb.Error as exc:  # e.g. a Parquet file that is not one, a full temp disk
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc)
             raise EngineError(f"DuckDB could not total the facts: {first}",
                               hint="check facts.parquet (account, period, metric, value) and "
                                    "the free space of the temporary folder") from None

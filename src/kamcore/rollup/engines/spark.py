@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamcore.rollup.engines.checks import EngineError, require_columns, require_parquet
+from kamcore.rollup.engines.checks import EngineError, first_line, require_columns, require_parquet
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -73,6 +73,7 @@ class SparkRunner:
     """``kam_raw`` as a Spark temporary view over the Parquet facts."""
 
     dialect = "spark"
+    source: str | None = None  # kam_raw is a view of the Parquet facts
 
     def __init__(self, path: Path, master: str | None = None) -> None:
         require_parquet(path)
@@ -113,7 +114,7 @@ class SparkRunner:
 
 
 def _failed(exc: Exception, path: Path | None) -> EngineError:
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    first = first_line(exc)
     return EngineError(f"Spark could not {'read ' + str(path) if path else 'run the totals'}: "
                        f"{first}", hint="check the facts (facts.parquet: account, period, "
                        "metric, value) and the Spark master; or use --engine duckdb")

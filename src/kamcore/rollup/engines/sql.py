@@ -28,6 +28,7 @@ from kamcore.rollup.periods import Period, parse_period
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlglot.expressions import Expression as Expr
 
     from kamcore.rollup.facts import Facts
 
@@ -113,16 +114,62 @@ def problems_sql(owner: bool, labels: Sequence[str] | None = None, limit: int = 
     return f"""
 WITH checked AS ({checked_sql(owner, labels)})
 SELECT file, row_no, reason, account_text, period_text, metric_text, value_text
-FROM checked WHERE reason NOT IN (0, 2) ORDER BY file, row_no LIMIT {int(limit)}"""
+FROM checked WHERE reason NOT IN (0, 2)
+ORDER BY file, row_no, account_text, period_text, metric_text LIMIT {int(limit)}"""
 
 
 def transpile(sql: str, dialect: str) -> str:
-    """``sql`` (DuckDB's dialect) in another dialect (``spark``, ``snowflake``, ...)."""
+    """``sql`` (DuckDB's dialect) in another dialect (``spark``, ``snowflake``, ...), with the
+    value check (``TRY_CAST(value AS DOUBLE)``: a number, else NULL) kept where sqlglot alone
+    would turn it into a ``CAST`` that fails the whole query, or reads 'abc' as 0.0:
+
+    - SQLite has no ``TRY_CAST``: ``kam_number(value)``, the in-process reader's rule, which
+      the engine registers on the connection (:func:`kamcore.rollup.engines.dbapi.number`);
+    - Snowflake's ``TRY_CAST`` takes text only: the value is cast to text first;
+    - Postgres has none: the text is matched against the reader's number pattern first.
+    """
     if dialect == "duckdb":
         return sql
     import sqlglot
 
-    return str(sqlglot.transpile(sql, read="duckdb", write=dialect)[0])
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    if dialect in ("sqlite", "snowflake", "postgres"):
+        tree = tree.transform(lambda node: _try_number(node, dialect))
+    return tree.sql(dialect=dialect)
+
+
+def _try_number(node: Expr, dialect: str) -> Expr:
+    """``node`` for ``dialect`` if it is a ``TRY_CAST`` (see :func:`transpile`)."""
+    from sqlglot import exp
+
+    from kamcore.rollup.facts import NONFINITE, NUMBER
+
+    if not isinstance(node, exp.TryCast):
+        return node
+    value = node.this
+    if dialect == "sqlite":
+        return exp.Anonymous(this="kam_number", expressions=[value])
+    text = exp.cast(value.copy(), "VARCHAR")
+    if dialect == "snowflake":
+        return exp.TryCast(this=text, to=node.args["to"])
+    return exp.Case(ifs=[
+        exp.If(this=exp.RegexpLike(this=text, expression=exp.Literal.string(NUMBER)),
+               true=exp.cast(value, "DOUBLE")),
+        exp.If(this=exp.RegexpLike(this=exp.Lower(this=text.copy()),
+                                   expression=exp.Literal.string(NONFINITE)),
+               true=exp.cast(exp.Literal.string("Infinity"), "DOUBLE"))])
+
+
+def with_raw(sql: str, source: str | None) -> str:
+    """``sql`` reading ``kam_raw`` as a common table expression over ``source`` (a SELECT),
+    for a database where it is a table of its own rather than a view kam made."""
+    if source is None:
+        return sql
+    text = sql.lstrip()
+    head = f"WITH kam_raw AS ({source})"
+    if text[:5].upper() == "WITH ":
+        return f"{head}, {text[5:]}"
+    return f"{head} {text}"
 
 
 class Runner(Protocol):
@@ -130,6 +177,9 @@ class Runner(Protocol):
 
     dialect: str
     has_owner: bool
+    #: The SELECT ``kam_raw`` stands for where the engine made no view of it (a database
+    #: table read through DB-API); ``None`` where it did.
+    source: str | None
 
     def register(self, name: str, table: pa.Table) -> None: ...
 
@@ -147,12 +197,15 @@ class SqlFacts:
     account_ids: pa.Array
     metric_names: list[str]
     skip_bad: bool = False
+    #: Where refused rows are said to be when the engine knows no file (a database table).
+    label: str | None = None
 
     def __post_init__(self) -> None:
         import numpy as np
         import pyarrow as pa
 
-        self._run = lambda sql: self.runner.query(transpile(sql, self.runner.dialect))
+        self._run = lambda sql: self.runner.query(transpile(with_raw(sql, self.runner.source),
+                                                            self.runner.dialect))
         self.runner.register("kam_accounts", pa.table({
             "id": self.account_ids.cast(pa.string()),
             "idx": pa.array(np.arange(len(self.account_ids), dtype=np.int64))}))
@@ -216,7 +269,7 @@ class SqlFacts:
         dup = ok & (n > 1)
         problems: list[KamError] = []
         unknown: list[KamError] = []
-        where = str(self.path)
+        where = self.label or str(self.path)
         for row in np.flatnonzero(reason == 2).tolist():
             name = result.column("bad_metric")[row].as_py()
             unknown.append(KamError(
@@ -263,6 +316,7 @@ class SqlFacts:
                                             period=rec["period_text"], value=rec["value_text"])
             row = rec["row_no"]
             out.append(KamError(f"fact: {message}", location=Location(
-                str(rec["file"] or self.path), int(row) if row is not None else None),
+                str(rec["file"] or self.label or self.path),
+                int(row) if row is not None else None),
                 hint=_HINTS[code]))
         return out
