@@ -3,6 +3,11 @@ far larger than the in-process engine would hold, beside DuckDB's own SQL for th
 per-account totals (the baseline, measured in the same run).
 
     python benchmarks/facts_engines.py --rows 200000000
+    python benchmarks/facts_engines.py --rows 10000000 --accounts 100000 --sql
+
+``--sql`` also copies the facts into a SQLite database and a DuckDB database file (table
+``facts``, made once and reused) and measures ``engine="sql"`` on each beside that database's
+own SQL for the same per-account totals (the baseline, in the same run).
 
 Data: ``--accounts`` accounts in a random forest, one fact per account, month and metric (4
 metrics), months from 2022-01 on, written period by period to one Parquet file with 1M-row row
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 METRICS = ("revenue", "orders", "receivables", "margin")
@@ -75,12 +81,59 @@ def generate(folder: Path, rows: int, accounts: int) -> Path:
     return folder
 
 
+def databases(folder: Path) -> None:
+    """facts.db (SQLite) and facts.duckdb beside facts.parquet, each with the table facts."""
+    import sqlite3
+
+    import duckdb
+    import pyarrow.parquet as pq
+
+    if not (folder / "facts.duckdb").exists():
+        with duckdb.connect(str(folder / "facts.tmp.duckdb")) as con:
+            con.execute(f"CREATE TABLE facts AS SELECT account, period, CAST(metric AS VARCHAR) "
+                        f"AS metric, value FROM '{folder}/facts.parquet'")
+        (folder / "facts.tmp.duckdb").rename(folder / "facts.duckdb")
+    if not (folder / "facts.db").exists():
+        with sqlite3.connect(folder / "facts.tmp.db") as lite:
+            lite.execute("CREATE TABLE facts (account TEXT, period TEXT, metric TEXT, "
+                         "value REAL)")
+            for batch in pq.ParquetFile(folder / "facts.parquet").iter_batches(1 << 18):
+                cols = [c.to_pylist() for c in batch.columns]
+                lite.executemany("INSERT INTO facts VALUES (?, ?, ?, ?)",
+                                 zip(*cols, strict=True))
+        lite.close()
+        (folder / "facts.tmp.db").rename(folder / "facts.db")
+
+
 def child(kind: str, folder: str) -> None:
     """One measurement in this (fresh) process; prints a JSON line."""
     import resource
 
     start = time.perf_counter()
-    if kind == "kam":
+    if kind in ("kam-sqlite", "kam-duckdb-file"):
+        import kamcore
+        from kamcore.plugins import get_plugin_manager
+
+        url = (f"sqlite:///{folder}/facts.db" if kind == "kam-sqlite"
+               else f"duckdb:///{folder}/facts.duckdb")
+        result = kamcore.rollup(folder, list(METRICS), engine="sql", database=url, own=False,
+                                pm=get_plugin_manager(load_entrypoints=False))
+        roots = result.table.filter(result.table.column("depth").to_numpy() == 0)
+        check = sum(sum(v for v in roots.column(f"{m}_total").to_pylist() if v is not None)
+                    for m in METRICS)
+        period = result.period
+    elif kind in ("sqlite", "duckdb-file"):
+        import sqlite3
+
+        import duckdb
+
+        con: Any = (sqlite3.connect(f"{folder}/facts.db") if kind == "sqlite"
+                    else duckdb.connect(f"{folder}/facts.duckdb", read_only=True))
+        period = con.execute("SELECT max(period) FROM facts").fetchall()[0][0]
+        rows = con.execute("SELECT account, metric, sum(value) AS total FROM facts "
+                           "WHERE period = ? GROUP BY account, metric", [period]).fetchall()
+        check = sum(r[2] for r in rows if r[2] is not None)
+    elif kind == "kam":
         import kamcore
         from kamcore.plugins import get_plugin_manager
 
@@ -115,6 +168,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000_000)
     parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--sql", action="store_true",
+                        help="also the sql engine on SQLite and a DuckDB file, beside each "
+                             "database's own SQL")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -140,6 +196,21 @@ def main() -> None:
         print(f"| {name} | {m['period']} | {m['seconds']:.1f} s | {m['peak'] / 2**20:,.0f} MB |")
     print(f"ratio kam / DuckDB SQL: {kam['seconds'] / base['seconds']:.1f}x; "
           f"grand totals equal: {same}")
+    if args.sql:
+        start = time.perf_counter()
+        databases(folder)
+        print(f"databases made or found in {time.perf_counter() - start:.0f} s")
+        print("| run | period | wall | peak RSS |\n|---|---|---:|---:|")
+        for own, kam_kind, label in (("sqlite", "kam-sqlite", "SQLite"),
+                                     ("duckdb-file", "kam-duckdb-file", "DuckDB file")):
+            base, kam = measure(own, folder), measure(kam_kind, folder)
+            same = abs(base["check"] - kam["check"]) <= 1e-9 * abs(base["check"])
+            for name, m in ((f"{label}'s own SQL: per-account totals of the month", base),
+                            (f"kam rollup --engine sql on {label}", kam)):
+                print(f"| {name} | {m['period']} | {m['seconds']:.1f} s | "
+                      f"{m['peak'] / 2**20:,.0f} MB |")
+            print(f"ratio on {label}: {kam['seconds'] / base['seconds']:.1f}x; grand totals "
+                  f"equal: {same}")
 
 
 if __name__ == "__main__":
