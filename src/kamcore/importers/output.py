@@ -57,8 +57,9 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
         raise WorkspaceError(f"{target} is not a folder")
     result.report.output = str(target)
     # Every text is made before the first file is written: a failure leaves nothing behind.
-    settings = (result.org if result.org_built else result.tables).settings.model_dump(
-        mode="json", exclude={"accounts", "people"})
+    model = (result.org if result.org_built else result.tables).settings
+    settings = model.model_dump(mode="json", exclude={"accounts", "people"} | (
+        {"warehouse"} if model.warehouse.database is None else set()))  # unset: unsaid
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     files = ", ".join(result.report.files.values())
     config = (f"# Imported from {result.report.source} ({files}) by `kam import`, {stamp}.\n"
