@@ -438,28 +438,14 @@ class _LineScan:
 
     @cached_property
     def ends(self) -> np.ndarray:
-        return self._positions(10)[0]
-
-    @cached_property
-    def quotes(self) -> np.ndarray:
-        return self._positions(34)[0]
-
-    def _positions(self, *values: int) -> list[np.ndarray]:
-        """Offsets of each byte value, found a megabyte at a time (the comparisons stay in
-        cache: a file-sized temporary costs more than the comparing), all in one pass."""
+        """Offsets of the LFs, found a megabyte at a time (the comparisons stay in cache: a
+        file-sized temporary costs more than the comparing)."""
         import numpy as np
 
         raw, step = self.raw, 1 << 20
-        found: list[list[np.ndarray]] = [[] for _ in values]
-        for start in range(0, len(raw), step):
-            piece = raw[start: start + step]
-            for out, value in zip(found, values, strict=True):
-                out.append(np.flatnonzero(piece == value) + start)
-        joined = [np.concatenate(parts) if parts else np.zeros(0, np.intp) for parts in found]
-        if len(values) > 1:  # what one pass found for the others, kept for later
-            for value, positions in zip(values, joined, strict=True):
-                self.__dict__.setdefault({10: "ends", 34: "quotes"}[value], positions)
-        return joined
+        parts = [np.flatnonzero(raw[start: start + step] == 10) + start
+                 for start in range(0, len(raw), step)]
+        return np.concatenate(parts) if parts else np.zeros(0, np.intp)
 
     @cached_property
     def lone_cr(self) -> bool:
