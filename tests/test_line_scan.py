@@ -3,10 +3,12 @@ value spans lines and pyarrow needs its multi-line mode), counted a megabyte at 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kamcore.workspace.tables import _LineScan, data_row_lines
+from kamcore.workspace.tables import _LineScan, data_row_lines, read_csv_file
 
 
 def odd_line(data: bytes) -> bool:
@@ -27,3 +29,26 @@ def test_pieces_do_not_hide_a_line_that_crosses_a_megabyte() -> None:
     broken = even[: (1 << 20) + 3] + b'"\n' + even
     assert _LineScan(broken).odd_quotes is True
     assert _LineScan(even + b'"').odd_quotes is True  # the last line, without a line end
+
+
+def test_a_read_keeps_the_line_numbers_not_the_files_bytes(tmp_path: Path) -> None:
+    """A message may name a row's line long after the read; the 215 MB of a 1M-account file
+    must not stay in memory for it (only the rows' line numbers do)."""
+    import tracemalloc
+
+    path = tmp_path / "accounts.csv"
+    rows = [f'A{i},"Account, {i}",key,,P1\n' for i in range(40_000)]
+    rows[5] = "\n"  # a blank line: the rows after it are one line further down
+    path.write_text("id,name,tier,parent,manager\n" + "".join(rows))
+    size = path.stat().st_size
+    read_csv_file(path, ("id", "name", "tier"))  # the modules it imports are not the point
+    tracemalloc.start()
+    try:
+        raw = read_csv_file(path, ("id", "name", "tier"))
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert size > 1_000_000 and kept < size // 2
+    path.write_text("id,name,tier\n\n\n\nX,x,key\n")  # the numbers are the read's, not re-read
+    lines = raw.line_of_row()
+    assert lines[:7] == [2, 3, 4, 5, 6, 8, 9] and lines[-1] == 40_001

@@ -418,7 +418,14 @@ def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
         return None
-    return RawTable(path, header, table, lambda: data_row_lines(path, data, scan))
+    # the parse's scratch goes back to the system, not kept for the next allocation: a peak
+    # later (numpy's arrays, written text) would add to it
+    pa.default_memory_pool().release_unused()
+    lines = _plain_row_lines(scan)
+    if lines is None:  # rows spanning lines: the exact parser numbers them, from the bytes
+        return RawTable(path, header, table, lambda: data_row_lines(path, data, scan))
+    # the line numbers (8 bytes a row) are all a message needs: the file's bytes can go
+    return RawTable(path, header, table, lines.tolist)
 
 
 class _LineScan:
@@ -518,12 +525,13 @@ def data_row_lines(path: Path | None, data: bytes,
     """
     lines = _plain_row_lines(scan or _LineScan(data))
     if lines is not None:
-        return lines
+        return lines.tolist()
     table, _ = _parse_exact(path or Path("?"), data)
     return [line for line, _ in table.rows]
 
 
-def _plain_row_lines(scan: _LineScan) -> Sequence[int] | None:
+def _plain_row_lines(scan: _LineScan) -> np.ndarray | None:
+    """The 1-based line each data row starts on when every row is one line, else ``None``."""
     import numpy as np
 
     if scan.lone_cr or scan.odd_quotes:
@@ -534,7 +542,7 @@ def _plain_row_lines(scan: _LineScan) -> Sequence[int] | None:
     length = stops - starts
     crlf = (length > 0) & (raw[np.maximum(stops - 1, 0)] == 13)
     filled = np.flatnonzero((length - crlf) > 0) + 1  # 1-based numbers of non-empty lines
-    return filled[filled > _header_line(scan.data, scan.bom)].tolist()
+    return filled[filled > _header_line(scan.data, scan.bom)]
 
 
 def _parse_exact(path: Path, data: bytes) -> tuple[Any, list[WorkspaceError]]:
@@ -709,6 +717,7 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
     rows = np.flatnonzero(keep)
     if len(rows) != n:
         result = result.take(pa.array(rows))
+    pa.default_memory_pool().release_unused()  # the rules' scratch columns (see _fast_csv)
     return RecordTable(kind=kind, table=result, rows=rows, header=list(raw.header),
                        metrics=metrics, path=raw.path, line_of_row=raw.line_of_row)
 
