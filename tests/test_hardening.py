@@ -342,7 +342,7 @@ def test_an_unbalanced_quote_loses_no_following_line(tmp_path):
         "Acme 1", "Acme 2", "Acme 3", "Acme 5", "Acme 6", "Acme 7"]
     assert "Account.csv:5 |" in report and "unbalanced quote" in report
     assert "runs on to line 8" in report and "lines 6-8 read again one by one" in report
-    assert "1 unreadable problem(s)" in output
+    assert "1 unreadable problem;" in output
 
 
 def test_an_unbalanced_quote_in_the_last_column_is_caught_too(tmp_path):

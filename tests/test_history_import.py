@@ -35,9 +35,9 @@ def test_account_history_dates_parent_and_owner_changes(sf_org):
     result = run("import", "history", str(sf_org), "--salesforce", str(SF / "AccountHistory.csv"))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == (
-        f"Dated 2 record field(s) from {SF / 'AccountHistory.csv'} (1 manager, 1 parent); "
-        "4 row(s).")
-    assert "ignored: 1 row(s): name rows (the Id rows date the change)" in result.stdout
+        f"Dated 2 record fields from {SF / 'AccountHistory.csv'} (1 manager, 1 parent); "
+        "4 rows.")
+    assert "ignored: 1 row: name rows (the Id rows date the change)" in result.stdout
     org = kamcore.load(sf_org, as_of="2025-01-01")
     assert org.accounts["001DnAbC0000001IFA"].manager == "005Dn00000Ux003IAB"
     assert org.accounts["001DnAbC0000002"].parent == "001DnAbC0000001IFA"

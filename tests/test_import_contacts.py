@@ -46,7 +46,7 @@ def test_salesforce_contacts_match_accounts_owners_and_bosses(org, tmp_path):
          "NAM-ACME-DE", ""],
         ["003A4", "ACME-DE-BER", "Eva Dubois", "Site Director", "", "", "", "", "false", "",
          ""]]
-    assert "1 contact(s) match no account" in result.output
+    assert "1 contact matches no account" in result.output
     report = (org / "contacts-import-report.md").read_text(encoding="utf-8")
     assert f"| account | {export}:4 | 003A3 | contact 'Lost Soul': account 'NOPE'" in report
     assert f"{export}:5" in report and "owner 'GHOST'" in report

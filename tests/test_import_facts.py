@@ -73,7 +73,7 @@ def test_import_again_replaces_only_its_own_rows(sf_org: Path):
     rows = facts_rows(sf_org)
     assert len(rows) == 4
     assert rows[0]["value"] == "7" and rows[0]["source"] == ""
-    assert "replaced 3 row(s)" in result.output
+    assert "replaced 3 rows" in result.output
 
 
 def test_strict_writes_nothing(sf_org: Path):

@@ -46,7 +46,7 @@ def test_managers_without_a_row_become_placeholders_said_once(tmp_path):
     placeholders = {p["person"]: p["reason"] for p in report["placeholders"]}
     assert len(placeholders) == 6
     assert placeholders["DUSTIN-BRINKMANN"] == (
-        "manager of 4 person(s) in the people file (lines 2, 8, 14, 20) without a row of "
+        "manager of 4 people in the people file (lines 2, 8, 14, 20) without a row of "
         "their own; role director (add their row to give their details)")
     assert not [p for p in report["problems"] if p["kind"] == "manager"]
 

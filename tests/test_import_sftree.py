@@ -44,7 +44,7 @@ def test_a_nested_tree_gives_parents_ids_from_names_and_owners(tmp_path: Path):
     # 18-character OwnerIds meet the users file; nobody became a placeholder
     assert berlin.manager == "005Dn00000Ux003IAB" and not report["placeholders"]
     assert org.people[berlin.manager].name
-    assert "1 Contact record(s) of the tree are not Account records: not imported here" in (
+    assert "1 Contact record of the tree left out: only Account records are imported here" in (
         report["notes"])
     lines = {t["record"]: t["line"] for t in report["tiers"]}
     assert lines["GLOBEX-BERLIN"] == 32  # the line of its referenceId
@@ -62,7 +62,7 @@ def test_a_plan_file_reads_its_account_file_and_reports_a_dangling_reference(tmp
         "message": "parent '@AccountRef9' not found (a dangling reference: no record of the "
                    "tree has this referenceId); imported as a top-level account",
         "hint": "fix the parent in the CRM or in accounts.csv"}]
-    assert "the plan's Contact file(s) (Contacts.json) are not read here" in report["notes"]
+    assert "the plan's Contact file (Contacts.json) is not read here" in report["notes"]
 
 
 def test_bad_trees_are_located_errors_or_problems(tmp_path: Path):

@@ -428,6 +428,7 @@ def history(kam: Any, org: str, account_history: str | None, links: str | None,
     from kamcore.cli.output import render_json
     from kamcore.errors import WorkspaceError
     from kamcore.importers.history import read_link_validity, read_salesforce_history
+    from kamcore.wording import plural
     from kamcore.workspace import resolve_workspace
 
     if bool(account_history) == bool(links):
@@ -444,10 +445,11 @@ def history(kam: Any, org: str, account_history: str | None, links: str | None,
         click.echo(render_json(summary))
         return
     fields = ", ".join(f"{n} {f}" for f, n in sorted(seeded.field_counts().items()))
-    click.echo(f"Dated {len(seeded.pairs) - len(kept)} record field(s) from {seeded.source}"
-               f" ({fields or 'none'}); {sum(len(r) for r in seeded.pairs.values())} row(s).")
+    click.echo(f"Dated {plural(len(seeded.pairs) - len(kept), 'record field')} from "
+               f"{seeded.source} ({fields or 'none'}); "
+               f"{plural(sum(len(r) for r in seeded.pairs.values()), 'row')}.")
     for reason, count in sorted(seeded.ignored.items()):
-        click.echo(f"  ignored: {count} row(s): {reason}")
+        click.echo(f"  ignored: {plural(count, 'row')}: {reason}")
     for problem in seeded.skipped:
         click.echo(f"  skipped: {problem}")
     if kept:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from kamcore.importers.report import ImportReport
 from kamcore.importers.rows import name_key
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.registry import Registry
@@ -71,11 +72,12 @@ class ContactsReport(ImportReport):
     unmatched: list[dict[str, object]] = field(default_factory=list)
 
     def summary(self) -> str:
-        lines = [f"imported {self.written} contact(s) from {self.rows_read} row(s) of "
-                 f"{self.source} into {self.output}"]
+        lines = [f"imported {plural(self.written, 'contact')} from "
+                 f"{plural(self.rows_read, 'row')} of {self.source} into {self.output}"]
         if self.unmatched:
-            lines.append(f"  {len(self.unmatched)} contact(s) match no account: listed with "
-                         "file and line in the report, not written")
+            lines.append(f"  {plural(len(self.unmatched), 'contact')} "
+                         f"{'matches' if len(self.unmatched) == 1 else 'match'} no account: "
+                         "listed with file and line in the report, not written")
         return "\n".join(lines)
 
     def to_markdown(self) -> str:

@@ -21,6 +21,7 @@ from kamcore.importers.factmap import FactMap
 from kamcore.importers.report import ImportReport
 from kamcore.importers.rows import Row, Rows, name_key, parse_number, read_rows
 from kamcore.rollup.periods import Period, parse_period
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.registry import Registry
@@ -43,13 +44,14 @@ class FactsReport(ImportReport):
     kept_from_others: int = 0
 
     def summary(self) -> str:
-        lines = [f"imported {self.facts} fact(s) from {self.rows_read - self.rows_filtered} "
-                 f"of {self.rows_read} row(s) of {self.source} into {self.output}"]
+        lines = [f"imported {plural(self.facts, 'fact')} from "
+                 f"{self.rows_read - self.rows_filtered:,} of {plural(self.rows_read, 'row')} of "
+                 f"{self.source} into {self.output}"]
         problems = self.all_problems()
-        details = [f"replaced {self.replaced} row(s) of an earlier import of this source",
-                   f"kept {self.kept_from_others} row(s) of other sources"]
+        details = [f"replaced {plural(self.replaced, 'row')} of an earlier import of this source",
+                   f"kept {plural(self.kept_from_others, 'row')} of other sources"]
         if problems:
-            details.append(f"{len(problems)} problem(s): rows left out, see the report")
+            details.append(f"{plural(len(problems), 'problem')}: rows left out, see the report")
         lines.append("  " + "; ".join(details))
         return "\n".join(lines)
 
@@ -60,7 +62,8 @@ class FactsReport(ImportReport):
                 f"- rows read: {self.rows_read}; left out by the filter: {self.rows_filtered}",
                 f"- facts written: {self.facts} (rows summed per account, period, metric and "
                 "owner)",
-                f"- replaced {self.replaced} fact(s) of an earlier import of this source; kept "
+                f"- replaced {plural(self.replaced, 'fact')} of an earlier import of this "
+                f"source; kept "
                 f"{self.kept_from_others} of other sources"]
         out += [f"- {note}" for note in self.notes]
         out.append("")

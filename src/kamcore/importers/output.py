@@ -15,6 +15,7 @@ from kamcore.errors import (
 )
 from kamcore.importers.engine import ImportResult
 from kamcore.perf import paused_gc
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.importers.contacts import ContactsImport
@@ -34,7 +35,7 @@ def refuse_problems(result: ImportResult | FactsImport | ContactsImport | Territ
         shown = "\n".join(f"- {line}" for line in groups)
         left = len(result.report.grouped_problems()) - len(groups)
         more = f"\n... and {left} more" if left > 0 else ""
-        raise ImportRefused(f"--strict: {len(problems)} problem(s), nothing written:\n"
+        raise ImportRefused(f"--strict: {plural(len(problems), 'problem')}, nothing written:\n"
                             f"{shown}{more}",
                             hint="fix them in the export, or import without --strict and "
                                  "read the report")

@@ -23,6 +23,7 @@ from kamcore.importers.rows import (
     read_rows,
 )
 from kamcore.models import Role, Tier
+from kamcore.wording import plural
 
 #: Title patterns, checked in order: seniority first, then the account roles, then support.
 ROLE_PATTERNS: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
@@ -195,8 +196,8 @@ def _placeholder_managers(missing: dict[str, list[Row]], mode: str, people: Rows
             row.up = pid
         lines = ", ".join(str(r.line) for r in reports[:5]) + (
             f" and {len(reports) - 5} more" if len(reports) > 5 else "")
-        report.placeholders.append((pid, f"manager of {len(reports)} person(s) in the people "
-                                    f"file (lines {lines}) without a row of their own; role "
+        report.placeholders.append((pid, f"manager of {plural(len(reports), 'person')} in the "
+                                    f"people file (lines {lines}) without a row of their own; role "
                                     f"{role} (add their row to give their details)"))
 
 
@@ -237,14 +238,17 @@ def assign_owners(owners: list[tuple[str, int, str]], mode: str,
         pid = _placeholder_id(text, mode, id_key, placeholders, people)
         tier = data[account_id]["tier"]
         holder = placeholders.setdefault(pid, {"id": pid, "name": text, "role": TIER_ROLE[tier],
-                                               "_tier": tier, "_line": line})
+                                               "_tier": tier, "_line": line, "_count": 0})
+        holder["_count"] += 1
         if tier.rank < holder["_tier"].rank:
             holder["_tier"], holder["role"] = tier, TIER_ROLE[tier]
         data[account_id]["manager"] = pid
     for pid, holder in placeholders.items():
-        first = holder.pop("_line")
-        why = (f"owner of account(s) from line {first}, not in the people file"
-               if has_people_file else "account owner (no people file given)")
+        first, count = holder.pop("_line"), holder.pop("_count")
+        owned = (f"owner of the account on line {first}" if count == 1 else
+                 f"owner of {plural(count, 'account')}, the first on line {first}")
+        why = (f"{owned}, not in the people file" if has_people_file else
+               f"{owned} (no people file given)")
         report.placeholders.append((pid, f"{why}; role {holder['role'].value} from the highest "
                                     f"tier owned ({holder.pop('_tier').value})"))
         people_data[pid] = holder

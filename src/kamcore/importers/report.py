@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from kamcore.wording import noun, plural
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -99,7 +101,8 @@ class ImportReport:
         out = list(self.problems)
         for note in self.unmapped_countries:
             out.append(Problem("country", f"country {note.value!r} ({note.status}) on "
-                               f"{len(note.lines)} record(s), lines {_lines(note.lines)}",
+                               f"{plural(len(note.lines), 'record')}, "
+                               f"{noun(len(note.lines), 'line')} {_lines(note.lines)}",
                                self.files.get("accounts"), note.lines[0], None, note.hint))
         return out
 
@@ -108,20 +111,20 @@ class ImportReport:
     def summary(self) -> str:
         """A few lines for stderr."""
         into = f" into {self.output}" if self.output else ""
-        lines = [f"imported {self.accounts} accounts and {self.people} people from "
-                 f"{self.source}{into}"]
+        lines = [f"imported {plural(self.accounts, 'account')} and "
+                 f"{plural(self.people, 'person')} from {self.source}{into}"]
         details = []
         if self.tiers:
-            details.append(f"{len(self.tiers)} tier(s) inferred")
+            details.append(f"{plural(len(self.tiers), 'tier')} inferred")
         problems = self.all_problems()
         if problems:
             kinds = Counter(p.kind for p in problems)
-            details.append(", ".join(f"{n} {k} problem(s)" for k, n in sorted(kinds.items())))
+            details.append(", ".join(plural(n, f"{k} problem") for k, n in sorted(kinds.items())))
         if self.placeholders:
-            details.append(f"{len(self.placeholders)} placeholder people")
+            details.append(plural(len(self.placeholders), "placeholder person"))
         if self.findings:
-            details.append(f"kam validate: {self.findings.get('error', 0)} error(s), "
-                           f"{self.findings.get('warning', 0)} warning(s)")
+            details.append(f"kam validate: {plural(self.findings.get('error', 0), 'error')}, "
+                           f"{plural(self.findings.get('warning', 0), 'warning')}")
         if details:
             lines.append("  " + "; ".join(details))
         lines += [f"  {note}" for note in self.notes if note.startswith("currency:")]
@@ -191,15 +194,16 @@ class ImportReport:
         for kind, path in self.files.items():
             out.append(f"- {kind}: `{path}`")
         out += [f"- workspace: `{self.output}`",
-                f"- imported: {self.accounts} accounts, {self.people} people",
+                f"- imported: {plural(self.accounts, 'account')}, {plural(self.people, 'person')}",
                 f"- tiers: {self.tier_source}"
                 + (f" (large-account revenue threshold {self.key_revenue:,.0f})"
                    if self.key_revenue is not None else "")]
         out += [f"- {note}" for note in self.notes]
         out.append("")
         if self.findings:
-            out += [f"`kam validate` on the result: {self.findings.get('error', 0)} error(s), "
-                    f"{self.findings.get('warning', 0)} warning(s), "
+            out += [f"`kam validate` on the result: "
+                    f"{plural(self.findings.get('error', 0), 'error')}, "
+                    f"{plural(self.findings.get('warning', 0), 'warning')}, "
                     f"{self.findings.get('info', 0)} info.", ""]
         if self.finding_lines:
             shown = self.finding_lines[:50]
@@ -227,7 +231,7 @@ class ImportReport:
         out.append("")
         mapped = [n for n in self.countries.values() if n.code and n.status == "mapped"]
         out += [f"## Countries mapped from names ({len(mapped)})", ""]
-        out += [f"- {_md(n.value)} -> {n.code} ({len(n.lines)} record(s))" for n in mapped]
+        out += [f"- {_md(n.value)} -> {n.code} ({plural(len(n.lines), 'record')})" for n in mapped]
         out.append("")
         merged = {k: v for k, v in self.industries.items() if len(v) > 1 or k not in v}
         out += [f"## Industries normalised ({len(merged)})", ""]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kamcore.errors import Location, WorkspaceError
+from kamcore.wording import noun, plural
 from kamcore.workspace.csvio import Table, format_cell
 
 _REF_AT = re.compile(r'"referenceId"\s*:\s*"((?:[^"\\]|\\.)*)"')
@@ -100,14 +101,17 @@ def read_tree(path: str | Path, text: str) -> tuple[Table, list[WorkspaceError],
         _read_file(target, text, data, reading)
         table_path = target
     table = _table(table_path, reading)
-    notes = [f"{target} is a Salesforce CLI data tree: {len(table.rows)} {reading.root or ''} "
-             "record(s); ids made from names, referenceIds kept in the referenceId column"]
+    records = plural(len(table.rows), f"{reading.root} record" if reading.root else "record")
+    notes = [f"{target} is a Salesforce CLI data tree: {records}; ids made from names, "
+             "referenceIds kept in the referenceId column"]
     if len(files) > 1:
         notes.append("lines are those of each record's own file: "
                      + ", ".join(str(f) for f in files))
-    notes += [f"{n} {kind} record(s) of the tree are not {reading.root} records: not imported "
-              "here" for kind, n in sorted(reading.skipped.items())]
-    notes += [f"the plan's {kind} file(s) ({', '.join(names)}) are not read here"
+    notes += [f"{plural(n, f'{kind} record')} of the tree left out: only {reading.root} "
+              "records are imported here"
+              for kind, n in sorted(reading.skipped.items())]
+    notes += [f"the plan's {noun(len(names), f'{kind} file')} ({', '.join(names)}) "
+              f"{'is' if len(names) == 1 else 'are'} not read here"
               for kind, names in sorted(reading.other_files.items())]
     return table, reading.problems, notes
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from kamcore.errors import WorkspaceError
 from kamcore.importers.report import ImportReport
 from kamcore.importers.rows import make_id, name_key, read_rows
+from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.registry import Registry
@@ -40,11 +41,11 @@ class TerritoriesReport(ImportReport):
     unmatched: list[dict[str, object]] = field(default_factory=list)
 
     def summary(self) -> str:
-        lines = [f"imported {self.territories} territories from {self.source} into "
-                 f"{self.output}" + (f"; {self.assigned} account(s) assigned"
+        lines = [f"imported {plural(self.territories, 'territory')} from {self.source} into "
+                 f"{self.output}" + (f"; {plural(self.assigned, 'account')} assigned"
                                      if self.assigned else "")]
         if self.all_problems():
-            lines.append(f"  {len(self.all_problems())} problem(s): see the report")
+            lines.append(f"  {plural(len(self.all_problems()), 'problem')}: see the report")
         return "\n".join(lines)
 
     def to_markdown(self) -> str:

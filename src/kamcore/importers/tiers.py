@@ -20,6 +20,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from kamcore.models import Tier
+from kamcore.wording import plural
 
 _TIER_WORDS = {t.value: t for t in Tier}
 _NONE: frozenset[str] = frozenset()
@@ -126,12 +127,12 @@ def infer_tiers(order: Sequence[str], parent: Mapping[str, str | None],
         elif above is glob or (above is None and kids):
             note = (f"; spans {len(countries)} countries ({_few(countries)}), check it"
                     if len(countries) >= 2 else "")
-            where = (f"one-country root with {kids} child account(s)" if above is None else
+            where = (f"one-country root with {plural(kids, 'child account')}" if above is None else
                      f"under global {up}: its part in one country" + (
-                         f", with {kids} child account(s)" if kids else ""))
+                         f", with {plural(kids, 'child account')}" if kids else ""))
             guess = TierGuess(national, where + note)
         elif above in (None, national) and (kids or large):
-            guess = TierGuess(key, f"parent of {kids} account(s)" if kids else
+            guess = TierGuess(key, f"parent of {plural(kids, 'account')}" if kids else
                               f"large account: revenue {revenue.get(aid, 0.0):,.0f} >= "
                               f"{threshold:,.0f}")
         elif above is None:
