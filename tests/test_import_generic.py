@@ -144,15 +144,15 @@ def test_suggest_map_drafts_a_usable_mapping(tmp_path: Path):
     people = str(CRM / "generic" / "people.csv")
     result = run("import", "--suggest-map", accounts, "--people", people)
     assert result.exit_code == 0, result.output
-    drafted = yaml.safe_load(result.output)
+    drafted = yaml.safe_load(result.stdout)  # what `> map.yaml` gets; guesses go to stderr
     assert drafted["accounts"]["name"] == "Account Name"
     assert drafted["accounts"]["parent"] == "Parent Account"
     assert drafted["accounts"]["metrics"] == {"revenue": "Annual Revenue (EUR)"}
     assert drafted["people"]["reports_to"] == "Manager"
-    assert run("import", "csv", accounts, "--people", people, "--suggest-map").output == (
-        result.output)
+    assert run("import", "csv", accounts, "--people", people, "--suggest-map").stdout == (
+        result.stdout)
     mapfile = tmp_path / "map.yaml"
-    mapfile.write_text(result.output)
+    mapfile.write_text(result.stdout)
     imported = run("import", "csv", accounts, "--people", people, "--map", str(mapfile), "-o",
                    str(tmp_path / "org"))
     assert imported.exit_code == 0, imported.output

@@ -185,10 +185,25 @@ def _plugin_import_command(importer: Any) -> click.Command:
     return run
 
 
+def _echo_draft(accounts: str, people: str | None, registry: Any) -> None:
+    """The drafted mapping file on stdout; its guesses, to check first, on stderr."""
+    from kamcore.importers.generic import draft_map
+    from kamcore.wording import plural
+
+    draft = draft_map(accounts, people, registry=registry)
+    click.echo(draft.text, nl=False)
+    if draft.guesses:
+        click.echo(f"{plural(len(draft.guesses), 'guess')} in the draft, marked '# guess:' "
+                   "(check them before you import):", err=True)
+        for guess in draft.guesses:
+            click.echo(f"  {guess}", err=True)
+
+
 @click.group(name="import", cls=ImportGroup, invoke_without_command=True)
 @click.option("--suggest-map", "suggest", metavar="ACCOUNTS.csv",
               type=click.Path(dir_okay=False),
-              help="Print a mapping file drafted from this CSV's headers and exit.")
+              help="Print a mapping file drafted from this CSV's headers and cells (guesses"
+                   " marked and listed on stderr) and exit.")
 @click.option("--people", "suggest_people", metavar="PEOPLE.csv", type=click.Path(dir_okay=False),
               help="With --suggest-map: the people CSV to map too.")
 @click.pass_context
@@ -204,14 +219,12 @@ def import_(ctx: click.Context, suggest: str | None, suggest_people: str | None)
       kam import hubspot examples/crm/hubspot/companies.csv -o hs-org --tier-map PARTNER=key
       cd examples/crm/generic
       kam import --suggest-map accounts.csv --people people.csv > my-map.yaml
-      kam import csv accounts.csv --people people.csv --map map.yaml -o my-org
+      kam import csv accounts.csv --people people.csv --map my-map.yaml -o my-org
 
     The sample exports in examples/crm/ are what each importer reads.
     """
     if suggest:
-        from kamcore.importers import suggest_map
-
-        click.echo(suggest_map(suggest, suggest_people, registry=ctx.obj.registry), nl=False)
+        _echo_draft(suggest, suggest_people, ctx.obj.registry)
         ctx.exit(0)
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -288,7 +301,8 @@ def hubspot(kam: Any, companies: str, owners: str | None, role_map: str | None,
 @click.option("--map", "map_file", type=click.Path(dir_okay=False), metavar="MAP.yaml",
               help="Column mapping (draft one with --suggest-map).")
 @click.option("--suggest-map", "suggest", is_flag=True,
-              help="Print a mapping drafted from the headers and exit (no -o needed).")
+              help="Print a mapping drafted from the headers and cells (guesses marked and "
+                   "listed on stderr) and exit (no -o needed).")
 @common_options
 @click.pass_obj
 def csv_(kam: Any, accounts: str, people: str | None, map_file: str | None, suggest: bool,
@@ -301,14 +315,14 @@ def csv_(kam: Any, accounts: str, people: str | None, map_file: str | None, sugg
     Examples:
       cd examples/crm/generic
       kam import csv accounts.csv --people people.csv --suggest-map > my-map.yaml
-      kam import csv accounts.csv --people people.csv --map map.yaml -o my-org
+      kam import csv accounts.csv --people people.csv --map my-map.yaml -o my-org
     """
     from kamcore.errors import WorkspaceError
-    from kamcore.importers import import_csv, suggest_map
+    from kamcore.importers import import_csv
     from kamcore.importers.mapping import read_map, updated
 
     if suggest:
-        click.echo(suggest_map(accounts, people, registry=kam.registry), nl=False)
+        _echo_draft(accounts, people, kam.registry)
         return
     if not map_file:
         raise WorkspaceError("kam import csv needs a column mapping (--map MAP.yaml)",

@@ -64,8 +64,12 @@ def sniff_delimiter(text: str) -> str:
     return ","
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The file's bytes (the first ``limit`` and one more, when given)."""
     try:
+        if limit is not None:
+            with path.open("rb") as handle:
+                return handle.read(limit + 1)
         return path.read_bytes()
     except FileNotFoundError:
         raise WorkspaceError(f"{path} does not exist",
@@ -76,17 +80,23 @@ def _read_bytes(path: Path) -> bytes:
         raise WorkspaceError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def read_export(path: str | Path) -> tuple[Table, list[WorkspaceError], Dialect]:
+def read_export(path: str | Path, *, limit: int | None = None
+                ) -> tuple[Table, list[WorkspaceError], Dialect]:
     """The whole table, rows that could not be read, and how the file was read.
 
+    :param limit: read only the lines within about this many bytes of a CSV (a sample, for
+        drafting a mapping); a data tree is read whole.
     :raises WorkspaceError: the file is missing, empty, or its header names a column twice.
     """
     target = Path(path)
-    raw = _read_bytes(target)
-    text, encoding = decode(raw)
+    raw = _read_bytes(target, limit)
     if looks_like_tree(target, raw[:64]):
+        if limit is not None:
+            raw = _read_bytes(target)
+        text, encoding = decode(raw)
         table, tree_problems, notes = read_tree(target, text)
         return table, tree_problems, Dialect(encoding, ",", tuple(notes))
+    text, encoding = decode(_head(raw, limit) if limit is not None else raw)
     delimiter = sniff_delimiter(text)
     table, problems = parse_table(
         text, target, delimiter=delimiter, strict=False,
@@ -96,15 +106,21 @@ def read_export(path: str | Path) -> tuple[Table, list[WorkspaceError], Dialect]
     return table, problems, Dialect(encoding, delimiter)
 
 
+def _head(raw: bytes, limit: int) -> bytes:
+    """The lines of ``raw`` within ``limit`` bytes: cut at a line end, never inside a UTF-8
+    character (all of ``raw`` when it is shorter or one line)."""
+    if len(raw) <= limit:
+        return raw
+    return raw[: raw.rfind(b"\n", 0, limit) + 1] or raw
+
+
 def read_export_header(path: str | Path) -> list[str]:
     """Just the header (to choose a mapping)."""
     target = Path(path)
     raw = _read_bytes(target)
     if looks_like_tree(target, raw[:64]):  # a JSON tree has no header line: read it all
         return read_export(target)[0].header
-    if len(raw) > 1 << 16:  # cut at a line end, never inside a UTF-8 character
-        raw = raw[: raw.rfind(b"\n", 0, 1 << 16) + 1] or raw
-    text, _ = decode(raw)
+    text, _ = decode(_head(raw, 1 << 16))
     delimiter = sniff_delimiter(text)
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):

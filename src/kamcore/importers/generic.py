@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from kamcore.errors import WorkspaceError
 from kamcore.importers.engine import ImportOptions, ImportResult, build_org
-from kamcore.importers.mapping import ImportMap, read_map, suggest_mapping
-from kamcore.importers.rows import read_header
+from kamcore.importers.mapping import ImportMap, read_map
 
 if TYPE_CHECKING:
+    from kamcore.importers.suggest import MapDraft
     from kamcore.registry import Registry
 
 
@@ -41,7 +41,19 @@ def import_csv(accounts: str, mapping: ImportMap | str | Path, *, people: str | 
 
 def suggest_map(accounts: str, people: str | None = None, *,
                 registry: Registry | None = None) -> str:
-    """A draft mapping file for these exports, from their headers (with the plugin fields
-    whose CRM columns ``registry``'s plugins declare)."""
-    return suggest_mapping(read_header(accounts), read_header(people) if people else None,
-                           registry)
+    """A draft mapping file for these exports, from their headers and cells (with the plugin
+    fields whose CRM columns ``registry``'s plugins declare); guesses are marked
+    ``# guess: why`` (:func:`draft_map` lists them)."""
+    return draft_map(accounts, people, registry=registry).text
+
+
+def draft_map(accounts: str, people: str | None = None, *,
+              registry: Registry | None = None) -> MapDraft:
+    """The draft of :func:`suggest_map` and the guesses in it, for the CLI to list.
+
+    :raises WorkspaceError: a file is missing, unreadable or empty.
+    """
+    from kamcore.importers.suggest import draft_mapping, read_sample
+
+    return draft_mapping(read_sample(accounts), read_sample(people) if people else None,
+                         registry)

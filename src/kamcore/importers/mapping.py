@@ -1,8 +1,8 @@
 """Column mappings: which CRM column feeds which kamcore field, for accounts and people.
 
 The Salesforce and HubSpot importers are presets (lists of the headers their exports use); any
-other CRM is described by a small YAML file (``--map``), which :func:`suggest_mapping` drafts
-from a file's headers.
+other CRM is described by a small YAML file (``--map``), which
+:func:`kamcore.importers.suggest.draft_mapping` drafts from a file's headers and cells.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -302,30 +302,56 @@ def _norm(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", header.lower())
 
 
+def header_matches(header: Sequence[str], candidates: Mapping[str, Sequence[str]], *,
+                   fuzzy: bool = False) -> dict[str, tuple[str, str, str]]:
+    """Field -> ``(header, how, known)`` for the headers present, surest first: every field's
+    exact names, then names that differ only in case or punctuation or by a part in brackets
+    (``Annual Revenue (EUR)``), then, with ``fuzzy``,
+    close spellings (``how``: ``exact``, ``spelling`` or ``close``; ``known``: the name it
+    matched). A header feeds one field at most, and no field's close spelling takes another
+    field's exact header.
+
+    >>> header_matches(["owner", "Owner Id"], {"name": ("Owner ID",), "id": ("owner",)})
+    {'name': ('Owner Id', 'spelling', 'Owner ID'), 'id': ('owner', 'exact', 'owner')}
+    """
+    present = set(header)
+    by_norm: dict[str, str] = {}
+    for name in header:
+        by_norm.setdefault(_norm(name), name)
+    for name in header:  # "Annual Revenue (EUR)" is spelled as "Annual Revenue"
+        by_norm.setdefault(_norm(re.sub(r"\(.*?\)|\[.*?\]", "", name)), name)
+    taken: set[str] = set()
+
+    def close(name: str) -> str | None:
+        pool = [h for h in header if h not in taken]
+        hit = difflib.get_close_matches(_norm(name), [_norm(h) for h in pool], n=1,
+                                        cutoff=0.85)
+        return next(h for h in pool if _norm(h) == hit[0]) if hit else None
+
+    stages: list[tuple[str, Callable[[str], str | None]]] = [
+        ("exact", lambda name: name if name in present else None),
+        ("spelling", lambda name: by_norm.get(_norm(name)))]
+    if fuzzy:
+        stages.append(("close", close))
+    found: dict[str, tuple[str, str, str]] = {}
+    for how, look in stages:
+        for fieldname, names in candidates.items():
+            if fieldname in found:
+                continue
+            for name in names:
+                choice = look(name)
+                if choice is not None and choice not in taken:
+                    found[fieldname] = (choice, how, name)
+                    taken.add(choice)
+                    break
+    return {f: found[f] for f in candidates if f in found}
+
+
 def match_headers(header: Sequence[str], candidates: Mapping[str, Sequence[str]], *,
                   fuzzy: bool = False) -> dict[str, str]:
-    """Field -> header for the headers present (exact, then ignoring case and punctuation,
-    then, with ``fuzzy``, close spellings). A header feeds one field at most."""
-    taken: set[str] = set()
-    found: dict[str, str] = {}
-    by_norm = {_norm(h): h for h in header}
-    for fieldname, names in candidates.items():
-        choice = next((n for n in names if n in header and n not in taken), None)
-        if choice is None:
-            choice = next((by_norm[_norm(n)] for n in names
-                           if _norm(n) in by_norm and by_norm[_norm(n)] not in taken), None)
-        if choice is None and fuzzy:
-            pool = [h for h in header if h not in taken]
-            for name in names:
-                close = difflib.get_close_matches(_norm(name), [_norm(h) for h in pool], n=1,
-                                                  cutoff=0.85)
-                if close:
-                    choice = next(h for h in pool if _norm(h) == close[0])
-                    break
-        if choice is not None:
-            found[fieldname] = choice
-            taken.add(choice)
-    return found
+    """Field -> header for the headers present (see :func:`header_matches`)."""
+    return {f: h for f, (h, _how, _known) in header_matches(header, candidates,
+                                                            fuzzy=fuzzy).items()}
 
 
 def preset_account_map(header: Sequence[str]) -> AccountMap:
@@ -361,59 +387,3 @@ def plugin_columns(header: Sequence[str], registry: Registry | None) -> dict[str
 
 def _header_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", "", text.strip().lower())
-
-
-def suggest_mapping(accounts_header: Sequence[str],
-                    people_header: Sequence[str] | None = None,
-                    registry: Registry | None = None) -> str:
-    """A commented mapping file drafted from the headers, for the user to review."""
-    found = match_headers(accounts_header, ACCOUNT_HEADERS, fuzzy=True)
-    lines = ["# Drafted by `kam import csv --suggest-map`: check every line, then run",
-             "#   kam import csv ACCOUNTS.csv --map THIS.yaml -o ORGDIR",
-             "# Fields without a column are commented out. *_by: id, name or auto (try id, then",
-             "# name). Leave 'tier' out to infer tiers from the tree (listed in the report).",
-             "accounts:"]
-    lines += _field_lines(found, ("id", "name", "parent", "manager", "country", "industry",
-                                  "currency", "tier"), {"parent": "parent_by",
-                                                        "manager": "manager_by"})
-    lines.append("  # tier_values: {Strategic: key, Global: global}")
-    metrics = {m: found[m] for m in ("revenue", "employees") if m in found}
-    if metrics:
-        lines.append("  metrics:")
-        lines += [f"    {m}: {_yaml(h)}" for m, h in metrics.items()]
-    else:
-        lines.append("  # metrics: {revenue: Annual Revenue}")
-    plugin = plugin_columns(accounts_header, registry)
-    lines += [f"  {target}: {_yaml(column)}" for target, column in plugin.items()
-              if column not in found.values()]
-    used = set(found.values()) | set(plugin.values())
-    rest = [h for h in accounts_header if h not in used]
-    if rest:
-        lines.append("  # kept as they are: " + ", ".join(rest))
-    if people_header is not None:
-        pfound = match_headers(people_header, PERSON_HEADERS, fuzzy=True)
-        lines.append("people:")
-        lines += _field_lines(pfound, PERSON_FIELDS, {"reports_to": "reports_to_by"})
-        lines.append("  # role_values: {Sales Director: director, Billing Clerk: support:billing}")
-    lines.append("# countries: {Phillippines: PH}   # cells the importer cannot map by itself")
-    return "\n".join(lines) + "\n"
-
-
-def _field_lines(found: Mapping[str, str], fields: Sequence[str],
-                 by: Mapping[str, str]) -> list[str]:
-    lines = []
-    for fieldname in fields:
-        if fieldname in found:
-            lines.append(f"  {fieldname}: {_yaml(found[fieldname])}")
-            if fieldname in by:
-                lines.append(f"  {by[fieldname]}: auto")
-        else:
-            lines.append(f"  # {fieldname}: COLUMN")
-    return lines
-
-
-def _yaml(text: str) -> str:
-    import yaml
-
-    return yaml.safe_dump(text, default_flow_style=True, width=1000).strip().removesuffix(
-        "...").strip()
