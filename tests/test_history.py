@@ -8,6 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kamcore
 from kamcore import changes
@@ -334,3 +336,53 @@ def test_kam_today_is_documented_and_a_bad_one_stops_the_cli(ws, monkeypatch):
     assert result.exit_code == 2
     assert "KAM_TODAY '2026-02-30' is not a date" in result.output
     assert "YYYY-MM-DD" in result.output
+
+
+# -- the reader's short cuts give the plain answers ---------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(runs=st.lists(st.tuples(st.sampled_from(["A1", "A2", "b", " A1", None]),
+                               st.integers(1, 3000)), min_size=1, max_size=12))
+def test_encoding_runs_of_equal_cells_gives_the_dictionary_encoding(runs):
+    """A column of runs (a record's rows together) hashes only each run's first cell: the
+    codes and the distinct values are those of hashing every cell."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.workspace.history import _encode
+
+    column = pa.array([value for value, length in runs for _ in range(length)], pa.string())
+    code, values = _encode(column)
+    plain = pc.dictionary_encode(column)
+    assert values.equals(plain.dictionary)
+    assert np.array_equal(code, plain.indices.fill_null(-1).to_numpy(zero_copy_only=False))
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_day_lookups_order_rows_by_field_record_start_and_row(tmp_path, shuffled):
+    """The rows a day scans are ordered by (field, record, valid_from, file row) whether the
+    file comes in that order (runs: merged) or shuffled (sorted), and each field's rows are
+    one slice of that order."""
+
+    from kamcore.workspace.history import FIELDS, _field_run, _keys, read_history
+
+    rng = random.Random(7)
+    rows = [(f"A{rng.randrange(300)}", rng.choice(["parent", "manager", "tier"]),
+             date(2024, 1, 1) + timedelta(days=rng.randrange(900))) for _ in range(4000)]
+    if not shuffled:
+        rows.sort(key=lambda r: (list(FIELDS).index(r[1]), int(r[0][1:]), r[2]))
+    (tmp_path / "history.csv").write_text(HEADER + "".join(
+        f"{r},{f},{'key' if f == 'tier' else 'A1'},{d.isoformat()},,\n" for r, f, d in rows))
+    history = read_history(tmp_path)
+    assert history is not None
+    order, record, records = _keys(history)
+    code = {name: c for c, name in enumerate(records.to_pylist())}  # first appearance
+    assert [code[r] for r, _, _ in rows] == record.tolist()
+    fields = list(FIELDS)
+    want = sorted(range(len(rows)), key=lambda i: (fields.index(rows[i][1]), code[rows[i][0]],
+                                                   rows[i][2], i))
+    assert order.tolist() == want
+    for name in fields:
+        assert _field_run(history, name)[0].tolist() == [i for i in want if rows[i][1] == name]

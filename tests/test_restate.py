@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kamcore
 from kamcore import changes
@@ -127,3 +129,55 @@ def test_diff_lists_moves_assignments_tiers_hires_and_leavers_with_what_they_car
     assert none.stdout == "No changes between those days.\n"
     bad = run("diff", str(ws), "--from", "2026-06-01", "--to", "2026-01-01")
     assert bad.exit_code == 2 and "is before --from" in bad.stderr
+
+
+# -- as-was against restated, on random histories --------------------------------------------
+
+QUARTERS = ["2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+MOVES = {"R1": ["K1", "K2", "K3"], "R2": ["K1", "K2", "K3"], "R3": ["K1", "K2", "K3"],
+         "K1": ["N-DE", "N-FR"], "K2": ["N-DE", "N-FR"], "K3": ["N-DE", "N-FR"]}
+EDGES = ["", "2025-05-10", "2025-09-30", "2025-10-01", "2026-01-15", "2026-03-31",
+         "2026-06-15", "2026-08-01", "2026-12-31", "2027-02-01"]
+
+
+@st.composite
+def parent_histories(draw: st.DrawFn) -> list[str]:
+    """Parent rows of regular accounts (under any key account) and key accounts (under either
+    national one): gaps where the file's parent holds, overlaps where the later start wins,
+    open and bounded ends, manager rows beside them (another field's run)."""
+    rows = []
+    for record, parents in MOVES.items():
+        for _ in range(draw(st.integers(0, 4))):
+            start = draw(st.sampled_from(EDGES))
+            later = [e for e in EDGES if e > start] + [""]
+            end = draw(st.sampled_from(later))
+            rows.append(f"{record},parent,{draw(st.sampled_from(parents))},{start},{end},")
+        if draw(st.booleans()):
+            rows.append(f"{record},manager,{draw(st.sampled_from(['KAM1', 'KAM2']))},"
+                        f"{draw(st.sampled_from(EDGES))},,")
+    return draw(st.permutations(rows))
+
+
+@settings(max_examples=30, deadline=None)
+@given(history=parent_histories())
+def test_as_was_is_each_period_restated_on_its_own_end(
+        tmp_path_factory: pytest.TempPathFactory, history: list[str]):
+    """Each period of an as-was rollup holds what a rollup restated on that period's last day
+    holds for it, whatever day the tables were read as of (the period trees start from that
+    day's tree and put back the files' parent where its rows no longer cover)."""
+    folder = save_small(tmp_path_factory.mktemp("org"))
+    (folder / "facts.csv").write_text("account,period,metric,value\n" + "".join(
+        f"{a},{q},revenue,{(i + 1) * (j + 2)}\n" for j, q in enumerate(QUARTERS)
+        for i, a in enumerate(["G", "N-DE", "K1", "K2", "R1", "R2", "N-FR", "K3", "R3"])))
+    (folder / "history.csv").write_text(
+        "record,field,value,valid_from,valid_to,entry\n" + "".join(r + "\n" for r in history))
+    span = f"{QUARTERS[0]}..{QUARTERS[-1]}"
+    restated = {q: totals(kamcore.rollup(folder, ["revenue"], period=span,
+                                         hierarchy=period_end(parse_period(q)).isoformat()))
+                for q in QUARTERS}
+    for as_of in (None, "2025-01-01", "2026-02-01", "2027-06-01"):
+        was = totals(kamcore.rollup(folder, ["revenue"], period=span, hierarchy="as-was",
+                                    as_of=as_of))
+        for q in QUARTERS:
+            assert {a: t[q] for a, t in was.items()} == \
+                {a: t[q] for a, t in restated[q].items()}, (as_of, q)

@@ -278,7 +278,7 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
 
         assert not isinstance(source, (str, Path))  # read once above
         parents = period_parents(source, inputs.accounts.ids,  # type: ignore[arg-type]
-                                 [str(b.label) for b in blocks])
+                                 [str(b.label) for b in blocks], inputs.accounts.parent)
     if by == "account":
         result = account_view(inputs, shown, names, blocks, depth=depth, top=top, own=own,
                               parents=parents)

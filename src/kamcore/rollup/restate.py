@@ -66,30 +66,57 @@ def period_end(period: Period) -> date:
     return first_next - timedelta(days=1)
 
 
-def period_parents(tables: WorkspaceTables, ids: pa.Array, labels: list[str]
-                   ) -> list[np.ndarray]:
+def period_parents(tables: WorkspaceTables, ids: pa.Array, labels: list[str],
+                   current: np.ndarray) -> list[np.ndarray]:
     """For each period label, the parent row of each of ``ids`` in the tree at its end
-    (-1: a root, or a parent that is not among ``ids``): the files' parents, then the
-    history's parent rows in force on the period's last day."""
+    (-1: a root, or a parent that is not among ``ids``).
+
+    :param current: the parent rows of ``ids`` in ``tables`` (the tree of ``tables.as_of``).
+        Each period's tree starts from it: the history's parent rows in force on the period's
+        last day replace it, and where a row in force on ``tables.as_of`` covers no longer,
+        the files' parent comes back. No id is looked up per period: the history's lookups
+        into ``ids`` are made once and shared with the tables as of a day.
+    """
+    import numpy as np
+
     from kamcore.rollup.periods import parse_period
-    from kamcore.structure import row_of
     from kamcore.workspace.history import day_number, links_in_force
 
-    history = tables.history
-    accounts = (tables.as_written or (tables.accounts, tables.people))[0]
-    written = row_of(ids, accounts.text("parent").take(_rows(row_of(accounts.ids, ids))))
-    out = []
+    days = []
     for label in labels:
         period = parse_period(label)
         if period is None:  # pragma: no cover - labels come from parsed periods
             raise KamError(f"{label!r} is not a period")
-        parent = written.copy()
-        if history is not None:
-            rows, targets = links_in_force(history, "parent", day_number(period_end(period)),
-                                           ids)
-            parent[rows] = targets
+        days.append(day_number(period_end(period)))
+    history = tables.history
+    if history is None or tables.as_of is None:  # the files' tree, whatever the day
+        return [current.copy() for _ in days]
+    covered_now = np.zeros(len(ids), dtype=bool)
+    covered_now[links_in_force(history, "parent", day_number(tables.as_of), ids)[0]] = True
+    written = None
+    out = []
+    for day in days:
+        rows, targets = links_in_force(history, "parent", day, ids)
+        parent = current.copy()
+        back = covered_now.copy()
+        back[rows] = False  # in force on tables.as_of, not at this period's end
+        if back.any():
+            written = _written_parents(tables, ids) if written is None else written
+            parent[back] = written[back]
+        parent[rows] = targets
         out.append(parent)
     return out
+
+
+def _written_parents(tables: WorkspaceTables, ids: pa.Array) -> np.ndarray:
+    """The parent row of each of ``ids`` in the record files as written (-1: none)."""
+    from kamcore.structure import row_of
+
+    accounts = (tables.as_written or (tables.accounts, tables.people))[0]
+    parents = accounts.text("parent")
+    if not accounts.ids.equals(ids):
+        parents = parents.take(_rows(row_of(accounts.ids, ids)))
+    return row_of(ids, parents)
 
 
 def _rows(rows: np.ndarray) -> pa.Array:

@@ -17,7 +17,7 @@ they are fixed.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -212,9 +212,12 @@ def normalise_history(raw: RawTable) -> HistoryTable:
         cols[name] = col
         if name in ("record", "field", "value") and name not in coded:
             coded[name] = _encode(col)
-    filled = np.zeros(n, dtype=bool)
-    for col in cols.values():
-        filled |= _mask(col.is_valid())
+    # a row with a cell: one column without nulls (every row has a record) says all do
+    filled = np.ones(n, dtype=bool)
+    if all(col.null_count for col in cols.values()):
+        filled[:] = False
+        for col in cols.values():
+            filled |= _mask(col.is_valid())
     bad = np.zeros(n, dtype=bool)
     lines: list[int | None] = []
 
@@ -225,6 +228,8 @@ def normalise_history(raw: RawTable) -> HistoryTable:
 
     def report(mask: np.ndarray, column: str, rule: str, message: str, hint: str) -> None:
         nonlocal bad
+        if not mask.any():
+            return
         rows = np.flatnonzero(mask & ~bad & filled)
         for row in rows[:200].tolist():
             value = raw.table.column(column)[row].as_py() if column in raw.table.column_names \
@@ -279,7 +284,7 @@ def normalise_history(raw: RawTable) -> HistoryTable:
     value_code, value_dict = coded["value"]
     cols["value"] = _values(field_code, cols["value"], (value_code, value_dict), report)
     keep = filled & ~bad
-    rows = np.flatnonzero(keep)
+    rows = np.flatnonzero(keep) if not keep.all() else np.arange(n)
     problems.sort(key=lambda p: (p.location.line or 0) if p.location else 0)
     if names == written.to_pylist() and set(names) <= set(FIELDS):
         field_column = cols["field"]  # written as kam writes them: nothing to rewrite
@@ -307,13 +312,31 @@ def normalise_history(raw: RawTable) -> HistoryTable:
 
 def _encode(column: pa.Array) -> tuple[np.ndarray, pa.Array]:
     """Each cell's code in the distinct values (-1: null), and the distinct values: checks of
-    ids run once per distinct id, not once per row."""
+    ids run once per distinct id, not once per row.
+
+    A column of runs of equal cells (a record's rows together, a field's) hashes the first
+    cell of each run only: comparing neighbours is a few times quicker than hashing.
+    """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    encoded = pc.dictionary_encode(column)
+    n = len(column)
+    heads = None
+    if n > 1 << 12:
+        sample = column.slice(0, 1 << 12)
+        if pc.sum(pc.not_equal(sample.slice(1), sample.slice(0, len(sample) - 1))
+                  .fill_null(True)).as_py() < len(sample) // 2:
+            change = pc.not_equal(column.slice(1), column.slice(0, n - 1)).fill_null(True)
+            heads = np.flatnonzero(np.append(True, change.to_numpy(zero_copy_only=False)))
+    if heads is None or len(heads) > n // 2:
+        encoded = pc.dictionary_encode(column)
+        code = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return code, encoded.dictionary
+    # a dictionary lists values in order of first appearance: the heads' is the column's
+    encoded = pc.dictionary_encode(column.take(pa.array(heads)))
     code = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return code, encoded.dictionary
+    return np.repeat(code, np.diff(np.append(heads, n))), encoded.dictionary
 
 
 def _clean(column: pa.Array) -> tuple[pa.Array, np.ndarray, pa.Array]:
@@ -339,7 +362,10 @@ def _bad_code(code: np.ndarray, values: pa.Array) -> np.ndarray:
     """Rows whose coded value is not an id (:func:`_bad_id` over the distinct values)."""
     import numpy as np
 
-    return np.append(_bad_id(values), False)[code]
+    bad = _bad_id(values)
+    if not bad.any():  # the usual case: no gather over a million rows
+        return np.zeros(len(code), dtype=bool)
+    return np.append(bad, False)[code]
 
 
 def _values(field_code: np.ndarray, values: pa.Array,
@@ -354,14 +380,19 @@ def _values(field_code: np.ndarray, values: pa.Array,
 
     assert callable(report)
     codes = list(FIELDS)
-    given = _mask(values.is_valid())
     out = values
+    present = np.bincount(field_code.astype(np.int64) + 1, minlength=len(codes) + 1)[1:]
 
     def rows_of(*names: str) -> np.ndarray:
         pick = np.zeros(len(codes) + 1, dtype=bool)  # the last stands for no field (-1)
         pick[[codes.index(name) for name in names]] = True
+        if not pick[:-1][present > 0].any():  # no row of these fields: no pass over the rows
+            return np.zeros(len(field_code), dtype=bool)
         picked: np.ndarray = pick[field_code]
         return picked
+
+    def given() -> np.ndarray:
+        return _mask(values.is_valid())
 
     def lowered(mask: np.ndarray) -> pa.Array:
         """Lower case of the masked cells (null elsewhere): the few enum rows only."""
@@ -381,9 +412,10 @@ def _values(field_code: np.ndarray, values: pa.Array,
             report(mask & ~_mask(pc.is_in(lower, pa.array(allowed))), "value", "KAM180",
                    f"{{value!r}} is not a {name}", f"{name} is one of " + ", ".join(allowed))
             out = pc.if_else(pa.array(mask), lower, out)
-    links = rows_of("parent", "manager", "reports_to")
-    report(links & given & _bad_code(*coded), "value", "KAM180", "{value!r} is not a valid id",
-           "ids have no commas or line breaks")
+    bad_ids = _bad_code(*coded)
+    if bad_ids.any():
+        report(rows_of("parent", "manager", "reports_to") & given() & bad_ids, "value",
+               "KAM180", "{value!r} is not a valid id", "ids have no commas or line breaks")
     flags = rows_of("active", "exists")
     if flags.any():
         lower = lowered(flags)
@@ -395,7 +427,7 @@ def _values(field_code: np.ndarray, values: pa.Array,
                          pc.if_else(pa.array(flags & no), "false", out))
     capacity = rows_of("capacity")
     if capacity.any():
-        report(capacity & given & ~_mask(pc.match_substring_regex(values, r"^\d{1,15}$")),
+        report(capacity & given() & ~_mask(pc.match_substring_regex(values, r"^\d{1,15}$")),
                "value", "KAM180", "{value!r} is not a whole number of accounts",
                "capacity is e.g. 12")
     return out.cast(pa.string())
@@ -405,11 +437,12 @@ def _values(field_code: np.ndarray, values: pa.Array,
 
 
 def _keys(history: HistoryTable) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-    """Rows ordered by (record, field, valid_from, row); each row's record code; the records.
+    """Rows ordered by (field, record, valid_from, row); each row's record code; the records.
 
-    Worked out once per table: each day then costs a few passes of numpy over the rows. The
-    four keys are packed into one int64 where they fit (one argsort: several times faster than
-    a lexsort of a million rows), a lexsort otherwise.
+    Worked out once per table: each day then costs a few passes of numpy over the rows of the
+    fields it asks for (:func:`_runs`). The four keys are packed into one int64 where they fit
+    (one argsort: several times faster than a lexsort of a million rows), a lexsort otherwise.
+    Field first, so that each field's rows are one slice of the order.
     """
     cached = history.__dict__.get("_keys")
     if cached is None:
@@ -417,21 +450,25 @@ def _keys(history: HistoryTable) -> tuple[np.ndarray, np.ndarray, pa.Array]:
 
         record, records = _record_codes(history)
         field = _field_codes(history)
+        field = np.where(field >= 0, field, len(FIELDS))  # no field: after every field's run
         start = history.days("valid_from")
         n = len(record)
         dated = start != OPEN_START
         low = int(start[dated].min()) if dated.any() else 0
         step = np.where(dated, start - low + 1, 0)  # an open start first
         bits = [max(1, int(x).bit_length()) for x in
-                (len(records), len(FIELDS), int(step.max()) if n else 0, n)]
+                (len(FIELDS), len(records), int(step.max()) if n else 0, n)]
         if sum(bits) <= 63:
-            key = record
-            for part, width in ((field, bits[1]), (step, bits[2]),
+            key = field.astype(np.int64)
+            for part, width in ((record, bits[1]), (step, bits[2]),
                                 (np.arange(n, dtype=np.int64), bits[3])):
                 key = (key << width) | part
-            order = np.argsort(key)
+            # a file kam wrote, or one sorted by record, is runs of rows already in order:
+            # timsort (stable) merges runs (5x quicker here), quicksort wins on shuffled rows
+            descents = np.count_nonzero(key[1:] < key[:-1])
+            order = np.argsort(key, kind="stable" if descents < n // 32 else "quicksort")
         else:  # pragma: no cover - dates millennia apart over billions of rows
-            order = np.lexsort((np.arange(n), start, field, record))
+            order = np.lexsort((np.arange(n), start, record, field))
         cached = history.__dict__["_keys"] = (order, record, records)
     return cached
 
@@ -446,12 +483,54 @@ def _record_codes(history: HistoryTable) -> tuple[np.ndarray, pa.Array]:
 
 
 @dataclass
+class _Runs:
+    """The rows in the order of :func:`_keys` with what a day looks at, as plain arrays: the
+    rows of field ``f`` (its index in :data:`FIELDS`) are ``bounds[f]:bounds[f + 1]``."""
+
+    order: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    #: (record, field) of each row, as one number: rows of one pair are neighbours.
+    pair: np.ndarray
+    bounds: np.ndarray
+
+    def span(self, fields: Collection[str] | None) -> list[tuple[int, int]]:
+        """The slices of ``fields`` (``None``: all), neighbouring ones joined."""
+        names = list(FIELDS)
+        codes_ = range(len(names)) if fields is None else sorted(names.index(f) for f in fields)
+        out: list[tuple[int, int]] = []
+        for code in codes_:
+            lo, hi = int(self.bounds[code]), int(self.bounds[code + 1])
+            if out and out[-1][1] == lo:
+                out[-1] = (out[-1][0], hi)
+            elif hi > lo:
+                out.append((lo, hi))
+        return out
+
+
+def _runs(history: HistoryTable) -> _Runs:
+    cached = history.__dict__.get("_runs")
+    if cached is None:
+        import numpy as np
+
+        order, record, _ = _keys(history)
+        field = _field_codes(history)[order]
+        bounds = np.searchsorted(np.where(field >= 0, field, len(FIELDS)),
+                                 np.arange(len(FIELDS) + 1))
+        cached = history.__dict__["_runs"] = _Runs(
+            order, history.days("valid_from")[order], history.days("valid_to")[order],
+            record[order] * len(FIELDS) + field, bounds)
+    runs: _Runs = cached
+    return runs
+
+
+@dataclass
 class InForce:
     """The history rows in force on one day: one per (record, field), the latest start wins
     where rows overlap (rule KAM184 reports the overlap)."""
 
     history: HistoryTable
-    #: The rows in force (indexes into the history table).
+    #: The rows in force (indexes into the history table), by field, then record.
     rows: np.ndarray
     #: Records whose ``exists`` rows exist but none says true that day.
     absent: pa.Array
@@ -484,47 +563,40 @@ def in_force(history: HistoryTable, day: int, fields: Collection[str] | None = N
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    _, record, records = _keys(history)
-    # each field's rows are one run of the order, kept with their dates: scan only those
-    runs = [_field_run(history, name) for name in (FIELDS if fields is None else fields)]
-    order, start, end, key = (np.concatenate(part) for part in zip(*runs, strict=True))
-    covering = (start <= day) & (day < end)
-    rows, keys = order[covering], key[covering]  # by (record, field, start): the last wins
-    last = np.ones(len(rows), dtype=bool)
-    last[:-1] = keys[1:] != keys[:-1]
-    rows = rows[last]
+    runs = _runs(history)
+    parts = []
+    for lo, hi in runs.span(fields):  # each field's rows are a slice: scan only those
+        covering = np.flatnonzero((runs.start[lo:hi] <= day) & (day < runs.end[lo:hi])) + lo
+        pairs = runs.pair[covering]  # by (field, record, start): the last row of a pair wins
+        last = np.ones(len(covering), dtype=bool)
+        last[:-1] = pairs[1:] != pairs[:-1]
+        parts.append(runs.order[covering[last]])
+    rows = parts[0] if len(parts) == 1 else np.concatenate([np.zeros(0, np.int64), *parts])
     absent = pa.array([], pa.string())
-    if fields is None or "exists" in fields:
-        codes_ = _field_codes(history)
-        exists = codes_ == list(FIELDS).index("exists")
-        if exists.any():
-            value = history.table.column("value").combine_chunks()
-            born = np.zeros(len(records), dtype=bool)
-            born[record[exists]] = True
-            alive = np.zeros(len(records), dtype=bool)
-            live = rows[codes_[rows] == list(FIELDS).index("exists")]
-            live = live[pc.equal(value.take(pa.array(live)), "true").fill_null(False)
-                        .to_numpy(zero_copy_only=False)] if len(live) else live
-            alive[record[live]] = True
-            absent = records.filter(pa.array(born & ~alive))
+    code = list(FIELDS).index("exists")
+    lo, hi = int(runs.bounds[code]), int(runs.bounds[code + 1])
+    if (fields is None or "exists" in fields) and hi > lo:
+        _, record, records = _keys(history)
+        value = history.table.column("value").combine_chunks()
+        born = np.zeros(len(records), dtype=bool)
+        born[record[runs.order[lo:hi]]] = True
+        alive = np.zeros(len(records), dtype=bool)
+        live = rows[_field_codes(history)[rows] == code]
+        live = live[pc.equal(value.take(pa.array(live)), "true").fill_null(False)
+                    .to_numpy(zero_copy_only=False)] if len(live) else live
+        alive[record[live]] = True
+        absent = records.filter(pa.array(born & ~alive))
     return InForce(history=history, rows=rows, absent=absent)
 
 
 def _field_run(history: HistoryTable, name: str
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One field's rows in the order of :func:`_keys`, with their starts, ends and (record,
-    field) keys in that order: found once per field, so a day is a scan of plain arrays."""
-    cache = history.__dict__.setdefault("_field_runs", {})
-    if name not in cache:
-        import numpy as np
-
-        order, record, _ = _keys(history)
-        code = list(FIELDS).index(name)
-        rows = order[_field_codes(history)[order] == code]
-        cache[name] = (rows, history.days("valid_from")[rows], history.days("valid_to")[rows],
-                       record[rows] * len(FIELDS) + np.int64(code))
-    run: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = cache[name]
-    return run
+    """One field's rows by (record, start, row), with their starts, ends and (record, field)
+    keys in that order (views of :func:`_runs`, not copies)."""
+    runs = _runs(history)
+    code = list(FIELDS).index(name)
+    lo, hi = int(runs.bounds[code]), int(runs.bounds[code + 1])
+    return runs.order[lo:hi], runs.start[lo:hi], runs.end[lo:hi], runs.pair[lo:hi]
 
 
 def _field_codes(history: HistoryTable) -> np.ndarray:
@@ -543,23 +615,51 @@ def links_in_force(history: HistoryTable, field: str, day: int, ids: pa.Array
     ``ids`` the history covers, and the row of ``ids`` each one's value names (-1: none, or
     not among ``ids``). Ids are looked up once per history and ``ids``: each further day is
     numpy alone (an as-was rollup asks for one tree per period)."""
-    import numpy as np
 
     rows = in_force(history, day, (field,)).rows
-    _, record, records = _keys(history)
-    cache = history.__dict__.setdefault("_links", {})
-    entry = cache.get("ids")
-    if entry is None or entry[0] is not ids:
+    _, record, _ = _keys(history)
+    at = _record_rows(history, ids)[record[rows]]
+    keep = at >= 0
+    return at[keep], _value_rows(history, ids)[rows[keep]]
+
+
+def _record_rows(history: HistoryTable, ids: pa.Array) -> np.ndarray:
+    """Each record code's row in ``ids`` (-1: none). Looked up once per history and id column:
+    the tables as of a day, their links and every period's tree share it."""
+    def rows() -> np.ndarray:
+        from kamcore.structure import row_of
+
+        return row_of(ids, _keys(history)[2])
+
+    return _lookup(history, "_record_rows", ids, rows)
+
+
+def _value_rows(history: HistoryTable, ids: pa.Array) -> np.ndarray:
+    """Each history row's value as a row of ``ids`` (-1: none, or a value that is no id)."""
+    def rows() -> np.ndarray:
+        import numpy as np
+
         from kamcore.structure import row_of
 
         codes_, values = history.__dict__.get("_link_codes") or _encode(
             history.table.column("value").combine_chunks())
-        to_row = np.append(row_of(ids, values), -1)  # a null value (code -1): no link
-        entry = cache["ids"] = (ids, row_of(ids, records), to_row[codes_])
-    _, record_row, value_row = entry
-    at = record_row[record[rows]]
-    keep = at >= 0
-    return at[keep], value_row[rows][keep]
+        return np.append(row_of(ids, values), -1)[codes_]  # a null value (code -1): no link
+
+    return _lookup(history, "_value_rows", ids, rows)
+
+
+def _lookup(history: HistoryTable, name: str, ids: pa.Array, make: Callable[[], np.ndarray]
+            ) -> np.ndarray:
+    """``make()``, a lookup into ``ids``, cached on the history under ``name``. The same ids in
+    another array (the tables as of a day hold a copy of the files' id column) count as the
+    same: comparing them is a memory compare, looking them up is hashing."""
+    cache: list[tuple[pa.Array, np.ndarray]] = history.__dict__.setdefault(name, [])
+    for seen, found in cache:
+        if seen is ids or (len(seen) == len(ids) and seen.equals(ids)):
+            return found
+    found = make()
+    cache.append((ids, found))
+    return found
 
 
 def apply_history(tables: WorkspaceTables, history: HistoryTable, as_of: date, *,
@@ -584,22 +684,23 @@ def _apply_to(table: RecordTable, force: InForce, drop_absent: bool) -> RecordTa
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from kamcore.structure import row_of
-
     kind = table.kind
     data = table.table
     n = data.num_rows
     history = force.history
-    _, record, records = _keys(history)
+    _, record, _ = _keys(history)
     rows = force.rows
     codes_ = _field_codes(history)[rows]
-    target = row_of(table.ids, records)  # record code -> row of this table (-1: none)
-    at = target[record[rows]]
+    fields = [code for code, (name, owner) in enumerate(FIELDS.items())
+              if owner == kind and name in data.column_names]
+    if fields and np.isin(codes_, fields).any():  # else no lookup of this table's ids
+        at = _record_rows(history, table.ids)[record[rows]]  # -1: not a record of this table
+    else:
+        fields = []
     value = history.table.column("value").combine_chunks()
     changed = False
-    for code, (name, owner) in enumerate(FIELDS.items()):
-        if owner != kind or name not in data.column_names:
-            continue
+    for code in fields:
+        name = list(FIELDS)[code]
         hit = np.flatnonzero((codes_ == code) & (at >= 0))
         if not len(hit):
             continue
