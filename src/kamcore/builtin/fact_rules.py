@@ -76,8 +76,6 @@ def _own_values(tables: WorkspaceTables) -> _OwnValues:
         found: _OwnValues = tables.__dict__["_own_values"]
         return found
     found = tables.__dict__["_own_values"] = _OwnValues()
-    if tables.folder is None:
-        return found
     from kamcore.rollup.api import load_inputs
     from kamcore.rollup.values import own_values
 
