@@ -57,7 +57,10 @@ def valid_orgs(draw: Any) -> Org:
         accounts.append(Account(
             id=f"A{i}", name=draw(text), tier=tier,
             parent=None if parent is None else f"A{parent}", manager=f"P-{tier}",
-            country=country, currency=draw(st.sampled_from(["EUR", "USD", None])),
+            # values in another currency than the org's (USD) need an FX rate, which an org
+            # built in Python has not: validate (KAM151) and rollup both refuse those
+            country=country, currency=draw(st.sampled_from(
+                ["USD", None] if metrics else ["EUR", "USD", None])),
             industry=draw(st.sampled_from(["retail", None])), metrics=metrics, ext=ext,
             extra=extra))
     return Org.build(accounts, people, registry=registry())
