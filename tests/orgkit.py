@@ -7,6 +7,7 @@ from typing import Any
 from kamcore import Account, Org, Person
 from kamcore.plugins import get_plugin_manager
 from kamcore.registry import registry_for
+from kamcore.settings import Settings
 
 PEOPLE: list[dict[str, Any]] = [
     dict(id="VP", name="Vera", role="vp"),
@@ -46,4 +47,5 @@ def make_org(accounts: list[dict[str, Any]] | None = None,
     accounts = [dict(a, **change.get(a["id"], {})) for a in (accounts or ACCOUNTS)]
     people = [dict(p, **change.get(p["id"], {})) for p in (people or PEOPLE)]
     return Org.build([Account(**a) for a in [*accounts, *add_accounts]],
-                     [Person(**p) for p in [*people, *add_people]], registry=registry())
+                     [Person(**p) for p in [*people, *add_people]],
+                     settings=Settings(currency="EUR"), registry=registry())
