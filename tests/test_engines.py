@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import subprocess
 from pathlib import Path
 
 import pyarrow as pa
@@ -298,6 +299,49 @@ def test_spark_docs_command(spark_master: str, tmp_path: Path,
                                       "--format", "csv"])
     assert spark.exit_code == 0, spark.output
     assert spark.stdout == memory.stdout and "150000" in spark.stdout
+
+
+def kam_process(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """``kam`` as a user runs it: its own process, so the JVM's stderr is the process's."""
+    import os
+    import sys
+
+    return subprocess.run([sys.executable, "-c", "from kamcore.cli.app import main; main()",
+                           *args],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "KAM_LOAD_PLUGINS": "", **env})
+
+
+def test_spark_keeps_the_jvm_quiet(spark_master: str, tmp_path: Path):
+    """log4j's banner, the hostname and native-library warnings stay off the terminal."""
+    write(tmp_path / "ws", {"parents": [None, 0], "currencies": ["EUR", "EUR"],
+                            "owners": False, "facts": [(0, "2026Q1", "orders", 3),
+                                                       (1, "2026Q1", "orders", 4)],
+                            "period": None, "by": "account"})
+    done = kam_process(["rollup", str(tmp_path / "ws"), "--engine", "spark", "--master",
+                        "local[1]", "-m", "orders", "--format", "csv"])
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "A0," in done.stdout
+
+
+def test_a_jvm_that_does_not_start_is_shown(tmp_path: Path):
+    """What the JVM said is in the error, since it no longer reaches the terminal."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("pyspark is not installed (pip install kamcore[spark])")
+    java = tmp_path / "jdk" / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text("#!/bin/sh\necho 'Error: this Java refuses to start' >&2\nexit 1\n")
+    java.chmod(0o755)
+    folder = bad_workspace(tmp_path)
+    done = kam_process(["rollup", str(folder), "--engine", "spark", "--master", "local[1]"],
+                       JAVA_HOME=str(tmp_path / "jdk"))
+    assert done.returncode == 2, done.stderr
+    assert "Spark did not start (local[1])" in done.stderr
+    assert "the JVM said:" in done.stderr and "this Java refuses to start" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_dialect_layer_transpiles_for_warehouses():

@@ -43,30 +43,70 @@ def check_master(master: str, timeout: float = 5.0) -> None:
 def session(master: str) -> Any:
     """The process's Spark session for ``master`` (started on first use).
 
+    The JVM's own stderr (log4j's banner, hostname and native-library warnings) is kept out of
+    the terminal: it is drained into a short buffer that an error shows if Spark does not
+    start. ``KAM_DEBUG=1`` lets it through.
+
     :raises EngineError: pyspark or Java missing, or the master unreachable.
     """
     if master in _SESSIONS:
         return _SESSIONS[master]
     check_master(master)
     try:
+        from pyspark import SparkConf, SparkContext
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError("the spark engine needs pyspark",
                           hint="pip install 'kamcore[spark]' (and Java 17 or later)") from None
+    conf = (SparkConf().setMaster(master).setAppName("kamcore")
+            .set("spark.ui.enabled", "false")
+            .set("spark.ui.showConsoleProgress", "false")
+            .set("spark.sql.shuffle.partitions", os.environ.get("KAM_SPARK_PARTITIONS", "8")))
+    jvm_log = _JvmLog()
     try:
-        spark = (SparkSession.builder.master(master).appName("kamcore")
-                 .config("spark.ui.enabled", "false")
-                 .config("spark.ui.showConsoleProgress", "false")
-                 .config("spark.sql.shuffle.partitions", os.environ.get(
-                     "KAM_SPARK_PARTITIONS", "8"))
-                 .getOrCreate())
+        # a context another caller started (a test session, a notebook) is reused as is
+        context = (SparkContext.getOrCreate(conf) if SparkContext._active_spark_context
+                   else SparkContext(conf=conf, gateway=jvm_log.launch(conf)))
+        spark = SparkSession(context)
     except Exception as exc:  # pyspark raises its own errors for a JVM that cannot start
-        raise EngineError(f"Spark did not start ({master}): {str(exc).splitlines()[0]}",
+        said = jvm_log.tail()
+        raise EngineError(f"Spark did not start ({master}): {str(exc).splitlines()[0]}"
+                          + (f"\nthe JVM said:\n{said}" if said else ""),
                           hint="Spark needs Java 17 or later (Debian: apt-get install "
                                "openjdk-17-jre-headless) and a reachable master") from None
     spark.sparkContext.setLogLevel("ERROR")
     _SESSIONS[master] = spark
     return spark
+
+
+class _JvmLog:
+    """The Spark JVM's stderr, kept in an unnamed temporary file (unless KAM_DEBUG).
+
+    A file, not a pipe: a JVM that writes a lot while it starts can never block on it.
+    """
+
+    def __init__(self) -> None:
+        self.file: Any = None
+
+    def launch(self, conf: Any) -> Any:
+        """Start the JVM gateway (pyspark's ``launch_gateway``) with its stderr in the file."""
+        import tempfile
+
+        from pyspark.java_gateway import launch_gateway
+
+        if os.environ.get("KAM_DEBUG"):
+            return launch_gateway(conf)
+        # open for as long as the JVM writes to it: the process's lifetime
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115
+        return launch_gateway(conf, popen_kwargs={"stderr": self.file})
+
+    def tail(self, keep: int = 20) -> str:
+        """The last lines the JVM wrote, indented for an error message."""
+        if self.file is None:
+            return ""
+        self.file.seek(0)
+        lines = self.file.read().decode("utf-8", "replace").splitlines()[-keep:]
+        return "\n".join(f"  {line}" for line in lines)
 
 
 class SparkRunner:
