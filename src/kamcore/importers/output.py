@@ -48,6 +48,7 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
     :raises WorkspaceError: ``folder`` already holds a workspace and ``force`` is off.
     :returns: the report's path.
     """
+    from kamcore.settings import settings_data
     from kamcore.workspace import save
 
     target = Path(folder)
@@ -59,8 +60,7 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
     result.report.output = str(target)
     # Every text is made before the first file is written: a failure leaves nothing behind.
     model = (result.org if result.org_built else result.tables).settings
-    settings = model.model_dump(mode="json", exclude={"accounts", "people"} | (
-        {"warehouse"} if model.warehouse.database is None else set()))  # unset: unsaid
+    settings = settings_data(model)  # kam.yaml as every other command writes it
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     files = ", ".join(result.report.files.values())
     config = (f"# Imported from {result.report.source} ({files}) by `kam import`, {stamp}.\n"
