@@ -143,7 +143,7 @@ def test_unexpected_error_is_one_line_not_a_traceback(small, kam, monkeypatch):
     def boom(*_a, **_k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("kamcore.validation.validate_tables", boom)
+    monkeypatch.setattr("kamcore.validation.validate_columns", boom)
     monkeypatch.delenv("KAM_DEBUG", raising=False)
     result = kam("validate", str(small))
     assert result.exit_code == 70

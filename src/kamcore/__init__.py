@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
     "Severity": "kamcore.models.enums",
     "Org": "kamcore.org",
     "Violation": "kamcore.declarations",
+    "Violations": "kamcore.declarations",
     "Registry": "kamcore.registry",
     "registry_for": "kamcore.registry",
     "load": "kamcore.workspace",
@@ -93,6 +94,7 @@ __all__ = [
     "Tier",
     "ValidationFailed",
     "Violation",
+    "Violations",
     "WorkspaceError",
     "__version__",
     "changes",
@@ -129,7 +131,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from kamcore import changes
     from kamcore.changes.plan import Plan
-    from kamcore.declarations import Duty, Violation
+    from kamcore.declarations import Duty, Violation, Violations
     from kamcore.duties import roster
     from kamcore.errors import (
         ChangeRefused,

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from kamcore.errors import Location
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from kamcore.workspace.tables import RecordTable
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,32 @@ class Violation:
     hint: str | None = None
     column: str | None = None
     location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Violations:
+    """Many violations of a table-form rule at once, as columns (*new in 1.0*).
+
+    A rule over a million accounts may find a hundred thousand problems; a
+    :class:`Violation` each costs more than the check. kamcore locates every row in ``table``
+    (file and line) and keeps the findings as columns until they are printed.
+
+    :param table: the record table the rows are of (``tables.accounts``, ``tables.people``).
+    :param rows: the table rows at fault (integers, in the order to report them).
+    :param message: what is wrong: a string array with one sentence per row, or one text
+        for all of them.
+    :param hint: how to fix it: per row (a string array) or one text for all.
+    :param column: the column at fault, when there is one.
+    :param subject: per row, the id the problem is about (a string array); by default each
+        row's own id.
+    """
+
+    table: RecordTable
+    rows: Any
+    message: pa.Array | str
+    hint: pa.Array | str | None = None
+    column: str | None = None
+    subject: pa.Array | None = None
 
 
 #: The cadences a duty may have, shortest first.

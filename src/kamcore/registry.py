@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from kamcore.declarations import Violation
+from kamcore.declarations import Violation, Violations
 from kamcore.errors import ConflictChoiceError, PluginConflict, PluginError
 from kamcore.hookcall import as_plugin_fault, call_hook
 from kamcore.models import MetricDef, Severity
@@ -82,7 +82,7 @@ RULE_FORMS = ("org", "tables", "plan")
 class RuleDef:
     code: str
     name: str
-    check: Callable[[Any], Iterable[Violation]]
+    check: Callable[[Any], Iterable[Violation | Violations]]
     severity: Severity
     summary: str
     plugin: str
@@ -296,7 +296,8 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                               hook="kam_register_metrics") from None
         claim("metrics", name, metric)
 
-    def register_rule(code: str, name: str, check: Callable[[Any], Iterable[Violation]], *,
+    def register_rule(code: str, name: str,
+                      check: Callable[[Any], Iterable[Violation | Violations]], *,
                       severity: str = "error", summary: str = "", form: str = "org",
                       fields: Iterable[str] = (), industries: Iterable[str] = ()) -> None:
         if not _CODE.match(code) or not callable(check):
@@ -435,10 +436,11 @@ def _names(values: Iterable[str] | str) -> tuple[str, ...] | None:
     return names if all(isinstance(n, str) for n in names) else None
 
 
-def _guarded(check: Callable[[Any], Iterable[Violation]]) -> Callable[[Any], Iterator[Violation]]:
+def _guarded(check: Callable[[Any], Iterable[Violation | Violations]]
+             ) -> Callable[[Any], Iterator[Violation | Violations]]:
     """``check`` with a ``SystemExit`` (or other ``BaseException`` but Ctrl-C) turned into an
     ordinary exception, which validation reports as the plugin's failure (KAM900)."""
-    def run(subject: Any) -> Iterator[Violation]:
+    def run(subject: Any) -> Iterator[Violation | Violations]:
         try:
             yield from check(subject)
         except (Exception, GeneratorExit):

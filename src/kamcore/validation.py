@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kamcore.declarations import Violations
 from kamcore.models import Finding, Severity
 from kamcore.models.quick import new_record
 from kamcore.perf import paused_gc
@@ -16,13 +17,13 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from kamcore.changes.plan import Plan
+    from kamcore.findings import FindingCollector, FindingTable
     from kamcore.org import Org, OrgSource
     from kamcore.registry import Registry
     from kamcore.settings import Settings
     from kamcore.workspace.tables import WorkspaceTables
 
 PLUGIN_FAILURE = "KAM900"
-SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def validate(org: OrgSource | WorkspaceTables, *, select: list[str] | None = None,
@@ -70,12 +71,25 @@ def validate(org: OrgSource | WorkspaceTables, *, select: list[str] | None = Non
             made.append(tables_from_org(org, customer_side=True))
         return made[0]
 
-    return _validate(org.registry, org.settings, as_tables, lambda rule, last: org, select)
+    return _validate(org.registry, org.settings, as_tables, lambda rule, last: org,
+                     select).sorted().findings()
 
 
 def validate_tables(tables: WorkspaceTables, *, select: list[str] | None = None
                     ) -> list[Finding]:
     """Every finding for a workspace as the reader gives it (what ``kam validate`` runs).
+
+    :param tables: from :func:`kamcore.workspace.tables.read_workspace`, readable (no
+        problems left: :meth:`~kamcore.workspace.tables.WorkspaceTables.require_readable`).
+    :param select: only these rule codes (or code prefixes).
+    """
+    return validate_columns(tables, select=select).findings()
+
+
+def validate_columns(tables: WorkspaceTables, *, select: list[str] | None = None
+                     ) -> FindingTable:
+    """:func:`validate_tables`'s findings as columns, sorted (``kam validate`` prints them
+    from these: a hundred thousand findings need no object each).
 
     Builds the object model only when a rule asks for it (an ``"org"``-form plugin rule), so a
     workspace checked by table-form rules alone never holds an object per account. A rule that
@@ -108,7 +122,7 @@ def validate_tables(tables: WorkspaceTables, *, select: list[str] | None = None
             orgs[scope] = org
         return org
 
-    return _validate(registry, tables.settings, lambda: tables, as_org, select)
+    return _validate(registry, tables.settings, lambda: tables, as_org, select).sorted()
 
 
 def scoped_tables(tables: WorkspaceTables, fields: Collection[str] = (),
@@ -179,15 +193,18 @@ def _of_industries(tables: WorkspaceTables, cells: pa.Array, industries: set[str
 
 
 def _validate(registry: Registry, settings: Settings, as_tables: Callable[[], WorkspaceTables],
-              as_org: Callable[[RuleDef, bool], Org], select: list[str] | None) -> list[Finding]:
+              as_org: Callable[[RuleDef, bool], Org], select: list[str] | None
+              ) -> FindingTable:
+    from kamcore.findings import FindingCollector
+
     rules = settings.rules
     disabled = set(rules.disable)
-    findings: list[Finding] = [
-        Finding(code=PLUGIN_FAILURE, severity=Severity.ERROR, message=str(problem.message),
-                hint=problem.hint or f"fix or disable the plugin: KAM_DISABLE_PLUGINS="
-                f"{problem.plugin}", rule="plugin-failure", plugin=problem.plugin)
-        for problem in registry.problems
-    ]
+    found = FindingCollector()
+    for problem in registry.problems:
+        found.add(Finding(
+            code=PLUGIN_FAILURE, severity=Severity.ERROR, message=str(problem.message),
+            hint=problem.hint or f"fix or disable the plugin: KAM_DISABLE_PLUGINS="
+            f"{problem.plugin}", rule="plugin-failure", plugin=problem.plugin))
     running = [rule for rule in registry.rules.values() if rule.code not in disabled
                and rule.form != "plan"
                and not (select and not any(rule.code.startswith(s) for s in select))]
@@ -197,13 +214,12 @@ def _validate(registry: Registry, settings: Settings, as_tables: Callable[[], Wo
         for i, rule in enumerate(running):
             severity = rules.severity.get(rule.code, rule.severity)
             if rule.form == "tables":
-                findings.extend(_run_rule(None, as_tables(), rule, severity))
+                found.extend(_run_rule(None, as_tables(), rule, severity))
             else:
                 org = as_org(rule, last[rule.scope] == i)
-                findings.extend(_run_rule(org, org, rule, severity))
+                found.extend(_run_rule(org, org, rule, severity))
                 del org
-    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.file or "", f.line or 0, f.code))
-    return findings
+    return found.table()
 
 
 def check_plan(plan: Plan) -> list[Finding]:
@@ -221,22 +237,30 @@ def check_plan(plan: Plan) -> list[Finding]:
     findings: list[Finding] = []
     for rule in registry.rules.values():
         if rule.form == "plan" and rule.code not in rules.disable:
-            findings.extend(_run_rule(org, plan, rule, rules.severity.get(rule.code,
-                                                                          rule.severity)))
+            found = _run_rule(org, plan, rule, rules.severity.get(rule.code, rule.severity))
+            findings.extend(found.table().findings())
     return findings
 
 
 def _run_rule(org: Org | None, subject: object, rule: RuleDef,
-              severity: Severity) -> list[Finding]:
-    out: list[Finding] = []
+              severity: Severity) -> FindingCollector:
+    """What one rule finds; a table-form rule's :class:`~kamcore.Violations` stay columns."""
+    from kamcore.findings import FindingCollector
+
+    out = FindingCollector()
     try:
         for violation in rule.check(subject):
-            if not isinstance(violation, Violation):
+            if isinstance(violation, Violation):
+                out.add(_to_finding(org, rule, severity, violation))
+            elif isinstance(violation, Violations) and rule.form == "tables":
+                out.add_violations(violation, code=rule.code, severity=severity,
+                                   rule=rule.name, plugin=rule.plugin)
+            else:
                 raise TypeError(f"yielded {type(violation).__name__}, expected "
-                                "kamcore.Violation")
-            out.append(_to_finding(org, rule, severity, violation))
+                                "kamcore.Violation" + (" or kamcore.Violations"
+                                                       if rule.form == "tables" else ""))
     except Exception as exc:
-        out.append(Finding(
+        out.add(Finding(
             code=PLUGIN_FAILURE, severity=Severity.ERROR, rule="plugin-failure",
             plugin=rule.plugin, message=f"rule {rule.code} ({rule.name}) of plugin "
             f"{rule.plugin!r} failed: {type(exc).__name__}: {exc}",

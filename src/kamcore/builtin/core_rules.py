@@ -1,9 +1,11 @@
 """The core validation rules (KAM1xx), registered as a plugin like any other.
 
-Each rule is a table-form rule, ``check(tables) -> Iterator[Violation]``: it runs vectorised
-over the reader's tables (:mod:`kamcore.structure` links the rows), so checking a million
-accounts builds no object per account. The table at the bottom gives each its stable code,
-name, default severity and one-line summary (``kam validate --list-rules``).
+Each rule is a table-form rule, ``check(tables) -> Iterator[Violation | Violations]``: it runs
+vectorised over the reader's tables (:mod:`kamcore.structure` links the rows), so checking a
+million accounts builds no object per account; a rule that may name many rows names them in
+one :class:`~kamcore.Violations`, its messages built as columns. The table at the bottom gives
+each its stable code, name, default severity and one-line summary (``kam validate
+--list-rules``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from kamcore.builtin.fact_rules import (
     metric_in_facts_and_column,
     totals_in_range,
 )
+from kamcore.declarations import Violations
 from kamcore.hookspecs import hookimpl
 from kamcore.models import ROLES_FOR_TIER, Role, Tier
 from kamcore.registry import Violation
@@ -46,19 +49,28 @@ def _say(table: RecordTable, row: int, column: str | None, message: str,
                      column=column, location=table.location(row, column) if table.path else None)
 
 
-def _managed(tables: WorkspaceTables, index: AccountIndex,
-             mask: np.ndarray) -> Iterator[tuple[int, str, str]]:
-    """``(row, account id, manager id)`` of the accounts in ``mask`` (each with a known
-    manager), the ids taken in one go: a rule may name 200,000 of them."""
-    import numpy as np
+def _join(*parts: pa.Array | str) -> pa.Array:
+    """Each row's parts (string arrays, or one text for every row) as one text."""
+    import pyarrow.compute as pc
 
-    rows = np.flatnonzero(mask)
-    accounts = tables.accounts.ids.take(rows).to_pylist()
-    managers = tables.people.ids.take(index.manager[rows]).to_pylist()
-    return zip(rows.tolist(), accounts, managers, strict=True)
+    return pc.binary_join_element_wise(*parts, "")
 
 
-def duplicate_ids(tables: WorkspaceTables) -> Iterator[Violation]:
+def _reprs(ids: pa.Array) -> pa.Array:
+    """Each id as ``{id!r}`` writes it in a message."""
+    from kamcore.exporters.columns import py_reprs
+
+    return py_reprs(ids)
+
+
+def _named(names: list[str], codes: np.ndarray) -> pa.Array:
+    """``names[code]`` for each code (a tier's or role's name by its number)."""
+    import pyarrow as pa
+
+    return pa.array(names, pa.string()).take(pa.array(codes))
+
+
+def duplicate_ids(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
     import numpy as np
 
     from kamcore.structure import row_of
@@ -66,24 +78,40 @@ def duplicate_ids(tables: WorkspaceTables) -> Iterator[Violation]:
     for kind, table in (("account", tables.accounts), ("person", tables.people)):
         ids = table.ids
         first_row = row_of(ids, ids)
-        for row in np.flatnonzero(first_row != np.arange(len(ids))).tolist():
-            first = table.location(int(first_row[row]))
-            where = f" (first at {first})" if first else ""
-            record_id = ids[row].as_py()
-            yield _say(table, row, "id", f"{kind} id {record_id!r} is used again{where}",
-                       "give every record its own id; merge or rename the duplicate")
+        rows = np.flatnonzero(first_row != np.arange(len(ids)))
+        if len(rows):
+            yield Violations(table, rows, _join(f"{kind} id ", _reprs(ids.take(rows)),
+                                                " is used again", _first_at(table,
+                                                                            first_row[rows])),
+                             "give every record its own id; merge or rename the duplicate",
+                             column="id")
 
 
-def unknown_parents(tables: WorkspaceTables) -> Iterator[Violation]:
+def _first_at(table: RecordTable, rows: np.ndarray) -> pa.Array | str:
+    """`` (first at FILE:LINE)`` of each row, as :class:`~kamcore.errors.Location` words it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.path is None:
+        return ""
+    path = str(table.path)
+    lines = table.lines(rows).cast(pa.string())
+    return _join(" (first at ", pc.binary_join_element_wise(path, lines, ":").fill_null(path),
+                 ")")
+
+
+def unknown_parents(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
+    import numpy as np
+
     index = account_index(tables)
     table = tables.accounts
-    given = _valid(table.text("parent"))
     parents = table.text("parent")
-    for n, row in enumerate(_rows(index.first & given & (index.parent < 0))):
-        parent = parents[row].as_py()
-        yield _say(table, row, "parent", f"parent {parent!r} is not an account here",
-                   _close_hint(parent, table.ids, "fix the parent id or leave it empty for a "
-                               "root", n))
+    rows = np.flatnonzero(index.first & _valid(parents) & (index.parent < 0))
+    if len(rows):
+        wanted = parents.take(rows)
+        yield Violations(table, rows, _join("parent ", _reprs(wanted), " is not an account here"),
+                         _close_hints(wanted, table.ids, "fix the parent id or leave it empty "
+                                      "for a root"), column="parent")
 
 
 def account_cycles(tables: WorkspaceTables) -> Iterator[Violation]:
@@ -113,7 +141,9 @@ def _rotate(table: RecordTable, loop: list[int]) -> tuple[list[str], int]:
     return names[start:] + names[:start], loop[start]
 
 
-def tier_order(tables: WorkspaceTables) -> Iterator[Violation]:
+def tier_order(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
+    import numpy as np
+
     index = account_index(tables)
     parent = index.parent
     has_parent = parent >= 0
@@ -123,36 +153,42 @@ def tier_order(tables: WorkspaceTables) -> Iterator[Violation]:
     wrong = has_parent & (mine >= 0) & (mine <= theirs) & ~((mine == regular)
                                                            & (theirs == regular))
     table = tables.accounts
-    for row in _rows(wrong):
-        up = int(parent[row])
-        yield _say(table, row, "tier", f"a {TIER_ORDER[mine[row]]} account sits under "
-                   f"{TIER_ORDER[theirs[row]]} account {table.ids[up].as_py()!r}; tiers descend "
-                   "global > national > key > regular",
-                   "move it higher up, or correct one of the two tiers")
+    rows = np.flatnonzero(wrong)
+    if len(rows):
+        yield Violations(table, rows, _join(
+            "a ", _named(TIER_ORDER, mine[rows]), " account sits under ",
+            _named(TIER_ORDER, theirs[rows]), " account ", _reprs(table.ids.take(parent[rows])),
+            "; tiers descend global > national > key > regular"),
+            "move it higher up, or correct one of the two tiers", column="tier")
 
 
-def missing_managers(tables: WorkspaceTables) -> Iterator[Violation]:
+def missing_managers(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
+    import numpy as np
+
     index = account_index(tables)
     table = tables.accounts
     regular = TIER_ORDER.index(Tier.REGULAR.value)
-    wrong = index.first & ~_valid(table.text("manager")) & (index.tier != regular)
-    for row in _rows(wrong):
-        account_id = table.ids[row].as_py()
-        yield _say(table, row, "manager", f"{TIER_ORDER[index.tier[row]]} account has no "
-                   "accountable manager", f"assign one: kam assign ORG {account_id} "
-                   "--manager PERSON")
+    rows = np.flatnonzero(index.first & ~_valid(table.text("manager")) & (index.tier != regular))
+    if len(rows):
+        yield Violations(table, rows, _join(_named(TIER_ORDER, index.tier[rows]),
+                                            " account has no accountable manager"),
+                         _join("assign one: kam assign ORG ", table.ids.take(rows),
+                               " --manager PERSON"), column="manager")
 
 
-def unknown_managers(tables: WorkspaceTables) -> Iterator[Violation]:
+def unknown_managers(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
+    import numpy as np
+
     index = account_index(tables)
     table = tables.accounts
     managers = table.text("manager")
-    wrong = index.first & _valid(managers) & (index.manager < 0)
-    for n, row in enumerate(_rows(wrong)):
-        manager = managers[row].as_py()
-        yield _say(table, row, "manager", f"manager {manager!r} is not in people.csv",
-                   _close_hint(manager, tables.people.ids,
-                               "add the person to people.csv or fix the id", n))
+    rows = np.flatnonzero(index.first & _valid(managers) & (index.manager < 0))
+    if len(rows):
+        wanted = managers.take(rows)
+        yield Violations(table, rows, _join("manager ", _reprs(wanted), " is not in people.csv"),
+                         _close_hints(wanted, tables.people.ids,
+                                      "add the person to people.csv or fix the id"),
+                         column="manager")
 
 
 def _manager_roles(index: AccountIndex) -> np.ndarray:
@@ -164,7 +200,7 @@ def _manager_roles(index: AccountIndex) -> np.ndarray:
     return np.where(index.manager >= 0, index.role[index.manager], -1)
 
 
-def role_fits_tier(tables: WorkspaceTables) -> Iterator[Violation]:
+def role_fits_tier(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
     import numpy as np
 
     index = account_index(tables)
@@ -177,18 +213,23 @@ def role_fits_tier(tables: WorkspaceTables) -> Iterator[Violation]:
             fits[TIER_ORDER.index(tier.value), ROLE_ORDER.index(role.value)] = True
     known = index.first & (roles >= 0) & (roles != support) & (index.tier >= 0)
     wrong = known & ~fits[np.maximum(index.tier, 0), np.maximum(roles, 0)]
-    needs = {tier: ", ".join(sorted(r.value.upper() for r in allowed))
-             for tier, allowed in ROLES_FOR_TIER.items()}
-    for row, account, person in _managed(tables, index, wrong):
-        tier = Tier(TIER_ORDER[index.tier[row]])
-        role = ROLE_ORDER[roles[row]].upper()
-        article = "an" if role[0] in "AEIOU" else "a"
-        yield _say(table, row, "manager", f"{tier} account is managed by {person!r}, "
-                   f"{article} {role}; it needs one of {needs[tier]}",
-                   "assign a manager of a fitting role, or change the tier", account)
+    rows = np.flatnonzero(wrong)
+    if not len(rows):
+        return
+    needs = [", ".join(sorted(r.value.upper() for r in ROLES_FOR_TIER.get(Tier(tier), ())))
+             for tier in TIER_ORDER]
+    upper = [role.upper() for role in ROLE_ORDER]
+    articles = ["an " if role[0] in "AEIOU" else "a " for role in upper]
+    tiers, their_roles = index.tier[rows], roles[rows]
+    yield Violations(table, rows, _join(
+        _named(TIER_ORDER, tiers), " account is managed by ",
+        _reprs(tables.people.ids.take(index.manager[rows])), ", ",
+        _named(articles, their_roles), _named(upper, their_roles), "; it needs one of ",
+        _named(needs, tiers)),
+        "assign a manager of a fitting role, or change the tier", column="manager")
 
 
-def national_one_country(tables: WorkspaceTables) -> Iterator[Violation]:
+def national_one_country(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
     import numpy as np
 
     from kamcore.structure import row_of
@@ -198,20 +239,21 @@ def national_one_country(tables: WorkspaceTables) -> Iterator[Violation]:
     national = TIER_ORDER.index(Tier.NATIONAL.value)
     countries = table.text("country")
     has_country = _valid(countries)
-    for row in _rows(index.first & (index.tier == national) & ~has_country):
-        yield _say(table, row, "country", "national account has no country",
-                   "set its ISO country code")
+    rows = np.flatnonzero(index.first & (index.tier == national) & ~has_country)
+    if len(rows):
+        yield Violations(table, rows, "national account has no country",
+                         "set its ISO country code", column="country")
     home = index.national
     code = row_of(countries.unique(), countries)  # one small integer per country
     under = (home >= 0) & (home != np.arange(len(home)))
     home_code = code[np.maximum(home, 0)]
-    wrong = under & has_country & (home_code >= 0) & (code != home_code)
-    for row in _rows(wrong):
-        up = int(home[row])
-        yield _say(table, row, "country", f"account is in {countries[row].as_py()} but sits "
-                   f"under national account {table.ids[up].as_py()!r} "
-                   f"({countries[up].as_py()})",
-                   "move it under the national account of its own country")
+    rows = np.flatnonzero(under & has_country & (home_code >= 0) & (code != home_code))
+    if len(rows):
+        up = home[rows]
+        yield Violations(table, rows, _join(
+            "account is in ", countries.take(rows), " but sits under national account ",
+            _reprs(table.ids.take(up)), " (", countries.take(up), ")"),
+            "move it under the national account of its own country", column="country")
 
 
 def global_spans_countries(tables: WorkspaceTables) -> Iterator[Violation]:
@@ -287,35 +329,49 @@ def over_capacity(tables: WorkspaceTables) -> Iterator[Violation]:
                    f"hand some over: kam handover ORG --from {person_id} --spread")
 
 
-def support_not_accountable(tables: WorkspaceTables) -> Iterator[Violation]:
+def support_not_accountable(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
+    import numpy as np
+
     index = account_index(tables)
     support = ROLE_ORDER.index(Role.SUPPORT.value)
-    table = tables.accounts
-    for row, account, person in _managed(tables, index,
-                                         index.first & (_manager_roles(index) == support)):
-        yield _say(table, row, "manager", f"support staff {person!r} cannot be the accountable "
-                   "manager", "assign an account manager; support staff are supervised by one",
-                   account)
+    rows = np.flatnonzero(index.first & (_manager_roles(index) == support))
+    if len(rows):
+        yield Violations(tables.accounts, rows, _join(
+            "support staff ", _reprs(tables.people.ids.take(index.manager[rows])),
+            " cannot be the accountable manager"),
+            "assign an account manager; support staff are supervised by one", column="manager")
 
 
-def departed_own_nothing(tables: WorkspaceTables) -> Iterator[Violation]:
+def departed_own_nothing(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
+    import numpy as np
+
     index = account_index(tables)
-    table, people = tables.accounts, tables.people
+    people = tables.people
     known = index.manager >= 0
     departed = known & ~index.active[index.manager.clip(min=0)] if len(people) else known
-    for row, account, person in _managed(tables, index, index.first & departed):
-        yield _say(table, row, "manager", f"manager {person!r} is inactive (departed)",
-                   f"hand the book over: kam handover ORG --from {person} --spread", account)
+    rows = np.flatnonzero(index.first & departed)
+    if len(rows):
+        person = people.ids.take(index.manager[rows])
+        yield Violations(tables.accounts, rows, _join("manager ", _reprs(person),
+                                                      " is inactive (departed)"),
+                         _join("hand the book over: kam handover ORG --from ", person,
+                               " --spread"), column="manager")
 
 
-def unknown_reports_to(tables: WorkspaceTables) -> Iterator[Violation]:
+def unknown_reports_to(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
+    import numpy as np
+
     index = account_index(tables)
     people = tables.people
     bosses = people.text("reports_to")
-    for n, row in enumerate(_rows(index.person_first & _valid(bosses) & (index.boss < 0))):
-        boss = bosses[row].as_py()
-        yield _say(people, row, "reports_to", f"reports_to {boss!r} is not in people.csv",
-                   _close_hint(boss, people.ids, "fix the id, or leave it empty at the top", n))
+    rows = np.flatnonzero(index.person_first & _valid(bosses) & (index.boss < 0))
+    if len(rows):
+        wanted = bosses.take(rows)
+        yield Violations(people, rows, _join("reports_to ", _reprs(wanted),
+                                             " is not in people.csv"),
+                         _close_hints(wanted, people.ids,
+                                      "fix the id, or leave it empty at the top"),
+                         column="reports_to")
 
 
 def _namespaced(table: RecordTable) -> dict[str, list[str]]:
@@ -439,6 +495,19 @@ def _valid(column: object) -> np.ndarray:
     return column.is_valid().to_numpy(zero_copy_only=False)
 
 
+def _close_hints(wanted: pa.Array, known: pa.Array, default: str) -> pa.Array:
+    """:func:`_close_hint` of each of ``wanted``, the ids read once."""
+    import pyarrow as pa
+
+    from kamcore.errors import did_you_mean
+
+    head = wanted.slice(0, SUGGESTIONS).to_pylist()
+    candidates = known.to_pylist()
+    hints = pa.array([did_you_mean(w, candidates, n=1) or default for w in head], pa.string())
+    rest = pa.repeat(pa.scalar(default, pa.string()), len(wanted) - len(head))
+    return pa.concat_arrays([hints, rest])
+
+
 def _close_hint(wanted: str, known: pa.Array, default: str, n: int = 0) -> str:
     """'did you mean ...?' for the first few violations (each one reads every id)."""
     from kamcore.errors import did_you_mean
@@ -448,7 +517,7 @@ def _close_hint(wanted: str, known: pa.Array, default: str, n: int = 0) -> str:
     return did_you_mean(wanted, known.to_pylist(), n=1) or default
 
 
-TableCheck = Callable[["WorkspaceTables"], Iterator[Violation]]
+TableCheck = Callable[["WorkspaceTables"], Iterator[Violation | Violations]]
 
 #: code, name, check, severity, summary. Codes are stable and never reused.
 CORE_RULES: tuple[tuple[str, str, TableCheck, str, str], ...] = (

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import click
 
 from kamcore.cli.options import as_of_option, format_option
+from kamcore.findings import SEVERITIES
 from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from kamcore.models import Finding
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.findings import FindingTable
 
 _COLOURS = {"error": "red", "warning": "yellow", "info": "blue"}
 
@@ -45,7 +48,7 @@ def validate(kam: object, org: str | None, fmt: str, group_by: str, select: tupl
     """
     from kamcore.cli.context import KamContext
     from kamcore.structure import account_index
-    from kamcore.validation import has_errors, validate_tables
+    from kamcore.validation import validate_columns
 
     assert isinstance(kam, KamContext)
     kam.warn_problems = False  # they are KAM900 findings here
@@ -55,7 +58,7 @@ def validate(kam: object, org: str | None, fmt: str, group_by: str, select: tupl
     if org is None:
         raise click.UsageError("Missing argument 'ORG' (only --list-rules runs without one).")
     tables = kam.read(org, as_of, history=False)  # bad history rows are findings here
-    findings = validate_tables(tables, select=list(select) or None)
+    found = validate_columns(tables, select=list(select) or None)
     index = account_index(tables)
     counts = (tables.settings.name, int(index.first.sum()), int(index.person_first.sum()))
     if fmt == "json":
@@ -65,57 +68,118 @@ def validate(kam: object, org: str | None, fmt: str, group_by: str, select: tupl
             "org": counts[0],
             "accounts": counts[1],
             "people": counts[2],
-            "summary": _counts(findings),
-            "findings": [f.model_dump(mode="json") for f in findings],
+            "summary": found.counts(),
+            "findings": [f.model_dump(mode="json") for f in found.findings()],
         }))
     else:
-        _print_text(counts, findings, group_by)
-    if has_errors(findings):
+        _print_text(counts, found, group_by)
+    if found.has_errors():
         raise click.exceptions.Exit(1)
 
 
-def _counts(findings: list[Finding]) -> dict[str, int]:
-    counts = {"error": 0, "warning": 0, "info": 0}
-    for finding in findings:
-        counts[finding.severity.value] += 1
-    return counts
+def _print_text(org: tuple[str, int, int], found: FindingTable, group_by: str) -> None:
+    from kamcore.cli.output import echo_column
 
-
-def _print_text(org: tuple[str, int, int], findings: list[Finding], group_by: str) -> None:
-    groups: dict[str, list[Finding]] = defaultdict(list)
-    for finding in findings:
-        key = (finding.file or "(plugins)") if group_by == "file" else (
-            f"{finding.code} {finding.rule or ''}".strip())
-        groups[key].append(finding)
-    from kamcore.cli.output import echo_lines
-    from kamcore.models import Severity
-
-    labels = {sev: click.style(f"{sev.value:<7}", fg=_COLOURS[sev.value]) for sev in Severity}
-
-    def lines() -> Iterator[str]:
-        for key, items in groups.items():
-            yield click.style(key, bold=True)
-            digits = max(len(str(f.line or "")) for f in items)
-            for f in items:
-                where = (f"line {f.line:>{digits}}" if (group_by == "file" and f.line)
-                         else (f.where or ""))
-                code = f.code if group_by == "file" else ""
-                subject = f"{f.subject}: " if f.subject else ""
-                column = f" [{f.column}]" if f.column else ""
-                head = f"{'  '.join(part for part in (where, code) if part):<14}"
-                yield f"  {head} {labels[f.severity]} {subject}{f.message}{column}"
-                if f.hint:
-                    yield f"  {'':<{len(head)}} {'':<7} hint: {f.hint}"
-            yield ""
-
-    echo_lines(lines())
-    counts = _counts(findings)
+    for head, lines in _text_groups(found, group_by):
+        click.echo(head)
+        echo_column(lines)
+        click.echo("")
+    counts = found.counts()
     summary = (f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, "
                f"{counts['info']} info in {org[0]!r}: {plural(org[1], 'account')}, "
                f"{plural(org[2], 'person')}")
     colour = "red" if counts["error"] else "yellow" if counts["warning"] else "green"
     prefix = "OK: " if not counts["error"] else ""
     click.secho(prefix + summary, fg=colour, bold=True)
+
+
+def _text_groups(found: FindingTable, group_by: str) -> Iterator[tuple[str, pa.Array]]:
+    """Each group's heading and lines: the findings of one file (or one rule), in order, each
+    a line and its hint below it. Built as columns (200,000 findings: no object each)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.exporters.columns import mask
+
+    if not len(found):
+        return
+    by_file = group_by == "file"
+    table = found.table
+    code, rule = found.column("code"), found.column("rule")
+    if by_file:
+        raw = found.column("file").fill_null("(plugins)")
+        names = raw.unique().to_pylist()
+    else:  # f"{code} {rule}".strip(), a group per distinct text
+        raw = _join(code, "\n", rule.fill_null(""))
+        names = [v.replace("\n", " ", 1).strip() for v in raw.unique().to_pylist()]
+    number = {name: i for i, name in enumerate(dict.fromkeys(names))}  # first appearance
+    keys = list(number)
+    group = np.array([number[name] for name in names])[
+        pc.index_in(raw, value_set=raw.unique()).to_numpy()]
+    order = np.argsort(group, kind="stable")
+    table, group = table.take(pa.array(order)), group[order]
+    bounds = np.searchsorted(group, np.arange(len(keys) + 1))
+
+    def col(name: str) -> pa.Array:
+        return table.column(name).combine_chunks()
+
+    def given(column: pa.Array) -> np.ndarray:  # neither null nor empty (a truthy value)
+        return mask(pc.not_equal(column, pa.scalar("", column.type)
+                                 if pa.types.is_string(column.type) else 0))
+
+    file, line = col("file"), col("line")
+    line_text = line.cast(pa.string())
+    at = pc.if_else(pc.is_null(line), file, _join(file, ":", line_text))
+    where = at.fill_null("")  # Finding.where
+    if by_file:
+        numbered = given(line)
+        width = np.where(numbered, pc.utf8_length(line_text.fill_null("")).to_numpy(
+            zero_copy_only=False), 0)
+        digits = np.maximum.reduceat(width, bounds[:-1])[group]
+        pad = _spaces(np.where(numbered, digits - width, 0))
+        where = pc.if_else(pa.array(numbered), _join("line ", pad, line_text), where)
+        head = pc.if_else(pc.equal(where, ""), col("code"), _join(where, "  ", col("code")))
+    else:
+        head = where
+    head = pc.utf8_rpad(head, width=14, padding=" ")
+    severity = col("severity")
+    labels = pa.array([click.style(f"{sev:<7}", fg=_COLOURS[sev]) for sev in SEVERITIES])
+    label = labels.take(pc.index_in(severity, value_set=pa.array(SEVERITIES)))
+    subject, column, hint = col("subject"), col("column"), col("hint")
+    first = _join("  ", head, " ", label, " ",
+                  pc.if_else(pa.array(given(subject)), _join(subject, ": "), ""),
+                  col("message"),
+                  pc.if_else(pa.array(given(column)), _join(" [", column, "]"), ""))
+    hinted = given(hint)
+    blank = _spaces(pc.utf8_length(head).to_numpy(zero_copy_only=False))
+    second = _join("  ", blank, " " * 9, "hint: ", hint)
+    n = len(table)
+    both = pa.concat_arrays([first, second])
+    pick = np.empty(2 * n, dtype=np.int64)
+    pick[0::2], pick[1::2] = np.arange(n), np.arange(n, 2 * n)
+    keep = np.ones(2 * n, dtype=bool)
+    keep[1::2] = hinted
+    lines = both.take(pa.array(pick[keep]))
+    before = np.concatenate(([0], np.cumsum(hinted)))
+    starts = bounds + before[bounds]
+    for i, key in enumerate(keys):
+        yield click.style(key, bold=True), lines.slice(starts[i], starts[i + 1] - starts[i])
+
+
+def _join(*parts: pa.Array | str) -> pa.Array:
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _spaces(counts: np.ndarray) -> pa.Array:
+    """``" " * count`` for each count."""
+    import numpy as np
+    import pyarrow as pa
+
+    most = int(counts.max()) if len(counts) else 0
+    return pa.array([" " * k for k in range(most + 1)]).take(pa.array(np.asarray(counts)))
 
 
 def _print_rules(kam: object) -> None:

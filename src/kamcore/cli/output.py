@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kamcore.cli.layout import Width, layout
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
@@ -149,3 +152,15 @@ def echo_lines(lines: Iterable[str], *, batch: int = 5000) -> None:
             pending.clear()
     if pending:
         click.echo("\n".join(pending))
+
+
+def echo_column(lines: pa.Array, *, batch: int = 1 << 16) -> None:
+    """Echo a string array's lines (no nulls), a batch at a time as one text each: the
+    lines' own bytes, never a Python string per line."""
+    import pyarrow.compute as pc
+
+    from kamcore.exporters.columns import text_buffer
+
+    for start in range(0, len(lines), batch):
+        part = pc.binary_join_element_wise(lines.slice(start, batch), "\n", "")
+        click.echo(text_buffer(part).to_pybytes().decode("utf-8"), nl=False)

@@ -211,6 +211,24 @@ def in_order(render: Callable[[int, int], _T], n: int, *, threads: bool = True,
     return ordered(render, n, size=size or CHUNK, threads=threads)
 
 
+# -- messages ------------------------------------------------------------------------------------
+
+
+def py_reprs(cells: pa.Array) -> pa.Array:
+    """``repr(cell)`` of every cell, as an f-string's ``{cell!r}`` writes an id into a message
+    (null stays null): quoted when printable ASCII without a quote or backslash, else Python's
+    own ``repr``."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    out = pc.binary_join_element_wise("'", cells, "'", "")
+    plain = pc.match_substring_regex(cells, "^[\\x20-\\x26\\x28-\\x5b\\x5d-\\x7e]*$")
+    other = np.flatnonzero(mask(pc.invert(plain)))
+    if len(other):
+        out = patched(out, other, [repr(v) for v in cells.take(other).to_pylist()])
+    return out
+
+
 # -- JSON ----------------------------------------------------------------------------------------
 
 

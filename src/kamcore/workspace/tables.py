@@ -163,6 +163,24 @@ class RecordTable:
         lines = self._lines
         return lines[data_row] if data_row < len(lines) else None
 
+    def lines(self, rows: np.ndarray) -> pa.Array:
+        """:meth:`line` of many rows at once (int64; null where unknown)."""
+        import numpy as np
+        import pyarrow as pa
+
+        known = self._line_array
+        data_rows = self.rows[rows]
+        outside = data_rows >= len(known)
+        if not len(known):
+            return pa.nulls(len(data_rows), pa.int64())
+        return known.take(pa.array(np.where(outside, 0, data_rows), mask=outside))
+
+    @cached_property
+    def _line_array(self) -> pa.Array:
+        import pyarrow as pa
+
+        return pa.array(self._lines, pa.int64())
+
     def location(self, row: int, column: str | None = None) -> Location | None:
         if self.path is None:
             return None
