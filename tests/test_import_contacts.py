@@ -101,3 +101,79 @@ def test_crm_role_labels_become_contact_roles():
     assert contact_role("Economic Buyer") == "decision-maker"
     assert contact_role("End User") == "user"
     assert contact_role("Clinical Lead") == "clinical-lead"
+
+
+SALESFORCE = Path(__file__).resolve().parent.parent / "examples" / "crm" / "salesforce"
+
+
+def salesforce_org(tmp_path: Path) -> Path:
+    out = tmp_path / "sf"
+    result = invoke("import", "salesforce", str(SALESFORCE / "Account.csv"), "--users",
+                    str(SALESFORCE / "User.csv"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_salesforce_account_contact_roles_give_roles_and_primaries(tmp_path):
+    out = salesforce_org(tmp_path)
+    result = invoke("import", "contacts", str(out), str(SALESFORCE / "Contact.csv"),
+                    "--preset", "salesforce", "--roles",
+                    str(SALESFORCE / "AccountContactRole.csv"), "--report", "json")
+    assert result.exit_code == 0, result.output
+    written = {r[0]: (r[4], r[8]) for r in rows(out)}
+    assert written == {"003Dn00000Ct001IAB": ("decision-maker", "true"),
+                       "003Dn00000Ct002IAB": ("influencer", "false"),
+                       "003Dn00000Ct003IAB": ("decision-maker", "true"),
+                       "003Dn00000Ct004IAB": ("decision-maker", "true")}
+    report = json.loads((out / "contacts-import-report.json").read_text(encoding="utf-8"))
+    elsewhere = [p for p in report["problems"] if p["kind"] == "role"]
+    assert [(p["file"], p["line"], p["record"]) for p in elsewhere] == [
+        (str(SALESFORCE / "AccountContactRole.csv"), 6, "003Dn00000Ct004IAB")]
+    assert "belongs to '001DnAbC0000007IFA'" in elsewhere[0]["message"]
+    assert "roles: 4 role rows of AccountContactRole.csv applied, 3 primary contacts" in (
+        report["notes"])
+    checked = json.loads(invoke("validate", str(out), "--format", "json").stdout)["findings"]
+    no_primary = {f["subject"] for f in checked if f["code"] == "KAM165"}
+    assert "001DnAbC0000001IFA" not in no_primary and "001DnAbC0000002" not in no_primary
+
+
+def test_without_roles_the_report_says_what_validate_will_warn(tmp_path):
+    out = salesforce_org(tmp_path)
+    result = invoke("import", "contacts", str(out), str(SALESFORCE / "Contact.csv"),
+                    "--preset", "salesforce")
+    assert result.exit_code == 0, result.output
+    report = (out / "contacts-import-report.md").read_text(encoding="utf-8")
+    assert ("the export has no role column: 4 contacts written without a role or a primary "
+            "flag") in report and "add --roles AccountContactRole.csv" in report
+
+
+def test_second_primary_and_unknown_contact_are_reported_not_applied(tmp_path):
+    out = salesforce_org(tmp_path)
+    roles = tmp_path / "AccountContactRole.csv"
+    roles.write_text("AccountId,ContactId,Role,IsPrimary\n"
+                     "001DnAbC0000001IFA,003Dn00000Ct001IAB,Decision Maker,true\n"
+                     "001DnAbC0000001IFA,003Dn00000Ct002IAB,Champion,TRUE\n"
+                     "001DnAbC0000001IFA,003Dn00000Ct999IAB,User,false\n", encoding="utf-8")
+    result = invoke("import", "contacts", str(out), str(SALESFORCE / "Contact.csv"),
+                    "--preset", "salesforce", "--roles", str(roles))
+    assert result.exit_code == 0, result.output
+    written = {r[0]: (r[4], r[8]) for r in rows(out)}
+    assert written["003Dn00000Ct001IAB"] == ("decision-maker", "true")
+    assert written["003Dn00000Ct002IAB"] == ("champion", "false")
+    report = (out / "contacts-import-report.md").read_text(encoding="utf-8")
+    assert f"{roles}:3" in report and "second primary contact '003Dn00000Ct002IAB'" in report
+    assert f"{roles}:4" in report and "role of contact '003Dn00000Ct999IAB'" in report
+    strict = invoke("import", "contacts", str(out), str(SALESFORCE / "Contact.csv"),
+                    "--preset", "salesforce", "--roles", str(roles), "--strict")
+    assert strict.exit_code != 0
+
+
+def test_a_roles_file_without_its_columns_is_a_clear_error(tmp_path):
+    out = salesforce_org(tmp_path)
+    roles = tmp_path / "roles.csv"
+    roles.write_text("Account,Person\nA,B\n", encoding="utf-8")
+    result = invoke("import", "contacts", str(out), str(SALESFORCE / "Contact.csv"),
+                    "--preset", "salesforce", "--roles", str(roles))
+    assert result.exit_code == 2, result.output
+    assert "has no AccountId and ContactId columns" in result.output
+    assert "Traceback" not in result.output

@@ -479,12 +479,15 @@ def history(kam: Any, org: str, account_history: str | None, links: str | None,
 @click.argument("export", type=click.Path(dir_okay=False))
 @click.option("--preset", type=click.Choice(["salesforce", "dynamics", "hubspot"]),
               required=True, help="The CRM the export comes from (its column names).")
+@click.option("--roles", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Salesforce AccountContactRole.csv (AccountId, ContactId, Role, "
+                   "IsPrimary): each contact's role and the accounts' primary contacts.")
 @click.option("--strict", is_flag=True,
               help="Treat every reported problem as an error; write nothing then.")
 @click.option("--report", "report_format", type=click.Choice(["md", "json"]),
               default="md", show_default=True, help="Format of the import report.")
 @click.pass_obj
-def contacts(kam: Any, org: str, export: str, preset: str, strict: bool,
+def contacts(kam: Any, org: str, export: str, preset: str, roles: str | None, strict: bool,
              report_format: str) -> None:
     """Write an org's contacts.csv from a CRM contact export, with a report: each contact
     matched to an account (by id, kept CRM id or name) and to an owner among the people.
@@ -494,14 +497,14 @@ def contacts(kam: Any, org: str, export: str, preset: str, strict: bool,
     Examples:
       cd examples/crm/salesforce
       kam import salesforce Account.csv --users User.csv -o my-org
-      kam import contacts my-org Contact.csv --preset salesforce
+      kam import contacts my-org Contact.csv --preset salesforce --roles AccountContactRole.csv
       kam import contacts ../../acme ../dynamics/contacts.csv --preset dynamics --strict
       kam import hubspot ../hubspot/companies.csv --owners ../hubspot/owners.csv -o hs-org
       kam import contacts hs-org ../hubspot/contacts.csv --preset hubspot --report json
     """
     from kamcore.importers.contacts import import_contacts, write_contacts_import
 
-    _write_onto(import_contacts(org, export, preset, registry=kam.registry),
+    _write_onto(import_contacts(org, export, preset, roles=roles, registry=kam.registry),
                 write_contacts_import, strict, report_format,
                 f"kam validate {org}  (contact rules KAM160-KAM171)")
 

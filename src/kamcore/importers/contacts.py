@@ -8,6 +8,10 @@ facts`` matches deals (by id, by a CRM id an account import kept, or by name) an
 among the people (by id or name). A contact whose account cannot be matched is not written
 (contacts.csv would not validate) but listed in the report with its file and line, never
 dropped silently; ``--strict`` refuses the whole import instead.
+
+Salesforce keeps a contact's role at an account, and which contact is primary, in
+AccountContactRole (AccountId, ContactId, Role, IsPrimary), not on Contact: ``roles=`` reads
+that export beside it.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kamcore.errors import WorkspaceError
 from kamcore.importers.report import ImportReport
-from kamcore.importers.rows import name_key
+from kamcore.importers.rows import Row, Rows, name_key
 from kamcore.wording import plural
 
 if TYPE_CHECKING:
@@ -113,10 +118,13 @@ def contact_role(cell: str) -> str:
 
 
 def import_contacts(folder: str | Path, export: str | Path, preset: str, *,
+                    roles: str | Path | None = None,
                     registry: Registry | None = None) -> ContactsImport:
     """Read a CRM contact export against a workspace; nothing is written.
 
     :param preset: ``salesforce``, ``dynamics`` or ``hubspot``.
+    :param roles: Salesforce's AccountContactRole export: each contact's role and the
+        account's primary contact.
     :raises WorkspaceError: the workspace or the export cannot be read, or the export lacks
         the columns the preset needs.
     """
@@ -173,8 +181,85 @@ def import_contacts(folder: str | Path, export: str | Path, preset: str, *,
         if row[at]:
             row[at] = ids.get(accounts.id_key(row[at]), row[at] if row[at] in ids.values()
                               else "")
+    if roles is not None:
+        _apply_contact_roles(str(roles), rows, accounts, crm_keys, report)
+    elif rows and "role" not in source.found:
+        report.notes.append(
+            f"the export has no role column: {plural(len(rows), 'contact')} written without a "
+            "role or a primary flag (kam validate lists key-or-above accounts without a "
+            "decision-maker, KAM166, or a primary contact, KAM165)"
+            + ("; Salesforce keeps them in AccountContactRole: add --roles "
+               "AccountContactRole.csv" if preset == "salesforce" else ""))
     report.written = len(rows)
     return ContactsImport(source.folder / CONTACTS_FILE, rows, report)
+
+
+#: AccountContactRole's columns (a Data Loader or report export).
+ROLE_COLUMNS = {"account": ("AccountId",), "contact": ("ContactId",), "role": ("Role",),
+                "primary": ("IsPrimary",)}
+
+
+def _apply_contact_roles(path: str, rows: list[list[str]], accounts: Rows,
+                         crm_keys: dict[str, Row],
+                         report: ContactsReport) -> None:
+    """Set each contact's role and primary flag from AccountContactRole rows.
+
+    A contact belongs to one account in contacts.csv: a role at another account is reported,
+    not applied; a second primary contact of an account is reported and the first kept.
+    """
+    from kamcore.importers.facts import _resolve_account
+    from kamcore.importers.mapping import match_headers
+    from kamcore.importers.rows import read_rows
+
+    table, _ = read_rows(path, report, "contact roles")
+    found = match_headers(table.header, ROLE_COLUMNS)
+    if not {"account", "contact"} <= set(found):
+        raise WorkspaceError(f"{path} has no AccountId and ContactId columns (Salesforce "
+                             "AccountContactRole)", hint=f"the header is {','.join(table.header)}")
+    at = {h: i for i, h in enumerate(table.header)}
+
+    def cell(cells: list[str], name: str) -> str:
+        column = found.get(name)
+        return cells[at[column]].strip() if column is not None and at[column] < len(cells) \
+            else ""
+
+    by_contact = {accounts.id_key(row[0]): row for row in rows}
+    primary_of: dict[str, str] = {}
+    applied = 0
+    for line, cells in table.rows:
+        contact_cell, account_cell = cell(cells, "contact"), cell(cells, "account")
+        row = by_contact.get(accounts.id_key(contact_cell))
+        if row is None:
+            report.problem("role", f"role of contact {contact_cell!r}: no contact written has "
+                           "this id; not applied", file=path, line=line, record=contact_cell,
+                           hint="export AccountContactRole with the same contacts as Contact")
+            continue
+        account = _resolve_account(account_cell, "auto", accounts, crm_keys)
+        if isinstance(account, str) or account.id != row[1]:
+            report.problem("role", f"contact {row[2]!r} has a role at account "
+                           f"{account_cell!r}, but belongs to {row[1]!r} in contacts.csv; "
+                           "not applied", file=path, line=line, record=row[0],
+                           hint="a contact has one account here: keep the role at that one")
+            continue
+        role = contact_role(cell(cells, "role"))
+        if role and not row[WRITTEN.index("role")]:
+            row[WRITTEN.index("role")] = role
+        if _truthy(cell(cells, "primary")):
+            first = primary_of.setdefault(row[1], row[0])
+            if first == row[0]:
+                row[WRITTEN.index("primary")] = "true"
+            else:
+                report.problem("role", f"account {row[1]!r} has a second primary contact "
+                               f"{row[0]!r}; {first!r} is kept", file=path, line=line,
+                               record=row[0], hint="one primary contact per account")
+        applied += 1
+    report.notes.append(f"roles: {plural(applied, 'role row')} of {Path(path).name} applied, "
+                        f"{plural(len(primary_of), 'primary contact')}")
+
+
+def _truthy(cell: str) -> bool:
+    """IsPrimary as Data Loader (true/false) or a spreadsheet (1/0, yes/no, TRUE) writes it."""
+    return cell.strip().lower() in {"true", "1", "yes", "y", "x"}
 
 
 def write_contacts_import(result: ContactsImport, *, report_format: str = "md") -> Path:
