@@ -205,3 +205,54 @@ def test_text_lines_are_what_they_were():
     for group_by in ("file", "code"):
         assert _lines(ODD, group_by) == _reference(ordered, group_by), group_by
     assert _lines([], "file") == []
+
+
+class Odd:
+    """Messages a JSON string must escape, hints and columns left out."""
+
+    @hookimpl
+    def kam_register_rules(self, register):
+        register("ODD101", "odd-text", self.odd, form="tables", severity="info")
+
+    @staticmethod
+    def odd(tables):
+        yield Violation(None, 'a "quoted"\tmessage\nwith \\ and \x01 and ünïcödé')
+        yield Violations(tables.accounts, [0, 1], pa.array(["plain", "tab\there"]),
+                         subject=pa.array([None, "x"], pa.string()))
+
+
+def test_json_report_is_what_render_json_writes_for_the_findings(tmp_path):
+    from click.testing import CliRunner
+
+    from kamcore.cli.app import make_cli
+    from kamcore.cli.output import render_json
+
+    folder = _workspace(tmp_path)
+    (folder / "accounts.csv").write_text(ACCOUNTS + 'B,Bad,key,"G\\\'x",P9,DE\n',
+                                         encoding="utf-8")
+    pm = make_plugin_manager(Rules(), Odd())
+    result = CliRunner().invoke(make_cli(pm), ["validate", str(folder), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    tables = read_workspace(folder, pm=pm)
+    findings = validate_tables(tables)
+    assert {"KAM102", "KAM106", "ODD101"} <= {f.code for f in findings}
+    expected = render_json({
+        "org": "Test", "accounts": 5, "people": 2,
+        "summary": validate_columns(tables).counts(),
+        "findings": [f.model_dump(mode="json") for f in findings]})
+    assert result.stdout == expected + "\n"
+    assert '"message": "a \\"quoted\\"\\tmessage\\nwith \\\\ and \\u0001 and ünïcödé"' \
+        in result.stdout
+
+
+def test_json_report_without_findings(tmp_path):
+    from click.testing import CliRunner
+
+    from kamcore.cli.app import make_cli
+
+    folder = _workspace(tmp_path)
+    result = CliRunner().invoke(make_cli(make_plugin_manager()),
+                                ["validate", str(folder), "--format", "json", "--select",
+                                 "NONE"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith('"findings": []\n}\n')

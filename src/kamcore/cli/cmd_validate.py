@@ -62,15 +62,7 @@ def validate(kam: object, org: str | None, fmt: str, group_by: str, select: tupl
     index = account_index(tables)
     counts = (tables.settings.name, int(index.first.sum()), int(index.person_first.sum()))
     if fmt == "json":
-        from kamcore.cli.output import render_json
-
-        click.echo(render_json({
-            "org": counts[0],
-            "accounts": counts[1],
-            "people": counts[2],
-            "summary": found.counts(),
-            "findings": [f.model_dump(mode="json") for f in found.findings()],
-        }))
+        _print_json(counts, found)
     else:
         _print_text(counts, found, group_by)
     if found.has_errors():
@@ -91,6 +83,40 @@ def _print_text(org: tuple[str, int, int], found: FindingTable, group_by: str) -
     colour = "red" if counts["error"] else "yellow" if counts["warning"] else "green"
     prefix = "OK: " if not counts["error"] else ""
     click.secho(prefix + summary, fg=colour, bold=True)
+
+
+def _print_json(org: tuple[str, int, int], found: FindingTable) -> None:
+    """The JSON report: what ``render_json`` writes for the findings' ``model_dump``s, each
+    finding's line built from the columns."""
+    from kamcore.cli.output import echo_column, render_json
+
+    text = render_json({"org": org[0], "accounts": org[1], "people": org[2],
+                        "summary": found.counts(), "findings": []})
+    if not len(found):
+        click.echo(text)
+        return
+    empty = "[]\n}"
+    assert text.endswith(empty)
+    click.echo(text[:-len(empty)] + "[")
+    echo_column(_json_lines(found))
+    click.echo("  ]\n}")
+
+
+def _json_lines(found: FindingTable) -> pa.Array:
+    """Each finding as ``render_json`` indents an item of a list at the second level: a
+    compact object, ``, `` and ``: `` between items, a comma after all but the last."""
+    import pyarrow as pa
+
+    from kamcore.exporters.columns import json_literals
+    from kamcore.findings import FIELDS
+
+    parts: list[pa.Array | str] = []
+    for i, name in enumerate(FIELDS):
+        parts += [("    {" if i == 0 else ", ") + f'"{name}": ',
+                  json_literals(found.column(name)).fill_null("null")]
+    n = len(found)
+    ends = pa.array(["},"] * (n - 1) + ["}"], pa.string())
+    return _join(*parts, ends)
 
 
 def _text_groups(found: FindingTable, group_by: str) -> Iterator[tuple[str, pa.Array]]:
