@@ -111,6 +111,16 @@ def test_one_org_per_scope_in_a_run(tmp_path):
     assert plugin.seen["WID101"] is not plugin.seen["WID105"]
 
 
+def test_the_orgs_of_a_run_share_their_person_records(tmp_path):
+    """Every scope's org holds every person: the records are built once (they are frozen),
+    each org with its own dict of them."""
+    plugin, _ = run(tmp_path)
+    orgs = [plugin.seen[code] for code in ("WID101", "WID102", "WID105")]
+    assert all(org.people["P2"] is orgs[0].people["P2"] for org in orgs)  # type: ignore[attr-defined]
+    assert orgs[0].people is not orgs[1].people  # type: ignore[attr-defined]
+    assert orgs[1].location("person", "P2").line == 3  # type: ignore[attr-defined]
+
+
 def test_scoped_findings_keep_file_and_line(tmp_path):
     _, found = run(tmp_path)
     located = sorted((f.code, f.subject, f.file, f.line) for f in found

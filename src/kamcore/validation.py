@@ -101,9 +101,10 @@ def validate_columns(tables: WorkspaceTables, *, select: list[str] | None = None
         problems left: :meth:`~kamcore.workspace.tables.WorkspaceTables.require_readable`).
     :param select: only these rule codes (or code prefixes).
     """
-    from kamcore.workspace.objects import org_from_tables
+    from kamcore.workspace.objects import SharedRecords, org_from_tables
 
     orgs: dict[tuple[tuple[str, ...], tuple[str, ...]] | None, Org] = {}
+    shared = SharedRecords()  # every scope's org holds every person: built once
     registry = tables.registry
     if registry is None:
         from kamcore.plugins import get_plugin_manager
@@ -115,7 +116,8 @@ def validate_columns(tables: WorkspaceTables, *, select: list[str] | None = None
         scope = rule.scope
         org = orgs.get(scope)
         if org is None:
-            org = org_from_tables(tables if scope is None else scoped_tables(tables, *scope))
+            org = org_from_tables(tables if scope is None else scoped_tables(tables, *scope),
+                                  shared=shared)
         if last:
             orgs.pop(scope, None)
         else:

@@ -52,28 +52,59 @@ class RecordLocations(Mapping[tuple[str, str], Location]):
         return sum(len(rows) for rows in self._rows.values())
 
 
-def org_from_tables(tables: WorkspaceTables) -> Org:
-    """An :class:`Org` holding every readable record of ``tables`` (duplicates kept aside)."""
-    from kamcore.perf import paused_gc
+def org_from_tables(tables: WorkspaceTables, *, shared: SharedRecords | None = None) -> Org:
+    """An :class:`Org` holding every readable record of ``tables`` (duplicates kept aside).
 
+    :param shared: the person records of earlier calls on the same people table (the scoped
+        orgs of one validate run): built once, the same frozen records in each org.
+    """
     org = Org(settings=tables.settings, accounts={}, people={}, registry=tables.registry,
               path=tables.folder, storage=tables.storage)
     org.layout["accounts"] = list(tables.accounts.header)
     org.layout["people"] = list(tables.people.header)
-    rows: dict[str, dict[str, int]] = {"account": {}, "person": {}}
-    with paused_gc():
-        for kind, source, target in (("account", tables.accounts, org.accounts),
-                                     ("person", tables.people, org.people)):
-            seen = rows[kind]
-            for row, record in enumerate(records_of(source)):
-                if record.id in target:
-                    org.duplicates.append(Duplicate(kind, record, source.location(row)))
-                    continue
-                target[record.id] = record  # type: ignore[assignment]
-                seen[record.id] = row
+    accounts, account_duplicates, account_rows = _records_by_id("account", tables.accounts)
+    if shared is not None and shared.source is tables.people:
+        people, person_duplicates, person_rows = shared.people
+    else:
+        people, person_duplicates, person_rows = _records_by_id("person", tables.people)
+        if shared is not None:
+            shared.source, shared.people = tables.people, (people, person_duplicates,
+                                                           person_rows)
+    org.accounts.update(accounts)
+    org.people.update(people)
+    org.duplicates += [*account_duplicates, *person_duplicates]
     org.locations = RecordLocations(  # type: ignore[assignment]
-        {"account": tables.accounts, "person": tables.people}, rows)
+        {"account": tables.accounts, "person": tables.people},
+        {"account": account_rows, "person": person_rows})
     return org
+
+
+class SharedRecords:
+    """Records built once for several orgs of the same tables (see :func:`org_from_tables`)."""
+
+    def __init__(self) -> None:
+        self.source: RecordTable | None = None
+        self.people: _ById = ({}, [], {})
+
+
+#: records by id, the duplicates set aside, and each id's table row
+_ById = tuple[dict[str, Any], list[Duplicate], dict[str, int]]
+
+
+def _records_by_id(kind: str, source: RecordTable) -> _ById:
+    from kamcore.perf import paused_gc
+
+    target: dict[str, Any] = {}
+    duplicates: list[Duplicate] = []
+    rows: dict[str, int] = {}
+    with paused_gc():
+        for row, record in enumerate(records_of(source)):
+            if record.id in target:
+                duplicates.append(Duplicate(kind, record, source.location(row)))
+                continue
+            target[record.id] = record
+            rows[record.id] = row
+    return target, duplicates, rows
 
 
 def records_of(table: RecordTable) -> Iterator[Account | Person]:
