@@ -105,3 +105,29 @@ def test_territories_and_the_accounts_column_are_written_as_one_transaction(org,
     assert len(renames) == 2
     assert not (org / "territories.csv").exists()  # rolled back: it did not exist before
     assert {name: (org / name).read_bytes() for name in before} == before
+
+
+def test_kam_yaml_rules_naming_replaced_territories_are_reported(acme_copy, tmp_path):
+    """territories.csv is replaced; kam.yaml's rules are the user's text and stay: each rule
+    whose territory is gone is a problem, with the imported territory of the same name."""
+    export = Path(__file__).resolve().parent.parent / "examples" / "crm" / "dynamics" / (
+        "territories.csv")
+    result = invoke("import", "territories", str(acme_copy), str(export), "--preset",
+                    "dynamics", "--report", "json")
+    assert result.exit_code == 0, result.output
+    assert "6 problems: see the report" in result.output
+    report = json.loads((acme_copy / "territories-import-report.json").read_text("utf-8"))
+    rules = {p["record"]: p for p in report["problems"] if p["kind"] == "rule"}
+    assert list(rules) == ["WORLD", "EMEA-DACH", "EMEA-WEST", "AMER-NA", "AMER-LATAM", "APAC"]
+    north = rules["AMER-NA"]
+    assert north["file"] == str(acme_copy / "kam.yaml")
+    assert north["message"].startswith("rule 4 (North America) in kam.yaml names territory "
+                                       "'AMER-NA', which the imported territories.csv")
+    assert north["hint"] == "the import's 'North America' is 'NORTH-AMERICA': point the rule at it"
+    checked = json.loads(invoke("validate", str(acme_copy), "--format", "json").stdout)
+    assert {f["code"] for f in checked["findings"] if f["severity"] == "error"} == {"KAM196"}
+    original = export.parent.parent.parent / "acme" / "territories.csv"
+    (acme_copy / "territories.csv").write_bytes(kept := original.read_bytes())
+    strict = invoke("import", "territories", str(acme_copy), str(export), "--preset",
+                    "dynamics", "--strict")
+    assert strict.exit_code == 1 and (acme_copy / "territories.csv").read_bytes() == kept

@@ -21,6 +21,7 @@ from kamcore.wording import plural
 
 if TYPE_CHECKING:
     from kamcore.registry import Registry
+    from kamcore.workspace.tables import WorkspaceTables
 
 WRITTEN = ("id", "name", "parent", "manager")
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -149,8 +150,46 @@ def import_territories(folder: str | Path, export: str | Path, preset: str, *,
                                hint="every account is in exactly one territory")
                 continue
             assignments[account.id] = territory
+    _rules_left_behind(source.tables, source.folder, rows, report)
     report.territories, report.assigned = len(rows), len(assignments)
     return TerritoriesImport(source.folder, rows, assignments, report)
+
+
+def _rules_left_behind(tables: WorkspaceTables, folder: Path, rows: list[list[str]],
+                       report: TerritoriesReport) -> None:
+    """Report kam.yaml assignment rules that name a territory the import replaces.
+
+    territories.csv is replaced as a whole, but the rules are the user's own text: they are
+    not rewritten. Each such rule is a problem (``kam validate`` would refuse it, KAM196),
+    with the imported territory of the same name when there is one.
+    """
+    from kamcore.settings import CONFIG_FILE, TERRITORIES_FILE
+    from kamcore.territories import rule_label
+
+    new_ids = {row[0] for row in rows}
+    by_name = {name_key(row[1]): row[0] for row in rows}
+    old_names: dict[str, str] = {}
+    if (folder / TERRITORIES_FILE).is_file():
+        from kamcore.workspace.csvio import read_table
+
+        try:
+            old, _ = read_table(folder / TERRITORIES_FILE, required=("id", "name"))
+            at_id, at_name = old.header.index("id"), old.header.index("name")
+            old_names = {cells[at_id].strip(): cells[at_name].strip() for _, cells in old.rows}
+        except WorkspaceError:
+            pass  # an unreadable old file is replaced anyway; only the hints are lost
+    for number, rule in enumerate(tables.settings.territories.rules, start=1):
+        if rule.territory in new_ids:
+            continue
+        names = [n for n in (old_names.get(rule.territory), rule.name) if n]
+        same = next((by_name[name_key(n)] for n in names if name_key(n) in by_name), None)
+        report.problem("rule", f"{rule_label(number, rule)} in {CONFIG_FILE} names territory "
+                       f"{rule.territory!r}, which the imported territories.csv does not have "
+                       "(kam validate: KAM196)", file=str(folder / CONFIG_FILE),
+                       record=rule.territory,
+                       hint=(f"the import's {names[0]!r} is {same!r}: point the rule at it"
+                             if same else "point the rule at an imported territory "
+                             "(kam territories ORG lists them), or remove it"))
 
 
 def write_territories_import(result: TerritoriesImport, *, report_format: str = "md") -> Path:
