@@ -29,3 +29,23 @@ def test_linked_rows_names_the_first_of_duplicate_ids() -> None:
     assert first.tolist() == [0, 1, 0]
     assert bosses.tolist() == [0, -1, -1]
     assert isinstance(first, np.ndarray)
+
+
+def test_the_account_index_links_ids_and_parents_in_one_pass(tmp_path) -> None:
+    """first_row, first and parent are what one lookup per column gave."""
+    from kamcore.structure import account_index
+    from kamcore.workspace.tables import read_workspace
+
+    (tmp_path / "kam.yaml").write_text("name: X\n")
+    (tmp_path / "accounts.csv").write_text(
+        "id,name,tier,parent\nA,A,global,\nB,B,national,A\nA,Again,key,B\nC,C,key,Z\nD,D,key,A\n")
+    (tmp_path / "people.csv").write_text("id,name,role,reports_to\nP,P,vp,\nQ,Q,gam,P\nP,P2,am,Q\n")
+    tables = read_workspace(tmp_path)
+    index = account_index(tables)
+    ids, parents = tables.accounts.ids, tables.accounts.text("parent")
+    assert index.first_row.tolist() == row_of(ids, ids).tolist() == [0, 1, 0, 3, 4]
+    assert index.first.tolist() == [True, True, False, True, True]
+    assert index.parent.tolist() == np.where(index.first, row_of(ids, parents), -1).tolist()
+    assert index.parent.tolist() == [-1, 0, -1, -1, 0]
+    assert index.person_first_row.tolist() == [0, 1, 0]
+    assert index.boss.tolist() == [-1, 0, -1]

@@ -142,13 +142,37 @@ class AccountIndex:
         return self.tables.people
 
     @cached_property
+    def _account_links(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each account row's first row of its id and its parent cell's row: one hash pass."""
+        first_row, (parent,) = linked_rows(self.accounts.ids, self.accounts.text("parent"))
+        return first_row, parent
+
+    @cached_property
+    def _person_links(self) -> tuple[np.ndarray, np.ndarray]:
+        first_row, (boss,) = linked_rows(self.people.ids, self.people.text("reports_to"))
+        return first_row, boss
+
+    @property
+    def first_row(self) -> np.ndarray:
+        """For each account row, the row where its id first occurs (a duplicate's original)."""
+        return self._account_links[0]
+
+    @property
+    def person_first_row(self) -> np.ndarray:
+        return self._person_links[0]
+
+    @cached_property
     def first(self) -> np.ndarray:
         """True for the first row of each account id (later rows are duplicates)."""
-        return first_rows(self.accounts.ids)
+        import numpy as np
+
+        return self.first_row == np.arange(len(self.first_row))
 
     @cached_property
     def person_first(self) -> np.ndarray:
-        return first_rows(self.people.ids)
+        import numpy as np
+
+        return self.person_first_row == np.arange(len(self.person_first_row))
 
     @cached_property
     def parent(self) -> np.ndarray:
@@ -156,16 +180,14 @@ class AccountIndex:
         hang nowhere (they are reported, not walked)."""
         import numpy as np
 
-        linked = row_of(self.accounts.ids, self.accounts.text("parent"))
-        return np.where(self.first, linked, -1)
+        return np.where(self.first, self._account_links[1], -1)
 
     @cached_property
     def boss(self) -> np.ndarray:
         """Row of each person's reports_to (-1: none or unknown)."""
         import numpy as np
 
-        linked = row_of(self.people.ids, self.people.text("reports_to"))
-        return np.where(self.person_first, linked, -1)
+        return np.where(self.person_first, self._person_links[1], -1)
 
     @cached_property
     def manager(self) -> np.ndarray:

@@ -73,11 +73,10 @@ def _named(names: list[str], codes: np.ndarray) -> pa.Array:
 def duplicate_ids(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
     import numpy as np
 
-    from kamcore.structure import row_of
-
-    for kind, table in (("account", tables.accounts), ("person", tables.people)):
+    index = account_index(tables)
+    for kind, table, first_row in (("account", tables.accounts, index.first_row),
+                                   ("person", tables.people, index.person_first_row)):
         ids = table.ids
-        first_row = row_of(ids, ids)
         rows = np.flatnonzero(first_row != np.arange(len(ids)))
         if len(rows):
             yield Violations(table, rows, _join(f"{kind} id ", _reprs(ids.take(rows)),
