@@ -195,8 +195,8 @@ def _lines(findings: list[Finding], group_by: str) -> list[str]:
     for finding in findings:
         collector.add(finding)
     out = []
-    for head, lines in _text_groups(collector.table().sorted(), group_by):
-        out += [head, *lines.to_pylist(), ""]
+    for head, chunks in _text_groups(collector.table().sorted(), group_by, chunk=2):
+        out += [head, *(line for lines in chunks for line in lines.to_pylist()), ""]
     return out
 
 

@@ -72,9 +72,10 @@ def validate(kam: object, org: str | None, fmt: str, group_by: str, select: tupl
 def _print_text(org: tuple[str, int, int], found: FindingTable, group_by: str) -> None:
     from kamcore.cli.output import echo_column
 
-    for head, lines in _text_groups(found, group_by):
+    for head, chunks in _text_groups(found, group_by):
         click.echo(head)
-        echo_column(lines)
+        for lines in chunks:
+            echo_column(lines)
         click.echo("")
     counts = found.counts()
     summary = (f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, "
@@ -119,14 +120,14 @@ def _json_lines(found: FindingTable) -> pa.Array:
     return _join(*parts, ends)
 
 
-def _text_groups(found: FindingTable, group_by: str) -> Iterator[tuple[str, pa.Array]]:
+def _text_groups(found: FindingTable, group_by: str, *, chunk: int = 1 << 15
+                 ) -> Iterator[tuple[str, Iterator[pa.Array]]]:
     """Each group's heading and lines: the findings of one file (or one rule), in order, each
-    a line and its hint below it. Built as columns (200,000 findings: no object each)."""
+    a line and its hint below it. Built as columns (200,000 findings: no object each), a
+    ``chunk`` of findings at a time (the lines of all of them at once held 200 MB more)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from kamcore.exporters.columns import mask
 
     if not len(found):
         return
@@ -143,35 +144,62 @@ def _text_groups(found: FindingTable, group_by: str) -> Iterator[tuple[str, pa.A
     keys = list(number)
     group = np.array([number[name] for name in names])[
         pc.index_in(raw, value_set=raw.unique()).to_numpy()]
-    order = np.argsort(group, kind="stable")
-    table, group = table.take(pa.array(order)), group[order]
+    if (np.diff(group) < 0).any():  # groups apart: each one's findings together, in order
+        order = np.argsort(group, kind="stable")
+        table, group = table.take(pa.array(order)), group[order]
     bounds = np.searchsorted(group, np.arange(len(keys) + 1))
+    digits = np.zeros(len(table), dtype=np.int64)  # the widest line number of each group
+    if by_file:
+        width = pc.utf8_length(_line_numbers(table.column("line").combine_chunks()).cast(
+            pa.string()).fill_null("")).to_numpy(zero_copy_only=False)
+        digits = np.maximum.reduceat(width, bounds[:-1])[group]
+
+    def lines(start: int, stop: int) -> Iterator[pa.Array]:
+        for at in range(start, stop, chunk):
+            size = min(chunk, stop - at)
+            yield _text_lines(table.slice(at, size), digits[at: at + size], by_file)
+
+    for i, key in enumerate(keys):
+        yield click.style(key, bold=True), lines(int(bounds[i]), int(bounds[i + 1]))
+
+
+def _line_numbers(line: pa.Array) -> pa.Array:
+    """The lines a text report numbers (``line N``): given and not 0, else null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.if_else(pc.equal(line, 0), pa.scalar(None, pa.int64()), line)
+
+
+def _text_lines(part: pa.Table, digits: np.ndarray, by_file: bool) -> pa.Array:
+    """The text of ``part``'s findings: a line each, and its hint's line below it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.exporters.columns import mask
 
     def col(name: str) -> pa.Array:
-        return table.column(name).combine_chunks()
+        return part.column(name).combine_chunks()
 
     def given(column: pa.Array) -> np.ndarray:  # neither null nor empty (a truthy value)
-        return mask(pc.not_equal(column, pa.scalar("", column.type)
-                                 if pa.types.is_string(column.type) else 0))
+        return mask(pc.not_equal(column, ""))
 
     file, line = col("file"), col("line")
-    line_text = line.cast(pa.string())
-    at = pc.if_else(pc.is_null(line), file, _join(file, ":", line_text))
+    at = pc.if_else(pc.is_null(line), file, _join(file, ":", line.cast(pa.string())))
     where = at.fill_null("")  # Finding.where
     if by_file:
-        numbered = given(line)
-        width = np.where(numbered, pc.utf8_length(line_text.fill_null("")).to_numpy(
-            zero_copy_only=False), 0)
-        digits = np.maximum.reduceat(width, bounds[:-1])[group]
-        pad = _spaces(np.where(numbered, digits - width, 0))
-        where = pc.if_else(pa.array(numbered), _join("line ", pad, line_text), where)
+        numbered = _line_numbers(line).cast(pa.string())
+        given_line = mask(numbered.is_valid())
+        width = pc.utf8_length(numbered.fill_null("")).to_numpy(zero_copy_only=False)
+        pad = _spaces(np.where(given_line, digits - width, 0))
+        where = pc.if_else(pa.array(given_line), _join("line ", pad, numbered), where)
         head = pc.if_else(pc.equal(where, ""), col("code"), _join(where, "  ", col("code")))
     else:
         head = where
     head = pc.utf8_rpad(head, width=14, padding=" ")
-    severity = col("severity")
     labels = pa.array([click.style(f"{sev:<7}", fg=_COLOURS[sev]) for sev in SEVERITIES])
-    label = labels.take(pc.index_in(severity, value_set=pa.array(SEVERITIES)))
+    label = labels.take(pc.index_in(col("severity"), value_set=pa.array(SEVERITIES)))
     subject, column, hint = col("subject"), col("column"), col("hint")
     first = _join("  ", head, " ", label, " ",
                   pc.if_else(pa.array(given(subject)), _join(subject, ": "), ""),
@@ -180,17 +208,13 @@ def _text_groups(found: FindingTable, group_by: str) -> Iterator[tuple[str, pa.A
     hinted = given(hint)
     blank = _spaces(pc.utf8_length(head).to_numpy(zero_copy_only=False))
     second = _join("  ", blank, " " * 9, "hint: ", hint)
-    n = len(table)
+    n = len(part)
     both = pa.concat_arrays([first, second])
     pick = np.empty(2 * n, dtype=np.int64)
     pick[0::2], pick[1::2] = np.arange(n), np.arange(n, 2 * n)
     keep = np.ones(2 * n, dtype=bool)
     keep[1::2] = hinted
-    lines = both.take(pa.array(pick[keep]))
-    before = np.concatenate(([0], np.cumsum(hinted)))
-    starts = bounds + before[bounds]
-    for i, key in enumerate(keys):
-        yield click.style(key, bold=True), lines.slice(starts[i], starts[i + 1] - starts[i])
+    return both.take(pa.array(pick[keep]))
 
 
 def _join(*parts: pa.Array | str) -> pa.Array:
