@@ -29,6 +29,8 @@ from kamcore.models.codes import currency_codes
 from kamcore.workspace.csvio import Table
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from kamcore.registry import Registry
 
 
@@ -114,16 +116,18 @@ def read_accounts(table: Table, amap: AccountMap, report: ImportReport,
 def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
                registry: Registry | None, report: ImportReport, decimal: str,
                progress: Progress | None) -> tuple[
-                   dict[str, dict[str, Any]], dict[str, str | None], dict[str, float],
-                   dict[str, Tier]]:
+                   dict[str, dict[str, Any]], list[str | None], np.ndarray, np.ndarray]:
     """Each account's record data (country, industry, currency, metrics), and the tiers a
     column gives; every value that cannot be used is reported.
 
     Column by column (a cell's meaning is worked out once per distinct text); the problems
     are reported in row order, as a row-by-row pass would.
 
-    :returns: ``(data, country, revenue, fixed tiers)`` by account id.
+    :returns: ``(data by account id, country, revenue, tier ranks a column fixes)``, the
+        last three by row (revenue 0.0 and rank -1 where none).
     """
+    import numpy as np
+
     rows = accounts.rows
     n = len(rows)
     file = accounts.file
@@ -131,8 +135,8 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
     records: list[dict[str, Any]] = [
         {"id": row.id, "name": row.name, "parent": row.up, "ext": {}}
         for row in with_progress(rows, "mapping accounts", progress)]
-    codes = (_countries(accounts, amap.country, countries, report) if amap.country
-             else [None] * n)
+    codes: list[str | None] = (_countries(accounts, amap.country, countries, report)
+                               if amap.country else [None] * n)
     for record, code in zip(records, codes, strict=True):
         record["country"] = code
     if amap.industry:
@@ -169,17 +173,16 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
             text = cell.strip()
             if text:
                 record["ext"].setdefault(namespace, {})[name] = text
-    revenue = {row.id: values.get("revenue", 0.0) for row, values in zip(rows, metrics,
-                                                                            strict=True)}
-    fixed: dict[str, Tier] = {}
+    revenue = np.array([values.get("revenue", 0.0) for values in metrics], dtype=np.float64)
+    fixed = np.full(n, -1, dtype=np.int8)
     if amap.tier:
         tiers: dict[str, Tier | None] = {}
-        for i, (row, text) in enumerate(zip(rows, accounts.column(amap.tier), strict=True)):
+        for i, text in enumerate(accounts.column(amap.tier)):
             if text not in tiers:
                 tiers[text] = tier_from_value(text, amap.tier_values)
             tier = tiers[text]
             if tier is not None:
-                fixed[row.id] = tier
+                fixed[i] = tier.rank
             elif text.strip():
                 later.append((i, len(amap.metrics) + 1, "tier",
                               f"{amap.tier} {text.strip()!r} maps to no tier; inferred instead",
@@ -189,8 +192,7 @@ def map_fields(accounts: Rows, amap: AccountMap, countries: Mapping[str, str],
         report.problem(kind, message, file=file, line=rows[i].line, record=rows[i].id,
                        hint=hint)
     data = {row.id: record for row, record in zip(rows, records, strict=True)}
-    country = {row.id: code for row, code in zip(rows, codes, strict=True)}
-    return data, country, revenue, fixed
+    return data, codes, revenue, fixed
 
 
 def _countries(accounts: Rows, column: str, countries: Mapping[str, str],

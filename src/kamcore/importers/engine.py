@@ -28,7 +28,7 @@ from kamcore.importers.finish import (
 )
 from kamcore.importers.mapping import AccountMap, PersonMap, TeamMap, check_country_codes
 from kamcore.importers.people import add_team, assign_owners, read_people
-from kamcore.importers.report import ImportReport, InferredTier
+from kamcore.importers.report import ImportReport, InferredTiers
 from kamcore.importers.rows import (
     RAW_PREFIX,
     Progress,
@@ -39,7 +39,7 @@ from kamcore.importers.rows import (
     kept_column,
     read_rows,
 )
-from kamcore.importers.tiers import default_threshold, infer_tiers
+from kamcore.importers.tiers import TIERS, default_threshold, infer_tier_columns
 from kamcore.models import Person
 from kamcore.models.codes import currency_codes
 from kamcore.perf import paused_gc
@@ -133,6 +133,9 @@ def build_org(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
 def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
            registry: Registry | None, people_path: str | None, pmap: PersonMap | None,
            team_path: str | None, team_map: TeamMap | None) -> ImportResult:
+    import numpy as np
+    import pyarrow as pa
+
     from kamcore.settings import Settings, WorkspaceMetric
 
     if options.currency and options.currency.strip().upper() not in currency_codes():
@@ -175,18 +178,24 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
 
     threshold = options.key_revenue
     if threshold is None:
-        threshold = default_threshold(list(revenue.values()))
-    guesses = infer_tiers([r.id for r in accounts.rows], {r.id: r.up for r in accounts.rows},
-                          country, revenue, threshold=threshold, fixed=fixed)
+        threshold = default_threshold(revenue)
+    ids = pa.array([r.id for r in accounts.rows], pa.string())
+    row_of = {r.id: i for i, r in enumerate(accounts.rows)}
+    parents = np.array([-1 if r.up is None else row_of[r.up] for r in accounts.rows],
+                       dtype=np.int64)
+    guesses = infer_tier_columns(ids, parents, pa.array(country, pa.string()), revenue,
+                                 threshold=threshold, fixed=fixed)
     report.tier_source = (f"from column {amap.tier!r}, inferred where it names no tier"
                           if amap.tier else "inferred from the account tree")
     report.key_revenue = threshold
-    for row in accounts.rows:
-        guess = guesses[row.id]
-        data[row.id]["tier"] = guess.tier
-        if row.id not in fixed:
-            report.tiers.append(InferredTier(row.id, row.name, guess.tier, guess.reason,
-                                             row.line))
+    for record, tier in zip(data.values(), guesses.tier.tolist(), strict=True):
+        record["tier"] = TIERS[tier]
+    inferred = pa.array(np.flatnonzero(fixed < 0))
+    tier_names = pa.array([t.value for t in TIERS], pa.string())
+    report.tiers = InferredTiers(
+        ids.take(inferred), pa.array([r.name for r in accounts.rows], pa.string()).take(inferred),
+        tier_names.take(pa.array(guesses.tier)).take(inferred), guesses.reason.take(inferred),
+        np.array([r.line for r in accounts.rows], dtype=np.int64)[fixed < 0])
 
     # -- owners ---------------------------------------------------------------------------
     cells = accounts.column(amap.manager) if amap.manager else [""] * len(accounts.rows)
@@ -208,7 +217,9 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     columns = account_columns(accounts, data, kept_as, raw_as, metric_names, kept, cols,
                               reserved)
     people = _build_people(people_data, people_rows, pmap, people_kept, report, people_path)
-    _tier_role_conflicts(report, data, people, accounts_path)
+    records = list(data.values())
+    _tier_role_conflicts(report, [records[i].get("manager") or None for i in
+                                  inferred.to_numpy().tolist()], people, accounts_path)
 
     currency = (options.currency or _most_common(columns.cells["currency"])
                 or header_currency or "USD").strip().upper()
@@ -291,31 +302,42 @@ def _currency_of_amounts(amap: AccountMap, options: ImportOptions, report: Impor
     return None
 
 
-def _tier_role_conflicts(report: ImportReport, accounts: dict[str, dict[str, Any]],
+def _tier_role_conflicts(report: ImportReport, managers: Sequence[str | None],
                          people: dict[str, Person], path: str) -> None:
     """An inferred tier whose owner's role cannot hold it (a national account owned by an
-    AM) is a problem the report explains now, rather than a bare KAM107 after the import."""
-    from kamcore.models import ROLES_FOR_TIER, Role
+    AM) is a problem the report explains now, rather than a bare KAM107 after the import.
 
-    fits: dict[tuple[str, Any], bool] = {}  # (owner, tier) -> no conflict
-    for guess in report.tiers:
-        account = accounts.get(guess.record)
-        if account is None or not account.get("manager"):
-            continue
-        manager, tier = account["manager"], account["tier"]
-        if fits.get((manager, tier)):
-            continue
-        owner = people.get(manager)
-        allowed = ROLES_FOR_TIER[tier]
-        fits[manager, tier] = owner is None or owner.role is Role.SUPPORT or (
-            owner.role in allowed)
-        if owner is None or fits[manager, tier]:
-            continue
-        needs = " or ".join(sorted(r.value.upper() for r in allowed))
+    :param managers: the manager of each account of ``report.tiers``, in its order.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.models import ROLES_FOR_TIER, Role, Tier
+
+    tiers = report.tiers
+    if not isinstance(tiers, InferredTiers) or not len(tiers):
+        return
+    # Each distinct (owner, tier) is judged once; the accounts of the unfit ones are listed.
+    owner = pc.dictionary_encode(pa.array(managers, pa.string()))
+    tier = pc.dictionary_encode(tiers.tier)
+    tier_names = tier.dictionary.to_pylist()
+    pairs = (owner.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+             * len(tier_names) + tier.indices.to_numpy(zero_copy_only=False))
+    unfit = np.zeros(max(len(owner.dictionary), 1) * len(tier_names), dtype=bool)
+    for pair in np.unique(pairs[pairs >= 0]).tolist():
+        who = people.get(owner.dictionary[pair // len(tier_names)].as_py())
+        allowed = ROLES_FOR_TIER[Tier(tier_names[pair % len(tier_names)])]
+        unfit[pair] = who is not None and who.role is not Role.SUPPORT and (
+            who.role not in allowed)
+    for row in np.flatnonzero((pairs >= 0) & unfit[np.maximum(pairs, 0)]).tolist():
+        guess = tiers[row]
+        who = people[managers[row]]  # type: ignore[index]
+        needs = " or ".join(sorted(r.value.upper() for r in ROLES_FOR_TIER[Tier(guess.tier)]))
         report.problem(
-            "tier", f"tier {tier.value} inferred, but the owner is "
-            f"{owner.role.value.upper()}: rule KAM107 will flag it", file=path,
-            line=guess.line, record=f"{guess.record} ({guess.name}, owner {owner.name})",
+            "tier", f"tier {guess.tier} inferred, but the owner is "
+            f"{who.role.value.upper()}: rule KAM107 will flag it", file=path,
+            line=guess.line, record=f"{guess.record} ({guess.name}, owner {who.name})",
             hint=f"give tiers with --tier-from COLUMN (or a tier: column in the map), or "
             f"make the owner a {needs}")
 

@@ -10,8 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any, overload
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 from kamcore.wording import noun, plural
 
@@ -44,6 +49,76 @@ class InferredTier:
     line: int | None = None
 
 
+class InferredTiers(Sequence[InferredTier]):
+    """The inferred tiers of many accounts as columns: an :class:`InferredTier` is made only
+    for the ones asked for, and the report's table is joined in Arrow (a million rows)."""
+
+    def __init__(self, record: pa.Array, name: pa.Array, tier: pa.Array, reason: pa.Array,
+                 line: np.ndarray) -> None:
+        self.record, self.name, self.tier, self.reason = record, name, tier, reason
+        #: each account's line (0: none)
+        self.line = line
+
+    def __len__(self) -> int:
+        return len(self.record)
+
+    @overload
+    def __getitem__(self, index: int) -> InferredTier: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[InferredTier]: ...
+
+    def __getitem__(self, index: int | slice) -> InferredTier | list[InferredTier]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        from kamcore.models import Tier
+
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return InferredTier(self.record[index].as_py(), self.name[index].as_py(),
+                            Tier(self.tier[index].as_py()), self.reason[index].as_py(),
+                            int(self.line[index]) or None)
+
+    def __iter__(self) -> Iterator[InferredTier]:
+        from kamcore.models import Tier
+
+        tiers = {t.value: t for t in Tier}
+        for record, name, tier, reason, line in zip(
+                self.record.to_pylist(), self.name.to_pylist(), self.tier.to_pylist(),
+                self.reason.to_pylist(), self.line.tolist(), strict=True):
+            yield InferredTier(record, name, tiers[tier], reason, line or None)
+
+    def counts(self) -> Counter[str]:
+        """How many accounts got each tier."""
+        import pyarrow.compute as pc
+
+        found = pc.value_counts(self.tier)
+        return Counter(dict(zip(found.field("values").to_pylist(),
+                                found.field("counts").to_pylist(), strict=True)))
+
+    def markdown_rows(self, step: int = 1 << 20) -> str:
+        """The table's rows (``| line | account | name | tier | why |``), one per line."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from kamcore.exporters.columns import joined_bytes
+
+        out = []
+        for start in range(0, len(self), step):
+            stop = min(start + step, len(self))
+            line = pa.array(self.line[start:stop])
+            text = pc.if_else(pc.equal(line, 0), "", pc.cast(line, pa.string()))
+            parts = [pc.binary_join_element_wise("| ", text, ""),
+                     *(_md_column(c.slice(start, stop - start))
+                       for c in (self.record, self.name)),
+                     self.tier.slice(start, stop - start),
+                     _md_column(self.reason.slice(start, stop - start))]
+            out.append(bytes(joined_bytes(parts, " | ", " |\n")).decode("utf-8"))
+        return "".join(out)[:-1]
+
+
 @dataclass
 class CountryNote:
     """One distinct country cell and what became of it."""
@@ -67,7 +142,7 @@ class ImportReport:
     tier_source: str = "inferred"
     key_revenue: float | None = None
     problems: list[Problem] = field(default_factory=list)
-    tiers: list[InferredTier] = field(default_factory=list)
+    tiers: Sequence[InferredTier] = field(default_factory=list)
     countries: dict[str, CountryNote] = field(default_factory=dict)
     industries: dict[str, Counter[str]] = field(default_factory=dict)
     placeholders: list[tuple[str, str]] = field(default_factory=list)
@@ -131,7 +206,8 @@ class ImportReport:
         return "\n".join(lines)
 
     def to_json(self) -> str:
-        data: dict[str, Any] = asdict(self)
+        data: dict[str, Any] = asdict(replace(self, tiers=[]))
+        data["tiers"] = [asdict(t) for t in self.tiers]
         data["problems"] = [asdict(p) for p in self.all_problems()]
         data["industries"] = {k: dict(v) for k, v in self.industries.items()}
         data["placeholders"] = [{"person": p, "reason": r} for p, r in self.placeholders]
@@ -217,15 +293,19 @@ class ImportReport:
         out += self.problems_section("`--strict` turns each of these into an error.")
         out += [f"## Inferred tiers ({len(self.tiers)})", ""]
         if self.tiers:
-            counts = Counter(str(t.tier) for t in self.tiers)
+            counts = (self.tiers.counts() if isinstance(self.tiers, InferredTiers)
+                      else Counter(str(t.tier) for t in self.tiers))
             out += ["By tier: " + ", ".join(f"{tier} {counts[tier]:,}" for tier in
                                             ("global", "national", "key", "regular")
                                             if counts[tier]) + ".", ""]
             out += ["Check these; set tiers from a column with `--tier-from COLUMN --tier-map "
                     "VALUE=TIER`, or edit accounts.csv.", "",
                     "| line | account | name | tier | why |", "|---|---|---|---|---|"]
-            out += [f"| {t.line or ''} | {_md(t.record)} | {_md(t.name)} | {t.tier} | "
-                    f"{_md(t.reason)} |" for t in self.tiers]
+            if isinstance(self.tiers, InferredTiers):
+                out.append(self.tiers.markdown_rows())
+            else:
+                out += [f"| {t.line or ''} | {_md(t.record)} | {_md(t.name)} | {t.tier} | "
+                        f"{_md(t.reason)} |" for t in self.tiers]
         else:
             out.append("None: every tier came from the data.")
         out.append("")
@@ -272,3 +352,16 @@ def _lines(lines: list[int]) -> str:
 
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_column(cells: pa.Array) -> pa.Array:
+    """:func:`_md` of every cell of a column (a pass only when some cell needs it)."""
+    import pyarrow.compute as pc
+
+    from kamcore.textcolumns import any_byte_of
+
+    if any_byte_of(cells, b"|"):
+        cells = pc.replace_substring(cells, "|", "\\|")
+    if any_byte_of(cells, b"\n"):
+        cells = pc.replace_substring(cells, "\n", " ")
+    return cells
