@@ -76,3 +76,36 @@ def table_of(values: bytes) -> np.ndarray:
     lookup = np.zeros(256, dtype=bool)
     lookup[list(values)] = True
     return lookup
+
+
+#: First bytes of whitespace as Python's ``str.strip`` sees it: ASCII's, and the lead bytes of
+#: Unicode's (U+0085, U+00A0, U+1680, U+2000-U+205F, U+3000).
+SPACE_FIRST = bytes([9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0xC2, 0xE1, 0xE2, 0xE3])
+
+
+def py_stripped(column: pa.Array) -> pa.Array:
+    """Every cell as Python's ``str.strip`` leaves it (null stays null), byte for byte: only
+    the cells whose first or last byte may be whitespace are stripped, by Python itself (a
+    kernel's idea of whitespace is not Python's)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.exporters.columns import patched
+
+    if not pa.types.is_string(column.type):
+        column = column.cast(pa.string())
+    _, offsets_buffer, data_buffer = column.buffers()
+    if offsets_buffer is None or data_buffer is None or not len(column):
+        return column
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
+        column.offset: column.offset + len(column) + 1]
+    starts, stops = offsets[:-1], offsets[1:]
+    filled = np.flatnonzero(stops > starts)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    first, last = data[starts[filled]], data[stops[filled] - 1]
+    space = table_of(SPACE_FIRST)
+    rows = filled[space[first] | space[last] | (last >= 0x80)]
+    if not len(rows):
+        return column
+    cells = column.take(pa.array(rows)).to_pylist()
+    return patched(column, rows, [cell.strip() for cell in cells])

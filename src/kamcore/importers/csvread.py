@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kamcore.errors import Location, WorkspaceError
 from kamcore.importers.sftree import looks_like_tree, read_tree
 from kamcore.workspace.csvio import Table, parse_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DELIMITERS = (",", ";", "\t", "|")
 _NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -112,6 +117,51 @@ def _head(raw: bytes, limit: int) -> bytes:
     if len(raw) <= limit:
         return raw
     return raw[: raw.rfind(b"\n", 0, limit) + 1] or raw
+
+
+@dataclass
+class ExportColumns:
+    """A CRM export as text columns (null: an empty cell), and the line each row starts on."""
+
+    path: Path
+    header: list[str]
+    table: pa.Table
+    line_of_row: Callable[[], Sequence[int | None]]
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def column(self, name: str) -> pa.Array:
+        return self.table.column(name).combine_chunks()
+
+
+def read_export_columns(path: str | Path) -> tuple[ExportColumns, list[WorkspaceError],
+                                                    Dialect]:
+    """:func:`read_export` as columns. A plain UTF-8 file (one line per row, plain quoting,
+    the same number of cells on every line) is read by the workspace reader's pyarrow path;
+    any other file by the exact parser, which locates what is wrong with it.
+
+    :raises WorkspaceError: as :func:`read_export`.
+    """
+    import pyarrow as pa
+
+    from kamcore.workspace.tables import _fast_csv
+
+    target = Path(path)
+    raw = _read_bytes(target)
+    if not looks_like_tree(target, raw[:64]):
+        delimiter = sniff_delimiter(decode(_head(raw, 1 << 16))[0])
+        fast = _fast_csv(target, raw, None, delimiter=delimiter, plain=True)
+        if fast is not None:
+            return (ExportColumns(target, fast.header, fast.table, fast.line_of_row), [],
+                    Dialect("utf-8", delimiter))
+    table, problems, dialect = read_export(target)
+    cells = list(zip(*(values for _line, values in table.rows), strict=True)) or [
+        () for _ in table.header]
+    columns = pa.table({name: pa.array([v or None for v in column], pa.string())
+                        for name, column in zip(table.header, cells, strict=True)})
+    lines = [line for line, _values in table.rows]
+    return ExportColumns(table.path, table.header, columns, lambda: lines), problems, dialect
 
 
 def read_export_header(path: str | Path) -> list[str]:

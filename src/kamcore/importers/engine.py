@@ -37,7 +37,7 @@ from kamcore.importers.rows import (
     canonical_text,
     check_columns,
     kept_column,
-    read_rows,
+    read_columns,
 )
 from kamcore.importers.tiers import TIERS, default_threshold, infer_tier_columns
 from kamcore.models import Person
@@ -147,7 +147,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         raise WorkspaceError(f"--country {exc}", hint="write VALUE=CODE, e.g. "
                              "'Phillippines=PH'") from None
     report = ImportReport(source=options.source)
-    table, decimal = read_rows(accounts_path, report, "accounts")
+    table, decimal = read_columns(accounts_path, report, "accounts")
     amap = amap.with_plugin_columns(table.header, registry)
     cols = amap.columns()
     check_columns(table.header, cols, accounts_path)
@@ -179,11 +179,8 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     threshold = options.key_revenue
     if threshold is None:
         threshold = default_threshold(revenue)
-    ids = pa.array([r.id for r in accounts.rows], pa.string())
-    row_of = {r.id: i for i, r in enumerate(accounts.rows)}
-    parents = np.array([-1 if r.up is None else row_of[r.up] for r in accounts.rows],
-                       dtype=np.int64)
-    guesses = infer_tier_columns(ids, parents, pa.array(country, pa.string()), revenue,
+    ids = pa.array(accounts.ids, pa.string())
+    guesses = infer_tier_columns(ids, accounts.parent, pa.array(country, pa.string()), revenue,
                                  threshold=threshold, fixed=fixed)
     report.tier_source = (f"from column {amap.tier!r}, inferred where it names no tier"
                           if amap.tier else "inferred from the account tree")
@@ -193,14 +190,14 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     inferred = pa.array(np.flatnonzero(fixed < 0))
     tier_names = pa.array([t.value for t in TIERS], pa.string())
     report.tiers = InferredTiers(
-        ids.take(inferred), pa.array([r.name for r in accounts.rows], pa.string()).take(inferred),
+        ids.take(inferred), pa.array(accounts.names, pa.string()).take(inferred),
         tier_names.take(pa.array(guesses.tier)).take(inferred), guesses.reason.take(inferred),
-        np.array([r.line for r in accounts.rows], dtype=np.int64)[fixed < 0])
+        np.array(accounts.lines, dtype=np.int64)[fixed < 0])
 
     # -- owners ---------------------------------------------------------------------------
-    cells = accounts.column(amap.manager) if amap.manager else [""] * len(accounts.rows)
-    owners = [(row.id, row.line, cell.strip()) for row, cell in zip(accounts.rows, cells,
-                                                                     strict=True)]
+    cells = accounts.column(amap.manager) if amap.manager else [""] * len(accounts)
+    owners = [(aid, line, cell.strip()) for aid, line, cell in zip(accounts.ids, accounts.lines,
+                                                                    cells, strict=True)]
     assign_owners(owners, amap.manager_by, data, people_rows, people_data, report,
                   options.id_key, has_people_file=bool(people_path))
 
@@ -253,7 +250,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         counts = Counter(f.severity.value for f in found)
         report.findings = {k: counts.get(k, 0) for k in ("error", "warning", "info")}
         names = {pid: p.name for pid, p in people.items()}
-        names.update((r.id, r.name) for r in accounts.rows)
+        names.update(zip(accounts.ids, accounts.names, strict=True))
         report.finding_lines = [_named_finding(names, f) for f in found]
     return ImportResult(report, layout, tables, columns, staff)
 

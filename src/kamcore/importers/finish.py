@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kamcore.importers.rows import RAW_PREFIX, Rows, kept_column
+from kamcore.importers.rows import RAW_PREFIX, kept_column
 from kamcore.workspace.csvio import format_cell
 from kamcore.workspace.loader import ACCOUNT_COLUMNS
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
+    from kamcore.importers.accounts import AccountRows
     from kamcore.models import Person
     from kamcore.org import Org
     from kamcore.registry import Registry
@@ -53,7 +54,7 @@ class AccountColumns:
         return pa.table({c: pa.array(self.cells[c], pa.string()) for c in self.header})
 
 
-def account_columns(accounts: Rows, data: Mapping[str, dict[str, Any]],
+def account_columns(accounts: AccountRows, data: Mapping[str, dict[str, Any]],
                     kept_as: Sequence[tuple[str, str]],
                     raw_as: Sequence[tuple[str, str, str]], metric_names: Sequence[str],
                     kept: Sequence[str], cols: Mapping[str, str],
@@ -65,11 +66,10 @@ def account_columns(accounts: Rows, data: Mapping[str, dict[str, Any]],
     :param raw_as: (field, CRM header, ``crm:`` column): the CRM's text is kept where it
         differs from what kamcore stores.
     """
-    rows = accounts.rows
-    records = [data[r.id] for r in rows]
+    records = list(data.values())
     cells: dict[str, list[str | None]] = {}
-    cells["id"] = [r.id for r in rows]
-    cells["name"] = [r.name for r in rows]
+    cells["id"] = list(accounts.ids)
+    cells["name"] = list(accounts.names)
     cells["tier"] = [rec["tier"].value for rec in records]
     for column in ("parent", "manager", "country", "industry", "currency"):
         cells[column] = [rec.get(column) or None for rec in records]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kamcore.importers.mapping import PersonMap, TeamMap
 from kamcore.importers.report import ImportReport
@@ -24,6 +24,9 @@ from kamcore.importers.rows import (
 )
 from kamcore.models import Role, Tier
 from kamcore.wording import plural
+
+if TYPE_CHECKING:
+    from kamcore.importers.accounts import AccountRows
 
 #: Title patterns, checked in order: seniority first, then the account roles, then support.
 ROLE_PATTERNS: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
@@ -272,8 +275,9 @@ def _placeholder_id(text: str, mode: str, id_key: Callable[[str], str],
     return make_id(text, taken, "P", 0)
 
 
-def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, people: Rows,
-              people_data: dict[str, dict[str, Any]], data: dict[str, dict[str, Any]]) -> None:
+def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: AccountRows,
+             people: Rows, people_data: dict[str, dict[str, Any]],
+             data: dict[str, dict[str, Any]]) -> None:
     """Account team members serve under the account's manager: support staff and account
     managers without a manager of their own are put under them (the accountable manager
     supervises the account's team); members missing from the people file become people."""
@@ -290,7 +294,7 @@ def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, peo
             report.problem("team", f"account {cells[tmap.account]!r} not found; team row "
                            "skipped", file=path, line=line)
             continue
-        manager = data[account.id].get("manager")
+        manager = data[accounts.ids[account]].get("manager")
         person_text = cells[tmap.person].strip()
         if not person_text:
             report.problem("team", "team row without a user; skipped", file=path, line=line)
@@ -308,7 +312,7 @@ def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: Rows, peo
             if specialty:
                 record["specialty"] = specialty
             report.placeholders.append((pid, f"account team member ({team_role or 'no role'}) "
-                                        f"on {account.id}, not in the people file"))
+                                        f"on {accounts.ids[account]}, not in the people file"))
         if record.get("role") in ("support", "am") and not record.get("reports_to") and (
                 manager and manager != pid):
             record["reports_to"] = manager

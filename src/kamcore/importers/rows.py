@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kamcore.errors import Location, WorkspaceError
 from kamcore.importers.report import ImportReport
 from kamcore.models import Tier
 from kamcore.workspace.csvio import Table, format_cell
 from kamcore.workspace.loader import ACCOUNT_COLUMNS, PERSON_COLUMNS
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kamcore.importers.csvread import Dialect, ExportColumns
 
 #: Prefix of the columns that keep a CRM cell as it was ("crm:BillingCountry").
 RAW_PREFIX = "crm:"
@@ -79,21 +84,30 @@ class Rows:
 
     def resolve(self, text: str, mode: str) -> tuple[Row | None, str | None]:
         """The row ``text`` refers to, or ``None`` and why (not found, ambiguous name)."""
-        if mode in ("id", "auto"):
-            try:
-                found = self.by_key.get(self.id_key(text))
-            except ValueError:
-                found = None
-            if found is not None or mode == "id":
-                return found, None if found else "no record has this id"
-        named = self.by_name.get(name_key(text), [])
-        if len(named) == 1:
-            return named[0], None
-        if named:
-            lines = ", ".join(str(r.line) for r in named[:5])
-            return None, f"{len(named)} records have this name (lines {lines})"
-        return None, "no record has this id or name" if mode == "auto" else (
-            "no record has this name")
+        return resolve_reference(text, mode, self.by_key, self.by_name, self.id_key,
+                                 lambda row: row.line)
+
+
+def resolve_reference(text: str, mode: str, by_key: Mapping[str, _T],
+                      by_name: Mapping[str, list[_T]], id_key: Callable[[str], str],
+                      line_of: Callable[[_T], int]) -> tuple[_T | None, str | None]:
+    """What a reference (``mode``: by "id", "name" or "auto", id first) names, or ``None``
+    and why (not found, ambiguous name)."""
+    if mode in ("id", "auto"):
+        try:
+            found = by_key.get(id_key(text))
+        except ValueError:
+            found = None
+        if found is not None or mode == "id":
+            return found, None if found is not None else "no record has this id"
+    named = by_name.get(name_key(text), [])
+    if len(named) == 1:
+        return named[0], None
+    if named:
+        lines = ", ".join(str(line_of(r)) for r in named[:5])
+        return None, f"{len(named)} records have this name (lines {lines})"
+    return None, "no record has this id or name" if mode == "auto" else (
+        "no record has this name")
 
 
 def name_key(name: str) -> str:
@@ -109,6 +123,21 @@ def read_rows(path: str | Path, report: ImportReport, kind: str) -> tuple[Table,
     from kamcore.importers.csvread import read_export
 
     table, problems, dialect = read_export(path)
+    return table, _reading_reported(path, report, kind, problems, dialect)
+
+
+def read_columns(path: str | Path, report: ImportReport, kind: str) -> tuple[
+        ExportColumns, str]:
+    """:func:`read_rows` as text columns (:func:`.csvread.read_export_columns`)."""
+    from kamcore.importers.csvread import read_export_columns
+
+    table, problems, dialect = read_export_columns(path)
+    return table, _reading_reported(path, report, kind, problems, dialect)
+
+
+def _reading_reported(path: str | Path, report: ImportReport, kind: str,
+                      problems: Sequence[WorkspaceError], dialect: Dialect) -> str:
+    """Report how a file was read and what could not be; its decimal mark."""
     for problem in problems:
         loc = problem.location
         report.problem("unreadable", problem.message, file=loc.file if loc else str(path),
@@ -123,7 +152,7 @@ def read_rows(path: str | Path, report: ImportReport, kind: str) -> tuple[Table,
     decimal = "," if dialect.delimiter == ";" else "."
     if decimal == "," and kind == "accounts":
         report.notes.append("numbers read with a decimal comma (1.250,50 = 1250.5)")
-    return table, decimal
+    return decimal
 
 
 def read_header(path: str | Path) -> list[str]:
@@ -154,20 +183,42 @@ def break_loops(rows: Sequence[Row], by_id: dict[str, Row]) -> list[tuple[list[s
 
     :returns: the loops found, each as the ids along it and the id that was cut loose.
     """
-    state: dict[str, int] = {}
-    loops: list[tuple[list[str], str]] = []
-    for start in rows:
-        path: list[str] = []
-        current: str | None = start.id
-        while current is not None and state.get(current, 0) == 0:
+    import numpy as np
+
+    at = {row.id: i for i, row in enumerate(rows)}
+    parent = np.array([-1 if row.up is None else at[row.up] for row in rows], dtype=np.int64)
+    loops = cut_loops(parent, [row.line for row in rows])
+    for _loop, cut in loops:
+        rows[cut].up = None
+    return [([rows[i].id for i in loop], rows[cut].id) for loop, cut in loops]
+
+
+def cut_loops(parent: np.ndarray, lines: Sequence[int]) -> list[tuple[list[int], int]]:
+    """Cut every loop of ``parent`` rows (in place): the loop's row on the first line becomes
+    a top. Only the rows that never reach a top are walked, in file order.
+
+    :returns: the loops found, each as its rows (from where the walk entered it) and the row
+        that was cut loose.
+    """
+    import numpy as np
+
+    from kamcore.structure import cycles
+
+    stuck, _ = cycles(parent)
+    state: dict[int, int] = {}
+    loops: list[tuple[list[int], int]] = []
+    for start in np.flatnonzero(stuck).tolist():
+        path: list[int] = []
+        current = start
+        while current >= 0 and state.get(current, 0) == 0:
             state[current] = 1
             path.append(current)
-            current = by_id[current].up
-        if current is not None and state.get(current) == 1:
+            current = int(parent[current])
+        if current >= 0 and state.get(current) == 1:
             loop = path[path.index(current):]
-            first = min((by_id[i] for i in loop), key=lambda r: r.line)
-            first.up = None
-            loops.append((loop, first.id))
+            first = min(loop, key=lambda r: lines[r])
+            parent[first] = -1
+            loops.append((loop, first))
         for node in path:
             state[node] = 2
     return loops

@@ -404,16 +404,23 @@ BLOCK_SIZE = 1 << 22
 
 
 def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
-              types: dict[str, pa.DataType] | None = None) -> RawTable | None:
-    """pyarrow's reader, or ``None`` when the file needs the exact parser."""
+              types: dict[str, pa.DataType] | None = None, *, delimiter: str = ",",
+              plain: bool = False) -> RawTable | None:
+    """pyarrow's reader, or ``None`` when the file needs the exact parser.
+
+    :param plain: only a file whose quoting is plain (:meth:`_LineScan.plain_quotes`): where
+        a lenient parser and pyarrow could read stray quotes differently, the caller's own.
+    """
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
     if not data or data.isspace() or b"\x00" in data or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return None
     scan = _LineScan(data)
+    if plain and not scan.plain_quotes(delimiter):
+        return None
     try:
-        header = _fast_header(data)
+        header = _fast_header(data, delimiter)
         if header is None:
             return None
         table = pacsv.read_csv(
@@ -428,7 +435,8 @@ def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
             # a row of the wrong width raises (no handler: pyarrow would decode the row for it
             # and print an "exception ignored" for one that is not UTF-8): the exact parser
             # then reads the file and locates the row
-            parse_options=pacsv.ParseOptions(newlines_in_values=scan.values_span_lines),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter,
+                                             newlines_in_values=scan.values_span_lines),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()) | (types or {}),
                 null_values=[""],
@@ -507,13 +515,50 @@ class _LineScan:
                                  else np.zeros(0, np.intp))
         return seen % 2 == 1
 
+    def plain_quotes(self, delimiter: str) -> bool:
+        """Whether every quoted cell is quoted plainly: it opens at the cell's start, doubles
+        the quotes it holds and closes at the cell's end, on one line; and no other cell holds
+        a quote. Every CSV reader reads such a file alike; a stray quote (``ab"c``,
+        ``"ab"c``) is read differently by lenient parsers, so the caller's own reads it.
+
+        The quotes are counted a megabyte at a time, as :attr:`odd_quotes` does: the even
+        ones (from the start) open a quoted cell, the odd ones close it; an opening quote
+        must follow a separator, a line end or another quote (a doubled one), a closing quote
+        must come before one of those.
+        """
+        import numpy as np
+
+        if b'"' not in self.data:
+            return True
+        if self.values_span_lines:
+            return False
+        raw, step = self.raw, 1 << 20
+        edge = np.zeros(256, dtype=bool)
+        edge[[ord(delimiter), 10, 34]] = True
+        after = edge.copy()
+        after[13] = True  # CRLF: no lone CR here (values_span_lines)
+        seen = 0
+        for start in range(0, len(raw), step):
+            quotes = np.flatnonzero(raw[start: start + step] == 34) + start
+            if not len(quotes):
+                continue
+            opening = (np.arange(seen, seen + len(quotes)) % 2) == 0
+            before = raw[np.maximum(quotes - 1, 0)]
+            ok_before = edge[before] | (quotes == 0)
+            nxt = raw[np.minimum(quotes + 1, len(raw) - 1)]
+            ok_after = after[nxt] | (quotes == len(raw) - 1)
+            if not np.where(opening, ok_before, ok_after).all():
+                return False
+            seen += len(quotes)
+        return True
+
     @property
     def values_span_lines(self) -> bool:
         """Whether a quoted value may hold a line break (never a false "no")."""
         return b'"' in self.data and (self.lone_cr or self.odd_quotes)
 
 
-def _fast_header(data: bytes) -> list[str] | None:
+def _fast_header(data: bytes, delimiter: str = ",") -> list[str] | None:
     """The header's names (trimmed), or ``None`` when it is not a plain single line."""
     import csv
     import re
@@ -527,7 +572,7 @@ def _fast_header(data: bytes) -> list[str] | None:
     if line.count(b'"') % 2 or b"\r" in line.rstrip(b"\r"):
         return None
     text = line.decode("utf-8-sig", errors="strict").rstrip("\r")
-    header = [name.strip() for name in next(csv.reader([text]))]
+    header = [name.strip() for name in next(csv.reader([text], delimiter=delimiter))]
     if len(set(header)) != len(header) or "" in header:
         return None  # the exact parser words these errors
     return header

@@ -1,0 +1,103 @@
+"""The importer reads a plain export with the workspace reader's pyarrow path and anything
+else with the exact parser; both give the same cells, rows and lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kamcore.importers import csvread
+from kamcore.importers.csvread import read_export, read_export_columns
+from kamcore.workspace.tables import _LineScan
+
+
+def exact(path: Path) -> tuple[list[str], list[int], list[list[str | None]], list[str]]:
+    table, problems, dialect = read_export(path)
+    rows = [[v or None for v in values] for _line, values in table.rows]
+    return (table.header, [line for line, _ in table.rows], rows,
+            [f"{p.location.line if p.location else ''} {p.message}" for p in problems]
+            + [dialect.encoding, dialect.delimiter])
+
+
+def columns(path: Path) -> tuple[list[str], list[int], list[list[str | None]], list[str]]:
+    table, problems, dialect = read_export_columns(path)
+    rows = [list(r.values()) for r in table.table.to_pylist()]
+    return (table.header, list(table.line_of_row()), rows,
+            [f"{p.location.line if p.location else ''} {p.message}" for p in problems]
+            + [dialect.encoding, dialect.delimiter])
+
+
+def test_a_plain_export_is_read_by_pyarrow(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "Account.csv"
+    path.write_text('Id,Name,Description\n001,"Acme, Inc.","said ""hi"""\r\n\n002, Globex ,\n',
+                    encoding="utf-8")
+    want = exact(path)
+    monkeypatch.setattr(csvread, "read_export", lambda *_: pytest.fail("the slow path"))
+    assert columns(path) == want
+    assert want[1:3] == ([2, 4], [["001", "Acme, Inc.", 'said "hi"'],
+                                   ["002", " Globex ", None]])
+
+
+@pytest.mark.parametrize("text", [
+    'Id,Name\n001,Ac"me\n',             # a quote inside an unquoted cell
+    'Id,Name\n001,"Ac"me\n',            # a quoted cell closed before its end
+    'Id,Name\n001, "Acme"\n',           # a space before the opening quote
+    'Id,Name\n001,"Acme\nInc"\n',       # a quoted line break
+    'Id,Name\n001,Acme,extra\n002,B\n',  # a row of the wrong width: located by the parser
+    'Id,Name\r001,Acme\r',              # lone CRs
+])
+def test_anything_else_is_read_by_the_exact_parser(tmp_path: Path, text: str,
+                                                   monkeypatch) -> None:
+    path = tmp_path / "Account.csv"
+    path.write_bytes(text.encode("utf-8"))
+    want = exact(path)
+    calls = []
+    slow = csvread.read_export
+    monkeypatch.setattr(csvread, "read_export", lambda p: calls.append(p) or slow(p))
+    assert columns(path) == want
+    assert calls == [path]
+
+
+def test_a_windows_1252_export_is_read_by_the_exact_parser(tmp_path: Path) -> None:
+    path = tmp_path / "Account.csv"
+    path.write_bytes("Id;Name\n001;Müller GmbH\n".encode("cp1252"))
+    assert columns(path) == exact(path)
+    assert columns(path)[2] == [["001", "Müller GmbH"]]
+    assert columns(path)[3] == ["cp1252", ";"]
+
+
+def test_plain_quotes() -> None:
+    assert _LineScan(b'a,b\n"x","y ""z"""\n"",\n').plain_quotes(",")
+    assert not _LineScan(b'a,b\nx,y"z"\n').plain_quotes(",")
+    assert not _LineScan(b'a;b\n"x";"y"z\n').plain_quotes(";")
+    assert _LineScan(b'a;b\n"x;y";"z"\n').plain_quotes(";")
+
+
+CELLS = st.text(alphabet=st.sampled_from([*'ab ,;"\n\r\t|é\u00a0\u3000']),
+                max_size=6)
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), max_size=6),
+       delimiter=st.sampled_from([",", ";", "\t"]), quote_all=st.booleans(),
+       crlf=st.booleans(), blank=st.booleans(), raw_tail=st.sampled_from(["", '1,"a"b\n']))
+def test_both_paths_read_any_export_alike(tmp_path_factory, rows, delimiter, quote_all, crlf,
+                                          blank, raw_tail) -> None:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n" if crlf else "\n",
+                        quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    writer.writerow(["Id", "Name", "Note"])
+    for row in rows:
+        writer.writerow(row)
+        if blank:
+            buffer.write("\n")
+    path = tmp_path_factory.mktemp("x") / "Account.csv"
+    path.write_bytes((buffer.getvalue() + raw_tail).encode("utf-8"))
+    assert columns(path) == exact(path)
