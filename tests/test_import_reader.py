@@ -101,3 +101,31 @@ def test_both_paths_read_any_export_alike(tmp_path_factory, rows, delimiter, quo
     path = tmp_path_factory.mktemp("x") / "Account.csv"
     path.write_bytes((buffer.getvalue() + raw_tail).encode("utf-8"))
     assert columns(path) == exact(path)
+
+
+NUMBERS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(-10**20, 10**20).map(str),
+    st.text(alphabet=st.sampled_from(list("0123456789.,-+eE $_ ")), max_size=12),
+    st.sampled_from(["", " ", "1e999", "-0", "5.", ".5", "1_000", "nan", "inf", "1.250,50"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(st.none() | NUMBERS, max_size=20), decimal=st.sampled_from([".", ","]))
+def test_a_column_of_numbers_is_read_as_parse_number_reads_each_cell(cells, decimal) -> None:
+    import pyarrow as pa
+
+    from kamcore.importers.accounts import _numbers
+    from kamcore.importers.rows import parse_number
+
+    want: list[float | None] = []
+    bad = []
+    for i, cell in enumerate(cells):
+        try:
+            want.append(None if cell is None else parse_number(cell, decimal))
+        except ValueError:
+            want.append(None)
+            bad.append((i, cell))
+    numbers, got_bad = _numbers(pa.array(cells, pa.string()), decimal)
+    assert numbers.to_pylist() == want
+    assert got_bad == bad

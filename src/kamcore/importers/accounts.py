@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from kamcore.importers.countries import resolve_country
 from kamcore.importers.industries import industry_normalizer
@@ -22,11 +22,11 @@ from kamcore.importers.rows import (
     name_key,
     parse_number,
     resolve_reference,
-    with_progress,
 )
 from kamcore.importers.tiers import tier_from_value
-from kamcore.models import Tier
 from kamcore.models.codes import currency_codes
+
+_V = TypeVar("_V")
 
 if TYPE_CHECKING:
     import numpy as np
@@ -222,130 +222,206 @@ def _parents(accounts: AccountRows, amap: AccountMap, report: ImportReport,
     accounts.parent[:] = found
 
 
+@dataclass
+class MappedFields:
+    """The accounts' field values by row, as :func:`map_fields` worked them out.
+
+    :ivar text: text columns by field (country, industry, currency and the plugin fields'
+        ``namespace.name``), null where a row has none.
+    :ivar metrics: each metric's numbers (null: none), scaled.
+    :ivar country: each row's country code, for tier inference.
+    :ivar revenue: each row's revenue (0.0: none).
+    :ivar fixed: each row's tier rank as a column gives it (-1: none, inferred).
+    """
+
+    text: dict[str, pa.Array]
+    metrics: dict[str, pa.Array]
+    country: pa.Array
+    revenue: np.ndarray
+    fixed: np.ndarray
+
+
 def map_fields(accounts: AccountRows, amap: AccountMap, countries: Mapping[str, str],
                registry: Registry | None, report: ImportReport, decimal: str,
-               progress: Progress | None) -> tuple[
-                   dict[str, dict[str, Any]], list[str | None], np.ndarray, np.ndarray]:
-    """Each account's record data (country, industry, currency, metrics), and the tiers a
-    column gives; every value that cannot be used is reported.
+               progress: Progress | None) -> MappedFields:
+    """Each account's field values (country, industry, currency, metrics, plugin fields), and
+    the tiers a column gives; every value that cannot be used is reported.
 
     Column by column (a cell's meaning is worked out once per distinct text); the problems
     are reported in row order, as a row-by-row pass would.
-
-    :returns: ``(data by account id, country, revenue, tier ranks a column fixes)``, the
-        last three by row (revenue 0.0 and rank -1 where none).
     """
     import numpy as np
+    import pyarrow as pa
+
+    from kamcore.textcolumns import py_stripped
 
     n = len(accounts)
     file = accounts.file
     later: list[tuple[int, int, str, str, str | None]] = []  # row, slot, kind, message, hint
-    records: list[dict[str, Any]] = [
-        {"id": aid, "name": name, "parent": up, "ext": {}}
-        for aid, name, up in with_progress(list(zip(accounts.ids, accounts.names,
-                                                     accounts.parent_ids, strict=True)),
-                                           "mapping accounts", progress)]
-    codes: list[str | None] = (_countries(accounts, amap.country, countries, report)
-                               if amap.country else [None] * n)
-    for record, code in zip(records, codes, strict=True):
-        record["country"] = code
+    none = pa.nulls(n, pa.string())
+    text: dict[str, pa.Array] = {}
+    text["country"] = (_countries(accounts, amap.country, countries, report) if amap.country
+                       else none)
     if amap.industry:
-        for record, canonical in zip(records, _industries(accounts, amap.industry, registry,
-                                                          report), strict=True):
-            record["industry"] = canonical
+        text["industry"] = _industries(accounts, amap.industry, registry, report)
     if amap.currency:
         currencies = currency_codes()
-        for i, (cell, record) in enumerate(zip(accounts.column(amap.currency), records,
-                                               strict=True)):
-            text = cell.strip().upper()
-            if text and text not in currencies:
-                later.append((i, 0, "value", f"currency {text!r} is not an ISO 4217 code; "
-                              "left empty", None))
-                text = ""
-            record["currency"] = text or None
-    metrics: list[dict[str, float]] = [{} for _ in range(n)]
+        cells = py_stripped(accounts.cells(amap.currency)).fill_null("")
+
+        def currency(cell: str) -> str | None:
+            return (cell.upper() or None) if cell.upper() in currencies else None
+
+        codes, found = _per_distinct(cells, currency)
+        wrong = np.flatnonzero([bool(c.upper()) and f is None for c, f in zip(
+            cells.dictionary_encode().dictionary.to_pylist(), found, strict=True)])
+        for i in np.flatnonzero(np.isin(codes, wrong)).tolist():
+            later.append((i, 0, "value", f"currency {cells[i].as_py().upper()!r} is not an "
+                          "ISO 4217 code; left empty", None))
+        text["currency"] = _taken(found, codes)
+    metrics: dict[str, pa.Array] = {}
     for slot, (metric, column) in enumerate(amap.metrics.items(), start=1):
+        numbers, bad = _numbers(accounts.cells(column), decimal)
+        for i, cell in bad:
+            later.append((i, slot, "value", f"{column} {cell!r} is not a number; left "
+                          "empty", None))
         factor = amap.scale.get(metric, 1.0)
-        for i, cell in enumerate(accounts.column(column)):
-            try:
-                number = parse_number(cell, decimal)
-            except ValueError:
-                later.append((i, slot, "value", f"{column} {cell!r} is not a number; left "
-                              "empty", None))
-                continue
-            if number is not None:
-                metrics[i][metric] = number * factor
-    for record, values in zip(records, metrics, strict=True):
-        record["metrics"] = values
+        metrics[metric] = numbers if factor == 1.0 else pa.array(
+            numbers.to_numpy(zero_copy_only=False) * factor, from_pandas=True)
     for target, column in amap.fields.items():  # plugin fields: kept as written
-        namespace, _, name = target.partition(".")
-        for cell, record in zip(accounts.column(column), records, strict=True):
-            text = cell.strip()
-            if text:
-                record["ext"].setdefault(namespace, {})[name] = text
-    revenue = np.array([values.get("revenue", 0.0) for values in metrics], dtype=np.float64)
+        cells = py_stripped(accounts.cells(column))
+        text[target] = _empty_as_null(cells)
+    revenue = (metrics["revenue"].fill_null(0.0).to_numpy(zero_copy_only=False).astype(
+        np.float64) if "revenue" in metrics else np.zeros(n, dtype=np.float64))
     fixed = np.full(n, -1, dtype=np.int8)
     if amap.tier:
-        tiers: dict[str, Tier | None] = {}
-        for i, text in enumerate(accounts.column(amap.tier)):
-            if text not in tiers:
-                tiers[text] = tier_from_value(text, amap.tier_values)
-            tier = tiers[text]
-            if tier is not None:
-                fixed[i] = tier.rank
-            elif text.strip():
+        cells = accounts.cells(amap.tier).fill_null("")
+        codes, tiers = _per_distinct(cells, lambda v: tier_from_value(v, amap.tier_values))
+        ranks = np.array([-1 if t is None else t.rank for t in tiers], dtype=np.int8)
+        fixed = ranks[codes] if n else fixed
+        words = cells.dictionary_encode().dictionary.to_pylist()
+        for i in np.flatnonzero(fixed < 0).tolist():
+            word = words[codes[i]].strip()
+            if word:
                 later.append((i, len(amap.metrics) + 1, "tier",
-                              f"{amap.tier} {text.strip()!r} maps to no tier; inferred instead",
-                              f"add --tier-map '{text.strip()}=TIER'"))
+                              f"{amap.tier} {word!r} maps to no tier; inferred instead",
+                              f"add --tier-map '{word}=TIER'"))
     later.sort(key=lambda p: (p[0], p[1]))
     for i, _slot, kind, message, hint in later:
         report.problem(kind, message, file=file, line=accounts.lines[i],
                        record=accounts.ids[i], hint=hint)
-    data = dict(zip(accounts.ids, records, strict=True))
-    return data, codes, revenue, fixed
+    return MappedFields(text, metrics, text["country"], revenue, fixed)
+
+
+def _empty_as_null(cells: pa.Array) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+
+
+def _per_distinct(cells: pa.Array, meaning: Callable[[str], _V]) -> tuple[np.ndarray, list[_V]]:
+    """What each distinct cell means (worked out once each, in order of first appearance),
+    and each row's index into those."""
+    import numpy as np
+
+    encoded = cells.dictionary_encode()
+    values = [meaning(v) for v in encoded.dictionary.to_pylist()]
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), values
+
+
+#: A number pyarrow converts exactly as ``float()`` does (both round correctly).
+_PLAIN = "^-?[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+
+
+def _numbers(cells: pa.Array, decimal: str) -> tuple[pa.Array, list[tuple[int, str]]]:
+    """Each cell's number (:func:`parse_number`; null: empty) and the cells that are not
+    numbers; plain numbers are converted for the whole column, the rest one by one."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.exporters.columns import mask
+
+    n = len(cells)
+    out = np.full(n, np.nan)
+    plain = (mask(pc.match_substring_regex(cells, _PLAIN)) if decimal == "."
+             else np.zeros(n, dtype=bool))
+    if plain.any():
+        at = np.flatnonzero(plain)
+        out[at] = pc.cast(cells.take(pa.array(at)), pa.float64()).to_numpy(
+            zero_copy_only=False)
+        plain[at[~np.isfinite(out[at])]] = False  # overflow: parse_number says what
+    given = plain.copy()
+    bad: list[tuple[int, str]] = []
+    rest = np.flatnonzero(~plain & mask(pc.is_valid(cells)))
+    for i, cell in zip(rest.tolist(), cells.take(pa.array(rest)).to_pylist(), strict=True):
+        try:
+            number = parse_number(cell, decimal)
+        except ValueError:
+            bad.append((i, cell))
+            continue
+        if number is not None:
+            out[i], given[i] = number, True
+    return pa.array(out, mask=~given), bad
 
 
 def _countries(accounts: AccountRows, column: str, countries: Mapping[str, str],
-               report: ImportReport) -> list[str | None]:
+               report: ImportReport) -> pa.Array:
     """Each row's country code; every cell that is not already a code is noted (with its
     lines) for the report, in the order the cells first appear."""
+    import numpy as np
+
+    from kamcore.textcolumns import py_stripped
+
     overrides = {k.strip().lower(): v.strip().upper() for k, v in countries.items()}
-    seen: dict[str, tuple[str | None, str, str | None, list[int] | None]] = {}
-    out: list[str | None] = []
-    for line, cell in zip(accounts.lines, accounts.column(column), strict=True):
-        text = cell.strip()
+
+    def meaning(text: str) -> tuple[str | None, str, str | None]:
         if not text:
-            out.append(None)
-            continue
-        hit = seen.get(text)
-        if hit is None:
-            code = overrides.get(text.lower())
-            if code is not None:
-                hit = (code, "mapped", None, [])
-            else:
-                match = resolve_country(text)
-                hit = (match.code, match.status, match.hint,
-                       [] if match.status != "code" else None)
-            seen[text] = hit
-        if hit[3] is not None:
-            hit[3].append(line)
-        out.append(hit[0])
-    for text, (code, status, hint, lines) in seen.items():
-        if lines:
-            report.country(text, code, status, hint, *lines)
-    return out
+            return None, "code", None
+        code = overrides.get(text.lower())
+        if code is not None:
+            return code, "mapped", None
+        match = resolve_country(text)
+        return match.code, match.status, match.hint
+
+    cells = py_stripped(accounts.cells(column)).fill_null("")
+    codes, found = _per_distinct(cells, meaning)
+    noted = [d for d, (_code, status, _hint) in enumerate(found) if status != "code"]
+    if noted:
+        order = np.argsort(codes, kind="stable")
+        starts = np.concatenate(([0], np.cumsum(np.bincount(codes, minlength=len(found)))))
+        lines = np.array(accounts.lines, dtype=np.int64)
+        words = cells.dictionary_encode().dictionary.to_pylist()
+        for d in noted:
+            code, status, hint = found[d]
+            report.country(words[d], code, status, hint,
+                           *lines[order[starts[d]: starts[d + 1]]].tolist())
+    return _taken([code for code, _status, _hint in found], codes)
+
+
+def _taken(values: list[str | None], codes: np.ndarray) -> pa.Array:
+    """``values[code]`` for each row's code, as a string column (null: none or empty)."""
+    import pyarrow as pa
+
+    return pa.array([v or None for v in values], pa.string()).take(pa.array(codes))
 
 
 def _industries(accounts: AccountRows, column: str, registry: Registry | None,
-                report: ImportReport) -> list[str | None]:
+                report: ImportReport) -> pa.Array:
     """Each row's canonical industry; the spellings of each are counted for the report."""
+    import numpy as np
+
+    from kamcore.textcolumns import py_stripped
+
     industry_of = industry_normalizer(registry)
-    texts = [cell.strip() for cell in accounts.column(column)]
-    out = [industry_of(text) for text in texts]
-    for (canonical, text), count in Counter(zip(out, texts, strict=True)).items():
+    cells = py_stripped(accounts.cells(column)).fill_null("")
+    codes, found = _per_distinct(cells, industry_of)
+    counts = np.bincount(codes, minlength=len(found)).tolist()
+    for text, canonical, count in zip(cells.dictionary_encode().dictionary.to_pylist(), found,
+                                      counts, strict=True):
         if canonical:
             spellings = report.industries.get(canonical)
             if spellings is None:
                 spellings = report.industries[canonical] = Counter()
             spellings[text] += count
-    return out
+    return _taken(found, codes)

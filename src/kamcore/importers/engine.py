@@ -46,6 +46,8 @@ from kamcore.perf import paused_gc
 from kamcore.workspace.loader import PERSON_COLUMNS
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from kamcore.org import Org
     from kamcore.registry import Registry
     from kamcore.workspace.tables import WorkspaceTables
@@ -169,40 +171,38 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         people_kept = [h for h in people_header if h not in pmap.columns().values()]
 
     # -- fields ---------------------------------------------------------------------------
-    data, country, revenue, fixed = map_fields(accounts, amap, options.countries, registry,
-                                               report, decimal, options.progress)
+    fields = map_fields(accounts, amap, options.countries, registry, report, decimal,
+                        options.progress)
     header_currency = _currency_of_amounts(amap, options, report)
-    if header_currency is not None:
-        for record in data.values():
-            record.setdefault("currency", header_currency)
 
     threshold = options.key_revenue
     if threshold is None:
-        threshold = default_threshold(revenue)
+        threshold = default_threshold(fields.revenue)
     ids = pa.array(accounts.ids, pa.string())
-    guesses = infer_tier_columns(ids, accounts.parent, pa.array(country, pa.string()), revenue,
-                                 threshold=threshold, fixed=fixed)
+    guesses = infer_tier_columns(ids, accounts.parent, fields.country, fields.revenue,
+                                 threshold=threshold, fixed=fields.fixed)
     report.tier_source = (f"from column {amap.tier!r}, inferred where it names no tier"
                           if amap.tier else "inferred from the account tree")
     report.key_revenue = threshold
-    for record, tier in zip(data.values(), guesses.tier.tolist(), strict=True):
-        record["tier"] = TIERS[tier]
-    inferred = pa.array(np.flatnonzero(fixed < 0))
-    tier_names = pa.array([t.value for t in TIERS], pa.string())
+    free = np.flatnonzero(fields.fixed < 0)
+    inferred = pa.array(free)
+    tiers = pa.array([t.value for t in TIERS], pa.string()).take(pa.array(guesses.tier))
     report.tiers = InferredTiers(
         ids.take(inferred), pa.array(accounts.names, pa.string()).take(inferred),
-        tier_names.take(pa.array(guesses.tier)).take(inferred), guesses.reason.take(inferred),
-        np.array(accounts.lines, dtype=np.int64)[fixed < 0])
+        tiers.take(inferred), guesses.reason.take(inferred),
+        np.array(accounts.lines, dtype=np.int64)[free])
 
     # -- owners ---------------------------------------------------------------------------
-    cells = accounts.column(amap.manager) if amap.manager else [""] * len(accounts)
-    owners = [(aid, line, cell.strip()) for aid, line, cell in zip(accounts.ids, accounts.lines,
-                                                                    cells, strict=True)]
-    assign_owners(owners, amap.manager_by, data, people_rows, people_data, report,
-                  options.id_key, has_people_file=bool(people_path))
+    from kamcore.textcolumns import py_stripped
+
+    owners = (py_stripped(accounts.cells(amap.manager)) if amap.manager
+              else pa.nulls(len(accounts), pa.string()))
+    managers = assign_owners(owners, accounts.lines, guesses.tier, amap.manager_by,
+                             people_rows, people_data, report, options.id_key,
+                             has_people_file=bool(people_path))
 
     if team_path and team_map is not None:
-        add_team(team_path, team_map, report, accounts, people_rows, people_data, data)
+        add_team(team_path, team_map, report, accounts, people_rows, people_data, managers)
 
     # -- records --------------------------------------------------------------------------
     reserved = set(metric_names) | (set(registry.metrics) if registry is not None else
@@ -211,12 +211,10 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     raw_as = [(target, column, RAW_PREFIX + column.replace(".", "_"))
               for target, column in cols.items()]
     pcols = pmap.columns() if pmap is not None else {}
-    columns = account_columns(accounts, data, kept_as, raw_as, metric_names, kept, cols,
-                              reserved)
+    columns = account_columns(accounts, fields, tiers, managers, header_currency, kept_as,
+                              raw_as, metric_names, kept, cols, reserved)
     people = _build_people(people_data, people_rows, pmap, people_kept, report, people_path)
-    records = list(data.values())
-    _tier_role_conflicts(report, [records[i].get("manager") or None for i in
-                                  inferred.to_numpy().tolist()], people, accounts_path)
+    _tier_role_conflicts(report, managers.take(inferred).to_pylist(), people, accounts_path)
 
     currency = (options.currency or _most_common(columns.cells["currency"])
                 or header_currency or "USD").strip().upper()
@@ -394,9 +392,18 @@ def _row_of(rows: Rows, pid: str) -> Row | None:
     return row if row is not None and row.id == pid and row.line else None
 
 
-def _most_common(values: Iterable[str | None]) -> str | None:
-    counts = Counter(v for v in values if v)
-    return counts.most_common(1)[0][0] if counts else None
+def _most_common(values: pa.Array) -> str | None:
+    """The most common non-empty value (the first to appear of the most common ones)."""
+    import pyarrow.compute as pc
+
+    found = pc.value_counts(values.drop_null())
+    best: str | None = None
+    top = 0
+    for value, count in zip(found.field("values").to_pylist(),
+                            found.field("counts").to_pylist(), strict=True):
+        if value and count > top:
+            best, top = value, count
+    return best
 
 
 def _crm_columns(header: list[str], cols: dict[str, str], metrics: Iterable[str]) -> list[

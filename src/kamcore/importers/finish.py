@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kamcore.importers.rows import RAW_PREFIX, kept_column
-from kamcore.workspace.csvio import format_cell
 from kamcore.workspace.loader import ACCOUNT_COLUMNS
 
 if TYPE_CHECKING:
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-    from kamcore.importers.accounts import AccountRows
+    from kamcore.importers.accounts import AccountRows, MappedFields
     from kamcore.models import Person
     from kamcore.org import Org
     from kamcore.registry import Registry
@@ -33,16 +32,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class AccountColumns:
-    """Every account's cells as text (``None``: empty), by column, in file order.
+    """Every account's cells as text (null: empty), by column, in file order.
 
     :ivar header: the columns of accounts.csv, in order (the layout, then plugin fields).
     :ivar layout: what :attr:`Org.layout` keeps for accounts (the header without plugin
         fields, which a save appends sorted).
+    :ivar cells: Arrow string columns by name.
     """
 
     header: list[str]
     layout: list[str]
-    cells: dict[str, list[str | None]]
+    cells: dict[str, pa.Array]
 
     def __len__(self) -> int:
         return len(self.cells["id"])
@@ -51,51 +51,73 @@ class AccountColumns:
         """The cells as an Arrow table of strings (null for empty), in header order."""
         import pyarrow as pa
 
-        return pa.table({c: pa.array(self.cells[c], pa.string()) for c in self.header})
+        return pa.table({c: self.cells[c] for c in self.header})
 
 
-def account_columns(accounts: AccountRows, data: Mapping[str, dict[str, Any]],
+def account_columns(accounts: AccountRows, fields: MappedFields, tier: pa.Array,
+                    manager: pa.Array, currency: str | None,
                     kept_as: Sequence[tuple[str, str]],
                     raw_as: Sequence[tuple[str, str, str]], metric_names: Sequence[str],
                     kept: Sequence[str], cols: Mapping[str, str],
                     reserved: Iterable[str]) -> AccountColumns:
-    """The accounts' cells, column by column (a record object per account would cost 3x).
+    """The accounts' cells, column by column, in Arrow.
 
-    :param data: each account's field values by id (as the engine mapped them).
+    :param fields: the mapped field values (:func:`~.accounts.map_fields`).
+    :param tier: each account's tier; ``manager``: each one's manager id (null: none).
+    :param currency: every account's currency when no column gives one.
     :param kept_as: (CRM header, workspace column) of the columns no field uses.
     :param raw_as: (field, CRM header, ``crm:`` column): the CRM's text is kept where it
         differs from what kamcore stores.
     """
-    records = list(data.values())
-    cells: dict[str, list[str | None]] = {}
-    cells["id"] = list(accounts.ids)
-    cells["name"] = list(accounts.names)
-    cells["tier"] = [rec["tier"].value for rec in records]
-    for column in ("parent", "manager", "country", "industry", "currency"):
-        cells[column] = [rec.get(column) or None for rec in records]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.exporters.columns import cell_text
+    from kamcore.textcolumns import py_stripped
+
+    n = len(accounts)
+    none = pa.nulls(n, pa.string())
+    cells: dict[str, pa.Array] = {}
+    cells["id"] = pa.array(accounts.ids, pa.string())
+    cells["name"] = pa.array(accounts.names, pa.string())
+    cells["tier"] = tier
+    cells["parent"] = pa.array(accounts.parent_ids, pa.string())
+    cells["manager"] = _filled(manager)
+    for column in ("country", "industry"):
+        cells[column] = _filled(fields.text.get(column, none))
+    cells["currency"] = _filled(fields.text["currency"]) if "currency" in fields.text else (
+        pa.array([currency] * n, pa.string()) if currency else none)
     for metric in metric_names:
-        values = [rec["metrics"].get(metric) for rec in records]
-        cells[metric] = [None if v is None else format_cell(v) for v in values]
+        cells[metric] = _filled(cell_text(fields.metrics[metric], n))
     for crm_header, name in kept_as:
-        cells[name] = [(v.strip() or None) for v in accounts.column(crm_header)]
-    used = {name for _h, name in kept_as if any(v is not None for v in cells[name])}
+        cells[name] = _filled(py_stripped(accounts.cells(crm_header)))
+    used = {name for _h, name in kept_as if cells[name].null_count < n}
     for target, column, name in raw_as:
-        raw = [v.strip() for v in accounts.column(column)]
+        raw = _filled(py_stripped(accounts.cells(column)))
         # what kamcore stores for the field, as text (plugin fields store nothing here)
-        stored = cells[target] if target in _ACCOUNT_CORE or target in metric_names else None
-        out = ([v or None for v in raw] if stored is None else
-               [v if v and v != c else None for v, c in zip(raw, stored, strict=True)])
-        cells[name] = out
-        if any(v is not None for v in out):
+        if target in _ACCOUNT_CORE or target in metric_names:
+            differs = pc.fill_null(pc.not_equal(raw, cells[target]), True)
+            raw = pc.if_else(differs, raw, pa.scalar(None, pa.string()))
+        cells[name] = raw
+        if raw.null_count < n:
             used.add(name)
-    spaced = sorted(dict.fromkeys(f"{ns}.{k}" for rec in records
-                                  for ns, values in rec["ext"].items() for k in values))
+    spaced = sorted(c for c in fields.text if "." in c and fields.text[c].null_count < n)
     for column in spaced:
-        ns, _, key = column.partition(".")
-        cells[column] = [rec["ext"].get(ns, {}).get(key) for rec in records]
+        cells[column] = fields.text[column]
     layout = extend_layout(ACCOUNT_COLUMNS, metric_names, kept, cols, used, reserved)
     header = layout + [c for c in spaced if c not in layout]
     return AccountColumns(header, layout, cells)
+
+
+def _filled(cells: pa.Array) -> pa.Array:
+    """Text cells with empty ones as null (what a record leaves unset)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = cells.cast(pa.string())
+    if not len(cells) or not pc.any(pc.equal(cells, "")).as_py():
+        return cells
+    return pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
 
 
 def extend_layout(core: Sequence[str], metrics: Sequence[str], kept: Sequence[str],
@@ -131,11 +153,11 @@ def import_tables(settings: Settings, accounts: AccountColumns, people: Org,
     from kamcore.workspace.tables import RawTable, WorkspaceTables, metric_defs, normalise
 
     metrics = metric_defs(settings, registry)
-    given = [c for c in accounts.header if c in _ACCOUNT_CORE
-             or any(v is not None for v in accounts.cells[c])]
     n = len(accounts)
-    raw = RawTable(None, given, pa.table({c: pa.array(accounts.cells[c], pa.string())
-                                          for c in given}), lambda: [None] * n)
+    given = [c for c in accounts.header if c in _ACCOUNT_CORE
+             or accounts.cells[c].null_count < n]
+    raw = RawTable(None, given, pa.table({c: accounts.cells[c] for c in given}),
+                   lambda: [None] * n)
     problems: list[Any] = []
     table = normalise("account", raw, set(metrics), problems)
     table.header = list(accounts.header)
@@ -150,11 +172,10 @@ _ACCOUNT_CORE = frozenset(ACCOUNT_COLUMNS)
 
 def write_accounts_csv(path: Path, accounts: AccountColumns) -> None:
     """accounts.csv from the columns, atomically: the bytes :func:`kamcore.save` writes."""
-    import pyarrow as pa
 
     from kamcore.atomic import atomic_open
     from kamcore.exporters.columns import write_csv
 
-    cells = [pa.array(accounts.cells[c], pa.string()).fill_null("") for c in accounts.header]
+    cells = [accounts.cells[c].fill_null("") for c in accounts.header]
     with atomic_open(path, "wb") as stream:
         write_csv(stream, accounts.header, cells, safe=False)

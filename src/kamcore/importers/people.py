@@ -8,7 +8,7 @@ map (``--role-map`` or ``role_values:``) wins, and every title that matched noth
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kamcore.importers.mapping import PersonMap, TeamMap
@@ -26,6 +26,9 @@ from kamcore.models import Role, Tier
 from kamcore.wording import plural
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
     from kamcore.importers.accounts import AccountRows
 
 #: Title patterns, checked in order: seniority first, then the account roles, then support.
@@ -217,35 +220,53 @@ def _active(text: str, column: str) -> bool | None:
     return falsy if inverted else truthy
 
 
-def assign_owners(owners: list[tuple[str, int, str]], mode: str,
-                  data: dict[str, dict[str, Any]], people: Rows,
-                  people_data: dict[str, dict[str, Any]], report: ImportReport,
-                  id_key: Callable[[str], str], *, has_people_file: bool) -> None:
-    """Set each account's manager from its owner cell; owners missing from the people file
+def assign_owners(owners: pa.Array, lines: Sequence[int], tiers: np.ndarray, mode: str,
+                  people: Rows, people_data: dict[str, dict[str, Any]], report: ImportReport,
+                  id_key: Callable[[str], str], *, has_people_file: bool) -> pa.Array:
+    """Each account's manager from its owner cell; owners missing from the people file
     become placeholder people with the role that fits the highest tier they own.
 
-    :param owners: ``(account id, line, owner cell)`` per account.
+    Each distinct owner cell is looked up once, in the order the cells first appear.
+
+    :param owners: each account's owner cell, stripped (null or empty: none).
+    :param lines: each account's line; ``tiers``: each one's tier rank.
+    :returns: each account's manager id (null: none).
     """
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.importers.tiers import TIERS
+
+    encoded = owners.dictionary_encode()
+    texts = encoded.dictionary.to_pylist()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    given = codes >= 0
+    highest = np.full(len(texts), len(TIERS), dtype=np.int64)
+    np.minimum.at(highest, codes[given], np.asarray(tiers, dtype=np.int64)[given])
+    firsts = np.full(len(texts), -1, dtype=np.int64)
+    rows = np.flatnonzero(given)
+    seen, at = np.unique(codes[rows], return_index=True)
+    firsts[seen] = rows[at]  # each owner's first row
+    counts = np.bincount(codes[given], minlength=len(texts))
     placeholders: dict[str, dict[str, Any]] = {}
-    found: dict[str, Row | None] = {}  # owner cell -> person (cells repeat: one look-up each)
-    for account_id, line, text in owners:
+    managers: list[str | None] = []
+    for code, text in enumerate(texts):
         if not text:
+            managers.append(None)
             continue
-        if text in found:
-            target = found[text]
-        else:
-            target = found[text] = people.resolve(text, mode)[0]
+        target = people.resolve(text, mode)[0]
         if target is not None:
-            data[account_id]["manager"] = target.id
+            managers.append(target.id)
             continue
         pid = _placeholder_id(text, mode, id_key, placeholders, people)
-        tier = data[account_id]["tier"]
+        tier = TIERS[int(highest[code])]
         holder = placeholders.setdefault(pid, {"id": pid, "name": text, "role": TIER_ROLE[tier],
-                                               "_tier": tier, "_line": line, "_count": 0})
-        holder["_count"] += 1
+                                               "_tier": tier, "_line": lines[int(firsts[code])],
+                                               "_count": 0})
+        holder["_count"] += int(counts[code])
         if tier.rank < holder["_tier"].rank:
             holder["_tier"], holder["role"] = tier, TIER_ROLE[tier]
-        data[account_id]["manager"] = pid
+        managers.append(pid)
     for pid, holder in placeholders.items():
         first, count = holder.pop("_line"), holder.pop("_count")
         owned = (f"owner of the account on line {first}" if count == 1 else
@@ -255,6 +276,7 @@ def assign_owners(owners: list[tuple[str, int, str]], mode: str,
         report.placeholders.append((pid, f"{why}; role {holder['role'].value} from the highest "
                                     f"tier owned ({holder.pop('_tier').value})"))
         people_data[pid] = holder
+    return pa.array(managers, pa.string()).take(encoded.indices)
 
 
 def _placeholder_id(text: str, mode: str, id_key: Callable[[str], str],
@@ -277,7 +299,7 @@ def _placeholder_id(text: str, mode: str, id_key: Callable[[str], str],
 
 def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: AccountRows,
              people: Rows, people_data: dict[str, dict[str, Any]],
-             data: dict[str, dict[str, Any]]) -> None:
+             managers: pa.Array) -> None:
     """Account team members serve under the account's manager: support staff and account
     managers without a manager of their own are put under them (the accountable manager
     supervises the account's team); members missing from the people file become people."""
@@ -294,7 +316,7 @@ def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: AccountRo
             report.problem("team", f"account {cells[tmap.account]!r} not found; team row "
                            "skipped", file=path, line=line)
             continue
-        manager = data[accounts.ids[account]].get("manager")
+        manager = managers[account].as_py()
         person_text = cells[tmap.person].strip()
         if not person_text:
             report.problem("team", "team row without a user; skipped", file=path, line=line)
