@@ -89,7 +89,8 @@ class AccountRows:
 
 def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
                   id_key: Callable[[str], str], progress: Progress | None,
-                  id_keys: Callable[[Sequence[str]], list[str | None]] | None = None
+                  id_keys: Callable[[Sequence[str]], list[str | None]] | None = None,
+                  id_key_column: Callable[[pa.Array], pa.Array] | None = None
                   ) -> AccountRows:
     """The usable account rows, with parents resolved (by id, name or both) and loops cut.
 
@@ -103,117 +104,139 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from kamcore.exporters.columns import mask
+    from kamcore.exporters.columns import mask, patched
     from kamcore.structure import row_of
     from kamcore.textcolumns import py_stripped
 
     file = str(table.path)
     n = len(table)
-    lines_of_all = [line or 0 for line in table.line_of_row()]
-    names_all = (py_stripped(table.column(amap.name)).fill_null("").to_pylist() if amap.name
-                 else [""] * n)
+    lines_of_all = np.array([line or 0 for line in table.line_of_row()], dtype=np.int64)
+    names_all = (py_stripped(table.column(amap.name)).fill_null("") if amap.name
+                 else pa.array([""] * n, pa.string()))
     later: list[tuple[int, str, str, str | None, str | None]] = []  # row, kind, text, record, hint
     if amap.id:
-        aids = py_stripped(table.column(amap.id)).fill_null("").to_pylist()
-        keys: list[str | None] = id_keys(aids) if id_keys is not None else (
-            list(aids) if id_key is str.strip else [None] * n)
+        aids = py_stripped(table.column(amap.id)).fill_null("")
+        keys = _key_column(aids, id_key, id_keys, id_key_column)
         usable = np.ones(n, dtype=bool)
-        for i in [i for i, (aid, key) in enumerate(zip(aids, keys, strict=True))
-                  if key is None or not aid]:
-            aid = aids[i]
+        asked: list[int] = []
+        answers: list[str] = []
+        for i in np.flatnonzero(mask(pc.equal(aids, "")) | ~mask(pc.is_valid(keys))).tolist():
+            aid, name = aids[i].as_py(), names_all[i].as_py()
             if not aid:
-                later.append((i, "unusable", "account without an id; skipped",
-                              names_all[i] or None, "give it an id in the CRM"))
+                later.append((i, "unusable", "account without an id; skipped", name or None,
+                              "give it an id in the CRM"))
                 usable[i] = False
                 continue
             try:
-                keys[i] = id_key(aid)
+                answers.append(id_key(aid))
+                asked.append(i)
             except ValueError as exc:
                 later.append((i, "unusable", f"{aid!r} is not a valid id ({exc}); skipped",
-                              names_all[i] or None, None))
+                              name or None, None))
                 usable[i] = False
-        breaks = mask(pc.match_substring_regex(pa.array(aids, pa.string()), "[,\\n\\r]"))
+        keys = patched(keys, np.array(asked, dtype=np.int64), answers)
+        breaks = mask(pc.match_substring_regex(aids, "[,\\n\\r]"))
         for i in np.flatnonzero(usable & breaks).tolist():
-            if not ID_OK.match(aids[i]):  # ID_OK on a stripped cell: no comma, no line break
-                later.append((i, "unusable", f"{aids[i]!r} cannot be an id (commas, line "
+            aid = aids[i].as_py()
+            if not ID_OK.match(aid):  # ID_OK on a stripped cell: no comma, no line break
+                later.append((i, "unusable", f"{aid!r} cannot be an id (commas, line "
                               "breaks); skipped", None, None))
                 usable[i] = False
         rows = np.flatnonzero(usable)
-        found = pa.array([keys[i] for i in rows.tolist()], pa.string())
+        found = keys.take(pa.array(rows))
         first = row_of(found, found)
         for at in np.flatnonzero(first != np.arange(len(rows))).tolist():
             i, was = int(rows[at]), int(rows[first[at]])
-            later.append((i, "unusable", f"id {aids[i]!r} is already used on line "
-                          f"{lines_of_all[was]}; skipped", aids[i],
-                          "merge the duplicates in the CRM"))
+            aid = aids[i].as_py()
+            later.append((i, "unusable", f"id {aid!r} is already used on line "
+                          f"{lines_of_all[was]}; skipped", aid, "merge the duplicates in the CRM"))
             usable[i] = False
         source = np.flatnonzero(usable)
-        ids = [aids[i] for i in source.tolist()]
-        key_list = [keys[i] for i in source.tolist()]
+        ids = aids.take(pa.array(source))
+        key_column = keys.take(pa.array(source))
     else:
         taken: set[str] = set()
         kept: list[int] = []
-        ids = []
-        for i, name in enumerate(names_all):
+        made: list[str] = []
+        for i, name in enumerate(names_all.to_pylist()):
             if not name:
                 later.append((i, "unusable", "account without a name (ids are made from "
                               "names); skipped", None, None))
                 continue
             kept.append(i)
-            ids.append(make_id(name, taken, "ACC", lines_of_all[i]))
+            made.append(make_id(name, taken, "ACC", int(lines_of_all[i])))
         source = np.array(kept, dtype=np.int64)
-        key_list = list(ids)
-    names = []
-    for i, aid in zip(source.tolist(), ids, strict=True):
-        name = names_all[i]
-        if not name:
-            later.append((i, "value", "no name; the id is used as its name", aid, None))
-        names.append(name or aid)
+        ids = key_column = pa.array(made, pa.string())
+    names = names_all.take(pa.array(source))
+    unnamed = mask(pc.equal(names, ""))
+    for at in np.flatnonzero(unnamed).tolist():
+        later.append((int(source[at]), "value", "no name; the id is used as its name",
+                      ids[at].as_py(), None))
+    names = pc.if_else(pa.array(unnamed), ids, names)
     later.sort(key=lambda p: p[0])
     for i, kind, message, record, hint in later:
-        report.problem(kind, message, file=file, line=lines_of_all[i], record=record,
+        report.problem(kind, message, file=file, line=int(lines_of_all[i]), record=record,
                        hint=hint)
-    lines = [lines_of_all[i] for i in source.tolist()]
-    accounts = AccountRows(file, list(table.header), ids, key_list,  # type: ignore[arg-type]
-                           names, lines, np.full(len(ids), -1, dtype=np.int64),
+    lines = lines_of_all[source].tolist()
+    id_list = ids.to_pylist()
+    accounts = AccountRows(file, list(table.header), id_list, key_column.to_pylist(),
+                           names.to_pylist(), lines, np.full(len(id_list), -1, dtype=np.int64),
                            source.astype(np.int64), table, id_key)
     if amap.parent:
-        _parents(accounts, amap, report, id_keys)
+        _parents(accounts, amap, report, id_keys, id_key_column)
     for loop, cut in cut_loops(accounts.parent, lines):
-        report.problem("loop", "parent loop " + " -> ".join([ids[r] for r in [*loop, loop[0]]])
-                       + f"; {ids[cut]} imported as a top-level account", file=file,
-                       line=lines[cut], record=ids[cut], hint="fix the parents in the CRM")
+        report.problem("loop", "parent loop " + " -> ".join(
+            [id_list[r] for r in [*loop, loop[0]]]) + f"; {id_list[cut]} imported as a "
+            "top-level account", file=file, line=lines[cut], record=id_list[cut],
+            hint="fix the parents in the CRM")
     return accounts
 
 
+def _key_column(texts: pa.Array, id_key: Callable[[str], str],
+                id_keys: Callable[[Sequence[str]], list[str | None]] | None,
+                id_key_column: Callable[[pa.Array], pa.Array] | None) -> pa.Array:
+    """Each stripped cell's id key, for the whole column at once where the importer can;
+    null where the caller must ask ``id_key`` cell by cell (or the cell is empty)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if id_key_column is not None:
+        keys = id_key_column(texts)
+    elif id_keys is not None:
+        keys = pa.array(id_keys(texts.to_pylist()), pa.string())
+    elif id_key is str.strip:  # the cells are stripped already
+        keys = texts
+    else:
+        return pa.nulls(len(texts), pa.string())
+    return pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), keys)
+
+
 def _parents(accounts: AccountRows, amap: AccountMap, report: ImportReport,
-             id_keys: Callable[[Sequence[str]], list[str | None]] | None) -> None:
+             id_keys: Callable[[Sequence[str]], list[str | None]] | None,
+             id_key_column: Callable[[pa.Array], pa.Array] | None) -> None:
     """Each account's parent row, by id through one hash look-up for the whole column; by
     name, and every parent that is not found, one at a time."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    from kamcore.exporters.columns import mask
     from kamcore.structure import row_of
     from kamcore.textcolumns import py_stripped
 
     assert amap.parent
-    ups = py_stripped(accounts.cells(amap.parent)).fill_null("").to_pylist()
+    ups = py_stripped(accounts.cells(amap.parent)).fill_null("")
     found = np.full(len(ups), -1, dtype=np.int64)
     if amap.parent_by in ("id", "auto"):
-        if id_keys is not None:
-            keys = id_keys(ups)
-        elif accounts.id_key is str.strip:
-            keys = list(ups)
-        else:
-            keys = [None] * len(ups)
         found = row_of(pa.array(accounts.keys, pa.string()),
-                       pa.array([k or None for k in keys], pa.string()))
-    for i in [i for i, up in enumerate(ups) if up and found[i] < 0]:
-        target, why = accounts.resolve(ups[i], amap.parent_by)
-        if target is None and ups[i].startswith("@"):  # a data tree's "@AccountRef9"
+                       _key_column(ups, accounts.id_key, id_keys, id_key_column))
+    for i in np.flatnonzero(mask(pc.not_equal(ups, "")) & (found < 0)).tolist():
+        up = ups[i].as_py()
+        target, why = accounts.resolve(up, amap.parent_by)
+        if target is None and up.startswith("@"):  # a data tree's "@AccountRef9"
             why = "a dangling reference: no record of the tree has this referenceId"
         if target is None:
-            report.problem("parent", f"parent {ups[i]!r} not found ({why}); imported as a "
+            report.problem("parent", f"parent {up!r} not found ({why}); imported as a "
                            "top-level account", file=accounts.file, line=accounts.lines[i],
                            record=accounts.ids[i],
                            hint="fix the parent in the CRM or in accounts.csv")

@@ -75,6 +75,8 @@ class ImportOptions:
     id_key: Callable[[str], str] = str.strip
     #: ``id_key`` of many stripped cells at once, ``None`` where it raises (optional: speed).
     id_keys: Callable[[Sequence[str]], list[str | None]] | None = None
+    #: ``id_keys`` of a column of stripped cells, as a column (null where it raises; speed).
+    id_key_column: Callable[[pa.Array], pa.Array] | None = None
     validate: bool = True
     progress: Progress | None = None
 
@@ -158,7 +160,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     kept = [h for h in table.header if h not in cols.values()]
     report.kept_columns = kept
     accounts = read_accounts(table, amap, report, options.id_key, options.progress,
-                             options.id_keys)
+                             options.id_keys, options.id_key_column)
 
     # -- people ---------------------------------------------------------------------------
     people_rows = Rows(file=people_path or "", id_key=options.id_key)
@@ -214,7 +216,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     columns = account_columns(accounts, fields, tiers, managers, header_currency, kept_as,
                               raw_as, metric_names, kept, cols, reserved)
     people = _build_people(people_data, people_rows, pmap, people_kept, report, people_path)
-    _tier_role_conflicts(report, managers.take(inferred).to_pylist(), people, accounts_path)
+    _tier_role_conflicts(report, managers.take(inferred), people, accounts_path)
 
     currency = (options.currency or _most_common(columns.cells["currency"])
                 or header_currency or "USD").strip().upper()
@@ -297,7 +299,7 @@ def _currency_of_amounts(amap: AccountMap, options: ImportOptions, report: Impor
     return None
 
 
-def _tier_role_conflicts(report: ImportReport, managers: Sequence[str | None],
+def _tier_role_conflicts(report: ImportReport, managers: pa.Array,
                          people: dict[str, Person], path: str) -> None:
     """An inferred tier whose owner's role cannot hold it (a national account owned by an
     AM) is a problem the report explains now, rather than a bare KAM107 after the import.
@@ -314,7 +316,7 @@ def _tier_role_conflicts(report: ImportReport, managers: Sequence[str | None],
     if not isinstance(tiers, InferredTiers) or not len(tiers):
         return
     # Each distinct (owner, tier) is judged once; the accounts of the unfit ones are listed.
-    owner = pc.dictionary_encode(pa.array(managers, pa.string()))
+    owner = pc.dictionary_encode(managers)
     tier = pc.dictionary_encode(tiers.tier)
     tier_names = tier.dictionary.to_pylist()
     pairs = (owner.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -325,14 +327,18 @@ def _tier_role_conflicts(report: ImportReport, managers: Sequence[str | None],
         allowed = ROLES_FOR_TIER[Tier(tier_names[pair % len(tier_names)])]
         unfit[pair] = who is not None and who.role is not Role.SUPPORT and (
             who.role not in allowed)
-    for row in np.flatnonzero((pairs >= 0) & unfit[np.maximum(pairs, 0)]).tolist():
-        guess = tiers[row]
-        who = people[managers[row]]  # type: ignore[index]
-        needs = " or ".join(sorted(r.value.upper() for r in ROLES_FOR_TIER[Tier(guess.tier)]))
+    rows = pa.array(np.flatnonzero((pairs >= 0) & unfit[np.maximum(pairs, 0)]))
+    for record, name, tier_name, line, manager in zip(
+            tiers.record.take(rows).to_pylist(), tiers.name.take(rows).to_pylist(),
+            tiers.tier.take(rows).to_pylist(), tiers.line[rows.to_numpy()].tolist(),
+            managers.take(rows).to_pylist(), strict=True):
+        who = people[manager]
+        allowed = ROLES_FOR_TIER[Tier(tier_name)]
+        needs = " or ".join(sorted(r.value.upper() for r in allowed))
         report.problem(
-            "tier", f"tier {guess.tier} inferred, but the owner is "
+            "tier", f"tier {tier_name} inferred, but the owner is "
             f"{who.role.value.upper()}: rule KAM107 will flag it", file=path,
-            line=guess.line, record=f"{guess.record} ({guess.name}, owner {who.name})",
+            line=line or None, record=f"{record} ({name}, owner {who.name})",
             hint=f"give tiers with --tier-from COLUMN (or a tier: column in the map), or "
             f"make the owner a {needs}")
 

@@ -21,6 +21,8 @@ from kamcore.importers.mapping import TeamMap, preset_account_map, preset_person
 from kamcore.importers.rows import read_header
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from kamcore.registry import Registry
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -82,21 +84,24 @@ def id15_many(values: Sequence[str]) -> list[str | None]:
     >>> id15_many(["001a0000006vm9riac", "001A0000006Vm9r", "nope"])
     ['001A0000006Vm9r', '001A0000006Vm9r', None]
     """
+    import pyarrow as pa
+
+    return id15_column(pa.array(values, pa.string())).to_pylist()
+
+
+def id15_column(texts: pa.Array) -> pa.Array:
+    """:func:`id15_many` of a column of stripped cells, as a column (null where it is None)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from kamcore.exporters.columns import mask, text_buffer
 
-    texts = pa.array(values, pa.string())
-    out: list[str | None] = [None] * len(values)
+    texts = texts.cast(pa.string())
     short = np.flatnonzero(mask(pc.match_substring_regex(texts, "^[A-Za-z0-9]{15}$")))
-    for i in short.tolist():
-        out[i] = values[i]
     long = np.flatnonzero(mask(pc.match_substring_regex(texts, "^[A-Za-z0-9]{18}$")))
-    if not len(long):
-        return out
-    raw = np.frombuffer(text_buffer(texts.take(pa.array(long))), dtype=np.uint8)
+    raw = np.frombuffer(text_buffer(texts.take(pa.array(long))), dtype=np.uint8) if len(
+        long) else np.zeros(0, dtype=np.uint8)
     chars = raw.reshape(len(long), 18)
     body = chars[:, :15].copy()
     body[(body >= 65) & (body <= 90)] += 32  # the case-insensitive form: all lower case
@@ -114,9 +119,12 @@ def id15_many(values: Sequence[str]) -> list[str | None]:
     offsets = pa.py_buffer((np.arange(len(good) + 1, dtype=np.int32) * 15).tobytes())
     keys = pa.Array.from_buffers(pa.string(), len(good),
                                  [None, offsets, pa.py_buffer(body[good].tobytes())])
-    for i, key in zip(long[good].tolist(), keys.to_pylist(), strict=True):
-        out[i] = key
-    return out
+    # each row's place in [the short ids, the decoded long ones]; -1: neither
+    place = np.full(len(texts), -1, dtype=np.int64)
+    place[short] = np.arange(len(short))
+    place[long[good]] = len(short) + np.arange(len(good))
+    both = pa.concat_arrays([texts.take(pa.array(short)), keys])
+    return both.take(pa.array(place, mask=place < 0))
 
 
 @cache
@@ -152,7 +160,8 @@ def import_salesforce(accounts: str, *, users: str | None = None, team: str | No
     # A CLI data tree has no Ids: its accounts get ids made from names (OwnerIds stay Ids);
     # id15_many leaves those made ids to tree_key (None where id15 would raise).
     opts = replace(options or ImportOptions(), source="salesforce",
-                   id_key=tree_key if is_tree_file(accounts) else id15, id_keys=id15_many)
+                   id_key=tree_key if is_tree_file(accounts) else id15, id_keys=id15_many,
+                   id_key_column=id15_column)
     header = read_header(accounts)
     amap = preset_account_map(header)
     if amap.id != "Id" and amap.id != "Account ID":
