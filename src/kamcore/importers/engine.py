@@ -28,7 +28,7 @@ from kamcore.importers.finish import (
 )
 from kamcore.importers.mapping import AccountMap, PersonMap, TeamMap, check_country_codes
 from kamcore.importers.people import add_team, assign_owners, read_people
-from kamcore.importers.report import ImportReport, InferredTiers
+from kamcore.importers.report import ImportReport, InferredTiers, LazyLines
 from kamcore.importers.rows import (
     RAW_PREFIX,
     Progress,
@@ -249,9 +249,15 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         found = validate_tables(tables)
         counts = Counter(f.severity.value for f in found)
         report.findings = {k: counts.get(k, 0) for k in ("error", "warning", "info")}
-        names = {pid: p.name for pid, p in people.items()}
-        names.update(zip(accounts.ids, accounts.names, strict=True))
-        report.finding_lines = [_named_finding(names, f) for f in found]
+        names: dict[str, str] = {}
+
+        def line(i: int) -> str:  # made when read: Markdown shows 50 of them
+            if not names:
+                names.update((pid, p.name) for pid, p in people.items())
+                names.update(zip(accounts.ids, accounts.names, strict=True))
+            return _named_finding(names, found[i])
+
+        report.finding_lines = LazyLines(len(found), line)
     return ImportResult(report, layout, tables, columns, staff)
 
 

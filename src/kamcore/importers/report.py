@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, overload
 
@@ -119,6 +119,34 @@ class InferredTiers(Sequence[InferredTier]):
         return "".join(out)[:-1]
 
 
+class LazyLines(Sequence[str]):
+    """Lines made when they are read: the Markdown report shows 50 of 200,000 findings."""
+
+    def __init__(self, count: int, line: Callable[[int], str]) -> None:
+        self._count, self._line = count, line
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._line(i) for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return self._line(index)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._line(i) for i in range(self._count))
+
+
 @dataclass
 class CountryNote:
     """One distinct country cell and what became of it."""
@@ -151,7 +179,7 @@ class ImportReport:
     kept_columns: list[str] = field(default_factory=list)
     findings: dict[str, int] = field(default_factory=dict)
     #: Each finding of ``kam validate`` on the result, names beside ids.
-    finding_lines: list[str] = field(default_factory=list)
+    finding_lines: Sequence[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def problem(self, kind: str, message: str, *, file: str | None = None,
@@ -206,8 +234,9 @@ class ImportReport:
         return "\n".join(lines)
 
     def to_json(self) -> str:
-        data: dict[str, Any] = asdict(replace(self, tiers=[]))
+        data: dict[str, Any] = asdict(replace(self, tiers=[], finding_lines=[]))
         data["tiers"] = [asdict(t) for t in self.tiers]
+        data["finding_lines"] = list(self.finding_lines)
         data["problems"] = [asdict(p) for p in self.all_problems()]
         data["industries"] = {k: dict(v) for k, v in self.industries.items()}
         data["placeholders"] = [{"person": p, "reason": r} for p, r in self.placeholders]

@@ -1,0 +1,47 @@
+"""The import report's long lists kept as columns (inferred tiers) or made when read
+(findings) behave as the lists they replaced and render the same Markdown."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from kamcore.importers.report import ImportReport, InferredTier, InferredTiers, LazyLines
+from kamcore.models import Tier
+
+
+def tiers() -> InferredTiers:
+    return InferredTiers(pa.array(["A|1", "B"]), pa.array(["Acme\nInc", "Beta"]),
+                         pa.array(["key", "regular"]), pa.array(["why | not", "below key A|1"]),
+                         np.array([2, 0]))
+
+
+def test_inferred_tiers_read_as_a_list_of_records() -> None:
+    got = tiers()
+    listed = [InferredTier("A|1", "Acme\nInc", Tier.KEY, "why | not", 2),
+              InferredTier("B", "Beta", Tier.REGULAR, "below key A|1", None)]
+    assert list(got) == listed
+    assert got[-1] == listed[1] and got[0:1] == listed[:1]
+    with pytest.raises(IndexError):
+        got[2]
+
+
+def test_the_markdown_and_json_of_columns_and_of_records_are_the_same() -> None:
+    by_columns, by_records = ImportReport("csv"), ImportReport("csv")
+    by_columns.tiers, by_records.tiers = tiers(), list(tiers())
+    lines = [f"line {i}" for i in range(60)]
+    by_columns.finding_lines = LazyLines(60, lines.__getitem__)
+    by_records.finding_lines = lines
+    assert by_columns.to_markdown() == by_records.to_markdown()
+    assert "| 2 | A\\|1 | Acme Inc | key | why \\| not |" in by_columns.to_markdown()
+    assert json.loads(by_columns.to_json()) == json.loads(by_records.to_json())
+
+
+def test_lazy_lines_make_only_the_lines_read() -> None:
+    made: list[int] = []
+    lines = LazyLines(1_000, lambda i: made.append(i) or f"#{i}")
+    assert len(lines) == 1_000 and lines[:2] == ["#0", "#1"] and lines[-1] == "#999"
+    assert made == [0, 1, 999]
