@@ -64,7 +64,10 @@ class AccountRows:
         """One column's cells (null: empty), a cell per usable row."""
         import pyarrow as pa
 
-        return self.table.column(name).take(pa.array(self.source))
+        column = self.table.column(name)
+        if len(self.source) == len(column):  # every row usable: the rows are the file's
+            return column
+        return column.take(pa.array(self.source))
 
     def column(self, name: str) -> list[str]:
         """One column's cells as written ("" when empty), a cell per usable row."""

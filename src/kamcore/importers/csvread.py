@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,8 +131,14 @@ class ExportColumns:
     def __len__(self) -> int:
         return self.table.num_rows
 
+    _columns: dict[str, pa.Array] = field(default_factory=dict, repr=False)
+
     def column(self, name: str) -> pa.Array:
-        return self.table.column(name).combine_chunks()
+        """One column as a single array (made once)."""
+        found = self._columns.get(name)
+        if found is None:
+            found = self._columns[name] = self.table.column(name).combine_chunks()
+        return found
 
 
 def read_export_columns(path: str | Path) -> tuple[ExportColumns, list[WorkspaceError],

@@ -328,8 +328,9 @@ def _tier_role_conflicts(report: ImportReport, managers: pa.Array,
     pairs = (owner.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
              * len(tier_names) + tier.indices.to_numpy(zero_copy_only=False))
     unfit = np.zeros(max(len(owner.dictionary), 1) * len(tier_names), dtype=bool)
+    owner_ids = owner.dictionary.to_pylist()
     for pair in np.unique(pairs[pairs >= 0]).tolist():
-        who = people.get(owner.dictionary[pair // len(tier_names)].as_py())
+        who = people.get(owner_ids[pair // len(tier_names)])
         allowed = ROLES_FOR_TIER[Tier(tier_names[pair % len(tier_names)])]
         unfit[pair] = who is not None and who.role is not Role.SUPPORT and (
             who.role not in allowed)

@@ -19,7 +19,7 @@ function of its parent's, so the functions along each branch are composed by poi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -224,22 +224,28 @@ def _reasons(ids: pa.Array, parent: np.ndarray, tier: np.ndarray, kids: np.ndarr
     above = np.where(root, -1, tier[up])
     free = fixed < 0
     up_ids = ids.take(pa.array(up)) if n else ids
-    child_accounts = _counted(kids, "child account")
-    accounts = _counted(kids, "account")
+    def child_accounts(rows: np.ndarray) -> pa.Array:
+        return _counted(kids[rows], "child account")
+
+    def accounts(rows: np.ndarray) -> pa.Array:
+        return _counted(kids[rows], "account")
+
     parts: list[tuple[np.ndarray, pa.Array]] = []
 
     def some(mask: np.ndarray) -> np.ndarray:
         return np.flatnonzero(mask & free)
 
-    def join(rows: np.ndarray, *pieces: str | pa.Array) -> None:
+    def join(rows: np.ndarray, *pieces: str | pa.Array | Callable[[np.ndarray], pa.Array]
+             ) -> None:
+        """The rows' reasons, from text, a column (taken at the rows) or the rows' own."""
         if not len(rows):
             return
         if all(isinstance(p, str) for p in pieces):
             parts.append((rows, pa.repeat(pa.scalar("".join(map(str, pieces))), len(rows))))
             return
         index = pa.array(rows)
-        args = [pa.scalar(p, pa.string()) if isinstance(p, str) else p.take(index)
-                for p in pieces]
+        args = [pa.scalar(p, pa.string()) if isinstance(p, str) else
+                p.take(index) if isinstance(p, pa.Array) else p(rows) for p in pieces]
         parts.append((rows, pc.binary_join_element_wise(*args, "")))
 
     def each(rows: np.ndarray, text: list[str]) -> None:
