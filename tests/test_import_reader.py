@@ -129,3 +129,37 @@ def test_a_column_of_numbers_is_read_as_parse_number_reads_each_cell(cells, deci
     numbers, got_bad = _numbers(pa.array(cells, pa.string()), decimal)
     assert numbers.to_pylist() == want
     assert got_bad == bad
+
+
+def test_an_import_through_either_path_writes_the_same(tmp_path: Path, monkeypatch) -> None:
+    """Duplicate, missing and self-parented ids, a missing name, a padded cell, numbers and
+    countries: the problems, tiers and cells are the same read by pyarrow or by the parser."""
+    from kamcore.importers import import_salesforce, write_import
+    from kamcore.workspace import tables
+
+    path = tmp_path / "Account.csv"
+    path.write_text(
+        "Id,Name,ParentId,OwnerId,AnnualRevenue,BillingCountry\n"
+        "001000000000001AAA,A,,005000000000001,\"1,250\",Germany\n"
+        "001000000000001AAA,B,,,,\n"
+        ",C,,,,\n"
+        "001000000000002AAA,,001000000000002AAA,005x,n/a,\n"
+        "001000000000003,  Padded  ,001000000000001aaa,005000000000001AAA,1e3,DE\n"
+        "001000000000004AAA,D,001000000000009,,12.5,Narnia\n", encoding="utf-8")
+    outputs = []
+    read = tables._fast_csv
+    used: list[bool] = []
+    monkeypatch.setattr(tables, "_fast_csv",
+                        lambda *a, **k: used.append(read(*a, **k) is not None) or read(*a, **k))
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(tables, "_fast_csv", lambda *a, **k: None)
+        result = import_salesforce(str(path))
+        out = tmp_path / f"ws-{fast}"
+        write_import(result, out)
+        outputs.append(((out / "accounts.csv").read_text(encoding="utf-8"),
+                        result.report.to_markdown().replace(str(out), "OUT")))
+    assert used == [True]  # the first import read the file with pyarrow
+    assert outputs[0] == outputs[1]
+    assert "id '001000000000001AAA' is already used on line 2" in outputs[0][1]
+    assert "AnnualRevenue 'n/a' is not a number" in outputs[0][1]
