@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from kamcore.importers.countries import resolve_country
@@ -40,16 +41,18 @@ if TYPE_CHECKING:
 class AccountRows:
     """The usable account rows as columns, in file order (a million rows: no object each).
 
+    :ivar id_column: each row's id; ``key_column`` its matching key; ``name_column`` its name.
+    :ivar line_array: the line each row starts on.
     :ivar source: each usable row's row in the file's table (:meth:`column` reads through it).
     :ivar parent: each row's parent row (-1: a top-level account), loops cut.
     """
 
     file: str
     header: list[str]
-    ids: list[str]
-    keys: list[str]
-    names: list[str]
-    lines: list[int]
+    id_column: pa.Array
+    key_column: pa.Array
+    name_column: pa.Array
+    line_array: np.ndarray
     parent: np.ndarray
     source: np.ndarray
     table: ExportColumns
@@ -58,7 +61,19 @@ class AccountRows:
     _by_name: dict[str, list[int]] | None = None
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.id_column)
+
+    @cached_property
+    def ids(self) -> list[str]:
+        return self.id_column.to_pylist()
+
+    @cached_property
+    def names(self) -> list[str]:
+        return self.name_column.to_pylist()
+
+    @cached_property
+    def lines(self) -> list[int]:
+        return self.line_array.tolist()
 
     def cells(self, name: str) -> pa.Array:
         """One column's cells (null: empty), a cell per usable row."""
@@ -73,14 +88,16 @@ class AccountRows:
         """One column's cells as written ("" when empty), a cell per usable row."""
         return self.cells(name).fill_null("").to_pylist()
 
-    @property
-    def parent_ids(self) -> list[str | None]:
-        return [None if up < 0 else self.ids[up] for up in self.parent.tolist()]
+    def parent_ids(self) -> pa.Array:
+        """Each row's parent's id (null: a top-level account)."""
+        import pyarrow as pa
+
+        return self.id_column.take(pa.array(self.parent, mask=self.parent < 0))
 
     def resolve(self, text: str, mode: str) -> tuple[int | None, str | None]:
         """The row ``text`` refers to (by id, name or either), or ``None`` and why."""
         if self._by_key is None:
-            self._by_key = {key: row for row, key in enumerate(self.keys)}
+            self._by_key = {key: row for row, key in enumerate(self.key_column.to_pylist())}
         if self._by_name is None and mode != "id":
             self._by_name = {}
             for row, name in enumerate(self.names):
@@ -109,7 +126,7 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
 
     from kamcore.exporters.columns import mask, patched
     from kamcore.structure import row_of
-    from kamcore.textcolumns import py_stripped
+    from kamcore.textcolumns import any_byte_of, py_stripped
 
     file = str(table.path)
     n = len(table)
@@ -138,7 +155,8 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
                               name or None, None))
                 usable[i] = False
         keys = patched(keys, np.array(asked, dtype=np.int64), answers)
-        breaks = mask(pc.match_substring_regex(aids, "[,\\n\\r]"))
+        breaks = (mask(pc.match_substring_regex(aids, "[,\\n\\r]"))
+                  if any_byte_of(aids, b",\n\r") else np.zeros(n, dtype=bool))
         for i in np.flatnonzero(usable & breaks).tolist():
             aid = aids[i].as_py()
             if not ID_OK.match(aid):  # ID_OK on a stripped cell: no comma, no line break
@@ -180,18 +198,17 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
     for i, kind, message, record, hint in later:
         report.problem(kind, message, file=file, line=int(lines_of_all[i]), record=record,
                        hint=hint)
-    lines = lines_of_all[source].tolist()
-    id_list = ids.to_pylist()
-    accounts = AccountRows(file, list(table.header), id_list, key_column.to_pylist(),
-                           names.to_pylist(), lines, np.full(len(id_list), -1, dtype=np.int64),
-                           source.astype(np.int64), table, id_key)
+    lines = lines_of_all[source]
+    accounts = AccountRows(file, list(table.header), ids, key_column, names, lines,
+                           np.full(len(ids), -1, dtype=np.int64), source.astype(np.int64),
+                           table, id_key)
     if amap.parent:
         _parents(accounts, amap, report, id_keys, id_key_column)
-    for loop, cut in cut_loops(accounts.parent, lines):
-        report.problem("loop", "parent loop " + " -> ".join(
-            [id_list[r] for r in [*loop, loop[0]]]) + f"; {id_list[cut]} imported as a "
-            "top-level account", file=file, line=lines[cut], record=id_list[cut],
-            hint="fix the parents in the CRM")
+    for loop, cut in cut_loops(accounts.parent, accounts.lines):
+        named = [ids[r].as_py() for r in [*loop, loop[0]]]
+        report.problem("loop", "parent loop " + " -> ".join(named) + f"; {ids[cut].as_py()} "
+                       "imported as a top-level account", file=file, line=int(lines[cut]),
+                       record=ids[cut].as_py(), hint="fix the parents in the CRM")
     return accounts
 
 
@@ -220,7 +237,6 @@ def _parents(accounts: AccountRows, amap: AccountMap, report: ImportReport,
     """Each account's parent row, by id through one hash look-up for the whole column; by
     name, and every parent that is not found, one at a time."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from kamcore.exporters.columns import mask
@@ -231,7 +247,7 @@ def _parents(accounts: AccountRows, amap: AccountMap, report: ImportReport,
     ups = py_stripped(accounts.cells(amap.parent)).fill_null("")
     found = np.full(len(ups), -1, dtype=np.int64)
     if amap.parent_by in ("id", "auto"):
-        found = row_of(pa.array(accounts.keys, pa.string()),
+        found = row_of(accounts.key_column,
                        _key_column(ups, accounts.id_key, id_keys, id_key_column))
     for i in np.flatnonzero(mask(pc.not_equal(ups, "")) & (found < 0)).tolist():
         up = ups[i].as_py()
@@ -240,8 +256,9 @@ def _parents(accounts: AccountRows, amap: AccountMap, report: ImportReport,
             why = "a dangling reference: no record of the tree has this referenceId"
         if target is None:
             report.problem("parent", f"parent {up!r} not found ({why}); imported as a "
-                           "top-level account", file=accounts.file, line=accounts.lines[i],
-                           record=accounts.ids[i],
+                           "top-level account", file=accounts.file,
+                           line=int(accounts.line_array[i]),
+                           record=accounts.id_column[i].as_py(),
                            hint="fix the parent in the CRM or in accounts.csv")
         else:
             found[i] = target
@@ -333,8 +350,8 @@ def map_fields(accounts: AccountRows, amap: AccountMap, countries: Mapping[str, 
                               f"add --tier-map '{word}=TIER'"))
     later.sort(key=lambda p: (p[0], p[1]))
     for i, _slot, kind, message, hint in later:
-        report.problem(kind, message, file=file, line=accounts.lines[i],
-                       record=accounts.ids[i], hint=hint)
+        report.problem(kind, message, file=file, line=int(accounts.line_array[i]),
+                       record=accounts.id_column[i].as_py(), hint=hint)
     return MappedFields(text, metrics, text["country"], revenue, fixed)
 
 
@@ -416,7 +433,7 @@ def _countries(accounts: AccountRows, column: str, countries: Mapping[str, str],
     if noted:
         order = np.argsort(codes, kind="stable")
         starts = np.concatenate(([0], np.cumsum(np.bincount(codes, minlength=len(found)))))
-        lines = np.array(accounts.lines, dtype=np.int64)
+        lines = accounts.line_array
         words = cells.dictionary_encode().dictionary.to_pylist()
         for d in noted:
             code, status, hint = found[d]

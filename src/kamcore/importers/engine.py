@@ -180,7 +180,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     threshold = options.key_revenue
     if threshold is None:
         threshold = default_threshold(fields.revenue)
-    ids = pa.array(accounts.ids, pa.string())
+    ids = accounts.id_column
     guesses = infer_tier_columns(ids, accounts.parent, fields.country, fields.revenue,
                                  threshold=threshold, fixed=fields.fixed)
     report.tier_source = (f"from column {amap.tier!r}, inferred where it names no tier"
@@ -190,16 +190,16 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     inferred = pa.array(free)
     tiers = pa.array([t.value for t in TIERS], pa.string()).take(pa.array(guesses.tier))
     report.tiers = InferredTiers(
-        ids.take(inferred), pa.array(accounts.names, pa.string()).take(inferred),
+        ids.take(inferred), accounts.name_column.take(inferred),
         tiers.take(inferred), guesses.reason.take(inferred),
-        np.array(accounts.lines, dtype=np.int64)[free])
+        accounts.line_array[free])
 
     # -- owners ---------------------------------------------------------------------------
     from kamcore.textcolumns import py_stripped
 
     owners = (py_stripped(accounts.cells(amap.manager)) if amap.manager
               else pa.nulls(len(accounts), pa.string()))
-    managers = assign_owners(owners, accounts.lines, guesses.tier, amap.manager_by,
+    managers = assign_owners(owners, accounts.line_array, guesses.tier, amap.manager_by,
                              people_rows, people_data, report, options.id_key,
                              has_people_file=bool(people_path))
 

@@ -78,10 +78,10 @@ def account_columns(accounts: AccountRows, fields: MappedFields, tier: pa.Array,
     n = len(accounts)
     none = pa.nulls(n, pa.string())
     cells: dict[str, pa.Array] = {}
-    cells["id"] = pa.array(accounts.ids, pa.string())
-    cells["name"] = pa.array(accounts.names, pa.string())
+    cells["id"] = accounts.id_column
+    cells["name"] = accounts.name_column
     cells["tier"] = tier
-    cells["parent"] = pa.array(accounts.parent_ids, pa.string())
+    cells["parent"] = accounts.parent_ids()
     cells["manager"] = _filled(manager)
     for column in ("country", "industry"):
         cells[column] = _filled(fields.text.get(column, none))

@@ -8,7 +8,7 @@ map (``--role-map`` or ``role_values:``) wins, and every title that matched noth
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kamcore.importers.mapping import PersonMap, TeamMap
@@ -220,7 +220,7 @@ def _active(text: str, column: str) -> bool | None:
     return falsy if inverted else truthy
 
 
-def assign_owners(owners: pa.Array, lines: Sequence[int], tiers: np.ndarray, mode: str,
+def assign_owners(owners: pa.Array, lines: np.ndarray, tiers: np.ndarray, mode: str,
                   people: Rows, people_data: dict[str, dict[str, Any]], report: ImportReport,
                   id_key: Callable[[str], str], *, has_people_file: bool) -> pa.Array:
     """Each account's manager from its owner cell; owners missing from the people file
@@ -261,7 +261,7 @@ def assign_owners(owners: pa.Array, lines: Sequence[int], tiers: np.ndarray, mod
         pid = _placeholder_id(text, mode, id_key, placeholders, people)
         tier = TIERS[int(highest[code])]
         holder = placeholders.setdefault(pid, {"id": pid, "name": text, "role": TIER_ROLE[tier],
-                                               "_tier": tier, "_line": lines[int(firsts[code])],
+                                               "_tier": tier, "_line": int(lines[firsts[code]]),
                                                "_count": 0})
         holder["_count"] += int(counts[code])
         if tier.rank < holder["_tier"].rank:
@@ -333,8 +333,9 @@ def add_team(path: str, tmap: TeamMap, report: ImportReport, accounts: AccountRo
             record = people_data[pid] = {"id": pid, "name": pid, "role": role}
             if specialty:
                 record["specialty"] = specialty
+            on = accounts.id_column[account].as_py()
             report.placeholders.append((pid, f"account team member ({team_role or 'no role'}) "
-                                        f"on {accounts.ids[account]}, not in the people file"))
+                                        f"on {on}, not in the people file"))
         if record.get("role") in ("support", "am") and not record.get("reports_to") and (
                 manager and manager != pid):
             record["reports_to"] = manager

@@ -98,8 +98,10 @@ def id15_column(texts: pa.Array) -> pa.Array:
     from kamcore.exporters.columns import mask, text_buffer
 
     texts = texts.cast(pa.string())
-    short = np.flatnonzero(mask(pc.match_substring_regex(texts, "^[A-Za-z0-9]{15}$")))
-    long = np.flatnonzero(mask(pc.match_substring_regex(texts, "^[A-Za-z0-9]{18}$")))
+    alnum = mask(pc.ascii_is_alnum(texts))  # every character an ASCII letter or digit
+    size = pc.binary_length(texts).fill_null(0).to_numpy(zero_copy_only=False)
+    short = np.flatnonzero(alnum & (size == 15))
+    long = np.flatnonzero(alnum & (size == 18))
     raw = np.frombuffer(text_buffer(texts.take(pa.array(long))), dtype=np.uint8) if len(
         long) else np.zeros(0, dtype=np.uint8)
     chars = raw.reshape(len(long), 18)
