@@ -12,13 +12,15 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from kamcore.wording import noun, plural
 
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-from kamcore.wording import noun, plural
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -49,34 +51,48 @@ class InferredTier:
     line: int | None = None
 
 
-class InferredTiers(Sequence[InferredTier]):
+class LazyLines(Sequence[_T]):
+    """Items made when they are read (the Markdown report shows 50 of 200,000 findings)."""
+
+    def __init__(self, count: int, item: Callable[[int], _T]) -> None:
+        self._count, self._item = count, item
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[_T]: ...
+
+    def __getitem__(self, index: int | slice) -> _T | list[_T]:
+        if isinstance(index, slice):
+            return [self._item(i) for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        return self._item(index)
+
+    def __iter__(self) -> Iterator[_T]:
+        return (self._item(i) for i in range(self._count))
+
+
+class InferredTiers(LazyLines[InferredTier]):
     """The inferred tiers of many accounts as columns: an :class:`InferredTier` is made only
     for the ones asked for, and the report's table is joined in Arrow (a million rows)."""
 
     def __init__(self, record: pa.Array, name: pa.Array, tier: pa.Array, reason: pa.Array,
                  line: np.ndarray) -> None:
+        super().__init__(len(record), self._tier_at)
         self.record, self.name, self.tier, self.reason = record, name, tier, reason
         #: each account's line (0: none)
         self.line = line
 
-    def __len__(self) -> int:
-        return len(self.record)
-
-    @overload
-    def __getitem__(self, index: int) -> InferredTier: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[InferredTier]: ...
-
-    def __getitem__(self, index: int | slice) -> InferredTier | list[InferredTier]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _tier_at(self, index: int) -> InferredTier:
         from kamcore.models import Tier
 
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
         return InferredTier(self.record[index].as_py(), self.name[index].as_py(),
                             Tier(self.tier[index].as_py()), self.reason[index].as_py(),
                             int(self.line[index]) or None)
@@ -117,34 +133,6 @@ class InferredTiers(Sequence[InferredTier]):
                      _md_column(self.reason.slice(start, stop - start))]
             out.append(bytes(joined_bytes(parts, " | ", " |\n")).decode("utf-8"))
         return "".join(out)[:-1]
-
-
-class LazyLines(Sequence[str]):
-    """Lines made when they are read: the Markdown report shows 50 of 200,000 findings."""
-
-    def __init__(self, count: int, line: Callable[[int], str]) -> None:
-        self._count, self._line = count, line
-
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self._line(i) for i in range(*index.indices(self._count))]
-        if index < 0:
-            index += self._count
-        if not 0 <= index < self._count:
-            raise IndexError(index)
-        return self._line(index)
-
-    def __iter__(self) -> Iterator[str]:
-        return (self._line(i) for i in range(self._count))
 
 
 @dataclass
