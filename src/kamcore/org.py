@@ -8,7 +8,7 @@ manager -> report. Queries are methods that read the graphs; edits go through
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -57,8 +57,10 @@ class Org:
     """
 
     settings: Settings
-    accounts: dict[str, Account]
-    people: dict[str, Person]
+    #: By id, in file order: a dict, or (an org read for a plan file) a
+    #: :class:`~kamcore.lazyrecords.LazyRecords` building each record when first asked for.
+    accounts: MutableMapping[str, Account]
+    people: MutableMapping[str, Person]
     locations: dict[tuple[str, str], Location] = field(default_factory=dict)
     duplicates: list[Duplicate] = field(default_factory=list)
     registry: Registry | None = None
@@ -100,11 +102,13 @@ class Org:
         """Parent -> child edges; parents that do not exist are left out (rule KAM102)."""
         import networkx as nx  # imported when a graph is first asked for: it is slow to import
 
+        from kamcore.lazyrecords import field_items
+
         graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(self.accounts)
         accounts = self.accounts
-        graph.add_edges_from((a.parent, a.id) for a in accounts.values()
-                             if a.parent is not None and a.parent in accounts)
+        graph.add_edges_from((parent, aid) for aid, parent in field_items(accounts, "parent")
+                             if parent is not None and parent in accounts)
         return graph
 
     @cached_property
@@ -121,10 +125,12 @@ class Org:
 
     @cached_property
     def _books(self) -> dict[str, list[str]]:
+        from kamcore.lazyrecords import field_items
+
         books: dict[str, list[str]] = {}
-        for account in self.accounts.values():
-            if account.manager is not None:
-                books.setdefault(account.manager, []).append(account.id)
+        for aid, manager in field_items(self.accounts, "manager"):
+            if manager is not None:
+                books.setdefault(manager, []).append(aid)
         return books
 
     # -- lookups ----------------------------------------------------------------------------
@@ -153,8 +159,11 @@ class Org:
 
     def roots(self) -> list[str]:
         """Accounts without a parent (or whose parent is missing), in file order."""
-        return [a.id for a in self.accounts.values()
-                if a.parent is None or a.parent not in self.accounts]
+        from kamcore.lazyrecords import field_items
+
+        accounts = self.accounts
+        return [aid for aid, parent in field_items(accounts, "parent")
+                if parent is None or parent not in accounts]
 
     def children(self, account_id: str) -> list[str]:
         """Direct children of an account, in file order."""
@@ -352,8 +361,8 @@ class Org:
         """Accounts in file order."""
         return iter(self.accounts.values())
 
-    def replace(self, *, accounts: dict[str, Account] | None = None,
-                people: dict[str, Person] | None = None) -> Org:
+    def replace(self, *, accounts: MutableMapping[str, Account] | None = None,
+                people: MutableMapping[str, Person] | None = None) -> Org:
         """A copy with new records (graphs rebuilt lazily); the original is untouched."""
         return Org(settings=self.settings,
                    accounts=self.accounts if accounts is None else accounts,

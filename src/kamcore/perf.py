@@ -11,11 +11,17 @@ _T = TypeVar("_T")
 
 
 @contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
+def paused_gc(*, freeze: bool = False) -> Iterator[None]:
     """Pause the cyclic GC while building many objects that hold no cycles.
 
     Each automatic collection walks the whole growing heap: loading 100k accounts with the GC on
     takes twice as long. Reference counting still frees everything as usual.
+
+    :param freeze: on the way out, move what is alive to the permanent generation
+        (``gc.freeze()``, as ``kam``'s main does with its imports) before resuming: every
+        object made while paused waits in the youngest generation, and the first collection
+        after would scan them all (0.15 s after a plan on 100,000 accounts). For a command
+        whose objects live to its end; they are still freed by reference counting.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -23,6 +29,8 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if freeze:
+                gc.freeze()
             gc.enable()
 
 

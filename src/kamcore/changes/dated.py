@@ -11,7 +11,7 @@ entry keeps the day (``effective``) and each touched pair's rows before and afte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -276,7 +276,7 @@ def _with_changes(written: WorkspaceTables, plan: Plan) -> WorkspaceTables:
     from kamcore.workspace.objects import patch_records, records_of
 
     later = effective_day(plan) > today()
-    after: dict[str, dict[str, Any]] = {"account": plan.after.accounts,
+    after: dict[str, Mapping[str, Any]] = {"account": plan.after.accounts,
                                         "person": plan.after.people}
     records: dict[str, dict[str, Any]] = {"account": {}, "person": {}}
     drop: dict[str, set[str]] = {"account": set(), "person": set()}

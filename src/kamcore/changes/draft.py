@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kamcore.lazyrecords import copy_records
+
 if TYPE_CHECKING:
     from kamcore.models import Account, Person
     from kamcore.org import Org
@@ -21,7 +23,7 @@ class Draft:
     """``org`` copied, edited in place through :meth:`put_account` and :meth:`put_person`."""
 
     def __init__(self, org: Org) -> None:
-        self.org = org.replace(accounts=dict(org.accounts), people=dict(org.people))
+        self.org = org.replace(accounts=copy_records(org.accounts), people=dict(org.people))
 
     def put_account(self, record: Account) -> None:
         """Store ``record`` (new or replacing the one with its id), indexes kept in step."""
@@ -31,7 +33,7 @@ class Draft:
         cached = org.__dict__
         if "account_graph" in cached and (old is None or old.parent != record.parent):
             graph = org.account_graph
-            if old is not None and old.parent in org.accounts \
+            if old is not None and old.parent is not None and old.parent in org.accounts \
                     and graph.has_edge(old.parent, record.id):
                 graph.remove_edge(old.parent, record.id)
             graph.add_node(record.id)
@@ -58,7 +60,7 @@ class Draft:
             graph.add_edges_from((record.id, p.id) for p in org.people.values()
                                  if p.reports_to == record.id)
         if old is None or old.reports_to != record.reports_to:
-            if old is not None and old.reports_to in org.people \
+            if old is not None and old.reports_to is not None and old.reports_to in org.people \
                     and graph.has_edge(old.reports_to, record.id):
                 graph.remove_edge(old.reports_to, record.id)
             if record.reports_to is not None and record.reports_to in org.people:

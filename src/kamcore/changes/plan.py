@@ -19,7 +19,7 @@ from kamcore.org import Org
 from kamcore.wording import plural
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping, MutableMapping
 
     from kamcore.workspace.tables import WorkspaceTables
 
@@ -159,8 +159,8 @@ def render_plan(plan: Plan) -> str:
 
 
 def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
-              accounts: dict[str, Account] | None = None,
-              people: dict[str, Person] | None = None,
+              accounts: MutableMapping[str, Account] | None = None,
+              people: MutableMapping[str, Person] | None = None,
               findings_before: list[Finding] | None = None,
               touched: dict[str, set[str]] | None = None,
               tables: WorkspaceTables | None = None,
@@ -260,7 +260,7 @@ def record_changes(before: Org, after: Org,
     return out
 
 
-def _position(records: dict[str, Any], wanted: int) -> Any:
+def _position(records: Mapping[str, Any], wanted: int) -> Any:
     """A sort key giving file order (a pass over ``records`` only when there is more than one)."""
     if wanted <= 1:
         return lambda item: 0
@@ -268,11 +268,11 @@ def _position(records: dict[str, Any], wanted: int) -> Any:
     return lambda item: order[item[0]]
 
 
-def _tail_order(records: dict[str, Any], wanted: set[str]) -> list[str]:
+def _tail_order(records: Mapping[str, Any], wanted: set[str]) -> list[str]:
     """``wanted`` ids in the order of ``records``, looked for from the end (new ones are last)."""
     found: list[str] = []
     if wanted:
-        for rid in reversed(records):
+        for rid in reversed(list(records)):  # a mapping, not always a dict
             if rid in wanted:
                 found.append(rid)
                 if len(found) == len(wanted):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
+from functools import cached_property
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from kamcore.org import Duplicate, Org
 from kamcore.workspace.csvio import format_cell
 
 if TYPE_CHECKING:
+    from kamcore.lazyrecords import LazyRecords
     from kamcore.workspace.tables import RawTable, RecordTable, WorkspaceTables
 
 _TIERS = {t.value: t for t in Tier}
@@ -29,7 +31,8 @@ _ROLES = {r.value: r for r in Role}
 class RecordLocations(Mapping[tuple[str, str], Location]):
     """``(kind, id) -> Location``, with lines worked out on first use (most runs need none)."""
 
-    def __init__(self, tables: dict[str, RecordTable], rows: dict[str, dict[str, int]]) -> None:
+    def __init__(self, tables: dict[str, RecordTable], rows: Mapping[str, Mapping[str, int]]
+                 ) -> None:
         self._tables = tables
         self._rows = rows
 
@@ -52,17 +55,28 @@ class RecordLocations(Mapping[tuple[str, str], Location]):
         return sum(len(rows) for rows in self._rows.values())
 
 
-def org_from_tables(tables: WorkspaceTables, *, shared: SharedRecords | None = None) -> Org:
+def org_from_tables(tables: WorkspaceTables, *, shared: SharedRecords | None = None,
+                    lazy: bool = False) -> Org:
     """An :class:`Org` holding every readable record of ``tables`` (duplicates kept aside).
 
     :param shared: the person records of earlier calls on the same people table (the scoped
         orgs of one validate run): built once, the same frozen records in each org.
+    :param lazy: build each account when first asked for
+        (:class:`~kamcore.lazyrecords.LazyRecords`): for work that touches few of them (a
+        plan file), where building 100,000 records would cost more than the work. Accounts
+        with duplicate ids are built at once as usual.
     """
     org = Org(settings=tables.settings, accounts={}, people={}, registry=tables.registry,
               path=tables.folder, storage=tables.storage)
     org.layout["accounts"] = list(tables.accounts.header)
     org.layout["people"] = list(tables.people.header)
-    accounts, account_duplicates, account_rows = _records_by_id("account", tables.accounts)
+    account_rows: Mapping[str, int]
+    lazy_accounts = _lazy_accounts(tables.accounts) if lazy else None
+    if lazy_accounts is None:  # built at once, the duplicates kept aside
+        accounts, account_duplicates, account_rows = _records_by_id("account", tables.accounts)
+        org.accounts.update(accounts)
+    else:
+        org.accounts, account_duplicates, account_rows = lazy_accounts, [], lazy_accounts.rows
     if shared is not None and shared.source is tables.people:
         people, person_duplicates, person_rows = shared.people
     else:
@@ -70,13 +84,23 @@ def org_from_tables(tables: WorkspaceTables, *, shared: SharedRecords | None = N
         if shared is not None:
             shared.source, shared.people = tables.people, (people, person_duplicates,
                                                            person_rows)
-    org.accounts.update(accounts)
     org.people.update(people)
     org.duplicates += [*account_duplicates, *person_duplicates]
     org.locations = RecordLocations(  # type: ignore[assignment]
         {"account": tables.accounts, "person": tables.people},
         {"account": account_rows, "person": person_rows})
     return org
+
+
+def _lazy_accounts(table: RecordTable) -> LazyRecords[Account] | None:
+    """The accounts of ``table``, each built when first asked for (``None``: an id is there
+    twice, and the duplicates must be set aside as the records are built)."""
+    from kamcore.lazyrecords import LazyRecords
+
+    try:
+        return LazyRecords(RowReader(table))  # type: ignore[arg-type]
+    except ValueError:
+        return None
 
 
 class SharedRecords:
@@ -109,39 +133,81 @@ def _records_by_id(kind: str, source: RecordTable) -> _ById:
 
 def records_of(table: RecordTable) -> Iterator[Account | Person]:
     """Every row of a record table as an :class:`Account` or :class:`Person`, in file order."""
-    from kamcore.workspace.tables import ACCOUNT_COLUMNS, PERSON_COLUMNS
+    return map(RowReader(table).record, range(len(table.table)))
 
-    core = ACCOUNT_COLUMNS if table.kind == "account" else PERSON_COLUMNS
-    data = table.table
-    n = data.num_rows
-    values = {c: (data.column(c).to_pylist() if c in data.column_names else [None] * n)
-              for c in core}
-    metrics = [(m, data.column(m).to_numpy()) for m in table.metrics]
-    extras = [(c, c.partition(".") if "." in c else None, data.column(c).to_pylist())
-              for c in table.extra_columns]
-    enum, key = (_TIERS, "tier") if table.kind == "account" else (_ROLES, "role")
-    columns = [values[c] for c in core]
-    for row in range(n):
-        record: dict[str, Any] = {c: columns[i][row] for i, c in enumerate(core)}
-        record[key] = enum[record[key]]
-        if table.kind == "account":
-            record["metrics"] = {m: float(v[row]) for m, v in metrics
-                                 if not math.isnan(v[row])}
-        elif record["active"] is None:
-            record["active"] = True
-        ext: dict[str, dict[str, Any]] = {}
-        extra: dict[str, str] = {}
-        for name, split, cells in extras:
-            cell = cells[row]
-            if cell is None:
-                continue
-            if split is None:
-                extra[name] = cell
-            else:
-                ext.setdefault(split[0], {})[split[2]] = cell
-        record["ext"], record["extra"] = ext, extra
-        yield (new_record(Account, record) if table.kind == "account"
-               else new_record(Person, record))
+
+class RowReader:
+    """A record table's cells as Python values, made into the record of one row on demand
+    (every row by :func:`records_of`, only those asked for by a lazy org)."""
+
+    def __init__(self, table: RecordTable) -> None:
+        self.table = table
+
+    @cached_property
+    def ids(self) -> list[str]:
+        """The id of each row."""
+        ids: list[str] = self.table.ids.to_pylist()
+        return ids
+
+    @cached_property
+    def _core(self) -> dict[str, list[Any]]:
+        from kamcore.workspace.tables import ACCOUNT_COLUMNS, PERSON_COLUMNS
+
+        core = ACCOUNT_COLUMNS if self.table.kind == "account" else PERSON_COLUMNS
+        return {c: self.column(c) for c in core}
+
+    def column(self, name: str) -> list[Any]:
+        """The cells of core field ``name`` by row, as the records hold them (each column
+        converted once, when first asked for)."""
+        found: list[Any] | None = self._columns.get(name)
+        if found is None:
+            data = self.table.table
+            found = self._columns[name] = (
+                self.ids if name == "id" else data.column(name).to_pylist()
+                if name in data.column_names else [None] * data.num_rows)
+        return found
+
+    @cached_property
+    def _columns(self) -> dict[str, list[Any]]:
+        return {}
+
+    @cached_property
+    def record(self) -> Callable[[int], Account | Person]:
+        """``record(row)``: the row's record (a closure over the columns, for speed)."""
+        table = self.table
+        data = table.table
+        values = self._core
+        core = list(values)
+        metrics = [(m, data.column(m).to_numpy()) for m in table.metrics]
+        extras = [(c, c.partition(".") if "." in c else None, data.column(c).to_pylist())
+                  for c in table.extra_columns]
+        enum, key = (_TIERS, "tier") if table.kind == "account" else (_ROLES, "role")
+        is_account = table.kind == "account"
+        columns = [values[c] for c in core]
+
+        def record(row: int) -> Account | Person:
+            record: dict[str, Any] = {c: columns[i][row] for i, c in enumerate(core)}
+            record[key] = enum[record[key]]
+            if is_account:
+                record["metrics"] = {m: float(v[row]) for m, v in metrics
+                                     if not math.isnan(v[row])}
+            elif record["active"] is None:
+                record["active"] = True
+            ext: dict[str, dict[str, Any]] = {}
+            extra: dict[str, str] = {}
+            for name, split, cells in extras:
+                cell = cells[row]
+                if cell is None:
+                    continue
+                if split is None:
+                    extra[name] = cell
+                else:
+                    ext.setdefault(split[0], {})[split[2]] = cell
+            record["ext"], record["extra"] = ext, extra
+            return (new_record(Account, record) if is_account
+                    else new_record(Person, record))
+
+        return record
 
 
 def tables_from_org(org: Org, *, customer_side: bool = False) -> WorkspaceTables:

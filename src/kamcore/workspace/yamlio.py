@@ -58,6 +58,34 @@ class _FastLineLoader(_LineMixin, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         _refuse_aliases(node)
         return self.construct_document(node)
 
+    def construct_document(self, node: yaml.Node) -> Any:
+        """What SafeLoader builds, for a tenth of its per-node cost on the plain nodes (text
+        scalars, mappings with text keys, lists); any other node is built by SafeLoader's
+        own constructors (numbers, dates, merge keys ``<<``, tags)."""
+        try:
+            return self._plain(node)
+        finally:
+            self.constructed_objects: dict[Any, Any] = {}
+            self.recursive_objects: dict[Any, Any] = {}
+            self.deep_construct = False
+
+    def _plain(self, node: yaml.Node) -> Any:
+        tag = node.tag
+        if tag == _STR and type(node) is yaml.ScalarNode:
+            return node.value
+        if tag == _SEQ and type(node) is yaml.SequenceNode:
+            return [self._plain(item) for item in node.value]
+        if tag == _MAP and type(node) is yaml.MappingNode and all(
+                key.tag == _STR and type(key) is yaml.ScalarNode for key, _ in node.value):
+            mapping = {key.value: self._plain(value) for key, value in node.value}
+            mapping[LINE_KEY] = node.start_mark.line + 1
+            mapping[KEY_LINES] = {key.value: key.start_mark.line + 1 for key, _ in node.value}
+            return mapping
+        return self.construct_object(node, deep=True)
+
+
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
 
 @functools.lru_cache(maxsize=4096)
 def _resolve_plain(value: str) -> str:

@@ -1,0 +1,220 @@
+"""The lazy org of ``kam plan`` (issue 14, item 7) is the org, only built later.
+
+``kam plan check`` and ``apply`` build an account record only when a line asks for it
+(:class:`kamcore.lazyrecords.LazyRecords`); the books and the account tree come from the
+columns. These tests hold that org to the eagerly built one: the same records, books and trees,
+and the same plan, findings, impact and files for the same plan lines; and the mapping itself to
+a dict under any sequence of edits.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kamcore.changes.batch import plan_lines
+from kamcore.changes.dated import dated_files
+from kamcore.changes.impact import impact
+from kamcore.changes.planfile import read_plan
+from kamcore.errors import PlanErrors
+from kamcore.lazyrecords import LazyRecords, copy_records, field_items
+from kamcore.models import Account
+from kamcore.workspace.objects import org_from_tables
+from kamcore.workspace.tables import read_workspace
+from tests.messy_orgs import MessyWorkspace, messy_workspaces
+
+# -- the mapping ------------------------------------------------------------------------------
+
+
+class _Rows:
+    """A row source of plain accounts (id ``A<row>``, parent the row before)."""
+
+    def __init__(self, n: int) -> None:
+        self.ids = [f"A{i}" for i in range(n)]
+        self.built: list[int] = []
+
+    def record(self, row: int) -> Account:
+        self.built.append(row)
+        return Account(id=self.ids[row], name=f"n{row}", tier="regular",
+                       parent=self.ids[row - 1] if row else None, manager=f"P{row % 3}")
+
+    def column(self, name: str) -> list[Any]:
+        return [getattr(self.record(row), name) for row in range(len(self.ids))] \
+            if name not in ("parent", "manager") else [
+                (self.ids[r - 1] if r else None) if name == "parent" else f"P{r % 3}"
+                for r in range(len(self.ids))]
+
+
+_EDITS = st.lists(st.tuples(st.sampled_from(["set", "del", "get", "copy"]),
+                            st.integers(0, 9), st.integers(0, 5)), max_size=30)
+
+
+@given(st.integers(0, 6), _EDITS)
+def test_lazy_records_behave_as_a_dict_under_any_edits(n: int, edits: list[Any]) -> None:
+    source = _Rows(n)
+    lazy: Any = LazyRecords(source)
+    plain: Any = {rid: source.record(row) for row, rid in enumerate(source.ids)}
+    for what, which, value in edits:
+        key = f"A{which}"
+        if what == "set":
+            record = Account(id=key, name=f"x{value}", tier="regular", manager=f"P{value}",
+                             parent=f"A{value}")
+            lazy[key] = plain[key] = record
+        elif what == "del":
+            if key in plain:
+                del lazy[key], plain[key]
+            else:
+                with pytest.raises(KeyError):
+                    del lazy[key]
+        elif what == "get":
+            assert lazy.get(key) == plain.get(key)
+        else:  # a copy edited apart leaves the original as it was
+            kept = list(lazy.items())
+            other = copy_records(lazy)
+            other[key] = Account(id=key, name="copy", tier="key")
+            assert list(lazy.items()) == kept
+        assert list(lazy) == list(plain)
+        assert list(reversed(lazy)) == list(reversed(plain))
+        assert len(lazy) == len(plain)
+        assert all((f"A{i}" in lazy) == (f"A{i}" in plain) for i in range(10))
+        for name in ("parent", "manager"):
+            assert list(field_items(lazy, name)) == list(field_items(plain, name))
+    assert dict(lazy) == plain
+
+
+def test_records_are_built_when_asked_for_and_shared_by_copies() -> None:
+    source = _Rows(5)
+    lazy: LazyRecords[Account] = LazyRecords(source)
+    assert source.built == []
+    first = lazy["A3"]
+    assert source.built == [3]
+    assert copy_records(lazy)["A3"] is first  # a dict copy gives the same object too
+    assert source.built == [3]
+    assert list(field_items(lazy, "manager"))[3] == ("A3", "P0")
+    assert source.built == [3]  # the column, not the records
+
+
+def test_an_id_twice_is_refused() -> None:
+    source = _Rows(2)
+    source.ids = ["A", "A"]
+    with pytest.raises(ValueError, match="one row per id"):
+        LazyRecords(source)
+
+
+# -- the org ----------------------------------------------------------------------------------
+
+_SETTINGS = settings(max_examples=20, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                            HealthCheck.too_slow])
+
+
+def _both(folder: Path) -> tuple[Any, Any, Any]:
+    tables = read_workspace(folder)
+    tables.require_readable()
+    return tables, org_from_tables(tables), org_from_tables(tables, lazy=True)
+
+
+@_SETTINGS
+@given(messy_workspaces())
+def test_the_lazy_org_has_the_records_books_and_trees_of_the_org(ws: MessyWorkspace) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        _, eager, lazy = _both(ws.write(Path(folder)))
+    assert isinstance(lazy.accounts, LazyRecords)
+    assert lazy.roots() == eager.roots()
+    assert {p: lazy.book(p) for p in lazy.people} == {p: eager.book(p) for p in eager.people}
+    assert list(lazy.account_graph.edges) == list(eager.account_graph.edges)
+    assert list(lazy.accounts.items()) == list(eager.accounts.items())
+    for aid in eager.accounts:
+        assert lazy.location("account", aid) == eager.location("account", aid)
+
+
+def test_an_org_with_an_account_id_twice_is_built_at_once(tmp_path: Path) -> None:
+    (tmp_path / "kam.yaml").write_text("name: t\ncurrency: EUR\n", encoding="utf-8")
+    (tmp_path / "accounts.csv").write_text("id,name,tier\nA,One,key\nA,Two,key\n")
+    (tmp_path / "people.csv").write_text("id,name,role\n")
+    _, eager, lazy = _both(tmp_path)
+    assert isinstance(lazy.accounts, dict)
+    assert [d.record for d in lazy.duplicates] == [d.record for d in eager.duplicates]
+
+
+# -- plans on it ------------------------------------------------------------------------------
+
+
+@st.composite
+def _plans(draw: st.DrawFn, ws: MessyWorkspace) -> str:
+    """Plan lines on ``ws``'s org: moves, assigns, tier changes, hires and leaves, good and
+    bad (unknown ids, loops, conflicts), so both the plans and the refusals are compared."""
+    truth = ws.truth
+    accounts = list(truth.accounts)
+    people = list(truth.people)
+    refusals = draw(st.booleans())  # else lines that mostly go through
+    used: set[tuple[str, str]] = set()
+    ops = []
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["move", "assign", "assign", "tier", "hire", "leave",
+                                     "bad"] if refusals else ["move", "assign", "hire"]))
+        aid = draw(st.sampled_from(accounts))
+        if not refusals:  # one line per account and field: no conflicts
+            unused = [a for a in accounts if (kind, a) not in used]
+            if not unused:
+                continue
+            aid = draw(st.sampled_from(unused))
+            used.add((kind, aid))
+        if kind == "move":
+            # under an account of the tier above or its own (mostly no loop)
+            tiers = {"regular": ("key", "regular"), "key": ("national",),
+                     "national": ("global",), "global": ("global",)}[truth.accounts[aid].tier]
+            below = set(truth.subtree(aid))
+            targets = [a for a in accounts if truth.accounts[a].tier in tiers
+                       and a not in below]
+            if not targets:
+                continue
+            ops.append(f"{{op: move, id: {aid}, to: {draw(st.sampled_from(targets))}}}")
+        elif kind == "assign":
+            ops.append(f"{{op: assign, id: {aid}, to: {draw(st.sampled_from(people))}}}")
+        elif kind == "tier":
+            tier = draw(st.sampled_from(["key", "regular", "national"]))
+            ops.append(f"{{op: tier, id: {aid}, to: {tier}}}")
+        elif kind == "hire":
+            pid = f"NEW{draw(st.integers(0, 3)) if refusals else len(people)}"
+            boss = draw(st.sampled_from(people))
+            ops.append(f"{{op: hire, id: {pid}, name: New {pid}, role: am, "
+                       f"reports_to: {boss}, capacity: 50}}")
+            people.append(pid)
+        elif kind == "leave":
+            who, to = draw(st.sampled_from(people)), draw(st.sampled_from(people))
+            ops.append(f"{{op: leave, id: {who}, to: {to}}}" if draw(st.booleans())
+                       else f"{{op: leave, id: {who}, spread: true}}")
+        else:
+            ops.append("{op: assign, id: NO-SUCH-ACCOUNT, to: NOBODY}")
+    ops = ops or ["{op: hire, id: NEWX, name: X, role: am}"]
+    return "lines:\n" + "".join(f"  - {op}\n" for op in ops)
+
+
+def _outcome(org: Any, tables: Any, plan_path: Path) -> Any:
+    try:
+        made = plan_lines(org, read_plan(plan_path), source=str(plan_path), tables=tables)
+    except PlanErrors as exc:
+        return ("refused", [(p.message, p.hint, p.location) for p in exc.problems])
+    entry = {"id": "e1"}
+    files = dated_files(made, plan_path.parent / "org", entry) if made.changes else {}
+    return (made.to_json(), [f.model_dump() for f in made.findings_after],
+            impact(made).to_json(), files, entry)
+
+
+@_SETTINGS
+@given(st.data())
+def test_a_plan_on_the_lazy_org_is_the_plan_on_the_org(data: st.DataObject) -> None:
+    ws = data.draw(messy_workspaces())
+    text = data.draw(_plans(ws))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = ws.write(Path(tmp) / "org")
+        plan_path = Path(tmp) / "plan.yaml"
+        plan_path.write_text(text, encoding="utf-8")
+        tables, eager, lazy = _both(folder)
+        assert _outcome(lazy, tables, plan_path) == _outcome(eager, tables, plan_path)
