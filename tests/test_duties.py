@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kamcore import Duty, hookimpl
-from kamcore.duties import find_delegate, roster
+from kamcore.duties import RosterRow, find_delegate, roster
 from kamcore.errors import NotFound
 
 pytest_plugins = ["kamcore.testing"]
@@ -59,6 +59,20 @@ def test_delegation_walks_up_the_chain_and_skips_inactive_staff(org, kam_pm):
     assert rows["w.bill"].done_by == "BILL-TOP (BILL-TOP, Billing)"
     assert rows["w.visit"].delegate is None and rows["w.visit"].done_by == "manager"
     assert rows["core.logistics"].done_by == "manager (no logistics staff)"
+
+
+def test_roster_rows_are_the_rows_the_dataclass_makes(org, kam_pm):
+    """``roster`` builds its rows without the frozen dataclass's per-field setattr; they are
+    the same rows: equal, hashable alike, the same repr and data, and still frozen."""
+    import dataclasses
+
+    rows = roster(org, kam_pm).rows
+    assert rows
+    for row in rows:
+        made = RosterRow(**dataclasses.asdict(row))
+        assert (row, hash(row), repr(row)) == (made, hash(made), repr(made))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            row.title = "changed"  # type: ignore[misc]
 
 
 def test_find_delegate(org):

@@ -18,14 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kamcore.changes.batch import plan_lines
+from kamcore.changes.brief import accounts_below, render_briefs
 from kamcore.changes.dated import dated_files
 from kamcore.changes.impact import impact
 from kamcore.changes.planfile import read_plan
 from kamcore.errors import PlanErrors
 from kamcore.lazyrecords import LazyRecords, copy_records, field_items
 from kamcore.models import Account
+from kamcore.plugins import get_plugin_manager
 from kamcore.workspace.objects import org_from_tables
-from kamcore.workspace.tables import read_workspace
+from kamcore.workspace.tables import as_written, read_workspace
 from tests.messy_orgs import MessyWorkspace, messy_workspaces
 
 # -- the mapping ------------------------------------------------------------------------------
@@ -54,6 +56,7 @@ _EDITS = st.lists(st.tuples(st.sampled_from(["set", "del", "get", "copy"]),
                             st.integers(0, 9), st.integers(0, 5)), max_size=30)
 
 
+@settings(deadline=None)
 @given(st.integers(0, 6), _EDITS)
 def test_lazy_records_behave_as_a_dict_under_any_edits(n: int, edits: list[Any]) -> None:
     source = _Rows(n)
@@ -201,10 +204,19 @@ def _outcome(org: Any, tables: Any, plan_path: Path) -> Any:
         made = plan_lines(org, read_plan(plan_path), source=str(plan_path), tables=tables)
     except PlanErrors as exc:
         return ("refused", [(p.message, p.hint, p.location) for p in exc.problems])
-    entry = {"id": "e1"}
+    entry: dict[str, Any] = {"id": "e1"}
     files = dated_files(made, plan_path.parent / "org", entry) if made.changes else {}
+    if made.changes:  # the files as read under apply's lock give the same files
+        again: dict[str, Any] = {"id": "e1"}
+        assert dated_files(made, plan_path.parent / "org", again,
+                           written=as_written(tables)) == files
+        assert again == entry
+    wanted = list(made.after.accounts)
+    assert accounts_below(made, wanted) == {  # the columns count what the tree holds
+        aid: len(made.after.descendants(aid)) for aid in wanted}
+    briefs = render_briefs(made, Path("briefs"), pm=get_plugin_manager(load_entrypoints=False))
     return (made.to_json(), [f.model_dump() for f in made.findings_after],
-            impact(made).to_json(), files, entry)
+            impact(made).to_json(), files, entry, briefs)
 
 
 @_SETTINGS
@@ -218,3 +230,53 @@ def test_a_plan_on_the_lazy_org_is_the_plan_on_the_org(data: st.DataObject) -> N
         plan_path.write_text(text, encoding="utf-8")
         tables, eager, lazy = _both(folder)
         assert _outcome(lazy, tables, plan_path) == _outcome(eager, tables, plan_path)
+
+
+@pytest.mark.parametrize("effective", ["2026-01-05", "2999-01-01"])
+def test_the_files_read_under_the_lock_write_what_a_fresh_read_writes(tmp_path: Path,
+                                                                      effective: str) -> None:
+    """With history.csv (a dated plan applied before) and a plan back-dated or pending:
+    ``apply`` hands ``dated_files`` the tables it read under its lock, history applied, and
+    the files come out as from the files read again as written."""
+    from kamcore.changes.apply import apply
+    from tests.test_changes_support import save_small
+
+    ws = save_small(tmp_path / "org")
+    first = tmp_path / "first.yaml"
+    first.write_text("effective: 2026-01-05\nlines:\n  - {op: assign, id: K2, to: KAM3}\n")
+    tables, _, lazy = _both(ws)
+    apply(plan_lines(lazy, read_plan(first), source=str(first), tables=tables))
+    assert (ws / "history.csv").exists()
+    second = tmp_path / "second.yaml"
+    second.write_text(f"effective: {effective}\nlines:\n  - {{op: move, id: R2, to: K2}}\n"
+                      "  - {op: assign, id: K1, to: KAM3}\n")
+    tables = read_workspace(ws, as_of=effective)
+    tables.require_readable()
+    assert tables.as_written is not None
+    made = plan_lines(org_from_tables(tables, lazy=True), read_plan(second),
+                      source=str(second), tables=tables)
+    fresh: dict[str, Any] = {"id": "e2"}
+    under_lock: dict[str, Any] = {"id": "e2"}
+    files = dated_files(made, ws, fresh)
+    assert dated_files(made, ws, under_lock, written=as_written(tables)) == files
+    assert under_lock == fresh
+    assert set(files) >= {"history.csv"}
+
+
+@settings(deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+                max_size=20))
+def test_metric_cells_of_patched_records_are_formatted_as_each_cell_is(
+        values: list[float | None]) -> None:
+    """A plan's changed accounts become text columns with their metrics formatted vectorised
+    (``saver.number_cells``): the text ``format_cell`` gives each value, empty for none."""
+    from kamcore.workspace.csvio import format_cell
+    from kamcore.workspace.objects import _raw_from_records
+
+    records = [Account(id=f"A{i}", name="n", tier="key",
+                       metrics={} if v is None else {"revenue": v}) for i, v in enumerate(values)]
+    if not any(v is not None for v in values):
+        return
+    raw = _raw_from_records("account", records, ("id",), (None, list), None)
+    assert raw.table.column("revenue").to_pylist() == [
+        None if v is None else format_cell(v) or None for v in values]

@@ -70,6 +70,14 @@ class RosterRow:
         return asdict(self)
 
 
+def roster_row(**values: Any) -> RosterRow:
+    """``RosterRow(**values)`` with every field given, without the frozen dataclass's
+    ``object.__setattr__`` per field (4 us a row; a plan's briefs make 100,000 and more)."""
+    row: RosterRow = object.__new__(RosterRow)
+    row.__dict__.update(values)
+    return row
+
+
 @dataclass
 class Roster:
     """Every row of the roster, and the plugin failures met while building it."""
@@ -233,7 +241,7 @@ def roster(org: OrgSource, pm: pluggy.PluginManager | None = None, *, person: st
             if key not in delegates:
                 delegates[key] = find_delegate(org, acct.manager, duty.who, cache=staff)
             delegate = delegates[key]
-            row = RosterRow(
+            row = roster_row(
                 person=acct.manager, person_name=name, role=role, account=acct.id,
                 account_name=acct.name, tier=tier, industry=industry,
                 duty=duty.id, title=duty.title, cadence=duty.cadence, who=duty.who,

@@ -132,6 +132,14 @@ def field_items(records: Mapping[str, Any], name: str) -> Iterator[tuple[str, An
     return ((record.id, getattr(record, name)) for record in records.values())
 
 
+def positions(records: Mapping[str, Any]) -> Mapping[str, int]:
+    """A number per id that sorts ids in the order of ``records`` (file order): the rows of
+    :class:`LazyRecords` as they are (ids added since come after them), else counted."""
+    if isinstance(records, LazyRecords) and not records._tail and not records._gone:
+        return records.rows
+    return {rid: i for i, rid in enumerate(records)}
+
+
 def copy_records(records: MutableMapping[str, R]) -> MutableMapping[str, R]:
     """A copy of ``records`` to edit (a dict, or :class:`LazyRecords` sharing its columns)."""
     if isinstance(records, LazyRecords):

@@ -260,6 +260,26 @@ def children_of(parent: np.ndarray, keep: np.ndarray) -> Callable[[int], list[in
     return children
 
 
+def below_counts(parent: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """How many rows are below each row (children, their children ...): one pass per level.
+
+    :param parent: as :attr:`AccountIndex.parent`, without loops (callers check
+        :attr:`AccountIndex.account_loops` first); only ``keep`` rows count.
+    """
+    import numpy as np
+
+    n = len(parent)
+    counts = np.zeros(n, dtype=np.int64)
+    node = np.where(keep, parent, -1)
+    for _ in range(n):  # a tree is at most n deep
+        live = node >= 0
+        if not live.any():
+            break
+        counts += np.bincount(node[live], minlength=n)
+        node = np.where(live, parent[np.maximum(node, 0)], -1)
+    return counts
+
+
 def roots_of(parent: np.ndarray, keep: np.ndarray) -> list[int]:
     """Rows without a parent (or whose parent does not exist), in file order."""
     import numpy as np

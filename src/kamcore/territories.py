@@ -197,13 +197,15 @@ def territory_impact(before: Org, changes: list[RecordChange]) -> list[str]:
     from kamcore.workspace.objects import tables_from_org
     from kamcore.workspace.tables import read_optional
 
-    touched = [c.id for c in changes if c.kind == "account" and c.before and c.after
-               and any(k in ("manager", "tier") for k, _, _ in c.fields())]
-    if not touched or before.path is None:
+    if before.path is None:
         return []
     problems: list[KamError] = []
     territories = read_optional(before.path, "territories", problems)
     if territories is None or problems:
+        return []
+    touched = [c.id for c in changes if c.kind == "account" and c.before and c.after
+               and any(k in ("manager", "tier") for k, _, _ in c.fields())]
+    if not touched:
         return []
     tables = tables_from_org(before)
     tables.territories = territories

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from kamcore.hookspecs import hookimpl
@@ -44,5 +45,12 @@ STRATEGIC_DUTIES: tuple[tuple[str, str, str, str], ...] = (
 
 @hookimpl(tryfirst=True)  # the duties common to every manager are listed before an industry's
 def kam_account_duties(account: Account, org: Org) -> list[Duty]:
-    rows = COMMON_DUTIES + (STRATEGIC_DUTIES if account.tier != Tier.REGULAR else ())
-    return [Duty(id=i, title=t, cadence=c, who=w, source="core") for i, t, c, w in rows]
+    return list(_duties(account.tier != Tier.REGULAR))
+
+
+@functools.cache
+def _duties(strategic: bool) -> tuple[Duty, ...]:
+    """The duties of every account (and of the strategic ones), made once: a duty is frozen,
+    and a plan's briefs ask for thousands of accounts."""
+    rows = COMMON_DUTIES + (STRATEGIC_DUTIES if strategic else ())
+    return tuple(Duty(id=i, title=t, cadence=c, who=w, source="core") for i, t, c, w in rows)

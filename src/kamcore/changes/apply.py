@@ -21,12 +21,14 @@ from kamcore.changes.plan import Plan
 from kamcore.changes.txn import commit, workspace_lock
 from kamcore.errors import ChangeRefused, WorkspaceError, WriteFailed
 from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE
+from kamcore.workspace.tables import as_written
 
 if TYPE_CHECKING:
     import pluggy
     import pyarrow as pa
 
     from kamcore.org import Org
+    from kamcore.workspace.tables import WorkspaceTables
 
 
 @dataclass
@@ -72,7 +74,7 @@ def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
         raise WorkspaceError("this org was not loaded from a folder, so there is nowhere to "
                              "write", hint="kamcore.save(org, path) first, then load it")
     with workspace_lock(folder, timeout=timeout):
-        current, unchanged = _current(plan, folder)
+        current, unchanged, read = _current(plan, folder)
         fresh = plan if unchanged else replan(current, plan.op, plan.args)
         replanned = _signature(fresh) != _signature(plan)
         refused = fresh.refused_because
@@ -82,7 +84,9 @@ def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
         if fresh.is_empty and not undoes_history(fresh):
             return Applied(fresh, None, replanned=replanned)
         entry = make_entry(fresh, by=by, reason=reason)
-        files = dated_files(fresh, folder, entry)  # history.csv too, in the same commit
+        # history.csv too, in the same commit; the files as read under this lock
+        files = dated_files(fresh, folder, entry,
+                            written=None if read is None else as_written(read))
         texts: dict[Path, str] = {}
         warnings: list[str] = []
         if briefs is not None and fresh.receivers:
@@ -129,8 +133,9 @@ def render_files(plan: Plan) -> dict[str, bytes]:
     return files
 
 
-def _current(plan: Plan, folder: Path) -> tuple[Org, bool]:
-    """The org as the files hold it now, and whether it is the one ``plan`` was made from.
+def _current(plan: Plan, folder: Path) -> tuple[Org, bool, WorkspaceTables | None]:
+    """The org as the files hold it now, whether it is the one ``plan`` was made from, and
+    the tables read (``None``: read as an org).
 
     A plan made from the reader's tables (a plan file) is compared as tables (Arrow compares
     100,000 rows in milliseconds; comparing as many records costs seconds), and the org is
@@ -139,7 +144,7 @@ def _current(plan: Plan, folder: Path) -> tuple[Org, bool]:
     """
     if plan.tables is None or plan.op == "undo":
         current = _reload(plan.before, folder)
-        return current, plan.op != "undo" and _same_records(current, plan.before)
+        return current, plan.op != "undo" and _same_records(current, plan.before), None
     from kamcore.workspace.objects import org_from_tables
     from kamcore.workspace.tables import read_workspace
 
@@ -148,10 +153,10 @@ def _current(plan: Plan, folder: Path) -> tuple[Org, bool]:
     now.require_readable()
     if (now.settings == before.settings and _same_table(now.accounts.table, before.accounts.table)
             and _same_table(now.people.table, before.people.table)):
-        return plan.before, True
+        return plan.before, True, now
     current = org_from_tables(now)
     current.as_of = now.as_of
-    return current, False
+    return current, False, now
 
 
 def _same_table(left: pa.Table, right: pa.Table) -> bool:

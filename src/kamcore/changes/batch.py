@@ -24,6 +24,7 @@ from kamcore.changes.ops import STEPS
 from kamcore.changes.plan import Plan, RecordChange, Unplaced, make_plan
 from kamcore.changes.planfile import Line, lines_from_json, read_plan
 from kamcore.errors import KamError, PlanErrors, WorkspaceError
+from kamcore.lazyrecords import positions
 from kamcore.wording import noun, plural
 from kamcore.workspace.objects import patch_tables
 
@@ -170,7 +171,7 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
 def _receivers(before: Org, after: Org, accounts: set[str]) -> dict[str, list[str]]:
     """Each manager who ends up with accounts they did not hold: their hand-over brief."""
     gained: dict[str, list[tuple[int, str]]] = {}
-    order = {aid: i for i, aid in enumerate(before.accounts)} if len(accounts) > 1 else {}
+    order = positions(before.accounts) if len(accounts) > 1 else {}
     for aid in accounts:
         old = before.accounts.get(aid)
         new = after.accounts[aid].manager

@@ -19,7 +19,7 @@ from kamcore.atomic import atomic_write_text
 from kamcore.duties import MANAGER, RosterRow, roster
 from kamcore.errors import PluginError
 from kamcore.hookcall import call_hook
-from kamcore.models import Account, Person
+from kamcore.models import Account, MetricDef, Person
 from kamcore.paths import safe_file_name
 from kamcore.wording import plural
 
@@ -79,12 +79,13 @@ def render_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | Non
     problems: list[PluginError] = []
     texts: dict[Path, str] = {}
     contacts = plan_contacts(plan)
-    duties = duties_by_account(plan.after, pm, [aid for accounts in plan.receivers.values()
-                                                for aid in accounts], problems)
+    wanted = [aid for accounts in plan.receivers.values() for aid in accounts]
+    duties = duties_by_account(plan.after, pm, wanted, problems)
+    below = accounts_below(plan, wanted)
     for receiver, accounts in plan.receivers.items():
         texts[directory / f"{safe_file_name(receiver)}.md"] = render_brief(
             plan, receiver, accounts, pm=pm, general=general, per_account=per_account,
-            reason=reason, problems=problems, contacts=contacts, duties=duties)
+            reason=reason, problems=problems, contacts=contacts, duties=duties, below=below)
     if warnings is not None:
         seen = set()
         for problem in problems:
@@ -104,6 +105,26 @@ def duties_by_account(org: Org, pm: pluggy.PluginManager, wanted: list[str],
     for row in found.rows:
         out[row.account].append(row)
     return out
+
+
+def accounts_below(plan: Plan, wanted: list[str]) -> dict[str, int]:
+    """How many accounts are below each of the ``wanted`` accounts after the plan: counted
+    over the columns of its after-tables when it has them (a plan file) and its tree has no
+    loop, else from the org's account tree."""
+    after = plan.after
+    if plan.tables is not None:
+        import pyarrow as pa
+
+        from kamcore.structure import account_index, below_counts, row_of
+
+        tables = plan.tables[1]
+        index = account_index(tables)
+        rows = row_of(tables.accounts.ids, pa.array(wanted, pa.string()))
+        if not index.account_loops[0].any() and (rows >= 0).all():
+            counts = below_counts(index.parent, index.first)[rows]
+            return dict(zip(wanted, counts.tolist(), strict=True))
+    return {aid: len(after.descendants(aid)) if after.children(aid) else 0  # most are leaves
+            for aid in wanted}
 
 
 def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None = None,
@@ -177,18 +198,23 @@ def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.P
                  reason: str | None = None,
                  problems: list[PluginError] | None = None,
                  contacts: dict[str, list[dict[str, Any]]] | None = None,
-                 duties: dict[str, list[RosterRow]] | None = None) -> str:
+                 duties: dict[str, list[RosterRow]] | None = None,
+                 below: dict[str, int] | None = None) -> str:
     """The Markdown brief for one receiving manager.
 
     :param contacts: account id -> its contacts (:func:`plan_contacts`); ``None``: the
         workspace has no contacts.csv, and the brief no contacts section.
     :param duties: account id -> its duties (:func:`duties_by_account`); ``None``: asked
         here, account by account.
+    :param below: account id -> how many accounts are below it (:func:`accounts_below`);
+        ``None``: counted here.
     """
     if problems is None:
         problems = []
     if duties is None:
         duties = duties_by_account(plan.after, pm, accounts, problems)
+    if below is None:
+        below = accounts_below(plan, accounts)
     before, after = plan.before, plan.after
     person = after.people[receiver]
     leaver_id = plan.args.get("person")
@@ -202,10 +228,11 @@ def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.P
         lines.append(f"Reason: {reason}")
     if general:
         lines += ["", "## General notes from your predecessor", "", general]
+    labels = after.metrics
     for aid in accounts:
         lines.append("")
         lines += _account_section(before, after, aid, pm, (per_account or {}).get(aid, ""),
-                                  problems, duties[aid])
+                                  problems, duties[aid], below[aid], labels)
         if contacts is not None:
             lines += _contacts_section(after, contacts.get(aid, []), receiver)
     return "\n".join(lines).rstrip() + "\n"
@@ -254,7 +281,8 @@ def _contacts_section(org: Org, contacts: list[dict[str, Any]], receiver: str) -
 
 
 def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager, note: str,
-                     problems: list[PluginError], duties: list[RosterRow]) -> list[str]:
+                     problems: list[PluginError], duties: list[RosterRow], below: int,
+                     labels: dict[str, MetricDef]) -> list[str]:
     from kamcore.models.codes import country_name
 
     account = after.accounts[aid]
@@ -262,7 +290,6 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
     lines = [f"## {account.name} ({aid})", ""]
     chain = " > ".join(f"{after.accounts[a].name} ({a})"
                        for a in reversed(after.path_to_root(aid)))
-    below = len(after.descendants(aid)) if after.children(aid) else 0  # most are leaves
     lines.append(f"- Tier: {account.tier.value}")
     lines.append(f"- Parent chain: {chain}")
     if below:
@@ -275,7 +302,6 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
         lines.append(f"- Previous manager: {_who(before, previous)}")
     if account.metrics:
         lines += ["", "### Metrics", "", "| metric | value |", "| --- | ---: |"]
-        labels = after.metrics
         for name, value in account.metrics.items():
             label = labels[name].label if name in labels and labels[name].label else name
             lines.append(f"| {label} | {_number(value)} |")

@@ -211,10 +211,14 @@ def render_history(rows: list[Row]) -> str:
                                          day_text(r.valid_to), r.entry] for r in rows))
 
 
-def dated_files(plan: Plan, folder: Path, entry: dict[str, Any]) -> dict[str, bytes]:
+def dated_files(plan: Plan, folder: Path, entry: dict[str, Any], *,
+                written: WorkspaceTables | None = None) -> dict[str, bytes]:
     """Every file the plan writes: history.csv and the record files as of today.
 
     Adds ``effective`` and ``history`` to the journal ``entry``.
+
+    :param written: the workspace as its files hold it (history not applied), when the
+        caller read it under the same lock; else it is read here.
     """
     from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE
     from kamcore.workspace import saver
@@ -231,8 +235,9 @@ def dated_files(plan: Plan, folder: Path, entry: dict[str, Any]) -> dict[str, by
     entry["files_as_of"] = today().isoformat()  # what the record files hold (rule KAM186)
     entry["history"] = delta
     merged = merged_rows(rows, changed)
-    written = read_workspace(folder, registry=plan.before.registry, history=False)
-    written.require_readable()
+    if written is None:
+        written = read_workspace(folder, registry=plan.before.registry, history=False)
+        written.require_readable()
     base = _with_changes(written, plan)
     # the files follow the history for the pairs this plan touches and for those whose value
     # changed since the files were last written (a pending change now in force); a hand edit

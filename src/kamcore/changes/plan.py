@@ -264,7 +264,9 @@ def _position(records: Mapping[str, Any], wanted: int) -> Any:
     """A sort key giving file order (a pass over ``records`` only when there is more than one)."""
     if wanted <= 1:
         return lambda item: 0
-    order = {rid: i for i, rid in enumerate(records)}
+    from kamcore.lazyrecords import positions
+
+    order = positions(records)
     return lambda item: order[item[0]]
 
 

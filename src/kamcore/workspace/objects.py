@@ -362,10 +362,20 @@ def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[st
         c: [v or None for v in map(attrgetter(c), records)] if c in _TEXT_FIELDS
         else [_text(v) for v in map(attrgetter(c), records)] for c in core}
     if kind == "account":
+        import numpy as np
+
+        from kamcore.workspace.saver import number_cells
+
         names = dict.fromkeys(m for r in records if isinstance(r, Account) for m in r.metrics)
         for m in names:
-            columns[m] = [_text(r.metrics.get(m)) if isinstance(r, Account) else None
-                          for r in records]
+            cells = [r.metrics.get(m) if isinstance(r, Account) else None for r in records]
+            if all(v is None or (type(v) is float and v == v) for v in cells):
+                # floats (the model's type) formatted vectorised, as _text formats each one
+                values = np.array([math.nan if v is None else v for v in cells],
+                                  dtype=np.float64)
+                columns[m] = [cell or None for cell in number_cells(values)]
+            else:
+                columns[m] = [_text(v) for v in cells]
     spaced = dict.fromkeys((ns, k) for r in records for ns, d in r.ext.items() for k in d)
     for ns, k in spaced:
         columns[f"{ns}.{k}"] = [_text(r.ext.get(ns, {}).get(k)) for r in records]

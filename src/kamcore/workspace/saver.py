@@ -115,7 +115,7 @@ def render_table(table: RecordTable, metric_order: Iterable[str] = ()) -> str:
     for name in data.column_names:
         column = data.column(name)
         if name in table.metrics and name not in core:
-            cells[name] = _number_cells(column.to_numpy(zero_copy_only=False))
+            cells[name] = number_cells(column.to_numpy(zero_copy_only=False))
         elif kind == "person" and name == "active":  # an empty cell is read as active
             cells[name] = ["false" if v is False else "true" for v in column.to_pylist()]
         elif pa.types.is_string(column.type):  # text as it is: format_cell(text) is text
@@ -143,7 +143,7 @@ def render_table(table: RecordTable, metric_order: Iterable[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _number_cells(values: np.ndarray) -> list[str]:
+def number_cells(values: np.ndarray) -> list[str]:
     """:func:`~kamcore.workspace.csvio.format_cell` of each float, vectorised ('' for NaN)."""
     import numpy as np
 

@@ -236,6 +236,18 @@ class WorkspaceTables:
             self.history.require_readable()
 
 
+def as_written(tables: WorkspaceTables) -> WorkspaceTables:
+    """``tables`` as the record files hold them, history not applied: what
+    ``read_workspace(..., history=False)`` reads, without reading again."""
+    import dataclasses
+
+    if tables.as_written is None:
+        return dataclasses.replace(tables, history=None, as_of=None)
+    accounts, people = tables.as_written
+    return dataclasses.replace(tables, accounts=accounts, people=people, history=None,
+                               as_of=None, as_written=None)
+
+
 def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
                    registry: Registry | None = None,
                    columns: Collection[str] | None = None,
