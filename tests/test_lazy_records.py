@@ -9,6 +9,7 @@ a dict under any sequence of edits.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from kamcore.changes.dated import dated_files
 from kamcore.changes.impact import impact
 from kamcore.changes.planfile import read_plan
 from kamcore.errors import PlanErrors
-from kamcore.lazyrecords import LazyRecords, copy_records, field_items
+from kamcore.lazyrecords import LazyRecords, copy_records, field_items, prefetch
 from kamcore.models import Account
 from kamcore.plugins import get_plugin_manager
 from kamcore.workspace.objects import org_from_tables
@@ -206,11 +207,13 @@ def _outcome(org: Any, tables: Any, plan_path: Path) -> Any:
         return ("refused", [(p.message, p.hint, p.location) for p in exc.problems])
     entry: dict[str, Any] = {"id": "e1"}
     files = dated_files(made, plan_path.parent / "org", entry) if made.changes else {}
-    if made.changes:  # the files as read under apply's lock give the same files
-        again: dict[str, Any] = {"id": "e1"}
-        assert dated_files(made, plan_path.parent / "org", again,
-                           written=as_written(tables)) == files
-        assert again == entry
+    if made.changes:  # the files as read under apply's lock give the same files, and so
+        # does a plan made without tables (apply then patches the files' tables itself)
+        for plan, written in ((made, as_written(tables)),
+                              (dataclasses.replace(made, tables=None), None)):
+            again: dict[str, Any] = {"id": "e1"}
+            assert dated_files(plan, plan_path.parent / "org", again, written=written) == files
+            assert again == entry
     wanted = list(made.after.accounts)
     assert accounts_below(made, wanted) == {  # the columns count what the tree holds
         aid: len(made.after.descendants(aid)) for aid in wanted}
@@ -260,6 +263,9 @@ def test_the_files_read_under_the_lock_write_what_a_fresh_read_writes(tmp_path: 
     files = dated_files(made, ws, fresh)
     assert dated_files(made, ws, under_lock, written=as_written(tables)) == files
     assert under_lock == fresh
+    untabled: dict[str, Any] = {"id": "e2"}
+    assert dated_files(dataclasses.replace(made, tables=None), ws, untabled) == files
+    assert untabled == fresh
     assert set(files) >= {"history.csv"}
 
 
@@ -280,3 +286,14 @@ def test_metric_cells_of_patched_records_are_formatted_as_each_cell_is(
     raw = _raw_from_records("account", records, ("id",), (None, list), None)
     assert raw.table.column("revenue").to_pylist() == [
         None if v is None else format_cell(v) or None for v in values]
+
+
+def test_prefetch_builds_the_named_records_in_row_order_once() -> None:
+    source = _Rows(6)
+    lazy: LazyRecords[Account] = LazyRecords(source)
+    first = lazy["A4"]
+    prefetch(lazy, ["A5", "NOPE", "A1", "A4", "A1"])
+    assert source.built == [4, 1, 5]  # A4 was built already; the rest in row order
+    assert lazy["A4"] is first
+    assert [lazy[f"A{i}"] for i in range(6)] == [source.record(i) for i in range(6)]
+    prefetch({"A": first}, ["A"])  # a dict holds its records: nothing to do

@@ -10,7 +10,7 @@ replaces: same keys in the same order, same records, edits in place.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Protocol, TypeVar
 
 R = TypeVar("R")
@@ -111,6 +111,15 @@ class LazyRecords(MutableMapping[str, R]):
             self._tail)
         return other
 
+    def prefetch(self, ids: Iterable[str]) -> None:
+        """Build the records of ``ids`` not built yet, in row order (one pass through the
+        columns in order costs a quarter of the same records built in random order)."""
+        rows = self._rows
+        wanted = sorted({rows[rid] for rid in ids if rid in rows and rid not in self._built})
+        source_ids, built, record = self._source.ids, self._built, self._source.record
+        for row in wanted:
+            built[source_ids[row]] = record(row)
+
     def field_items(self, name: str) -> Iterator[tuple[str, Any]]:
         """``(id, value of field name)`` of every record in order, from the column where
         the record was not edited (no record built)."""
@@ -138,6 +147,13 @@ def positions(records: Mapping[str, Any]) -> Mapping[str, int]:
     if isinstance(records, LazyRecords) and not records._tail and not records._gone:
         return records.rows
     return {rid: i for i, rid in enumerate(records)}
+
+
+def prefetch(records: Mapping[str, Any], ids: Iterable[str]) -> None:
+    """Build the records of ``ids`` ahead, in row order (:class:`LazyRecords`; a dict holds
+    them all already)."""
+    if isinstance(records, LazyRecords):
+        records.prefetch(ids)
 
 
 def copy_records(records: MutableMapping[str, R]) -> MutableMapping[str, R]:

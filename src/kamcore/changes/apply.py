@@ -21,11 +21,10 @@ from kamcore.changes.plan import Plan
 from kamcore.changes.txn import commit, workspace_lock
 from kamcore.errors import ChangeRefused, WorkspaceError, WriteFailed
 from kamcore.settings import ACCOUNTS_FILE, CONFIG_FILE, PEOPLE_FILE
-from kamcore.workspace.tables import as_written
+from kamcore.workspace.tables import as_written, same_table
 
 if TYPE_CHECKING:
     import pluggy
-    import pyarrow as pa
 
     from kamcore.org import Org
     from kamcore.workspace.tables import WorkspaceTables
@@ -151,29 +150,12 @@ def _current(plan: Plan, folder: Path) -> tuple[Org, bool, WorkspaceTables | Non
     before = plan.tables[0]
     now = read_workspace(folder, registry=plan.before.registry, as_of=plan.before.as_of)
     now.require_readable()
-    if (now.settings == before.settings and _same_table(now.accounts.table, before.accounts.table)
-            and _same_table(now.people.table, before.people.table)):
+    if (now.settings == before.settings and same_table(now.accounts.table, before.accounts.table)
+            and same_table(now.people.table, before.people.table)):
         return plan.before, True, now
     current = org_from_tables(now)
     current.as_of = now.as_of
     return current, False, now
-
-
-def _same_table(left: pa.Table, right: pa.Table) -> bool:
-    """Equal columns, an empty number (NaN) equal to an empty number."""
-    import numpy as np
-    import pyarrow as pa
-
-    if left.schema != right.schema or left.num_rows != right.num_rows:
-        return False
-    for name in left.column_names:
-        a, b = left.column(name), right.column(name)
-        if pa.types.is_floating(a.type):
-            if not np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True):
-                return False
-        elif not a.equals(b):
-            return False
-    return True
 
 
 def _reload(before: Org, folder: Path) -> Org:

@@ -14,7 +14,7 @@ end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,9 +24,8 @@ from kamcore.changes.ops import STEPS
 from kamcore.changes.plan import Plan, RecordChange, Unplaced, make_plan
 from kamcore.changes.planfile import Line, lines_from_json, read_plan
 from kamcore.errors import KamError, PlanErrors, WorkspaceError
-from kamcore.lazyrecords import positions
+from kamcore.lazyrecords import positions, prefetch
 from kamcore.wording import noun, plural
-from kamcore.workspace.objects import patch_tables
 
 if TYPE_CHECKING:
     from kamcore.org import Org
@@ -101,6 +100,7 @@ def plan_lines(org: Org, lines: Sequence[Line], *, source: str,
 
 def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
                 tables: WorkspaceTables | None) -> Plan:
+    prefetch(org.accounts, _named(lines))
     draft = Draft(org)
     problems: list[KamError] = []
     touched: dict[str, set[str]] = {"account": set(), "person": set()}
@@ -163,9 +163,17 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
                      accounts=after.accounts if touched["account"] else None,
                      people=after.people if touched["person"] else None,
                      touched=touched, tables=tables,
-                     patch=lambda before, now: patch_tables(before, now, touched),
                      unplaced=unplaced, receivers=receivers, notes=notes,
                      contacts=list(contacts.values()))
+
+
+def _named(lines: Sequence[Line]) -> Iterator[str]:
+    """Every id the lines name (accounts among them), to build those records ahead."""
+    for line in lines:
+        yield line.spec.id
+        target = line.spec.to
+        if isinstance(target, str):
+            yield target
 
 
 def _receivers(before: Org, after: Org, accounts: set[str]) -> dict[str, list[str]]:

@@ -11,13 +11,13 @@ entry keeps the day (``effective``) and each touched pair's rows before and afte
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamcore.changes.plan import Plan, load_record
+from kamcore.changes.plan import Plan, changed_records, changed_tables
 from kamcore.errors import ChangeRefused, KamError
 from kamcore.wording import plural
 from kamcore.workspace.history import (
@@ -277,32 +277,30 @@ def _with_changes(written: WorkspaceTables, plan: Plan) -> WorkspaceTables:
     """The files' tables with the plan's changes, for the cost of the records it changes. A
     change dated after today keeps the dated fields as the files hold them; the history as of
     today then decides every pair it covers.
+
+    A plan made from tables the files still hold (a plan file; no history applied, nothing
+    pending) was validated on the very tables this makes (:func:`changed_tables`): those.
     """
+    import dataclasses
+
     from kamcore.workspace.objects import patch_records, records_of
+    from kamcore.workspace.tables import same_records
 
     later = effective_day(plan) > today()
-    after: dict[str, Mapping[str, Any]] = {"account": plan.after.accounts,
-                                        "person": plan.after.people}
-    records: dict[str, dict[str, Any]] = {"account": {}, "person": {}}
-    drop: dict[str, set[str]] = {"account": set(), "person": set()}
-    for change in plan.changes:
-        if change.kind not in records:
-            continue  # contacts: written apart (their owner cells), not dated
-        if change.after is None:
-            records[change.kind].pop(change.id, None)
-            drop[change.kind].add(change.id)
-            continue
-        # the plan's after-org holds the record its change was dumped from
-        record = after[change.kind].get(change.id)
-        records[change.kind][change.id] = (record if record is not None
-                                           else load_record(change.kind, change.after))
-        drop[change.kind].discard(change.id)
-    if later:
-        for kind, table in (("account", written.accounts), ("person", written.people)):
-            for current in records_of(_rows_of(table, set(records[kind]))):
-                keep = {name: getattr(current, name) for name, owner in FIELDS.items()
-                        if owner == kind}
-                records[kind][current.id] = records[kind][current.id].model_copy(update=keep)
+    if plan.tables is not None and not later:
+        made_from, made = plan.tables
+        if (same_records(written.accounts, made_from.accounts)
+                and same_records(written.people, made_from.people)):
+            return dataclasses.replace(written, accounts=made.accounts, people=made.people,
+                                       problems=[])
+    if not later:
+        return changed_tables(written, plan.after, plan.changes)
+    records, drop = changed_records(plan.after, plan.changes)
+    for kind, table in (("account", written.accounts), ("person", written.people)):
+        for current in records_of(_rows_of(table, set(records[kind]))):
+            keep = {name: getattr(current, name) for name, owner in FIELDS.items()
+                    if owner == kind}
+            records[kind][current.id] = records[kind][current.id].model_copy(update=keep)
     return patch_records(written, {k: list(v.values()) for k, v in records.items()},
                          drop=drop, new_columns=True)
 

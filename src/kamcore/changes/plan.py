@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from kamcore.errors import ChangeRefused
@@ -19,7 +20,7 @@ from kamcore.org import Org
 from kamcore.wording import plural
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, MutableMapping
+    from collections.abc import Mapping, MutableMapping
 
     from kamcore.workspace.tables import WorkspaceTables
 
@@ -38,13 +39,19 @@ class RecordChange:
 
     def fields(self) -> list[tuple[str, Any, Any]]:
         """``(field, old, new)`` for every field that differs; nested dicts are dotted."""
+        return list(self._fields)
+
+    @cached_property
+    def _fields(self) -> tuple[tuple[str, Any, Any], ...]:
+        """:meth:`fields`, worked out once (a plan's journal, history and notes each ask
+        for the fields of its 12,000 changes)."""
         quick = _differing(self.before or {}, self.after or {}, "")
         if quick is not None:
-            return quick
+            return tuple(quick)
         old = _flatten(self.before or {})
         new = _flatten(self.after or {})
         keys = list(old) + [k for k in new if k not in old]
-        return [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
+        return tuple((k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k))
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.id, "before": self.before, "after": self.after}
@@ -164,7 +171,6 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
               findings_before: list[Finding] | None = None,
               touched: dict[str, set[str]] | None = None,
               tables: WorkspaceTables | None = None,
-              patch: Callable[[WorkspaceTables, Org], WorkspaceTables] | None = None,
               contacts: list[RecordChange] | None = None, **extra: Any) -> Plan:
     """Build the after-org, list the changed records and validate both sides.
 
@@ -175,8 +181,8 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
         file validates the tables it read, without a second pass).
     :param touched: the only ids that may differ, by kind (a plan file knows them: comparing
         100,000 unchanged records would cost more than its lines).
-    :param tables: ``before`` as tables (as read), with ``patch`` making the after-tables
-        from them: both sides are then validated on tables without a pass per record.
+    :param tables: ``before`` as tables (as read): both sides are then validated on tables
+        (the after-side is :func:`changed_tables`, for the cost of the records changed).
     :param contacts: contact changes (relationship owners) that go with it, written to
         contacts.csv in the same transaction (:mod:`kamcore.changes.contacts`).
     :returns: the plan; nothing is written.
@@ -200,8 +206,8 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     if findings_before is None:
         findings_before = validate(before, tables=tables)
     pair = None
-    if tables is not None and patch is not None:
-        pair = (tables, patch(tables, after) if changes else tables)
+    if tables is not None:
+        pair = (tables, changed_tables(tables, after, changes) if changes else tables)
         if contacts:  # the relationships moved with the book, in the after-tables too
             from kamcore.changes.contacts import with_owners
 
@@ -220,6 +226,43 @@ def make_plan(op: str, args: dict[str, Any], title: str, before: Org, *,
     if changes:  # the plugins' change checks: findings that appear with the change
         plan.findings_after = [*findings_after, *check_plan(plan)]
     return plan
+
+
+def changed_tables(tables: WorkspaceTables, after: Org, changes: list[RecordChange]
+                   ) -> WorkspaceTables:
+    """``tables`` with ``changes`` made: each changed account and person as ``after`` holds
+    it in place of its row (new ones appended in the order of the changes, their columns
+    kept), removed ones left out; contacts are not touched. What a plan's after-side is
+    validated on, and (dated fields aside) what ``apply`` writes.
+    """
+    from kamcore.workspace.objects import patch_records
+
+    records, drop = changed_records(after, changes)
+    return patch_records(tables, {k: list(v.values()) for k, v in records.items()},
+                         drop=drop, new_columns=True)
+
+
+def changed_records(after: Org, changes: list[RecordChange]
+                    ) -> tuple[dict[str, dict[str, Account | Person]], dict[str, set[str]]]:
+    """The records ``changes`` leave, by kind and id in the order of the changes (as
+    ``after`` holds them), and the ids they remove."""
+    holds: dict[str, Mapping[str, Account | Person]] = {"account": after.accounts,
+                                                        "person": after.people}
+    records: dict[str, dict[str, Account | Person]] = {"account": {}, "person": {}}
+    drop: dict[str, set[str]] = {"account": set(), "person": set()}
+    for change in changes:
+        if change.kind not in records:
+            continue  # contacts: written apart (their owner cells), not dated
+        if change.after is None:
+            records[change.kind].pop(change.id, None)
+            drop[change.kind].add(change.id)
+            continue
+        # the after-org holds the record its change was dumped from
+        record = holds[change.kind].get(change.id)
+        records[change.kind][change.id] = (record if record is not None
+                                           else load_record(change.kind, change.after))
+        drop[change.kind].discard(change.id)
+    return records, drop
 
 
 def record_changes(before: Org, after: Org,

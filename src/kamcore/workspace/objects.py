@@ -253,23 +253,6 @@ def tables_from_org(org: Org, *, customer_side: bool = False) -> WorkspaceTables
     return result
 
 
-def patch_tables(tables: WorkspaceTables, org: Org, touched: dict[str, set[str]]
-                 ) -> WorkspaceTables:
-    """``tables`` with the records of ``org`` whose ids are in ``touched`` put in: a record
-    that was there replaces its row (and keeps its file line), a new one is appended.
-
-    The tables of an org that differs from a read workspace in a few records, for the cost of
-    those records: what a plan file's after-state is validated on.
-
-    :param tables: as read (no duplicate ids: an org with duplicates cannot be changed).
-    :param org: the org as it is now; ``touched`` lists the ids that differ, by kind.
-    """
-    records: dict[str, list[Account | Person]] = {
-        kind: [source[rid] for rid in touched.get(kind, ()) if rid in source]
-        for kind, source in (("account", org.accounts), ("person", org.people))}
-    return patch_records(tables, records)
-
-
 def patch_records(tables: WorkspaceTables, records: Mapping[str, list[Account | Person]], *,
                   drop: Mapping[str, set[str]] | None = None,
                   new_columns: bool = False) -> WorkspaceTables:

@@ -236,6 +236,33 @@ class WorkspaceTables:
             self.history.require_readable()
 
 
+def same_table(left: pa.Table, right: pa.Table) -> bool:
+    """Equal columns, an empty number (NaN) equal to an empty number."""
+    import numpy as np
+    import pyarrow as pa
+
+    if left.schema != right.schema or left.num_rows != right.num_rows:
+        return False
+    for name in left.column_names:
+        a, b = left.column(name), right.column(name)
+        if pa.types.is_floating(a.type):
+            if not np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True):
+                return False
+        elif not a.equals(b):
+            return False
+    return True
+
+
+def same_records(left: RecordTable, right: RecordTable) -> bool:
+    """The same rows read from the same lines of the same file, with the same header and
+    metrics: whatever is made of one is made of the other."""
+    import numpy as np
+
+    return (left.kind == right.kind and left.path == right.path
+            and left.header == right.header and left.metrics == right.metrics
+            and np.array_equal(left.rows, right.rows) and same_table(left.table, right.table))
+
+
 def as_written(tables: WorkspaceTables) -> WorkspaceTables:
     """``tables`` as the record files hold them, history not applied: what
     ``read_workspace(..., history=False)`` reads, without reading again."""
