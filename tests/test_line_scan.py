@@ -52,3 +52,23 @@ def test_a_read_keeps_the_line_numbers_not_the_files_bytes(tmp_path: Path) -> No
     path.write_text("id,name,tier\n\n\n\nX,x,key\n")  # the numbers are the read's, not re-read
     lines = raw.line_of_row()
     assert lines[:7] == [2, 3, 4, 5, 6, 8, 9] and lines[-1] == 40_001
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=80).map(lambda b: bytes(b'a,\n\n\r'[x % 5] for x in b)),
+       st.booleans())
+def test_row_lines_of_lf_files_are_those_of_the_general_scan(data: bytes, bom: bool) -> None:
+    """A file without CR takes a short cut to its rows' lines (no empty line: a range); it
+    gives the lines the CRLF-aware scan gives when its CRs are turned into letters."""
+    from kamcore.workspace.tables import _plain_row_lines
+
+    data = (b"\xef\xbb\xbf" if bom else b"") + data
+    lf = data.replace(b"\r", b"b")
+    got = _plain_row_lines(_LineScan(lf))
+    crlf = lf.replace(b"\n", b"\r\n")  # the same lines by the general path
+    want = _plain_row_lines(_LineScan(crlf))
+    assert got is not None and want is not None
+    assert got.tolist() == want.tolist()
+    split = lf[3 if bom else 0:].split(b"\n")
+    header = next((i for i, line in enumerate(split) if line.strip(b" \t")), len(split))
+    assert got.tolist() == [i + 1 for i, line in enumerate(split) if line and i > header]

@@ -70,6 +70,25 @@ def linked_rows(ids: pa.Array, *links: pa.Array) -> tuple[np.ndarray, list[np.nd
     return first, linked
 
 
+def stable_order(key: np.ndarray, limit: int) -> np.ndarray:
+    """What ``np.argsort(key, kind="stable")`` gives for ints in ``[0, limit)``: the rows by
+    key, ties in row order.
+
+    numpy's stable sort of int64 is a timsort; the key and the row packed into one int64 are
+    all distinct, so numpy's vectorised quicksort of the values orders them the same and about
+    ten times quicker (rows by parent: one per tree of each period in an as-was rollup).
+    """
+    import numpy as np
+
+    n = len(key)
+    shift = max(1, n.bit_length())
+    if max(1, int(limit).bit_length()) + shift > 62:  # pragma: no cover - beyond 2**31 rows
+        return np.argsort(key, kind="stable")
+    packed = np.sort((key.astype(np.int64) << shift) | np.arange(n, dtype=np.int64))
+    order: np.ndarray = packed & ((1 << shift) - 1)
+    return order
+
+
 def first_rows(ids: pa.Array) -> np.ndarray:
     """True for the first row of each id (later rows are duplicates, reported apart)."""
     import numpy as np
@@ -250,7 +269,7 @@ def children_of(parent: np.ndarray, keep: np.ndarray) -> Callable[[int], list[in
     import numpy as np
 
     rows = np.flatnonzero(keep & (parent >= 0))
-    order = rows[np.argsort(parent[rows], kind="stable")]
+    order = rows[stable_order(parent[rows], len(parent))]
     keys = parent[order]
 
     def children(row: int) -> list[int]:

@@ -124,12 +124,14 @@ def compile_tree(parent: np.ndarray) -> CompiledTree:
     """
     import numpy as np
 
+    from kamcore.structure import stable_order
+
     parent = np.asarray(parent, dtype=np.int64)
     n = len(parent)
     is_child = parent >= 0
     kids = np.flatnonzero(is_child)
     kid_parent = parent[kids]
-    by_parent = kids[np.argsort(kid_parent, kind="stable")]
+    by_parent = kids[stable_order(kid_parent, n)]
     counts = np.bincount(kid_parent, minlength=n).astype(np.int64)
     first = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=first[1:])

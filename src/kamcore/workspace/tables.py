@@ -639,12 +639,21 @@ def _plain_row_lines(scan: _LineScan) -> np.ndarray | None:
     if scan.lone_cr or scan.odd_quotes:
         return None  # a quoted cell holds a line break, or some lines end in a lone CR
     raw, ends = scan.raw, scan.ends
+    header = _header_line(scan.data, scan.bom)
+    if b"\r" not in scan.data:  # LF only (as kam writes): a line is empty when it is its LF
+        last = len(ends) + 1 if len(raw) > (int(ends[-1]) + 1 if len(ends) else 0) else None
+        empty = np.diff(ends, prepend=-1) == 1
+        lines = (np.arange(header + 1, len(ends) + 1) if not empty[header:].any()
+                 else np.flatnonzero(~empty) + 1)
+        if last is not None:
+            lines = np.append(lines, last)
+        return lines[lines > header]
     starts = np.concatenate(([0], ends + 1))
     stops = np.concatenate((ends, [len(raw)]))
     length = stops - starts
     crlf = (length > 0) & (raw[np.maximum(stops - 1, 0)] == 13)
     filled = np.flatnonzero((length - crlf) > 0) + 1  # 1-based numbers of non-empty lines
-    return filled[filled > _header_line(scan.data, scan.bom)]
+    return filled[filled > header]
 
 
 def _parse_exact(path: Path, data: bytes) -> tuple[Any, list[WorkspaceError]]:
