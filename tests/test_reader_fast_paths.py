@@ -137,3 +137,36 @@ def test_byte_questions_answer_what_the_cells_say(cells: list[str | None], start
     assert any_byte_of(column, b'",\n') == any(mark in cell for cell in texts
                                                 for mark in '",\n')
     assert starts_with_any(column, b"=+-") == any(cell[0] in "=+-" for cell in texts)
+
+
+IDS = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list('ab ,\n\r\t\x0b\xa0é')),
+                                            min_size=1, max_size=6)), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=IDS, chunked=st.booleans())
+def test_ids_skip_the_pattern_only_when_it_would_pass_every_trimmed_id(
+        cells: list[str | None], chunked: bool) -> None:
+    trimmed = tables._trim(pa.array(cells, pa.string()))
+    # as the reader does: a cell of only spaces is an empty cell
+    column: pa.Array | pa.ChunkedArray = pc.if_else(pc.equal(trimmed, ""), None, trimmed)
+    if chunked:
+        column = pa.chunked_array([column[:3], column[3:]], pa.string())
+    if not tables._may_be_bad_id(column):
+        matched = pc.match_substring_regex(column, tables.ID_PATTERN)
+        assert all(m is not False for m in matched.to_pylist())  # null: an empty cell
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.one_of(st.none(), st.sampled_from(["user", "User", "ÉTÉ", "été", ""])),
+                      max_size=8))
+def test_folding_is_skipped_only_when_it_changes_nothing(cells: list[str | None]) -> None:
+    column = pa.chunked_array([pa.array(cells, pa.string())])
+    for case in (pc.utf8_lower, pc.utf8_upper):
+        assert tables._folded(column, case).to_pylist() == case(column).to_pylist()
+
+
+def test_an_empty_date_column_reads_as_null_dates() -> None:
+    dates, wrong = tables._dates(pa.chunked_array([pa.nulls(3, pa.string())]))
+    assert dates.type == pa.date32() and dates.to_pylist() == [None] * 3
+    assert not wrong.any()

@@ -750,17 +750,22 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
     problems.extend(raw.problems)
     table = raw.table
     n = table.num_rows
-    columns: dict[str, pa.Array] = {}
+    # columns stay in the reader's chunks: combining copies every cell, and most columns are
+    # never asked for as one array (RecordTable.column combines the ones rules look at)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     for name in table.column_names:
-        col = table.column(name).combine_chunks()
+        col = table.column(name)
         if col.null_count < n and _may_need_trim(col):
             col = _trim(col)
             if pc.any(pc.equal(col, "")).as_py():  # a cell of only spaces is an empty cell
                 col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
         columns[name] = col
-    # rows left blank by a spreadsheet (every cell empty) are not records
+    # rows left blank by a spreadsheet (every cell empty) are not records; a column without
+    # an empty cell settles it for every row
     filled = np.zeros(n, dtype=bool)
-    for col in columns.values():
+    if any(col.null_count == 0 for col in columns.values()):
+        filled[:] = True
+    for col in columns.values() if not filled.all() else ():
         filled |= _mask(col.is_valid())
     bad = np.zeros(n, dtype=bool)
     report = _Reporter(kind, raw, columns, problems)
@@ -772,8 +777,9 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
 
     ids = columns.get("id", null())
     bad |= report(filled & ~_mask(ids.is_valid()), "id", "is missing a value")
-    bad |= report(_mask(ids.is_valid()) & ~_mask(pc.match_substring_regex(ids, ID_PATTERN)),
-                  "id", "{value!r} is not a valid id (no commas, no line breaks)")
+    if _may_be_bad_id(ids):
+        bad |= report(_mask(ids.is_valid()) & ~_mask(pc.match_substring_regex(ids, ID_PATTERN)),
+                      "id", "{value!r} is not a valid id (no commas, no line breaks)")
     if "name" in columns or "name" not in raw.header:  # a column not read is not checked
         name_col = columns.get("name", null())
         bad |= report(filled & ~_mask(name_col.is_valid()), "name", "is missing a value")
@@ -813,7 +819,7 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
             bad |= report(filled & ~_mask(columns.get("account", null()).is_valid()),
                           "account", "is missing a value")
         if "role" in columns:  # plugins add roles: the rule KAM162 checks them
-            columns["role"] = pc.utf8_lower(columns["role"])
+            columns["role"] = _folded(columns["role"], pc.utf8_lower)
         bad |= _email(columns, report)
         columns["primary"], wrong = _flag(columns.get("primary", null()), default=False)
         bad |= report(wrong, "primary", "{value!r} is not true/false")
@@ -850,7 +856,7 @@ def _flag(col: pa.Array, *, default: bool) -> tuple[pa.Array, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    folded = pc.utf8_lower(col)
+    folded = _folded(col, pc.utf8_lower)
     yes = _mask(pc.is_in(folded, pa.array(TRUE_WORDS)))
     no = _mask(pc.is_in(folded, pa.array(FALSE_WORDS)))
     given = _mask(folded.is_valid())
@@ -860,9 +866,12 @@ def _flag(col: pa.Array, *, default: bool) -> tuple[pa.Array, np.ndarray]:
 def _dates(col: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """ISO dates (YYYY-MM-DD) as date32, and the mask of cells that are not one (2026-02-30
     too)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if col.null_count == len(col):  # an empty column (no one filled it in) parses to nulls
+        return pa.nulls(len(col), pa.date32()), np.zeros(len(col), dtype=bool)
     shaped = pc.if_else(pc.match_substring_regex(col, DATE_PATTERN), col,
                         pa.scalar(None, pa.string()))
     parsed = pc.strptime(shaped, format="%Y-%m-%d", unit="s", error_is_null=True)
@@ -877,21 +886,47 @@ def _dates(col: pa.Array) -> tuple[pa.Array, np.ndarray]:
 _SPACE_FIRST = bytes([9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0xC2, 0xE1, 0xE2, 0xE3])
 
 
-def _may_need_trim(col: pa.Array) -> bool:
+def _may_need_trim(col: pa.Array | pa.ChunkedArray) -> bool:
     """Whether any cell may start or end with whitespace, from its first and last bytes alone.
 
     Trimming copies the whole column; most columns have nothing to trim. A cell is suspect
     when its first byte is whitespace or starts a multi-byte space, or its last byte is
     whitespace or ends any non-ASCII character: never a false "no".
     """
+    import pyarrow as pa
+
     from kamcore.textcolumns import edge_bytes, table_of
 
-    edges = edge_bytes(col)
-    if edges is None:
-        return True
-    first, last = edges
     space = table_of(_SPACE_FIRST)
-    return bool(space[first].any() or space[last].any() or (last >= 0x80).any())
+    for chunk in col.chunks if isinstance(col, pa.ChunkedArray) else [col]:
+        edges = edge_bytes(chunk)
+        if edges is None:
+            return True
+        first, last = edges
+        if space[first].any() or space[last].any() or (last >= 0x80).any():
+            return True
+    return False
+
+
+def _may_be_bad_id(ids: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether :data:`ID_PATTERN` could fail on some id of a trimmed column: only a comma or
+    a line break can make it fail once no cell starts or ends with whitespace, and a byte
+    search finds those without running the pattern over three million ids."""
+    from kamcore.textcolumns import any_byte_of
+
+    return any_byte_of(ids, b",\r\n")
+
+
+def _folded(col: pa.Array | pa.ChunkedArray,
+            case: Callable[[pa.Array], pa.Array]) -> pa.Array | pa.ChunkedArray:
+    """``case(col)`` (lower or upper case), or ``col`` itself when that changes none of its
+    distinct values: three million roles hold a handful, already written in lower case."""
+    import pyarrow.compute as pc
+
+    distinct = pc.unique(col)
+    if pc.all(pc.equal(case(distinct), distinct)).as_py() is False:
+        return case(col)
+    return col
 
 
 def _trim(col: pa.Array) -> pa.Array:
@@ -915,7 +950,7 @@ def _enum(col: pa.Array, allowed: Iterable[str],
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    folded = case(col)
+    folded = _folded(col, case)
     known = _mask(pc.is_in(folded, pa.array(list(allowed), pa.string())))
     return folded, ~known
 
