@@ -3,10 +3,12 @@ same org without contacts.csv (the baseline, measured in the same run).
 
 The org comes from ``orggen.py`` (valid under every core rule); contacts.csv gets a primary
 decision-maker, a champion and a user per account, owned by the account's manager (valid under
-every contact rule). Each size and each side runs in a fresh child process, so peak memory is
-its own. What is timed is what ``kam validate`` and ``kam coverage`` run: the one reader
-(``read_workspace``) and then the table-form rules; or coverage's read (contacts.csv without
-the columns coverage does not look at) and the coverage over those tables.
+every contact rule). A third side holds the same contacts as contacts.parquet (its columnar
+form, docs/contacts.md): each form's ratio is reported on its own line. Each size and each
+side runs in a fresh child process, so peak memory is its own. What is timed is what ``kam
+validate`` and ``kam coverage`` run: the one reader (``read_workspace``) and then the
+table-form rules; or coverage's read (the contacts without the columns coverage does not look
+at) and the coverage over those tables.
 
     python benchmarks/contacts.py                      # 100k and 1M accounts
     python benchmarks/contacts.py --sizes 100000       # one size
@@ -105,6 +107,19 @@ def write_contacts(folder: Path, per_account: int = 3) -> int:
     return int(table.num_rows)
 
 
+def write_parquet(source: Path, target: Path) -> None:
+    """``target``/contacts.parquet: ``source``/contacts.csv's cells as written (every column
+    text), as docs/contacts.md converts it (pyarrow's default Parquet: snappy)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyarrow import csv as pacsv
+
+    names = (source / "contacts.csv").open(encoding="utf-8").readline().strip().split(",")
+    table = pacsv.read_csv(source / "contacts.csv", convert_options=pacsv.ConvertOptions(
+        column_types=dict.fromkeys((n.strip('"') for n in names), pa.string())))
+    pq.write_table(table, target / "contacts.parquet")
+
+
 def twin(source: Path, target: Path) -> None:
     """``target``: the same workspace files as ``source`` (hard links), and contacts.csv."""
     target.mkdir(parents=True, exist_ok=True)
@@ -153,10 +168,15 @@ def main() -> None:
         twin(plain, with_contacts)
         if not (with_contacts / "contacts.csv").exists():
             write_contacts(with_contacts)
-        runs: dict[str, list[dict[str, float]]] = {"without": [], "with": []}
-        for _ in range(args.repeat):  # alternating, so both sides see the same drift
-            runs["without"].append(run(plain))
-            runs["with"].append(run(with_contacts))
+        with_parquet = DATA / f"org-{size}-contacts-parquet"  # the same contacts, columnar
+        twin(plain, with_parquet)
+        if not (with_parquet / "contacts.parquet").exists():
+            write_parquet(with_contacts, with_parquet)
+        folders = {"without": plain, "csv": with_contacts, "parquet": with_parquet}
+        runs: dict[str, list[dict[str, float]]] = {side: [] for side in folders}
+        for _ in range(args.repeat):  # alternating, so every side sees the same drift
+            for side, folder in folders.items():
+                runs[side].append(run(folder))
         sides = {side: median_of(results) for side, results in runs.items()}
         for side, r in sides.items():
             def cell(wall: float, cpu: float) -> str:
@@ -169,13 +189,16 @@ def main() -> None:
                   f"{cell(r['coverage'], r['cpu_coverage']):>14} {r['peak_rss_mb']:>7.0f} MB")
             if r["findings"] or r["gaps"]:
                 print(f"  note: {r['findings']} findings, {r['gaps']} coverage gaps")
-        base, contacts = sides["without"], sides["with"]
-        for clock, prefix in (("wall", ""), ("CPU", "cpu_")):
-            validate = ((contacts[prefix + "read"] + contacts[prefix + "validate"])
-                        / (base[prefix + "read"] + base[prefix + "validate"]))
-            cover = contacts[prefix + "coverage"] / base[prefix + "coverage"]
-            print(f"  ratio with/without contacts ({clock}): validate (read + rules) "
-                  f"{validate:.2f}x, coverage (read + gaps) {cover:.2f}x  (target: within 2x)")
+        base = sides["without"]
+        for form in ("csv", "parquet"):
+            contacts = sides[form]
+            for clock, prefix in (("wall", ""), ("CPU", "cpu_")):
+                validate = ((contacts[prefix + "read"] + contacts[prefix + "validate"])
+                            / (base[prefix + "read"] + base[prefix + "validate"]))
+                cover = contacts[prefix + "coverage"] / base[prefix + "coverage"]
+                print(f"  ratio contacts.{form}/without ({clock}): validate (read + rules) "
+                      f"{validate:.2f}x, coverage (read + gaps) {cover:.2f}x  "
+                      "(target: within 2x)")
 
 if __name__ == "__main__":
     main()

@@ -78,10 +78,11 @@ def ownership_moves(org: Org, leaver: str, placed: dict[str, str], *,
 def _owned_by(org: Org) -> dict[str, list[int]]:
     """Rows of contacts.csv by relationship owner, read once per org and file version (a plan
     file of 5,000 assign lines asks 5,000 times, on one org)."""
-    from kamcore.settings import CONTACTS_FILE
+    from kamcore.workspace.tables import optional_file
 
     try:
-        stat = (org.path / CONTACTS_FILE).stat() if org.path is not None else None
+        path = optional_file(org.path, "contacts") if org.path is not None else None
+        stat = path.stat() if path is not None else None
     except OSError:
         stat = None
     version = (stat.st_mtime_ns, stat.st_size) if stat is not None else None
@@ -98,19 +99,21 @@ def _owned_by(org: Org) -> dict[str, list[int]]:
     return cached[1]
 
 
-def render_contacts(folder: Path, changes: list[RecordChange]) -> bytes:
-    """contacts.csv with the owners of ``changes`` set, every other cell as the file has it.
+def render_contacts(folder: Path, changes: list[RecordChange]) -> tuple[str, bytes]:
+    """contacts.csv (or contacts.parquet) with the owners of ``changes`` set, every other cell
+    as the file has it: the file's name and its new bytes.
 
     A contact whose owner is no longer the change's ``before`` (edited since) keeps its owner.
     """
     from kamcore.settings import CONTACTS_FILE
     from kamcore.workspace.patch import set_column
-    from kamcore.workspace.tables import REQUIRED
+    from kamcore.workspace.tables import REQUIRED, optional_file
 
+    path = optional_file(folder, "contacts") or folder / CONTACTS_FILE
     moved = [c for c in changes if c.kind == "contact" and c.before and c.after]
-    return set_column(folder / CONTACTS_FILE, REQUIRED["contact"], "owner",
-                      {c.id: (c.after or {}).get("owner") for c in moved},
-                      only_if={c.id: (c.before or {}).get("owner") for c in moved})
+    return path.name, set_column(path, REQUIRED["contact"], "owner",
+                                 {c.id: (c.after or {}).get("owner") for c in moved},
+                                 only_if={c.id: (c.before or {}).get("owner") for c in moved})
 
 
 def reversed_changes(changes: list[dict[str, Any]]) -> list[RecordChange]:

@@ -259,9 +259,9 @@ def dated_files(plan: Plan, folder: Path, entry: dict[str, Any], *,
     files[HISTORY_FILE] = render_history(merged).encode("utf-8")
     if any(c.kind == "contact" for c in plan.changes):  # relationships move with the book
         from kamcore.changes.contacts import render_contacts
-        from kamcore.settings import CONTACTS_FILE
 
-        files[CONTACTS_FILE] = render_contacts(folder, plan.changes)
+        name, data = render_contacts(folder, plan.changes)
+        files[name] = data
     return {name: data for name, data in files.items() if not _holds(folder / name, data)}
 
 

@@ -132,6 +132,7 @@ def import_contacts(folder: str | Path, export: str | Path, preset: str, *,
     from kamcore.importers.onto import read_export
     from kamcore.settings import CONTACTS_FILE
     from kamcore.workspace.csvio import format_cell
+    from kamcore.workspace.tables import optional_file
 
     report = ContactsReport(source=preset)
     source = read_export(folder, export, preset, PRESETS, report, kind="contacts",
@@ -191,7 +192,9 @@ def import_contacts(folder: str | Path, export: str | Path, preset: str, *,
             + ("; Salesforce keeps them in AccountContactRole: add --roles "
                "AccountContactRole.csv" if preset == "salesforce" else ""))
     report.written = len(rows)
-    return ContactsImport(source.folder / CONTACTS_FILE, rows, report)
+    # a workspace that keeps its contacts as Parquet gets them as Parquet
+    target = optional_file(source.folder, "contacts") or source.folder / CONTACTS_FILE
+    return ContactsImport(target, rows, report)
 
 
 #: AccountContactRole's columns (a Data Loader or report export).
@@ -263,15 +266,25 @@ def _truthy(cell: str) -> bool:
 
 
 def write_contacts_import(result: ContactsImport, *, report_format: str = "md") -> Path:
-    """Write contacts.csv and the report beside it, each atomically.
+    """Write contacts.csv (contacts.parquet when the workspace keeps that, every column text)
+    and the report beside it, each atomically.
 
     :returns: the report's path.
     """
-    from kamcore.atomic import atomic_write_text
+    from kamcore.atomic import atomic_write_bytes, atomic_write_text
     from kamcore.importers.onto import write_report
     from kamcore.workspace.csvio import render_csv
 
-    atomic_write_text(result.path, render_csv(WRITTEN, result.rows))
+    if result.path.suffix == ".parquet":
+        import pyarrow as pa
+
+        from kamcore.workspace.patch import parquet_bytes
+
+        columns = {name: pa.array([row[i] or None for row in result.rows], pa.string())
+                   for i, name in enumerate(WRITTEN)}
+        atomic_write_bytes(result.path, parquet_bytes(pa.table(columns)))
+    else:
+        atomic_write_text(result.path, render_csv(WRITTEN, result.rows))
     return write_report(result.path.parent, "contacts-import", result.report, report_format)
 
 

@@ -29,6 +29,7 @@ from kamcore.settings import (
     ACCOUNTS_FILE,
     CONFIG_FILE,
     CONTACTS_FILE,
+    CONTACTS_PARQUET,
     PEOPLE_FILE,
     TERRITORIES_FILE,
     Settings,
@@ -59,6 +60,8 @@ CORE_COLUMNS = {"account": ACCOUNT_COLUMNS, "person": PERSON_COLUMNS,
 #: The optional tables of the customer side: name in ``WorkspaceTables`` -> (kind, file).
 OPTIONAL_TABLES = {"contacts": ("contact", CONTACTS_FILE),
                    "territories": ("territory", TERRITORIES_FILE)}
+#: The columnar form an optional table may take instead of its CSV file (one or the other).
+PARQUET_FORMS = {"contacts": CONTACTS_PARQUET}
 #: Columns whose cells are ids of records (an id column keeps its case, a role is folded).
 LINK_COLUMNS = ("parent", "manager", "reports_to", "account", "owner")
 DATE_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
@@ -375,12 +378,28 @@ def read_optional(folder: Path, name: str, problems: list[KamError],
 
     :param wanted: only the ids and these columns (``None``: every column); a column not
         read is not checked, the required name included."""
-    kind, file_name = OPTIONAL_TABLES[name]
-    path = folder / file_name
-    if not path.exists():
+    kind = OPTIONAL_TABLES[name][0]
+    path = optional_file(folder, name)
+    if path is None:
         return None
     columns = None if wanted is None else {"id", *wanted}
-    return normalise(kind, read_csv_file(path, REQUIRED[kind], columns), set(), problems)
+    read = read_parquet_file if path.suffix == ".parquet" else read_csv_file
+    return normalise(kind, read(path, REQUIRED[kind], columns), set(), problems)
+
+
+def optional_file(folder: Path, name: str) -> Path | None:
+    """The file holding the optional table ``name`` (``contacts``, ``territories``): its CSV
+    file or its Parquet form (:data:`PARQUET_FORMS`); ``None`` when the workspace has neither.
+
+    :raises WorkspaceError: both forms are there (which one is the truth would be a guess).
+    """
+    found = [folder / file for file in (OPTIONAL_TABLES[name][1], PARQUET_FORMS.get(name))
+             if file is not None and (folder / file).exists()]
+    if len(found) > 1:
+        raise WorkspaceError(f"the workspace has both {found[0].name} and {found[1].name}",
+                             location=Location(str(found[1])),
+                             hint=f"keep one of them: both hold the {name}")
+    return found[0] if found else None
 
 
 # -- raw text tables ------------------------------------------------------------------------
@@ -428,6 +447,66 @@ def read_csv_file(path: Path, required: Sequence[str],
             location=Location(str(path), _header_line(data)),
             hint=f"the first line must name at least: {','.join(required)}")
     return raw
+
+
+def read_parquet_file(path: Path, required: Sequence[str],
+                      wanted: Collection[str] | None = None) -> RawTable:
+    """A Parquet file as the same text columns a CSV file gives (the reading rules then run
+    unchanged): names trimmed, numbers, flags and dates written as text (``true``,
+    ``2026-03-31``), empty text null. A message's line is the row's number (1: the first).
+
+    :raises WorkspaceError: unreadable, a column twice or of a type that is not text, a
+        number, a flag or a date, or a required column absent.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+        names = [name.strip() for name in schema.names]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice or "" in names:
+            raise WorkspaceError(f"{path.name} has " + (f"the column(s) {', '.join(twice)} "
+                                 "more than once" if twice else "a column without a name"),
+                                 location=Location(str(path)),
+                                 hint="give every column its own name")
+        missing = [name for name in required if name not in names]
+        if missing:
+            raise WorkspaceError(f"missing column(s) {', '.join(missing)}; the columns are "
+                                 f"{','.join(names)}", location=Location(str(path)),
+                                 hint=f"the file needs at least: {','.join(required)}")
+        keep = [i for i, name in enumerate(names) if wanted is None or name in wanted]
+        table = pq.read_table(path, columns=[schema.names[i] for i in keep])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise WorkspaceError(f"cannot read {path}: {exc}", location=Location(str(path)),
+                             hint="write it as Parquet (pandas to_parquet, pyarrow), or keep "
+                             "the CSV form") from None
+    columns = {names[i]: _parquet_text(path, names[i], table.column(k))
+               for k, i in enumerate(keep)}
+    n = table.num_rows
+    return RawTable(path, names, pa.table(columns) if columns else pa.table({}),
+                    lambda: range(1, n + 1))
+
+
+def _parquet_text(path: Path, name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A Parquet column as the text a CSV cell would hold (an empty text is an empty cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    plain = (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+             or pa.types.is_boolean(kind) or pa.types.is_integer(kind)
+             or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+             or pa.types.is_date(kind) or pa.types.is_null(kind))
+    if not plain:
+        raise WorkspaceError(f"column {name!r} of {path.name} holds {column.type}, not text",
+                             location=Location(str(path), None, name),
+                             hint="store it as text (or a number, flag or date)")
+    text = column if column.type == pa.string() else column.cast(pa.string())
+    empty = pc.equal(pc.binary_length(text), 0)
+    if pc.any(empty).as_py():
+        text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
+    return text
 
 
 def _header_line(data: bytes, start: int = 0) -> int:
