@@ -59,3 +59,31 @@ def test_stable_order_is_a_stable_argsort(case: tuple[int, list[int]]) -> None:
     limit, keys = case
     key = np.array(keys, dtype=np.int64)
     assert stable_order(key, limit).tolist() == np.argsort(key, kind="stable").tolist()
+
+
+def test_contacts_link_to_accounts_in_the_accounts_own_hash_pass(acme_path, tmp_path) -> None:
+    import dataclasses
+    import shutil
+
+    from kamcore.plugins import get_plugin_manager
+    from kamcore.structure import account_index, contact_index
+    from kamcore.workspace.tables import read_workspace
+
+    folder = tmp_path / "org"
+    shutil.copytree(acme_path, folder)
+    with (folder / "contacts.csv").open("a", encoding="utf-8") as handle:
+        handle.write("X1,NOPE,Lost,,user,,,,,GAM1,\nX2,ACME-DE,Here,,user,,,,,GAM1,\n")
+    tables = read_workspace(folder, pm=get_plugin_manager(load_entrypoints=False))
+    assert tables.contacts is not None
+    expected = row_of(tables.accounts.ids, tables.contacts.text("account")).tolist()
+    assert -1 in expected  # the unknown account
+    assert contact_index(tables).account.tolist() == expected
+    assert account_index(tables).parent.tolist() == np.where(
+        account_index(tables).first,
+        row_of(tables.accounts.ids, tables.accounts.text("parent")), -1).tolist()
+    # contacts set after the accounts were linked are looked up on their own
+    fewer = dataclasses.replace(tables.contacts, table=tables.contacts.table.slice(0, 3))
+    account_index(tables)  # built, with the old contacts
+    tables.contacts = fewer
+    tables.__dict__.pop("_contact_index", None)
+    assert contact_index(tables).account.tolist() == expected[:3]

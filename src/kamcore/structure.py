@@ -9,7 +9,7 @@ so a 200,000-deep chain costs the same few passes as a flat org.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -151,6 +151,8 @@ class AccountIndex:
     """Rows of the accounts table, linked to each other and to the people table."""
 
     tables: WorkspaceTables
+    #: the contacts table whose accounts :attr:`_account_links` linked (``None``: none)
+    _linked_contacts: RecordTable | None = field(default=None, init=False, repr=False)
 
     @property
     def accounts(self) -> RecordTable:
@@ -161,10 +163,16 @@ class AccountIndex:
         return self.tables.people
 
     @cached_property
-    def _account_links(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each account row's first row of its id and its parent cell's row: one hash pass."""
-        first_row, (parent,) = linked_rows(self.accounts.ids, self.accounts.text("parent"))
-        return first_row, parent
+    def _account_links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Each account row's first row of its id, its parent cell's row, and each contact's
+        account row (``None``: no contacts): one hash pass, where an ``index_in`` per column
+        would hash the million account ids again."""
+        self._linked_contacts = contacts = self.tables.contacts
+        links = [self.accounts.text("parent")]
+        if contacts is not None:
+            links.append(contacts.text("account"))
+        first_row, linked = linked_rows(self.accounts.ids, *links)
+        return first_row, linked[0], linked[1] if contacts is not None else None
 
     @cached_property
     def _person_links(self) -> tuple[np.ndarray, np.ndarray]:
@@ -340,8 +348,13 @@ class ContactIndex:
 
     @cached_property
     def account(self) -> np.ndarray:
-        """Row (in accounts) of each contact's account; -1 when unknown."""
-        return row_of(self.tables.accounts.ids, self.contacts.text("account"))
+        """Row (in accounts) of each contact's account; -1 when unknown (linked in the
+        accounts' own hash pass, :attr:`AccountIndex._account_links`)."""
+        accounts = account_index(self.tables)
+        linked = accounts._account_links[2]
+        if linked is not None and accounts._linked_contacts is self.contacts:
+            return linked
+        return row_of(self.tables.accounts.ids, self.contacts.text("account"))  # set since
 
     @cached_property
     def owner(self) -> np.ndarray:
