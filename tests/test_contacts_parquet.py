@@ -171,3 +171,16 @@ def test_the_docs_conversion_gives_a_workspace_that_reads_the_same(
     exec(snippet, {})  # the docs' own snippet, run as a user would
     (folder / "contacts.csv").unlink()
     assert read(folder).contacts.table.equals(read(acme_path).contacts.table)
+
+
+def test_coverage_reads_the_parquet_form_as_the_csv_form(tmp_path: Path, acme_path: Path) -> None:
+    folder = tmp_path / "org"
+    shutil.copytree(acme_path, folder)
+    text = (folder / "contacts.csv").read_text(encoding="utf-8")
+    (folder / "contacts.csv").write_text(text.replace("C-ORBIT-1,ORBIT,", "C-ORBIT-1,ORBIT-X,"),
+                                         encoding="utf-8")  # ORBIT loses its decision-maker
+    from_csv = invoke("coverage", str(folder), "--format", "json").output
+    to_parquet(folder)
+    from_parquet = invoke("coverage", str(folder), "--format", "json").output
+    assert '"account": "ORBIT"' in from_csv
+    assert from_parquet == from_csv
