@@ -18,6 +18,7 @@ from kamcore.exporters.salesforce import id15_keys
 from kamcore.importers import id15, id18
 from kamcore.plugins import get_plugin_manager
 from kamcore.registry import registry_for
+from kamcore.settings import Settings
 from kamcore.workspace.csvio import format_cell, render_csv
 from kamcore.workspace.tables import read_workspace
 
@@ -108,3 +109,44 @@ def test_duplicates_are_left_out_as_the_org_leaves_them(tmp_path: Path):
     assert "Second" not in text and text.count("\n") == 3
     assert [a["name"] for a in json.loads(export_tables(tables, "json"))["accounts"]] == [
         "First", "Child"]
+
+
+HOSTILE = st.text(alphabet=st.sampled_from(list('ab "\\\n\r\t\x00\x01\x1f\x7f\u2028é{}[],:')),
+                  min_size=1, max_size=6).filter(lambda t: t == t.strip())
+NUMBER = st.one_of(st.floats(allow_nan=False, allow_infinity=False),
+                   st.integers(-10**17, 10**17).map(float))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(HOSTILE, st.booleans(), st.booleans(), NUMBER, NUMBER,
+                          st.tuples(HOSTILE, HOSTILE)), min_size=1, max_size=7),
+       st.lists(st.tuples(HOSTILE, st.booleans()), min_size=1, max_size=3), st.integers(1, 3))
+def test_json_export_is_json_dumps_of_the_records(accounts, people, chunk):
+    """The document is ``json.dumps(indent=2, ensure_ascii=False)`` of the records'
+    ``model_dump``, byte for byte, whatever the cells hold (quotes, backslashes, control
+    characters) and whichever metrics a record lacks (the first, or all), in chunks of any
+    size."""
+    records = []
+    for i, (name, has_revenue, has_employees, revenue, employees, extra) in enumerate(accounts):
+        metrics = {"revenue": revenue, "employees": employees} if i == 0 else {
+            k: v for k, v, given in (("revenue", revenue, has_revenue),
+                                     ("employees", employees, has_employees)) if given}
+        records.append(Account(id=f"A{i}", name=name, tier="global" if i == 0 else "national",
+                               parent=None if i == 0 else "A0", manager="P0" if i % 2 else None,
+                               metrics=metrics, extra={"Type": extra[0], "Note": extra[1]}))
+    persons = [Person(id=f"P{i}", name=name, role="gam", active=active,
+                      reports_to=None if i == 0 else "P0")
+               for i, (name, active) in enumerate(people)]
+    org = Org.build(accounts=records, people=persons,
+                    settings=Settings(name='Org "x"\\', currency="EUR"))
+    old, columns.CHUNK = columns.CHUNK, chunk * 4
+    try:
+        text = export(org, "json")
+    finally:
+        columns.CHUNK = old
+    dump = {"org": org.settings.name, "currency": org.settings.currency,
+            "accounts": [a.model_dump(mode="json", exclude_none=True)
+                         for a in org.accounts.values()],
+            "people": [p.model_dump(mode="json", exclude_none=True)
+                       for p in org.people.values()]}
+    assert text == json.dumps(dump, indent=2, ensure_ascii=False) + "\n"

@@ -127,7 +127,7 @@ TEXT = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list('a=+-
 @given(cells=TEXT, start=st.integers(min_value=0, max_value=3), chunked=st.booleans())
 def test_byte_questions_answer_what_the_cells_say(cells: list[str | None], start: int,
                                                   chunked: bool) -> None:
-    from kamcore.textcolumns import any_byte_of, starts_with_any
+    from kamcore.textcolumns import any_byte_of, only_bytes_of, rows_with_any_byte, starts_with_any
 
     column: pa.Array | pa.ChunkedArray = pa.array(cells, pa.string())[start:]
     shown = cells[start:]
@@ -137,6 +137,10 @@ def test_byte_questions_answer_what_the_cells_say(cells: list[str | None], start
     assert any_byte_of(column, b'",\n') == any(mark in cell for cell in texts
                                                 for mark in '",\n')
     assert starts_with_any(column, b"=+-") == any(cell[0] in "=+-" for cell in texts)
+    assert only_bytes_of(column, b"a=+-") == all(set(cell) <= set("a=+-") for cell in texts)
+    whole = column.combine_chunks() if chunked else column
+    assert rows_with_any_byte(whole, b'"\n').tolist() == [
+        row for row, cell in enumerate(shown) if cell and ('"' in cell or "\n" in cell)]
 
 
 IDS = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list('ab ,\n\r\t\x0b\xa0é')),
@@ -170,3 +174,22 @@ def test_an_empty_date_column_reads_as_null_dates() -> None:
     dates, wrong = tables._dates(pa.chunked_array([pa.nulls(3, pa.string())]))
     assert dates.type == pa.date32() and dates.to_pylist() == [None] * 3
     assert not wrong.any()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("019.eE+-")),
+                                             max_size=7)), max_size=8))
+def test_numbers_read_by_pyarrow_follow_the_number_pattern(cells: list[str | None]) -> None:
+    """A column of digits, dots, signs and exponents is parsed by pyarrow in one cast; the
+    values and the bad cells are those of the pattern's path (re.fullmatch, then float)."""
+    import math
+    import re
+
+    column = pa.array([c or None for c in cells], pa.string())
+    numbers, wrong, nonfinite = tables._numbers(column)
+    for cell, value, bad, infinite in zip(cells, numbers.to_pylist(), wrong, nonfinite,
+                                          strict=True):
+        plain = bool(cell) and re.fullmatch(tables.NUMBER_PATTERN, cell) is not None
+        assert bad == (bool(cell) and not plain)
+        assert infinite == (plain and not math.isfinite(float(cell)))
+        assert (value == float(cell)) if plain else math.isnan(value)

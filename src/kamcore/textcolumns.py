@@ -35,34 +35,77 @@ def edge_bytes(column: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     return data[starts[filled]], data[stops[filled] - 1]
 
 
-def any_byte_of(column: pa.Array | pa.ChunkedArray, values: bytes) -> bool:
-    """Whether some cell holds one of the bytes ``values``: a byte search of the part of each
-    chunk's value buffer that its cells use."""
+def _used_bytes(chunk: pa.Array) -> tuple[np.ndarray, pa.Buffer] | None:
+    """A string array's offsets (from 0) and the part of its value buffer its cells use;
+    ``None`` when it is not a string array."""
     import numpy as np
     import pyarrow as pa
 
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    for chunk in chunks:
-        if not pa.types.is_string(chunk.type):
+    if not pa.types.is_string(chunk.type):
+        return None
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    if data_buffer is None or offsets_buffer is None or not len(chunk):
+        return np.zeros(len(chunk) + 1, dtype=np.int64), pa.py_buffer(b"")
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
+        chunk.offset: chunk.offset + len(chunk) + 1]
+    start = int(offsets[0])
+    return offsets - start, data_buffer.slice(start, int(offsets[-1]) - start)
+
+
+def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    import pyarrow as pa
+
+    return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+
+
+def any_byte_of(column: pa.Array | pa.ChunkedArray, values: bytes) -> bool:
+    """Whether some cell holds one of the bytes ``values``: a byte search of the part of each
+    chunk's value buffer that its cells use."""
+    for chunk in _chunks(column):
+        used = _used_bytes(chunk)
+        if used is None:
             return True
-        _, offsets_buffer, data_buffer = chunk.buffers()
-        if data_buffer is None or offsets_buffer is None or not len(chunk):
-            continue
-        offsets = np.frombuffer(offsets_buffer, dtype=np.int32)
-        start, stop = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-        data = data_buffer.slice(start, stop - start).to_pybytes()
+        data = used[1].to_pybytes()
         if any(bytes([value]) in data for value in values):
             return True
     return False
 
 
+def only_bytes_of(column: pa.Array | pa.ChunkedArray, values: bytes) -> bool:
+    """Whether every cell is made of the bytes ``values`` alone (an empty or null cell has
+    none): a lookup of the bytes the cells use."""
+    import numpy as np
+
+    others = ~table_of(values)
+    for chunk in _chunks(column):
+        used = _used_bytes(chunk)
+        if used is None or others[np.frombuffer(used[1], dtype=np.uint8)].any():
+            return False
+    return True
+
+
+def rows_with_any_byte(column: pa.Array, values: bytes) -> np.ndarray:
+    """The rows (ascending) whose cell holds one of the bytes ``values``: a lookup of the
+    cells' bytes, not a pattern per cell.
+
+    :raises TypeError: ``column`` is not a string array.
+    """
+    import numpy as np
+
+    used = _used_bytes(column)
+    if used is None:
+        raise TypeError(f"a string array, not {column.type}")
+    offsets, data = used
+    hits = np.flatnonzero(table_of(values)[np.frombuffer(data, dtype=np.uint8)])
+    if not len(hits):
+        return hits
+    return np.unique(np.searchsorted(offsets, hits, side="right") - 1)
+
+
 def starts_with_any(column: pa.Array | pa.ChunkedArray, values: bytes) -> bool:
     """Whether some cell's first byte is one of ``values``."""
-    import pyarrow as pa
-
     lookup = table_of(values)
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    for chunk in chunks:
+    for chunk in _chunks(column):
         edges = edge_bytes(chunk)
         if edges is None or lookup[edges[0]].any():
             return True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -231,77 +231,123 @@ def py_reprs(cells: pa.Array) -> pa.Array:
 
 # -- JSON ----------------------------------------------------------------------------------------
 
+#: The bytes ``json.dumps`` escapes in a string: a quote, a backslash, a control character.
+JSON_ESCAPED = bytes(range(32)) + b'"\\'
+#: What follows each object :func:`write_json_list` is given (the list's last drops it).
+ROW_END = ",\n"
+#: Pieces of each row's text, joined once by :func:`joined`: arrays (a null adds nothing) and
+#: constant text.
+Pieces: TypeAlias = "list[pa.Array | str]"
 
-def json_strings(cells: pa.Array) -> pa.Array:
-    """``json.dumps(cell, ensure_ascii=False)`` of every cell (null stays null)."""
-    import numpy as np
+
+def json_strings(cells: pa.Array, lead: str = "") -> pa.Array:
+    """``lead + json.dumps(cell, ensure_ascii=False)`` of every cell (null stays null); the
+    rare cells that need escaping are found from their bytes and go through ``json``."""
     import pyarrow.compute as pc
 
-    out = pc.binary_join_element_wise('"', cells, '"', "")
-    escape = np.flatnonzero(mask(pc.match_substring_regex(cells, '["\\\\\x00-\x1f]')))
+    from kamcore.textcolumns import rows_with_any_byte
+
+    out = pc.binary_join_element_wise(lead + '"', cells, '"', "")
+    escape = rows_with_any_byte(cells, JSON_ESCAPED)
     if len(escape):
         values = cells.take(escape).to_pylist()
-        out = patched(out, escape, [json.dumps(v, ensure_ascii=False) for v in values])
+        out = patched(out, escape, [lead + json.dumps(v, ensure_ascii=False) for v in values])
     return out
 
 
-def json_literals(column: pa.Array) -> pa.Array:
-    """The JSON text of each cell's value as the records hold it (null: not given)."""
+def json_literals(column: pa.Array, lead: str = "") -> pa.Array:
+    """``lead`` and the JSON text of each cell's value as the records hold it (null: not
+    given, and no lead either)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     kind = column.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return json_strings(column.cast(pa.string()))
+        return json_strings(column.cast(pa.string()), lead)
     if pa.types.is_boolean(kind):
-        return pc.if_else(column, "true", "false")
+        return pc.if_else(column, lead + "true", lead + "false")
     if pa.types.is_integer(kind):
-        return column.cast(pa.string())
-    if pa.types.is_floating(kind):
-        return _float_text(column.cast(pa.float64()), json_form=True)
-    return strings([None if v is None else json.dumps(v, ensure_ascii=False)
-                    for v in column.to_pylist()])
+        text = column.cast(pa.string())
+    elif pa.types.is_floating(kind):
+        text = _float_text(column.cast(pa.float64()), json_form=True)
+    else:
+        text = strings([None if v is None else json.dumps(v, ensure_ascii=False)
+                        for v in column.to_pylist()])
+    return pc.binary_join_element_wise(lead, text, "") if lead else text
 
 
-def json_entries(keys: Sequence[str], values: Sequence[pa.Array], indent: int) -> pa.Array:
-    """Per row, the object ``{key: value, ...}`` of the given (non-null) values, as
-    ``json.dumps(indent=2)`` writes it at nesting ``indent`` (``{}`` when all are null)."""
+def json_object_pieces(keys: Sequence[str], values: Sequence[pa.Array], indent: int, *,
+                       rendered: bool = False) -> Pieces:
+    """Per row, the pieces of the object ``{key: value, ...}`` of the given (non-null) values
+    as ``json.dumps(indent=2)`` writes it at nesting ``indent`` (``{}`` when all are null).
+
+    Each value's entry starts with a comma only when an entry comes before it in its row: a
+    constant lead when that is the same for every row (the usual case), else chosen per row.
+
+    :param values: columns of cells (:func:`json_literals` writes them), or with ``rendered``
+        their JSON text already (nested objects).
+    """
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if not keys:
+        return ["{}"]
+    n = len(values[0])
     inner = "\n" + " " * (indent + 2)
-    fragments = [pc.binary_join_element_wise(f",{inner}{json.dumps(k, ensure_ascii=False)}: ",
-                                             v, "") for k, v in zip(keys, values, strict=True)]
+    pieces: Pieces = ["{"]
+    before = np.zeros(n, dtype=bool)  # some entry came before, in this row
+    for key, column in zip(keys, values, strict=True):
+        name = f"{inner}{json.dumps(key, ensure_ascii=False)}: "
+        if before.all() or not before.any():
+            lead = ("," if before.any() else "") + name
+            entry = (pc.binary_join_element_wise(lead, column, "") if rendered
+                     else json_literals(column, lead))
+        else:
+            leads = pc.if_else(pa.array(before), "," + name, name)
+            entry = pc.binary_join_element_wise(
+                leads, column if rendered else json_literals(column), "")
+        pieces.append(entry)
+        before |= mask(entry.is_valid())  # null: no value (a NaN metric too)
+    close = "\n" + " " * indent + "}"
+    pieces.append(close if before.all() else pc.if_else(pa.array(before), close, "}"))
+    return pieces
+
+
+def joined(pieces: Pieces, n: int) -> pa.Array:
+    """Each row's pieces joined (a null piece adds nothing): one pass, one copy of the text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not any(isinstance(p, pa.Array) for p in pieces):
+        return pa.array(["".join(p for p in pieces if isinstance(p, str))] * n, pa.string())
+    return pc.binary_join_element_wise(*pieces, "", null_handling="replace",
+                                       null_replacement="")
+
+
+def json_entries(keys: Sequence[str], values: Sequence[pa.Array], indent: int, *,
+                 rendered: bool = False) -> pa.Array:
+    """:func:`json_object_pieces`, joined: each row's object as text."""
     n = len(values[0]) if values else 0
-    if not fragments:
-        return pa.array(["{}"] * n, pa.string())
-    # (absent entries as "", not null_handling="skip": pyarrow drops rows of all nulls then)
-    body = pc.binary_join_element_wise(*(f.fill_null("") for f in fragments), "")
-    wrapped = pc.binary_join_element_wise("{", pc.utf8_slice_codeunits(body, 1),
-                                          "\n" + " " * indent + "}", "")
-    return pc.if_else(pc.equal(body, ""), "{}", wrapped)
+    return joined(json_object_pieces(keys, values, indent, rendered=rendered), n)
 
 
 def write_json_list(stream: IO[bytes], n: int,
                     objects: Callable[[int, int], pa.Array]) -> None:
     """A list of ``n`` objects at nesting 2 (``"key": [...]`` of a top-level object);
-    ``objects(start, stop)`` gives the text of rows ``start:stop``."""
+    ``objects(start, stop)`` gives the text of rows ``start:stop``, each followed by
+    :data:`ROW_END` (so a chunk is one buffer, written as it is)."""
     if not n:
         stream.write(b"[]")
         return
     stream.write(b"[\n")
+    end = len(ROW_END.encode())
 
-    def render(start: int, stop: int) -> tuple[bytes | pa.Buffer, pa.Buffer]:
-        rows = objects(start, stop)
-        head = (joined_bytes([rows.slice(0, len(rows) - 1)], ",\n", ",\n")
-                if len(rows) > 1 else b"")
-        return head, text_buffer(rows.slice(len(rows) - 1))
+    def render(start: int, stop: int) -> pa.Buffer:
+        text = text_buffer(objects(start, stop))
+        return text.slice(0, text.size - end) if stop == n else text
 
-    # smaller chunks: a JSON chunk makes many wide intermediate strings, and several are
-    # in flight at once
-    for i, (head, last) in enumerate(in_order(render, n, size=max(1, CHUNK // 4))):
-        if i:
-            stream.write(b",\n")
-        stream.write(head)
-        stream.write(last)
+    # smaller chunks: several chunks of wide rows are in flight at once
+    for text in in_order(render, n, size=max(1, CHUNK // 4)):
+        stream.write(text)
     stream.write(b"\n  ]")

@@ -157,13 +157,14 @@ def write_table_json(tables: WorkspaceTables, stream: IO[bytes]) -> None:
 
 def _json_objects(data: pa.Table, table: RecordTable) -> pa.Array:
     """Each record as ``model_dump(mode="json", exclude_none=True)`` under ``indent=2`` at
-    nesting 2: core fields (those given), then metrics (accounts), ext and extra."""
+    nesting 2, followed by :data:`~kamcore.exporters.columns.ROW_END`: core fields (those
+    given), then metrics (accounts), ext and extra; the pieces of every field joined in one
+    pass."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     account = table.kind == "account"
     n = data.num_rows
-    parts: list[pa.Array] = []
+    pieces: cols.Pieces = ["    {"]
     for name in _ACCOUNT_FIELDS if account else _PERSON_FIELDS:
         column = column_of(data, name)
         if column is None:
@@ -172,44 +173,31 @@ def _json_objects(data: pa.Table, table: RecordTable) -> pa.Array:
             column = pa.array([True] * n, pa.bool_())
         elif name == "active":
             column = column.fill_null(True)
-        literal = cols.json_literals(column)
         lead = "\n      " if name == "id" else ",\n      "
-        parts.append(pc.binary_join_element_wise(f'{lead}"{name}": ', literal, ""))
+        pieces.append(cols.json_literals(column, f'{lead}"{name}": '))
     if account:
         metrics = [m for m in table.metrics if m in data.column_names]
-        values = [cols.json_literals(data.column(m).combine_chunks()) for m in metrics]
-        parts.append(_field("metrics", cols.json_entries(metrics, values, 6)
-                            if metrics else _empty_objects(n)))
-    parts.append(_field("ext", _ext_objects(data, table)))
+        pieces.append(',\n      "metrics": ')
+        pieces += cols.json_object_pieces(metrics, [column_of(data, m) for m in metrics], 6)
+    pieces.append(',\n      "ext": ')
+    pieces.append(_ext_objects(data, table))
     extra = [c for c in table.extra_columns if "." not in c and c in data.column_names]
-    values = [cols.json_literals(data.column(c).combine_chunks()) for c in extra]
-    parts.append(_field("extra", cols.json_entries(extra, values, 6) if extra
-                        else _empty_objects(n)))
-    return pc.binary_join_element_wise("    {", *(p.fill_null("") for p in parts), "\n    }", "")
+    pieces.append(',\n      "extra": ')
+    pieces += cols.json_object_pieces(extra, [column_of(data, c) for c in extra], 6)
+    pieces += ["\n    }", cols.ROW_END]
+    return cols.joined(pieces, n)
 
 
-def _field(name: str, objects: pa.Array) -> pa.Array:
-    import pyarrow.compute as pc
-
-    return pc.binary_join_element_wise(f',\n      "{name}": ', objects, "")
-
-
-def _empty_objects(n: int) -> pa.Array:
-    import pyarrow as pa
-
-    return pa.array(["{}"] * n, pa.string())
-
-
-def _ext_objects(data: pa.Table, table: RecordTable) -> pa.Array:
+def _ext_objects(data: pa.Table, table: RecordTable) -> pa.Array | str:
     """``ext``: ``{namespace: {field: cell}}`` from the ``namespace.field`` columns, each
-    namespace in the order its first given cell comes in the row."""
+    namespace in the order its first given cell comes in the row (``{}`` for every row when
+    there are none)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n = data.num_rows
     dotted = [c for c in table.extra_columns if "." in c and c in data.column_names]
     if not dotted:
-        return _empty_objects(n)
+        return "{}"
     spaces: dict[str, list[str]] = {}
     for c in dotted:
         spaces.setdefault(c.partition(".")[0], []).append(c)
@@ -219,11 +207,11 @@ def _ext_objects(data: pa.Table, table: RecordTable) -> pa.Array:
         return _ext_by_row(data, dotted)
     inner = []
     for columns in spaces.values():
-        values = [cols.json_literals(data.column(c).combine_chunks()) for c in columns]
-        objects = cols.json_entries([c.partition(".")[2] for c in columns], values, 8)
+        objects = cols.json_entries([c.partition(".")[2] for c in columns],
+                                    [data.column(c).combine_chunks() for c in columns], 8)
         inner.append(pc.if_else(pc.equal(objects, "{}"), pa.scalar(None, pa.string()),
                                 objects))
-    return cols.json_entries(list(spaces), inner, 6)
+    return cols.json_entries(list(spaces), inner, 6, rendered=True)
 
 
 def _ext_by_row(data: pa.Table, dotted: list[str]) -> pa.Array:
