@@ -54,6 +54,14 @@ def patched(base: pa.Array, rows: np.ndarray,
     return _if_else(found, taken, base)
 
 
+def str_scalar(value: str) -> pa.Scalar:
+    """A string scalar for a compute function: given a Python str, pyarrow infers its type,
+    and the inference tries to import dateutil each time (a failed import: ~0.1 ms)."""
+    import pyarrow as pa
+
+    return pa.scalar(value, pa.string())
+
+
 def _if_else(cond: Any, a: Any, b: Any) -> pa.Array:
     import pyarrow.compute as pc
 
@@ -107,8 +115,8 @@ def _float_text(column: pa.Array, *, json_form: bool) -> pa.Array:
     if json_form:
         import pyarrow.compute as pc
 
-        ints = pc.binary_join_element_wise(ints, ".0", "")
-    empty = pa.scalar(None if json_form else "", pa.string())
+        ints = pc.binary_join_element_wise(ints, str_scalar(".0"), str_scalar(""))
+    empty = pa.scalar(None if json_form else "", pa.string())  # typed: see str_scalar()
     out = _if_else(pa.array(whole), ints, empty)
     rest = np.flatnonzero(given & ~whole)
     if len(rest):
@@ -133,7 +141,8 @@ def neutralised(cells: pa.Array) -> pa.Array:
                     pc.invert(pc.match_substring_regex(cells, f"^(?:{PLAIN_NUMBER})$")))
     if not pc.any(risky).as_py():
         return cells
-    return pc.if_else(risky, pc.binary_join_element_wise("'", cells, ""), cells)
+    return pc.if_else(risky, pc.binary_join_element_wise(str_scalar("'"), cells,
+                                                         str_scalar("")), cells)
 
 
 def quoted(cells: pa.Array) -> pa.Array:
@@ -148,7 +157,8 @@ def quoted(cells: pa.Array) -> pa.Array:
     needs = pc.match_substring_regex(cells, '[,"\r\n]')
     if not pc.any(needs).as_py():
         return cells
-    text = pc.binary_join_element_wise('"', pc.replace_substring(cells, '"', '""'), '"', "")
+    text = pc.binary_join_element_wise(str_scalar('"'), pc.replace_substring(cells, '"', '""'),
+                                       str_scalar('"'), str_scalar(""))
     return pc.if_else(needs, text, cells)
 
 
@@ -160,9 +170,9 @@ def joined_bytes(parts: Sequence[pa.Array], separator: str, end: str) -> bytes |
 
     if not len(parts[0]):
         return b""
-    last = pc.binary_join_element_wise(parts[-1], end, "")
-    rows = pc.binary_join_element_wise(*parts[:-1], last, separator) if len(parts) > 1 \
-        else last
+    last = pc.binary_join_element_wise(parts[-1], str_scalar(end), str_scalar(""))
+    rows = pc.binary_join_element_wise(*parts[:-1], last, str_scalar(separator)) \
+        if len(parts) > 1 else last
     return text_buffer(rows.cast(pa.string()))
 
 
@@ -247,7 +257,8 @@ def json_strings(cells: pa.Array, lead: str = "") -> pa.Array:
 
     from kamcore.textcolumns import rows_with_any_byte
 
-    out = pc.binary_join_element_wise(lead + '"', cells, '"', "")
+    out = pc.binary_join_element_wise(str_scalar(lead + '"'), cells, str_scalar('"'),
+                                      str_scalar(""))
     escape = rows_with_any_byte(cells, JSON_ESCAPED)
     if len(escape):
         values = cells.take(escape).to_pylist()
@@ -265,15 +276,15 @@ def json_literals(column: pa.Array, lead: str = "") -> pa.Array:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return json_strings(column.cast(pa.string()), lead)
     if pa.types.is_boolean(kind):
-        return pc.if_else(column, lead + "true", lead + "false")
+        return pc.if_else(column, str_scalar(lead + "true"), str_scalar(lead + "false"))
     if pa.types.is_integer(kind):
-        text = column.cast(pa.string())
+        cells = column.cast(pa.string())
     elif pa.types.is_floating(kind):
-        text = _float_text(column.cast(pa.float64()), json_form=True)
+        cells = _float_text(column.cast(pa.float64()), json_form=True)
     else:
-        text = strings([None if v is None else json.dumps(v, ensure_ascii=False)
-                        for v in column.to_pylist()])
-    return pc.binary_join_element_wise(lead, text, "") if lead else text
+        cells = strings([None if v is None else json.dumps(v, ensure_ascii=False)
+                         for v in column.to_pylist()])
+    return pc.binary_join_element_wise(str_scalar(lead), cells, str_scalar("")) if lead else cells
 
 
 def json_object_pieces(keys: Sequence[str], values: Sequence[pa.Array], indent: int, *,
@@ -301,16 +312,17 @@ def json_object_pieces(keys: Sequence[str], values: Sequence[pa.Array], indent: 
         name = f"{inner}{json.dumps(key, ensure_ascii=False)}: "
         if before.all() or not before.any():
             lead = ("," if before.any() else "") + name
-            entry = (pc.binary_join_element_wise(lead, column, "") if rendered
-                     else json_literals(column, lead))
+            entry = (pc.binary_join_element_wise(str_scalar(lead), column, str_scalar(""))
+                     if rendered else json_literals(column, lead))
         else:
-            leads = pc.if_else(pa.array(before), "," + name, name)
+            leads = pc.if_else(pa.array(before), str_scalar("," + name), str_scalar(name))
             entry = pc.binary_join_element_wise(
-                leads, column if rendered else json_literals(column), "")
+                leads, column if rendered else json_literals(column), str_scalar(""))
         pieces.append(entry)
         before |= mask(entry.is_valid())  # null: no value (a NaN metric too)
     close = "\n" + " " * indent + "}"
-    pieces.append(close if before.all() else pc.if_else(pa.array(before), close, "}"))
+    pieces.append(close if before.all()
+                  else pc.if_else(pa.array(before), str_scalar(close), str_scalar("}")))
     return pieces
 
 
@@ -321,8 +333,9 @@ def joined(pieces: Pieces, n: int) -> pa.Array:
 
     if not any(isinstance(p, pa.Array) for p in pieces):
         return pa.array(["".join(p for p in pieces if isinstance(p, str))] * n, pa.string())
-    return pc.binary_join_element_wise(*pieces, "", null_handling="replace",
-                                       null_replacement="")
+    return pc.binary_join_element_wise(
+        *(str_scalar(p) if isinstance(p, str) else p for p in pieces), str_scalar(""),
+        null_handling="replace", null_replacement="")
 
 
 def json_entries(keys: Sequence[str], values: Sequence[pa.Array], indent: int, *,

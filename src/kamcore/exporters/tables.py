@@ -209,8 +209,8 @@ def _ext_objects(data: pa.Table, table: RecordTable) -> pa.Array | str:
     for columns in spaces.values():
         objects = cols.json_entries([c.partition(".")[2] for c in columns],
                                     [data.column(c).combine_chunks() for c in columns], 8)
-        inner.append(pc.if_else(pc.equal(objects, "{}"), pa.scalar(None, pa.string()),
-                                objects))
+        empty = pc.equal(objects, cols.str_scalar("{}"))
+        inner.append(pc.if_else(empty, pa.scalar(None, pa.string()), objects))
     return cols.json_entries(list(spaces), inner, 6, rendered=True)
 
 
