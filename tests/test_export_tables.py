@@ -113,8 +113,11 @@ def test_duplicates_are_left_out_as_the_org_leaves_them(tmp_path: Path):
 
 HOSTILE = st.text(alphabet=st.sampled_from(list('ab "\\\n\r\t\x00\x01\x1f\x7f\u2028é{}[],:')),
                   min_size=1, max_size=6).filter(lambda t: t == t.strip())
+# (-0.0 left out: an Org's -0.0 metric exports as 0.0, through tables_from_org's cell text
+# "0", since before the columnar writer; the tables read from files keep it)
 NUMBER = st.one_of(st.floats(allow_nan=False, allow_infinity=False),
-                   st.integers(-10**17, 10**17).map(float))
+                   st.integers(-10**17, 10**17).map(float)).filter(
+    lambda x: x != 0 or str(x) == "0.0")
 
 
 @settings(max_examples=60, deadline=None)
