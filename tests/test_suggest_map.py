@@ -203,3 +203,22 @@ def test_a_customer_column_without_headers_crms_use_is_the_name(tmp_path: Path):
     assert (drafted["name"], drafted["parent"], drafted["parent_by"]) == (
         "Customer", "Ultimate Parent", "name")
     assert "  # kept as they are: Customer Type\n" in mapfile.read_text()
+
+
+def test_metrics_named_in_other_words_and_their_scale(tmp_path: Path):
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("Company,Revenue in USD millions,Headcount,Country\n"
+                        "Acme,1.5,120,DE\nBolt,2.25,n/a,FR\nCorex,0.7,30,US\n", encoding="utf-8")
+    mapfile, stderr = suggest(tmp_path, accounts)
+    drafted = yaml.safe_load(mapfile.read_text())["accounts"]
+    assert drafted["metrics"] == {"revenue": "Revenue in USD millions",
+                                  "employees": "Headcount"}
+    assert drafted["scale"] == {"revenue": "millions"}
+    assert "  accounts.scale.revenue: millions (the revenue header says 'millions')" in stderr
+    result = run("import", "csv", str(accounts), "--map", str(mapfile), "-o",
+                 str(tmp_path / "org"))
+    assert result.exit_code == 0, result.output
+    org = load(tmp_path / "org", pm=get_plugin_manager(load_entrypoints=False))
+    assert org.accounts["BOLT"].metrics["revenue"] == 2_250_000
+    assert org.accounts["ACME"].metrics["employees"] == 120
+    assert org.settings.currency == "USD"                            # from the header

@@ -23,10 +23,11 @@ from kamcore.importers.mapping import (
     ACCOUNT_HEADERS,
     PERSON_FIELDS,
     PERSON_HEADERS,
+    SCALE_WORDS,
     header_matches,
     plugin_columns,
 )
-from kamcore.importers.rows import name_key
+from kamcore.importers.rows import name_key, parse_number
 from kamcore.importers.tiers import tier_from_value
 from kamcore.wording import plural
 
@@ -55,6 +56,9 @@ _NOT_COUNTRY_WORDS = {"state", "province", "city", "county", "zip", "postal", "s
                       "currency", "language"}
 _TIER_WORDS = {"tier", "segment", "level", "class", "classification"}
 _ROLE_WORDS = {"title", "position", "role", "job"}
+_METRIC_WORDS = {"revenue": {"revenue", "revenues", "turnover"},
+                 "employees": {"employees", "headcount", "staff", "fte"}}
+_SCALE_NAMES = {1e3: "thousands", 1e6: "millions", 1e9: "billions"}
 _BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _SAME_AS_MANAGER = "headed as the accounts' manager column: the people it names"
 #: Tier cells a CRM writes that are no tier name, and the tier they usually mean.
@@ -242,7 +246,39 @@ def _accounts(sample: Sample, reserved: frozenset[str]) -> _Section:
         if column is not None:
             picks["tier"] = _Pick(column, f"its cells are tiers ({_few(sample.distinct(column))})"
                                   if best else "named like a tier")
+    for metric, words in _METRIC_WORDS.items():
+        column = None if metric in picks else _by_words(
+            [c for c in accounts.free() if _numbers(sample.distinct(c))], words)
+        if column is not None:
+            picks[metric] = _Pick(column, f"named like {metric}; its cells are numbers")
     return accounts
+
+
+def _numbers(cells: Sequence[str]) -> bool:
+    def number(cell: str) -> bool:
+        try:
+            return parse_number(cell) is not None
+        except ValueError:
+            return False
+
+    return _share(cells, number) >= _FIT
+
+
+def _scales(draft: MapDraft, metrics: Mapping[str, _Pick]) -> list[str]:
+    """``scale:`` for metrics whose header says their unit (``revenue in USD millions``)."""
+    scales: dict[str, str] = {}
+    whys: list[str] = []
+    for metric, pick in metrics.items():
+        word = next((w for w in re.findall(r"[a-z]+", pick.column.lower()) if w in SCALE_WORDS),
+                    None)
+        if word is not None:
+            scales[metric] = _SCALE_NAMES[SCALE_WORDS[word]]
+            whys.append(f"the {metric} header says {word!r}")
+            draft.guesses.append(Guess("accounts", f"scale.{metric}", scales[metric], whys[-1]))
+    if not scales:
+        return []
+    shown = ", ".join(f"{m}: {s}" for m, s in scales.items())
+    return [f"  scale: {{{shown}}}  # guess: {_oneline('; '.join(whys))}"]
 
 
 def _guess_parent(accounts: _Section) -> None:
@@ -354,11 +390,13 @@ def draft_mapping(accounts: Sample, people: Sample | None = None,
                                                    "country", "industry", "currency", "tier"),
                           {"parent": "parent_by", "manager": "manager_by"})
     lines += _tier_values(draft, acc)
-    metrics = {m: acc.picks[m] for m in ("revenue", "employees") if m in acc.picks}
+    metrics: dict[str, _Pick] = {m: acc.picks[m] for m in ("revenue", "employees")
+                                 if m in acc.picks}
     if metrics:
         lines.append("  metrics:")
         lines += [_line(draft, "accounts", f"metrics.{m}", p, indent=4)
                   for m, p in metrics.items()]
+        lines += _scales(draft, metrics)
     else:
         lines.append("  # metrics: {revenue: Annual Revenue}")
     used = {p.column for p in acc.picks.values()}
