@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import tempfile
 
 import pytest
 
-from kamcore.atomic import atomic_open, atomic_write_text
+from kamcore.atomic import atomic_open, atomic_write_text, atomic_write_texts
+from kamcore.errors import WriteFailed
 
 
 def test_failure_leaves_the_old_file_and_no_temp(tmp_path):
@@ -31,3 +34,42 @@ def test_new_files_get_umask_permissions_and_old_keep_theirs(tmp_path):
     kept.chmod(0o640)
     atomic_write_text(kept, "b")
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text() == "b"
+
+
+def test_many_files_are_written_whole_in_order_with_their_permissions(tmp_path):
+    kept = tmp_path / "a" / "kept.md"
+    kept.parent.mkdir()
+    kept.write_text("old")
+    kept.chmod(0o640)
+    files = {tmp_path / "a" / f"{i}.md": f"brief {i}\r\n\u00e9\n" * (i + 1) for i in range(20)}
+    files[kept] = "new"
+    files[tmp_path / "b" / "new.md"] = ""  # a folder made on the way
+    written: list = []
+    atomic_write_texts(files, written=written)
+    assert written == list(files)
+    for path, text in files.items():
+        assert path.read_bytes() == text.encode("utf-8")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+@pytest.mark.parametrize("broken", [0, 3, 7])
+def test_a_file_that_cannot_be_written_stops_there_and_leaves_no_temp(tmp_path, monkeypatch,
+                                                                      broken):
+    files = {tmp_path / f"{i}.md": f"brief {i}\n" for i in range(8)}
+    (tmp_path / "7.md").write_text("old")
+    real = tempfile.mkstemp
+
+    def fake(*args, **kwargs):
+        if kwargs.get("prefix") == f".{broken}.md.":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", fake)
+    written: list = []
+    with pytest.raises(WriteFailed, match=f"{broken}.md: No space left"):
+        atomic_write_texts(files, written=written)
+    assert written == list(files)[:broken]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {*(f"{i}.md" for i in range(broken)), "7.md"})
+    assert (tmp_path / "7.md").read_text() == "old"  # never reached, or the one refused

@@ -11,7 +11,7 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -50,6 +50,25 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *,
     On any exception the temporary file is removed and ``path`` is left as it was.
     """
     target = Path(path)
+    temp: list[str] = []
+    with _temp_beside(target, mode, encoding=encoding, newline=newline, temp=temp) as handle:
+        yield handle
+    try:
+        os.replace(temp[0], target)
+        fsync_dir(target.parent)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp[0])
+        if isinstance(exc, OSError):
+            raise write_failed(target, exc) from exc
+        raise
+
+
+@contextlib.contextmanager
+def _temp_beside(target: Path, mode: str, *, encoding: str | None, newline: str | None,
+                 temp: list[str]) -> Iterator[IO]:
+    """A temporary file beside ``target`` (its permissions), fsynced when the body is done;
+    its path is appended to ``temp``. On any exception it is removed."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -66,8 +85,6 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *,
             in_body = False
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        fsync_dir(target.parent)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -76,6 +93,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *,
         if isinstance(exc, OSError) and (not in_body or exc.filename in (None, tmp)):
             raise write_failed(target, exc) from exc
         raise
+    temp.append(tmp)
 
 
 def _mode_for(target: Path) -> int:
@@ -99,6 +117,64 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_open(path, "wb") as handle:
         handle.write(data)
+
+
+def atomic_write_texts(files: Mapping[Path, str], *, written: list[Path] | None = None) -> None:
+    """Write each of ``files`` (path -> text) atomically, as :func:`atomic_write_text` would one
+    after the other, but with their fsyncs overlapping on a few threads (the system syncs them
+    together) and each folder synced once at the end: a plan's hundred hand-over briefs wait
+    on the disk about once, not two hundred times.
+
+    Files are put in place in order. When one cannot be written, those before it are in place
+    (each whole), it and those after it are not, no temporary file is left, and its
+    :class:`~kamcore.errors.WriteFailed` is raised.
+
+    :param written: receives each path as it is put in place.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    targets = [Path(path) for path in files]
+    texts = list(files.values())
+    if not targets:
+        return
+    with ThreadPoolExecutor(min(8, len(targets))) as pool:
+        temps = list(pool.map(_try_temp, targets, texts))
+    failure: BaseException | None = None
+    done = 0
+    try:
+        for target, temp in zip(targets, temps, strict=True):
+            if isinstance(temp, BaseException):
+                failure = temp
+                break
+            try:
+                os.replace(temp, target)
+            except OSError as exc:
+                failure = write_failed(target, exc)
+                break
+            done += 1
+            if written is not None:
+                written.append(target)
+    finally:
+        for temp in temps[done:]:
+            if isinstance(temp, str):
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+        for folder in dict.fromkeys(target.parent for target in targets[:done]):
+            fsync_dir(folder)
+    if failure is not None:
+        raise failure
+
+
+def _try_temp(target: Path, text: str) -> str | BaseException:
+    """A temporary file beside ``target`` holding ``text`` (UTF-8), fsynced: its path, or
+    the error that kept it from being written (nothing left behind)."""
+    temp: list[str] = []
+    try:
+        with _temp_beside(target, "w", encoding="utf-8", newline="", temp=temp) as handle:
+            handle.write(text)
+    except Exception as exc:
+        return exc
+    return temp[0]
 
 
 def fsync_dir(directory: Path) -> None:

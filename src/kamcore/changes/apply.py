@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamcore.atomic import atomic_write_text
+from kamcore.atomic import atomic_write_texts
 from kamcore.changes.dated import dated_files, undoes_history
 from kamcore.changes.journal import entry_line, make_entry
 from kamcore.changes.ops import replan
@@ -103,9 +103,7 @@ def apply(plan: Plan, *, by: str | None = None, reason: str | None = None,
             result.withdrawn, kept = withdraw_briefs(folder, fresh.withdraws)
             result.warnings += kept
         try:
-            for path, text in texts.items():
-                atomic_write_text(path, text)
-                result.briefs.append(path)
+            atomic_write_texts(texts, written=result.briefs)
         except (OSError, WriteFailed) as exc:  # the change is written; say so
             why = exc.message if isinstance(exc, WriteFailed) else exc.strerror or str(exc)
             result.brief_error = WriteFailed(

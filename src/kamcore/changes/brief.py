@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kamcore.atomic import atomic_write_text
+from kamcore.atomic import atomic_write_texts
 from kamcore.duties import MANAGER, RosterRow, roster
 from kamcore.errors import PluginError
 from kamcore.hookcall import call_hook
@@ -136,8 +136,7 @@ def write_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | None
     """
     texts = render_briefs(plan, directory, pm=pm, notes=notes, reason=reason,
                           warnings=warnings)
-    for path, text in texts.items():
-        atomic_write_text(path, text)
+    atomic_write_texts(texts)
     return list(texts)
 
 
