@@ -186,7 +186,7 @@ def test_check_formats_markdown_and_json(ws, tmp_path):
     path = write(tmp_path, "p.yaml", RECUT)
     md = run("plan", "check", str(ws), str(path), "--format", "md")
     assert md.exit_code == 0
-    assert md.output.startswith("# Plan: plan p.yaml\n")
+    assert md.output.startswith("# Plan: p.yaml\n")
     assert "| Kit Key (KAM4) | KAM | 0 -> 1 | 0 -> 10 | 1/4 (25%) |" in md.output
     data = json.loads(run("plan", "check", str(ws), str(path), "--format", "json").stdout)
     assert data["errors_added"] == 0
@@ -241,6 +241,15 @@ def test_apply_refuses_a_plan_that_adds_errors_unless_forced(ws, tmp_path):
     forced = run("plan", "apply", str(ws), str(path), "--force", "--no-briefs")
     assert forced.exit_code == 0
     assert load(ws).accounts["N-DE"].manager == "AM1"
+
+
+@pytest.mark.parametrize("confirm", ["--yes", "-y", "--apply"])
+def test_apply_takes_the_confirmation_every_change_command_takes(ws, tmp_path, confirm):
+    result = run("plan", "apply", str(ws), str(write(tmp_path, "p.yaml", RECUT)), confirm)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Plan: p.yaml\n")  # the file, not "plan p.yaml"
+    assert [e["command"] for e in read_journal(ws)] == ["plan p.yaml"]
+    assert load(ws).accounts["R2"].parent == "K2"
 
 
 def test_apply_replans_under_the_lock_when_the_files_changed(ws, tmp_path):

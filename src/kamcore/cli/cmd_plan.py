@@ -9,6 +9,7 @@ lock, one transaction, one journal entry, one ``kam undo``.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -100,9 +101,13 @@ def check(kam: KamContext, org: str, plan_path: str, fmt: str, output: str | Non
 @click.option("--briefs", "briefs_dir", type=click.Path(file_okay=False), default=None,
               help="Folder for the hand-over briefs [default: ORG/handover/DATE-plan-NAME].")
 @click.option("--no-briefs", is_flag=True, help="Write no hand-over briefs.")
+@click.option("--yes", "-y", "--apply", "_confirmed", is_flag=True,
+              help="Accepted as by every change command; `kam plan apply` always writes "
+              "(`kam plan check` is its dry run).")
 @click.pass_obj
 def apply_(kam: KamContext, org: str, plan_path: str, force: bool, by: str | None,
-           reason: str | None, fmt: str, briefs_dir: str | None, no_briefs: bool) -> None:
+           reason: str | None, fmt: str, briefs_dir: str | None, no_briefs: bool,
+           _confirmed: bool) -> None:
     """Apply a plan file: one transaction, one journal entry, undone by one `kam undo`.
 
     Every receiving manager gets one hand-over brief with every account they gain. A plan
@@ -185,8 +190,6 @@ def from_csv(kam: KamContext, sheet: str, org_path: str | None, kind: str,
     if output and output.lower().endswith(".csv"):
         text = render_plan_csv(made.lines)
     else:
-        from pathlib import Path
-
         name = Path(sheet).name
         text = render_plan_yaml(
             made.lines, sources=[f"{name}:{row}" for row in made.rows],
@@ -313,8 +316,10 @@ def _head(made: Plan, md: bool) -> list[str]:
     accounts = sum(c.kind == "account" for c in made.changes)
     people = sum(c.kind == "person" for c in made.changes)
     contacts = len(made.changes) - accounts - people
-    title = md_escape(made.title) if md else made.title
-    out = [f"# Plan: {title}" if md else f"Plan: {made.title}"]
+    # the plan file's name: its title ("plan NAME", as the journal and `kam log` show it)
+    # would read "Plan: plan NAME" here
+    name = Path(str(made.args.get("file") or made.title)).name
+    out = [f"# Plan: {md_escape(name)}" if md else f"Plan: {name}"]
     if md:
         out.append("")
     out += [f"{'- ' if md else '  '}{md_escape(n) if md else n}" for n in made.notes]
