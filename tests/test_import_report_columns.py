@@ -45,3 +45,20 @@ def test_lazy_lines_make_only_the_lines_read() -> None:
     lines = LazyLines(1_000, lambda i: made.append(i) or f"#{i}")
     assert len(lines) == 1_000 and lines[:2] == ["#0", "#1"] and lines[-1] == "#999"
     assert made == [0, 1, 999]
+
+
+def test_a_cut_tier_section_and_its_listing_are_the_same_from_columns_and_records() -> None:
+    n = 130
+    kinds = ["regular", "key", "global", "national", "regular"]
+    many = InferredTiers(pa.array([f"A{i}" for i in range(n)]),
+                         pa.array([f"=N|{i}" for i in range(n)]),
+                         pa.array([kinds[i % 5] for i in range(n)]),
+                         pa.array([f"why {i}" for i in range(n)]), np.arange(n) % 7)
+    by_columns, by_records = ImportReport("csv"), ImportReport("csv")
+    by_columns.tiers, by_records.tiers = many, list(many)
+    text = by_columns.to_markdown()
+    assert text == by_records.to_markdown()
+    assert text.count("| global |") == 10 and "| 1 | A8 | =N\\|8 | national | why 8 |" in text
+    listed, recorded = by_columns.listings()["tiers"], by_records.listings()["tiers"]
+    assert [c.to_pylist() for c in listed] == [c.to_pylist() for c in recorded]
+    assert listed[0].to_pylist()[:8] == ["", "1", "2", "3", "4", "5", "6", ""]

@@ -48,6 +48,7 @@ from kamcore.workspace.loader import PERSON_COLUMNS
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from kamcore.importers.accounts import AccountRows
     from kamcore.org import Org
     from kamcore.registry import Registry
     from kamcore.workspace.tables import WorkspaceTables
@@ -249,15 +250,14 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         found = validate_tables(tables)
         counts = Counter(f.severity.value for f in found)
         report.findings = {k: counts.get(k, 0) for k in ("error", "warning", "info")}
-        names: dict[str, str] = {}
+        report.finding_codes = dict(Counter(f.code for f in found))
 
-        def line(i: int) -> str:  # made when read: Markdown shows 50 of them
-            if not names:
-                names.update((pid, p.name) for pid, p in people.items())
-                names.update(zip(accounts.ids, accounts.names, strict=True))
-            return _named_finding(names, found[i])
+        def lines(rows: Sequence[int]) -> list[str]:  # made when read: Markdown shows 50
+            chosen = [found[i] for i in rows]
+            names = _names_of(chosen, people, accounts)
+            return [_named_finding(names, f) for f in chosen]
 
-        report.finding_lines = LazyLines(len(found), line)
+        report.finding_lines = LazyLines(len(found), lambda i: lines([i])[0], lines)
     return ImportResult(report, layout, tables, columns, staff)
 
 
@@ -363,6 +363,26 @@ def _named_finding(names: dict[str, str], finding: Any) -> str:
 
 
 _QUOTED_ID = re.compile(r"'([^'\s]+)'")
+
+
+def _names_of(findings: Sequence[Any], people: dict[str, Person],
+              accounts: AccountRows) -> dict[str, str]:
+    """The names of the people and accounts ``findings`` name (their subjects and the ids their
+    messages quote): one lookup in the id column, not a dict of a million accounts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = {f.subject for f in findings if f.subject}
+    for finding in findings:
+        if "'" in finding.message:
+            wanted.update(_QUOTED_ID.findall(finding.message))
+    names = {pid: people[pid].name for pid in wanted if pid in people}
+    if wanted:
+        rows = pc.indices_nonzero(pc.is_in(accounts.id_column,
+                                           value_set=pa.array(sorted(wanted), pa.string())))
+        names.update(zip(accounts.id_column.take(rows).to_pylist(),
+                         accounts.name_column.take(rows).to_pylist(), strict=True))
+    return names
 
 
 def _with_name(names: dict[str, str], match: re.Match[str]) -> str:

@@ -14,10 +14,13 @@ from kamcore.errors import (
     WorkspaceError,
 )
 from kamcore.importers.engine import ImportResult
+from kamcore.importers.report import LISTING_HEADERS, LISTINGS
 from kamcore.perf import paused_gc
 from kamcore.wording import plural
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from kamcore.importers.contacts import ContactsImport
     from kamcore.importers.facts import FactsImport
     from kamcore.importers.territories import TerritoriesImport
@@ -45,6 +48,11 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
                  report_format: str = "md") -> Path:
     """Write the workspace, its crm.yaml and ``import-report.md`` (or ``.json``).
 
+    Beside the Markdown report, each section it cuts short gets a CSV listing of every row
+    (:data:`~kamcore.importers.report.LISTINGS`; formula-like cells neutralised, as in an
+    export); the JSON report holds every row itself. A listing an earlier import left that
+    this one does not write is removed: it would describe another import.
+
     :raises WorkspaceError: ``folder`` already holds a workspace and ``force`` is off.
     :returns: the report's path.
     """
@@ -70,6 +78,7 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
               "back.\n" + yaml.safe_dump(result.layout, sort_keys=False, allow_unicode=True))
     name = "import-report.json" if report_format == "json" else "import-report.md"
     text = result.report.to_json() if report_format == "json" else result.report.to_markdown()
+    listings = {} if report_format == "json" else result.report.listings()
     target.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target / "kam.yaml", config)
     if result.org_built:  # the caller has the objects, maybe changed: write those
@@ -84,8 +93,26 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
         write_accounts_csv(target / ACCOUNTS_FILE, result.accounts)
         atomic_write_text(target / PEOPLE_FILE, render_people(result.people))
     atomic_write_text(target / LAYOUT_FILE, layout)
+    _write_listings(target, listings)
     atomic_write_text(target / name, text)
     return target / name
+
+
+def _write_listings(target: Path, listings: dict[str, list[pa.Array]]) -> None:
+    """Each listing's CSV, atomically; the listings not written this time are removed."""
+    from kamcore.atomic import atomic_open, write_failed
+    from kamcore.exporters.columns import write_csv
+
+    for section, file in LISTINGS.items():
+        path = target / file
+        if section in listings:
+            with atomic_open(path, "wb") as stream:
+                write_csv(stream, LISTING_HEADERS[section], listings[section], safe=True)
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise write_failed(path, exc, action="remove") from exc
 
 
 def read_layout(folder: str | Path) -> dict[str, object] | None:

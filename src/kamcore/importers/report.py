@@ -22,6 +22,23 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
+#: Rows a section of the Markdown report shows at most; a longer section shows its first rows
+#: (inferred tiers: :data:`EXAMPLES` of each tier) and every row goes to its listing.
+SHOWN = 50
+#: Accounts of each tier the report shows when the inferred tiers are more than :data:`SHOWN`.
+EXAMPLES = 10
+#: The CSV files beside import-report.md that list every row of a section cut short, by section.
+LISTINGS = {"problems": "import-report-problems.csv", "tiers": "import-report-tiers.csv",
+            "placeholders": "import-report-placeholders.csv",
+            "roles": "import-report-roles.csv"}
+#: Each listing's columns.
+LISTING_HEADERS = {"problems": ["kind", "file", "line", "record", "problem", "hint"],
+                   "tiers": ["line", "account", "name", "tier", "why"],
+                   "placeholders": ["person", "reason"],
+                   "roles": ["person", "title", "role"]}
+#: Tiers, highest first (the report's order).
+TIER_ORDER = ("global", "national", "key", "regular")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -52,10 +69,16 @@ class InferredTier:
 
 
 class LazyLines(Sequence[_T]):
-    """Items made when they are read (the Markdown report shows 50 of 200,000 findings)."""
+    """Items made when they are read (the Markdown report shows 50 of 200,000 findings).
 
-    def __init__(self, count: int, item: Callable[[int], _T]) -> None:
+    :param many: makes the items of several indices at once (a slice, or the whole list),
+        when that is cheaper than one at a time.
+    """
+
+    def __init__(self, count: int, item: Callable[[int], _T],
+                 many: Callable[[Sequence[int]], list[_T]] | None = None) -> None:
         self._count, self._item = count, item
+        self._many = many or (lambda rows: [item(i) for i in rows])
 
     def __len__(self) -> int:
         return self._count
@@ -68,7 +91,7 @@ class LazyLines(Sequence[_T]):
 
     def __getitem__(self, index: int | slice) -> _T | list[_T]:
         if isinstance(index, slice):
-            return [self._item(i) for i in range(*index.indices(self._count))]
+            return self._many(range(*index.indices(self._count)))
         if index < 0:
             index += self._count
         if not 0 <= index < self._count:
@@ -76,7 +99,7 @@ class LazyLines(Sequence[_T]):
         return self._item(index)
 
     def __iter__(self) -> Iterator[_T]:
-        return (self._item(i) for i in range(self._count))
+        return iter(self._many(range(self._count)))
 
 
 class InferredTiers(LazyLines[InferredTier]):
@@ -114,25 +137,29 @@ class InferredTiers(LazyLines[InferredTier]):
         return Counter(dict(zip(found.field("values").to_pylist(),
                                 found.field("counts").to_pylist(), strict=True)))
 
-    def markdown_rows(self, step: int = 1 << 20) -> str:
-        """The table's rows (``| line | account | name | tier | why |``), one per line."""
+    def examples(self, each: int) -> list[InferredTier]:
+        """The first ``each`` accounts of every tier, highest tier first."""
+        import pyarrow.compute as pc
+
+        from kamcore.exporters.columns import str_scalar
+
+        out = []
+        for tier in TIER_ORDER:
+            rows = pc.indices_nonzero(pc.equal(self.tier, str_scalar(tier)))
+            out += [self._tier_at(i) for i in rows.slice(0, each).to_pylist()]
+        return out
+
+    def cells(self) -> list[pa.Array]:
+        """The listing's columns as text (see :data:`LISTING_HEADERS`): a line (empty: none),
+        the account, its name, its tier and why."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from kamcore.exporters.columns import joined_bytes
-
-        out = []
-        for start in range(0, len(self), step):
-            stop = min(start + step, len(self))
-            line = pa.array(self.line[start:stop])
-            text = pc.if_else(pc.equal(line, 0), "", pc.cast(line, pa.string()))
-            parts = [pc.binary_join_element_wise("| ", text, ""),
-                     *(_md_column(c.slice(start, stop - start))
-                       for c in (self.record, self.name)),
-                     self.tier.slice(start, stop - start),
-                     _md_column(self.reason.slice(start, stop - start))]
-            out.append(bytes(joined_bytes(parts, " | ", " |\n")).decode("utf-8"))
-        return "".join(out)[:-1]
+        line = pa.array(self.line)
+        text = pc.if_else(pc.equal(line, 0), pa.scalar("", pa.string()),
+                          pc.cast(line, pa.string()))
+        return [text, *(c.fill_null("") for c in (self.record, self.name, self.tier,
+                                                  self.reason))]
 
 
 @dataclass
@@ -166,6 +193,8 @@ class ImportReport:
     mapped_columns: dict[str, str] = field(default_factory=dict)
     kept_columns: list[str] = field(default_factory=list)
     findings: dict[str, int] = field(default_factory=dict)
+    #: How many findings of each code.
+    finding_codes: dict[str, int] = field(default_factory=dict)
     #: Each finding of ``kam validate`` on the result, names beside ids.
     finding_lines: Sequence[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -240,15 +269,25 @@ class ImportReport:
             groups.setdefault(key, []).append(p)
         return list(groups.values())
 
-    def problems_section(self, intro: str) -> list[str]:
+    def problems_section(self, intro: str, listing: str | None = None) -> list[str]:
         """The Markdown lines of the problems: a table with file and line, or "None.";
-        problems of one kind said the same way share a row (count, first lines, the fix)."""
+        problems of one kind said the same way share a row (count, first lines, the fix).
+
+        :param listing: the file that lists every problem, named when there are more than
+            :data:`SHOWN`; then at most :data:`SHOWN` rows are shown.
+        """
         problems = self.all_problems()
         out = [f"## Problems ({len(problems)})", ""]
         if not problems:
             return [*out, "None.", ""]
-        out += [intro, "", "| kind | where | record | problem | hint |", "|---|---|---|---|---|"]
-        for group in self.grouped_problems():
+        out += [intro, ""]
+        every = self.grouped_problems()
+        groups = every
+        if listing is not None and len(problems) > SHOWN:
+            out += [_listed(len(problems), "problem", listing) + ", one a line.", ""]
+            groups = every[:SHOWN]
+        out += ["| kind | where | record | problem | hint |", "|---|---|---|---|---|"]
+        for group in groups:
             p = group[0]
             if len(group) == 1:
                 where = f"{p.file}:{p.line}" if p.line else (p.file or "")
@@ -264,6 +303,9 @@ class ImportReport:
                        else f"{p.message} (and {len(group) - 1} alike)")
             out.append(f"| {p.kind} ({len(group)}×) | {_md(where)} | {_md(shown)} | "
                        f"{_md(message)} | {_md(p.hint or '')} |")
+        left = len(every) - len(groups)
+        if left:
+            out.append(f"\n... and {plural(left, 'more group')} in `{listing}`.")
         return [*out, ""]
 
     def problem_lines(self, limit: int = 50) -> list[str]:
@@ -282,7 +324,34 @@ class ImportReport:
             out.append(f"{len(group)}× {where}{message}{hint}")
         return out
 
+    def listings(self) -> dict[str, list[pa.Array]]:
+        """The sections the Markdown report cuts short (more than :data:`SHOWN` rows), each
+        as the text columns of its listing (:data:`LISTINGS`, :data:`LISTING_HEADERS`)."""
+        import pyarrow as pa
+
+        def texts(rows: Sequence[Sequence[object]], width: int) -> list[pa.Array]:
+            return [pa.array(["" if row[i] is None else str(row[i]) for row in rows],
+                             pa.string()) for i in range(width)]
+
+        out: dict[str, list[pa.Array]] = {}
+        problems = self.all_problems()
+        if len(problems) > SHOWN:
+            out["problems"] = texts([(p.kind, p.file, p.line, p.record, p.message, p.hint)
+                                     for p in problems], 6)
+        if len(self.tiers) > SHOWN:
+            out["tiers"] = (self.tiers.cells() if isinstance(self.tiers, InferredTiers) else
+                            texts([(t.line, t.record, t.name, t.tier, t.reason)
+                                   for t in self.tiers], 5))
+        if len(self.placeholders) > SHOWN:
+            out["placeholders"] = texts(self.placeholders, 2)
+        if len(self.roles) > SHOWN:
+            out["roles"] = texts(self.roles, 3)
+        return out
+
     def to_markdown(self) -> str:
+        """The report for a person: counts, then each section's rows; a section of more than
+        :data:`SHOWN` rows shows its first ones and names the CSV file beside the report that
+        lists them all (:meth:`listings`)."""
         out = [f"# Import report: {self.source}", ""]
         for kind, path in self.files.items():
             out.append(f"- {kind}: `{path}`")
@@ -299,33 +368,20 @@ class ImportReport:
                     f"{plural(self.findings.get('warning', 0), 'warning')}, "
                     f"{self.findings.get('info', 0)} info.", ""]
         if self.finding_lines:
-            shown = self.finding_lines[:50]
-            out += [f"## Findings ({len(self.finding_lines)})", "",
-                    "What `kam validate` says about the result, errors first:", ""]
+            shown = self.finding_lines[:SHOWN]
+            out += [f"## Findings ({len(self.finding_lines)})", ""]
+            if len(self.finding_lines) > len(shown) and self.finding_codes:
+                out += ["By code: " + ", ".join(f"{code} {n:,}" for code, n in
+                                                sorted(self.finding_codes.items())) + ".", ""]
+            out += ["What `kam validate` says about the result, errors first:", ""]
             out += [f"- {_md(line)}" for line in shown]
             if len(self.finding_lines) > len(shown):
                 out.append(f"- ... and {len(self.finding_lines) - len(shown)} more "
                            "(`kam validate` lists them all)")
             out.append("")
-        out += self.problems_section("`--strict` turns each of these into an error.")
-        out += [f"## Inferred tiers ({len(self.tiers)})", ""]
-        if self.tiers:
-            counts = (self.tiers.counts() if isinstance(self.tiers, InferredTiers)
-                      else Counter(str(t.tier) for t in self.tiers))
-            out += ["By tier: " + ", ".join(f"{tier} {counts[tier]:,}" for tier in
-                                            ("global", "national", "key", "regular")
-                                            if counts[tier]) + ".", ""]
-            out += ["Check these; set tiers from a column with `--tier-from COLUMN --tier-map "
-                    "VALUE=TIER`, or edit accounts.csv.", "",
-                    "| line | account | name | tier | why |", "|---|---|---|---|---|"]
-            if isinstance(self.tiers, InferredTiers):
-                out.append(self.tiers.markdown_rows())
-            else:
-                out += [f"| {t.line or ''} | {_md(t.record)} | {_md(t.name)} | {t.tier} | "
-                        f"{_md(t.reason)} |" for t in self.tiers]
-        else:
-            out.append("None: every tier came from the data.")
-        out.append("")
+        out += self.problems_section("`--strict` turns each of these into an error.",
+                                     LISTINGS["problems"])
+        out += self._tiers_section()
         mapped = [n for n in self.countries.values() if n.code and n.status == "mapped"]
         out += [f"## Countries mapped from names ({len(mapped)})", ""]
         out += [f"- {_md(n.value)} -> {n.code} ({plural(len(n.lines), 'record')})" for n in mapped]
@@ -339,11 +395,21 @@ class ImportReport:
         if self.placeholders:
             out += [f"## Placeholder people ({len(self.placeholders)})", "",
                     "Owners that the people file does not list; fill in their details.", ""]
-            out += [f"- {_md(p)}: {_md(r)}" for p, r in self.placeholders]
+            if len(self.placeholders) > SHOWN:
+                out += [_listed(len(self.placeholders), "placeholder", LISTINGS["placeholders"])
+                        + f"; the first {SHOWN}:", ""]
+            out += [f"- {_md(p)}: {_md(r)}" for p, r in self.placeholders[:SHOWN]]
             out.append("")
         if self.roles:
             out += [f"## Roles from titles ({len(self.roles)})", ""]
-            out += [f"- {_md(p)}: {_md(t) or '(no title)'} -> {r}" for p, t, r in self.roles]
+            if len(self.roles) > SHOWN:
+                counts = Counter(r.partition(" (")[0] for _p, _t, r in self.roles)
+                out += ["By role: " + ", ".join(f"{role} {n:,}" for role, n in
+                                                counts.most_common()) + ".", "",
+                        _listed(len(self.roles), "person", LISTINGS["roles"])
+                        + f"; the first {SHOWN}:", ""]
+            out += [f"- {_md(p)}: {_md(t) or '(no title)'} -> {r}"
+                    for p, t, r in self.roles[:SHOWN]]
             out.append("")
         out += ["## Columns", ""]
         out += [f"- `{h}` -> {t}" for t, h in self.mapped_columns.items()]
@@ -352,6 +418,33 @@ class ImportReport:
                        + ", ".join(f"`{c}`" for c in self.kept_columns))
         out.append("")
         return "\n".join(out)
+
+    def _tiers_section(self) -> list[str]:
+        out = [f"## Inferred tiers ({len(self.tiers)})", ""]
+        if not self.tiers:
+            return [*out, "None: every tier came from the data.", ""]
+        counts = (self.tiers.counts() if isinstance(self.tiers, InferredTiers)
+                  else Counter(str(t.tier) for t in self.tiers))
+        out += ["By tier: " + ", ".join(f"{tier} {counts[tier]:,}" for tier in TIER_ORDER
+                                        if counts[tier]) + ".", ""]
+        out += ["Check these; set tiers from a column with `--tier-from COLUMN --tier-map "
+                "VALUE=TIER`, or edit accounts.csv.", ""]
+        shown: Sequence[InferredTier] = self.tiers
+        if len(self.tiers) > SHOWN:
+            out += [_listed(len(self.tiers), "account", LISTINGS["tiers"])
+                    + f"; the first {EXAMPLES} of each tier:", ""]
+            shown = (self.tiers.examples(EXAMPLES) if isinstance(self.tiers, InferredTiers)
+                     else [t for tier in TIER_ORDER for t in
+                           [t for t in self.tiers if str(t.tier) == tier][:EXAMPLES]])
+        out += ["| line | account | name | tier | why |", "|---|---|---|---|---|"]
+        out += [f"| {t.line or ''} | {_md(t.record)} | {_md(t.name)} | {t.tier} | "
+                f"{_md(t.reason)} |" for t in shown]
+        return [*out, ""]
+
+
+def _listed(count: int, what: str, listing: str) -> str:
+    """Where a cut section's every row is."""
+    return f"All {plural(count, what)} are listed in `{listing}` beside this report"
 
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
@@ -369,16 +462,3 @@ def _lines(lines: list[int]) -> str:
 
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _md_column(cells: pa.Array) -> pa.Array:
-    """:func:`_md` of every cell of a column (a pass only when some cell needs it)."""
-    import pyarrow.compute as pc
-
-    from kamcore.textcolumns import any_byte_of
-
-    if any_byte_of(cells, b"|"):
-        cells = pc.replace_substring(cells, "|", "\\|")
-    if any_byte_of(cells, b"\n"):
-        cells = pc.replace_substring(cells, "\n", " ")
-    return cells
