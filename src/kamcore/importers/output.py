@@ -56,10 +56,17 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
     :raises WorkspaceError: ``folder`` already holds a workspace and ``force`` is off.
     :returns: the report's path.
     """
+    # The import's objects (findings, problems, people) fill the heap: with the collector
+    # on, making the report's rows rescans all of them again and again (a second at 1M).
+    with paused_gc():
+        return _write_import(result, Path(folder), force=force, report_format=report_format)
+
+
+def _write_import(result: ImportResult, target: Path, *, force: bool,
+                  report_format: str) -> Path:
     from kamcore.settings import settings_data
     from kamcore.workspace import save
 
-    target = Path(folder)
     if (target / "kam.yaml").exists() and not force:
         raise WorkspaceError(f"{target} already holds a workspace",
                              hint="choose another folder, or pass --force to replace it")
@@ -83,8 +90,7 @@ def write_import(result: ImportResult, folder: str | Path, *, force: bool = Fals
     atomic_write_text(target / "kam.yaml", config)
     if result.org_built:  # the caller has the objects, maybe changed: write those
         result.org.path = target
-        with paused_gc():
-            save(result.org, target)
+        save(result.org, target)
     else:
         from kamcore.importers.finish import write_accounts_csv
         from kamcore.settings import ACCOUNTS_FILE, PEOPLE_FILE
