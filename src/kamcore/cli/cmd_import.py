@@ -211,7 +211,8 @@ def import_(ctx: click.Context, suggest: str | None, suggest_people: str | None)
     """Turn a CRM export into a workspace, with a report of everything inferred.
 
     Unmapped columns are kept per record and written back by `kam export --format
-    salesforce`; records that cannot be used are listed in ORGDIR/import-report.md.
+    salesforce`; records that cannot be used are listed in ORGDIR/import-report.md (a section
+    of more than 50 rows in full in a CSV file beside it, which the report names).
 
     \b
     Examples:

@@ -91,15 +91,23 @@ def _write_import(result: ImportResult, target: Path, *, force: bool,
     if result.org_built:  # the caller has the objects, maybe changed: write those
         result.org.path = target
         save(result.org, target)
+        atomic_write_text(target / LAYOUT_FILE, layout)
+        _write_listings(target, listings)
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         from kamcore.importers.finish import write_accounts_csv
         from kamcore.settings import ACCOUNTS_FILE, PEOPLE_FILE
-        from kamcore.workspace.saver import render_people
+        from kamcore.workspace.saver import render_table
 
-        write_accounts_csv(target / ACCOUNTS_FILE, result.accounts)
-        atomic_write_text(target / PEOPLE_FILE, render_people(result.people))
-    atomic_write_text(target / LAYOUT_FILE, layout)
-    _write_listings(target, listings)
+        # accounts.csv (the big one: its rows made in Arrow, then its fsync) is written on a
+        # thread while the rest is made and written; the report, which names them, comes last
+        with ThreadPoolExecutor(1) as pool:
+            accounts = pool.submit(write_accounts_csv, target / ACCOUNTS_FILE, result.accounts)
+            atomic_write_text(target / PEOPLE_FILE, render_table(result.tables.people))
+            atomic_write_text(target / LAYOUT_FILE, layout)
+            _write_listings(target, listings)
+            accounts.result()
     atomic_write_text(target / name, text)
     return target / name
 
