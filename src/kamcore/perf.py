@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
@@ -62,3 +62,31 @@ def in_order(render: Callable[[int, int], _T], n: int, *, size: int, threads: bo
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def started(job: Callable[[], _T]) -> Callable[[], _T]:
+    """``job`` running on a thread of its own, now; the returned call waits for it and gives
+    its value (or raises its exception). Arrow's kernels and numpy's passes release the GIL,
+    so a second core works on ``job`` while the caller goes on."""
+    import threading
+
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, job()))
+        except BaseException as exc:  # handed to the caller, who raises it
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=run, name="kamcore-started", daemon=False)
+    thread.start()
+
+    def result() -> _T:
+        thread.join()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        done: _T = value
+        return done
+
+    return result

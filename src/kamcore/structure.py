@@ -48,6 +48,13 @@ def linked_rows(ids: pa.Array, *links: pa.Array) -> tuple[np.ndarray, list[np.nd
     import pyarrow.compute as pc
 
     n = len(ids)
+    hashed = [k for k, link in enumerate(links) if not 0 < len(link) == link.null_count]
+    if len(hashed) < len(links):  # a column not read (coverage: reports_to) links nothing
+        first, some = linked_rows(ids, *(links[k] for k in hashed))
+        rows_of = [np.full(len(link), -1, dtype=np.int64) for link in links]
+        for k, rows in zip(hashed, some, strict=True):
+            rows_of[k] = rows
+        return first, rows_of
     encoded = pc.dictionary_encode(pa.chunked_array([ids, *links], type=pa.string()))
     every = np.concatenate([np.zeros(0, dtype=np.int64)] + [  # empty chunks may be dropped
         chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -322,17 +329,33 @@ class ContactIndex:
     """
 
     tables: WorkspaceTables
+    #: :meth:`start`'s hash pass on its second core, waited for by the first use
+    _pending: Callable[[], tuple[np.ndarray, list[np.ndarray]]] | None = field(
+        default=None, init=False, repr=False)
 
     @property
     def contacts(self) -> RecordTable:
         assert self.tables.contacts is not None
         return self.tables.contacts
 
+    def start(self) -> None:
+        """Begin the hash pass over the ids and reports_to on a second core (Arrow's hashing
+        releases the GIL), so that a caller's work on the accounts meanwhile overlaps it: the
+        largest single cost of three million contacts. The first use waits for it."""
+        from kamcore.perf import started
+
+        if self._pending is None and "_links" not in self.__dict__:
+            self._pending = started(self._hash)
+
+    def _hash(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        return linked_rows(self.contacts.ids, self.contacts.text("reports_to"))
+
     @cached_property
     def _links(self) -> tuple[np.ndarray, list[np.ndarray]]:
         """Ids and reports_to through one hash pass (three million contacts: one pass, not
         two ``index_in`` calls that each hash the ids again)."""
-        return linked_rows(self.contacts.ids, self.contacts.text("reports_to"))
+        pending, self._pending = self._pending, None
+        return pending() if pending is not None else self._hash()
 
     @cached_property
     def first_row(self) -> np.ndarray:

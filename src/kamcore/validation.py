@@ -124,7 +124,17 @@ def validate_columns(tables: WorkspaceTables, *, select: list[str] | None = None
             orgs[scope] = org
         return org
 
+    if tables.contacts is not None and _selects_contact_rules(select):
+        from kamcore.structure import contact_index
+
+        contact_index(tables).start()  # the contacts' hash pass overlaps the account rules
     return _validate(registry, tables.settings, lambda: tables, as_org, select).sorted()
+
+
+def _selects_contact_rules(select: list[str] | None) -> bool:
+    from kamcore.builtin.contact_rules import CONTACT_RULES
+
+    return not select or any(code.startswith(s) for code, *_ in CONTACT_RULES for s in select)
 
 
 def scoped_tables(tables: WorkspaceTables, fields: Collection[str] = (),
