@@ -379,3 +379,38 @@ def test_stale_is_measured_from_kam_today(ws, monkeypatch: pytest.MonkeyPatch):
     assert findings(ws) == []
     monkeypatch.setenv("KAM_TODAY", "2026-07-10")  # 181 days
     assert findings(ws) == [("KAM168", "X1")]
+
+
+def test_contacts_read_on_their_own_thread_are_listed_after_accounts_and_people(ws):
+    """read_workspace reads contacts.csv on a second core: the problems keep the files' order,
+    and a missing accounts.csv is still the error, whatever contacts.csv holds."""
+    accounts = (ws / "accounts.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    accounts[1] = accounts[1].replace(",global,", ",planet,", 1)
+    (ws / "accounts.csv").write_text("".join(accounts), encoding="utf-8")
+    add_contacts(ws, "X1,ORBIT,Xu,,user,,not-an-address,,,KAM-DE,\n")
+    problems = read_workspace(ws, pm=get_plugin_manager(load_entrypoints=False)).problems
+    files = [Path(p.location.file).name for p in problems if p.location]
+    assert files == ["accounts.csv", "contacts.csv"]
+    assert "'planet' is not a tier" in str(problems[0])
+    (ws / "accounts.csv").unlink()
+    (ws / "contacts.csv").write_text("no,header,here\n", encoding="utf-8")
+    from kamcore.errors import WorkspaceError
+
+    with pytest.raises(WorkspaceError, match=r"accounts\.csv does not exist"):
+        read_workspace(ws, pm=get_plugin_manager(load_entrypoints=False))
+
+
+def test_a_started_contact_index_is_the_index_built_in_line(ws):
+    """ContactIndex.start hashes on a thread; what it gives is what the rules' own pass gives."""
+    from kamcore.structure import contact_index
+
+    add_contacts(ws, "C-ACME-1,ACME,Again,,user,C-ACME-2,,,,GAM1,\nY1,ACME,Y,,user,NOBODY,,,,"
+                     "GAM1,\n")
+    pm = get_plugin_manager(load_entrypoints=False)
+    started, inline = read_workspace(ws, pm=pm), read_workspace(ws, pm=pm)
+    contact_index(started).start()
+    a, b = contact_index(started), contact_index(inline)
+    assert a.first_row.tolist() == b.first_row.tolist()
+    assert a.boss.tolist() == b.boss.tolist() and (a.boss >= 0).sum() > 0
+    assert not a.first.all() and -1 in a.boss.tolist()
+    assert validate_tables(started) == validate_tables(inline)

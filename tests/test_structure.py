@@ -87,3 +87,27 @@ def test_contacts_link_to_accounts_in_the_accounts_own_hash_pass(acme_path, tmp_
     tables.contacts = fewer
     tables.__dict__.pop("_contact_index", None)
     assert contact_index(tables).account.tolist() == expected[:3]
+
+
+def test_an_empty_link_column_links_nothing_and_hashes_nothing() -> None:
+    """A column not read (coverage reads no reports_to) gives -1 for every row."""
+    ids = pa.array(["x", "y", "x"])
+    bosses_in = pa.array(["y", None, "x"])
+    first, (nothing, bosses) = linked_rows(ids, pa.nulls(3, pa.string()), bosses_in)
+    assert first.tolist() == [0, 1, 0]
+    assert nothing.tolist() == [-1, -1, -1] and nothing.dtype == np.int64
+    assert bosses.tolist() == [1, -1, 0]
+
+
+def test_started_gives_the_jobs_value_or_raises_its_error() -> None:
+    import pytest
+
+    from kamcore.perf import started
+
+    assert started(lambda: 6 * 7)() == 42
+
+    def fail() -> int:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        started(fail)()
