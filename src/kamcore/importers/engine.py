@@ -10,7 +10,6 @@ while it still means the same thing.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -48,6 +47,7 @@ from kamcore.workspace.loader import PERSON_COLUMNS
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from kamcore.findings import FindingTable
     from kamcore.importers.accounts import AccountRows
     from kamcore.org import Org
     from kamcore.registry import Registry
@@ -245,15 +245,15 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
         layout["people"] = {"file": people_path,
                             "columns": _crm_columns(people_header, pcols, [])}
     if options.validate:
-        from kamcore.validation import validate_tables
+        from kamcore.findings import FindingTable
+        from kamcore.validation import validate_columns
 
-        found = validate_tables(tables)
-        counts = Counter(f.severity.value for f in found)
-        report.findings = {k: counts.get(k, 0) for k in ("error", "warning", "info")}
-        report.finding_codes = dict(Counter(f.code for f in found))
+        found = validate_columns(tables)
+        report.findings = found.counts()
+        report.finding_codes = _code_counts(found)
 
         def lines(rows: Sequence[int]) -> list[str]:  # made when read: Markdown shows 50
-            chosen = [found[i] for i in rows]
+            chosen = FindingTable(found.table.take(pa.array(rows, pa.int64()))).findings()
             names = _names_of(chosen, people, accounts)
             return [_named_finding(names, f) for f in chosen]
 
@@ -348,6 +348,15 @@ def _tier_role_conflicts(report: ImportReport, managers: pa.Array,
             line=line or None, record=f"{record} ({name}, owner {who.name})",
             hint=f"give tiers with --tier-from COLUMN (or a tier: column in the map), or "
             f"make the owner a {needs}")
+
+
+def _code_counts(found: FindingTable) -> dict[str, int]:
+    """How many findings of each code, in the order the codes first appear."""
+    import pyarrow.compute as pc
+
+    counted = pc.value_counts(found.column("code"))  # in order of first appearance
+    return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(),
+                    strict=True))
 
 
 def _named_finding(names: dict[str, str], finding: Any) -> str:
