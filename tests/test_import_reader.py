@@ -163,3 +163,15 @@ def test_an_import_through_either_path_writes_the_same(tmp_path: Path, monkeypat
     assert outputs[0] == outputs[1]
     assert "id '001000000000001AAA' is already used on line 2" in outputs[0][1]
     assert "AnnualRevenue 'n/a' is not a number" in outputs[0][1]
+
+
+@pytest.mark.parametrize(("header", "body"), [
+    ("Id;Name;ParentId\r\n", "1;a;\r\n" * 20_000),  # a big file: its first lines are read
+    ("\n\n" + ",".join(f"Column {i}" for i in range(5_000)) + "\n", "x\n" * 9_000),
+    (",".join(f"Column {i}" for i in range(8_000)), ""),  # over 64 KB, without a line end
+])
+def test_the_header_is_the_exact_parsers_header(tmp_path: Path, header: str,
+                                                body: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(("\ufeff" + header + body).encode("utf-8"))
+    assert csvread.read_export_header(path) == read_export(path)[0].header

@@ -173,7 +173,9 @@ def read_export_columns(path: str | Path) -> tuple[ExportColumns, list[Workspace
 def read_export_header(path: str | Path) -> list[str]:
     """Just the header (to choose a mapping)."""
     target = Path(path)
-    raw = _read_bytes(target)
+    raw = _read_bytes(target, 1 << 16)  # the header is on the first lines: not the whole file
+    if len(raw) > 1 << 16 and b"\n" not in raw:  # a longer line: read on
+        raw = _read_bytes(target)
     if looks_like_tree(target, raw[:64]):  # a JSON tree has no header line: read it all
         return read_export(target)[0].header
     text, _ = decode(_head(raw, 1 << 16))

@@ -45,6 +45,7 @@ from kamcore.perf import paused_gc
 from kamcore.workspace.loader import PERSON_COLUMNS
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
     from kamcore.findings import FindingTable
@@ -217,7 +218,8 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     columns = account_columns(accounts, fields, tiers, managers, header_currency, kept_as,
                               raw_as, metric_names, kept, cols, reserved)
     people = _build_people(people_data, people_rows, pmap, people_kept, report, people_path)
-    _tier_role_conflicts(report, managers.take(inferred), people, accounts_path)
+    _tier_role_conflicts(report, managers.take(inferred), guesses.tier[free], people,
+                         accounts_path)
 
     currency = (options.currency or _most_common(columns.cells["currency"])
                 or header_currency or "USD").strip().upper()
@@ -305,49 +307,49 @@ def _currency_of_amounts(amap: AccountMap, options: ImportOptions, report: Impor
     return None
 
 
-def _tier_role_conflicts(report: ImportReport, managers: pa.Array,
+def _tier_role_conflicts(report: ImportReport, managers: pa.Array, ranks: np.ndarray,
                          people: dict[str, Person], path: str) -> None:
     """An inferred tier whose owner's role cannot hold it (a national account owned by an
     AM) is a problem the report explains now, rather than a bare KAM107 after the import.
 
-    :param managers: the manager of each account of ``report.tiers``, in its order.
+    :param managers: the manager of each account of ``report.tiers``, in its order;
+        ``ranks``: the tier rank of each (:data:`~.tiers.TIERS`).
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from kamcore.models import ROLES_FOR_TIER, Role, Tier
+    from kamcore.models import ROLES_FOR_TIER, Role
 
     tiers = report.tiers
     if not isinstance(tiers, InferredTiers) or not len(tiers):
         return
-    # Each distinct (owner, tier) is judged once; the accounts of the unfit ones are listed.
+    # Whether a role can hold a tier is judged once per (role, tier); each account's owner
+    # gives its role (-1: no owner, or not a person).
+    roles = list(Role)
+    unfit = np.array([[role is not Role.SUPPORT and role not in ROLES_FOR_TIER[tier]
+                       for tier in TIERS] for role in roles], dtype=bool)
     owner = pc.dictionary_encode(managers)
-    tier = pc.dictionary_encode(tiers.tier)
-    tier_names = tier.dictionary.to_pylist()
-    pairs = (owner.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-             * len(tier_names) + tier.indices.to_numpy(zero_copy_only=False))
-    unfit = np.zeros(max(len(owner.dictionary), 1) * len(tier_names), dtype=bool)
     owner_ids = owner.dictionary.to_pylist()
-    for pair in np.unique(pairs[pairs >= 0]).tolist():
-        who = people.get(owner_ids[pair // len(tier_names)])
-        allowed = ROLES_FOR_TIER[Tier(tier_names[pair % len(tier_names)])]
-        unfit[pair] = who is not None and who.role is not Role.SUPPORT and (
-            who.role not in allowed)
-    rows = pa.array(np.flatnonzero((pairs >= 0) & unfit[np.maximum(pairs, 0)]))
-    for record, name, tier_name, line, manager in zip(
-            tiers.record.take(rows).to_pylist(), tiers.name.take(rows).to_pylist(),
-            tiers.tier.take(rows).to_pylist(), tiers.line[rows.to_numpy()].tolist(),
-            managers.take(rows).to_pylist(), strict=True):
-        who = people[manager]
-        allowed = ROLES_FOR_TIER[Tier(tier_name)]
-        needs = " or ".join(sorted(r.value.upper() for r in allowed))
+    role_of = np.array([roles.index(people[pid].role) if pid in people else -1
+                        for pid in owner_ids], dtype=np.int64)
+    codes = owner.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    role = np.where(codes >= 0, role_of[np.maximum(codes, 0)] if len(role_of) else -1, -1)
+    rows = np.flatnonzero((role >= 0) & unfit[np.maximum(role, 0), ranks])
+    if not len(rows):
+        return
+    needs = [" or ".join(sorted(r.value.upper() for r in ROLES_FOR_TIER[tier])) for tier in TIERS]
+    index = pa.array(rows)
+    for record, name, rank, line, code in zip(
+            tiers.record.take(index).to_pylist(), tiers.name.take(index).to_pylist(),
+            ranks[rows].tolist(), tiers.line[rows].tolist(), codes[rows].tolist(), strict=True):
+        who = people[owner_ids[code]]
         report.problem(
-            "tier", f"tier {tier_name} inferred, but the owner is "
+            "tier", f"tier {TIERS[rank].value} inferred, but the owner is "
             f"{who.role.value.upper()}: rule KAM107 will flag it", file=path,
             line=line or None, record=f"{record} ({name}, owner {who.name})",
             hint=f"give tiers with --tier-from COLUMN (or a tier: column in the map), or "
-            f"make the owner a {needs}")
+            f"make the owner a {needs[rank]}")
 
 
 def _code_counts(found: FindingTable) -> dict[str, int]:
