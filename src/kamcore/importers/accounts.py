@@ -125,7 +125,7 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
     import pyarrow.compute as pc
 
     from kamcore.exporters.columns import mask, patched
-    from kamcore.structure import row_of
+    from kamcore.structure import linked_rows
     from kamcore.textcolumns import any_byte_of, py_stripped
 
     file = str(table.path)
@@ -134,6 +134,7 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
     names_all = (py_stripped(table.column(amap.name)).fill_null("") if amap.name
                  else pa.array([""] * n, pa.string()))
     later: list[tuple[int, str, str, str | None, str | None]] = []  # row, kind, text, record, hint
+    parent_rows: np.ndarray | None = None  # each usable row's parent row by id (-1: not found)
     if amap.id:
         aids = py_stripped(table.column(amap.id)).fill_null("")
         keys = _key_column(aids, id_key, id_keys, id_key_column)
@@ -165,7 +166,12 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
                 usable[i] = False
         rows = np.flatnonzero(usable)
         found = keys.take(pa.array(rows))
-        first = row_of(found, found)
+        # parents by id: linked in the same hash pass as the ids (a duplicate's first row is
+        # kept, so a parent's row is a usable one)
+        ups = (_key_column(py_stripped(table.column(amap.parent)).fill_null(""), id_key,
+                           id_keys, id_key_column).take(pa.array(rows))
+               if amap.parent and amap.parent_by in ("id", "auto") else None)
+        first, links = linked_rows(found, *([ups] if ups is not None else []))
         for at in np.flatnonzero(first != np.arange(len(rows))).tolist():
             i, was = int(rows[at]), int(rows[first[at]])
             aid = aids[i].as_py()
@@ -173,6 +179,10 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
                           f"{lines_of_all[was]}; skipped", aid, "merge the duplicates in the CRM"))
             usable[i] = False
         source = np.flatnonzero(usable)
+        if links:
+            stays = usable[rows]
+            at_source = np.cumsum(stays) - 1  # each of ``rows``' place among the usable ones
+            parent_rows = np.where(links[0] >= 0, at_source[np.maximum(links[0], 0)], -1)[stays]
         ids = aids.take(pa.array(source))
         key_column = keys.take(pa.array(source))
     else:
@@ -203,7 +213,7 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
                            np.full(len(ids), -1, dtype=np.int64), source.astype(np.int64),
                            table, id_key)
     if amap.parent:
-        _parents(accounts, amap, report, id_keys, id_key_column)
+        _parents(accounts, amap, report, id_keys, id_key_column, parent_rows)
     for loop, cut in cut_loops(accounts.parent, accounts.lines):
         named = [ids[r].as_py() for r in [*loop, loop[0]]]
         report.problem("loop", "parent loop " + " -> ".join(named) + f"; {ids[cut].as_py()} "
@@ -233,9 +243,13 @@ def _key_column(texts: pa.Array, id_key: Callable[[str], str],
 
 def _parents(accounts: AccountRows, amap: AccountMap, report: ImportReport,
              id_keys: Callable[[Sequence[str]], list[str | None]] | None,
-             id_key_column: Callable[[pa.Array], pa.Array] | None) -> None:
+             id_key_column: Callable[[pa.Array], pa.Array] | None,
+             by_id: np.ndarray | None = None) -> None:
     """Each account's parent row, by id through one hash look-up for the whole column; by
-    name, and every parent that is not found, one at a time."""
+    name, and every parent that is not found, one at a time.
+
+    :param by_id: each row's parent row by id (-1: not found) when the caller linked them.
+    """
     import numpy as np
     import pyarrow.compute as pc
 
@@ -246,7 +260,9 @@ def _parents(accounts: AccountRows, amap: AccountMap, report: ImportReport,
     assert amap.parent
     ups = py_stripped(accounts.cells(amap.parent)).fill_null("")
     found = np.full(len(ups), -1, dtype=np.int64)
-    if amap.parent_by in ("id", "auto"):
+    if by_id is not None:
+        found = by_id
+    elif amap.parent_by in ("id", "auto"):
         found = row_of(accounts.key_column,
                        _key_column(ups, accounts.id_key, id_keys, id_key_column))
     for i in np.flatnonzero(mask(pc.not_equal(ups, "")) & (found < 0)).tolist():

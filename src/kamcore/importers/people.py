@@ -87,6 +87,7 @@ def read_people(path: str, pmap: PersonMap, report: ImportReport,
     people = Rows(file=path, id_key=id_key)
     taken: set[str] = set()
     data: dict[str, dict[str, Any]] = {}
+    guessed: dict[str, tuple[str, str | None, bool]] = {}  # by title: a few titles, many people
     for line, values in table.rows:
         cells = dict(zip(table.header, values, strict=True))
         name = cells.get(pmap.name, "").strip() if pmap.name else ""
@@ -119,7 +120,10 @@ def read_people(path: str, pmap: PersonMap, report: ImportReport,
         row.up_raw = cells.get(pmap.reports_to, "").strip() if pmap.reports_to else ""
         people.add(row)
         title = cells.get(pmap.role, "") if pmap.role else ""
-        role, specialty, matched = guess_role(title, pmap.role_values)
+        found = guessed.get(title)
+        if found is None:
+            found = guessed[title] = guess_role(title, pmap.role_values)
+        role, specialty, matched = found
         if pmap.role and title.strip().lower() != role:
             report.roles.append((pid, title.strip(), role + (f" ({specialty})" if specialty
                                                              else "")))
@@ -243,10 +247,12 @@ def assign_owners(owners: pa.Array, lines: np.ndarray, tiers: np.ndarray, mode: 
     given = codes >= 0
     highest = np.full(len(texts), len(TIERS), dtype=np.int64)
     np.minimum.at(highest, codes[given], np.asarray(tiers, dtype=np.int64)[given])
-    firsts = np.full(len(texts), -1, dtype=np.int64)
+    # each owner's first row: the codes count up in the order the cells first appear
     rows = np.flatnonzero(given)
-    seen, at = np.unique(codes[rows], return_index=True)
-    firsts[seen] = rows[at]  # each owner's first row
+    seen = codes[rows]
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = seen[1:] > np.maximum.accumulate(seen)[:-1]
+    firsts = rows[new]
     counts = np.bincount(codes[given], minlength=len(texts))
     placeholders: dict[str, dict[str, Any]] = {}
     managers: list[str | None] = []

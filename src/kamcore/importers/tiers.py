@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from kamcore.models import Tier
@@ -151,12 +152,12 @@ def infer_tier_columns(ids: pa.Array, parent: np.ndarray, country: pa.Array,
          else np.zeros(n, dtype=bool)] = _G
     tier[root & has_fixed] = fixed[root & has_fixed]
     # Below a root, a row's tier is a function of its parent's: composed along each branch.
-    step = np.empty((n, 4), dtype=np.int8)
-    step[:, _G] = _N
-    step[:, _N] = np.where((kids > 0) | large, _K, _R)
-    step[:, _K] = _R
-    step[:, _R] = _R
-    step[has_fixed] = fixed[has_fixed, None]
+    # A function of four tiers to four tiers is a byte (tier t's image in bits 2t, 2t+1), so
+    # a composition is one look-up in a 256 x 256 table.
+    step = np.full(n, _pack(_N, _R, _R, _R), dtype=np.uint8)
+    step[(kids > 0) | large] = _pack(_N, _K, _R, _R)
+    step[has_fixed] = fixed[has_fixed].astype(np.uint8) * _pack(1, 1, 1, 1)
+    compose = _compositions()
     jump = parent.copy()
     active = np.flatnonzero(~root)
     for _ in range(max(1, int(n).bit_length() + 1)):
@@ -164,12 +165,28 @@ def infer_tier_columns(ids: pa.Array, parent: np.ndarray, country: pa.Array,
         if not len(active):
             break
         above = jump[active]
-        step[active] = np.take_along_axis(step[active], step[above].astype(np.intp), axis=1)
+        step[active] = compose[(step[active].astype(np.intp) << 8) | step[above]]
         jump[active] = jump[above]
     below = np.flatnonzero(~root)
-    tier[below] = step[below, tier[jump[below]]]
+    tier[below] = (step[below] >> (2 * tier[jump[below]]).astype(np.uint8)) & 3
     reason = _reasons(ids, parent, tier, kids, fixed, codes, names, revenue, threshold)
     return TierColumns(tier, reason)
+
+
+def _pack(*images: int) -> int:
+    """The byte of the function taking tier rank ``t`` to ``images[t]``."""
+    return sum(image << 2 * t for t, image in enumerate(images))
+
+
+@cache
+def _compositions() -> np.ndarray:
+    """``table[f << 8 | g]``: the byte of ``f`` after ``g`` (``g``'s image, then ``f``'s)."""
+    import numpy as np
+
+    shifts = 2 * np.arange(4)
+    images = (np.arange(256)[:, None] >> shifts) & 3  # images[f, t]: f's image of t
+    after = images[np.arange(256)[:, None, None], images[None, :, :]]  # [f, g, t]
+    return (after << shifts).sum(axis=2).astype(np.uint8).reshape(-1)
 
 
 def _country_codes(country: pa.Array) -> tuple[np.ndarray, list[str]]:
