@@ -20,11 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kamcore import load
-from kamcore.importers import id15, id18, import_salesforce, write_import
+from kamcore.importers import ImportOptions, id15, id18, import_salesforce, write_import
 from kamcore.importers.salesforce import id15_many
 from kamcore.plugins import get_plugin_manager
 from kamcore.registry import registry_for
+from kamcore.structure import account_index, linked_rows
 from kamcore.workspace.saver import render_accounts, render_people
+from kamcore.workspace.tables import read_workspace
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -127,6 +129,22 @@ def test_columns_write_what_the_org_would_and_load_back_to_it(export: tuple[str,
         assert loaded.accounts == org.accounts
         assert loaded.people == org.people
         assert list(loaded.accounts) == list(org.accounts)
+        # the parent links the import handed to the rules are those of the written files
+        fresh = account_index(read_workspace(str(folder / "ws")))
+        index = account_index(result.tables)
+        assert index.first_row.tolist() == fresh.first_row.tolist()
+        assert index.parent.tolist() == fresh.parent.tolist()
+
+
+def test_the_import_hands_its_parent_links_to_the_rules() -> None:
+    sample = Path(__file__).resolve().parent / "data" / "crm" / "salesforce" / "Account.csv"
+    result = import_salesforce(str(sample), options=ImportOptions(validate=False))
+    index = account_index(result.tables)
+    assert "_account_links" in index.__dict__  # given, not worked out again
+    first, (parent,) = linked_rows(result.tables.accounts.ids,
+                                   result.tables.accounts.text("parent"))
+    assert index.first_row.tolist() == first.tolist()
+    assert index.parent.tolist() == parent.tolist() and (parent >= 0).any()
 
 
 def test_a_changed_org_is_what_gets_written(tmp_path: Path) -> None:

@@ -279,6 +279,22 @@ def account_index(tables: WorkspaceTables) -> AccountIndex:
     return cached
 
 
+def link_accounts(tables: WorkspaceTables, parent: np.ndarray) -> None:
+    """Give the index of ``tables`` the parent links their maker already worked out, so the
+    rules need not hash the account ids again (an import links them reading the export).
+
+    :param parent: each account row's parent row (-1: none). The caller vouches that the ids
+        are all different and that ``parent`` gives the row of each parent cell's id.
+    :raises ValueError: the tables have contacts (linked in the same pass), or are linked.
+    """
+    import numpy as np
+
+    index = account_index(tables)
+    if tables.contacts is not None or "_account_links" in index.__dict__:
+        raise ValueError("link_accounts: tables with contacts, or linked already")
+    index.__dict__["_account_links"] = (np.arange(len(parent)), parent, None)
+
+
 def children_of(parent: np.ndarray, keep: np.ndarray) -> Callable[[int], list[int]]:
     """``children(row)``: the rows whose parent is ``row``, in file order (one stable sort)."""
     import numpy as np

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from kamcore.errors import WorkspaceError
-from kamcore.importers.accounts import map_fields, read_accounts
+from kamcore.importers.accounts import AccountRows, map_fields, read_accounts
 from kamcore.importers.finish import (
     AccountColumns,
     account_columns,
@@ -233,6 +233,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     staff = people_org(settings, people, extend_layout(PERSON_COLUMNS, [], people_kept, pcols,
                                                        used), registry)
     tables = import_tables(settings, columns, staff, registry)
+    _link_parents(tables, accounts, columns.cells["parent"])
     report.accounts, report.people = len(columns), len(people)
     layout = {
         "source": options.source,
@@ -261,6 +262,19 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
 
         report.finding_lines = LazyLines(len(found), lambda i: lines([i])[0], lines)
     return ImportResult(report, layout, tables, columns, staff)
+
+
+def _link_parents(tables: WorkspaceTables, accounts: AccountRows, parent_ids: pa.Array) -> None:
+    """The rules link each account to its parent by hashing the ids; the import linked them
+    reading the export. They are handed over when the reading rules left the accounts as the
+    import made them (every row, no id or parent cell changed): the same links, one hash
+    pass fewer."""
+    from kamcore.structure import link_accounts
+
+    table = tables.accounts
+    if (len(table) == len(accounts) and tables.contacts is None
+            and table.ids.equals(accounts.id_column) and table.text("parent").equals(parent_ids)):
+        link_accounts(tables, accounts.parent)
 
 
 #: Currency signs a header may use instead of a code.
