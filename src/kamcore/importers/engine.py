@@ -203,7 +203,8 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
               else pa.nulls(len(accounts), pa.string()))
     managers = assign_owners(owners, accounts.line_array, guesses.tier, amap.manager_by,
                              people_rows, people_data, report, options.id_key,
-                             has_people_file=bool(people_path))
+                             has_people_file=bool(people_path),
+                             id_key_column=options.id_key_column)
 
     if team_path and team_map is not None:
         add_team(team_path, team_map, report, accounts, people_rows, people_data, managers)
@@ -352,18 +353,20 @@ def _tier_role_conflicts(report: ImportReport, managers: pa.Array, ranks: np.nda
     rows = np.flatnonzero((role >= 0) & unfit[np.maximum(role, 0), ranks])
     if not len(rows):
         return
-    needs = [" or ".join(sorted(r.value.upper() for r in ROLES_FOR_TIER[tier])) for tier in TIERS]
+    # the texts are made per (tier, role) and per owner: 30,000 problems at 1M accounts
+    messages = [[f"tier {tier.value} inferred, but the owner is {r.value.upper()}: rule "
+                 "KAM107 will flag it" for r in roles] for tier in TIERS]
+    hints = ["give tiers with --tier-from COLUMN (or a tier: column in the map), or make the "
+             "owner a " + " or ".join(sorted(r.value.upper() for r in ROLES_FOR_TIER[tier]))
+             for tier in TIERS]
+    owner_names = [people[pid].name if pid in people else "" for pid in owner_ids]
     index = pa.array(rows)
-    for record, name, rank, line, code in zip(
+    for record, name, rank, line, code, their in zip(
             tiers.record.take(index).to_pylist(), tiers.name.take(index).to_pylist(),
-            ranks[rows].tolist(), tiers.line[rows].tolist(), codes[rows].tolist(), strict=True):
-        who = people[owner_ids[code]]
-        report.problem(
-            "tier", f"tier {TIERS[rank].value} inferred, but the owner is "
-            f"{who.role.value.upper()}: rule KAM107 will flag it", file=path,
-            line=line or None, record=f"{record} ({name}, owner {who.name})",
-            hint=f"give tiers with --tier-from COLUMN (or a tier: column in the map), or "
-            f"make the owner a {needs[rank]}")
+            ranks[rows].tolist(), tiers.line[rows].tolist(), codes[rows].tolist(),
+            role[rows].tolist(), strict=True):
+        report.problem("tier", messages[rank][their], file=path, line=line or None,
+                       record=f"{record} ({name}, owner {owner_names[code]})", hint=hints[rank])
 
 
 def _code_counts(found: FindingTable) -> dict[str, int]:

@@ -226,7 +226,8 @@ def _active(text: str, column: str) -> bool | None:
 
 def assign_owners(owners: pa.Array, lines: np.ndarray, tiers: np.ndarray, mode: str,
                   people: Rows, people_data: dict[str, dict[str, Any]], report: ImportReport,
-                  id_key: Callable[[str], str], *, has_people_file: bool) -> pa.Array:
+                  id_key: Callable[[str], str], *, has_people_file: bool,
+                  id_key_column: Callable[[pa.Array], pa.Array] | None = None) -> pa.Array:
     """Each account's manager from its owner cell; owners missing from the people file
     become placeholder people with the role that fits the highest tier they own.
 
@@ -234,6 +235,8 @@ def assign_owners(owners: pa.Array, lines: np.ndarray, tiers: np.ndarray, mode: 
 
     :param owners: each account's owner cell, stripped (null or empty: none).
     :param lines: each account's line; ``tiers``: each one's tier rank.
+    :param id_key_column: ``id_key`` of a column (null where it raises), to look the owners
+        up by id all at once; the ones not found are resolved one by one.
     :returns: each account's manager id (null: none).
     """
     import numpy as np
@@ -256,11 +259,17 @@ def assign_owners(owners: pa.Array, lines: np.ndarray, tiers: np.ndarray, mode: 
     counts = np.bincount(codes[given], minlength=len(texts))
     placeholders: dict[str, dict[str, Any]] = {}
     managers: list[str | None] = []
+    keys: list[str | None] = [None] * len(texts)
+    if id_key_column is not None and mode in ("id", "auto"):
+        keys = id_key_column(encoded.dictionary).to_pylist()
     for code, text in enumerate(texts):
         if not text:
             managers.append(None)
             continue
-        target = people.resolve(text, mode)[0]
+        key = keys[code]
+        target = people.by_key.get(key) if key is not None else None
+        if target is None:
+            target = people.resolve(text, mode)[0]
         if target is not None:
             managers.append(target.id)
             continue
