@@ -100,13 +100,17 @@ def _link(cols: Columns, ids: pa.Array, parents: pa.Array,
         problems.append(KamError(f"{noun} without id", location=cols.location(int(row)),
                                  hint="every record needs a unique id"))
     # One hash pass over ids and parents: codes follow first appearance, ids come first, so
-    # code c < distinct-id count names an id, and with unique ids code == row.
-    pa_codes = pc.dictionary_encode(pa.concat_arrays([ids, parents])).indices
-    codes = pa_codes.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    # code c < distinct-id count names an id, and with unique ids code == row. Two chunks,
+    # one dictionary: no concatenated copy of two million strings.
+    encoded = pc.dictionary_encode(pa.chunked_array([ids, parents], type=pa.string()))
+    chunks = [chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+              for chunk in encoded.chunks]  # int32; an empty chunk may be dropped
+    codes = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
     id_codes, parent_codes = codes[:n], codes[n:]
     distinct = int(id_codes.max()) + 1 if n else 0
-    if len(missing_id) == 0 and np.array_equal(id_codes, np.arange(n)):
-        first_row = np.arange(n, dtype=np.int64)
+    unique = len(missing_id) == 0 and distinct == n  # then each id's code is its row
+    if unique:
+        first_row = np.zeros(0, dtype=np.int64)
         dup = np.zeros(0, dtype=np.int64)
     else:
         first_row = np.full(distinct, -1, dtype=np.int64)
@@ -138,6 +142,8 @@ def _link(cols: Columns, ids: pa.Array, parents: pa.Array,
         if more > 0:
             problems.append(KamError(f"... and {more} more of the same kinds"))
         raise BadTree(problems)
+    if unique:  # a parent's code is its row, -1 where there is none
+        return parent_codes.astype(np.int64)
     return np.where(parent_codes >= 0, first_row[np.maximum(parent_codes, 0)], -1)
 
 

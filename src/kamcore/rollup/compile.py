@@ -8,6 +8,7 @@ slice of a C-contiguous ``(k, N)`` array: no Python loop over nodes, no graph ob
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kamcore.wording import plural
@@ -56,15 +57,24 @@ class CompiledTree:
 
     :ivar order: level-order position -> original index.
     :ivar position: original index -> level-order position.
-    :ivar parent_pos: level-order position -> parent's level-order position, -1 for roots.
+    :ivar parent: original index -> parent's original index, -1 for roots (as compiled).
     :ivar levels: ``levels[0]`` are the roots; ``levels[d]`` the nodes at depth ``d``.
     """
 
     n: int
     order: np.ndarray
     position: np.ndarray
-    parent_pos: np.ndarray
+    parent: np.ndarray
     levels: tuple[Level, ...]
+
+    @cached_property
+    def parent_pos(self) -> np.ndarray:
+        """Level-order position -> parent's level-order position, -1 for roots (worked out
+        on first use: a rollup never asks)."""
+        import numpy as np
+
+        par = self.parent[self.order]
+        return np.where(par >= 0, self.position[np.maximum(par, 0)], -1)
 
     @property
     def depth(self) -> np.ndarray:
@@ -132,7 +142,7 @@ def compile_tree(parent: np.ndarray) -> CompiledTree:
     kids = np.flatnonzero(is_child)
     kid_parent = parent[kids]
     by_parent = kids[stable_order(kid_parent, n)]
-    counts = np.bincount(kid_parent, minlength=n).astype(np.int64)
+    counts = np.bincount(kid_parent, minlength=n).astype(np.int64, copy=False)
     first = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=first[1:])
 
@@ -166,9 +176,7 @@ def compile_tree(parent: np.ndarray) -> CompiledTree:
         raise CycleFound(_one_cycle(parent, order, n))
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n, dtype=np.int64)
-    par = parent[order]
-    parent_pos = np.where(par >= 0, position[np.maximum(par, 0)], -1)
-    return CompiledTree(n, order, position, parent_pos, tuple(levels))
+    return CompiledTree(n, order, position, parent, tuple(levels))
 
 
 def _one_cycle(parent: np.ndarray, reached: np.ndarray, n: int) -> list[int]:

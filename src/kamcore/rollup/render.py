@@ -149,8 +149,7 @@ def neutralised(result: RollupResult) -> RollupResult:
             values = values.cast(pa.string())
         if not pa.types.is_string(values.type):
             continue
-        cells = values.combine_chunks()
-        fixed = neutralised_cells(cells)
-        if fixed is not cells:
+        fixed = neutralised_cells(values)  # chunk by chunk: most columns need nothing
+        if fixed is not values:
             table = table.set_column(index, table.field(index).with_type(fixed.type), fixed)
     return result if table is result.table else dataclasses.replace(result, table=table)

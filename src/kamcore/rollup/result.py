@@ -114,8 +114,8 @@ class RollupResult:
 
         def render(start: int, stop: int) -> pa.Buffer:
             sink = pa.BufferOutputStream()
-            pacsv.write_csv(table.slice(start, stop - start), sink, pacsv.WriteOptions(
-                include_header=start == 0, quoting_style=style))
+            pacsv.write_csv(_whole_as_int(table.slice(start, stop - start)), sink,
+                            pacsv.WriteOptions(include_header=start == 0, quoting_style=style))
             return sink.getvalue()
 
         for text in in_order(render, max(table.num_rows, 1), size=65_536):
@@ -131,3 +131,33 @@ class RollupResult:
                 "credit": self.credit,
                 "rows": self.to_records(), "total": self.total,
                 "shown_total": self.shown_total}
+
+
+#: Below this magnitude pyarrow writes a whole float64 as its digits alone (``46726395``, not
+#: ``46726395.0``), exactly as it writes the same int64; from 1e10 on it may use an exponent
+#: (``1e+10``). Tested against pyarrow's own float text (tests/test_rollup_csv.py).
+WHOLE_AS_INT_BELOW = 1e10
+
+
+def _whole_as_int(table: pa.Table) -> pa.Table:
+    """``table`` with each float64 column whose values are all whole and below
+    :data:`WHOLE_AS_INT_BELOW` as int64: the same CSV text, written three times quicker
+    (money totals are floats, and formatting them was a third of writing a million rows)."""
+    import numpy as np
+    import pyarrow as pa
+
+    for index, kind in enumerate(table.schema):
+        if not pa.types.is_float64(kind.type):
+            continue
+        column = table.column(index)
+        values = column.to_numpy()  # nulls as NaN
+        empty = np.isnan(values)
+        if int(empty.sum()) != column.null_count:
+            continue  # a NaN value of its own is written as such
+        filled = np.where(empty, 0.0, values)
+        if not (np.abs(filled) < WHOLE_AS_INT_BELOW).all() or (
+                filled != np.trunc(filled)).any() or np.signbit(filled[filled == 0]).any():
+            continue  # a fraction, a large number or -0.0: pyarrow's float text
+        ints = pa.array(filled.astype(np.int64), mask=empty if column.null_count else None)
+        table = table.set_column(index, kind.with_type(pa.int64()), ints)
+    return table

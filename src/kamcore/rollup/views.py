@@ -120,6 +120,7 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     :param parents: one parent array per block: each period's totals follow its own tree (the
         rows, their order and depth follow the accounts' own tree).
     """
+    import numpy as np
     import pyarrow as pa
 
     from kamcore.rollup.engine import rollup
@@ -136,31 +137,47 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     level = tree.depth[tree.position]
     first = totals[0][0][trees[0].position] if len(shown) and top is not None else None
     order = _trim(order, level, first, depth, top)
-    take = pa.array(order)
-    data: dict[str, pa.Array] = {"id": acc.ids.take(take)}
-    for name in ("name", "tier", "parent", "manager"):
-        col = acc.column(name)
-        data[name] = col.take(take) if col is not None else pa.nulls(len(order), pa.string())
-    data["depth"] = pa.array(level[order])
+    # a file written in tree order (as kam writes it) gives its rows as they are: no copies
+    same = len(order) == len(acc) and bool((order == np.arange(len(order))).all())
+    take = None if same else pa.array(order)
+
+    def rows(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        return column if take is None else column.take(take)
+
+    data: dict[str, pa.Array | pa.ChunkedArray] = {"id": rows(acc.ids)}
+    for name in ("name", "tier", "parent", "manager"):  # as read, in the reader's chunks
+        data[name] = (rows(acc.text.column(name)) if name in acc.text.column_names
+                      else pa.nulls(len(order), pa.string()))
+    data["depth"] = pa.array(level if same else level[order])
     columns = [Column("id", "Id"), Column("name", "Account"), Column("tier", "Tier"),
                Column("manager", "Manager id"), Column("parent", "Parent"),
                Column("depth", "Depth", "int")]
     if inputs.person_names is not None:
-        import pyarrow.compute as pc
-
-        ids, person_names = inputs.person_names
-        named = person_names.take(pc.index_in(data["manager"], value_set=ids))
-        data["manager_name"] = pc.coalesce(named, data["manager"])
+        data["manager_name"] = manager_names(data["manager"], *inputs.person_names)
         columns.insert(4, Column("manager_name", "Manager"))
     parts = ([("", "Own "), ("_total", "")] if own else [("_total", "")])
     metric_cols = _metric_columns(inputs, shown, blocks, parts)
     for col, b, part in metric_cols:
         i = names.index(col.metric or "")
-        values = (totals[b][i][trees[b].position[order]] if part == "_total"
+        values = (totals[b][i][trees[b].position if same else trees[b].position[order]]
+                  if part == "_total" else blocks[b].values[i] if same
                   else blocks[b].values[i][order])
         columns.append(_put(data, col, values))
     return RollupResult("account", columns,
                         pa.table(data), inputs.currency, list(shown))
+
+
+def manager_names(managers: pa.Array | pa.ChunkedArray, ids: pa.Array,
+                  names: pa.Array) -> pa.Array | pa.ChunkedArray:
+    """Each manager id's person name; the id itself where people.csv has no such person."""
+    import pyarrow.compute as pc
+
+    named = names.take(pc.index_in(managers, value_set=ids))
+    # with ids and names all given, an empty manager cell is the only other null: when the
+    # counts agree, every manager was found and there is nothing to fill in
+    if ids.null_count or names.null_count or named.null_count != managers.null_count:
+        named = pc.coalesce(named, managers)
+    return named
 
 
 def _trim(order: np.ndarray, level: np.ndarray, first_total: np.ndarray | None,
