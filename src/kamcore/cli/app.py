@@ -453,11 +453,41 @@ def make_cli(pm: pluggy.PluginManager | None = None) -> click.Group:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: runs the command line and ends the process (see
+    :func:`_leave`). To run kam inside a Python process, invoke :func:`make_cli`'s group."""
     import gc
 
     cli = make_cli()
     # one short-lived process: what is imported by now lives to the end; frozen, the cyclic
     # collector stops rescanning it on every collection (a quarter of a small command's time)
     gc.freeze()
-    cli.main(prog_name="kam")
+    try:
+        cli.main(prog_name="kam")
+    except SystemExit as done:
+        _leave(done.code)
+        raise
+
+
+def _leave(code: object) -> None:
+    """End the process as the interpreter's exit would for all that anyone sees (atexit
+    handlers run, stdout and stderr flushed, the same status) without first freeing every
+    module and object one by one: 0.06-0.09 s of CPU after every command, small or large.
+
+    Returns, and the interpreter exits as usual, when a thread of the command still runs
+    (that exit waits for it), a stream cannot be flushed, or the status is not a number."""
+    import atexit
+    import threading
+
+    if not (code is None or isinstance(code, int)):
+        return
+    main_thread = threading.main_thread()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main_thread):
+        return
+    atexit._run_exitfuncs()
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None and not stream.closed:  # a broken pipe closes stderr
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code or 0)
