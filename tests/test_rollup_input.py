@@ -187,3 +187,47 @@ def test_duplicate_facts_found_by_counting_and_by_sorting(tmp_path, metrics):
         read_facts(path, ids, ["revenue", *(f"m{i}" for i in range(metrics - 1))])
     assert [str(p.location) + " " + p.message for p in info.value.problems] == [
         f"{path}:{len(rows)} fact: duplicate of line 5"]
+
+
+BROKEN = ("K1,Globex Berlin,key,N1", "K1,Globex Berlin,key,NX")  # a parent that does not exist
+
+
+@pytest.mark.parametrize("other", [
+    ("-m", "no_such_metric"),                      # an unknown metric
+    ("--by", "tier"),                              # a view that never asks for the tree
+    ("--by", "no_such_field"),                     # an unknown field to group by
+    ("--by", "manager", "--credit", "owner"),      # a view that replaces the accounts
+    ("--period", "2026Q3"),                        # a period, and no facts to take it from
+])
+def test_a_broken_tree_is_the_error_shown_first(tmp_path, other):
+    """The tree links on another core while the rest goes on; its errors still come first,
+    whatever else is wrong, and a view that never walks the tree still refuses it."""
+    ws = make_ws(tmp_path, accounts=ACCOUNTS.replace(*BROKEN))
+    code, out, err = run(str(ws), *other)
+    assert (code, out) == (2, "")
+    assert "account 'K1': parent 'NX' does not exist [KAM102]" in err
+
+
+def test_a_missing_rate_and_a_broken_tree_name_the_tree(tmp_path):
+    ws = make_ws(tmp_path, accounts=ACCOUNTS.replace(*BROKEN), fx=None)
+    code, _, err = run(str(ws), "-m", "revenue")
+    assert code == 2 and "parent 'NX' does not exist" in err and "KAM-R002" not in err
+
+
+def test_linking_later_gives_the_same_rows_and_errors(tmp_path):
+    from kamcore.errors import BadTree
+    from kamcore.rollup.columnar import columns_from_table
+    from kamcore.workspace.tables import read_workspace
+
+    tables = read_workspace(make_ws(tmp_path), columns=())
+    now = columns_from_table(tables.accounts)
+    later = columns_from_table(tables.accounts, later=True)
+    assert later.parent.tolist() == now.parent.tolist() == [-1, 0, 0, 1]
+    broken = read_workspace(make_ws(tmp_path / "b", accounts=ACCOUNTS.replace(*BROKEN)),
+                            columns=())
+    later = columns_from_table(broken.accounts, later=True)
+    for _ in range(2):  # asked again (an error path asks twice): the same error
+        with pytest.raises(BadTree, match="parent 'NX' does not exist"):
+            later.parent  # noqa: B018
+    with pytest.raises(AttributeError):
+        later.no_such_attribute  # noqa: B018

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from kamcore.org import Org
     from kamcore.registry import Registry
+    from kamcore.rollup.columnar import Columns
     from kamcore.rollup.facts import Facts
     from kamcore.rollup.fx import FxTable
     from kamcore.rollup.restate import Hierarchy
@@ -39,7 +40,7 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
                 as_of: date | str | None = None, engine: str | None = None,
                 master: str | None = None, territories: bool = False,
                 database: object = None, facts_table: str | None = None,
-                dialect: str | None = None) -> Inputs:
+                dialect: str | None = None, linking: list[Columns] | None = None) -> Inputs:
     """Read what a rollup needs: account columns, metric definitions, FX, facts.
 
     :param source: an Org, the reader's tables, or a workspace folder (read by the reader).
@@ -56,6 +57,10 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
     :param database: the facts are the table ``facts_table`` (default ``facts``) of this
         database: a ``sqlite:///`` or ``duckdb:///`` URL, or a DB-API connection with its
         sqlglot ``dialect``; default ``warehouse:`` in kam.yaml (see docs/warehouse.md).
+    :param linking: from a folder or tables, link the account tree on another core while the
+        caller goes on (:func:`~kamcore.rollup.columnar.columns_from_table`'s ``later``), and
+        append the accounts here: the caller asks for their ``parent`` before any error of its
+        own is raised, so that a broken tree is reported first, as when it is linked here.
     """
     import pyarrow as pa
 
@@ -90,7 +95,10 @@ def load_inputs(source: Org | WorkspaceTables | str | Path, *, registry: Registr
                                     as_of=as_of)
         tables.require_readable()
         settings, folder, metrics = tables.settings, tables.folder, tables.metrics
-        accounts = columns_from_table(tables.accounts, linked=linked)
+        accounts = columns_from_table(tables.accounts, linked=linked,
+                                      later=linking is not None)
+        if linking is not None:
+            linking.append(accounts)
         people_cols = (columns_from_table(tables.people, link_to="reports_to") if people
                        else None)
         names = (tables.people.ids, tables.people.text("name"))
@@ -246,49 +254,60 @@ def rollup(source: Org | WorkspaceTables | str | Path, metrics: Sequence[str] | 
             depth = top = None
     from kamcore.territories import COLUMNS as TERRITORY_COLUMNS
 
-    inputs = load_inputs(source, registry=registry, pm=pm, skip_bad=skip_bad,
-                         people=by == "manager", step=step,
-                         columns=() if by in ("account", "manager") else
-                         TERRITORY_COLUMNS if by == "territory" else (by,), as_of=as_of,
-                         engine=engine, master=master, territories=by == "territory",
-                         database=database, facts_table=facts_table, dialect=dialect)
-    shown = None if credit == "owner" else resolve_metrics(inputs, metrics, compact=compact)
-    selection, columns = select_periods(inputs, selection, by_period)
-    if inputs.fact_source is not None:  # the engine totals the periods shown, nothing else
-        with inputs.fact_source as engine_facts:
-            inputs.facts = engine_facts.totals(columns)
-    if credit == "owner":
-        inputs = owner_units(inputs, columns)
-        shown = resolve_metrics(inputs, metrics, compact=compact)
-    elif inputs.facts is not None:
-        inputs.facts = by_account(inputs.facts, {name: m.aggregation
-                                                 for name, m in inputs.metrics.items()})
-    assert shown is not None
-    names = with_weights(inputs, shown)
-    if step:
-        step("rolling up")
-    sources = _sources(inputs, shown)
-    blocks = own_values(inputs, names, columns, by_period)
-    skipped = ([*inputs.facts.skipped, *inputs.facts.unknown_metrics] if inputs.facts
-               else [])
-    inputs.facts = None  # folded into the blocks: let millions of fact rows go
-    parents = None
-    if plan is not None and plan.as_was:
-        from kamcore.rollup.restate import period_parents
+    # the account tree links on another core while the facts, the own values and the view's
+    # other columns are made; a broken tree is still the error shown first
+    linking: list[Columns] = []
+    try:
+        inputs = load_inputs(source, registry=registry, pm=pm, skip_bad=skip_bad,
+                             people=by == "manager", step=step,
+                             columns=() if by in ("account", "manager") else
+                             TERRITORY_COLUMNS if by == "territory" else (by,), as_of=as_of,
+                             engine=engine, master=master, territories=by == "territory",
+                             database=database, facts_table=facts_table, dialect=dialect,
+                             linking=linking)
+        shown = None if credit == "owner" else resolve_metrics(inputs, metrics, compact=compact)
+        selection, columns = select_periods(inputs, selection, by_period)
+        if inputs.fact_source is not None:  # the engine totals the periods shown, nothing else
+            with inputs.fact_source as engine_facts:
+                inputs.facts = engine_facts.totals(columns)
+        if credit == "owner":
+            inputs = owner_units(inputs, columns)
+            shown = resolve_metrics(inputs, metrics, compact=compact)
+        elif inputs.facts is not None:
+            inputs.facts = by_account(inputs.facts, {name: m.aggregation
+                                                     for name, m in inputs.metrics.items()})
+        assert shown is not None
+        names = with_weights(inputs, shown)
+        if step:
+            step("rolling up")
+        sources = _sources(inputs, shown)
+        blocks = own_values(inputs, names, columns, by_period)
+        skipped = ([*inputs.facts.skipped, *inputs.facts.unknown_metrics] if inputs.facts
+                   else [])
+        inputs.facts = None  # folded into the blocks: let millions of fact rows go
+        parents = None
+        if plan is not None and plan.as_was:
+            from kamcore.rollup.restate import period_parents
 
-        assert not isinstance(source, (str, Path))  # read once above
-        parents = period_parents(source, inputs.accounts.ids,  # type: ignore[arg-type]
-                                 [str(b.label) for b in blocks], inputs.accounts.parent)
-    if by == "account":
-        result = account_view(inputs, shown, names, blocks, depth=depth, top=top, own=own,
-                              parents=parents)
-    elif by == "manager":
-        result = manager_view(inputs, shown, names, blocks, depth=depth, top=top,
-                              credit=credit)
-    elif by == "territory":
-        result = territory_view(inputs, shown, names, blocks, depth=depth, top=top)
-    else:
-        result = group_view(inputs, by, shown, names, blocks, top=top)
+            assert not isinstance(source, (str, Path))  # read once above
+            parents = period_parents(source, inputs.accounts.ids,  # type: ignore[arg-type]
+                                     [str(b.label) for b in blocks], inputs.accounts.parent)
+        if by == "account":
+            result = account_view(inputs, shown, names, blocks, depth=depth, top=top, own=own,
+                                  parents=parents)
+        elif by == "manager":
+            result = manager_view(inputs, shown, names, blocks, depth=depth, top=top,
+                                  credit=credit)
+        elif by == "territory":
+            result = territory_view(inputs, shown, names, blocks, depth=depth, top=top)
+        else:
+            result = group_view(inputs, by, shown, names, blocks, top=top)
+    except BaseException:
+        for tree in linking:
+            tree.parent  # noqa: B018 - raises the tree's errors, if any, in place of this one
+        raise
+    for tree in linking:  # a view that never asked (groups) still refuses a broken tree
+        tree.parent  # noqa: B018
     result.period = selection.label if selection is not None else None
     result.periods = [b.label for b in blocks if b.label]
     result.skipped = skipped

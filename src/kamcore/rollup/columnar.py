@@ -36,6 +36,10 @@ class Columns:
     :ivar parent: index of each record's parent (account) or manager (person), -1 at the top.
     :ivar text: every non-numeric column as strings (nulls for empty cells).
     :ivar numbers: metric columns as float64, NaN where empty.
+
+    ``parent`` of columns linked on another core (:func:`columns_from_table` with
+    ``later``) is there once the link is done: asking for it waits, and raises the link's
+    :class:`BadTree`.
     """
 
     ids: pa.Array
@@ -49,6 +53,14 @@ class Columns:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def __getattr__(self, name: str) -> np.ndarray:
+        # only reached while ``parent`` is not set: the link still running is waited for
+        if name != "parent" or "_linking" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.parent = self.__dict__["_linking"]()  # its error is raised on every ask
+        del self.__dict__["_linking"]
+        return self.parent
+
     def column(self, name: str) -> pa.Array | None:
         """A text column (``None`` when there is no such column)."""
         if name not in self.text.column_names:
@@ -61,12 +73,15 @@ class Columns:
 
 
 def columns_from_table(records: RecordTable, *, link_to: str = "parent",
-                       linked: bool = True) -> Columns:
+                       linked: bool = True, later: bool = False) -> Columns:
     """A reader's record table as linked columns (metrics as float64 numpy arrays).
 
     :param linked: ``False`` leaves every row unlinked (``parent`` all -1), for checks of
         values that must run whatever state the tree is in.
-    :raises BadTree: duplicate ids, or a ``link_to`` cell naming no record.
+    :param later: link on another core (the hash pass releases the GIL) while the caller goes
+        on; ``parent`` waits for it, and raises its errors, when first asked for.
+    :raises BadTree: duplicate ids, or a ``link_to`` cell naming no record (with ``later``:
+        when ``parent`` is asked for).
     """
     import numpy as np
 
@@ -75,8 +90,17 @@ def columns_from_table(records: RecordTable, *, link_to: str = "parent",
     cols = Columns(ids=records.ids, parent=np.zeros(0, dtype=np.int64),
                    text=data.drop_columns(records.metrics), numbers=numbers, path=records.path,
                    kind=records.kind, source=records)
-    cols.parent = (_link(cols, cols.ids, records.text(link_to), [], link_to) if linked
-                   else np.full(len(records.ids), -1, dtype=np.int64))
+    if not linked:
+        cols.parent = np.full(len(records.ids), -1, dtype=np.int64)
+        return cols
+    parents = records.text(link_to)  # the reader's cached columns are read here, not there
+    if not later:
+        cols.parent = _link(cols, cols.ids, parents, [], link_to)
+        return cols
+    from kamcore.perf import started
+
+    del cols.parent
+    cols.__dict__["_linking"] = started(lambda: _link(cols, cols.ids, parents, [], link_to))
     return cols
 
 

@@ -122,10 +122,16 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     """
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from kamcore.rollup.engine import rollup
 
     acc = inputs.accounts
+    # each account's manager's row in people, looked up first: the tree's link may still be
+    # running on another core (see load_inputs)
+    person = None
+    if "manager" in acc.text.column_names and inputs.person_names is not None:
+        person = pc.index_in(acc.text.column("manager"), value_set=inputs.person_names[0])
     tree = compiled(acc)
     trees = [tree] * len(blocks) if parents is None else [
         compiled(replace(acc, parent=parent)) for parent in parents]
@@ -153,7 +159,8 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
                Column("manager", "Manager id"), Column("parent", "Parent"),
                Column("depth", "Depth", "int")]
     if inputs.person_names is not None:
-        data["manager_name"] = manager_names(data["manager"], *inputs.person_names)
+        data["manager_name"] = manager_names(data["manager"], *inputs.person_names,
+                                             rows=None if person is None else rows(person))
         columns.insert(4, Column("manager_name", "Manager"))
     parts = ([("", "Own "), ("_total", "")] if own else [("_total", "")])
     metric_cols = _metric_columns(inputs, shown, blocks, parts)
@@ -167,12 +174,15 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
                         pa.table(data), inputs.currency, list(shown))
 
 
-def manager_names(managers: pa.Array | pa.ChunkedArray, ids: pa.Array,
-                  names: pa.Array) -> pa.Array | pa.ChunkedArray:
-    """Each manager id's person name; the id itself where people.csv has no such person."""
+def manager_names(managers: pa.Array | pa.ChunkedArray, ids: pa.Array, names: pa.Array, *,
+                  rows: pa.Array | pa.ChunkedArray | None = None) -> pa.Array | pa.ChunkedArray:
+    """Each manager id's person name; the id itself where people.csv has no such person.
+
+    :param rows: each manager's row in ``ids`` (``pc.index_in``), when already looked up.
+    """
     import pyarrow.compute as pc
 
-    named = names.take(pc.index_in(managers, value_set=ids))
+    named = names.take(pc.index_in(managers, value_set=ids) if rows is None else rows)
     # with ids and names all given, an empty manager cell is the only other null: when the
     # counts agree, every manager was found and there is nothing to fill in
     if ids.null_count or names.null_count or named.null_count != managers.null_count:
