@@ -64,3 +64,34 @@ def test_chunks_with_and_without_large_numbers_write_as_one_table() -> None:
     sink = pa.BufferOutputStream()
     pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="none"))
     assert out.getvalue() == sink.getvalue().to_pybytes()
+
+
+texts = st.text(st.sampled_from('ab =+-@,"\r\n1.'), min_size=1, max_size=6).map(str.strip) \
+    .filter(bool)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(texts, st.booleans()), min_size=1, max_size=8), texts)
+def test_columns_found_plain_are_written_as_the_slow_path_writes_them(
+        accounts: list[tuple[str, bool]], person: str) -> None:
+    """The account view finds which text columns need no ``'`` and no quotes while the tree
+    links; the CSV is the one written when every column is looked at again."""
+    import dataclasses
+
+    import kamcore
+    from kamcore import Account, Org, Person
+    from kamcore.rollup.render import write_csv
+
+    people = [Person(id="P1", name=person, role="kam")]
+    records = [Account(id=f"A{i}", name=name, tier="key", manager="P1" if managed else None,
+                       parent=None if i == 0 else "A0", metrics={"revenue": float(i)})
+               for i, (name, managed) in enumerate(accounts)]
+    pm = kamcore.get_plugin_manager(load_entrypoints=False)
+    result = kamcore.rollup(Org.build(records, people, registry=kamcore.registry_for(pm)),
+                            ["revenue"])
+    fast, slow = io.BytesIO(), io.BytesIO()
+    write_csv(result, fast)
+    write_csv(dataclasses.replace(result, plain=frozenset()), slow)
+    assert fast.getvalue() == slow.getvalue()
+    assert ("manager_name" in result.plain) == (person[0] not in "=+-@" and not any(
+        c in person for c in ',"\r\n'))

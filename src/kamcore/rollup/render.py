@@ -10,6 +10,8 @@ from typing import IO, TYPE_CHECKING, Any
 from kamcore.rollup.result import Column, RollupResult
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from kamcore.cli.layout import Width
 
 
@@ -141,7 +143,7 @@ def neutralised(result: RollupResult) -> RollupResult:
 
     table = result.table
     for column in result.columns:
-        if column.kind != "text":
+        if column.kind != "text" or column.key in result.plain:
             continue
         index = table.schema.get_field_index(column.key)
         values = table.column(index)
@@ -153,3 +155,14 @@ def neutralised(result: RollupResult) -> RollupResult:
         if fixed is not values:
             table = table.set_column(index, table.field(index).with_type(fixed.type), fixed)
     return result if table is result.table else dataclasses.replace(result, table=table)
+
+
+def plain_text(cells: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether no cell starts like a formula (:func:`neutralised` would leave every one) and
+    none holds a comma, a quote or a line break (CSV needs no quotes): the column is written
+    as it is."""
+    from kamcore.textcolumns import any_byte_of, starts_with_any
+    from kamcore.workspace.csvio import FORMULA_FIRST_BYTES
+
+    return not starts_with_any(cells, FORMULA_FIRST_BYTES) and not any_byte_of(cells,
+                                                                                b'",\r\n')

@@ -61,6 +61,10 @@ class RollupResult:
     total: dict[str, Any] | None = None
     #: Group views under ``top``: the same aggregates over the groups shown (the line above).
     shown_total: dict[str, Any] | None = None
+    #: Text columns known to hold no cell that needs a ``'`` or quotes in CSV
+    #: (:func:`~kamcore.rollup.render.plain_text`, found while the tree was linked): the CSV
+    #: writer does not look again.
+    plain: frozenset[str] = frozenset()
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -108,8 +112,8 @@ class RollupResult:
         table = self.table.select([c.key for c in self.columns])
         needs_quotes = any(
             any_byte_of(table.column(c.key), b'",\r\n')
-            for c in self.columns if c.kind == "text" and table.column(c.key).null_count
-            < len(table))
+            for c in self.columns if c.kind == "text" and c.key not in self.plain
+            and table.column(c.key).null_count < len(table))
         style = "needed" if needs_quotes else "none"
 
         def render(start: int, stop: int) -> pa.Buffer:

@@ -132,6 +132,7 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
     person = None
     if "manager" in acc.text.column_names and inputs.person_names is not None:
         person = pc.index_in(acc.text.column("manager"), value_set=inputs.person_names[0])
+    plain = _plain_columns(inputs)  # the CSV writer's questions, answered meanwhile too
     tree = compiled(acc)
     trees = [tree] * len(blocks) if parents is None else [
         compiled(replace(acc, parent=parent)) for parent in parents]
@@ -170,8 +171,25 @@ def account_view(inputs: Inputs, shown: Sequence[str], names: Sequence[str],
                   if part == "_total" else blocks[b].values[i] if same
                   else blocks[b].values[i][order])
         columns.append(_put(data, col, values))
-    return RollupResult("account", columns,
-                        pa.table(data), inputs.currency, list(shown))
+    result = RollupResult("account", columns, pa.table(data), inputs.currency, list(shown))
+    result.plain = plain
+    return result
+
+
+def _plain_columns(inputs: Inputs) -> frozenset[str]:
+    """The account view's text columns whose every cell is written as it is
+    (:func:`~kamcore.rollup.render.plain_text`): asked of the columns as read, so the answer
+    holds for any order and any subset of their rows. A manager's name is a person's name or,
+    for a manager people.csv does not know, the manager's id."""
+    from kamcore.rollup.render import plain_text
+
+    acc = inputs.accounts
+    plain = {name for name in ("id", "name", "tier", "parent", "manager")
+             if name not in acc.text.column_names or plain_text(acc.text.column(name))}
+    if "manager" in plain and inputs.person_names is not None \
+            and plain_text(inputs.person_names[1]):
+        plain.add("manager_name")
+    return frozenset(plain)
 
 
 def manager_names(managers: pa.Array | pa.ChunkedArray, ids: pa.Array, names: pa.Array, *,
