@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -370,6 +371,35 @@ def test_a_plan_file_moves_the_leavers_relationships_too(ws, acme_path):
     text = (ws / "contacts.csv").read_text(encoding="utf-8")
     assert ",KAM-ACME-DE," not in text
     assert text.count(",KAM-ACME-DE-2,") == 4
+
+
+def test_a_plan_reads_contacts_once_and_the_next_one_sees_the_file_as_it_is_then(
+        ws, tmp_path, monkeypatch: pytest.MonkeyPatch):
+    from kamcore import load
+    from kamcore.changes.batch import plan_file
+    from kamcore.workspace import tables
+
+    looked: list[str] = []  # who looked for contacts.csv to see whether it changed
+    real = tables.optional_file
+
+    def counted(folder: Path, name: str) -> Path | None:
+        looked.append(sys._getframe(1).f_code.co_name)
+        return real(folder, name)
+
+    monkeypatch.setattr(tables, "optional_file", counted)
+    plan = tmp_path / "p.yaml"
+    plan.write_text("lines:\n  - {op: assign, id: ACME-DE-BER, to: KAM-ACME-US}\n"
+                    "  - {op: assign, id: ACME-DE-MUN, to: KAM-ACME-US}\n"
+                    "  - {op: assign, id: ACME-DE, to: GAM1}\n")
+    org = load(ws)
+    made = plan_file(org, plan)
+    assert looked.count("_owned_by") == 1  # three lines, one look at contacts.csv
+    assert sorted(c.id for c in made.changes if c.kind == "contact") == [
+        "C-ACME-DE-1", "C-ACME-DE-2", "C-ACME-DE-BER-1", "C-ACME-DE-BER-2", "C-ACME-DE-MUN-1",
+        "C-ACME-DE-MUN-2"]
+    (ws / "contacts.csv").write_text(HEADER, encoding="utf-8")  # every relationship gone
+    again = plan_file(org, plan)  # the same org: the file is looked at again
+    assert [c for c in again.changes if c.kind == "contact"] == []
 
 
 def test_stale_is_measured_from_kam_today(ws, monkeypatch: pytest.MonkeyPatch):

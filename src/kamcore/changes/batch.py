@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kamcore.changes.contacts import contacts_read_once
 from kamcore.changes.draft import Draft
 from kamcore.changes.ops import STEPS
 from kamcore.changes.plan import Plan, RecordChange, Unplaced, make_plan
@@ -109,40 +110,41 @@ def _plan_lines(org: Org, lines: Sequence[Line], *, source: str,
     leavers: dict[str, Line] = {}
     unplaced: list[Unplaced] = []
     contacts: dict[str, RecordChange] = {}  # relationship owners moved by hand-overs
-    for line in lines:
-        op, args = line.spec.step_args()
-        try:
-            step = STEPS[op](draft.org, **args)
-        except KamError as exc:
-            problems.append(_at(line, exc.message, exc.hint))
-            continue
-        field = _EXPLICIT.get(op)
-        if field is not None:
-            value = args.get("to", args.get("manager", args.get("tier")))
-            earlier = explicit.get((field, line.spec.id))
-            if earlier is not None and earlier[1] != value:
-                problems.append(_at(
-                    line, f"{line.spec.id}'s {field} is set twice: to {earlier[1]!r} at line "
-                    f"{earlier[0].number} and to {value!r} here",
-                    "keep one line per account and field (drop or merge one of them)"))
+    with contacts_read_once(draft.org):  # one plan, one contacts.csv
+        for line in lines:
+            op, args = line.spec.step_args()
+            try:
+                step = STEPS[op](draft.org, **args)
+            except KamError as exc:
+                problems.append(_at(line, exc.message, exc.hint))
                 continue
-            explicit[(field, line.spec.id)] = (line, value)
-        for record in step.accounts.values():
-            draft.put_account(record)
-            touched["account"].add(record.id)
-            if record.manager is not None:
-                manager_set_by[record.id] = line
-        for person in step.people.values():
-            draft.put_person(person)
-            touched["person"].add(person.id)
-        unplaced += [Unplaced(u.account, f"line {line.number}: {u.reason}")
-                     for u in step.unplaced]
-        for moved in step.contacts:  # a contact moved twice keeps its first owner as before
-            first = contacts.get(moved.id)
-            contacts[moved.id] = moved if first is None else RecordChange(
-                "contact", moved.id, first.before, moved.after)
-        if op == "leave":
-            leavers[line.spec.id] = line
+            field = _EXPLICIT.get(op)
+            if field is not None:
+                value = args.get("to", args.get("manager", args.get("tier")))
+                earlier = explicit.get((field, line.spec.id))
+                if earlier is not None and earlier[1] != value:
+                    problems.append(_at(
+                        line, f"{line.spec.id}'s {field} is set twice: to {earlier[1]!r} at line "
+                        f"{earlier[0].number} and to {value!r} here",
+                        "keep one line per account and field (drop or merge one of them)"))
+                    continue
+                explicit[(field, line.spec.id)] = (line, value)
+            for record in step.accounts.values():
+                draft.put_account(record)
+                touched["account"].add(record.id)
+                if record.manager is not None:
+                    manager_set_by[record.id] = line
+            for person in step.people.values():
+                draft.put_person(person)
+                touched["person"].add(person.id)
+            unplaced += [Unplaced(u.account, f"line {line.number}: {u.reason}")
+                         for u in step.unplaced]
+            for moved in step.contacts:  # a contact moved twice keeps its first owner as before
+                first = contacts.get(moved.id)
+                contacts[moved.id] = moved if first is None else RecordChange(
+                    "contact", moved.id, first.before, moved.after)
+            if op == "leave":
+                leavers[line.spec.id] = line
     after = draft.org
     for leaver, line in leavers.items():
         book = after.book(leaver) if leaver in after.people else []

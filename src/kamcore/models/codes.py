@@ -38,6 +38,7 @@ def currency_codes() -> frozenset[str]:
     return _database_codes("4217", "alpha_3")
 
 
+@cache
 def country_name(code: str) -> str:
     """The English short name of an alpha-2 code, or the code itself when unknown."""
     import pycountry

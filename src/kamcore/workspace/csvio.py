@@ -169,6 +169,8 @@ def _allow_fields_of(size: int) -> None:
 
 def format_cell(value: object) -> str:
     """Canonical text of one cell: no trailing .0 on whole numbers, true/false, '' for None."""
+    if type(value) is str:  # most cells are text already
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -139,8 +140,10 @@ def day_number(when: date) -> int:
     return (when - date(1970, 1, 1)).days
 
 
+@lru_cache(maxsize=4096)
 def day_text(days: int) -> str:
-    """The ISO text of a day number; empty for an open end."""
+    """The ISO text of a day number; empty for an open end. Remembered: a plan's 24,000
+    history rows hold a handful of days (and each is written twice: history.csv, journal)."""
     if days in (OPEN_START, OPEN_END):
         return ""
     from datetime import timedelta
