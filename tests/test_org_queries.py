@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kamcore import NotFound
+from kamcore import NotFound, Org, Person
 from tests.orgkit import make_org
 
 
@@ -48,3 +50,32 @@ def test_unknown_ids_suggest(org):
 def test_queries_stop_at_cycles():
     org = make_org(change={"G-DE-BER-1": {"parent": "G-DE-BER-1a"}})
     assert org.ancestors("G-DE-BER-1a") == ["G-DE-BER-1"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(bosses=st.lists(st.integers(-1, 9), min_size=1, max_size=10),
+       edits=st.lists(st.tuples(st.integers(0, 12), st.integers(-1, 12)), max_size=8))
+def test_reports_and_team_are_networkx_over_the_people_graph_through_any_edits(bosses, edits):
+    """`reports` and `team` walk plain lists of reports (no networkx import): the same people
+    in the same order as networkx over `people_graph`, with loops and missing managers, and
+    in a plan's draft hiring and moving people (both kept in step, edit by edit)."""
+    import networkx as nx
+
+    from kamcore.changes.draft import Draft
+
+    def person(i: int, boss: int) -> Person:
+        return Person(id=f"P{i}", name=f"P{i}", role="kam",
+                      reports_to=None if boss < 0 else f"P{boss}")
+
+    org = Org.build(people=[person(i, b) for i, b in enumerate(bosses)])
+    draft = Draft(org)
+    draft.org.team("P0")  # the lists and the graph exist before the edits
+    assert draft.org.people_graph is not None
+    for who, boss in edits:
+        draft.put_person(person(who, boss))
+    for current in (org, draft.org):
+        graph = current.people_graph
+        for pid in current.people:
+            assert current.reports(pid) == list(graph.successors(pid))
+            assert current.team(pid) == [p for p in nx.dfs_preorder_nodes(graph, pid)
+                                         if p != pid]

@@ -124,6 +124,18 @@ class Org:
         return graph
 
     @cached_property
+    def _reports(self) -> dict[str, list[str]]:
+        """Each manager's direct reports, in file order: the edges of :attr:`people_graph`,
+        kept as plain lists so that the management queries below (a plan's leavers and
+        briefs ask them) do not import networkx (0.1 s) nor build a graph."""
+        reports: dict[str, list[str]] = {}
+        people = self.people
+        for person in people.values():
+            if person.reports_to is not None and person.reports_to in people:
+                reports.setdefault(person.reports_to, []).append(person.id)
+        return reports
+
+    @cached_property
     def _books(self) -> dict[str, list[str]]:
         from kamcore.lazyrecords import field_items
 
@@ -247,14 +259,26 @@ class Org:
     def reports(self, person_id: str) -> list[str]:
         """Direct reports."""
         self.person(person_id)
-        return list(self.people_graph.successors(person_id))
+        return list(self._reports.get(person_id, ()))
 
     def team(self, person_id: str) -> list[str]:
-        """Everyone below this person in the management tree, depth first."""
-        import networkx as nx
-
+        """Everyone below this person in the management tree, depth first (each once, in the
+        order of ``networkx.dfs_preorder_nodes`` over :attr:`people_graph`)."""
         self.person(person_id)
-        return [p for p in nx.dfs_preorder_nodes(self.people_graph, person_id) if p != person_id]
+        reports = self._reports
+        team: list[str] = []
+        seen = {person_id}
+        stack = [iter(reports.get(person_id, ()))]
+        while stack:
+            for member in stack[-1]:
+                if member not in seen:
+                    seen.add(member)
+                    team.append(member)
+                    stack.append(iter(reports.get(member, ())))
+                    break
+            else:
+                stack.pop()
+        return team
 
     def team_book(self, person_id: str) -> list[str]:
         """The accounts of the person and their whole team."""

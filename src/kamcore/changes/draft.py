@@ -47,10 +47,13 @@ class Draft:
                 books.setdefault(record.manager, []).append(record.id)
 
     def put_person(self, record: Person) -> None:
-        """Store ``record`` (new or replacing the one with its id), the people tree kept in step."""
+        """Store ``record`` (new or replacing the one with its id), the people tree kept in step
+        (its lists of reports, and its graph once something asked for it)."""
         org = self.org
         old = org.people.get(record.id)
         org.people[record.id] = record
+        if "_reports" in org.__dict__:
+            _put_report(org._reports, org, old, record)
         if "people_graph" not in org.__dict__:
             return
         graph = org.people_graph
@@ -65,3 +68,23 @@ class Draft:
                 graph.remove_edge(old.reports_to, record.id)
             if record.reports_to is not None and record.reports_to in org.people:
                 graph.add_edge(record.reports_to, record.id)
+
+
+def _put_report(reports: dict[str, list[str]], org: Org, old: Person | None,
+                record: Person) -> None:
+    """The edits :meth:`Draft.put_person` makes to the people graph, made to ``org._reports``
+    (the same edges in the same order)."""
+    if old is None:
+        # someone may already name the newcomer as their manager
+        found = [p.id for p in org.people.values() if p.reports_to == record.id]
+        if found:
+            mine = reports.setdefault(record.id, [])
+            mine += [p for p in found if p not in mine]
+    if old is None or old.reports_to != record.reports_to:
+        if old is not None and old.reports_to is not None and old.reports_to in org.people \
+                and record.id in reports.get(old.reports_to, ()):
+            reports[old.reports_to].remove(record.id)
+        if record.reports_to is not None and record.reports_to in org.people:
+            boss = reports.setdefault(record.reports_to, [])
+            if record.id not in boss:
+                boss.append(record.id)
