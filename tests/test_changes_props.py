@@ -116,3 +116,29 @@ def test_changed_fields_of_records_with_the_same_keys(before, data) -> None:
     old, new = _flatten(before), _flatten(after)
     assert RecordChange("account", "A", before, after).fields() == [
         (k, old[k], new[k]) for k in old if old[k] != new[k]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(manager=st.one_of(st.none(), st.sampled_from(["P1", "P2"])),
+       parent=st.one_of(st.none(), st.sampled_from(["A0", "B"])),
+       tier=st.sampled_from(["global", "national", "key", "regular"]),
+       revenue=st.one_of(st.none(), st.floats(0, 1e9)), name=st.sampled_from(["A", "Ä b"]),
+       active=st.booleans(), capacity=st.one_of(st.none(), st.integers(0, 99)))
+def test_a_changed_record_dumps_as_its_copy_dumps(manager, parent, tier, revenue, name,
+                                                  active, capacity):
+    """A plan dumps each changed record once and derives the dump of its edited copy
+    (record_changes): the same dict as dumping the copy, whatever was set on it."""
+    from kamcore.changes.plan import _dump_of_copy, dump
+    from kamcore.models import Account, Person, Tier
+
+    account = Account(id="A", name="A", tier="key", parent="A0", manager="P1",
+                      metrics={"revenue": 5.0}, ext={"x": {"y": "1"}}, extra={"notes": "n"})
+    update: dict = {"manager": manager, "parent": parent, "tier": Tier(tier), "name": name}
+    if revenue is not None:
+        update["metrics"] = {"revenue": revenue}
+    for record, copy in ((account, account.model_copy(update=update)),
+                         (account, Account.model_validate(dump(account) | {"manager": manager})),
+                         (Person(id="P", name="P", role="kam", capacity=3),
+                          Person(id="P", name="P", role="kam", capacity=3).model_copy(
+                              update={"active": active, "capacity": capacity}))):
+        assert _dump_of_copy(record, copy, dump(record)) == dump(copy)
