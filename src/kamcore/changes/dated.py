@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kamcore.changes.plan import Plan, changed_records, changed_tables
 from kamcore.errors import ChangeRefused, KamError
 from kamcore.wording import plural
+from kamcore.workspace.csvio import format_cell
 from kamcore.workspace.history import (
     FIELDS,
     HISTORY_COLUMNS,
@@ -70,8 +71,6 @@ def effective_day(plan: Plan) -> date:
 
 def cell(value: object) -> str | None:
     """A record field's value as history.csv holds it."""
-    from kamcore.workspace.csvio import format_cell
-
     return format_cell(getattr(value, "value", value)) or None
 
 
@@ -87,6 +86,9 @@ def history_rows(history: HistoryTable | None) -> list[Row]:
 def _set_from(rows: list[Row], day: int, value: str | None, old: str | None, record: str,
               field: str, entry: str, *, new_record: bool) -> list[Row]:
     """``rows`` of one pair with ``value`` in force from ``day`` to the next recorded change."""
+    if not rows:  # the pair's first dated change (most of a plan's)
+        first = Row(record, field, value, day, OPEN_END, entry)
+        return [first] if new_record else [Row(record, field, old, OPEN_START, day, entry), first]
     rows = sorted(rows, key=lambda r: r.valid_from)
     later = [r.valid_from for r in rows if r.valid_from > day]
     end = min(later) if later else OPEN_END
