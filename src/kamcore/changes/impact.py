@@ -157,12 +157,14 @@ def _books(tables: WorkspaceTables, fx: FxTable, missing: set[str]
     value = revenue * np.array([*rates, 1.0])[codes]
     unknown = np.isnan(value) & ~np.isnan(revenue)
     missing.update(names[i] for i in np.unique(codes[unknown]).tolist())
-    grouped = pa.table({"m": accounts.text("manager"), "v": np.nan_to_num(value),
-                        "n": np.ones(n, dtype=np.int64)}).group_by("m").aggregate(
-        [("n", "sum"), ("v", "sum")]).to_pydict()
-    return {m: (int(k), float(v)) for m, k, v in zip(grouped["m"], grouped["n_sum"],
-                                                     grouped["v_sum"], strict=True)
-            if m is not None}
+    # per manager, summed in row order (numpy: no Acero query engine to import for a group-by)
+    managers = pc.dictionary_encode(accounts.text("manager"))
+    people = managers.dictionary.to_pylist()
+    which = managers.indices.fill_null(len(people)).to_numpy(zero_copy_only=False)
+    counts = np.bincount(which, minlength=len(people) + 1)
+    sums = np.bincount(which, weights=np.nan_to_num(value), minlength=len(people) + 1)
+    return {m: (int(k), float(v)) for m, k, v in zip(people, counts.tolist(), sums.tolist(),
+                                                     strict=False)}
 
 
 def _globals(plan: Plan, tables: tuple[WorkspaceTables, WorkspaceTables]
@@ -182,20 +184,25 @@ def _teams(tables: WorkspaceTables) -> dict[str, set[str]]:
     """Each global account's managers: everyone accountable for an account in its tree."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from kamcore.structure import account_index
 
     top = account_index(tables).top
     rows = np.flatnonzero(top >= 0)
     accounts = tables.accounts
-    pairs = pa.table({"g": accounts.ids.take(pa.array(top[rows])),
-                      "m": accounts.text("manager").take(pa.array(rows))})
+    managers = pc.dictionary_encode(accounts.text("manager"))
+    people = managers.dictionary.to_pylist()
+    nobody = len(people)  # the code of an account without a manager
+    codes = managers.indices.fill_null(nobody).to_numpy(zero_copy_only=False)
+    # the distinct (global account row, manager) pairs, as one int64 key each
+    pairs = np.unique(top[rows].astype(np.int64) * (nobody + 1) + codes[rows])
+    tops, whom = np.divmod(pairs, nobody + 1)
     teams: dict[str, set[str]] = {}
-    for g, m in zip(*pairs.group_by(["g", "m"]).aggregate([]).to_pydict().values(),
-                    strict=True):
+    for g, m in zip(accounts.ids.take(pa.array(tops)).to_pylist(), whom.tolist(), strict=True):
         team = teams.setdefault(g, set())
-        if m is not None:
-            team.add(m)
+        if m != nobody:
+            team.add(people[m])
     return teams
 
 
