@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
@@ -59,6 +59,7 @@ class AccountRows:
     id_key: Callable[[str], str] = str
     _by_key: dict[str, int] | None = None
     _by_name: dict[str, list[int]] | None = None
+    _stripped: dict[str, pa.Array] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.id_column)
@@ -84,6 +85,16 @@ class AccountRows:
             return column
         return column.take(pa.array(self.source))
 
+    def stripped(self, name: str) -> pa.Array:
+        """:meth:`cells` as Python's ``str.strip`` leaves them (null: empty), made once a
+        column (the reading of the rows, their fields and accounts.csv all ask)."""
+        from kamcore.textcolumns import py_stripped
+
+        found = self._stripped.get(name)
+        if found is None:
+            found = self._stripped[name] = py_stripped(self.cells(name))
+        return found
+
     def column(self, name: str) -> list[str]:
         """One column's cells as written ("" when empty), a cell per usable row."""
         return self.cells(name).fill_null("").to_pylist()
@@ -98,13 +109,16 @@ class AccountRows:
         """The row ``text`` refers to (by id, name or either), or ``None`` and why."""
         if self._by_key is None:
             self._by_key = {key: row for row, key in enumerate(self.key_column.to_pylist())}
-        if self._by_name is None and mode != "id":
+        return resolve_reference(text, mode, self._by_key, self._names_indexed, self.id_key,
+                                 self.lines.__getitem__)
+
+    def _names_indexed(self) -> dict[str, list[int]]:
+        """The rows by :func:`~.rows.name_key` of their names (made on the first look-up)."""
+        if self._by_name is None:
             self._by_name = {}
             for row, name in enumerate(self.names):
                 self._by_name.setdefault(name_key(name), []).append(row)
-        by_name: dict[str, list[int]] = self._by_name or {}
-        return resolve_reference(text, mode, self._by_key, by_name, self.id_key,
-                                 self.lines.__getitem__)
+        return self._by_name
 
 
 def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
@@ -131,12 +145,13 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
     file = str(table.path)
     n = len(table)
     lines_of_all = np.array([line or 0 for line in table.line_of_row()], dtype=np.int64)
-    names_all = (py_stripped(table.column(amap.name)).fill_null("") if amap.name
+    stripped = {c: py_stripped(table.column(c)) for c in (amap.name, amap.id, amap.parent) if c}
+    names_all = (stripped[amap.name].fill_null("") if amap.name
                  else pa.array([""] * n, pa.string()))
     later: list[tuple[int, str, str, str | None, str | None]] = []  # row, kind, text, record, hint
     parent_rows: np.ndarray | None = None  # each usable row's parent row by id (-1: not found)
     if amap.id:
-        aids = py_stripped(table.column(amap.id)).fill_null("")
+        aids = stripped[amap.id].fill_null("")
         keys = _key_column(aids, id_key, id_keys, id_key_column)
         usable = np.ones(n, dtype=bool)
         asked: list[int] = []
@@ -168,8 +183,8 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
         found = keys.take(pa.array(rows))
         # parents by id: linked in the same hash pass as the ids (a duplicate's first row is
         # kept, so a parent's row is a usable one)
-        ups = (_key_column(py_stripped(table.column(amap.parent)).fill_null(""), id_key,
-                           id_keys, id_key_column).take(pa.array(rows))
+        ups = (_key_column(stripped[amap.parent].fill_null(""), id_key, id_keys,
+                           id_key_column).take(pa.array(rows))
                if amap.parent and amap.parent_by in ("id", "auto") else None)
         first, links = linked_rows(found, *([ups] if ups is not None else []))
         for at in np.flatnonzero(first != np.arange(len(rows))).tolist():
@@ -212,6 +227,8 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
     accounts = AccountRows(file, list(table.header), ids, key_column, names, lines,
                            np.full(len(ids), -1, dtype=np.int64), source.astype(np.int64),
                            table, id_key)
+    if len(source) == n:  # every row usable: the columns stripped here are the rows'
+        accounts._stripped.update(stripped)
     if amap.parent:
         _parents(accounts, amap, report, id_keys, id_key_column, parent_rows)
     for loop, cut in cut_loops(accounts.parent, accounts.lines):
@@ -255,10 +272,9 @@ def _parents(accounts: AccountRows, amap: AccountMap, report: ImportReport,
 
     from kamcore.exporters.columns import mask
     from kamcore.structure import row_of
-    from kamcore.textcolumns import py_stripped
 
     assert amap.parent
-    ups = py_stripped(accounts.cells(amap.parent)).fill_null("")
+    ups = accounts.stripped(amap.parent).fill_null("")
     found = np.full(len(ups), -1, dtype=np.int64)
     if by_id is not None:
         found = by_id
@@ -312,7 +328,6 @@ def map_fields(accounts: AccountRows, amap: AccountMap, countries: Mapping[str, 
     import numpy as np
     import pyarrow as pa
 
-    from kamcore.textcolumns import py_stripped
 
     n = len(accounts)
     file = accounts.file
@@ -325,7 +340,7 @@ def map_fields(accounts: AccountRows, amap: AccountMap, countries: Mapping[str, 
         text["industry"] = _industries(accounts, amap.industry, registry, report)
     if amap.currency:
         currencies = currency_codes()
-        cells = py_stripped(accounts.cells(amap.currency)).fill_null("")
+        cells = accounts.stripped(amap.currency).fill_null("")
 
         def currency(cell: str) -> str | None:
             return (cell.upper() or None) if cell.upper() in currencies else None
@@ -347,7 +362,7 @@ def map_fields(accounts: AccountRows, amap: AccountMap, countries: Mapping[str, 
         metrics[metric] = numbers if factor == 1.0 else pa.array(
             numbers.to_numpy(zero_copy_only=False) * factor, from_pandas=True)
     for target, column in amap.fields.items():  # plugin fields: kept as written
-        cells = py_stripped(accounts.cells(column))
+        cells = accounts.stripped(column)
         text[target] = _empty_as_null(cells)
     revenue = (metrics["revenue"].fill_null(0.0).to_numpy(zero_copy_only=False).astype(
         np.float64) if "revenue" in metrics else np.zeros(n, dtype=np.float64))
@@ -430,7 +445,7 @@ def _countries(accounts: AccountRows, column: str, countries: Mapping[str, str],
     lines) for the report, in the order the cells first appear."""
     import numpy as np
 
-    from kamcore.textcolumns import py_stripped
+    from kamcore.structure import stable_order
 
     overrides = {k.strip().lower(): v.strip().upper() for k, v in countries.items()}
 
@@ -443,11 +458,11 @@ def _countries(accounts: AccountRows, column: str, countries: Mapping[str, str],
         match = resolve_country(text)
         return match.code, match.status, match.hint
 
-    cells = py_stripped(accounts.cells(column)).fill_null("")
+    cells = accounts.stripped(column).fill_null("")
     codes, found = _per_distinct(cells, meaning)
     noted = [d for d, (_code, status, _hint) in enumerate(found) if status != "code"]
     if noted:
-        order = np.argsort(codes, kind="stable")
+        order = stable_order(codes, len(found))
         starts = np.concatenate(([0], np.cumsum(np.bincount(codes, minlength=len(found)))))
         lines = accounts.line_array
         words = cells.dictionary_encode().dictionary.to_pylist()
@@ -470,10 +485,9 @@ def _industries(accounts: AccountRows, column: str, registry: Registry | None,
     """Each row's canonical industry; the spellings of each are counted for the report."""
     import numpy as np
 
-    from kamcore.textcolumns import py_stripped
 
     industry_of = industry_normalizer(registry)
-    cells = py_stripped(accounts.cells(column)).fill_null("")
+    cells = accounts.stripped(column).fill_null("")
     codes, found = _per_distinct(cells, industry_of)
     counts = np.bincount(codes, minlength=len(found)).tolist()
     for text, canonical, count in zip(cells.dictionary_encode().dictionary.to_pylist(), found,

@@ -190,16 +190,18 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     report.key_revenue = threshold
     free = np.flatnonzero(fields.fixed < 0)
     inferred = pa.array(free)
+
+    def of_inferred(column: pa.Array) -> pa.Array:  # every account's tier inferred: all
+        return column if len(free) == len(column) else column.take(inferred)
+
     tiers = pa.array([t.value for t in TIERS], pa.string()).take(pa.array(guesses.tier))
     report.tiers = InferredTiers(
-        ids.take(inferred), accounts.name_column.take(inferred),
-        tiers.take(inferred), guesses.reason.take(inferred),
-        accounts.line_array[free])
+        of_inferred(ids), of_inferred(accounts.name_column), of_inferred(tiers),
+        of_inferred(guesses.reason), accounts.line_array[free])
 
     # -- owners ---------------------------------------------------------------------------
-    from kamcore.textcolumns import py_stripped
 
-    owners = (py_stripped(accounts.cells(amap.manager)) if amap.manager
+    owners = (accounts.stripped(amap.manager) if amap.manager
               else pa.nulls(len(accounts), pa.string()))
     managers = assign_owners(owners, accounts.line_array, guesses.tier, amap.manager_by,
                              people_rows, people_data, report, options.id_key,
@@ -219,7 +221,7 @@ def _build(accounts_path: str, amap: AccountMap, *, options: ImportOptions,
     columns = account_columns(accounts, fields, tiers, managers, header_currency, kept_as,
                               raw_as, metric_names, kept, cols, reserved)
     people = _build_people(people_data, people_rows, pmap, people_kept, report, people_path)
-    _tier_role_conflicts(report, managers.take(inferred), guesses.tier[free], people,
+    _tier_role_conflicts(report, of_inferred(managers), guesses.tier[free], people,
                          accounts_path)
 
     currency = (options.currency or _most_common(columns.cells["currency"])

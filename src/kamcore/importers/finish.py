@@ -73,7 +73,6 @@ def account_columns(accounts: AccountRows, fields: MappedFields, tier: pa.Array,
     import pyarrow.compute as pc
 
     from kamcore.exporters.columns import cell_text
-    from kamcore.textcolumns import py_stripped
 
     n = len(accounts)
     none = pa.nulls(n, pa.string())
@@ -90,10 +89,10 @@ def account_columns(accounts: AccountRows, fields: MappedFields, tier: pa.Array,
     for metric in metric_names:
         cells[metric] = _filled(cell_text(fields.metrics[metric], n))
     for crm_header, name in kept_as:
-        cells[name] = _filled(py_stripped(accounts.cells(crm_header)))
+        cells[name] = _filled(accounts.stripped(crm_header))
     used = {name for _h, name in kept_as if cells[name].null_count < n}
     for target, column, name in raw_as:
-        raw = _filled(py_stripped(accounts.cells(column)))
+        raw = _filled(accounts.stripped(column))
         # what kamcore stores for the field, as text (plugin fields store nothing here)
         if target in _ACCOUNT_CORE or target in metric_names:
             differs = pc.fill_null(pc.not_equal(raw, cells[target]), True)

@@ -84,15 +84,20 @@ class Rows:
 
     def resolve(self, text: str, mode: str) -> tuple[Row | None, str | None]:
         """The row ``text`` refers to, or ``None`` and why (not found, ambiguous name)."""
-        return resolve_reference(text, mode, self.by_key, self.by_name, self.id_key,
+        return resolve_reference(text, mode, self.by_key, lambda: self.by_name, self.id_key,
                                  lambda row: row.line)
 
 
 def resolve_reference(text: str, mode: str, by_key: Mapping[str, _T],
-                      by_name: Mapping[str, list[_T]], id_key: Callable[[str], str],
+                      by_name: Callable[[], Mapping[str, list[_T]]],
+                      id_key: Callable[[str], str],
                       line_of: Callable[[_T], int]) -> tuple[_T | None, str | None]:
     """What a reference (``mode``: by "id", "name" or "auto", id first) names, or ``None``
-    and why (not found, ambiguous name)."""
+    and why (not found, ambiguous name).
+
+    :param by_name: the records by :func:`name_key`, asked for only when a name is looked up
+        (indexing every name costs more than the look-ups by id).
+    """
     if mode in ("id", "auto"):
         try:
             found = by_key.get(id_key(text))
@@ -100,7 +105,7 @@ def resolve_reference(text: str, mode: str, by_key: Mapping[str, _T],
             found = None
         if found is not None or mode == "id":
             return found, None if found is not None else "no record has this id"
-    named = by_name.get(name_key(text), [])
+    named = by_name().get(name_key(text), [])
     if len(named) == 1:
         return named[0], None
     if named:

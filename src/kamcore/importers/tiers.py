@@ -80,10 +80,11 @@ def default_threshold(revenues: Sequence[float] | np.ndarray, *,
     import numpy as np
 
     values = np.asarray(revenues, dtype=np.float64)
-    positive = np.sort(values[values > 0])
+    positive = values[values > 0]
     if len(positive) < 10:
         return None
-    return float(positive[int(len(positive) * (1 - share))])
+    at = int(len(positive) * (1 - share))
+    return float(np.partition(positive, at)[at])  # the sorted values' [at], without a sort
 
 
 def infer_tiers(order: Sequence[str], parent: Mapping[str, str | None],
@@ -240,7 +241,10 @@ def _reasons(ids: pa.Array, parent: np.ndarray, tier: np.ndarray, kids: np.ndarr
     up = np.where(root, 0, parent)
     above = np.where(root, -1, tier[up])
     free = fixed < 0
-    up_ids = ids.take(pa.array(up)) if n else ids
+
+    def up_ids(rows: np.ndarray) -> pa.Array:  # the parents' ids of rows below a root
+        return ids.take(pa.array(parent[rows]))
+
     def child_accounts(rows: np.ndarray) -> pa.Array:
         return _counted(kids[rows], "child account")
 
