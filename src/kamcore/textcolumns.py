@@ -60,7 +60,8 @@ def _chunks(column: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
 
 def any_byte_of(column: pa.Array | pa.ChunkedArray, values: bytes) -> bool:
     """Whether some cell holds one of the bytes ``values``: a byte search of the part of each
-    chunk's value buffer that its cells use."""
+    chunk's value buffer that its cells use, stopping at the first found (:func:`bytes_of`
+    says which)."""
     for chunk in _chunks(column):
         used = _used_bytes(chunk)
         if used is None:
@@ -69,6 +70,19 @@ def any_byte_of(column: pa.Array | pa.ChunkedArray, values: bytes) -> bool:
         if any(bytes([value]) in data for value in values):
             return True
     return False
+
+
+def bytes_of(column: pa.Array | pa.ChunkedArray, values: bytes) -> bytes:
+    """Which of the bytes ``values`` some cell holds (all of them for a column that is not
+    text): one copy of the bytes the cells use, searched once per value."""
+    found: set[int] = set()
+    for chunk in _chunks(column):
+        used = _used_bytes(chunk)
+        if used is None:
+            return values
+        data = used[1].to_pybytes()
+        found.update(value for value in values if bytes([value]) in data)
+    return bytes(value for value in values if value in found)
 
 
 def only_bytes_of(column: pa.Array | pa.ChunkedArray, values: bytes) -> bool:

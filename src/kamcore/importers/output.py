@@ -14,7 +14,7 @@ from kamcore.errors import (
     WorkspaceError,
 )
 from kamcore.importers.engine import ImportResult
-from kamcore.importers.report import LISTING_HEADERS, LISTINGS
+from kamcore.importers.report import LISTINGS
 from kamcore.perf import paused_gc
 from kamcore.wording import plural
 
@@ -112,16 +112,16 @@ def _write_import(result: ImportResult, target: Path, *, force: bool,
     return target / name
 
 
-def _write_listings(target: Path, listings: dict[str, list[pa.Array]]) -> None:
+def _write_listings(target: Path, listings: dict[str, pa.Table]) -> None:
     """Each listing's CSV, atomically; the listings not written this time are removed."""
     from kamcore.atomic import atomic_open, write_failed
-    from kamcore.exporters.columns import write_csv
+    from kamcore.exporters.columns import write_table_csv
 
     for section, file in LISTINGS.items():
         path = target / file
         if section in listings:
             with atomic_open(path, "wb") as stream:
-                write_csv(stream, LISTING_HEADERS[section], listings[section], safe=True)
+                write_table_csv(stream, listings[section], safe=True)
             continue
         try:
             path.unlink(missing_ok=True)

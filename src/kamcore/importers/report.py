@@ -149,17 +149,14 @@ class InferredTiers(LazyLines[InferredTier]):
             out += [self._tier_at(i) for i in rows.slice(0, each).to_pylist()]
         return out
 
-    def cells(self) -> list[pa.Array]:
-        """The listing's columns as text (see :data:`LISTING_HEADERS`): a line (empty: none),
-        the account, its name, its tier and why."""
+    def listing(self) -> pa.Table:
+        """The listing's table (:data:`LISTING_HEADERS`): each account's line (null: none),
+        id, name, tier and why."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
-        line = pa.array(self.line)
-        text = pc.if_else(pc.equal(line, 0), pa.scalar("", pa.string()),
-                          pc.cast(line, pa.string()))
-        return [text, *(c.fill_null("") for c in (self.record, self.name, self.tier,
-                                                  self.reason))]
+        line = pa.array(self.line, pa.int64(), mask=self.line == 0)
+        return pa.table([line, self.record, self.name, self.tier, self.reason],
+                        names=LISTING_HEADERS["tiers"])
 
 
 @dataclass
@@ -324,28 +321,31 @@ class ImportReport:
             out.append(f"{len(group)}× {where}{message}{hint}")
         return out
 
-    def listings(self) -> dict[str, list[pa.Array]]:
+    def listings(self) -> dict[str, pa.Table]:
         """The sections the Markdown report cuts short (more than :data:`SHOWN` rows), each
-        as the text columns of its listing (:data:`LISTINGS`, :data:`LISTING_HEADERS`)."""
+        as the table of its listing (:data:`LISTINGS`, :data:`LISTING_HEADERS`; line numbers
+        as numbers, null where none)."""
         import pyarrow as pa
 
-        def texts(rows: Sequence[Sequence[object]], width: int) -> list[pa.Array]:
-            return [pa.array(["" if row[i] is None else str(row[i]) for row in rows],
-                             pa.string()) for i in range(width)]
+        def table(section: str, rows: Sequence[Sequence[object]]) -> pa.Table:
+            names = LISTING_HEADERS[section]
+            return pa.table([pa.array([row[i] for row in rows],
+                                      pa.int64() if name == "line" else pa.string())
+                             for i, name in enumerate(names)], names=names)
 
-        out: dict[str, list[pa.Array]] = {}
+        out: dict[str, pa.Table] = {}
         problems = self.all_problems()
         if len(problems) > SHOWN:
-            out["problems"] = texts([(p.kind, p.file, p.line, p.record, p.message, p.hint)
-                                     for p in problems], 6)
+            out["problems"] = table("problems", [(p.kind, p.file, p.line, p.record, p.message,
+                                                  p.hint) for p in problems])
         if len(self.tiers) > SHOWN:
-            out["tiers"] = (self.tiers.cells() if isinstance(self.tiers, InferredTiers) else
-                            texts([(t.line, t.record, t.name, t.tier, t.reason)
-                                   for t in self.tiers], 5))
+            out["tiers"] = (self.tiers.listing() if isinstance(self.tiers, InferredTiers) else
+                            table("tiers", [(t.line, t.record, t.name, str(t.tier), t.reason)
+                                            for t in self.tiers]))
         if len(self.placeholders) > SHOWN:
-            out["placeholders"] = texts(self.placeholders, 2)
+            out["placeholders"] = table("placeholders", self.placeholders)
         if len(self.roles) > SHOWN:
-            out["roles"] = texts(self.roles, 3)
+            out["roles"] = table("roles", self.roles)
         return out
 
     def to_markdown(self) -> str:
