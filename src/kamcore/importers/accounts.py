@@ -422,8 +422,8 @@ def _numbers(cells: pa.Array, decimal: str) -> tuple[pa.Array, list[tuple[int, s
              else np.zeros(n, dtype=bool))
     if plain.any():
         at = np.flatnonzero(plain)
-        out[at] = pc.cast(cells.take(pa.array(at)), pa.float64()).to_numpy(
-            zero_copy_only=False)
+        picked = cells if len(at) == n else cells.take(pa.array(at))  # all: no copy
+        out[at] = pc.cast(picked, pa.float64()).to_numpy(zero_copy_only=False)
         plain[at[~np.isfinite(out[at])]] = False  # overflow: parse_number says what
     given = plain.copy()
     bad: list[tuple[int, str]] = []
