@@ -427,14 +427,18 @@ def _build_people(people_data: dict[str, dict[str, Any]], people_rows: Rows,
     """Person records (validated: few, and their values come from free-form cells)."""
     people: dict[str, Person] = {}
     pcols = pmap.columns() if pmap is not None else {}
+    kept_as = [(kept_column(h, ()), h) for h in people_kept]  # worked out once, not per person
+    raw_as = [(target, column, RAW_PREFIX + column.replace(".", "_"))
+              for target, column in pcols.items()]
     for pid, record in people_data.items():
         prow = _row_of(people_rows, pid)
         if prow is not None:
-            extra = {kept_column(h, ()): prow.cells[h] for h in people_kept if prow.cells[h]}
-            for target, column in pcols.items():
-                raw = prow.cells[column].strip()
+            cells = prow.cells
+            extra = {name: cells[h] for name, h in kept_as if cells[h]}
+            for target, column, name in raw_as:
+                raw = cells[column].strip()
                 if raw and raw != canonical_text(record, target):
-                    extra[RAW_PREFIX + column.replace(".", "_")] = raw
+                    extra[name] = raw
             record["extra"] = extra
         try:
             people[pid] = Person.model_validate(record)
