@@ -158,3 +158,16 @@ def test_group_fold_matches_reference(forest, aggs, groups, rnd):
     for row in range(len(specs)):
         for g in range(groups):
             assert close(got[row, g], want[row, g]), (specs[row], g)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                          st.sampled_from([1e308, -1e308, 1.7e308, 8.9e307, math.nan])),
+                max_size=6))
+def test_bounded_values_add_up_to_a_finite_total(values: list[float]) -> None:
+    """check_range's quick bound only ever answers yes when the exact sum is finite."""
+    from kamcore.rollup.values import _bounded
+
+    row = np.array(values, dtype=np.float64)
+    if _bounded(row):
+        assert np.isfinite(np.nansum(np.abs(row)))

@@ -186,8 +186,10 @@ def own_values(inputs: Inputs, names: Sequence[str], columns: list[Period],
             elif name in inputs.accounts.numbers:
                 values = inputs.accounts.numbers[name]
                 if mdef.is_money:
-                    values = values * _undated_rates(inputs, values, cur_codes, currencies,
-                                                     missing_rate)
+                    rates = _undated_rates(inputs, values, cur_codes, currencies,
+                                           missing_rate)
+                    if (rates != 1.0).any():  # all in the reporting currency: as they are
+                        values = values * rates[cur_codes]
                 for block in blocks:
                     block.values[row] = values
         _derive(inputs, names, blocks)
@@ -244,8 +246,11 @@ def check_range(inputs: Inputs, names: Sequence[str], blocks: Sequence[PeriodVal
         if mdef.aggregation in ("min", "max", "count"):
             continue
         for block in blocks:
+            weighted = mdef.aggregation == "wmean" and mdef.weight in names
+            if not weighted and _bounded(block.values[row]):
+                continue
             magnitude = np.abs(block.values[row])
-            if mdef.aggregation == "wmean" and mdef.weight in names:
+            if weighted:
                 magnitude = magnitude * np.abs(block.values[names.index(mdef.weight)])
             if np.isfinite(np.nansum(magnitude)):
                 continue
@@ -260,6 +265,20 @@ def check_range(inputs: Inputs, names: Sequence[str], blocks: Sequence[PeriodVal
                 f"(about 1.8e308); the largest: {shown}",
                 hint="check those cells for a typo or a wrong unit; no total is shown",
                 rows=worst.tolist())
+
+
+def _bounded(values: np.ndarray) -> bool:
+    """Whether the magnitudes of ``values`` surely add up to a finite number: the largest
+    magnitude times the count is below float64's largest (two reductions, no copy; a
+    ``False`` only sends the row to the exact sum)."""
+    import math
+
+    import numpy as np
+
+    if not len(values):
+        return True
+    peak = max(abs(float(np.fmax.reduce(values))), abs(float(np.fmin.reduce(values))))
+    return math.isnan(peak) or peak * len(values) < 1.7e308  # NaN: no value at all
 
 
 def _magnitude(value: float) -> str:
@@ -300,6 +319,7 @@ def _rate(inputs: Inputs, currency: str | None, period: Period | None, row: int,
 def _undated_rates(inputs: Inputs, values: np.ndarray, codes: np.ndarray,
                    currencies: list[str | None], missing_rate: MissingRateFn | None
                    ) -> np.ndarray:
+    """The undated rate of each currency code (1 for a currency no value is in)."""
     import numpy as np
 
     present = ~np.isnan(values)
@@ -308,7 +328,7 @@ def _undated_rates(inputs: Inputs, values: np.ndarray, codes: np.ndarray,
     for code in used.tolist():
         row = int(np.argmax((codes == code) & present))
         table[code] = _rate(inputs, currencies[code], None, row, missing_rate)
-    return table[codes]
+    return table
 
 
 def _who(inputs: Inputs, row: int) -> str:
