@@ -122,6 +122,8 @@ class RecordTable:
     metrics: list[str]
     path: Path | None
     line_of_row: Callable[[], Sequence[int | None]]
+    #: the same lines as an int64 array, when the reader has them so (no Python int per row)
+    line_numbers: Callable[[], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return int(self.table.num_rows)
@@ -182,6 +184,8 @@ class RecordTable:
     def _line_array(self) -> pa.Array:
         import pyarrow as pa
 
+        if self.line_numbers is not None:
+            return pa.array(self.line_numbers(), pa.int64())
         return pa.array(self._lines, pa.int64())
 
     def location(self, row: int, column: str | None = None) -> Location | None:
@@ -421,6 +425,8 @@ class RawTable:
     table: pa.Table
     line_of_row: Callable[[], Sequence[int | None]]
     problems: list[KamError] = field(default_factory=list)
+    #: :attr:`RecordTable.line_numbers`
+    line_numbers: Callable[[], np.ndarray] | None = None
 
 
 def read_csv_file(path: Path, required: Sequence[str],
@@ -433,6 +439,11 @@ def read_csv_file(path: Path, required: Sequence[str],
         parse in C++); when any cell does not convert, every column is read as text by the
         exact parser instead, so the caller's reading rules locate the bad cells.
     """
+    raw = _streamed_csv(path, wanted, types)
+    if raw is not None:
+        missing = [name for name in required if name not in raw.header]
+        if not missing:
+            return raw
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -562,11 +573,7 @@ def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
             # then reads the file and locates the row
             parse_options=pacsv.ParseOptions(delimiter=delimiter,
                                              newlines_in_values=scan.values_span_lines),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()) | (types or {}),
-                null_values=[""],
-                include_columns=[c for c in header if wanted is None or c in wanted],
-                strings_can_be_null=True, quoted_strings_can_be_null=True))
+            convert_options=_convert_options(header, wanted, types))
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
         return None
     # the parse's scratch goes back to the system, not kept for the next allocation: a peak
@@ -576,7 +583,241 @@ def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
     if lines is None:  # rows spanning lines: the exact parser numbers them, from the bytes
         return RawTable(path, header, table, lambda: data_row_lines(path, data, scan))
     # the line numbers (8 bytes a row) are all a message needs: the file's bytes can go
-    return RawTable(path, header, table, lines.tolist)
+    return RawTable(path, header, table, lines.tolist, line_numbers=lambda: lines)
+
+
+#: Files from this size on are read by pyarrow itself while a thread scans them (below it: the
+#: file's bytes are read into memory once and both work from them)
+STREAM_FROM = 1 << 23
+#: The start of a streamed file read first: the header line must end in it
+_HEAD = 1 << 20
+
+
+def _streamed_csv(path: Path, wanted: Collection[str] | None,
+                  types: dict[str, pa.DataType] | None = None) -> RawTable | None:
+    """:func:`_fast_csv` of a big file without its bytes in memory: pyarrow reads the file
+    while a thread reads it again, a few megabytes at a time into one buffer, for what
+    :class:`_LineScan` finds (a second read from the page cache costs less than holding a
+    215 MB copy beside the table, and the scan runs on the second core during the parse).
+
+    pyarrow reads as if no value spans lines; ``None`` (the caller reads the bytes and takes
+    the usual way) when the scan says one may, when the scan or the parse finds anything else
+    the usual way handles (a NUL byte, a file of blanks, a bad row, a header past the first
+    megabyte), when the file is small, or when it changed while it was read.
+    """
+    import os
+    import stat
+    import threading
+
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    try:
+        handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below, after the thread
+    except OSError:
+        return None
+    with handle:
+        try:
+            before = os.fstat(handle.fileno())
+            if not stat.S_ISREG(before.st_mode) or before.st_size < max(STREAM_FROM, 1):
+                return None
+            head = handle.read(_HEAD)
+        except OSError:
+            return None
+        header = _stream_header(head)
+        if header is None:
+            return None
+        scan = _StreamScan(head)
+        stop = threading.Event()
+        thread = threading.Thread(target=scan.read_rest, args=(handle, stop), daemon=True)
+        thread.start()
+        try:
+            table = pacsv.read_csv(
+                pa.OSFile(str(path)),
+                read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE, column_names=header,
+                                               skip_rows=_header_line(head),
+                                               use_threads=before.st_size > BLOCK_SIZE),
+                parse_options=pacsv.ParseOptions(newlines_in_values=False),
+                convert_options=_convert_options(header, wanted, types))
+        except (pa.ArrowInvalid, UnicodeDecodeError, ValueError, OSError):
+            return None
+        finally:
+            stop.set()  # a parse that failed does not wait for the rest of the scan
+            thread.join()
+        try:
+            after, now = os.fstat(handle.fileno()), os.stat(path)
+        except OSError:
+            return None
+    same = all(_identity(s) == _identity(before) for s in (after, now))
+    if not same or not scan.done(before.st_size) or scan.values_span_lines:
+        return None
+    pa.default_memory_pool().release_unused()  # as _fast_csv
+    lines = _plain_row_lines(scan)
+    if lines is None:  # pragma: no cover - values_span_lines covers what makes it None
+        return None
+    return RawTable(path, header, table, lines.tolist, line_numbers=lambda: lines)
+
+
+def _identity(st: Any) -> tuple[int, ...]:
+    """What changes when a file is replaced or written to."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _stream_header(head: bytes) -> list[str] | None:
+    """:func:`_fast_header` of a file's first megabyte, when its leading blanks and its header
+    line end in it and it is neither UTF-16 nor holds a NUL byte there."""
+    import re
+
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+        return None
+    blank = re.compile(rb"[\r\n\t ]*").match(head)
+    if head.find(b"\n", blank.end() if blank else 0) < 0:
+        return None
+    try:
+        return _fast_header(head)
+    except (UnicodeDecodeError, ValueError):  # as _fast_csv: the exact parser words it
+        return None
+
+
+def _convert_options(header: list[str], wanted: Collection[str] | None,
+                     types: dict[str, pa.DataType] | None) -> Any:
+    """Every column as text (``types`` excepted), an empty cell null, only ``wanted``."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    return pacsv.ConvertOptions(
+        column_types=dict.fromkeys(header, pa.string()) | (types or {}),
+        null_values=[""],
+        include_columns=[c for c in header if wanted is None or c in wanted],
+        strings_can_be_null=True, quoted_strings_can_be_null=True)
+
+
+class _StreamScan:
+    """:class:`_LineScan`'s answers for a file read a piece at a time (:func:`_streamed_csv`):
+    the quotes counted and the line ends kept as the pieces go by, the bytes let go."""
+
+    def __init__(self, head: bytes) -> None:
+        self.head = head
+        self.bom = 3 if head[:3] == b"\xef\xbb\xbf" else 0
+        self.size = 0  # bytes after the BOM
+        self.read = 0  # bytes of the file, BOM included
+        self.quotes = 0
+        self.odd_line = False
+        self.crs = 0
+        self.nul = False
+        self.blank = True  # only whitespace so far (a file of blanks is the exact parser's)
+        self.last = -1  # the byte before the next piece
+        self.failed = False
+        self._ends: list[np.ndarray] = []
+        self._cr_before: list[np.ndarray | None] = []
+        self.feed(head, len(head))
+
+    def read_rest(self, handle: Any, stop: Any) -> None:
+        """Read and feed the file from where the head ended, into one buffer (a thread)."""
+        buffer = bytearray(BLOCK_SIZE)
+        try:
+            while not stop.is_set():
+                got = handle.readinto(buffer)
+                if not got:
+                    return
+                self.feed(buffer, got)
+        except OSError:
+            self.failed = True
+
+    def done(self, size: int) -> bool:
+        """Whether the whole file (``size`` bytes) went by, and nothing sends it the usual way."""
+        return (not self.failed and self.read == size and not self.nul and not self.blank)
+
+    def feed(self, data: bytes | bytearray, stop: int) -> None:
+        """The next ``data[:stop]`` of the file, a megabyte at a time (the comparisons stay in
+        cache); a byte search first, so a file without quotes or CRs is not compared for them."""
+        import numpy as np
+
+        start = self.bom if self.read == 0 else 0
+        self.read += stop
+        if self.blank and start < stop:
+            self.blank = data[start:stop].isspace()
+        if data.find(b"\x00", start, stop) >= 0:
+            self.nul = True
+        raw = np.frombuffer(data, dtype=np.uint8, count=stop)
+        step = 1 << 20
+        for at in range(start, stop, step):
+            end = min(at + step, stop)
+            self._piece(raw[at:end], data.find(b'"', at, end) >= 0,
+                        data.find(b"\r", at, end) >= 0)
+
+    def _piece(self, raw: np.ndarray, quoted: bool, cr: bool) -> None:
+        import numpy as np
+
+        newlines = np.flatnonzero(raw == 10)
+        if quoted or self.quotes % 2:  # an odd count so far makes every line end odd
+            quotes = np.flatnonzero(raw == 34) if quoted else newlines[:0]
+            if not self.odd_line and len(newlines) and (
+                    (np.searchsorted(quotes, newlines) + self.quotes) % 2).any():
+                self.odd_line = True
+            self.quotes += len(quotes)
+        if cr or self.last == 13:  # is each line end a CRLF's LF?
+            before = np.full(len(newlines), self.last == 13)
+            inside = newlines > 0
+            before[inside] = raw[newlines[inside] - 1] == 13
+            self._cr_before.append(before)
+            self.crs += int(np.count_nonzero(raw == 13)) if cr else 0
+        else:
+            self._cr_before.append(None)
+        self._ends.append(newlines + self.size)
+        self.size += len(raw)
+        if len(raw):
+            self.last = int(raw[-1])
+
+    # -- what _plain_row_lines asks, as _LineScan answers it
+
+    @cached_property
+    def ends(self) -> np.ndarray:
+        import numpy as np
+
+        return np.concatenate(self._ends) if self._ends else np.zeros(0, np.intp)
+
+    @property
+    def quoted(self) -> bool:
+        """Whether the file holds a quote (``b'"' in data``)."""
+        return self.quotes > 0
+
+    @property
+    def odd_quotes(self) -> bool:
+        return self.quoted and (self.odd_line or self.quotes % 2 == 1)
+
+    @property
+    def lone_cr(self) -> bool:
+        import numpy as np
+
+        before = self.cr_before()
+        return self.crs > (int(np.count_nonzero(before)) if before is not None else 0)
+
+    @property
+    def values_span_lines(self) -> bool:
+        return self.quoted and (self.lone_cr or self.odd_quotes)
+
+    @property
+    def header(self) -> int:
+        return _header_line(self.head, self.bom)
+
+    @property
+    def last_cr(self) -> bool:
+        return self.last == 13
+
+    @cached_property
+    def _cr_flags(self) -> np.ndarray | None:
+        import numpy as np
+
+        if not self.crs:
+            return None
+        return np.concatenate([np.zeros(len(ends), dtype=bool) if flags is None else flags
+                               for ends, flags in zip(self._ends, self._cr_before,
+                                                      strict=True)])
+
+    def cr_before(self) -> np.ndarray | None:
+        """For each line end, whether a CR comes before it (``None``: the file has no CR)."""
+        return self._cr_flags
 
 
 class _LineScan:
@@ -682,6 +923,29 @@ class _LineScan:
         """Whether a quoted value may hold a line break (never a false "no")."""
         return b'"' in self.data and (self.lone_cr or self.odd_quotes)
 
+    @property
+    def size(self) -> int:
+        """Bytes after the BOM."""
+        return len(self.data) - self.bom
+
+    @property
+    def header(self) -> int:
+        """The header's line (:func:`_header_line`)."""
+        return _header_line(self.data, self.bom)
+
+    @property
+    def last_cr(self) -> bool:
+        return self.data[-1:] == b"\r" and self.size > 0
+
+    def cr_before(self) -> np.ndarray | None:
+        """For each line end, whether a CR comes before it (``None``: the file has no CR)."""
+        import numpy as np
+
+        if b"\r" not in self.data:
+            return None
+        ends = self.ends
+        return (ends > 0) & (self.raw[np.maximum(ends - 1, 0)] == 13)
+
 
 def _fast_header(data: bytes, delimiter: str = ",") -> list[str] | None:
     """The header's names (trimmed), or ``None`` when it is not a plain single line."""
@@ -718,16 +982,16 @@ def data_row_lines(path: Path | None, data: bytes,
     return [line for line, _ in table.rows]
 
 
-def _plain_row_lines(scan: _LineScan) -> np.ndarray | None:
+def _plain_row_lines(scan: _LineScan | _StreamScan) -> np.ndarray | None:
     """The 1-based line each data row starts on when every row is one line, else ``None``."""
     import numpy as np
 
     if scan.lone_cr or scan.odd_quotes:
         return None  # a quoted cell holds a line break, or some lines end in a lone CR
-    raw, ends = scan.raw, scan.ends
-    header = _header_line(scan.data, scan.bom)
-    if b"\r" not in scan.data:  # LF only (as kam writes): a line is empty when it is its LF
-        last = len(ends) + 1 if len(raw) > (int(ends[-1]) + 1 if len(ends) else 0) else None
+    ends, size, header = scan.ends, scan.size, scan.header
+    cr_before = scan.cr_before()
+    if cr_before is None:  # LF only (as kam writes): a line is empty when it is its LF
+        last = len(ends) + 1 if size > (int(ends[-1]) + 1 if len(ends) else 0) else None
         empty = np.diff(ends, prepend=-1) == 1
         lines = (np.arange(header + 1, len(ends) + 1) if not empty[header:].any()
                  else np.flatnonzero(~empty) + 1)
@@ -735,9 +999,9 @@ def _plain_row_lines(scan: _LineScan) -> np.ndarray | None:
             lines = np.append(lines, last)
         return lines[lines > header]
     starts = np.concatenate(([0], ends + 1))
-    stops = np.concatenate((ends, [len(raw)]))
+    stops = np.concatenate((ends, [size]))
     length = stops - starts
-    crlf = (length > 0) & (raw[np.maximum(stops - 1, 0)] == 13)
+    crlf = (length > 0) & np.append(cr_before, scan.last_cr)
     filled = np.flatnonzero((length - crlf) > 0) + 1  # 1-based numbers of non-empty lines
     return filled[filled > header]
 
@@ -923,7 +1187,8 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
         result = result.take(pa.array(rows))
     pa.default_memory_pool().release_unused()  # the rules' scratch columns (see _fast_csv)
     return RecordTable(kind=kind, table=result, rows=rows, header=list(raw.header),
-                       metrics=metrics, path=raw.path, line_of_row=raw.line_of_row)
+                       metrics=metrics, path=raw.path, line_of_row=raw.line_of_row,
+                       line_numbers=raw.line_numbers)
 
 
 def _email(columns: dict[str, pa.Array], report: _Reporter) -> np.ndarray:
