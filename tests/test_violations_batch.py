@@ -200,6 +200,23 @@ def _lines(findings: list[Finding], group_by: str) -> list[str]:
     return out
 
 
+def test_plain_text_lines_are_the_styled_ones_stripped():
+    """Piped, validate's lines are built without styles and written as bytes (click's
+    stripping pass skipped): the text click would have stripped them to."""
+    import click
+
+    collector = FindingCollector()
+    for finding in ODD:
+        collector.add(finding)
+    found = collector.table().sorted()
+    for group_by in ("file", "code"):
+        styled, plain = ([line for _, chunks in _text_groups(found, group_by, chunk=3,
+                                                               styled=flag)
+                          for lines in chunks for line in lines.to_pylist()]
+                         for flag in (True, False))
+        assert plain == [click.unstyle(line) for line in styled] and plain != styled
+
+
 def test_text_lines_are_what_they_were():
     ordered = sorted(ODD, key=lambda f: (["error", "warning", "info"].index(f.severity.value),
                                          f.file or "", f.line or 0, f.code))

@@ -70,9 +70,10 @@ def validate(kam: object, org: str | None, fmt: str, group_by: str, select: tupl
 
 
 def _print_text(org: tuple[str, int, int], found: FindingTable, group_by: str) -> None:
-    from kamcore.cli.output import echo_column
+    from kamcore.cli.output import echo_column, plain_output
 
-    for head, chunks in _text_groups(found, group_by):
+    # plain output: echo_column writes the lines' bytes as they are, so they get no styles
+    for head, chunks in _text_groups(found, group_by, styled=not plain_output()):
         click.echo(head)
         for lines in chunks:
             echo_column(lines)
@@ -120,8 +121,8 @@ def _json_lines(found: FindingTable) -> pa.Array:
     return _join(*parts, ends)
 
 
-def _text_groups(found: FindingTable, group_by: str, *, chunk: int = 1 << 15
-                 ) -> Iterator[tuple[str, Iterator[pa.Array]]]:
+def _text_groups(found: FindingTable, group_by: str, *, chunk: int = 1 << 15,
+                 styled: bool = True) -> Iterator[tuple[str, Iterator[pa.Array]]]:
     """Each group's heading and lines: the findings of one file (or one rule), in order, each
     a line and its hint below it. Built as columns (200,000 findings: no object each), a
     ``chunk`` of findings at a time (the lines of all of them at once held 200 MB more)."""
@@ -157,7 +158,7 @@ def _text_groups(found: FindingTable, group_by: str, *, chunk: int = 1 << 15
     def lines(start: int, stop: int) -> Iterator[pa.Array]:
         for at in range(start, stop, chunk):
             size = min(chunk, stop - at)
-            yield _text_lines(table.slice(at, size), digits[at: at + size], by_file)
+            yield _text_lines(table.slice(at, size), digits[at: at + size], by_file, styled)
 
     for i, key in enumerate(keys):
         yield click.style(key, bold=True), lines(int(bounds[i]), int(bounds[i + 1]))
@@ -171,8 +172,10 @@ def _line_numbers(line: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(line, 0), pa.scalar(None, pa.int64()), line)
 
 
-def _text_lines(part: pa.Table, digits: np.ndarray, by_file: bool) -> pa.Array:
-    """The text of ``part``'s findings: a line each, and its hint's line below it."""
+def _text_lines(part: pa.Table, digits: np.ndarray, by_file: bool, styled: bool = True
+                ) -> pa.Array:
+    """The text of ``part``'s findings: a line each, and its hint's line below it (the
+    severity coloured when ``styled``)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -198,7 +201,8 @@ def _text_lines(part: pa.Table, digits: np.ndarray, by_file: bool) -> pa.Array:
     else:
         head = where
     head = pc.utf8_rpad(head, width=14, padding=" ")
-    labels = pa.array([click.style(f"{sev:<7}", fg=_COLOURS[sev]) for sev in SEVERITIES])
+    labels = pa.array([click.style(f"{sev:<7}", fg=_COLOURS[sev]) if styled else f"{sev:<7}"
+                       for sev in SEVERITIES])
     label = labels.take(pc.index_in(col("severity"), value_set=pa.array(SEVERITIES)))
     subject, column, hint = col("subject"), col("column"), col("hint")
     first = _join("  ", head, " ", label, " ",

@@ -154,13 +154,41 @@ def echo_lines(lines: Iterable[str], *, batch: int = 5000) -> None:
         click.echo("\n".join(pending))
 
 
+def plain_output() -> bool:
+    """Whether stdout gets plain UTF-8: click strips styles from what goes there (not a
+    terminal, colour not forced) and it encodes text as UTF-8. A command printing many lines
+    then builds them without styles, and :func:`echo_column` writes their bytes as they are:
+    click's pass that strips styles took 0.3 s of ``kam validate``'s 400,000 lines."""
+    import codecs
+    import sys
+
+    from click.globals import resolve_color_default
+
+    stream = sys.stdout
+    try:
+        utf8 = codecs.lookup(getattr(stream, "encoding", None) or "?").name == "utf-8"
+    except LookupError:
+        utf8 = False
+    color = resolve_color_default()
+    if color is not None:
+        return utf8 and not color
+    try:
+        terminal = bool(stream.isatty())
+    except (AttributeError, ValueError):
+        terminal = False
+    return utf8 and not terminal
+
+
 def echo_column(lines: pa.Array, *, batch: int = 1 << 16) -> None:
     """Echo a string array's lines (no nulls), a batch at a time as one text each: the
-    lines' own bytes, never a Python string per line."""
+    lines' own bytes, never a Python string per line. When :func:`plain_output`, the bytes go
+    out as they are (the lines then hold no styles)."""
     import pyarrow.compute as pc
 
     from kamcore.exporters.columns import text_buffer
 
+    plain = plain_output()
     for start in range(0, len(lines), batch):
         part = pc.binary_join_element_wise(lines.slice(start, batch), "\n", "")
-        click.echo(text_buffer(part).to_pybytes().decode("utf-8"), nl=False)
+        text = text_buffer(part).to_pybytes()
+        click.echo(text if plain else text.decode("utf-8"), nl=False)
