@@ -56,24 +56,30 @@ def linked_rows(ids: pa.Array, *links: pa.Array) -> tuple[np.ndarray, list[np.nd
             rows_of[k] = rows
         return first, rows_of
     encoded = pc.dictionary_encode(pa.chunked_array([ids, *links], type=pa.string()))
-    every = np.concatenate([np.zeros(0, dtype=np.int64)] + [  # empty chunks may be dropped
-        chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        for chunk in encoded.chunks])
-    codes = np.split(every, np.cumsum([n, *(len(link) for link in links[:-1])])
-                     if links else [n])[: 1 + len(links)]
-    own = codes[0]
-    new = np.ones(n, dtype=bool)
+    # the codes in int32, as Arrow gives them (a million rows: 4 MB a column, not 8): every
+    # temporary here is fresh memory, which costs more than the arithmetic
+    every = np.empty(n + sum(len(link) for link in links), dtype=np.int32)
+    at = 0
+    for chunk in encoded.chunks:  # empty chunks may be dropped
+        every[at: at + len(chunk)] = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        at += len(chunk)
+    own = every[:n]
+    new = own >= 0
     if n > 1:
-        new[1:] = own[1:] > np.maximum.accumulate(own)[:-1]
-    new &= own >= 0
+        new[1:] &= own[1:] > np.maximum.accumulate(own)[:-1]
     first_at = np.flatnonzero(new)  # first_at[k]: the row where code k first appears
     found = len(first_at)
-    first = np.where(own >= 0, first_at[np.clip(own, 0, max(found - 1, 0))], -1) if n else own
+    first = first_at[np.maximum(own, 0)] if found else np.full(n, -1, dtype=np.int64)
+    first[own < 0] = -1
     linked = []
-    for code in codes[1:]:
-        hit = (code >= 0) & (code < found)
-        linked.append(np.where(hit, first_at[np.where(hit, code, 0)], -1) if found
-                      else np.full(len(code), -1, dtype=np.int64))
+    start = n
+    for link in links:
+        code = every[start: start + len(link)]
+        start += len(link)
+        miss = (code < 0) | (code >= found)
+        row = first_at[np.where(miss, 0, code)] if found else np.full(len(code), -1, np.int64)
+        row[miss] = -1
+        linked.append(row)
     return first, linked
 
 
