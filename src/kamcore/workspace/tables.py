@@ -136,9 +136,14 @@ class RecordTable:
         once: rules ask for the same column once per finding)."""
         cache = self._columns
         if name not in cache:
-            if name not in self.table.column_names:
+            table = self.table
+            at = table.schema.get_field_index(name)
+            if at < 0:
                 return None
-            cache[name] = self.table.column(name).combine_chunks()
+            chunks = table.column(at)
+            cache[name] = combined = chunks.combine_chunks()
+            if chunks.num_chunks > 1:  # the table holds the one array too: the chunks can go
+                self.table = table.set_column(at, table.field(at), combined)
         return cache[name]
 
     @cached_property
@@ -165,8 +170,16 @@ class RecordTable:
     def line(self, row: int) -> int | None:
         """The line where table row ``row`` starts (worked out on first use)."""
         data_row = int(self.rows[row])
+        if self.line_numbers is not None:  # no list of a million lines for a few messages
+            numbers = self._line_numbers
+            return int(numbers[data_row]) if data_row < len(numbers) else None
         lines = self._lines
         return lines[data_row] if data_row < len(lines) else None
+
+    @cached_property
+    def _line_numbers(self) -> np.ndarray:
+        assert self.line_numbers is not None
+        return self.line_numbers()
 
     def lines(self, rows: np.ndarray) -> pa.Array:
         """:meth:`line` of many rows at once (int64; null where unknown)."""
@@ -185,7 +198,7 @@ class RecordTable:
         import pyarrow as pa
 
         if self.line_numbers is not None:
-            return pa.array(self.line_numbers(), pa.int64())
+            return pa.array(self._line_numbers, pa.int64())
         return pa.array(self._lines, pa.int64())
 
     def location(self, row: int, column: str | None = None) -> Location | None:
