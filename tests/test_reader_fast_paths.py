@@ -193,3 +193,25 @@ def test_numbers_read_by_pyarrow_follow_the_number_pattern(cells: list[str | Non
         assert bad == (bool(cell) and not plain)
         assert infinite == (plain and not math.isfinite(float(cell)))
         assert (value == float(cell)) if plain else math.isnan(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.lists(st.one_of(st.none(), st.text(alphabet=" ab\u00a0\t", max_size=4)),
+                              min_size=3, max_size=3), min_size=1, max_size=12))
+def test_columns_checked_on_threads_read_as_one_by_one(rows: list[list[str | None]]) -> None:
+    """Big tables have their columns trimmed on a thread per core: the same tables, the same
+    problems, as one column after another."""
+    columns = {name: pa.chunked_array([pa.array([r[i] for r in rows], pa.string())] * 2)
+               for i, name in enumerate(("id", "name", "note"))}
+    raw = tables.RawTable(None, list(columns), pa.table(columns), lambda: [])
+    results = []
+    for threshold in (0, 1 << 62):
+        original = tables.THREADS_FROM
+        tables.THREADS_FROM = threshold
+        try:
+            problems: list = []
+            read = tables.normalise("territory", raw, set(), problems)
+        finally:
+            tables.THREADS_FROM = original
+        results.append((read.table.to_pylist(), read.rows.tolist(), [str(p) for p in problems]))
+    assert results[0] == results[1]
