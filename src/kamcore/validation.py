@@ -72,7 +72,7 @@ def validate(org: OrgSource | WorkspaceTables, *, select: list[str] | None = Non
         return made[0]
 
     return _validate(org.registry, org.settings, as_tables, lambda rule, last: org,
-                     select).sorted().findings()
+                     select).sorted_table().findings()
 
 
 def validate_tables(tables: WorkspaceTables, *, select: list[str] | None = None
@@ -128,7 +128,7 @@ def validate_columns(tables: WorkspaceTables, *, select: list[str] | None = None
         from kamcore.structure import contact_index
 
         contact_index(tables).start()  # the contacts' hash pass overlaps the account rules
-    return _validate(registry, tables.settings, lambda: tables, as_org, select).sorted()
+    return _validate(registry, tables.settings, lambda: tables, as_org, select).sorted_table()
 
 
 def _selects_contact_rules(select: list[str] | None) -> bool:
@@ -206,7 +206,7 @@ def _of_industries(tables: WorkspaceTables, cells: pa.Array, industries: set[str
 
 def _validate(registry: Registry, settings: Settings, as_tables: Callable[[], WorkspaceTables],
               as_org: Callable[[RuleDef, bool], Org], select: list[str] | None
-              ) -> FindingTable:
+              ) -> FindingCollector:
     from kamcore.findings import FindingCollector
 
     rules = settings.rules
@@ -231,7 +231,7 @@ def _validate(registry: Registry, settings: Settings, as_tables: Callable[[], Wo
                 org = as_org(rule, last[rule.scope] == i)
                 found.extend(_run_rule(org, org, rule, severity))
                 del org
-    return found.table()
+    return found
 
 
 def check_plan(plan: Plan) -> list[Finding]:
