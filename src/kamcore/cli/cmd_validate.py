@@ -130,6 +130,8 @@ def _text_groups(found: FindingTable, group_by: str, *, chunk: int = 1 << 15,
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from kamcore.perf import in_order
+
     if not len(found):
         return
     by_file = group_by == "file"
@@ -156,9 +158,12 @@ def _text_groups(found: FindingTable, group_by: str, *, chunk: int = 1 << 15,
         digits = np.maximum.reduceat(width, bounds[:-1])[group]
 
     def lines(start: int, stop: int) -> Iterator[pa.Array]:
-        for at in range(start, stop, chunk):
-            size = min(chunk, stop - at)
-            yield _text_lines(table.slice(at, size), digits[at: at + size], by_file, styled)
+        def render(first: int, last: int) -> pa.Array:
+            at, size = start + first, last - first
+            return _text_lines(table.slice(at, size), digits[at: at + size], by_file, styled)
+
+        # the chunks' text is Arrow's work: built on both cores, echoed in order
+        return in_order(render, stop - start, size=chunk)
 
     for i, key in enumerate(keys):
         yield click.style(key, bold=True), lines(int(bounds[i]), int(bounds[i + 1]))
