@@ -215,3 +215,30 @@ def test_columns_checked_on_threads_read_as_one_by_one(rows: list[list[str | Non
             tables.THREADS_FROM = original
         results.append((read.table.to_pylist(), read.rows.tolist(), [str(p) for p in problems]))
     assert results[0] == results[1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", " c", None]),
+                               st.sampled_from(["key", "Key ", "nope", None]),
+                               *[st.one_of(st.none(), st.text(alphabet="12.e-x inf", max_size=5))]
+                               * 2), min_size=1, max_size=12))
+def test_metrics_read_on_threads_read_as_one_by_one(rows: list[tuple]) -> None:
+    """Big account tables have their metrics read on a thread per core: the same numbers and
+    the same problems, in the same order, as one metric after the other."""
+    names = ("id", "tier", "revenue", "employees")
+    columns = {name: pa.chunked_array([pa.array([r[i] for r in rows], pa.string())] * 2)
+               for i, name in enumerate(names)}
+    columns["name"] = pa.chunked_array([pa.array(["n"] * len(rows))] * 2)
+    raw = tables.RawTable(None, list(columns), pa.table(columns), lambda: [])
+    results = []
+    for threshold in (0, 1 << 62):
+        original = tables.THREADS_FROM
+        tables.THREADS_FROM = threshold
+        try:
+            problems: list = []
+            read = tables.normalise("account", raw, {"revenue", "employees"}, problems)
+        finally:
+            tables.THREADS_FROM = original
+        results.append((str(read.table.to_pylist()), read.rows.tolist(),
+                        [str(p) for p in problems]))
+    assert results[0] == results[1]

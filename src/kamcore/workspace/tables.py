@@ -1155,8 +1155,9 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
                 given = _mask(columns[name].is_valid())
                 bad |= report(wrong & given, name,
                               f"{{value!r}} is not {noun}")
-        for name in metrics:
-            columns[name], wrong_cells, nonfinite = _numbers(columns[name])
+        read = _each(_numbers, [columns[name] for name in metrics],
+                     threads=n >= THREADS_FROM)  # each metric on its own core
+        for name, (columns[name], wrong_cells, nonfinite) in zip(metrics, read, strict=True):
             bad |= report(wrong_cells, name, "{value!r} is not a number", hint=_NUMBER_HINT)
             bad |= report(nonfinite, name, "{value!r} is not a finite number",
                           hint="use a finite number, or leave the cell empty")
@@ -1199,7 +1200,8 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
                        line_numbers=raw.line_numbers)
 
 
-#: Tables from this many rows on have their columns checked for spaces on a thread per core
+#: Tables from this many rows on have their columns checked for spaces, and their metrics read,
+#: on a thread per core
 THREADS_FROM = 100_000
 
 
