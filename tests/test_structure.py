@@ -111,3 +111,59 @@ def test_started_gives_the_jobs_value_or_raises_its_error() -> None:
 
     with pytest.raises(ValueError, match="no"):
         started(fail)()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["global", "national", "key", "regular"]),
+                          st.integers(-1, 30), st.sampled_from(["DE", "FR", "US"])),
+                min_size=1, max_size=30))
+def test_global_spans_countries_counts_the_countries_below_each_global(
+        tmp_path_factory, rows: list[tuple[str, int, str]]) -> None:
+    """KAM109 against a walk up the tree: the countries of every account whose nearest
+    global account (itself included) is G; loops aside. (Every account has a country here:
+    an empty one counts as a country of its own, as it did before the rule went columnar.)"""
+    from kamcore.builtin.core_rules import global_spans_countries
+    from kamcore.workspace.tables import read_workspace
+
+    folder = tmp_path_factory.mktemp("spans")
+    (folder / "kam.yaml").write_text("name: X\n")
+    lines = ["id,name,tier,parent,country"] + [
+        f"A{i},A{i},{tier},{f'A{parent}' if 0 <= parent < len(rows) else ''},{country}"
+        for i, (tier, parent, country) in enumerate(rows)]
+    (folder / "accounts.csv").write_text("\n".join(lines) + "\n")
+    (folder / "people.csv").write_text("id,name,role\n")
+    tables = read_workspace(folder)
+
+    def top(row: int) -> int | None:
+        seen = set()
+        while row not in seen:
+            seen.add(row)
+            if rows[row][0] == "global":
+                return row
+            parent = rows[row][1]
+            if not 0 <= parent < len(rows):
+                return None
+            row = parent
+        return None  # a loop
+
+    def in_loop(row: int) -> bool:
+        seen = set()
+        while 0 <= row < len(rows) and row not in seen:
+            seen.add(row)
+            row = rows[row][1]
+        return 0 <= row < len(rows)
+
+    below: dict[int, set[str]] = {}
+    for row in range(len(rows)):
+        found = None if in_loop(row) else top(row)
+        if found is not None:
+            below.setdefault(found, set()).add(rows[row][2])
+    want = []
+    for row, (tier, _, _) in enumerate(rows):
+        countries = below.get(row, set())
+        if tier == "global" and len(countries) < 2:
+            only = f" (only {min(countries)})" if countries else ""
+            want.append(f"global account spans {len(countries)} "
+                        f"countr{'y' if countries else 'ies'}{only}")
+    got = [v.message.split(";")[0] for v in global_spans_countries(tables)]
+    assert got == want

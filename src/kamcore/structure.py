@@ -239,6 +239,14 @@ class AccountIndex:
         return codes(self.accounts.text("tier"), TIER_ORDER)
 
     @cached_property
+    def country(self) -> tuple[pa.Array, np.ndarray]:
+        """The distinct countries, and each account's index among them (-1: none); the two
+        country rules share them."""
+        countries = self.accounts.text("country")
+        distinct = countries.unique()
+        return distinct, row_of(distinct, countries)
+
+    @cached_property
     def role(self) -> np.ndarray:
         return codes(self.people.text("role"), ROLE_ORDER)
 

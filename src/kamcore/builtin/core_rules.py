@@ -231,8 +231,6 @@ def role_fits_tier(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
 def national_one_country(tables: WorkspaceTables) -> Iterator[Violation | Violations]:
     import numpy as np
 
-    from kamcore.structure import row_of
-
     index = account_index(tables)
     table = tables.accounts
     national = TIER_ORDER.index(Tier.NATIONAL.value)
@@ -243,7 +241,7 @@ def national_one_country(tables: WorkspaceTables) -> Iterator[Violation | Violat
         yield Violations(table, rows, "national account has no country",
                          "set its ISO country code", column="country")
     home = index.national
-    code = row_of(countries.unique(), countries)  # one small integer per country
+    code = index.country[1]  # one small integer per country
     under = (home >= 0) & (home != np.arange(len(home)))
     home_code = code[np.maximum(home, 0)]
     rows = np.flatnonzero(under & has_country & (home_code >= 0) & (code != home_code))
@@ -258,25 +256,23 @@ def national_one_country(tables: WorkspaceTables) -> Iterator[Violation | Violat
 def global_spans_countries(tables: WorkspaceTables) -> Iterator[Violation]:
     import numpy as np
 
-    from kamcore.structure import row_of
-
     index = account_index(tables)
     table = tables.accounts
-    countries = table.text("country")
-    distinct = countries.unique()
-    code = row_of(distinct, countries)
+    distinct, code = index.country
     top = index.top
     counted = (top >= 0) & (code >= 0)
-    pairs = np.unique(top[counted] * (len(distinct) + 1) + code[counted])
-    tops = pairs // (len(distinct) + 1)
-    spans = np.bincount(tops, minlength=len(top)) if len(top) else np.zeros(0, dtype=np.int64)
+    tops, codes = top[counted], code[counted]
+    # a global account spans two countries or more when an account below it is in another
+    # country than the one written for it last: no sort of a million (top, country) pairs
+    one = np.full(len(top), -1, dtype=np.int64)
+    one[tops] = codes
+    spans = np.zeros(len(top), dtype=np.int64)
+    spans[tops] = 1
+    spans[tops[codes != one[tops]]] = 2
     glob = TIER_ORDER.index(Tier.GLOBAL.value)
     for row in _rows(index.first & (index.tier == glob) & (spans < 2)):
         count = int(spans[row])
-        only = ""
-        if count == 1:
-            only_code = int(pairs[np.searchsorted(tops, row)] % (len(distinct) + 1))
-            only = f" (only {distinct[only_code].as_py()})"
+        only = f" (only {distinct[int(one[row])].as_py()})" if count == 1 else ""
         yield _say(table, row, None, f"global account spans {count} "
                    f"countr{'y' if count == 1 else 'ies'}{only}; a global account spans at "
                    "least two", "make it a national account, or add its accounts in other "
