@@ -371,7 +371,7 @@ class ImportReport:
             shown = self.finding_lines[:SHOWN]
             out += [f"## Findings ({len(self.finding_lines)})", ""]
             if len(self.finding_lines) > len(shown) and self.finding_codes:
-                out += ["By code: " + ", ".join(f"{code} {n:,}" for code, n in
+                out += ["By code: " + ", ".join(f"{_md(code)} {n:,}" for code, n in
                                                 sorted(self.finding_codes.items())) + ".", ""]
             out += ["What `kam validate` says about the result, errors first:", ""]
             out += [f"- {_md(line)}" for line in shown]
