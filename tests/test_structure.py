@@ -115,13 +115,13 @@ def test_started_gives_the_jobs_value_or_raises_its_error() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["global", "national", "key", "regular"]),
-                          st.integers(-1, 30), st.sampled_from(["DE", "FR", "US"])),
+                          st.integers(-1, 30), st.sampled_from(["DE", "FR", "US", ""])),
                 min_size=1, max_size=30))
 def test_global_spans_countries_counts_the_countries_below_each_global(
         tmp_path_factory, rows: list[tuple[str, int, str]]) -> None:
     """KAM109 against a walk up the tree: the countries of every account whose nearest
-    global account (itself included) is G; loops aside. (Every account has a country here:
-    an empty one counts as a country of its own, as it did before the rule went columnar.)"""
+    global account (itself included) is G; loops aside. An account without a country adds
+    none (before 2026-12-03 an empty cell counted as a country of its own)."""
     from kamcore.builtin.core_rules import global_spans_countries
     from kamcore.workspace.tables import read_workspace
 
@@ -157,7 +157,9 @@ def test_global_spans_countries_counts_the_countries_below_each_global(
     for row in range(len(rows)):
         found = None if in_loop(row) else top(row)
         if found is not None:
-            below.setdefault(found, set()).add(rows[row][2])
+            below.setdefault(found, set())
+            if rows[row][2]:
+                below[found].add(rows[row][2])
     want = []
     for row, (tier, _, _) in enumerate(rows):
         countries = below.get(row, set())

@@ -260,7 +260,8 @@ def global_spans_countries(tables: WorkspaceTables) -> Iterator[Violation]:
     table = tables.accounts
     distinct, code = index.country
     top = index.top
-    counted = (top >= 0) & (code >= 0)
+    # an account without a country adds none: it does not make a global account span two
+    counted = (top >= 0) & (code >= 0) & _valid(table.text("country"))
     tops, codes = top[counted], code[counted]
     # a global account spans two countries or more when an account below it is in another
     # country than the one written for it last: no sort of a million (top, country) pairs
