@@ -484,6 +484,7 @@ def _leave(code: object) -> None:
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main_thread):
         return
     atexit._run_exitfuncs()
+    atexit._clear()  # should the usual exit still happen below, they do not run twice
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None and not stream.closed:  # a broken pipe closes stderr
