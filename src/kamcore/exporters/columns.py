@@ -229,7 +229,6 @@ def write_table_csv(stream: IO[bytes], table: pa.Table, *, safe: bool) -> None:
     :param safe: text cells that would run as formulas get a ``'`` first (:func:`neutralised`).
     """
     import pyarrow as pa
-    from pyarrow import csv as pacsv
 
     from kamcore.textcolumns import any_byte_of
 
@@ -239,18 +238,35 @@ def write_table_csv(stream: IO[bytes], table: pa.Table, *, safe: bool) -> None:
         if safe and pa.types.is_string(cells.type):
             cells = neutralised(cells)
         columns.append(cells)
-    table = pa.table(columns, names=table.column_names)
     needs_quotes = any(any_byte_of(c, b'",\r\n') for c in columns
                        if pa.types.is_string(c.type))
-    options = {"quoting_style": "needed" if needs_quotes else "none"}
+    stream_arrow_csv(stream, pa.table(columns, names=table.column_names), quote=needs_quotes)
+
+
+def stream_arrow_csv(stream: IO[bytes], table: pa.Table, *, quote: bool,
+                     prepare: Callable[[pa.Table], pa.Table] | None = None,
+                     size: int | None = None) -> None:
+    """``table`` through pyarrow's CSV writer, a chunk of rows per thread (number formatting
+    dominates and pyarrow does it on one thread a call; it releases the GIL), written in
+    order: the one loop behind :func:`write_table_csv` and the rollup's CSV.
+
+    :param quote: quote every text cell (pyarrow's ``needed``), else none (``none``): the
+        caller knows whether some cell holds a quote, comma or line break.
+    :param prepare: applied to each chunk before it is formatted.
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    style = "needed" if quote else "none"
 
     def render(start: int, stop: int) -> pa.Buffer:
+        chunk = table.slice(start, stop - start)
         sink = pa.BufferOutputStream()
-        pacsv.write_csv(table.slice(start, stop - start), sink,
-                        pacsv.WriteOptions(include_header=start == 0, **options))
+        pacsv.write_csv(prepare(chunk) if prepare else chunk, sink,
+                        pacsv.WriteOptions(include_header=start == 0, quoting_style=style))
         return sink.getvalue()
 
-    for text in in_order(render, max(table.num_rows, 1)):
+    for text in in_order(render, max(table.num_rows, 1), size=size):
         stream.write(text)
 
 

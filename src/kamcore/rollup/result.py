@@ -103,10 +103,7 @@ class RollupResult:
         call, so chunks are formatted on a thread each (pyarrow releases the GIL) and written
         in order. Text is quoted only when some cell needs it.
         """
-        import pyarrow as pa
-        from pyarrow import csv as pacsv
-
-        from kamcore.perf import in_order
+        from kamcore.exporters.columns import stream_arrow_csv
         from kamcore.textcolumns import any_byte_of
 
         table = self.table.select([c.key for c in self.columns])
@@ -114,16 +111,8 @@ class RollupResult:
             any_byte_of(table.column(c.key), b'",\r\n')
             for c in self.columns if c.kind == "text" and c.key not in self.plain
             and table.column(c.key).null_count < len(table))
-        style = "needed" if needs_quotes else "none"
-
-        def render(start: int, stop: int) -> pa.Buffer:
-            sink = pa.BufferOutputStream()
-            pacsv.write_csv(_whole_as_int(table.slice(start, stop - start)), sink,
-                            pacsv.WriteOptions(include_header=start == 0, quoting_style=style))
-            return sink.getvalue()
-
-        for text in in_order(render, max(table.num_rows, 1), size=65_536):
-            stream.write(text)
+        stream_arrow_csv(stream, table, quote=needs_quotes, prepare=_whole_as_int,
+                         size=65_536)
 
     def to_json_data(self) -> dict[str, Any]:
         """The JSON document: metadata plus ``rows``."""
