@@ -180,11 +180,11 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
                               "breaks); skipped", None, None))
                 usable[i] = False
         rows = np.flatnonzero(usable)
-        found = keys.take(pa.array(rows))
+        found = _at(keys, rows)
         # parents by id: linked in the same hash pass as the ids (a duplicate's first row is
         # kept, so a parent's row is a usable one)
-        ups = (_key_column(stripped[amap.parent].fill_null(""), id_key, id_keys,
-                           id_key_column).take(pa.array(rows))
+        ups = (_at(_key_column(stripped[amap.parent].fill_null(""), id_key, id_keys,
+                               id_key_column), rows)
                if amap.parent and amap.parent_by in ("id", "auto") else None)
         first, links = linked_rows(found, *([ups] if ups is not None else []))
         for at in np.flatnonzero(first != np.arange(len(rows))).tolist():
@@ -198,8 +198,8 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
             stays = usable[rows]
             at_source = np.cumsum(stays) - 1  # each of ``rows``' place among the usable ones
             parent_rows = np.where(links[0] >= 0, at_source[np.maximum(links[0], 0)], -1)[stays]
-        ids = aids.take(pa.array(source))
-        key_column = keys.take(pa.array(source))
+        ids = _at(aids, source)
+        key_column = _at(keys, source)
     else:
         taken: set[str] = set()
         kept: list[int] = []
@@ -213,12 +213,13 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
             made.append(make_id(name, taken, "ACC", int(lines_of_all[i])))
         source = np.array(kept, dtype=np.int64)
         ids = key_column = pa.array(made, pa.string())
-    names = names_all.take(pa.array(source))
+    names = _at(names_all, source)
     unnamed = mask(pc.equal(names, ""))
     for at in np.flatnonzero(unnamed).tolist():
         later.append((int(source[at]), "value", "no name; the id is used as its name",
                       ids[at].as_py(), None))
-    names = pc.if_else(pa.array(unnamed), ids, names)
+    if unnamed.any():
+        names = pc.if_else(pa.array(unnamed), ids, names)
     later.sort(key=lambda p: p[0])
     for i, kind, message, record, hint in later:
         report.problem(kind, message, file=file, line=int(lines_of_all[i]), record=record,
@@ -231,12 +232,19 @@ def read_accounts(table: ExportColumns, amap: AccountMap, report: ImportReport,
         accounts._stripped.update(stripped)
     if amap.parent:
         _parents(accounts, amap, report, id_keys, id_key_column, parent_rows)
-    for loop, cut in cut_loops(accounts.parent, accounts.lines):
+    for loop, cut in cut_loops(accounts.parent, accounts.line_array):
         named = [ids[r].as_py() for r in [*loop, loop[0]]]
         report.problem("loop", "parent loop " + " -> ".join(named) + f"; {ids[cut].as_py()} "
                        "imported as a top-level account", file=file, line=int(lines[cut]),
                        record=ids[cut].as_py(), hint="fix the parents in the CRM")
     return accounts
+
+
+def _at(column: pa.Array, rows: np.ndarray) -> pa.Array:
+    """``column``'s cells at ``rows`` (ascending); the column itself when they are all."""
+    import pyarrow as pa
+
+    return column if len(rows) == len(column) else column.take(pa.array(rows))
 
 
 def _key_column(texts: pa.Array, id_key: Callable[[str], str],

@@ -198,7 +198,8 @@ def break_loops(rows: Sequence[Row], by_id: dict[str, Row]) -> list[tuple[list[s
     return [([rows[i].id for i in loop], rows[cut].id) for loop, cut in loops]
 
 
-def cut_loops(parent: np.ndarray, lines: Sequence[int]) -> list[tuple[list[int], int]]:
+def cut_loops(parent: np.ndarray, lines: Sequence[int] | np.ndarray
+              ) -> list[tuple[list[int], int]]:
     """Cut every loop of ``parent`` rows (in place): the loop's row on the first line becomes
     a top. Only the rows that never reach a top are walked, in file order.
 
