@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kamcore
 from kamcore import changes, hookimpl
@@ -193,3 +195,22 @@ def test_a_journal_entry_with_malformed_briefs_is_a_located_problem(ws):
     (problem,) = load_journal(ws).problems
     assert str(problem).startswith(f"{journal}:1: journal entry {entry['id']}: 'briefs' is not "
                                    "a list of hand-over briefs")
+
+
+@settings(max_examples=200, deadline=None)
+@given(parents=st.lists(st.integers(-1, 7), min_size=1, max_size=8),
+       order=st.randoms(use_true_random=False))
+def test_a_sections_parent_chain_is_its_path_to_the_root_whatever_the_loops(parents, order):
+    """Briefs work each parent's chain out once for the accounts under it (brief._chain):
+    the same text as the account's own path to the root, loops and missing parents too."""
+    from kamcore import Account, Org
+    from kamcore.changes.brief import _chain
+
+    org = Org.build([Account(id=f"A{i}", name=f"N{i}", tier="regular",
+                             parent=None if p < 0 else f"A{p}") for i, p in enumerate(parents)])
+    ids = list(org.accounts)
+    order.shuffle(ids)
+    memo: dict = {}
+    for aid in ids:
+        assert _chain(org, aid, memo) == " > ".join(
+            f"{org.accounts[a].name} ({a})" for a in reversed(org.path_to_root(aid)))

@@ -229,9 +229,13 @@ def roster(org: OrgSource, pm: pluggy.PluginManager | None = None, *, person: st
     result = Roster()
     delegates: dict[tuple[str | None, str], Person | None] = {}
     staff: dict[str, dict[str, Person]] = {}
+    industries: dict[str | None, str | None] = {}  # an industry's name, looked up once
     for acct in chosen:
         manager = org.people.get(acct.manager or "")
-        industry = org.industry_of(acct)
+        if acct.industry in industries:
+            industry = industries[acct.industry]
+        else:
+            industry = industries[acct.industry] = org.industry_of(acct)
         duties = account_duties(org, pm, acct, result.problems)
         # the same for every duty of the account (an enum's .value is a property call)
         name, role = (manager.name, manager.role.value) if manager else (None, None)

@@ -228,10 +228,11 @@ def render_brief(plan: Plan, receiver: str, accounts: list[str], *, pm: pluggy.P
     if general:
         lines += ["", "## General notes from your predecessor", "", general]
     labels = after.metrics
+    memo: dict[Any, Any] = {}  # parent chains and support staff, shared by the sections
     for aid in accounts:
         lines.append("")
         lines += _account_section(before, after, aid, pm, (per_account or {}).get(aid, ""),
-                                  problems, duties[aid], below[aid], labels)
+                                  problems, duties[aid], below[aid], labels, memo)
         if contacts is not None:
             lines += _contacts_section(after, contacts.get(aid, []), receiver)
     return "\n".join(lines).rstrip() + "\n"
@@ -281,14 +282,13 @@ def _contacts_section(org: Org, contacts: list[dict[str, Any]], receiver: str) -
 
 def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager, note: str,
                      problems: list[PluginError], duties: list[RosterRow], below: int,
-                     labels: dict[str, MetricDef]) -> list[str]:
+                     labels: dict[str, MetricDef], memo: dict[Any, Any]) -> list[str]:
     from kamcore.models.codes import country_name
 
     account = after.accounts[aid]
     previous = before.accounts[aid].manager
     lines = [f"## {account.name} ({aid})", ""]
-    chain = " > ".join(f"{after.accounts[a].name} ({a})"
-                       for a in reversed(after.path_to_root(aid)))
+    chain = _chain(after, aid, memo)
     lines.append(f"- Tier: {account.tier.value}")
     lines.append(f"- Parent chain: {chain}")
     if below:
@@ -309,7 +309,9 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
         for namespace, values in account.ext.items():
             for key, value in values.items():
                 lines.append(f"- `{namespace}.{key}`: {value}")
-    support = _support(before, after, previous, account.manager)
+    pair = ("support", previous, account.manager)
+    support = memo[pair] if pair in memo else memo.setdefault(
+        pair, _support(before, after, previous, account.manager))
     lines += ["", "### Open duties", ""]
     if not duties:
         lines.append("- none listed")
@@ -328,6 +330,24 @@ def _account_section(before: Org, after: Org, aid: str, pm: pluggy.PluginManager
     lines += ["", "### Notes from your predecessor", ""]
     lines += ["\n\n".join(notes)] if notes else ["- none"]
     return lines
+
+
+def _chain(org: Org, aid: str, memo: dict[Any, Any]) -> str:
+    """'Global (G) > National (N) > ... > the account (aid)': its path to the root, the
+    parent's part worked out once for all the accounts under that parent."""
+    def text(ids: list[str]) -> str:
+        return " > ".join(f"{org.accounts[a].name} ({a})" for a in reversed(ids))
+
+    parent = org.parent(aid)
+    if parent is None:
+        return text([aid])
+    above = memo.get(("chain", parent))
+    if above is None:
+        ids = org.path_to_root(parent)
+        above = memo[("chain", parent)] = (set(ids), text(ids))
+    if aid in above[0]:  # a loop through the account: its own walk stops before it again
+        return text(org.path_to_root(aid))
+    return f"{above[1]} > {org.accounts[aid].name} ({aid})"
 
 
 def plugin_sections(pm: pluggy.PluginManager, account: Account, org: Org,
