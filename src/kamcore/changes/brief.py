@@ -80,9 +80,10 @@ def render_briefs(plan: Plan, directory: Path, *, pm: pluggy.PluginManager | Non
     texts: dict[Path, str] = {}
     contacts = plan_contacts(plan)
     wanted = [aid for accounts in plan.receivers.values() for aid in accounts]
-    duties = duties_by_account(plan.after, pm, wanted, problems)
     below = accounts_below(plan, wanted)
     for receiver, accounts in plan.receivers.items():
+        # one roster per brief: a plan's 123,750 duty rows are not all alive at once
+        duties = duties_by_account(plan.after, pm, accounts, problems)
         texts[directory / f"{safe_file_name(receiver)}.md"] = render_brief(
             plan, receiver, accounts, pm=pm, general=general, per_account=per_account,
             reason=reason, problems=problems, contacts=contacts, duties=duties, below=below)
