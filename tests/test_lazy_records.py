@@ -297,3 +297,18 @@ def test_prefetch_builds_the_named_records_in_row_order_once() -> None:
     assert lazy["A4"] is first
     assert [lazy[f"A{i}"] for i in range(6)] == [source.record(i) for i in range(6)]
     prefetch({"A": first}, ["A"])  # a dict holds its records: nothing to do
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["DE", "FR", "Ä", ""]),
+                          st.text(max_size=3)), max_size=300), st.integers(1, 4))
+def test_shared_cells_are_the_columns_python_values(cells, chunks):
+    """A lazy org's text columns share one str per distinct value: the same list of values."""
+    import pyarrow as pa
+
+    from kamcore.workspace.objects import _shared_cells
+
+    size = max(1, len(cells) // chunks)
+    column = pa.chunked_array([pa.array(cells[i:i + size], pa.string())
+                               for i in range(0, len(cells), size)] or [pa.array([], pa.string())])
+    assert _shared_cells(column) == cells

@@ -21,6 +21,8 @@ from kamcore.org import Duplicate, Org
 from kamcore.workspace.csvio import format_cell
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from kamcore.lazyrecords import LazyRecords
     from kamcore.workspace.tables import RawTable, RecordTable, WorkspaceTables
 
@@ -163,7 +165,7 @@ class RowReader:
         if found is None:
             data = self.table.table
             found = self._columns[name] = (
-                self.ids if name == "id" else data.column(name).to_pylist()
+                self.ids if name == "id" else _shared_cells(data.column(name))
                 if name in data.column_names else [None] * data.num_rows)
         return found
 
@@ -208,6 +210,28 @@ class RowReader:
                     else new_record(Person, record))
 
         return record
+
+
+def _shared_cells(column: pa.ChunkedArray) -> list[Any]:
+    """``column.to_pylist()``; a text column of few distinct values (tier, country, manager,
+    parent ...) gives each value's one ``str`` for all its rows: 100,000 rows hold a few
+    hundred strings, not 100,000 (the memory a lazy org pays for each column it reads)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_string(column.type) or len(column) < 64:
+        cells: list[Any] = column.to_pylist()
+        return cells
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    values = encoded.dictionary
+    if len(values) * 2 > len(column):  # mostly distinct (names): nothing to share
+        cells = column.to_pylist()
+        return cells
+    table = np.array([*values.to_pylist(), None], dtype=object)
+    codes = encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
+    shared: list[Any] = table[codes].tolist()
+    return shared
 
 
 def tables_from_org(org: Org, *, customer_side: bool = False) -> WorkspaceTables:
