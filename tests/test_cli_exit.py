@@ -50,3 +50,18 @@ def test_a_thread_still_working_is_waited_for(acme_path: Path, tmp_path: Path) -
     done = run_main(["validate", str(acme_path)], worker)
     assert done.returncode == 0, done.stderr
     assert marker.read_text() == "done"
+
+
+def test_a_profiler_still_gets_to_write_its_results(acme_path: Path, tmp_path: Path) -> None:
+    """``python -m cProfile -o F kam ...`` writes F after the command returns: kam's early
+    exit must not take that away from anyone profiling it."""
+    import shutil
+
+    kam = shutil.which("kam")
+    assert kam, "the kam console script is installed with the project"
+    profile = tmp_path / "kam.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), kam,
+                           "validate", str(acme_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert profile.stat().st_size > 0

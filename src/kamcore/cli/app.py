@@ -474,12 +474,15 @@ def _leave(code: object) -> None:
     module and object one by one: 0.06-0.09 s of CPU after every command, small or large.
 
     Returns, and the interpreter exits as usual, when a thread of the command still runs
-    (that exit waits for it), a stream cannot be flushed, or the status is not a number."""
+    (that exit waits for it), a stream cannot be flushed, the status is not a number, or a
+    profiler or tracer (cProfile, coverage) is watching: it writes its results afterwards."""
     import atexit
     import threading
 
     if not (code is None or isinstance(code, int)):
         return
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return  # a profiler or coverage tool writes its results after main() returns
     main_thread = threading.main_thread()
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main_thread):
         return
