@@ -312,3 +312,38 @@ def test_shared_cells_are_the_columns_python_values(cells, chunks):
     column = pa.chunked_array([pa.array(cells[i:i + size], pa.string())
                                for i in range(0, len(cells), size)] or [pa.array([], pa.string())])
     assert _shared_cells(column) == cells
+
+
+def test_with_fields_builds_only_the_plugins_accounts_and_sees_edits(tmp_path: Path) -> None:
+    """A plugin rule's ``org.with_fields(namespace)`` on a lazy org gives what it gives on the
+    eager org, in the same order, before and after edits, and builds only the records with a
+    ``namespace.*`` cell (the rule costs its accounts, not the org's)."""
+    (tmp_path / "kam.yaml").write_text("name: X\n")
+    (tmp_path / "people.csv").write_text("id,name,role\nP1,Pat,am\n")
+    rows = ["id,name,tier,manager,industry,retail.gln,advertising.rate"]
+    for i in range(40):
+        gln = "4012345000009" if i % 4 == 0 else ""
+        rate = "12.5" if i % 10 == 3 else ""
+        rows.append(f"A{i},A{i},regular,P1,retail,{gln},{rate}")
+    (tmp_path / "accounts.csv").write_text("\n".join(rows) + "\n")
+    tables = read_workspace(tmp_path, pm=get_plugin_manager())
+    eager, lazy = org_from_tables(tables), org_from_tables(tables, lazy=True)
+    assert isinstance(lazy.accounts, LazyRecords)
+
+    def listed(org: Any, namespace: str) -> list[tuple[str, Any]]:
+        return [(a.id, f.model_dump()) for a, f in org.with_fields(namespace)]
+
+    for namespace in ("retail", "advertising", "manufacturing"):
+        assert listed(lazy, namespace) == listed(eager, namespace)
+    assert [a for a, _ in listed(lazy, "retail")] == [f"A{i}" for i in range(0, 40, 4)]
+    built = set(lazy.accounts._built)
+    assert built == {f"A{i}" for i in range(40) if i % 4 == 0 or i % 10 == 3}
+
+    # an edit gives an account fields it had no cell for, or takes them away
+    for org in (eager, lazy):
+        gains, loses = org.accounts["A1"], org.accounts["A4"]
+        org.accounts["A1"] = gains.model_copy(update={"ext": {"retail": {"gln": "4012345000016"}}})
+        org.accounts["A4"] = loses.model_copy(update={"ext": {}})
+    assert listed(lazy, "retail") == listed(eager, "retail")
+    assert [a for a, _ in listed(lazy, "retail")][:2] == ["A0", "A1"]
+    assert "A4" not in dict(listed(lazy, "retail"))

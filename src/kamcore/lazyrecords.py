@@ -120,6 +120,19 @@ class LazyRecords(MutableMapping[str, R]):
         for row in wanted:
             built[source_ids[row]] = record(row)
 
+    def records_at(self, rows: Iterable[int]) -> Iterator[R]:
+        """The records of these source rows and every record edited or added since, in
+        order (the rows' ids deleted since left out)."""
+        ids = self._source.ids
+        wanted = {ids[row] for row in rows}
+        if self._edits:
+            wanted.update(self._edits)
+            yield from (self[rid] for rid in self if rid in wanted)
+            return
+        for row in sorted({self._rows[rid] for rid in wanted}):
+            if ids[row] not in self._gone:
+                yield self[ids[row]]
+
     def field_items(self, name: str) -> Iterator[tuple[str, Any]]:
         """``(id, value of field name)`` of every record in order, from the column where
         the record was not edited (no record built)."""
@@ -131,6 +144,19 @@ class LazyRecords(MutableMapping[str, R]):
             yield rid, (column[row] if edited is None else getattr(edited, name))
         for rid in self._tail:
             yield rid, getattr(edits[rid], name)
+
+
+def having_namespace(records: Mapping[str, R], namespace: str) -> Iterable[R]:
+    """The records, in order, that may hold plugin fields of ``namespace``: for
+    :class:`LazyRecords` whose source knows its rows with a ``namespace.*`` cell
+    (``rows_with``), only those and the records edited since (no other record is built: a
+    plugin's rule costs what its accounts cost, not the org's); else every record."""
+    rows_with = getattr(records._source, "rows_with", None) if isinstance(
+        records, LazyRecords) else None
+    if rows_with is None:
+        return records.values()
+    assert isinstance(records, LazyRecords)
+    return records.records_at(rows_with(namespace))
 
 
 def field_items(records: Mapping[str, Any], name: str) -> Iterator[tuple[str, Any]]:

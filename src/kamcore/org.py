@@ -329,11 +329,8 @@ class Org:
         :raises pydantic.ValidationError: the values do not fit the plugin's model.
         """
         name = self._namespace(namespace)
-        if self.registry is None or name is None or name not in self.registry.fields:
-            return None
-        fieldset = self.registry.fields[name]
-        model = fieldset.account if isinstance(record, Account) else fieldset.person
-        if model is None:
+        model = self._field_model(record, name)
+        if model is None or name is None:
             return None
         return model.model_validate(record.ext.get(name, {}))
 
@@ -352,12 +349,8 @@ class Org:
         """
         from pydantic import ValidationError
 
-        if self._namespace(namespace) not in record.ext:
-            return None
-        try:
-            return self.fields(record, namespace)
-        except ValidationError:
-            return None
+        name = self._namespace(namespace)
+        return self._valid_fields(record, name, ValidationError) if name is not None else None
 
     @overload
     def with_fields(self, namespace: str) -> Iterator[tuple[Account, BaseModel]]: ...
@@ -367,10 +360,40 @@ class Org:
 
     def with_fields(self, namespace: str | type[M]) -> Iterator[tuple[Account, BaseModel]]:
         """Accounts with valid fields of ``namespace`` (or model), each with its fields."""
-        for account in self.accounts.values():
-            fields = self.valid_fields(account, namespace)
-            if fields is not None:
-                yield account, fields
+        from pydantic import ValidationError
+
+        from kamcore.lazyrecords import having_namespace
+
+        name = self._namespace(namespace)  # once, not per account: plugin rules call this
+        if name is None:
+            return
+        for account in having_namespace(self.accounts, name):
+            if name in account.ext:
+                fields = self._valid_fields(account, name, ValidationError)
+                if fields is not None:
+                    yield account, fields
+
+    def _field_model(self, record: Account | Person, name: str | None) -> type[BaseModel] | None:
+        """The model a plugin registered for this kind of record under ``name``, if any."""
+        if self.registry is None or name is None or name not in self.registry.fields:
+            return None
+        fieldset = self.registry.fields[name]
+        return fieldset.account if isinstance(record, Account) else fieldset.person
+
+    def _valid_fields(self, record: Account | Person, name: str,
+                      invalid: type[Exception]) -> BaseModel | None:
+        """:meth:`valid_fields` with the namespace resolved and pydantic's error class passed
+        in: the loop of :meth:`with_fields` runs it for every account of a big org."""
+        values = record.ext.get(name)
+        if values is None:
+            return None
+        model = self._field_model(record, name)
+        if model is None:
+            return None
+        try:
+            return model.model_validate(values)
+        except invalid:
+            return None
 
     def _namespace(self, namespace: str | type[BaseModel]) -> str | None:
         """The namespace a field model is registered under (a string is one already)."""

@@ -173,6 +173,20 @@ class RowReader:
     def _columns(self) -> dict[str, list[Any]]:
         return {}
 
+    def rows_with(self, namespace: str) -> list[int]:
+        """The rows with a cell in some ``namespace.*`` column: the only ones whose record
+        holds fields of that plugin (see :func:`kamcore.lazyrecords.having_namespace`)."""
+        import numpy as np
+
+        data = self.table.table
+        prefix = namespace + "."
+        found = np.zeros(data.num_rows, dtype=bool)
+        for name in self.table.extra_columns:
+            if name.startswith(prefix):
+                found |= data.column(name).is_valid().to_numpy(zero_copy_only=False)
+        rows: list[int] = np.flatnonzero(found).tolist()
+        return rows
+
     @cached_property
     def record(self) -> Callable[[int], Account | Person]:
         """``record(row)``: the row's record (a closure over the columns, for speed)."""
