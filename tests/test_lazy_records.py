@@ -347,3 +347,32 @@ def test_with_fields_builds_only_the_plugins_accounts_and_sees_edits(tmp_path: P
     assert listed(lazy, "retail") == listed(eager, "retail")
     assert [a for a, _ in listed(lazy, "retail")][:2] == ["A0", "A1"]
     assert "A4" not in dict(listed(lazy, "retail"))
+
+
+def test_serving_is_serves_over_the_accounts_and_builds_only_those(tmp_path: Path) -> None:
+    """``org.serving(industry)`` lists, in order, the accounts :func:`serves` says yes to
+    (aliases and case resolved), on the eager and the lazy org alike, through edits; the lazy
+    org builds no other record."""
+    from kamcore.helpers import serves
+
+    (tmp_path / "kam.yaml").write_text("name: X\n")
+    (tmp_path / "people.csv").write_text("id,name,role\nP1,Pat,am\n")
+    cells = ["Manufacturing", "manufacturing ", "retail", "", "Health-Care", "MANUFACTURING"]
+    rows = ["id,name,tier,manager,industry"] + [
+        f"A{i},A{i},regular,P1,{cells[i % len(cells)]}" for i in range(30)]
+    (tmp_path / "accounts.csv").write_text("\n".join(rows) + "\n")
+    tables = read_workspace(tmp_path, pm=get_plugin_manager())
+    eager, lazy = org_from_tables(tables), org_from_tables(tables, lazy=True)
+    assert isinstance(lazy.accounts, LazyRecords)
+    for industry in ("manufacturing", "healthcare", "Retail"):
+        want = [a.id for a in eager.accounts.values() if serves(eager, a, industry)]
+        assert [a.id for a in eager.serving(industry)] == want
+        assert [a.id for a in lazy.serving(industry)] == want
+    assert set(lazy.accounts._built) == {a.id for a in eager.serving("manufacturing", "healthcare",
+                                                                     "retail")}
+    for org in (eager, lazy):
+        org.accounts["A2"] = org.accounts["A2"].model_copy(update={"industry": "manufacturing"})
+        del org.accounts["A0"]
+    assert [a.id for a in lazy.serving("manufacturing")] == [
+        a.id for a in eager.serving("manufacturing")]
+    assert [a.id for a in lazy.serving("manufacturing")][:2] == ["A1", "A2"]

@@ -306,14 +306,44 @@ class Org:
     def industry_of(self, account: Account | str) -> str | None:
         """The account's industry: a plugin's canonical name when one claims it (aliases
         resolved), else the cell normalised ('Health-Care' -> 'health care'); ``None`` if empty."""
-        from kamcore.registry import normalize_name
-
         if isinstance(account, str):
             account = self.account(account)
-        if not account.industry:
+        return self._industry_name(account.industry)
+
+    def serving(self, *industries: str) -> Iterator[Account]:
+        """The accounts, in file order, whose industry (aliases resolved, as
+        :func:`kamcore.helpers.serves` reads it) is one of ``industries``: what a plugin's
+        rule about its industry walks. On an org loaded for a plan only those records are
+        built, so the rule costs its industry's accounts, not the whole org's."""
+        from kamcore.lazyrecords import LazyRecords
+
+        wanted = {industry.lower() for industry in industries}
+        verdicts: dict[str | None, bool] = {}
+
+        def fits(cell: str | None) -> bool:
+            found = verdicts.get(cell)
+            if found is None:
+                found = verdicts[cell] = self._industry_name(cell) in wanted
+            return found
+
+        accounts = self.accounts
+        if isinstance(accounts, LazyRecords):
+            for rid, cell in accounts.field_items("industry"):
+                if fits(cell):
+                    yield accounts[rid]
+            return
+        for account in accounts.values():
+            if fits(account.industry):
+                yield account
+
+    def _industry_name(self, cell: str | None) -> str | None:
+        """:meth:`industry_of` of an industry cell."""
+        from kamcore.registry import normalize_name
+
+        if not cell:
             return None
-        known = self.registry.industry_of(account.industry) if self.registry else None
-        return known or normalize_name(account.industry)
+        known = self.registry.industry_of(cell) if self.registry else None
+        return known or normalize_name(cell)
 
     @overload
     def fields(self, record: Account | Person, namespace: str) -> BaseModel | None: ...

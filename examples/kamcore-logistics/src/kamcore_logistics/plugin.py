@@ -68,9 +68,10 @@ def check_on_time_rate(tables: WorkspaceTables) -> Iterator[Violation]:
 
 def check_hazmat_carrier(org: Org) -> Iterator[Violation]:
     """LOG102: dangerous goods travel only with a named (certified) carrier."""
-    for account in org.accounts.values():
-        fields = fields_of(org, account)
-        if fields is not None and fields.hazmat and not fields.carriers:
+    from kamcore_logistics.fields import LogisticsAccount
+
+    for account, fields in org.with_fields(LogisticsAccount):
+        if fields.hazmat and not fields.carriers:
             yield Violation(account.id, "ships dangerous goods but names no carrier",
                             "list the certified carriers in logistics.carriers",
                             column="logistics.carriers")
@@ -79,9 +80,10 @@ def check_hazmat_carrier(org: Org) -> Iterator[Violation]:
 def carriers_index(org: Org) -> dict[str, list[str]]:
     """Carrier -> the accounts it serves, both in first-seen order."""
     index: dict[str, list[str]] = {}
-    for account in org.accounts.values():
-        fields = fields_of(org, account)
-        for carrier in fields.carriers if fields is not None else []:
+    from kamcore_logistics.fields import LogisticsAccount
+
+    for account, fields in org.with_fields(LogisticsAccount):
+        for carrier in fields.carriers:
             index.setdefault(carrier, []).append(account.id)
     return index
 

@@ -41,9 +41,10 @@ def fields_of(org: Org, account: Account) -> HealthcareAccount | None:
 
 def check_npi(org: Org) -> Iterator[Violation]:
     """HC101: the NPI's last digit is its Luhn check digit (with the 80840 prefix)."""
-    for account in org.accounts.values():
-        fields = fields_of(org, account)
-        if fields is None or fields.npi is None:
+    from kamcore_healthcare.fields import HealthcareAccount
+
+    for account, fields in org.with_fields(HealthcareAccount):
+        if fields.npi is None:
             continue
         problem = npi_problem(fields.npi)
         if problem:
@@ -110,8 +111,8 @@ def check_rate_has_claims(tables: WorkspaceTables) -> Iterator[Violation]:
 
 def check_payers(org: Org) -> Iterator[Violation]:
     """HC104: a healthcare account above regular names the insurers it bills."""
-    for account in org.accounts.values():
-        if account.tier == Tier.REGULAR or not serves(org, account, INDUSTRY):
+    for account in org.serving(INDUSTRY):
+        if account.tier == Tier.REGULAR:
             continue
         fields = fields_of(org, account)
         if fields is None and NAMESPACE in account.ext:

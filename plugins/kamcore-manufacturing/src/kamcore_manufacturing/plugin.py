@@ -66,9 +66,7 @@ def check_sea_only(org: Org) -> Iterator[Violation]:
 
 def check_facing(org: Org) -> Iterator[Violation]:
     """MFG103: a manufacturing account says whether it is supplier- or client-facing."""
-    for account in org.accounts.values():
-        if not serves(org, account, INDUSTRY):
-            continue
+    for account in org.serving(INDUSTRY):
         fields = fields_of(org, account)
         if fields is None and NAMESPACE in account.ext:
             continue  # invalid: KAM140
