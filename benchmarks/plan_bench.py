@@ -7,7 +7,8 @@ another key account of the same national account (`move`), and ends with the 50 
 (each book to the new KAM). Every line is valid, so the plan adds no error and `apply` writes
 it.
 
-Each command runs as a fresh `kam` process (`--no-plugins`); the figures are the best wall time
+Each command runs as a fresh `kam` process (`--no-plugins`; with `--plugins`, every installed
+plugin loaded as a new user has them, validate too); the figures are the best wall time
 and the best CPU time (user + system) of `--repeat` runs, and the verdict is judged on the CPU
 ratio (on a shared machine wall times move by 2x between runs). Baseline in the same run:
 `kam validate` on the same org. `kam plan apply` runs on a fresh copy of the org each time (it
@@ -15,6 +16,7 @@ writes), and its time includes the hand-over briefs (`--no-briefs` is measured t
 
     python benchmarks/plan_bench.py                 # 100k accounts, 10k lines, best of 3
     python benchmarks/plan_bench.py --size 10000 --lines 1000 --repeat 1
+    python benchmarks/plan_bench.py --plugins       # the industry plugins loaded
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from machine import describe
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
-KAM = [sys.executable, "-c", "from kamcore.cli.app import main; main()", "--no-plugins"]
+KAM = [sys.executable, "-c", "from kamcore.cli.app import main; main()"]
 
 
 def make_plan(folder: Path, lines: int, seed: int = 7) -> Path:
@@ -107,7 +109,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--plugins", action="store_true",
+                        help="load every installed plugin (default: --no-plugins)")
     args = parser.parse_args()
+    kam = KAM if args.plugins else [*KAM, "--no-plugins"]
     sys.path.insert(0, str(HERE))
     from orggen import generate
 
@@ -119,7 +124,8 @@ def main() -> None:
     print(f"machine: {describe('kamcore', 'pydantic', 'pyarrow')}")
     with open("/proc/loadavg") as handle:
         print(f"load average at start: {handle.read().split()[0]}")
-    print(f"org: {folder} ({args.size:,} accounts); plan: {plan.name} ({args.lines:,} lines)")
+    print(f"org: {folder} ({args.size:,} accounts); plan: {plan.name} ({args.lines:,} lines); "
+          f"{'every installed plugin' if args.plugins else '--no-plugins'}")
 
     def best(label: str, make_cmd: object, fresh: bool = False, ok: tuple[int, ...] = (0,)
              ) -> tuple[float, float]:
@@ -133,22 +139,22 @@ def main() -> None:
             times.append(timed(make_cmd(target), ok=ok))  # type: ignore[operator]
         return min(t[0] for t in times), min(t[1] for t in times)
 
-    base = best("validate", lambda ws: [*KAM, "validate", str(ws)], ok=(0, 1))
+    base = best("validate", lambda ws: [*kam, "validate", str(ws)], ok=(0, 1))
     rows = [
         ("`kam validate ORG` (baseline)", base, None),
-        ("`kam plan check ORG PLAN`", best("check", lambda ws: [*KAM, "plan", "check", str(ws),
+        ("`kam plan check ORG PLAN`", best("check", lambda ws: [*kam, "plan", "check", str(ws),
                                                                 str(plan)]), 3.0),
         ("`kam plan check ORG PLAN.csv` (the CSV form)",
-         best("csv", lambda ws: [*KAM, "plan", "check", str(ws), str(plan.with_suffix(".csv"))]),
+         best("csv", lambda ws: [*kam, "plan", "check", str(ws), str(plan.with_suffix(".csv"))]),
          3.0),
         ("`kam plan check ORG PLAN --format md`",
-         best("md", lambda ws: [*KAM, "plan", "check", str(ws), str(plan), "--format", "md"]),
+         best("md", lambda ws: [*kam, "plan", "check", str(ws), str(plan), "--format", "md"]),
          3.0),
         ("`kam plan apply ORG PLAN --no-briefs`",
-         best("apply", lambda ws: [*KAM, "plan", "apply", str(ws), str(plan), "--no-briefs"],
+         best("apply", lambda ws: [*kam, "plan", "apply", str(ws), str(plan), "--no-briefs"],
               fresh=True), 5.0),
         ("`kam plan apply ORG PLAN` (with briefs)",
-         best("apply", lambda ws: [*KAM, "plan", "apply", str(ws), str(plan)], fresh=True), 5.0),
+         best("apply", lambda ws: [*kam, "plan", "apply", str(ws), str(plan)], fresh=True), 5.0),
     ]
     print()
     print("| command | best wall | x validate | CPU | x validate | target | on CPU |")
