@@ -204,17 +204,8 @@ def test_columns_checked_on_threads_read_as_one_by_one(rows: list[list[str | Non
     columns = {name: pa.chunked_array([pa.array([r[i] for r in rows], pa.string())] * 2)
                for i, name in enumerate(("id", "name", "note"))}
     raw = tables.RawTable(None, list(columns), pa.table(columns), lambda: [])
-    results = []
-    for threshold in (0, 1 << 62):
-        original = tables.THREADS_FROM
-        tables.THREADS_FROM = threshold
-        try:
-            problems: list = []
-            read = tables.normalise("territory", raw, set(), problems)
-        finally:
-            tables.THREADS_FROM = original
-        results.append((read.table.to_pylist(), read.rows.tolist(), [str(p) for p in problems]))
-    assert results[0] == results[1]
+    threaded, one_by_one = _on_threads_and_not("territory", raw, set())
+    assert threaded == one_by_one
 
 
 @settings(max_examples=100, deadline=None)
@@ -230,15 +221,23 @@ def test_metrics_read_on_threads_read_as_one_by_one(rows: list[tuple]) -> None:
                for i, name in enumerate(names)}
     columns["name"] = pa.chunked_array([pa.array(["n"] * len(rows))] * 2)
     raw = tables.RawTable(None, list(columns), pa.table(columns), lambda: [])
+    threaded, one_by_one = _on_threads_and_not("account", raw, {"revenue", "employees"})
+    assert threaded == one_by_one
+
+
+def _on_threads_and_not(kind: str, raw: tables.RawTable, metrics: set[str]
+                        ) -> list[tuple[str, list[int], list[str]]]:
+    """``normalise`` of ``raw`` with every table on threads, then with none: each time the
+    table's rows (as text: NaN equals itself), its row numbers and its problems."""
     results = []
     for threshold in (0, 1 << 62):
         original = tables.THREADS_FROM
         tables.THREADS_FROM = threshold
         try:
             problems: list = []
-            read = tables.normalise("account", raw, {"revenue", "employees"}, problems)
+            read = tables.normalise(kind, raw, metrics, problems)
         finally:
             tables.THREADS_FROM = original
         results.append((str(read.table.to_pylist()), read.rows.tolist(),
                         [str(p) for p in problems]))
-    assert results[0] == results[1]
+    return results
