@@ -34,18 +34,41 @@ def row_of(ids: pa.Array, wanted: pa.Array) -> np.ndarray:
     return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def linked_rows(ids: pa.Array, *links: pa.Array) -> tuple[np.ndarray, list[np.ndarray]]:
-    """One hash pass for an id column and the columns that point into it.
-
-    :returns: for each row of ``ids``, the row where its id first occurs; and for each of
-        ``links``, each cell's row in ``ids`` (first occurrence; -1: empty or absent). The
-        same answers as :func:`row_of` per column, for one ``dictionary_encode`` of all of
-        them: a dictionary lists values in order of first appearance, so the ids' codes give
-        the first rows with a running maximum, and a link's code names its id directly.
-    """
+def link_codes(ids: pa.Array | pa.ChunkedArray,
+               *links: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The one hash pass behind every link of records: a ``dictionary_encode`` of ``ids``
+    and then ``links``, as one int32 array of codes (-1: empty cell). A dictionary lists
+    values in order of first appearance, so the ids' codes come first and a link's code names
+    its id directly."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    pieces = [chunk for column in (ids, *links) for chunk in (
+        column.chunks if isinstance(column, pa.ChunkedArray) else [column])]
+    encoded = pc.dictionary_encode(pa.chunked_array(pieces, type=pa.string()))
+    # the codes in int32, as Arrow gives them (a million rows: 4 MB a column, not 8): every
+    # temporary here is fresh memory, which costs more than the arithmetic
+    every = np.empty(len(ids) + sum(len(link) for link in links), dtype=np.int32)
+    at = 0
+    for chunk in encoded.chunks:  # empty chunks may be dropped
+        every[at: at + len(chunk)] = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        at += len(chunk)
+    return every
+
+
+def linked_rows(ids: pa.Array, *links: pa.Array,
+                codes: np.ndarray | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One hash pass for an id column and the columns that point into it.
+
+    :param codes: :func:`link_codes` of these columns, when already made (the reader starts
+        the accounts' own on a second core: :meth:`RecordTable.link_codes`).
+    :returns: for each row of ``ids``, the row where its id first occurs; and for each of
+        ``links``, each cell's row in ``ids`` (first occurrence; -1: empty or absent). The
+        same answers as :func:`row_of` per column, for one hash pass over all of them: the
+        ids' codes give the first rows with a running maximum.
+    """
+    import numpy as np
 
     n = len(ids)
     hashed = [k for k, link in enumerate(links) if not 0 < len(link) == link.null_count]
@@ -55,14 +78,7 @@ def linked_rows(ids: pa.Array, *links: pa.Array) -> tuple[np.ndarray, list[np.nd
         for k, rows in zip(hashed, some, strict=True):
             rows_of[k] = rows
         return first, rows_of
-    encoded = pc.dictionary_encode(pa.chunked_array([ids, *links], type=pa.string()))
-    # the codes in int32, as Arrow gives them (a million rows: 4 MB a column, not 8): every
-    # temporary here is fresh memory, which costs more than the arithmetic
-    every = np.empty(n + sum(len(link) for link in links), dtype=np.int32)
-    at = 0
-    for chunk in encoded.chunks:  # empty chunks may be dropped
-        every[at: at + len(chunk)] = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        at += len(chunk)
+    every = link_codes(ids, *links) if codes is None else codes
     own = every[:n]
     new = own >= 0
     if n > 1:
@@ -184,7 +200,8 @@ class AccountIndex:
         links = [self.accounts.text("parent")]
         if contacts is not None:
             links.append(contacts.text("account"))
-        first_row, linked = linked_rows(self.accounts.ids, *links)
+        first_row, linked = linked_rows(self.accounts.ids, *links, codes=None if contacts
+                                        is not None else self.accounts.early_codes("parent"))
         return first_row, linked[0], linked[1] if contacts is not None else None
 
     @cached_property

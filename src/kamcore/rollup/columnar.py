@@ -95,12 +95,13 @@ def columns_from_table(records: RecordTable, *, link_to: str = "parent",
         return cols
     parents = records.text(link_to)  # the reader's cached columns are read here, not there
     if not later:
-        cols.parent = _link(cols, cols.ids, parents, [], link_to)
+        cols.parent = _link(cols, cols.ids, parents, [], link_to, records.early_codes(link_to))
         return cols
     from kamcore.perf import started
 
     del cols.parent
-    cols.__dict__["_linking"] = started(lambda: _link(cols, cols.ids, parents, [], link_to))
+    cols.__dict__["_linking"] = started(lambda: _link(
+        cols, cols.ids, parents, [], link_to, records.early_codes(link_to)))
     return cols
 
 
@@ -110,11 +111,15 @@ def _mask(arr: pa.Array) -> np.ndarray:
 
 
 def _link(cols: Columns, ids: pa.Array, parents: pa.Array,
-          bad_numbers: list[tuple[int, str, str]], what: str) -> np.ndarray:
-    """Parent ids -> row indexes, checking duplicates, unknown parents and (later) cycles."""
+          bad_numbers: list[tuple[int, str, str]], what: str,
+          codes: np.ndarray | None = None) -> np.ndarray:
+    """Parent ids -> row indexes, checking duplicates, unknown parents and (later) cycles.
+
+    :param codes: :func:`~kamcore.structure.link_codes` of ``ids`` and ``parents``, when
+        the reader has them."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
+
+    from kamcore.structure import link_codes
 
     n = len(ids)
     problems: list[KamError] = []
@@ -124,12 +129,9 @@ def _link(cols: Columns, ids: pa.Array, parents: pa.Array,
         problems.append(KamError(f"{noun} without id", location=cols.location(int(row)),
                                  hint="every record needs a unique id"))
     # One hash pass over ids and parents: codes follow first appearance, ids come first, so
-    # code c < distinct-id count names an id, and with unique ids code == row. Two chunks,
-    # one dictionary: no concatenated copy of two million strings.
-    encoded = pc.dictionary_encode(pa.chunked_array([ids, parents], type=pa.string()))
-    chunks = [chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-              for chunk in encoded.chunks]  # int32; an empty chunk may be dropped
-    codes = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
+    # code c < distinct-id count names an id, and with unique ids code == row
+    if codes is None:
+        codes = link_codes(ids, parents)
     id_codes, parent_codes = codes[:n], codes[n:]
     distinct = int(id_codes.max()) + 1 if n else 0
     unique = len(missing_id) == 0 and distinct == n  # then each id's code is its row
