@@ -200,8 +200,9 @@ def test_kam_contacts_lists_an_account_without_personal_data(acme_path):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["id", "account", "name", "title", "role", "primary",
-                                "reports_to", "owner", "last_contact"]
+                                "reports_to", "owner", "owner", "name", "last_contact"]
     assert [line.split()[0] for line in lines[2:]] == ["C-ACME-DE-1", "C-ACME-DE-2"]
+    assert all(line.split()[-3:] == ["NAM-ACME-DE", "Lena", "Becker"] for line in lines[2:])
     assert "@" not in result.output and "+49" not in result.output
 
 
@@ -221,6 +222,17 @@ def test_kam_contacts_json_is_the_machine_contract(acme_path):
                        "title": "Chief Procurement Officer", "role": "decision-maker",
                        "primary": True, "reports_to": None, "owner": "GAM1",
                        "owner_name": "Gabriela Ruiz", "last_contact": None}
+
+
+def test_an_owner_people_csv_does_not_know_has_no_name_beside_the_id(ws):
+    add_contacts(ws, "X1,ORBIT,Xavier,,user,,,,,NOBODY,\nX2,ORBIT,Yves,,user,,,,,KAM-DE,\n")
+    rows = json.loads(invoke("contacts", str(ws), "--account", "ORBIT", "--format",
+                             "json").output)
+    assert [(r["id"], r["owner"], r["owner_name"]) for r in rows[-2:]] == [
+        ("X1", "NOBODY", None), ("X2", "KAM-DE", "Amara Lind")]
+    table = invoke("contacts", str(ws), "--account", "ORBIT").output.splitlines()
+    assert table[-2].split()[-1] == "NOBODY" and table[-1].split()[-3:] == [
+        "KAM-DE", "Amara", "Lind"]
 
 
 def test_kam_contacts_unknown_account_is_a_clear_error(acme_path):

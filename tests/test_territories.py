@@ -125,11 +125,27 @@ def test_kam_territories_shows_the_tree_with_account_counts(acme_path):
     result = invoke("territories", str(acme_path))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[2].split() == ["Worldwide", "(WORLD)", "VP1", "4", "94"]
-    assert lines[4].split() == ["DACH", "(EMEA-DACH)", "NAM-ACME-DE", "10", "10"]
+    assert lines[0].split() == ["territory", "manager", "manager", "name", "own", "with",
+                                "below"]
+    assert lines[2].split() == ["Worldwide", "(WORLD)", "VP1", "Vera", "Lindqvist", "4", "94"]
+    assert lines[4].split() == ["DACH", "(EMEA-DACH)", "NAM-ACME-DE", "Lena", "Becker", "10",
+                                "10"]
     rows = json.loads(invoke("territories", str(acme_path), "--format", "json").stdout)
     assert rows[1] == {"id": "EMEA", "name": "Europe, Middle East and Africa",
-                       "manager": "DIR1", "depth": 1, "accounts": 0, "total": 59}
+                       "manager": "DIR1", "depth": 1, "accounts": 0, "total": 59,
+                       "manager_name": "Daniel Okafor"}
+
+
+def test_the_manager_name_is_a_column_added_last_and_empty_for_an_unknown_manager(ws):
+    text = (ws / "territories.csv").read_text(encoding="utf-8")
+    (ws / "territories.csv").write_text(text.replace("Worldwide,,VP1", "Worldwide,,NOBODY"),
+                                        encoding="utf-8")
+    lines = invoke("territories", str(ws), "--format", "csv").output.splitlines()
+    assert lines[:3] == ["id,name,manager,depth,accounts,total,manager_name",
+                         "WORLD,Worldwide,NOBODY,0,4,94,",
+                         'EMEA,"Europe, Middle East and Africa",DIR1,1,0,59,Daniel Okafor']
+    assert invoke("territories", str(ws)).output.splitlines()[2].split() == [
+        "Worldwide", "(WORLD)", "NOBODY", "4", "94"]
 
 
 def test_kam_territories_accounts_lists_the_rule_per_account(acme_path):

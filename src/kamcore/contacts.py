@@ -55,9 +55,8 @@ def contact_rows(tables: WorkspaceTables, *, accounts: list[str] | None = None,
     wanted = [c for c in LISTING_COLUMNS if c != "owner_name"]
     wanted += list(PERSONAL_COLUMNS) if personal else []
     data = {c: _column(contacts, c).take(rows).to_pylist() for c in wanted}
-    names = tables.people.text("name")
-    owner_rows = index.owner[np.flatnonzero(keep)]
-    data["owner_name"] = [names[int(r)].as_py() if r >= 0 else None for r in owner_rows]
+    data["owner_name"] = person_names(tables, contacts.text("owner").take(rows),
+                                      index.owner[np.flatnonzero(keep)])
     order = list(LISTING_COLUMNS) + (list(PERSONAL_COLUMNS) if personal else [])
     out = []
     for i in range(len(rows)):
@@ -66,6 +65,30 @@ def contact_rows(tables: WorkspaceTables, *, accounts: list[str] | None = None,
             row["last_contact"] = str(row["last_contact"])
         out.append(row)
     return out
+
+
+def person_names(tables: WorkspaceTables, ids: Any, rows: Any = None) -> list[str | None]:
+    """The name of each person id (an owner, a territory's manager) for a listing that shows
+    the id beside it, by the rollup's lookup (:func:`kamcore.rollup.views.manager_names`). An
+    id people.csv does not know has no name (``None``), not its id again as the rollup's
+    table (which hides ids) shows it.
+
+    :param ids: a string array of person ids.
+    :param rows: each id's row in people (-1: none or unknown), when already found.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kamcore.rollup.views import manager_names
+
+    people = tables.people
+    if rows is None:
+        rows = pc.index_in(ids, value_set=people.ids).fill_null(-1).to_numpy()
+    unknown = np.asarray(rows) < 0
+    known = pc.if_else(pa.array(unknown), pa.scalar(None, pa.string()), ids)
+    return manager_names(known, people.ids, people.text("name"),
+                         rows=pa.array(rows, mask=unknown)).to_pylist()
 
 
 def _column(contacts: Any, name: str) -> Any:

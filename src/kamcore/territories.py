@@ -142,9 +142,11 @@ def territory_parents(tables: WorkspaceTables) -> np.ndarray:
 
 def territory_rows(tables: WorkspaceTables) -> list[dict[str, Any]]:
     """The territory tree in depth-first order with account counts: each territory's own
-    accounts (``accounts``) and its subtree's (``total``), its manager and depth."""
+    accounts (``accounts``) and its subtree's (``total``), its manager and depth, and the
+    manager's name last (added after the others, so CSV columns keep their places)."""
     import numpy as np
 
+    from kamcore.contacts import person_names
     from kamcore.structure import children_of, cycles, first_rows, roots_of
 
     territories = tables.territories
@@ -159,6 +161,7 @@ def territory_rows(tables: WorkspaceTables) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     names = territories.text("name").to_pylist()
     managers = territories.text("manager").to_pylist()
+    manager_names = person_names(tables, territories.text("manager"))
     ids = territories.ids.to_pylist()
 
     order: list[tuple[int, int]] = []  # (row, depth) depth first, without recursion
@@ -173,7 +176,8 @@ def territory_rows(tables: WorkspaceTables) -> list[dict[str, Any]]:
             total[parent[row]] += total[row]
     for row, depth in order:
         out.append({"id": ids[row], "name": names[row], "manager": managers[row],
-                    "depth": depth, "accounts": int(own[row]), "total": int(total[row])})
+                    "depth": depth, "accounts": int(own[row]), "total": int(total[row]),
+                    "manager_name": manager_names[row]})
     return out
 
 

@@ -18,7 +18,7 @@ from kamcore.cli.options import format_option, output_option, workspace_argument
 @click.pass_obj
 def contacts(kam: object, org: str, account_ids: tuple[str, ...], personal: bool, fmt: str,
              output: str | None) -> None:
-    """List the customer's contacts: role, primary flag, relationship owner, last contact.
+    """List the customer's contacts: role, primary flag, owner id and name, last contact.
 
     Contacts are personal data: email and phone are left out of every format unless you pass
     --with-personal-data. A workspace without contacts.csv has none.
@@ -45,5 +45,5 @@ def contacts(kam: object, org: str, account_ids: tuple[str, ...], personal: bool
     elif fmt == "csv":
         emit(render_csv(rows, columns), output)
     else:
-        shown = [c for c in columns if c != "owner_name"]
-        emit(render_table(rows, shown) if rows else "no contacts", output)
+        emit(render_table(rows, columns, headers={"owner_name": "owner name"}) if rows
+             else "no contacts", output)

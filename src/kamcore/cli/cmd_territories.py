@@ -47,11 +47,12 @@ def territories(kam: object, org: str, per_account: bool, fmt: str, output: str 
 
 
 def _tree(rows: list[dict[str, object]]) -> str:
-    """The tree, indented by depth, with own and total counts and the manager."""
+    """The tree, indented by depth, with own and total counts and the manager (id, name)."""
     from kamcore.cli.output import render_table
 
     shown = [{"territory": "  " * int(str(r["depth"])) + f"{r['name']} ({r['id']})",
-              "manager": r["manager"], "accounts": r["accounts"], "total": r["total"]}
-             for r in rows]
-    return render_table(shown, ["territory", "manager", "accounts", "total"],
-                        headers={"accounts": "own", "total": "with below"})
+              "manager": r["manager"], "manager_name": r["manager_name"],
+              "accounts": r["accounts"], "total": r["total"]} for r in rows]
+    return render_table(shown, ["territory", "manager", "manager_name", "accounts", "total"],
+                        headers={"manager_name": "manager name", "accounts": "own",
+                                 "total": "with below"})
