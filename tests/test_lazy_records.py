@@ -275,7 +275,8 @@ def test_the_files_read_under_the_lock_write_what_a_fresh_read_writes(tmp_path: 
 def test_metric_cells_of_patched_records_are_formatted_as_each_cell_is(
         values: list[float | None]) -> None:
     """A plan's changed accounts become text columns with their metrics formatted vectorised
-    (``saver.number_cells``): the text ``format_cell`` gives each value, empty for none."""
+    (``columns.cell_text``, as exports and imports format theirs): the text ``format_cell``
+    gives each value, empty for none."""
     from kamcore.workspace.csvio import format_cell
     from kamcore.workspace.objects import _raw_from_records
 

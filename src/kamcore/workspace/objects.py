@@ -384,8 +384,9 @@ def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[st
         else [_text(v) for v in map(attrgetter(c), records)] for c in core}
     if kind == "account":
         import numpy as np
+        import pyarrow as pa
 
-        from kamcore.workspace.saver import number_cells
+        from kamcore.exporters.columns import cell_text
 
         names = dict.fromkeys(m for r in records if isinstance(r, Account) for m in r.metrics)
         for m in names:
@@ -394,7 +395,8 @@ def _raw_from_records(kind: str, records: list[Account | Person], core: tuple[st
                 # floats (the model's type) formatted vectorised, as _text formats each one
                 values = np.array([math.nan if v is None else v for v in cells],
                                   dtype=np.float64)
-                columns[m] = [cell or None for cell in number_cells(values)]
+                columns[m] = [cell or None for cell in
+                              cell_text(pa.array(values), len(values)).to_pylist()]
             else:
                 columns[m] = [_text(v) for v in cells]
     spaced = dict.fromkeys((ns, k) for r in records for ns, d in r.ext.items() for k in d)

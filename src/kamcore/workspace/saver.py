@@ -24,7 +24,6 @@ from kamcore.workspace.csvio import render_csv
 from kamcore.workspace.loader import ACCOUNT_COLUMNS, PERSON_COLUMNS
 
 if TYPE_CHECKING:
-    import numpy as np
     import pyarrow as pa
 
     from kamcore.workspace.tables import RecordTable
@@ -151,20 +150,6 @@ def _repeated(text: str, n: int) -> pa.Array:
     import pyarrow as pa
 
     return pa.repeat(pa.scalar(text, pa.string()), n)
-
-
-def number_cells(values: np.ndarray) -> list[str]:
-    """:func:`~kamcore.workspace.csvio.format_cell` of each float, vectorised ('' for NaN)."""
-    import numpy as np
-
-    out = np.full(len(values), "", dtype=object)
-    with np.errstate(invalid="ignore"):
-        whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 1e15)
-    out[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
-    rest = ~whole & ~np.isnan(values)
-    out[rest] = list(map(repr, values[rest].tolist()))
-    result: list[str] = out.tolist()
-    return result
 
 
 def _first_of_each_id(table: RecordTable) -> pa.Table:
