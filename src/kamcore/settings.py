@@ -6,22 +6,23 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kamcore import filenames
 from kamcore.models.codes import currency_codes
 from kamcore.models.enums import Severity
 
 if TYPE_CHECKING:
     from kamcore.models import MetricDef
 
-CONFIG_FILE = "kam.yaml"
-ACCOUNTS_FILE = "accounts.csv"
-PEOPLE_FILE = "people.csv"
-FACTS_FILES = ("facts.csv", "facts.parquet")
-FX_FILE = "fx.csv"
-CONTACTS_FILE = "contacts.csv"
-#: contacts.csv's columnar form (docs/contacts.md): the same columns and rules, no CSV to parse.
-CONTACTS_PARQUET = "contacts.parquet"
-TERRITORIES_FILE = "territories.csv"
-JOURNAL_FILE = "journal.jsonl"
+# the file names live in kamcore.filenames (it imports nothing); still importable from here
+CONFIG_FILE = filenames.CONFIG_FILE
+ACCOUNTS_FILE = filenames.ACCOUNTS_FILE
+PEOPLE_FILE = filenames.PEOPLE_FILE
+FACTS_FILES = filenames.FACTS_FILES
+FX_FILE = filenames.FX_FILE
+CONTACTS_FILE = filenames.CONTACTS_FILE
+CONTACTS_PARQUET = filenames.CONTACTS_PARQUET
+TERRITORIES_FILE = filenames.TERRITORIES_FILE
+JOURNAL_FILE = filenames.JOURNAL_FILE
 
 
 class RuleSettings(BaseModel):

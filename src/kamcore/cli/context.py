@@ -26,7 +26,7 @@ def workspace_of(args: Sequence[str]) -> Path | None:
     else the current folder when it holds kam.yaml; else ``None``. Its kam.yaml's
     ``hook_timeout`` and ``conflicts.commands`` apply to the whole invocation.
     """
-    from kamcore.settings import CONFIG_FILE
+    from kamcore.filenames import CONFIG_FILE
 
     for arg in args:
         if not arg or arg.startswith("-"):

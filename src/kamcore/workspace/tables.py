@@ -35,6 +35,7 @@ from kamcore.settings import (
     Settings,
 )
 from kamcore.wording import plural
+from kamcore.workspace.ahead import STREAM_FROM, file_identity, scan_for
 
 if TYPE_CHECKING:
     from datetime import date
@@ -611,9 +612,6 @@ def _fast_csv(path: Path, data: bytes, wanted: Collection[str] | None,
     return RawTable(path, header, table, lines.tolist, line_numbers=lambda: lines)
 
 
-#: Files from this size on are read by pyarrow itself while a thread scans them (below it: the
-#: file's bytes are read into memory once and both work from them)
-STREAM_FROM = 1 << 23
 #: The start of a streamed file read first: the header line must end in it
 _HEAD = 1 << 20
 
@@ -652,10 +650,15 @@ def _streamed_csv(path: Path, wanted: Collection[str] | None,
         header = _stream_header(head)
         if header is None:
             return None
-        scan = _StreamScan(head)
         stop = threading.Event()
-        thread = threading.Thread(target=scan.read_rest, args=(handle, stop), daemon=True)
-        thread.start()
+        ahead = scan_for(path, file_identity(before))  # kam's main may have started the scan
+        if ahead is None:
+            fresh = _StreamScan(head)
+            scan: _StreamScan | None = fresh
+            thread = threading.Thread(target=fresh.read_rest, args=(handle, stop), daemon=True)
+            thread.start()
+        else:
+            thread = ahead.thread
         try:
             table = pacsv.read_csv(
                 pa.OSFile(str(path)),
@@ -673,8 +676,10 @@ def _streamed_csv(path: Path, wanted: Collection[str] | None,
             after, now = os.fstat(handle.fileno()), os.stat(path)
         except OSError:
             return None
-    same = all(_identity(s) == _identity(before) for s in (after, now))
-    if not same or not scan.done(before.st_size) or scan.values_span_lines:
+    if ahead is not None:
+        scan = ahead.result()
+    same = all(file_identity(s) == file_identity(before) for s in (after, now))
+    if scan is None or not same or not scan.done(before.st_size) or scan.values_span_lines:
         return None
     pa.default_memory_pool().release_unused()  # as _fast_csv
     lines = _plain_row_lines(scan)
@@ -683,9 +688,18 @@ def _streamed_csv(path: Path, wanted: Collection[str] | None,
     return RawTable(path, header, table, lines.tolist, line_numbers=lambda: lines)
 
 
-def _identity(st: Any) -> tuple[int, ...]:
-    """What changes when a file is replaced or written to."""
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+def scan_rest(handle: Any) -> _StreamScan | None:
+    """:func:`_streamed_csv`'s scan of a whole file from its start, ``handle`` open at the
+    start (:mod:`kamcore.workspace.ahead` runs it while ``kam`` starts up); ``None`` when the
+    file's header is not one a streamed read takes."""
+    import threading
+
+    head = handle.read(_HEAD)
+    if _stream_header(head) is None:
+        return None
+    scan = _StreamScan(head)
+    scan.read_rest(handle, threading.Event())
+    return scan
 
 
 def _stream_header(head: bytes) -> list[str] | None:
