@@ -73,3 +73,32 @@ def test_a_file_that_cannot_be_written_stops_there_and_leaves_no_temp(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         {*(f"{i}.md" for i in range(broken)), "7.md"})
     assert (tmp_path / "7.md").read_text() == "old"  # never reached, or the one refused
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise on this system")
+@pytest.mark.parametrize("advice_fails", [False, True])
+def test_a_big_binary_write_asks_for_its_bytes_on_disk_as_it_goes(tmp_path, monkeypatch,
+                                                                  advice_fails):
+    """Every few megabytes (here 1,000 bytes) the written range is handed to the system in
+    order, each byte once, and the file holds exactly what was written; advice the system
+    refuses changes nothing."""
+    import kamcore.atomic as atomic
+
+    monkeypatch.setattr(atomic, "WRITE_BEHIND", 1000)
+    asked: list[tuple[int, int]] = []
+
+    def advise(fd: int, offset: int, length: int, advice: int) -> None:
+        assert advice == os.POSIX_FADV_DONTNEED
+        assert os.fstat(fd).st_size >= offset + length  # flushed before it is asked for
+        asked.append((offset, length))
+        if advice_fails:
+            raise OSError(errno.EINVAL, "not here")
+
+    monkeypatch.setattr(os, "posix_fadvise", advise)
+    pieces = [bytes([65 + k % 26]) * size for k, size in enumerate([300, 900, 50, 2500, 10, 900])]
+    target = tmp_path / "rollup.csv"
+    with atomic_open(target, "wb") as handle:
+        for piece in pieces:
+            assert handle.write(piece) == len(piece)
+    assert target.read_bytes() == b"".join(pieces)
+    assert asked == [(0, 1200), (1200, 2550)]  # after 1,200 and 3,750 bytes; 910 left over
