@@ -184,3 +184,56 @@ def test_coverage_reads_the_parquet_form_as_the_csv_form(tmp_path: Path, acme_pa
     from_parquet = invoke("coverage", str(folder), "--format", "json").output
     assert '"account": "ORBIT"' in from_csv
     assert from_parquet == from_csv
+
+
+#: Cells of the columns a Parquet writer keeps as small dictionaries: spaces around and inside,
+#: empty, only spaces (Unicode's too), case, flags and dates good and bad
+_FEW = {
+    "title": ["Buyer", " Buyer ", "", " ", "\u00a0Head\u00a0", None],
+    "role": ["decision-maker", " Decision-Maker", "CHAMPION ", "user", "", "\u2003", None],
+    "phone": ["+49 30 1", " +49 30 1 ", "", None],
+    "primary": ["true", " TRUE ", "yes", "N", "false", "maybe", "", " "],
+    "owner": ["GAM1", " GAM1", "KAM2 ", "", None],
+    "last_contact": ["2026-03-31", " 2026-03-31", "2026-02-30", "soon", "", None],
+}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_columns_of_few_values_read_as_dictionaries_read_as_plain_text_does(
+        tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from kamcore.workspace import tables as reader
+
+    draw = random.Random(seed)
+    n = 3000
+    columns = {"id": [f"C{i}" for i in range(n)],
+               "account": [draw.choice(["ACME", " ACME", "", None]) for _ in range(n)],
+               "name": [f"Contact {i}" for i in range(n)]}
+    vocabulary = {name: draw.sample(cells, draw.randint(1, len(cells)))
+                  for name, cells in _FEW.items()}
+    columns |= {name: [draw.choice(cells) for _ in range(n)]
+                for name, cells in vocabulary.items()}
+    for row in draw.sample(range(n), 5):  # blank rows (spaces only) are no records
+        for name in columns:
+            columns[name][row] = " " if name == "primary" else None
+    path = tmp_path / "contacts.parquet"
+    pq.write_table(pa.table({name: pa.array(cells, pa.string())
+                             for name, cells in columns.items()}), path)
+    meta = pq.read_metadata(path)
+    schema = meta.schema.to_arrow_schema()
+    assert [schema.names[i] for i in range(len(schema)) if reader._few_values(meta, schema, i)] \
+        == ["account", *_FEW]  # ids and names are read as plain text, the rest as dictionaries
+
+    def read_both() -> tuple[object, list[str]]:
+        problems: list[Exception] = []
+        raw = reader.read_parquet_file(path, reader.REQUIRED["contact"])
+        table = reader.normalise("contact", raw, set(), problems)  # type: ignore[arg-type]
+        return table.table, [f"{p} @ {p.location}" for p in problems]  # type: ignore[attr-defined]
+
+    as_dictionaries = read_both()
+    monkeypatch.setattr(reader, "_few_values", lambda *args: False)
+    plain = read_both()
+    assert as_dictionaries[0].equals(plain[0])  # type: ignore[attr-defined]
+    assert all(not pa.types.is_dictionary(t) for t in as_dictionaries[0].schema.types)  # type: ignore[attr-defined]
+    assert as_dictionaries[1] == plain[1]
