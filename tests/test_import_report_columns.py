@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kamcore.importers.report import ImportReport, InferredTier, InferredTiers, LazyLines
 from kamcore.models import Tier
@@ -37,7 +40,31 @@ def test_the_markdown_and_json_of_columns_and_of_records_are_the_same() -> None:
     by_records.finding_lines = lines
     assert by_columns.to_markdown() == by_records.to_markdown()
     assert "| 2 | A\\|1 | Acme Inc | key | why \\| not |" in by_columns.to_markdown()
-    assert json.loads(by_columns.to_json()) == json.loads(by_records.to_json())
+    assert by_columns.to_json() == by_records.to_json()
+    assert json.loads(by_columns.to_json())["tiers"][1] == {
+        "record": "B", "name": "Beta", "tier": "regular", "reason": "below key A|1",
+        "line": None}
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=8) | st.sampled_from(
+    ['"', "\\", "\n  \"tiers\": []", "\x00\x1f\x7f", "\u2028é漢", "", " "])
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.tuples(_TEXT, st.none() | _TEXT, st.sampled_from(["global", "key", "regular"]),
+                          _TEXT, st.integers(0, 2**40)), max_size=12), _TEXT)
+def test_the_json_of_tiers_written_from_columns_is_byte_identical(rows, source) -> None:
+    """``json_bytes`` writes columnar tiers as ``json.dumps(indent=2, ensure_ascii=False)``
+    writes the records: escapes, non-ASCII, null names, no line, any text around them (a
+    source that looks like the tiers' key included)."""
+    columns = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
+    made = InferredTiers(*(pa.array(list(c), pa.string()) for c in columns[:4]),
+                         np.array(columns[4], dtype=np.int64))
+    by_columns, by_records = ImportReport(source), ImportReport(source)
+    by_columns.tiers, by_records.tiers = made, list(made)
+    by_columns.notes = by_records.notes = [source]
+    expected = json.dumps(dataclasses.asdict(by_records), indent=2, ensure_ascii=False) + "\n"
+    assert by_columns.json_bytes() == by_records.json_bytes() == expected.encode("utf-8")
 
 
 def test_lazy_lines_make_only_the_lines_read() -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from kamcore.atomic import atomic_write_text
+from kamcore.atomic import atomic_write_bytes, atomic_write_text
 from kamcore.errors import (
     ImportRefused,  # their home since 1.0; kept importable here
     WorkspaceError,
@@ -84,7 +84,8 @@ def _write_import(result: ImportResult, target: Path, *, force: bool,
     layout = ("# The CRM's columns, kept by `kam import` so that `kam export` can write them "
               "back.\n" + yaml.safe_dump(result.layout, sort_keys=False, allow_unicode=True))
     name = "import-report.json" if report_format == "json" else "import-report.md"
-    text = result.report.to_json() if report_format == "json" else result.report.to_markdown()
+    report = (result.report.json_bytes() if report_format == "json"
+              else result.report.to_markdown().encode("utf-8"))
     listings = {} if report_format == "json" else result.report.listings()
     target.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target / "kam.yaml", config)
@@ -108,7 +109,7 @@ def _write_import(result: ImportResult, target: Path, *, force: bool,
             atomic_write_text(target / LAYOUT_FILE, layout)
             _write_listings(target, listings)
             accounts.result()
-    atomic_write_text(target / name, text)
+    atomic_write_bytes(target / name, report)
     return target / name
 
 
