@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from kamcore.workspace import ahead, tables
 from kamcore.workspace.tables import read_csv_file
 
+#: the size from which kam scans ahead (the tests below patch it small)
+BIG = ahead.STREAM_FROM
 CELL = st.text(alphabet=st.sampled_from(list('ab ,"\n\ré')), max_size=8)
 
 
@@ -99,3 +101,34 @@ def test_only_a_big_regular_accounts_file_is_scanned(tmp_path: Path,
     monkeypatch.setattr(ahead, "STREAM_FROM", 1 << 20)
     ahead.scan_ahead(other)
     assert ahead._STARTED == {}
+
+
+def test_kam_reads_a_big_org_the_same_with_its_scan_ahead(tmp_path: Path) -> None:
+    """``kam`` in its own process (main scans accounts.csv while it starts) prints what the
+    command gives inside a Python process, where nothing is scanned ahead."""
+    import shutil
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from kamcore.cli.app import make_cli
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "acme"
+    ws = tmp_path / "ws"
+    shutil.copytree(examples, ws)
+    accounts = ws / "accounts.csv"
+    width = accounts.read_text().splitlines()[0].count(",") - 10
+    pad = "x" * 120
+    with accounts.open("a") as out:
+        for k in range(BIG // 150):
+            out.write(f"BIG-{k},Outlet {k} {pad},regular,ACME-DE-BER,AM-ACME-DE,DE,"
+                      f"manufacturing,EUR,{k % 997},{k % 13},0{',' * width}\n")
+    assert accounts.stat().st_size >= BIG
+    for args in (["rollup", str(ws), "-m", "revenue", "--format", "csv"],
+                 ["validate", str(ws)]):
+        done = subprocess.run([sys.executable, "-c", "from kamcore.cli.app import main; main()",
+                               *args], capture_output=True, text=True, timeout=300)
+        inside = CliRunner().invoke(make_cli(), args)
+        assert (done.returncode, done.stdout) == (inside.exit_code, inside.stdout), done.stderr
+        assert done.returncode == 0 and ("Outlet 7 x" in done.stdout or args[0] == "validate")
