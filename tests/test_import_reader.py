@@ -169,9 +169,39 @@ def test_an_import_through_either_path_writes_the_same(tmp_path: Path, monkeypat
     ("Id;Name;ParentId\r\n", "1;a;\r\n" * 20_000),  # a big file: its first lines are read
     ("\n\n" + ",".join(f"Column {i}" for i in range(5_000)) + "\n", "x\n" * 9_000),
     (",".join(f"Column {i}" for i in range(8_000)), ""),  # over 64 KB, without a line end
+    # blank lines, then a header over 64 KB: not "empty"
+    ("\r\n \n" + ",".join(f"Column {i}" for i in range(8_000)) + "\r\n", "x\r\n"),
+    ("\n\n" + ";".join(f"Column {i}" for i in range(8_000)) + "\n", "x\n" * 9_000),
 ])
 def test_the_header_is_the_exact_parsers_header(tmp_path: Path, header: str,
                                                 body: str) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes(("\ufeff" + header + body).encode("utf-8"))
     assert csvread.read_export_header(path) == read_export(path)[0].header
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_an_export_whose_long_header_comes_after_blank_lines_is_read(
+        tmp_path: Path, delimiter: str) -> None:
+    """A header over 64 KB (a CRM with thousands of custom fields) after blank lines: the
+    header, the delimiter and the rows are the exact parser's, and kam import reads it."""
+    from click.testing import CliRunner
+
+    from kamcore.cli.app import make_cli
+    from kamcore.plugins import get_plugin_manager
+
+    extra = [f"Custom_Field_{i:05d}__c" for i in range(4_000)]
+    path = tmp_path / "Account.csv"
+    path.write_text("\n\n" + delimiter.join(["Id", "Name", *extra]) + "\n"
+                    + "".join(f"00100000000000{i}AAA{delimiter}Acme {i}" + delimiter * len(extra)
+                              + "\n" for i in range(3)), encoding="utf-8")
+    assert len(path.read_bytes()) > 1 << 16
+    assert csvread.read_export_header(path)[:3] == ["Id", "Name", "Custom_Field_00000__c"]
+    assert columns(path) == exact(path)
+    assert columns(path)[3][-1] == delimiter
+    result = CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)),
+                                ["import", "salesforce", str(path), "-o", str(tmp_path / "ws")])
+    assert result.exit_code == 0, result.output
+    assert "imported 3 accounts" in result.output
+    # --suggest-map's sample of the first lines: the whole header, however long
+    assert read_export(path, limit=1 << 10)[0].header == exact(path)[0]

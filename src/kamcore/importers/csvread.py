@@ -8,6 +8,7 @@ of cells are returned as problems rather than dropped silently.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Callable, Sequence
@@ -95,6 +96,8 @@ def read_export(path: str | Path, *, limit: int | None = None
     """
     target = Path(path)
     raw = _read_bytes(target, limit)
+    if limit is not None and len(raw) > limit and _header_end(raw) < 0:
+        raw = _read_bytes(target)  # the header line is longer than the sample: read on
     if looks_like_tree(target, raw[:64]):
         if limit is not None:
             raw = _read_bytes(target)
@@ -112,11 +115,22 @@ def read_export(path: str | Path, *, limit: int | None = None
 
 
 def _head(raw: bytes, limit: int) -> bytes:
-    """The lines of ``raw`` within ``limit`` bytes: cut at a line end, never inside a UTF-8
-    character (all of ``raw`` when it is shorter or one line)."""
+    """The lines of ``raw`` within ``limit`` bytes, and at least the header's: cut at a line
+    end, never inside a UTF-8 character (all of ``raw`` when it is shorter or the header line
+    does not end in it)."""
     if len(raw) <= limit:
         return raw
-    return raw[: raw.rfind(b"\n", 0, limit) + 1] or raw
+    header_end = _header_end(raw)
+    if header_end < 0:
+        return raw
+    return raw[: max(raw.rfind(b"\n", 0, limit), header_end) + 1]
+
+
+def _header_end(raw: bytes) -> int:
+    """Where the header line ends (its LF) after a UTF-8 BOM and blank lines; -1: not in
+    ``raw``. Blank lines before a long header are not the lines to read it from."""
+    body = raw.removeprefix(codecs.BOM_UTF8)
+    return raw.find(b"\n", len(raw) - len(body.lstrip()))
 
 
 @dataclass
@@ -174,7 +188,7 @@ def read_export_header(path: str | Path) -> list[str]:
     """Just the header (to choose a mapping)."""
     target = Path(path)
     raw = _read_bytes(target, 1 << 16)  # the header is on the first lines: not the whole file
-    if len(raw) > 1 << 16 and b"\n" not in raw:  # a longer line: read on
+    if len(raw) > 1 << 16 and _header_end(raw) < 0:  # a longer header line: read on
         raw = _read_bytes(target)
     if looks_like_tree(target, raw[:64]):  # a JSON tree has no header line: read it all
         return read_export(target)[0].header
