@@ -194,14 +194,20 @@ class AccountIndex:
     @cached_property
     def _account_links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Each account row's first row of its id, its parent cell's row, and each contact's
-        account row (``None``: no contacts): one hash pass, where an ``index_in`` per column
-        would hash the million account ids again."""
-        self._linked_contacts = contacts = self.tables.contacts
+        account row (``None``: not linked here, :attr:`ContactIndex.account` links them):
+        one hash pass, where an ``index_in`` per column would hash the million account ids
+        again. When the reader already hashed the ids and parents (its early pass), the
+        contacts' accounts are looked up on their own: that pass is not wasted, and the
+        lookup costs less than hashing the ids and parents again with them."""
+        contacts = self.tables.contacts
+        early = self.accounts.early_codes("parent")
+        if early is not None:
+            contacts = None
+        self._linked_contacts = contacts
         links = [self.accounts.text("parent")]
         if contacts is not None:
             links.append(contacts.text("account"))
-        first_row, linked = linked_rows(self.accounts.ids, *links, codes=None if contacts
-                                        is not None else self.accounts.early_codes("parent"))
+        first_row, linked = linked_rows(self.accounts.ids, *links, codes=early)
         return first_row, linked[0], linked[1] if contacts is not None else None
 
     @cached_property
@@ -419,7 +425,8 @@ class ContactIndex:
     @cached_property
     def account(self) -> np.ndarray:
         """Row (in accounts) of each contact's account; -1 when unknown (linked in the
-        accounts' own hash pass, :attr:`AccountIndex._account_links`)."""
+        accounts' own hash pass, :attr:`AccountIndex._account_links`, or looked up on their
+        own when the reader hashed the accounts' ids and parents early)."""
         accounts = account_index(self.tables)
         linked = accounts._account_links[2]
         if linked is not None and accounts._linked_contacts is self.contacts:
