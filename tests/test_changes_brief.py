@@ -161,6 +161,19 @@ def test_cli_undo_withdraws_briefs_and_removes_their_empty_folder(ws):
     assert not folder.exists()
 
 
+def test_cli_names_withdrawn_briefs_as_it_named_them_written(ws, monkeypatch):
+    """From the folder above the org, the briefs written and withdrawn are both named from
+    there (``org/handover/...``), not one relative and the other absolute."""
+    monkeypatch.chdir(ws.parent)
+    cli = make_cli(get_plugin_manager(load_entrypoints=False))
+    done = CliRunner().invoke(cli, ["leave", ws.name, "KAM1", "--to", "KAM3", "--yes"])
+    (folder,) = (ws / "handover").iterdir()
+    shown = f"{ws.name}/handover/{folder.name}"
+    assert f"Hand-over briefs (1) in {shown}/" in done.stderr
+    undone = CliRunner().invoke(cli, ["undo", ws.name, "--yes"])
+    assert f"Hand-over briefs withdrawn (1): {shown}/KAM3.md\n" in undone.stderr
+
+
 def test_undo_never_removes_a_file_a_hostile_journal_names(ws, tmp_path):
     import hashlib
     import json

@@ -8,6 +8,7 @@ Each change command prints its plan (a readable diff, or ``--format json``) and 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -121,9 +122,18 @@ def apply_and_report(kam: KamContext, plan: Plan, *, force: bool, by: str | None
                    err=True)
     if result.withdrawn:
         click.echo(f"Hand-over briefs withdrawn ({len(result.withdrawn)}): "
-                   + ", ".join(str(b) for b in result.withdrawn), err=True)
+                   + ", ".join(_as_typed(b) for b in result.withdrawn), err=True)
     if result.brief_error is not None:
         raise result.brief_error
+
+
+def _as_typed(path: Path) -> str:
+    """``path`` (resolved, as the undo checked it) relative to the current folder when inside
+    it, as the briefs written are named (``my-acme/handover/...``), else whole."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _say_effective(plan: Plan) -> None:
