@@ -241,3 +241,37 @@ def _on_threads_and_not(kind: str, raw: tables.RawTable, metrics: set[str]
         results.append((str(read.table.to_pylist()), read.rows.tolist(),
                         [str(p) for p in problems]))
     return results
+
+
+EMAILS = st.lists(st.one_of(st.none(), st.text(alphabet="a@. \t\u00e9", max_size=7)),
+                  min_size=1, max_size=24)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=EMAILS, threshold=st.sampled_from([0, 1, 5, 1 << 62]))
+def test_a_pattern_run_on_slices_matches_what_it_matches_over_the_column(
+        cells: list[str | None], threshold: int) -> None:
+    """A big column's email pattern runs on slices on a thread per core: the same verdicts."""
+    column = pa.chunked_array([pa.array(cells, pa.string())] * 3)
+    original = tables.THREADS_FROM
+    tables.THREADS_FROM = threshold
+    try:
+        got = tables._matches(column, tables.EMAIL_PATTERN).tolist()
+    finally:
+        tables.THREADS_FROM = original
+    want = pc.match_substring_regex(column, tables.EMAIL_PATTERN).fill_null(False)
+    assert got == want.to_pylist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(emails=EMAILS)
+def test_contacts_checked_on_threads_read_as_one_by_one(emails: list[str | None]) -> None:
+    """Contacts' emails checked on a thread per core: the same tables and problems."""
+    n = len(emails)
+    columns = {"id": pa.chunked_array([pa.array([f"C{i}" for i in range(n)])]),
+               "account": pa.chunked_array([pa.array(["A"] * n)]),
+               "name": pa.chunked_array([pa.array(["n"] * n)]),
+               "email": pa.chunked_array([pa.array(emails, pa.string())])}
+    raw = tables.RawTable(None, list(columns), pa.table(columns), lambda: [])
+    threaded, one_by_one = _on_threads_and_not("contact", raw, set())
+    assert threaded == one_by_one

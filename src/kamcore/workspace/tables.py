@@ -1350,13 +1350,30 @@ def _trimmed(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
 def _email(columns: dict[str, pa.Array], report: _Reporter) -> np.ndarray:
     """The mask of rows whose email cell is given but not an address (and reports them)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     email = columns.get("email")
     if email is None:
         email = pa.nulls(report.raw.table.num_rows, pa.string())
-    return report(_mask(email.is_valid()) & ~_mask(pc.match_substring_regex(email, EMAIL_PATTERN)),
+    return report(_mask(email.is_valid()) & ~_matches(email, EMAIL_PATTERN),
                   "email", "{value!r} is not an email address")
+
+
+def _matches(col: pa.Array | pa.ChunkedArray, pattern: str) -> np.ndarray:
+    """The mask of cells that ``pattern`` matches (an empty cell: no), a big column's slices
+    on a thread per core: the pattern runs cell by cell (three million emails: 0.18 s of
+    one core, while the other often waits for this table)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from kamcore.perf import chunks
+
+    n = len(col)
+    if n < THREADS_FROM:
+        return _mask(pc.match_substring_regex(col, pattern))
+    parts = _each(lambda span: _mask(pc.match_substring_regex(
+        col.slice(span[0], span[1] - span[0]), pattern)),
+                  list(chunks(n, -(-n // 4))), threads=True)
+    return np.concatenate(parts)
 
 
 def _flag(col: pa.Array | pa.ChunkedArray, *, default: bool) -> tuple[pa.Array, np.ndarray]:
