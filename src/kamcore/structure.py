@@ -25,7 +25,7 @@ TIER_ORDER = [t.value for t in Tier]    # index = rank: global 0 ... regular 3
 ROLE_ORDER = [r.value for r in Role]
 
 
-def row_of(ids: pa.Array, wanted: pa.Array) -> np.ndarray:
+def row_of(ids: pa.Array, wanted: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """For each ``wanted`` id, the row of its first occurrence in ``ids`` (-1: empty or absent)."""
     import numpy as np
     import pyarrow.compute as pc
@@ -57,7 +57,7 @@ def link_codes(ids: pa.Array | pa.ChunkedArray,
     return every
 
 
-def linked_rows(ids: pa.Array, *links: pa.Array,
+def linked_rows(ids: pa.Array | pa.ChunkedArray, *links: pa.Array | pa.ChunkedArray,
                 codes: np.ndarray | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """One hash pass for an id column and the columns that point into it.
 
@@ -400,8 +400,15 @@ class ContactIndex:
         if self._pending is None and "_links" not in self.__dict__:
             self._pending = started(self._hash)
 
+    def cells(self, name: str) -> pa.Array | pa.ChunkedArray:
+        """A contacts column as the reader left it, in its chunks (all null when the table has
+        no such column): the hash passes and masks take chunks, and combining three million
+        cells of ids, accounts, bosses, owners and roles took 200 MB of fresh memory."""
+        table = self.contacts.table
+        return table.column(name) if name in table.column_names else self.contacts.text(name)
+
     def _hash(self) -> tuple[np.ndarray, list[np.ndarray]]:
-        return linked_rows(self.contacts.ids, self.contacts.text("reports_to"))
+        return linked_rows(self.cells("id"), self.cells("reports_to"))
 
     @cached_property
     def _links(self) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -431,12 +438,12 @@ class ContactIndex:
         linked = accounts._account_links[2]
         if linked is not None and accounts._linked_contacts is self.contacts:
             return linked
-        return row_of(self.tables.accounts.ids, self.contacts.text("account"))  # set since
+        return row_of(self.tables.accounts.ids, self.cells("account"))  # or set since
 
     @cached_property
     def owner(self) -> np.ndarray:
         """Row (in people) of each contact's relationship owner; -1 when none or unknown."""
-        return row_of(self.tables.people.ids, self.contacts.text("owner"))
+        return row_of(self.tables.people.ids, self.cells("owner"))
 
     @cached_property
     def boss(self) -> np.ndarray:

@@ -50,10 +50,10 @@ def unknown_accounts(tables: WorkspaceTables) -> Iterator[Violation]:
 
 
 def _unknown(index: ContactIndex, linked: np.ndarray, column: str, message: str,
-             known: pa.Array, default: str) -> Iterator[Violation]:
+             known: pa.Array | pa.ChunkedArray, default: str) -> Iterator[Violation]:
     """Contacts whose ``column`` names an id that ``known`` lacks (``linked`` < 0)."""
     table = index.contacts
-    cells = table.text(column)
+    cells = index.cells(column)
     for n, row in enumerate(_rows(index.first & _valid(cells) & (linked < 0))):
         wanted = cells[row].as_py()
         yield _say(table, row, column, message.format(wanted),
@@ -69,7 +69,7 @@ def unknown_roles(tables: WorkspaceTables) -> Iterator[Violation]:
     table = index.contacts
     known = (tables.registry.contact_roles if tables.registry is not None
              else dict.fromkeys(_core_roles()))
-    roles = table.text("role")
+    roles = index.cells("role")
     listed = _true(pc.is_in(roles, value_set=pa.array(list(known), pa.string())))
     for row in _rows(index.first & _valid(roles) & ~listed):
         yield _say(table, row, "role", f"{roles[row].as_py()!r} is not a contact role",
@@ -152,7 +152,7 @@ def decision_makers(index: ContactIndex) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    roles = index.contacts.text("role")
+    roles = index.cells("role")
     return _true(pc.equal(roles, pa.scalar(DECISION_MAKER)))
 
 
@@ -219,7 +219,7 @@ def reports_to_same_customer(tables: WorkspaceTables) -> Iterator[Violation]:
         return
     table = index.contacts
     yield from _unknown(index, index.boss, "reports_to", "reports_to {!r} is not a contact here",
-                        table.ids, "fix the contact id, or leave it empty")
+                        index.cells("id"), "fix the contact id, or leave it empty")
     boss = index.boss
     theirs = index.customer[np.maximum(boss, 0)]
     wrong = index.first & (boss >= 0) & (index.customer >= 0) & (theirs >= 0) & (
