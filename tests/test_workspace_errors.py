@@ -36,7 +36,7 @@ def run(path: Path, *args: str):
 CASES = {
     "wrong column count": (
         HEADER + "A,Acme,key,,P1,DE,retail,EUR\n",
-        ["accounts.csv:2", "8 cells where the header has 9", "quote cells"]),
+        ["accounts.csv:2", "8 cells where the header has 9; no cell for revenue", "quote cells"]),
     "non-number metric": (
         HEADER + "A,Acme,key,,P1,DE,retail,EUR,lots\n",
         ["accounts.csv:2", "column 'revenue'", "'lots' is not a number", "account 'A'"]),

@@ -99,8 +99,9 @@ def parse_table(text: str, path: Path, *, delimiter: str = ",", strict: bool = T
         if len(row) == width:
             rows.append((line, row))
         elif any(cell.strip() for cell in row):  # else a blank line
-            problems.append(WorkspaceError(f"{len(row)} cells where the header has {width}",
-                                           location=Location(str(path), line), hint=width_hint))
+            problems.append(WorkspaceError(
+                f"{len(row)} cells where the header has {width}; " + _width_detail(header, row),
+                location=Location(str(path), line), hint=width_hint))
 
     def again(first: int, last: int) -> None:
         """Lines ``first``..``last`` one by one, as records of one line each."""
@@ -139,6 +140,22 @@ def parse_table(text: str, path: Path, *, delimiter: str = ",", strict: bool = T
             continue
         take(start, row)
     return Table(path, header, rows, header_line), problems
+
+
+def _width_detail(header: list[str], row: list[str]) -> str:
+    """What a row of the wrong width lacks (the columns it has no cell for) or has too many.
+
+    >>> _width_detail(["id", "name", "tier", "parent"], ["A", "Acme"])
+    'no cell for tier, parent'
+    >>> _width_detail(["id", "name"], ["A", "Acme", " Inc."])
+    '1 more than the header names'
+    """
+    if len(row) < len(header):
+        missing = header[len(row):]
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5
+                                          else "")
+        return f"no cell for {shown}"
+    return f"{len(row) - len(header)} more than the header names"
 
 
 def _swallowed(start: int, end: int) -> str:
