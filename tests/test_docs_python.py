@@ -1,6 +1,6 @@
-"""docs/python.md runs as a reader types it: every Python block, in order, in one session, in
-a folder holding a copy of examples/; the examples are left as they were (changes go to a
-copy the page makes)."""
+"""docs/python.md and README.md's Python run as a reader types them: every Python block of a
+page, in order, in one session, in a folder holding a copy of examples/; the examples are left
+as they were (changes go to a copy the page makes)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "docs" / "python.md"
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -17,16 +18,26 @@ def _files(folder: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
-def test_every_python_block_of_the_page_runs_in_order(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("page", "least"), [("docs/python.md", 6), ("README.md", 1)])
+def test_every_python_block_of_the_page_runs_in_order(page, least, tmp_path, monkeypatch):
     shutil.copytree(ROOT / "examples", tmp_path / "examples",
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     before = _files(tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
-    text = PAGE.read_text(encoding="utf-8")
+    text = (ROOT / page).read_text(encoding="utf-8")
     blocks = [(text.count("\n", 0, m.start()) + 2, m.group(1))
               for m in re.finditer(r"^```python\n(.*?)^```", text, re.M | re.S)]
-    assert len(blocks) >= 6
+    assert len(blocks) >= least
     session: dict[str, object] = {}
     for line, code in blocks:
-        exec(compile(code, f"docs/python.md:{line}", "exec"), session)
+        exec(compile(code, f"{page}:{line}", "exec"), session)
     assert _files(tmp_path / "examples") == before
+
+
+def test_the_readme_says_what_validating_the_example_finds(tmp_path, monkeypatch):
+    import kamcore
+
+    monkeypatch.chdir(ROOT)
+    found = [(f.code, f.severity.value) for f in kamcore.validate("examples/acme")]
+    assert found == [("KAM152", "info")]
+    assert "# no errors here, one info (KAM152)" in (ROOT / "README.md").read_text("utf-8")
