@@ -487,3 +487,31 @@ def test_contacts_in_many_chunks_give_the_findings_and_gaps_of_one(ws):
                                        "KAM170", "KAM171"}
     assert found == validate_tables(whole)
     assert coverage(split).to_json() == coverage(whole).to_json()
+
+
+@pytest.mark.parametrize("bad_row", [False, True])
+def test_the_readers_early_hash_of_contacts_is_the_index_built_later(
+        ws, monkeypatch: pytest.MonkeyPatch, bad_row: bool):
+    """A big contacts table has its ids and reports_to hashed by the reader as soon as they
+    are trimmed; the index and the findings are those of the hash pass made later, and a table
+    that lost rows to bad cells makes its own."""
+    from kamcore.structure import contact_index
+    from kamcore.workspace import tables as reader
+
+    add_contacts(ws, "C-ACME-1,ACME,Again,,user,C-ACME-2,,,,GAM1,\nY1,ACME,Y,,user,NOBODY,,,,"
+                     "GAM1,\nX8,ORBIT-01,Loop a,,user,X9,,,,KAM-DE,\nX9,ORBIT-01,Loop b,,user,"
+                     "X8,,,,KAM-DE,\n")
+    if bad_row:
+        add_contacts(ws, "Z1,ACME,Bad,,user,,not-an-address,,,GAM1,\n")
+    pm = get_plugin_manager(load_entrypoints=False)
+    later = read_workspace(ws, pm=pm)
+    monkeypatch.setattr(reader, "THREADS_FROM", 0)  # every table counted big
+    early = read_workspace(ws, pm=pm)
+    assert early.contacts is not None and later.contacts is not None
+    assert later.contacts.early_codes("reports_to") is None
+    assert (early.contacts.early_codes("reports_to") is None) == bad_row
+    a, b = contact_index(early), contact_index(later)
+    assert a.first_row.tolist() == b.first_row.tolist() and not a.first.all()
+    assert a.boss.tolist() == b.boss.tolist() and -1 in a.boss.tolist()
+    if not bad_row:
+        assert validate_tables(early) == validate_tables(later)

@@ -72,7 +72,7 @@ def linked_rows(ids: pa.Array | pa.ChunkedArray, *links: pa.Array | pa.ChunkedAr
 
     n = len(ids)
     hashed = [k for k, link in enumerate(links) if not 0 < len(link) == link.null_count]
-    if len(hashed) < len(links):  # a column not read (coverage: reports_to) links nothing
+    if codes is None and len(hashed) < len(links):  # a column not read links nothing
         first, some = linked_rows(ids, *(links[k] for k in hashed))
         rows_of = [np.full(len(link), -1, dtype=np.int64) for link in links]
         for k, rows in zip(hashed, some, strict=True):
@@ -408,7 +408,10 @@ class ContactIndex:
         return table.column(name) if name in table.column_names else self.contacts.text(name)
 
     def _hash(self) -> tuple[np.ndarray, list[np.ndarray]]:
-        return linked_rows(self.cells("id"), self.cells("reports_to"))
+        """The hash pass, or the reader's own: it starts it as soon as the ids and reports_to
+        are trimmed, beside the rest of the contacts' reading rules."""
+        return linked_rows(self.cells("id"), self.cells("reports_to"),
+                           codes=self.contacts.early_codes("reports_to"))
 
     @cached_property
     def _links(self) -> tuple[np.ndarray, list[np.ndarray]]:

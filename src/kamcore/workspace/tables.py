@@ -1294,7 +1294,8 @@ def normalise(kind: str, raw: RawTable, metric_names: set[str],
 
 
 #: The column that links each kind of record into its own tree, hashed with the ids early
-PARENT_LINKS = {"account": "parent"}
+#: (a contact's reports_to: the customer's org chart, which validate links first)
+PARENT_LINKS = {"account": "parent", "contact": "reports_to"}
 
 
 def _start_link(kind: str, columns: dict[str, pa.Array | pa.ChunkedArray]
