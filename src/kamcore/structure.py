@@ -418,7 +418,12 @@ class ContactIndex:
         """Ids and reports_to through one hash pass (three million contacts: one pass, not
         two ``index_in`` calls that each hash the ids again)."""
         pending, self._pending = self._pending, None
-        return pending() if pending is not None else self._hash()
+        if pending is None:
+            return self._hash()
+        # while the started pass runs, this core looks the contacts' accounts up: both of
+        # its starters (validate's contact rules, coverage) ask for them next
+        self.account  # noqa: B018
+        return pending()
 
     @cached_property
     def first_row(self) -> np.ndarray:
