@@ -355,6 +355,22 @@ def test_coverage_reads_only_the_contact_columns_it_looks_at(ws):
     assert "not-an-address" in refused.output and "'maybe' is not true/false" in refused.output
 
 
+def test_tree_and_territories_read_no_contacts(ws):
+    """A contacts.csv validate refuses does not stop the commands that do not show contacts
+    (nor do they pay for reading them); validate still refuses it."""
+    (ws / "contacts.csv").write_text(HEADER + ",ACME,No id,,,,not-an-address,,maybe,,\n",
+                                     encoding="utf-8")
+    tables = read_workspace(ws, pm=get_plugin_manager(load_entrypoints=False),
+                            optional=("territories",))
+    assert tables.contacts is None and tables.territories is not None
+    assert tables.problems == []
+    tree = invoke("tree", str(ws), "--depth", "0")
+    assert tree.exit_code == 0, tree.output
+    assert "ACME" in tree.output
+    assert invoke("territories", str(ws)).exit_code == 0
+    assert invoke("validate", str(ws)).exit_code == 2
+
+
 def test_coverage_without_contacts_has_no_decision_maker_section(ws):
     (ws / "contacts.csv").unlink()
     result = invoke("coverage", str(ws))

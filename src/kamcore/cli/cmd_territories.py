@@ -31,7 +31,7 @@ def territories(kam: object, org: str, per_account: bool, fmt: str, output: str 
     from kamcore.territories import account_rows, territory_rows
 
     assert isinstance(kam, KamContext)
-    tables = kam.read(org)
+    tables = kam.read(org, optional=("territories",))  # no contacts: they have no territory
     if tables.territories is None:
         click.echo(f"no territories.csv in {org}: no territories (see docs/territories.md)",
                    err=True)

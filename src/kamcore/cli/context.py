@@ -94,18 +94,19 @@ class KamContext:
         return load(path, registry=self.registry, as_of=as_of)
 
     def read(self, path: str | Path, as_of: date | str | None = None, *,
-             history: bool = True, contact_columns: Collection[str] | None = None
-             ) -> WorkspaceTables:
+             history: bool = True, contact_columns: Collection[str] | None = None,
+             optional: Collection[str] | None = None) -> WorkspaceTables:
         """Read a workspace into the reader's tables (no object per record), as of a day.
 
         :param history: ``False`` lets bad history.csv rows through (kam validate lists them).
         :param contact_columns: as :func:`~kamcore.workspace.tables.read_workspace`.
+        :param optional: as :func:`~kamcore.workspace.tables.read_workspace`.
         :raises RecordErrors: records that cannot be read, all listed.
         """
         from kamcore.workspace.tables import read_workspace
 
         tables = read_workspace(path, registry=self.registry, as_of=as_of,
-                                contact_columns=contact_columns)
+                                contact_columns=contact_columns, optional=optional)
         tables.require_readable(history=history)
         return tables
 

@@ -312,7 +312,8 @@ def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
                    registry: Registry | None = None,
                    columns: Collection[str] | None = None,
                    as_of: date | str | None = None, history: bool = True,
-                   contact_columns: Collection[str] | None = None) -> WorkspaceTables:
+                   contact_columns: Collection[str] | None = None,
+                   optional: Collection[str] | None = None) -> WorkspaceTables:
     """Read a workspace's settings and records into normalised tables.
 
     :param path: the workspace folder, or its kam.yaml.
@@ -328,6 +329,9 @@ def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
     :param contact_columns: read only the ids and these columns of contacts.csv (coverage
         needs four of eleven: no names, emails or phone numbers of three million contacts);
         ``None`` reads every column. A column not read is not checked.
+    :param optional: read only these optional tables (``()``: none; a tree of accounts needs
+        no contacts, and three million of them take seconds to read and link); ``None``: as
+        ``columns`` says. A table not read is ``None`` in the result, and not checked.
     :raises WorkspaceError: a file is missing or cannot be read at all; or ``as_of`` is given
         and history.csv has a bad row.
     """
@@ -336,13 +340,14 @@ def read_workspace(path: str | Path, *, pm: pluggy.PluginManager | None = None,
 
     folder = resolve_workspace(path)
     return read_committed(folder, lambda: _read_workspace(folder, pm, registry, columns, as_of,
-                                                          history, contact_columns))
+                                                          history, contact_columns, optional))
 
 
 def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Registry | None,
                     columns: Collection[str] | None, as_of: date | str | None = None,
                     history: bool = True,
-                    contact_columns: Collection[str] | None = None) -> WorkspaceTables:
+                    contact_columns: Collection[str] | None = None,
+                    optional: Collection[str] | None = None) -> WorkspaceTables:
     from kamcore.hookcall import set_hook_timeout
     from kamcore.perf import paused_gc, started
     from kamcore.workspace.loader import check_weights, load_settings
@@ -364,7 +369,9 @@ def _read_workspace(folder: Path, pm: pluggy.PluginManager | None, registry: Reg
     check_weights(metrics, raw, folder / CONFIG_FILE, registry)
     problems: list[KamError] = []
     customer_side: list[KamError] = []  # the optional tables' problems, listed after the rest
-    wanted_tables = [name for name in OPTIONAL_TABLES if columns is None or name in columns]
+    wanted_tables = [name for name in OPTIONAL_TABLES
+                     if (name in optional if optional is not None
+                         else columns is None or name in columns)]
     with paused_gc():
         # contacts.csv (three rows an account, five times accounts.csv's bytes) is read on a
         # second core while this one reads accounts and people: nothing in it depends on them
