@@ -8,7 +8,10 @@ form, docs/contacts.md): each form's ratio is reported on its own line. Each siz
 side runs in a fresh child process, so peak memory is its own. What is timed is what ``kam
 validate`` and ``kam coverage`` run: the one reader (``read_workspace``) and then the
 table-form rules; or coverage's read (the contacts without the columns coverage does not look
-at) and the coverage over those tables.
+at) and the coverage over those tables. Then each side runs ``kam validate ORG`` and ``kam
+coverage ORG`` as a user does, each in a process of its own (start-up, imports, the printed
+report and exit included; built-in rules only, ``KAM_LOAD_PLUGINS=""``, as in the child), and
+those wall and CPU times are reported with their own ratios.
 
     python benchmarks/contacts.py                      # 100k and 1M accounts
     python benchmarks/contacts.py --sizes 100000       # one size
@@ -129,11 +132,37 @@ def twin(source: Path, target: Path) -> None:
             os.link(source / name, link)
 
 
+#: ``kam`` as its console script runs it, with this interpreter and its ``sys.path`` (so the
+#: code measured is the code the child above imports)
+KAM = "import sys; sys.argv[0] = 'kam'; from kamcore.cli.app import main; main()"
+
+
 def run(folder: Path) -> dict[str, float]:
     out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], check=True,
                          capture_output=True, text=True).stdout
     result: dict[str, float] = json.loads(out)
+    for name in ("validate", "coverage"):
+        result[f"kam_{name}"], result[f"cpu_kam_{name}"] = command(name, folder)
     return result
+
+
+def command(name: str, folder: Path) -> tuple[float, float]:
+    """Wall and CPU time (user + system, its threads included) of ``kam NAME FOLDER`` in a
+    process of its own; exit 0 or 1 (findings) is a run, anything else stops the benchmark."""
+    import resource
+    import time
+
+    env = {**os.environ, "KAM_LOAD_PLUGINS": ""}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", KAM, name, str(folder)], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"kam {name} {folder} exited {done.returncode}: {done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def median_of(results: list[dict[str, float]]) -> dict[str, float]:
@@ -199,6 +228,18 @@ def main() -> None:
                 print(f"  ratio contacts.{form}/without ({clock}): validate (read + rules) "
                       f"{validate:.2f}x, coverage (read + gaps) {cover:.2f}x  "
                       "(target: within 2x)")
+        print("\n  the commands as a user runs them (a process each, start-up to exit), wall "
+              "(CPU):")
+        for side, r in sides.items():
+            print(f"  {side:>8}: kam validate {r['kam_validate']:5.2f}s "
+                  f"({r['cpu_kam_validate']:4.2f}s), kam coverage {r['kam_coverage']:5.2f}s "
+                  f"({r['cpu_kam_coverage']:4.2f}s)")
+        for form in ("csv", "parquet"):
+            ratios = ", ".join(
+                f"{name} {sides[form][prefix + name] / base[prefix + name]:.2f}x {clock}"
+                for name in ("kam_validate", "kam_coverage")
+                for clock, prefix in (("wall", ""), ("CPU", "cpu_")))
+            print(f"  ratio contacts.{form}/without: {ratios.replace('kam_', 'kam ')}")
 
 if __name__ == "__main__":
     main()
