@@ -16,7 +16,8 @@ EXPECTED_BROKEN = {
     ("KAM101", "R1"), ("KAM102", "R3"), ("KAM103", "C1"), ("KAM104", "T1"), ("KAM105", "M1"),
     ("KAM106", "U1"), ("KAM107", "W1"), ("KAM108", "X1"), ("KAM109", "G2"), ("KAM110", "N3"),
     ("KAM111", "AM1"), ("KAM112", "S1"), ("KAM113", "D1"), ("KAM121", "ORPH"),
-    ("KAM122", "LOOP1"), ("KAM130", "G1-DE-K"), ("KAM151", "G2"), ("KAM154", "G1-DE"),
+    ("KAM122", "LOOP1"), ("KAM130", "G1-DE-K"), ("KAM131", None), ("KAM151", "G2"),
+    ("KAM154", "G1-DE"),
 }
 #: Rules over facts files: examples/broken has none (tests/test_fact_rules.py covers them).
 FACT_RULES = {"KAM150", "KAM152", "KAM153"}
@@ -63,6 +64,8 @@ def test_broken_findings_point_at_file_and_line(acme_path):
     assert by_code["KAM101"]["file"].endswith("accounts.csv") and by_code["KAM101"]["line"] == 8
     assert by_code["KAM121"]["file"].endswith("people.csv") and by_code["KAM121"]["line"] == 14
     assert by_code["KAM102"]["hint"] == "did you mean 'G1-DE-K'?"
+    assert by_code["KAM131"]["file"].endswith("kam.yaml") and by_code["KAM131"]["line"] is None
+    assert by_code["KAM131"]["hint"] == "did you mean 'KAM109'?"
 
 
 def test_broken_fires_kam140_with_the_healthcare_plugin(acme_path, monkeypatch):

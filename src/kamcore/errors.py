@@ -29,9 +29,11 @@ class Location:
         return text
 
 
-def close_ids(wanted: str, known: Iterable[object], n: int = 3) -> list[str]:
+def close_ids(wanted: str, known: Iterable[object], n: int = 3, cutoff: float = 0.6
+              ) -> list[str]:
     """The ids of ``known`` a user probably meant by ``wanted``: the same id in another case
-    first, then the closest spellings (case ignored).
+    first, then the closest spellings (case ignored) scoring at least ``cutoff`` (difflib's
+    ratio).
 
     >>> close_ids("nova", ["ACME", "NOVA", "NOVA-US"])
     ['NOVA', 'NOVA-US']
@@ -44,15 +46,16 @@ def close_ids(wanted: str, known: Iterable[object], n: int = 3) -> list[str]:
             by_key.setdefault(item.casefold(), []).append(item)
     key = wanted.casefold()
     found = list(by_key.get(key, []))
-    for match in difflib.get_close_matches(key, list(by_key), n=n, cutoff=0.6):
+    for match in difflib.get_close_matches(key, list(by_key), n=n, cutoff=cutoff):
         found += [item for item in by_key[match] if item not in found]
     return found[:n]
 
 
-def did_you_mean(wanted: str, known: Iterable[object], n: int = 3) -> str | None:
+def did_you_mean(wanted: str, known: Iterable[object], n: int = 3, cutoff: float = 0.6
+                 ) -> str | None:
     """``did you mean 'NOVA' or 'NOVA-US'?`` for an unknown id, or ``None`` when nothing is
     close (see :func:`close_ids`)."""
-    close = close_ids(wanted, known, n)
+    close = close_ids(wanted, known, n, cutoff)
     return "did you mean " + " or ".join(repr(c) for c in close) + "?" if close else None
 
 

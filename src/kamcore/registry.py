@@ -216,7 +216,8 @@ def _both(rivals: Mapping[str, object]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-_CODE = re.compile(r"^[A-Z]{2,6}\d{3}$")
+#: The shape of a rule code (``KAM101``, ``RTL101``): registering any other is refused.
+RULE_CODE = re.compile(r"^[A-Z]{2,6}\d{3}$")
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]*$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -313,7 +314,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                       check: Callable[[Any], Iterable[Violation | Violations]], *,
                       severity: str = "error", summary: str = "", form: str = "org",
                       fields: Iterable[str] = (), industries: Iterable[str] = ()) -> None:
-        if not _CODE.match(code) or not callable(check):
+        if not RULE_CODE.match(code) or not callable(check):
             raise PluginError(f"rule {code!r}: the code must look like ABC123 and check must be "
                               "callable", plugin=current["plugin"], hook="kam_register_rules")
         if form not in RULE_FORMS:

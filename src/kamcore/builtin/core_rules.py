@@ -20,6 +20,7 @@ from kamcore.builtin.fact_rules import (
     metric_in_facts_and_column,
     totals_in_range,
 )
+from kamcore.builtin.settings_rules import unknown_rule_codes
 from kamcore.declarations import Violations
 from kamcore.hookspecs import hookimpl
 from kamcore.models import ROLES_FOR_TIER, Role, Tier
@@ -544,6 +545,8 @@ CORE_RULES: tuple[tuple[str, str, TableCheck, str, str], ...] = (
     ("KAM122", "people-cycle", people_cycles, "error", "The management tree has no loops."),
     ("KAM130", "unknown-plugin-columns", unknown_plugin_columns, "warning",
      "Namespaced columns belong to an installed plugin (they are kept either way)."),
+    ("KAM131", "unknown-rule-code", unknown_rule_codes, "warning",
+     "kam.yaml's rules: disable: and severity: name loaded rules (a typo turns nothing off)."),
     ("KAM140", "plugin-field-invalid", plugin_fields_valid, "error",
      "Plugin fields fit the plugin's model."),
     ("KAM150", "fact-row-invalid", facts_readable, "error",
