@@ -120,6 +120,19 @@ def test_group_by_country_and_unknown_field(ws):
     assert code == 2 and "cannot group by 'colour'" in err and "tier" in err
 
 
+def test_a_misspelt_view_or_field_says_which_was_meant_and_lists_the_choices(ws):
+    choices = ("--by takes a view (account, manager, territory) or a field of accounts to "
+               "group by (tier, country, industry, currency)")
+    for wrong, meant in (("contry", "country"), ("Tier", "tier"), ("manger", "manager")):
+        code, out, err = run(str(ws), "--by", wrong)
+        assert (code, out) == (2, "")
+        assert err == (f"Error: [KAM-E000] cannot group by {wrong!r}: it is no view and "
+                       f"accounts have no such field\n  hint: did you mean {meant!r}? "
+                       f"{choices}\n")
+    code, _, err = run(str(ws), "--by", "zzz")
+    assert code == 2 and err.endswith(f"hint: {choices}\n")
+
+
 def test_top_depth_and_output_file(ws, tmp_path):
     target = tmp_path / "out.csv"
     code, out, err = run(str(ws), "-m", "orders", "--depth", "1", "--top", "2", "--format",

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from kamcore.rollup.values import Inputs, PeriodValues
 
 TIER_ORDER = ("global", "national", "key", "regular")
+#: ``--by`` values that are views of their own; any other names a field to group by.
+TREE_VIEWS = ("account", "manager", "territory")
 #: Units shown as percentages in the terminal (values are fractions, 0.104 -> 10.4%).
 RATIO_UNITS = ("ratio", "share", "fraction")
 
@@ -365,6 +367,20 @@ def _normalise(inputs: Inputs, field: str, value: object) -> str:
     return str(normal)
 
 
+def _unknown_group(acc: Columns, field: str) -> KamError:
+    """``--by contry``: the choices ``--by`` has in this workspace, the closest first."""
+    from kamcore.errors import did_you_mean
+
+    header = acc.source.header if acc.source is not None else acc.text.column_names
+    fields = [c for c in dict.fromkeys(header)
+              if c not in ("id", "name", "parent", *TREE_VIEWS, *acc.numbers)]
+    choices = (f"--by takes a view ({', '.join(TREE_VIEWS)}) or a field of accounts to group "
+               f"by ({', '.join(fields) or 'none'})")
+    close = did_you_mean(field, [*TREE_VIEWS, *fields], n=1)
+    return KamError(f"cannot group by {field!r}: it is no view and accounts have no such "
+                    "field", hint=f"{close} {choices}" if close else choices)
+
+
 def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence[str],
                blocks: Sequence[PeriodValues], *, top: int | None = None) -> RollupResult:
     """Accounts grouped by a field (tier, country, industry, a plugin field ``ns.field``...)."""
@@ -376,10 +392,7 @@ def group_view(inputs: Inputs, field: str, shown: Sequence[str], names: Sequence
     acc = inputs.accounts
     column = acc.column(field)
     if column is None:
-        header = acc.source.header if acc.source is not None else acc.text.column_names
-        known = [c for c in header if c not in ("id", "name", "parent", *acc.numbers)]
-        raise KamError(f"cannot group by {field!r}: accounts have no such field",
-                       hint="use account, manager or one of: " + ", ".join(known))
+        raise _unknown_group(acc, field)
     enc = column.dictionary_encode()
     keys, remap = _normalised_keys(inputs, field, enc.dictionary.to_pylist())
     codes = remap[enc.indices.fill_null(len(remap) - 1).to_numpy(zero_copy_only=False)]
