@@ -95,6 +95,32 @@ def test_validate_json_contract(small, kam):
     assert finding["hint"].startswith("hand some over")
 
 
+def test_validate_counts_contacts_and_territories_when_the_workspace_has_them(small, kam):
+    (small / "contacts.csv").write_text(
+        "id,name,account,role,owner\nC1,Cy,G,decision_maker,P1\nC2,Di,G-DE,primary,P2\n"
+        "C2,Di,G-DE,primary,P2\n")  # a duplicate id (KAM160) is one contact
+    (small / "territories.csv").write_text("id,name,parent\nEU,Europe,\n")
+    result = kam("validate", str(small), "--select", "KAM10")
+    assert result.output.strip().splitlines()[-1] == (
+        "OK: 0 errors, 0 warnings, 0 info in 'org': 4 accounts, 2 people, 2 contacts, "
+        "1 territory")
+    report = json.loads(kam("validate", str(small), "--format", "json").output)
+    assert list(report)[:5] == ["org", "accounts", "people", "contacts", "territories"]
+    assert [report[k] for k in ("accounts", "people", "contacts", "territories")] == [
+        4, 2, 2, 1]
+    (small / "territories.csv").unlink()
+    report = json.loads(kam("validate", str(small), "--format", "json").output)
+    assert (report["contacts"], report["territories"]) == (2, None)
+    assert kam("validate", str(small)).output.strip().splitlines()[-1].endswith(
+        ": 4 accounts, 2 people, 2 contacts")
+
+
+def test_validate_json_without_contacts_or_territories_says_null(small, kam):
+    report = json.loads(kam("validate", str(small), "--format", "json").output)
+    assert {k: report[k] for k in ("accounts", "people", "contacts", "territories")} == {
+        "accounts": 4, "people": 2, "contacts": None, "territories": None}
+
+
 def test_validate_list_rules(kam):
     result = kam("validate", "x", "--list-rules")
     assert result.exit_code == 0

@@ -255,7 +255,7 @@ def test_json_report_is_what_render_json_writes_for_the_findings(tmp_path):
     findings = validate_tables(tables)
     assert {"KAM102", "KAM106", "ODD101"} <= {f.code for f in findings}
     expected = render_json({
-        "org": "Test", "accounts": 5, "people": 2,
+        "org": "Test", "accounts": 5, "people": 2, "contacts": None, "territories": None,
         "summary": validate_columns(tables).counts(),
         "findings": [f.model_dump(mode="json") for f in findings]})
     assert result.stdout == expected + "\n"
