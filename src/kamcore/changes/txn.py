@@ -36,6 +36,7 @@ from kamcore.atomic import atomic_write_text, fsync_dir, write_failed
 from kamcore.errors import ChangeRefused, WriteFailed
 from kamcore.paths import open_no_follow, plain_name, refuse_link
 from kamcore.settings import JOURNAL_FILE
+from kamcore.workspace.csvio import in_dialect_of
 from kamcore.workspace.snapshot import (
     LOCK_FILE,
     MANIFEST,
@@ -96,7 +97,9 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str | None
     """Replace ``files`` (name -> content) in ``folder`` and append ``journal_line``, all or none.
 
     ``journal_line`` None: files only (an import into the workspace, which is no undoable
-    change). Call it while holding :func:`workspace_lock`.
+    change). Call it while holding :func:`workspace_lock`. A CSV file keeps the byte-order
+    mark and CRLF line ends of the file it replaces
+    (:func:`~kamcore.workspace.csvio.in_dialect_of`).
     """
     folder = Path(folder)
     txn = folder / TXN_DIR
@@ -109,6 +112,8 @@ def commit(folder: str | Path, files: dict[str, bytes], journal_line: str | None
     try:
         txn.mkdir()
         for name, data in files.items():
+            if name.endswith(".csv"):
+                data = in_dialect_of(folder / name, data)
             with open(txn / f"{name}.new", "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -265,3 +265,44 @@ def iter_dict_rows(table: Table) -> Iterator[tuple[int, dict[str, str]]]:
     header = table.header
     for line, row in table.rows:
         yield line, dict(zip(header, row, strict=True))
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def in_dialect_of(existing: Path, data: bytes) -> bytes:
+    """``data`` (CSV as :func:`render_csv` writes it: UTF-8, LF) with the byte-order mark and
+    the CRLF line ends of the file it replaces, when that file has them.
+
+    A file saved by Excel ("CSV UTF-8") starts with a BOM, and Excel reads a file without one
+    as Windows-1252 ("Müller" becomes "MÃ¼ller"); a CRLF file rewritten with LF shows every
+    line as changed in a diff. Line ends inside quoted cells are cell text and stay as they
+    are. A file that cannot be read, or is empty, leaves ``data`` as it is.
+    """
+    try:
+        with open(existing, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return data
+    if head.startswith(_BOM) and not data.startswith(_BOM):
+        data = _BOM + data
+    first_end = head.find(b"\n")
+    if first_end > 0 and head[first_end - 1] == ord("\r"):
+        data = _crlf_rows(data)
+    return data
+
+
+def _crlf_rows(data: bytes) -> bytes:
+    """Each LF that ends a row (outside quotes, not already after a CR) as CRLF."""
+    import numpy as np
+
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    if not len(ends):
+        return data
+    quotes = np.flatnonzero(raw == ord('"'))
+    outside = np.searchsorted(quotes, ends) % 2 == 0  # an even count of quotes before it
+    after_cr = np.zeros(len(ends), dtype=bool)
+    after_cr[ends > 0] = raw[ends[ends > 0] - 1] == ord("\r")
+    ends = ends[outside & ~after_cr]
+    return np.insert(raw, ends, ord("\r")).tobytes() if len(ends) else data
