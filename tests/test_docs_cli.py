@@ -5,6 +5,11 @@ and ``$ `` lines) of README.md and docs/*.md is run, in order, on a copy of ``ex
 fresh folder. A non-zero exit fails the test unless the line says it (``# exit 1 ...``). What
 else a line runs (``python``, ``pip``, ``jq``, ``dot``) is skipped; ``> FILE`` is honoured, so
 ``kam import --suggest-map ... > map.yaml`` feeds the next line's ``--map map.yaml``.
+
+A reader who copies an example must not change the bundled example workspaces (README's
+quickstart would print other numbers): examples that write act on a copy made in a line shown
+(``cp -r examples/acme my-acme``), and a page's later blocks find the copies its earlier blocks
+made, as its reader does.
 """
 
 from __future__ import annotations
@@ -55,10 +60,13 @@ class Example:
 
 @dataclass
 class Source:
-    """The examples of one help text or one shell block, run in order in one folder."""
+    """The examples of one help text or one shell block, run in order in one folder.
+
+    ``copies``: the ``cp -r`` lines of the page's earlier blocks, done first."""
 
     name: str
     examples: list[Example] = field(default_factory=list)
+    copies: list[str] = field(default_factory=list)
 
 
 def help_sources() -> Iterator[Source]:
@@ -93,11 +101,12 @@ def doc_sources() -> Iterator[Source]:
         fence: str | None = None
         source = Source("")
         block: list[str] = []
+        copies: list[str] = []  # made in the page's top folder by the blocks read so far
         for number, line in enumerate(lines, start=1):
             if line.startswith("```"):
                 if fence is None:
                     fence = line[3:].strip()
-                    source = Source(f"{doc.relative_to(ROOT)}:{number}")
+                    source = Source(f"{doc.relative_to(ROOT)}:{number}", copies=[*copies])
                     block = []
                     continue
                 shell = fence in SHELL
@@ -108,11 +117,23 @@ def doc_sources() -> Iterator[Source]:
                         continue
                     command, _, note = text.partition(" #")
                     source.examples.append(Example(source.name, command.strip(), note))
+                copies += _top_folder_copies(source.examples)
                 if source.examples:
                     yield source
                 fence = None
             elif fence is not None:
                 block.append(line)
+
+
+def _top_folder_copies(examples: list[Example]) -> list[str]:
+    """The ``cp -r`` lines of a block before it changes folder (``cd``)."""
+    copies = []
+    for example in examples:
+        if example.line.startswith("cd "):
+            break
+        if example.line.startswith("cp -r "):
+            copies.append(example.line)
+    return copies
 
 
 def _joined(lines: list[str]) -> list[str]:
@@ -135,7 +156,11 @@ SOURCES = [*help_sources(), *doc_sources()]
 def test_every_example_runs(source: Source, tmp_path, monkeypatch):
     shutil.copytree(ROOT / "examples", tmp_path / "examples",
                     ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    workspaces = [config.parent for config in (tmp_path / "examples").rglob("kam.yaml")]
+    shipped = _files(workspaces)
     monkeypatch.chdir(tmp_path)
+    for line in source.copies:
+        list(_kam_commands(line))
     ran = 0
     for example in source.examples:
         for argv, env, target in _kam_commands(example.line):
@@ -147,6 +172,16 @@ def test_every_example_runs(source: Source, tmp_path, monkeypatch):
             if target is not None:
                 Path(target).write_text(result.stdout, encoding="utf-8")
     assert ran or all(not e.line.startswith("kam") for e in source.examples)
+    assert _files(workspaces) == shipped, (
+        f"{source.name} writes into a bundled example: show the change on a copy "
+        "(cp -r examples/acme my-acme)")
+
+
+def _files(folders: list[Path]) -> dict[Path, bytes]:
+    """Every file of these folders, but the change lock (git ignores it; a dry run may take
+    it)."""
+    return {path: path.read_bytes() for folder in folders for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.name != ".kam.lock"}
 
 
 def _kam_commands(line: str) -> Iterator[tuple[list[str], dict[str, str], str | None]]:

@@ -46,7 +46,7 @@ def normalise(text: str) -> list[str]:
 
 
 def test_every_command_of_the_time_page_runs_as_shown(tmp_path, monkeypatch):
-    shutil.copytree(ROOT / "examples" / "acme", tmp_path / "examples" / "acme")
+    shutil.copytree(ROOT / "examples" / "acme", tmp_path / "my-acme")  # as the page's first block
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KAM_TODAY", "2026-06-15")
     monkeypatch.setenv("KAM_ACTOR", "ana")
@@ -66,16 +66,16 @@ def test_the_python_example_runs(tmp_path, monkeypatch, block):
     text = PAGE.read_text(encoding="utf-8")
     start = text.index(block) + len("```python\n")
     code = text[start:text.index("```", start)]
-    shutil.copytree(ROOT / "examples" / "acme", tmp_path / "examples" / "acme")
+    shutil.copytree(ROOT / "examples" / "acme", tmp_path / "my-acme")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KAM_TODAY", "2026-06-15")
     CliRunner().invoke(make_cli(get_plugin_manager()), [
-        "move", "examples/acme", "ACME-DE-BER-01", "--to", "ACME-DE-MUN", "--effective",
+        "move", "my-acme", "ACME-DE-BER-01", "--to", "ACME-DE-MUN", "--effective",
         "2026-09-01", "--yes"])
     namespace: dict[str, object] = {}
     exec(compile(code, str(PAGE), "exec"), namespace)
     import kamcore
 
-    org = kamcore.load("examples/acme", as_of="2026-09-01")
+    org = kamcore.load("my-acme", as_of="2026-09-01")
     assert org.parent("ACME-DE-BER-01") == "ACME-DE-MUN"
-    assert kamcore.load("examples/acme").parent("ACME-DE-BER-01") == "ACME-DE-BER"
+    assert kamcore.load("my-acme").parent("ACME-DE-BER-01") == "ACME-DE-BER"

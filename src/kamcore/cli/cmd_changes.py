@@ -183,8 +183,9 @@ def move(kam: KamContext, org: str, account: str, to: str | None, root: bool,
     \b
     Examples:
       kam move examples/acme ACME-DE-BER-01 --to ACME-DE-MUN
-      kam move examples/acme ACME-DE-BER-01 --to ACME-DE-MUN --apply --reason "site merged"
-      kam move examples/acme NOVA-US-CHI --root --yes
+      cp -r examples/acme my-acme          change a copy, not the bundled example
+      kam move my-acme ACME-DE-BER-01 --to ACME-DE-MUN --apply --reason "site merged"
+      kam move my-acme NOVA-US-CHI --root --yes
     """
     from kamcore import changes
 
@@ -207,7 +208,8 @@ def assign(kam: KamContext, org: str, account: str, manager: str, effective: str
     \b
     Examples:
       kam assign examples/acme ACME-DE-BER --manager KAM-DE
-      kam assign examples/acme ACME-DE-BER --manager KAM-DE --apply --by ana
+      cp -r examples/acme my-acme          change a copy, not the bundled example
+      kam assign my-acme ACME-DE-BER --manager KAM-DE --apply --by ana
     """
     from kamcore import changes
 
@@ -234,7 +236,8 @@ def handover(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread
     Examples:
       kam handover examples/acme --from KAM-ACME-DE --to KAM-DE
       kam handover examples/acme --from KAM-ACME-DE --spread --balance revenue
-      kam handover examples/acme --from KAM-ACME-DE --spread --apply \\
+      cp -r examples/acme my-acme          change a copy, not the bundled example
+      kam handover my-acme --from KAM-ACME-DE --spread --apply \\
           --notes examples/notes/KAM-ACME-DE.md
     """
     from kamcore import changes
@@ -264,7 +267,8 @@ def leave(kam: KamContext, org: str, person: str, to: tuple[str, ...], spread: b
     \b
     Examples:
       kam leave examples/acme KAM-ACME-DE --spread
-      kam leave examples/acme KAM-ACME-DE --to KAM-DE --apply --reason "resigned"
+      cp -r examples/acme my-acme          change a copy, not the bundled example
+      kam leave my-acme KAM-ACME-DE --to KAM-DE --apply --reason "resigned"
     """
     from kamcore import changes
 
@@ -295,7 +299,8 @@ def hire(kam: KamContext, org: str, person_id: str, name: str, role: str,
     \b
     Examples:
       kam hire examples/acme --id KAM-DE-2 --name "Ana Roth" --role kam --reports-to NAM-ACME-DE
-      kam hire examples/acme --id KAM-DE-2 --name "Ana Roth" --role kam --capacity 4 --yes
+      cp -r examples/acme my-acme          change a copy, not the bundled example
+      kam hire my-acme --id KAM-DE-2 --name "Ana Roth" --role kam --capacity 4 --yes
     """
     from kamcore import changes
 
@@ -316,9 +321,10 @@ def undo(kam: KamContext, org: str, entry: str | None, **opts: Any) -> None:
 
     \b
     Examples:
-      kam leave examples/acme KAM-ACME-DE --to KAM-DE --yes
-      kam undo examples/acme              the plan that reverses it (nothing written yet)
-      kam undo examples/acme --apply --reason "wrong person"
+      cp -r examples/acme my-acme          change a copy, not the bundled example
+      kam leave my-acme KAM-ACME-DE --to KAM-DE --yes
+      kam undo my-acme                     the plan that reverses it (nothing written yet)
+      kam undo my-acme --apply --reason "wrong person"
     """
     from kamcore import changes
     from kamcore.changes.dated import undo_day

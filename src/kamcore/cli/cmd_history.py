@@ -35,7 +35,8 @@ def history(kam: Any, org: str, record: str | None, date_edits: bool, effective:
     Examples:
       kam history examples/acme --record ACME-DE-BER-01
       kam history examples/acme --format csv
-      kam history examples/acme --date-edits --effective 2026-06-01 --apply
+      cp -r examples/acme my-acme          change a copy, not the bundled example
+      kam history my-acme --date-edits --effective 2026-06-01 --apply
     """
     from kamcore.cli.output import render_csv, render_json, render_table
     from kamcore.workspace import resolve_workspace

@@ -499,7 +499,8 @@ def contacts(kam: Any, org: str, export: str, preset: str, roles: str | None, st
       cd examples/crm/salesforce
       kam import salesforce Account.csv --users User.csv -o my-org
       kam import contacts my-org Contact.csv --preset salesforce --roles AccountContactRole.csv
-      kam import contacts ../../acme ../dynamics/contacts.csv --preset dynamics --strict
+      cp -r ../../acme my-acme             import into a copy, not the bundled example
+      kam import contacts my-acme ../dynamics/contacts.csv --preset dynamics --strict
       kam import hubspot ../hubspot/companies.csv --owners ../hubspot/owners.csv -o hs-org
       kam import contacts hs-org ../hubspot/contacts.csv --preset hubspot --report json
     """
@@ -548,7 +549,8 @@ def territories(kam: Any, org: str, export: str, preset: str, associations: str 
       kam import salesforce Account.csv --users User.csv -o my-org
       kam import territories my-org Territory2.csv --preset salesforce \\
           --associations ObjectTerritory2Association.csv
-      kam import territories ../../acme ../dynamics/territories.csv --preset dynamics
+      cp -r ../../acme my-acme             import into a copy, not the bundled example
+      kam import territories my-acme ../dynamics/territories.csv --preset dynamics
     """
     from kamcore.importers.territories import import_territories, write_territories_import
 

@@ -34,7 +34,8 @@ def plan() -> None:
     Examples:
       kam plan check examples/acme examples/plans/acme-recut.yaml
       kam plan check examples/acme examples/plans/acme-recut.yaml --format md -o review.md
-      kam plan apply examples/acme examples/plans/acme-recut.yaml --reason "2027 re-cut"
+      cp -r examples/acme my-acme          change a copy, not the bundled example
+      kam plan apply my-acme examples/plans/acme-recut.yaml --reason "2027 re-cut"
       kam plan from-csv examples/plans/new-managers.csv -o recut.yaml
       kam plan balance examples/acme --role am -o balance.yaml
     """
@@ -116,9 +117,10 @@ def apply_(kam: KamContext, org: str, plan_path: str, force: bool, by: str | Non
 
     \b
     Examples:
-      kam plan apply examples/acme examples/plans/acme-recut.yaml --reason "2027 re-cut"
-      kam undo examples/acme --apply          undoes the whole plan, briefs withdrawn
-      kam plan apply examples/acme examples/plans/acme-recut.csv --no-briefs --format json
+      cp -r examples/acme my-acme          change a copy, not the bundled example
+      kam plan apply my-acme examples/plans/acme-recut.yaml --reason "2027 re-cut"
+      kam undo my-acme --apply             undoes the whole plan, briefs withdrawn
+      kam plan apply my-acme examples/plans/acme-recut.csv --no-briefs --format json
     """
     from kamcore.perf import paused_gc
 
