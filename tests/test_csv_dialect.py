@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -98,3 +99,5 @@ def test_an_unreadable_or_missing_old_file_leaves_the_bytes(tmp_path):
     assert in_dialect_of(tmp_path / "absent.csv", data) == data
     (tmp_path / "empty.csv").write_bytes(b"")
     assert in_dialect_of(tmp_path / "empty.csv", data) == data
+    os.mkfifo(tmp_path / "fifo.csv")  # opened, it would wait for a writer forever
+    assert in_dialect_of(tmp_path / "fifo.csv", data) == data

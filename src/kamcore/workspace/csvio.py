@@ -277,9 +277,14 @@ def in_dialect_of(existing: Path, data: bytes) -> bytes:
     A file saved by Excel ("CSV UTF-8") starts with a BOM, and Excel reads a file without one
     as Windows-1252 ("Müller" becomes "MÃ¼ller"); a CRLF file rewritten with LF shows every
     line as changed in a diff. Line ends inside quoted cells are cell text and stay as they
-    are. A file that cannot be read, or is empty, leaves ``data`` as it is.
+    are. A file that cannot be read, is empty or is not a regular file (a FIFO would block)
+    leaves ``data`` as it is.
     """
+    import stat
+
     try:
+        if not stat.S_ISREG(existing.stat().st_mode):
+            return data
         with open(existing, "rb") as handle:
             head = handle.read(1 << 16)
     except OSError:
