@@ -102,6 +102,12 @@ def test_chart_values_are_the_rollups():
 def test_unknown_metric(acme_path: Path, tmp_path: Path):
     result = run("chart", str(acme_path), "--metric", "margin", "-o", str(tmp_path / "c.html"))
     assert result.exit_code == 2 and "no metric 'margin'" in result.output
+    assert "hint: known metrics: " in result.output and "did you mean" not in result.output
+    result = run("chart", str(acme_path), "--metric", "revnue", "-o", str(tmp_path / "c.html"))
+    assert result.exit_code == 2 and result.output.startswith(
+        "Error: [KAM-N001] no metric 'revnue' in this org\n"
+        "  hint: did you mean 'revenue'? known metrics: ")
+    assert not (tmp_path / "c.html").exists()
 
 
 def test_the_command_builds_no_org(acme_path: Path, tmp_path: Path, monkeypatch):

@@ -129,6 +129,10 @@ def test_diff_lists_moves_assignments_tiers_hires_and_leavers_with_what_they_car
     assert none.stdout == "No changes between those days.\n"
     bad = run("diff", str(ws), "--from", "2026-06-01", "--to", "2026-01-01")
     assert bad.exit_code == 2 and "is before --from" in bad.stderr
+    typo = run("diff", str(ws), "--from", "2026-01-01", "-m", "revnue")
+    assert typo.exit_code == 2 and typo.stderr == (
+        "Error: [KAM-E000] no metric 'revnue' in this org\n"
+        "  hint: did you mean 'revenue'? known metrics: orders, receivables, revenue\n")
 
 
 # -- as-was against restated, on random histories --------------------------------------------

@@ -156,6 +156,16 @@ def test_unknown_metric(ws):
     assert code == 2 and "unknown metric 'profit'" in err and "revenue" in err
 
 
+def test_a_misspelt_metric_says_which_was_meant_and_lists_the_metrics(ws):
+    known = "known metrics: orders, receivables, revenue"
+    for wrong, meant in (("revnue", "revenue"), ("Orders", "orders")):
+        assert run(str(ws), "-m", wrong) == (
+            2, "", f"Error: [KAM-R004] unknown metric {wrong!r}\n"
+                   f"  hint: did you mean {meant!r}? {known}\n")
+    assert run(str(ws), "-m", "zzz") == (
+        2, "", f"Error: [KAM-R004] unknown metric 'zzz'\n  hint: {known}\n")
+
+
 def test_tree_with_metric_totals(ws):
     result = CliRunner().invoke(make_cli(get_plugin_manager(load_entrypoints=False)),
                                 ["tree", str(ws), "--metric", "revenue", "-m", "orders"])

@@ -49,6 +49,7 @@ def org_diff(path: str | Path, start: date | str, end: date | str, *, metric: st
     :raises KamError: a date that does not parse, ``end`` before ``start``, an unknown metric.
     """
     from kamcore.errors import KamError
+    from kamcore.rollup.values import unknown_metric_hint
     from kamcore.workspace.history import parse_date
     from kamcore.workspace.tables import read_workspace
 
@@ -61,7 +62,7 @@ def org_diff(path: str | Path, start: date | str, end: date | str, *, metric: st
     after.require_readable()
     if metric not in after.metrics:
         raise KamError(f"no metric {metric!r} in this org",
-                       hint="known: " + ", ".join(sorted(after.metrics)))
+                       hint=unknown_metric_hint(metric, after.metrics))
     _, own_before = _values(before, metric, period)
     totals_after, own_after = _values(after, metric, period)
     out: list[OrgChange] = []

@@ -42,13 +42,14 @@ def chart(kam: Any, org: str, output: str, metrics: tuple[str, ...], title: str 
     from kamcore.atomic import atomic_open
     from kamcore.chart import chart_columns, write_chart
     from kamcore.errors import NotFound
+    from kamcore.rollup.values import unknown_metric_hint
 
     tables = kam.read(org, as_of)  # the reader's tables: no object per account
     known = set(tables.metrics)
     for name in metrics:
         if name not in known:
             raise NotFound(f"no metric {name!r} in this org",
-                           hint="known: " + ", ".join(sorted(known)))
+                           hint=unknown_metric_hint(name, known))
     columns = chart_columns(tables, metrics or None, personal=personal)
     if columns.problem:
         click.secho("warning: the chart shows no totals: the rollup cannot run: "

@@ -12,7 +12,7 @@ aggregation: sum for ``sum``; min / max for ``min`` / ``max``; the mean of the p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -23,6 +23,7 @@ from kamcore.errors import (
     TotalOverflow,
     UnknownMetric,
     WorkspaceError,
+    did_you_mean,
 )
 from kamcore.rollup.periods import Period, latest
 
@@ -80,6 +81,15 @@ class PeriodValues:
     values: np.ndarray  # (k, N) float64, original account order
 
 
+def unknown_metric_hint(name: str, known: Iterable[str]) -> str:
+    """``did you mean 'revenue'? known metrics: orders, revenue, ...``: the closest name, as
+    ``--by contry`` gets, then every metric; for each command that takes ``--metric``."""
+    names = sorted(known)
+    choices = "known metrics: " + ", ".join(names)
+    close = did_you_mean(name, names, n=1)
+    return f"{close} {choices}" if close else choices
+
+
 def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None, *,
                     compact: bool = False) -> list[str]:
     """The metrics to show: the ones asked for, or every metric with any value.
@@ -94,7 +104,7 @@ def resolve_metrics(inputs: Inputs, wanted: Sequence[str] | None, *,
         for name in wanted:
             if name not in inputs.metrics:
                 raise UnknownMetric(f"unknown metric {name!r}",
-                                    hint="known metrics: " + ", ".join(sorted(inputs.metrics)))
+                                    hint=unknown_metric_hint(name, inputs.metrics))
         return list(dict.fromkeys(wanted))
     have = set(inputs.accounts.numbers)
     if inputs.facts is not None:
