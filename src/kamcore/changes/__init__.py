@@ -1,15 +1,18 @@
 """Changes and turnover: plan a change, look at its diff, apply it safely, undo it.
 
+>>> import shutil
 >>> import kamcore
 >>> from kamcore import changes
->>> org = kamcore.load("examples/acme")                              # doctest: +SKIP
+>>> copy = shutil.copytree("examples/acme", "my-acme")               # doctest: +SKIP
+>>> org = kamcore.load(copy)                                         # doctest: +SKIP
 >>> plan = changes.leave(org, "KAM-ACME-DE", spread=True)           # doctest: +SKIP
 >>> print(plan.diff())                                                # doctest: +SKIP
 >>> changes.apply(plan, by="ana", reason="resigned")                 # doctest: +SKIP
->>> changes.apply(changes.undo_plan(kamcore.load("examples/acme")))  # doctest: +SKIP
+>>> changes.apply(changes.undo_plan(kamcore.load(copy)))             # doctest: +SKIP
 
 Every function that changes an org returns a :class:`Plan` and writes nothing; only
-:func:`apply` (and :func:`undo`) write, under the workspace lock, with a journal entry.
+:func:`apply` (and :func:`undo`) write, under the workspace lock, with a journal entry (hence
+the copy: the bundled example stays as shipped).
 """
 
 from __future__ import annotations
