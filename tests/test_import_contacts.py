@@ -177,3 +177,17 @@ def test_a_roles_file_without_its_columns_is_a_clear_error(tmp_path):
     assert result.exit_code == 2, result.output
     assert "has no AccountId and ContactId columns" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_excel_saved_contacts_csv_keeps_its_bom_and_crlf_when_imported_over(org, tmp_path):
+    (org / "contacts.csv").write_bytes(
+        b"\xef\xbb\xbfid,account,name\r\nOLD1,ACME,Old Contact\r\n")
+    export = tmp_path / "Contact.csv"
+    export.write_text("Id,AccountId,FirstName,LastName,OwnerId\n"
+                      "003A1,ACME-DE,Jürgen,Müller,NAM-ACME-DE\n", encoding="utf-8")
+    result = invoke("import", "contacts", str(org), str(export), "--preset", "salesforce")
+    assert result.exit_code == 0, result.output
+    data = (org / "contacts.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfid,account,name,")  # Excel reads it as UTF-8 again
+    assert data.count(b"\n") == data.count(b"\r\n") == 2
+    assert "Jürgen Müller" in data.decode("utf-8-sig") and b"OLD1" not in data

@@ -271,9 +271,9 @@ def write_contacts_import(result: ContactsImport, *, report_format: str = "md") 
 
     :returns: the report's path.
     """
-    from kamcore.atomic import atomic_write_bytes, atomic_write_text
+    from kamcore.atomic import atomic_write_bytes
     from kamcore.importers.onto import write_report
-    from kamcore.workspace.csvio import render_csv
+    from kamcore.workspace.csvio import in_dialect_of, render_csv
 
     if result.path.suffix == ".parquet":
         import pyarrow as pa
@@ -283,8 +283,9 @@ def write_contacts_import(result: ContactsImport, *, report_format: str = "md") 
         columns = {name: pa.array([row[i] or None for row in result.rows], pa.string())
                    for i, name in enumerate(WRITTEN)}
         atomic_write_bytes(result.path, parquet_bytes(pa.table(columns)))
-    else:
-        atomic_write_text(result.path, render_csv(WRITTEN, result.rows))
+    else:  # an Excel-saved contacts.csv keeps its BOM and CRLF line ends
+        atomic_write_bytes(result.path, in_dialect_of(
+            result.path, render_csv(WRITTEN, result.rows).encode("utf-8")))
     return write_report(result.path.parent, "contacts-import", result.report, report_format)
 
 
