@@ -215,6 +215,29 @@ def test_exports_leave_out_email_and_phone_unless_asked(acme_path, fmt):
     assert "anna.albers@acme.example" in personal.output and "5550001" in personal.output
 
 
+def test_kam_contacts_subtree_lists_a_global_customer_in_every_country(acme_path):
+    import kamcore
+
+    subtree = set(kamcore.load(acme_path).subtree("ACME"))
+    every = json.loads(invoke("contacts", str(acme_path), "--format", "json").output)
+    expected = [c["id"] for c in every if c["account"] in subtree]
+    assert {c["account"] for c in every} - subtree  # other customers' contacts are left out
+    result = invoke("contacts", str(acme_path), "--account", "ACME", "--subtree",
+                    "--format", "json")
+    assert result.exit_code == 0, result.output
+    listed = [c["id"] for c in json.loads(result.output)]
+    assert listed == expected and len({c.split("-")[2] for c in listed if c.count("-") > 1}) > 1
+    own = json.loads(invoke("contacts", str(acme_path), "--account", "ACME",
+                            "--format", "json").output)
+    assert [c["id"] for c in own] == [i for i in expected
+                                      if next(c for c in every if c["id"] == i)["account"]
+                                      == "ACME"]
+    lonely = invoke("contacts", str(acme_path), "--subtree")
+    assert lonely.exit_code == 2 and "--subtree needs --account" in lonely.output
+    unknown = invoke("contacts", str(acme_path), "--account", "ACMEE", "--subtree")
+    assert unknown.exit_code != 0 and "'ACMEE' is not in this workspace" in unknown.output
+
+
 def test_kam_contacts_json_is_the_machine_contract(acme_path):
     rows = json.loads(invoke("contacts", str(acme_path), "--account", "ACME", "--format",
                              "json").output)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from kamcore.errors import NotFound
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from kamcore.workspace.tables import WorkspaceTables
 
 #: Cells that identify a person outside the firm: only shown when asked for.
@@ -26,11 +28,13 @@ CALL_ORDER = ("decision-maker", "champion", "influencer", "procurement", "billin
 
 
 def contact_rows(tables: WorkspaceTables, *, accounts: list[str] | None = None,
-                 personal: bool = False) -> list[dict[str, Any]]:
+                 personal: bool = False, subtree: bool = False) -> list[dict[str, Any]]:
     """The contacts (first row of each id), in file order, as plain dicts.
 
     :param accounts: only the contacts of these accounts (``None``: all).
     :param personal: include :data:`PERSONAL_COLUMNS` (email, phone).
+    :param subtree: with ``accounts``, the contacts of every account below them too: a global
+        customer's people in all its countries, as its Global Account Manager looks at them.
     :raises NotFound: an account of ``accounts`` is not in the workspace.
     :returns: one dict per contact: :data:`LISTING_COLUMNS` (plus email and phone when
         ``personal``); ``last_contact`` as ``YYYY-MM-DD`` text.
@@ -48,7 +52,9 @@ def contact_rows(tables: WorkspaceTables, *, accounts: list[str] | None = None,
         _require_accounts(tables, accounts)
     index = contact_index(tables)
     keep = index.first.copy()
-    if accounts is not None:
+    if accounts is not None and subtree:
+        keep &= _under(tables, accounts)[np.maximum(index.account, 0)] & (index.account >= 0)
+    elif accounts is not None:
         keep &= pc.is_in(contacts.text("account"), value_set=pa.array(accounts, pa.string())
                          ).fill_null(False).to_numpy(zero_copy_only=False)
     rows = pa.array(np.flatnonzero(keep))
@@ -100,6 +106,20 @@ def _column(contacts: Any, name: str) -> Any:
 
         return pa.array([False] * len(contacts))
     return contacts.column(name) if contacts.column(name) is not None else contacts.text(name)
+
+
+def _under(tables: WorkspaceTables, accounts: list[str]) -> np.ndarray:
+    """Per account row: whether it is one of ``accounts`` or below one of them."""
+    import numpy as np
+    import pyarrow as pa
+
+    from kamcore.structure import account_index, jump_to, row_of
+
+    index = account_index(tables)
+    stop = np.zeros(len(index.parent), dtype=bool)
+    stop[row_of(tables.accounts.ids, pa.array(accounts, pa.string()))] = True
+    under: np.ndarray = jump_to(index.parent, stop) >= 0
+    return under
 
 
 def _require_accounts(tables: WorkspaceTables, accounts: list[str]) -> None:
