@@ -267,9 +267,6 @@ def iter_dict_rows(table: Table) -> Iterator[tuple[int, dict[str, str]]]:
         yield line, dict(zip(header, row, strict=True))
 
 
-_BOM = b"\xef\xbb\xbf"
-
-
 def in_dialect_of(existing: Path, data: bytes) -> bytes:
     """``data`` (CSV as :func:`render_csv` writes it: UTF-8, LF) with the byte-order mark and
     the CRLF line ends of the file it replaces, when that file has them.
@@ -280,6 +277,7 @@ def in_dialect_of(existing: Path, data: bytes) -> bytes:
     are. A file that cannot be read, is empty or is not a regular file (a FIFO would block)
     leaves ``data`` as it is.
     """
+    import codecs
     import stat
 
     try:
@@ -289,8 +287,8 @@ def in_dialect_of(existing: Path, data: bytes) -> bytes:
             head = handle.read(1 << 16)
     except OSError:
         return data
-    if head.startswith(_BOM) and not data.startswith(_BOM):
-        data = _BOM + data
+    if head.startswith(codecs.BOM_UTF8) and not data.startswith(codecs.BOM_UTF8):
+        data = codecs.BOM_UTF8 + data
     first_end = head.find(b"\n")
     if first_end > 0 and head[first_end - 1] == ord("\r"):
         data = _crlf_rows(data)
